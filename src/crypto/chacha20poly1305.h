@@ -22,7 +22,8 @@ class ChaChaPoly {
 
   // Writes plaintext.size() + 16 bytes to `out` (which may not overlap `plaintext`).
   void seal(uint64_t nonce, BytesView ad, BytesView plaintext, uint8_t* out);
-  // Writes ciphertext.size() - 16 bytes to `out`; Errc::crypto when authentication fails.
+  // Writes ciphertext.size() - 16 bytes to `out` (which may equal ciphertext.data(): in place);
+  // Errc::crypto when authentication fails, and `out` is then zeroed.
   Status open(uint64_t nonce, BytesView ad, BytesView ciphertext, uint8_t* out);
 
  private:
