@@ -12,6 +12,12 @@
 
 namespace agora {
 
+// Bounds on a multiaddr from outside, in either form.
+inline constexpr size_t kMultiaddrBytesMax = 1024;
+inline constexpr size_t kMultiaddrTextCharsMax = 1024;
+inline constexpr size_t kMultiaddrComponentsMax = 32;
+inline constexpr size_t kMultiaddrNameBytesMax = 255;  // dns names, sni, ip6zone
+
 enum class Proto : uint32_t {
   ip4 = 4,
   tcp = 6,
@@ -20,10 +26,20 @@ enum class Proto : uint32_t {
   dns6 = 55,
   dnsaddr = 56,
   ip6 = 41,
+  ip6zone = 42,
   udp = 273,
+  webrtc_direct = 280,
+  webrtc = 281,
   p2p_circuit = 290,
   p2p = 421,
+  tls = 448,
+  sni = 449,
+  noise = 454,
+  quic = 460,  // draft-29, legacy
   quic_v1 = 461,
+  webtransport = 465,
+  ws = 477,
+  wss = 478,
 };
 
 struct MultiaddrComponent {
@@ -46,7 +62,7 @@ class Multiaddr {
 
   // The last /p2p/ component's peer id, if any.
   std::optional<PeerId> peer_id() const;
-  Multiaddr with_peer_id(const PeerId& id) const;  // appends /p2p/<id>
+  Multiaddr with_peer_id(const PeerId& id) const;  // appends /p2p/<id>, replacing a trailing one
   Multiaddr without_peer_id() const;               // drops a trailing /p2p/<id>
   void push(MultiaddrComponent c) { parts_.push_back(std::move(c)); }
 
@@ -57,6 +73,7 @@ class Multiaddr {
     bool ipv6;
   };
   std::optional<TcpEndpoint> tcp_endpoint() const;
+  // An empty Multiaddr when `ip` is not a valid address of the given family.
   static Multiaddr from_tcp(std::string_view ip, uint16_t port, bool ipv6);
 
   bool operator==(const Multiaddr&) const = default;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <compare>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -10,6 +11,11 @@
 namespace agora {
 
 enum class KeyType : uint8_t { rsa = 0, ed25519 = 1, secp256k1 = 2, ecdsa = 3 };
+
+// An 8192-bit RSA key in PKIX DER is about 1.1 KB; anything larger is junk.
+inline constexpr size_t kPublicKeyDataBytesMax = 2048;
+// Longest peer id text we parse: CIDv1 base32 of a 42-byte inline key is about 80 characters.
+inline constexpr size_t kPeerIdTextCharsMax = 128;
 
 struct PublicKeyProto {
   KeyType type;

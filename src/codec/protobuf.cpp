@@ -31,6 +31,8 @@ void Writer::fixed32(uint32_t field, uint32_t v) {
 static Result<Uvarint> read_pb_varint(BytesView in) {
   uint64_t v = 0;
   for (size_t i = 0; i < in.size() && i < 10; ++i) {
+    // The tenth byte holds only bit 63; anything more would overflow 64 bits.
+    if (i == 9 && in[i] > 1) break;
     v |= uint64_t(in[i] & 0x7f) << (7 * i);
     if (!(in[i] & 0x80)) return Uvarint{v, i + 1};
   }
@@ -71,7 +73,8 @@ Result<Field> Reader::next() {
       return f;
     }
   }
-  return make_error(Errc::invalid_input, "protobuf: unsupported wire type " + std::to_string(int(f.type)));
+  return make_error(Errc::invalid_input,
+                    "protobuf: unsupported wire type " + std::to_string(int(f.type)));
 }
 
 }  // namespace agora::pb
