@@ -1,0 +1,34 @@
+// The CLI's side of the local HTTP API: finds the running daemon through the repo's `api` file
+// and authenticates with the repo's token.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "base/result.h"
+
+namespace agora {
+
+class ApiClient {
+ public:
+  // Errc::not_found with a plain message when no daemon runs for this repo.
+  static Result<ApiClient> connect(const std::filesystem::path& repo);
+
+  Result<nlohmann::json> get(const std::string& path, const std::map<std::string, std::string>& params = {});
+  Result<nlohmann::json> post(const std::string& path, const std::map<std::string, std::string>& params = {});
+  Result<std::string> get_text(const std::string& path);
+
+ private:
+  ApiClient(std::filesystem::path repo, std::string url, std::string token)
+      : repo_(std::move(repo)), url_(std::move(url)), token_(std::move(token)) {}
+  Result<nlohmann::json> call(const std::string& method, const std::string& path,
+                              const std::map<std::string, std::string>& params);
+  std::filesystem::path repo_;
+  std::string url_;
+  std::string token_;
+};
+
+}  // namespace agora

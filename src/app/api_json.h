@@ -1,0 +1,15 @@
+// JSON shapes of the API's answers, shared by the server and by tests.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "node/node.h"
+
+namespace agora {
+
+nlohmann::json id_json(Node& node);
+nlohmann::json peers_json(Node& node);
+nlohmann::json perf_json(const PeerId& peer, const PerfResult& r);
+nlohmann::json error_json(const Error& e);
+
+}  // namespace agora

@@ -1,0 +1,84 @@
+#include "app/daemon.h"
+
+#include <iostream>
+#include <thread>
+
+#include "app/api_server.h"
+#include "node/node.h"
+#include "store/api_file.h"
+#include "store/repo.h"
+#include "store/repo_lock.h"
+
+namespace agora {
+
+static void say(bool json, const nlohmann::json& event, const std::string& text) {
+  if (json) {
+    std::cout << event.dump() << std::endl;
+  } else {
+    std::cout << text << std::endl;
+  }
+}
+
+int run_daemon(const DaemonOptions& options) {
+  auto repo = store::open_repo(options.repo);
+  if (!repo) {
+    std::cerr << "error: " << repo.error().message << "\n";
+    return 1;
+  }
+  auto lock = store::RepoLock::acquire(options.repo);
+  if (!lock) {
+    std::cerr << "error: " << lock.error().message << "\n";
+    return 1;
+  }
+  if (options.no_inline_muxer) repo->config.noise_inline_muxer = false;
+
+  asio::io_context io(1);
+  Node node(io, repo->identity, repo->config);
+  if (Status st = node.start(); !st) {
+    std::cerr << "error: " << st.error().message << "\n";
+    return 1;
+  }
+  ApiServer api(node, repo->api_token);
+  if (Status st = api.start(repo->config.api_address); !st) {
+    std::cerr << "error: " << st.error().message << "\n";
+    return 1;
+  }
+  if (Status st = store::write_api_file(options.repo, api.url()); !st) {
+    std::cerr << "error: " << st.error().message << "\n";
+    return 1;
+  }
+
+  // Shutdown: close connections first (in-flight API calls then finish with errors), stop the API
+  // server off the loop thread (it waits for those calls), and only then stop the loop.
+  std::thread stopper;
+  bool stopping = false;
+  auto shutdown = [&] {
+    if (stopping) return;
+    stopping = true;
+    say(options.json, {{"event", "stopping"}}, "shutting down");
+    node.stop();
+    stopper = std::thread([&] {
+      api.stop();
+      (void)store::remove_api_file(options.repo);
+      asio::post(io, [&] { io.stop(); });
+    });
+  };
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](asio::error_code ec, int) {
+    if (!ec) shutdown();
+  });
+  api.on_shutdown_request([&] { asio::post(io, shutdown); });
+
+  for (auto& addr : node.swarm().listen_addrs()) {
+    std::string full = addr.with_peer_id(node.peer_id()).to_string();
+    say(options.json, {{"event", "listening"}, {"addr", full}}, "listening " + full);
+  }
+  say(options.json, {{"event", "ready"}, {"peer", node.peer_id().to_string()}, {"api", api.url()}},
+      "API " + api.url() + "\nready");
+  io.run();
+  if (stopper.joinable()) stopper.join();
+  say(options.json, {{"event", "stopped"}}, "stopped");
+  return 0;
+}
+
+}  // namespace agora

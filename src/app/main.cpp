@@ -1,0 +1,96 @@
+// agora: the command-line entry point. Parses arguments and hands off to one command.
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+#include "app/commands.h"
+#include "app/daemon.h"
+#include "node/node.h"
+#include "store/repo.h"
+
+using namespace agora;
+
+int main(int argc, char** argv) {
+  CLI::App app{"agora: a peer-to-peer node that speaks libp2p", "agora"};
+  app.set_version_flag("--version", agent_version());
+  app.require_subcommand(1);
+  std::string repo_arg;
+  CommonOptions common;
+  app.add_option("--repo", repo_arg, "Repo directory (default: $AGORA_PATH or ~/.agora)");
+  app.add_flag("--json", common.json, "Machine-readable JSON output");
+
+  auto* init = app.add_subcommand("init", "Create a repo: identity key, API token, config.toml");
+  std::vector<std::string> listen;
+  std::string api_addr;
+  init->add_option("--listen", listen, "Listen multiaddr (repeatable; default: 0.0.0.0 and :: port 4001)");
+  init->add_option("--api", api_addr, "API host:port on loopback (default 127.0.0.1:5001; port 0 = any)");
+
+  auto* daemon = app.add_subcommand("daemon", "Run the node until SIGINT/SIGTERM");
+  DaemonOptions dopts;
+  daemon->add_flag("--no-inline-muxer", dopts.no_inline_muxer,
+                   "Offer no muxer inside the Noise handshake (negotiate yamux with multistream)");
+
+  app.add_subcommand("id", "Show this node's peer id, addresses and protocols");
+
+  auto* ping = app.add_subcommand("ping", "Measure round trips to a peer (/ipfs/ping/1.0.0)");
+  std::string target;
+  int count = 3;
+  ping->add_option("multiaddr", target, "Peer address, e.g. /ip4/1.2.3.4/tcp/4001/p2p/12D3...")->required();
+  ping->add_option("-n,--count", count, "Number of pings")->check(CLI::Range(1, 1000));
+
+  auto* perf = app.add_subcommand("perf", "Measure throughput to a peer (/perf/1.0.0)");
+  uint64_t upload = 0, download = 0;
+  perf->add_option("multiaddr", target, "Peer address")->required();
+  perf->add_option("--upload", upload, "Bytes to send")->required();
+  perf->add_option("--download", download, "Bytes to receive")->required();
+
+  auto* swarm = app.add_subcommand("swarm", "Inspect and manage connections");
+  swarm->require_subcommand(1);
+  swarm->add_subcommand("peers", "List connected peers with what identify told us");
+  auto* connect = swarm->add_subcommand("connect", "Dial a peer");
+  connect->add_option("multiaddr", target, "Peer address")->required();
+  auto* disconnect = swarm->add_subcommand("disconnect", "Close every connection to a peer");
+  std::string peer;
+  disconnect->add_option("peer", peer, "Peer id")->required();
+
+  auto* events = app.add_subcommand("events", "Show the daemon's recent events (flight recorder)");
+  uint64_t since = 0;
+  bool follow = false;
+  events->add_option("--since", since, "Only events after this sequence number");
+  events->add_flag("-f,--follow", follow, "Keep printing new events");
+
+  app.add_subcommand("metrics", "Print the daemon's metrics (Prometheus text format)");
+  app.add_subcommand("shutdown", "Ask the running daemon to stop");
+
+  CLI11_PARSE(app, argc, argv);
+
+  if (repo_arg.empty()) {
+    auto path = store::default_repo_path();
+    if (!path) {
+      std::cerr << "error: " << path.error().message << "\n";
+      return 1;
+    }
+    common.repo = *path;
+  } else {
+    common.repo = repo_arg;
+  }
+
+  if (*init) return cmd_init(common, listen, api_addr);
+  if (*daemon) {
+    dopts.repo = common.repo;
+    dopts.json = common.json;
+    return run_daemon(dopts);
+  }
+  if (app.got_subcommand("id")) return cmd_id(common);
+  if (*ping) return cmd_ping(common, target, count);
+  if (*perf) return cmd_perf(common, target, upload, download);
+  if (*swarm) {
+    if (swarm->got_subcommand("peers")) return cmd_swarm_peers(common);
+    if (*connect) return cmd_swarm_connect(common, target);
+    if (*disconnect) return cmd_swarm_disconnect(common, peer);
+  }
+  if (*events) return cmd_events(common, since, follow);
+  if (app.got_subcommand("metrics")) return cmd_metrics(common);
+  if (app.got_subcommand("shutdown")) return cmd_shutdown(common);
+  return 1;
+}

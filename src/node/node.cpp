@@ -1,0 +1,54 @@
+#include "node/node.h"
+
+namespace agora {
+
+std::string agent_version() { return std::string("agora/") + kAgoraVersion; }
+
+static rt::SwarmConfig swarm_config(const store::Config& c) {
+  rt::SwarmConfig s;
+  s.limits.connections_max = c.limits.connections_max;
+  s.limits.connections_per_peer_max = c.limits.connections_per_peer_max;
+  s.limits.pending_dials_max = c.limits.pending_dials_max;
+  s.limits.pending_inbound_handshakes_max = c.limits.pending_inbound_handshakes_max;
+  s.yamux.inbound_streams_max = c.limits.inbound_streams_per_connection_max;
+  s.dial_timeout = std::chrono::milliseconds(c.limits.dial_timeout_ms);
+  s.handshake_timeout = std::chrono::milliseconds(c.limits.handshake_timeout_ms);
+  s.inline_muxer = c.noise_inline_muxer;
+  return s;
+}
+
+Node::Node(asio::io_context& io, crypto::Ed25519PrivateKey identity, const store::Config& config)
+    : io_(io),
+      config_(config),
+      events_(config.event_buffer_max),
+      swarm_(std::make_unique<rt::Swarm>(io.get_executor(), std::move(identity),
+                                         swarm_config(config), metrics_, events_)),
+      identify_(std::make_unique<IdentifyService>(
+          *swarm_, IdentifyServiceConfig{.agent_version = agent_version()}, events_)),
+      ping_(std::make_unique<PingService>(*swarm_, PingServiceConfig{})),
+      perf_(std::make_unique<PerfService>(*swarm_, PerfServiceConfig{})) {}
+
+Node::~Node() { stop(); }
+
+Status Node::start() {
+  identify_->start();
+  ping_->start();
+  perf_->start();
+  std::string failures;
+  for (const auto& text : config_.listen) {
+    auto addr = Multiaddr::parse(text);
+    Status st = addr ? swarm_->listen(*addr) : Status(addr.error());
+    if (!st) failures += (failures.empty() ? "" : "; ") + st.error().message;
+  }
+  if (swarm_->listen_addrs().empty())
+    return make_error(Errc::io, "could not listen on any address: " + failures);
+  return {};
+}
+
+void Node::stop() { swarm_->shutdown(); }
+
+rt::awaitable<Result<std::shared_ptr<rt::Connection>>> Node::connect(Multiaddr addr) {
+  co_return co_await swarm_->dial(std::move(addr));
+}
+
+}  // namespace agora

@@ -1,0 +1,52 @@
+// agora::Node wires the layers: swarm (connections, streams, limits), the protocol services,
+// metrics and the event recorder. Everything runs on the io_context's one thread.
+#pragma once
+
+#include <memory>
+
+#include "node/identify_service.h"
+#include "node/perf_service.h"
+#include "node/ping_service.h"
+#include "observe/events.h"
+#include "observe/metrics.h"
+#include "runtime/asio/swarm.h"
+#include "store/config.h"
+
+namespace agora {
+
+inline constexpr const char* kAgoraVersion = "0.1.0";
+std::string agent_version();  // "agora/<version>"
+
+class Node {
+ public:
+  Node(asio::io_context& io, crypto::Ed25519PrivateKey identity, const store::Config& config);
+  ~Node();
+
+  // Listens on every configured address; fails if none can be bound.
+  Status start();
+  void stop();
+
+  const PeerId& peer_id() const { return swarm_->local_peer(); }
+  rt::Swarm& swarm() { return *swarm_; }
+  IdentifyService& identify() { return *identify_; }
+  PingService& ping() { return *ping_; }
+  PerfService& perf() { return *perf_; }
+  observe::Registry& metrics() { return metrics_; }
+  observe::EventRecorder& events() { return events_; }
+  asio::io_context& io() { return io_; }
+
+  // Dials (or reuses a connection to) the peer at `addr`.
+  rt::awaitable<Result<std::shared_ptr<rt::Connection>>> connect(Multiaddr addr);
+
+ private:
+  asio::io_context& io_;
+  store::Config config_;
+  observe::Registry metrics_;
+  observe::EventRecorder events_;
+  std::unique_ptr<rt::Swarm> swarm_;
+  std::unique_ptr<IdentifyService> identify_;
+  std::unique_ptr<PingService> ping_;
+  std::unique_ptr<PerfService> perf_;
+};
+
+}  // namespace agora

@@ -1,0 +1,282 @@
+#include "runtime/asio/connection.h"
+
+#include <algorithm>
+
+namespace agora::rt {
+
+namespace {
+constexpr size_t kReadChunkBytes = 256 * 1024;
+}
+
+Connection::Connection(asio::ip::tcp::socket socket, std::unique_ptr<NoiseTransport> noise,
+                       ConnectionInfo info, YamuxConfig yamux_config, Bytes initial_plaintext)
+    : socket_(std::move(socket)),
+      noise_(std::move(noise)),
+      info_(std::move(info)),
+      yamux_(!info_.inbound, yamux_config, now()),
+      initial_plaintext_(std::move(initial_plaintext)),
+      write_waiter_(socket_.get_executor()),
+      timer_waiter_(socket_.get_executor()) {}
+
+Connection::~Connection() = default;
+
+void Connection::start(InboundStreamHandler on_inbound, ClosedHandler on_closed) {
+  on_inbound_ = std::move(on_inbound);
+  on_closed_ = std::move(on_closed);
+  auto ex = socket_.get_executor();
+  asio::co_spawn(ex, read_loop(), asio::detached);
+  asio::co_spawn(ex, write_loop(), asio::detached);
+  asio::co_spawn(ex, timer_loop(), asio::detached);
+}
+
+Result<std::shared_ptr<Stream>> Connection::open_stream() {
+  if (closed_) return close_reason_;
+  AGORA_ASSIGN(StreamId id, yamux_.open_stream(now()));
+  auto stream = std::make_shared<Stream>(shared_from_this(), id, false);
+  streams_[id] = stream;
+  signal_write();
+  return stream;
+}
+
+void Connection::close(Error reason) {
+  if (closed_) return;
+  closed_ = true;
+  close_reason_ = std::move(reason);
+  // A local, orderly close tells the peer why; errors close at once.
+  bool orderly = close_reason_.code == Errc::closed;
+  yamux_.go_away(orderly ? 0 : close_reason_.code == Errc::protocol ? 1 : 2);
+  flushing_close_ = true;
+  signal_write();
+  if (!orderly) {
+    shutdown_socket();
+  } else {
+    // An orderly close flushes the GoAway; a peer that stops reading cannot hold us up for long.
+    auto timer = std::make_shared<asio::steady_timer>(socket_.get_executor(), std::chrono::seconds(5));
+    timer->async_wait([self = shared_from_this(), timer](asio::error_code) { self->shutdown_socket(); });
+  }
+  timer_waiter_.notify();
+  for (auto& [id, weak] : streams_)
+    if (auto s = weak.lock()) s->mark_reset(close_reason_);
+  if (on_closed_) {
+    auto handler = std::move(on_closed_);
+    on_closed_ = nullptr;
+    handler(*this, close_reason_);
+  }
+}
+
+void Connection::shutdown_socket() {
+  asio::error_code ignored;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  socket_.close(ignored);
+}
+
+Status Connection::feed_plaintext(BytesView plain) {
+  if (plain.empty()) return {};
+  Status st = yamux_.on_bytes(plain, now());
+  process_events();
+  return st;
+}
+
+awaitable<void> Connection::read_loop() {
+  auto self = shared_from_this();
+  Bytes cipher(kReadChunkBytes);
+  Bytes plain;
+  plain.reserve(kReadChunkBytes);
+  if (Status st = feed_plaintext(initial_plaintext_); !st) close(st.error());
+  initial_plaintext_ = {};
+  signal_write();
+  while (!closed_) {
+    auto [ec, n] = co_await socket_.async_read_some(asio::buffer(cipher), use_nothrow);
+    if (closed_) break;
+    if (ec) {
+      close(ec == asio::error::eof ? make_error(Errc::closed, "remote closed the connection")
+                                   : make_error(Errc::io, "read: " + ec.message()));
+      break;
+    }
+    bytes_received_ += n;
+    plain.clear();
+    if (Status st = noise_->decrypt({cipher.data(), n}, plain); !st) {
+      close(st.error());
+      break;
+    }
+    if (Status st = feed_plaintext(plain); !st) {
+      close(st.error());
+      break;
+    }
+    signal_write();
+  }
+  if (!flushing_close_) shutdown_socket();
+}
+
+awaitable<void> Connection::write_loop() {
+  auto self = shared_from_this();
+  Bytes plain;
+  Bytes cipher;
+  for (;;) {
+    plain.clear();
+    yamux_.take_output(plain);
+    if (plain.empty()) {
+      if (closed_) break;
+      co_await write_waiter_.wait();
+      continue;
+    }
+    cipher.clear();
+    noise_->encrypt(plain, cipher);
+    auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(cipher), use_nothrow);
+    if (ec) {
+      close(make_error(Errc::io, "write: " + ec.message()));
+      break;
+    }
+    bytes_sent_ += n;
+  }
+  shutdown_socket();
+}
+
+awaitable<void> Connection::timer_loop() {
+  auto self = shared_from_this();
+  while (!closed_) {
+    auto next = yamux_.next_timer();
+    if (next) {
+      co_await timer_waiter_.wait_for(*next - now());
+    } else {
+      co_await timer_waiter_.wait();
+    }
+    if (closed_) break;
+    yamux_.on_timer(now());
+    process_events();
+    signal_write();
+  }
+}
+
+void Connection::process_events() {
+  while (auto ev = yamux_.poll_event()) {
+    using K = YamuxEvent::Kind;
+    std::shared_ptr<Stream> stream;
+    if (auto it = streams_.find(ev->stream); it != streams_.end()) stream = it->second.lock();
+    switch (ev->kind) {
+      case K::stream_opened: {
+        auto s = std::make_shared<Stream>(shared_from_this(), ev->stream, true);
+        streams_[ev->stream] = s;
+        if (on_inbound_) on_inbound_(s);
+        break;
+      }
+      case K::stream_readable:
+      case K::stream_writable:
+      case K::stream_remote_closed:
+        if (stream) stream->wake();
+        break;
+      case K::stream_reset:
+        if (stream) stream->mark_reset(ev->reason);
+        streams_.erase(ev->stream);
+        break;
+      case K::session_error:
+      case K::go_away:
+        close(ev->reason);
+        return;
+      case K::pong:
+        last_rtt_ = ev->rtt;
+        break;
+    }
+  }
+}
+
+// ---- Stream ----
+
+Stream::Stream(std::shared_ptr<Connection> conn, StreamId id, bool inbound)
+    : conn_(std::move(conn)), id_(id), inbound_(inbound), waiter_(conn_->socket_.get_executor()) {}
+
+Stream::~Stream() {
+  // A stream dropped before both directions finished is reset so the peer is not left waiting.
+  if (!reset_ && !(write_closed_ && eof_) && !conn_->closed_) conn_->yamux_.reset(id_);
+  conn_->forget_stream(id_);
+  conn_->signal_write();
+}
+
+void Stream::mark_reset(Error reason) {
+  if (reset_) return;
+  reset_ = true;
+  reset_reason_ = std::move(reason);
+  waiter_.notify();
+}
+
+Status Stream::usable() const {
+  if (reset_)
+    return make_error(reset_reason_.code == Errc::closed ? Errc::closed : reset_reason_.code,
+                      "stream reset: " + reset_reason_.message);
+  if (conn_->closed_) return conn_->close_reason_;
+  return {};
+}
+
+void Stream::unread(Bytes prefix) {
+  if (prefix.empty()) return;
+  prefix_.erase(prefix_.begin(), prefix_.begin() + prefix_pos_);
+  prefix_pos_ = 0;
+  prefix_.insert(prefix_.begin(), prefix.begin(), prefix.end());
+}
+
+awaitable<Result<size_t>> Stream::read_some(uint8_t* out, size_t max) {
+  if (prefix_pos_ < prefix_.size()) {
+    size_t n = std::min(max, prefix_.size() - prefix_pos_);
+    std::memcpy(out, prefix_.data() + prefix_pos_, n);
+    prefix_pos_ += n;
+    if (prefix_pos_ == prefix_.size()) prefix_.clear(), prefix_pos_ = 0;
+    co_return n;
+  }
+  auto self = shared_from_this();
+  for (;;) {
+    if (Status st = usable(); !st) co_return st.error();
+    size_t n = conn_->yamux_.read(id_, out, max, now());
+    if (n > 0) {
+      conn_->signal_write();  // the read may have queued a window update
+      co_return n;
+    }
+    if (conn_->yamux_.remote_closed(id_)) {
+      eof_ = true;
+      co_return size_t{0};
+    }
+    co_await waiter_.wait();
+  }
+}
+
+awaitable<Status> Stream::read_exact(uint8_t* out, size_t n) {
+  size_t got = 0;
+  while (got < n) {
+    auto r = co_await read_some(out + got, n - got);
+    if (!r) co_return r.error();
+    if (*r == 0) co_return make_error(Errc::truncated, "stream ended early");
+    got += *r;
+  }
+  co_return Status{};
+}
+
+awaitable<Status> Stream::write_all(BytesView data) {
+  auto self = shared_from_this();
+  while (!data.empty()) {
+    if (Status st = usable(); !st) co_return st;
+    if (write_closed_) co_return make_error(Errc::closed, "write after close");
+    size_t n = conn_->yamux_.write(id_, data);
+    if (n > 0) {
+      data = data.subspan(n);
+      conn_->signal_write();
+      continue;
+    }
+    co_await waiter_.wait();  // send window exhausted: wait for a window update
+  }
+  co_return Status{};
+}
+
+void Stream::close_write() {
+  if (write_closed_ || reset_ || conn_->closed_) return;
+  write_closed_ = true;
+  conn_->yamux_.close_write(id_);
+  conn_->signal_write();
+}
+
+void Stream::reset() {
+  if (reset_ || conn_->closed_) return;
+  conn_->yamux_.reset(id_);
+  mark_reset(make_error(Errc::closed, "reset locally"));
+  conn_->signal_write();
+}
+
+}  // namespace agora::rt

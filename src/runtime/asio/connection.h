@@ -1,0 +1,126 @@
+// A secured, multiplexed connection: a TCP socket driven through the Noise transport and a yamux
+// session on the node's single event-loop thread. Streams are handed out as Stream objects.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+
+#include "codec/multiaddr.h"
+#include "proto/noise/noise_handshake.h"
+#include "proto/yamux/yamux_session.h"
+#include "runtime/asio/asio_util.h"
+
+namespace agora::rt {
+
+class Stream;
+
+struct ConnectionInfo {
+  uint64_t id = 0;  // local, for display and logs
+  PeerId peer;
+  Multiaddr local_addr;
+  Multiaddr remote_addr;
+  bool inbound = false;
+  std::string muxer;
+  bool muxer_inlined = false;
+  Instant opened{};
+};
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  using InboundStreamHandler = std::function<void(std::shared_ptr<Stream>)>;
+  using ClosedHandler = std::function<void(Connection&, const Error& reason)>;
+
+  Connection(asio::ip::tcp::socket socket, std::unique_ptr<NoiseTransport> noise,
+             ConnectionInfo info, YamuxConfig yamux_config, Bytes initial_plaintext);
+  ~Connection();
+
+  // Starts the read, write and timer loops. `on_closed` runs once, when the connection ends.
+  void start(InboundStreamHandler on_inbound, ClosedHandler on_closed);
+  // Opens a stream at once (optimistic: the SYN travels with the first frame).
+  Result<std::shared_ptr<Stream>> open_stream();
+  // Sends GoAway, flushes, closes. Idempotent; the first reason wins.
+  void close(Error reason);
+
+  const ConnectionInfo& info() const { return info_; }
+  bool closed() const { return closed_; }
+  const Error& close_reason() const { return close_reason_; }
+  size_t stream_count() const { return streams_.size(); }
+  std::optional<Duration> last_rtt() const { return last_rtt_; }
+  uint64_t bytes_sent() const { return bytes_sent_; }
+  uint64_t bytes_received() const { return bytes_received_; }
+
+ private:
+  friend class Stream;
+  awaitable<void> read_loop();
+  awaitable<void> write_loop();
+  awaitable<void> timer_loop();
+  Status feed_plaintext(BytesView plain);
+  void process_events();
+  void signal_write() { write_waiter_.notify(); }
+  void forget_stream(StreamId id) { streams_.erase(id); }
+  void shutdown_socket();
+
+  asio::ip::tcp::socket socket_;
+  std::unique_ptr<NoiseTransport> noise_;
+  ConnectionInfo info_;
+  YamuxSession yamux_;
+  Bytes initial_plaintext_;
+  Waiter write_waiter_;
+  Waiter timer_waiter_;
+  std::map<StreamId, std::weak_ptr<Stream>> streams_;
+  InboundStreamHandler on_inbound_;
+  ClosedHandler on_closed_;
+  bool closed_ = false;
+  bool flushing_close_ = false;
+  Error close_reason_{Errc::closed, ""};
+  std::optional<Duration> last_rtt_;
+  uint64_t bytes_sent_ = 0;
+  uint64_t bytes_received_ = 0;
+};
+
+// One yamux stream. Owned by whoever uses it; destroying it without a clean close resets it.
+class Stream : public std::enable_shared_from_this<Stream> {
+ public:
+  Stream(std::shared_ptr<Connection> conn, StreamId id, bool inbound);
+  ~Stream();
+  Stream(const Stream&) = delete;
+  Stream& operator=(const Stream&) = delete;
+
+  // Up to `max` bytes; 0 means the remote closed its side (EOF). Errc::closed after a reset.
+  awaitable<Result<size_t>> read_some(uint8_t* out, size_t max);
+  // Errc::truncated when EOF comes first.
+  awaitable<Status> read_exact(uint8_t* out, size_t n);
+  awaitable<Status> write_all(BytesView data);
+  void close_write();
+  void reset();
+  // Bytes read ahead during protocol negotiation, served before anything else.
+  void unread(Bytes prefix);
+
+  StreamId id() const { return id_; }
+  bool inbound() const { return inbound_; }
+  const std::string& protocol() const { return protocol_; }
+  void set_protocol(std::string p) { protocol_ = std::move(p); }
+  Connection& connection() { return *conn_; }
+  std::shared_ptr<Connection> connection_ptr() { return conn_; }
+
+ private:
+  friend class Connection;
+  void wake() { waiter_.notify(); }
+  void mark_reset(Error reason);
+  Status usable() const;
+
+  std::shared_ptr<Connection> conn_;
+  StreamId id_;
+  bool inbound_;
+  std::string protocol_;
+  Bytes prefix_;
+  size_t prefix_pos_ = 0;
+  bool write_closed_ = false;
+  bool eof_ = false;
+  bool reset_ = false;
+  Error reset_reason_{Errc::closed, ""};
+  Waiter waiter_;
+};
+
+}  // namespace agora::rt

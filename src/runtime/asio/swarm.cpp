@@ -1,0 +1,382 @@
+#include "runtime/asio/swarm.h"
+
+#include <ifaddrs.h>
+#include <net/if.h>
+
+#include "runtime/asio/negotiate.h"
+#include "runtime/asio/upgrade.h"
+
+namespace agora::rt {
+
+using observe::Direction;
+using observe::EventType;
+
+struct Swarm::Metrics {
+  explicit Metrics(observe::Registry& r)
+      : registry(r),
+        opened_inbound(r.counter("agora_connections_opened_total", "Connections established",
+                                 {{"direction", "inbound"}})),
+        opened_outbound(r.counter("agora_connections_opened_total", "Connections established",
+                                  {{"direction", "outbound"}})),
+        open(r.gauge("agora_connections_open", "Connections currently open")),
+        handshake_seconds(r.histogram("agora_handshake_seconds",
+                                      "Time from TCP connect to a secured, multiplexed connection",
+                                      {0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5})),
+        streams_inbound(r.counter("agora_streams_opened_total", "Streams opened",
+                                  {{"direction", "inbound"}})),
+        streams_outbound(r.counter("agora_streams_opened_total", "Streams opened",
+                                   {{"direction", "outbound"}})),
+        bytes_sent(r.counter("agora_connection_bytes_sent_total",
+                             "Bytes written to closed connections' sockets")),
+        bytes_received(r.counter("agora_connection_bytes_received_total",
+                                 "Bytes read from closed connections' sockets")) {}
+
+  // Label values are error-code names and limit names: both fixed sets in our own code.
+  observe::Counter& closed(Errc code) {
+    return registry.counter("agora_connections_closed_total", "Connections closed, by reason",
+                            {{"reason", errc_name(code)}});
+  }
+  observe::Counter& handshake_failed(Errc code) {
+    return registry.counter("agora_handshake_failures_total", "Failed connection upgrades",
+                            {{"reason", errc_name(code)}});
+  }
+  observe::Counter& negotiation_failed(Errc code) {
+    return registry.counter("agora_stream_negotiation_failures_total",
+                            "Streams whose protocol negotiation failed", {{"reason", errc_name(code)}});
+  }
+  observe::Counter& limit_hit(const std::string& limit) {
+    return registry.counter("agora_limit_hits_total", "Requests refused by a resource limit",
+                            {{"limit", limit}});
+  }
+  observe::Counter& dial_failed(Errc code) {
+    return registry.counter("agora_dial_failures_total", "Failed dials", {{"reason", errc_name(code)}});
+  }
+
+  observe::Registry& registry;
+  observe::Counter& opened_inbound;
+  observe::Counter& opened_outbound;
+  observe::Gauge& open;
+  observe::Histogram& handshake_seconds;
+  observe::Counter& streams_inbound;
+  observe::Counter& streams_outbound;
+  observe::Counter& bytes_sent;
+  observe::Counter& bytes_received;
+};
+
+Multiaddr to_multiaddr(const asio::ip::tcp::endpoint& ep) {
+  auto address = ep.address();
+  if (address.is_v6() && address.to_v6().is_v4_mapped())
+    address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
+  return Multiaddr::from_tcp(address.to_string(), ep.port(), address.is_v6());
+}
+
+// An unspecified bind address (0.0.0.0, ::) is advertised as each local interface address.
+static std::vector<Multiaddr> expand_unspecified(const asio::ip::tcp::endpoint& ep) {
+  if (!ep.address().is_unspecified()) return {to_multiaddr(ep)};
+  std::vector<Multiaddr> out;
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) != 0) return {to_multiaddr(ep)};
+  bool want_v6 = ep.address().is_v6();
+  for (ifaddrs* i = list; i; i = i->ifa_next) {
+    if (!i->ifa_addr || !(i->ifa_flags & IFF_UP)) continue;
+    int family = i->ifa_addr->sa_family;
+    if (family == AF_INET && !want_v6) {
+      auto* sin = reinterpret_cast<sockaddr_in*>(i->ifa_addr);
+      asio::ip::address_v4 a(ntohl(sin->sin_addr.s_addr));
+      out.push_back(to_multiaddr({a, ep.port()}));
+    } else if (family == AF_INET6 && want_v6) {
+      auto* sin6 = reinterpret_cast<sockaddr_in6*>(i->ifa_addr);
+      asio::ip::address_v6::bytes_type bytes;
+      std::memcpy(bytes.data(), sin6->sin6_addr.s6_addr, 16);
+      asio::ip::address_v6 a(bytes);
+      if (a.is_link_local()) continue;  // needs a zone to be dialable
+      out.push_back(to_multiaddr({a, ep.port()}));
+    }
+  }
+  freeifaddrs(list);
+  if (out.empty()) out.push_back(to_multiaddr(ep));
+  return out;
+}
+
+Swarm::Swarm(asio::any_io_executor executor, crypto::Ed25519PrivateKey identity, SwarmConfig config,
+             observe::Registry& metrics, observe::EventRecorder& events)
+    : executor_(std::move(executor)),
+      identity_(std::move(identity)),
+      local_peer_(PeerId::from_public_key(
+          {KeyType::ed25519, Bytes(identity_.public_key().begin(), identity_.public_key().end())})),
+      config_(config),
+      limits_(config.limits),
+      events_(events),
+      metrics_(std::make_unique<Metrics>(metrics)) {
+  config_.yamux.inbound_streams_max = std::max<size_t>(1, config_.yamux.inbound_streams_max);
+}
+
+Swarm::~Swarm() { shutdown(); }
+
+void Swarm::record(EventType type, const std::string& peer, const std::string& addr, Direction dir,
+                   const std::string& reason, const std::string& detail,
+                   const std::string& protocol) {
+  observe::Event e;
+  e.type = type;
+  e.peer = peer;
+  e.addr = addr;
+  e.direction = dir;
+  e.reason = reason;
+  e.detail = detail;
+  e.protocol = protocol;
+  events_.record(std::move(e));
+}
+
+void Swarm::limit_hit(const Error& e, const std::string& addr) {
+  // Our limit errors start with the limit's config name, e.g. "connections_max reached (512)".
+  std::string name = e.message.substr(0, e.message.find(' '));
+  if (name.size() < 4 || name.compare(name.size() - 4, 4, "_max") != 0) name = "other";
+  metrics_->limit_hit(name).inc();
+  record(EventType::limit_hit, "", addr, Direction::none, name, e.message);
+}
+
+Status Swarm::listen(const Multiaddr& addr) {
+  auto ep = addr.tcp_endpoint();
+  if (!ep) return make_error(Errc::unsupported, "can only listen on /ip4|ip6/<addr>/tcp/<port>: " + addr.to_string());
+  asio::error_code ec;
+  auto ip = asio::ip::make_address(ep->host, ec);
+  if (ec) return make_error(Errc::invalid_input, "bad listen address " + ep->host);
+  auto acceptor = std::make_shared<asio::ip::tcp::acceptor>(executor_);
+  asio::ip::tcp::endpoint endpoint(ip, ep->port);
+  acceptor->open(endpoint.protocol(), ec);
+  if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec && ip.is_v6()) acceptor->set_option(asio::ip::v6_only(true), ec);
+  if (!ec) acceptor->bind(endpoint, ec);
+  if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return make_error(Errc::io, "listen on " + addr.to_string() + ": " + ec.message());
+  auto bound = acceptor->local_endpoint(ec);
+  if (ec) return make_error(Errc::io, "listen on " + addr.to_string() + ": " + ec.message());
+  for (auto& a : expand_unspecified(bound)) {
+    listen_addrs_.push_back(a);
+    record(EventType::listen_started, local_peer_.to_string(), a.to_string(), Direction::none, "", "");
+  }
+  acceptors_.push_back(acceptor);
+  asio::co_spawn(executor_, accept_loop(acceptor), asio::detached);
+  return {};
+}
+
+std::vector<Multiaddr> Swarm::listen_addrs() const { return listen_addrs_; }
+
+awaitable<void> Swarm::accept_loop(std::shared_ptr<asio::ip::tcp::acceptor> acceptor) {
+  while (!shut_down_) {
+    auto [ec, socket] = co_await acceptor->async_accept(use_nothrow);
+    if (shut_down_ || ec == asio::error::operation_aborted) break;
+    if (ec) {
+      // Out of file descriptors or similar: back off briefly instead of spinning.
+      asio::steady_timer pause(executor_, std::chrono::milliseconds(100));
+      co_await pause.async_wait(use_nothrow);
+      continue;
+    }
+    asio::co_spawn(executor_, handle_inbound(std::move(socket)), asio::detached);
+  }
+}
+
+awaitable<void> Swarm::handle_inbound(asio::ip::tcp::socket socket) {
+  asio::error_code ec;
+  auto remote = socket.remote_endpoint(ec);
+  if (ec) co_return;
+  Multiaddr remote_addr = to_multiaddr(remote);
+  if (Status st = limits_.begin_inbound_handshake(); !st) {
+    limit_hit(st.error(), remote_addr.to_string());
+    socket.close(ec);
+    co_return;
+  }
+  auto conn = co_await secure(std::move(socket), true, std::nullopt, remote_addr);
+  limits_.end_inbound_handshake();
+}
+
+awaitable<Result<std::shared_ptr<Connection>>> Swarm::secure(asio::ip::tcp::socket socket,
+                                                             bool inbound,
+                                                             std::optional<PeerId> expected,
+                                                             Multiaddr remote) {
+  Instant started = now();
+  Direction dir = inbound ? Direction::inbound : Direction::outbound;
+  // The handshake has a deadline: a peer that stalls (or never speaks) is cut off.
+  Deadline deadline(executor_, config_.handshake_timeout, [&socket] {
+    asio::error_code ignored;
+    socket.close(ignored);
+  });
+  UpgradeOptions options{.initiator = !inbound, .expected_peer = expected,
+                         .inline_muxer = config_.inline_muxer};
+  auto up = co_await upgrade_connection(socket, identity_, options);
+  deadline.cancel();
+  bool timed_out = deadline.expired();
+  asio::error_code ec;
+  if (!up || timed_out) {
+    Error err = timed_out ? make_error(Errc::timeout, "handshake timed out") : up.error();
+    metrics_->handshake_failed(err.code).inc();
+    record(EventType::handshake_failed, expected ? expected->to_string() : "", remote.to_string(),
+           dir, errc_name(err.code), err.message);
+    socket.close(ec);
+    co_return err;
+  }
+  if (Status st = limits_.add_connection(up->peer); !st) {
+    limit_hit(st.error(), remote.to_string());
+    socket.close(ec);
+    co_return st.error();
+  }
+  auto local = socket.local_endpoint(ec);
+  ConnectionInfo info;
+  info.id = next_connection_id_++;
+  info.peer = up->peer;
+  info.local_addr = ec ? Multiaddr{} : to_multiaddr(local);
+  info.remote_addr = remote.without_peer_id();
+  info.inbound = inbound;
+  info.muxer = up->muxer;
+  info.muxer_inlined = up->muxer_inlined;
+  info.opened = now();
+  auto conn = std::make_shared<Connection>(std::move(socket), std::move(up->noise), info,
+                                           config_.yamux, std::move(up->plaintext_rest));
+  connections_[info.id] = conn;
+  metrics_->handshake_seconds.observe(std::chrono::duration<double>(now() - started).count());
+  (inbound ? metrics_->opened_inbound : metrics_->opened_outbound).inc();
+  metrics_->open.inc();
+  record(EventType::connection_opened, info.peer.to_string(), info.remote_addr.to_string(), dir, "",
+         "muxer " + info.muxer + (info.muxer_inlined ? " (inlined in noise)" : " (multistream)"));
+  std::weak_ptr<Connection> weak = conn;
+  conn->start(
+      [this](std::shared_ptr<Stream> stream) {
+        metrics_->streams_inbound.inc();
+        asio::co_spawn(executor_, serve_stream(std::move(stream)), asio::detached);
+      },
+      [this, dir](Connection& c, const Error& reason) {
+        limits_.remove_connection(c.info().peer);
+        connections_.erase(c.info().id);
+        metrics_->open.dec();
+        metrics_->closed(reason.code).inc();
+        metrics_->bytes_sent.add(c.bytes_sent());
+        metrics_->bytes_received.add(c.bytes_received());
+        record(EventType::connection_closed, c.info().peer.to_string(),
+               c.info().remote_addr.to_string(), dir, errc_name(reason.code), reason.message);
+      });
+  if (on_connection_) on_connection_(conn);
+  co_return conn;
+}
+
+awaitable<Result<std::shared_ptr<Connection>>> Swarm::dial(Multiaddr addr) {
+  std::optional<PeerId> expected = addr.peer_id();
+  if (expected && *expected == local_peer_)
+    co_return make_error(Errc::invalid_input, "refusing to dial ourselves");
+  if (expected) {
+    if (auto existing = connection_to(*expected)) co_return existing;
+  }
+  auto ep = addr.tcp_endpoint();
+  if (!ep)
+    co_return make_error(Errc::unsupported,
+                         "can only dial /ip4|ip6/<addr>/tcp/<port>[/p2p/<peer>]: " + addr.to_string());
+  asio::error_code ec;
+  auto ip = asio::ip::make_address(ep->host, ec);
+  if (ec) co_return make_error(Errc::invalid_input, "bad address " + ep->host);
+  if (Status st = limits_.begin_dial(); !st) {
+    limit_hit(st.error(), addr.to_string());
+    co_return st.error();
+  }
+  asio::ip::tcp::socket socket(executor_);
+  Deadline deadline(executor_, config_.dial_timeout, [&socket] {
+    asio::error_code ignored;
+    socket.close(ignored);
+  });
+  auto [cec] = co_await socket.async_connect({ip, ep->port}, use_nothrow);
+  deadline.cancel();
+  bool timed_out = deadline.expired();
+  if (cec || timed_out) {
+    limits_.end_dial();
+    Error err = timed_out ? make_error(Errc::timeout, "dial timed out")
+                          : make_error(Errc::io, "connect: " + cec.message());
+    metrics_->dial_failed(err.code).inc();
+    record(EventType::dial_failed, expected ? expected->to_string() : "", addr.to_string(),
+           Direction::outbound, errc_name(err.code), err.message);
+    co_return make_error(err.code, "dial " + addr.to_string() + ": " + err.message);
+  }
+  socket.set_option(asio::ip::tcp::no_delay(true), ec);
+  auto conn = co_await secure(std::move(socket), false, expected, addr);
+  limits_.end_dial();
+  if (!conn) co_return make_error(conn.error().code, "dial " + addr.to_string() + ": " + conn.error().message);
+  co_return conn;
+}
+
+awaitable<Result<std::shared_ptr<Stream>>> Swarm::open_stream(std::shared_ptr<Connection> conn,
+                                                              std::vector<std::string> protocols) {
+  auto stream = conn->open_stream();
+  if (!stream) co_return stream.error();
+  metrics_->streams_outbound.inc();
+  std::weak_ptr<Stream> weak = *stream;
+  Deadline deadline(executor_, config_.protocol_negotiation_timeout, [weak] {
+    if (auto s = weak.lock()) s->reset();
+  });
+  auto selected = co_await select_protocol(**stream, std::move(protocols));
+  deadline.cancel();
+  if (!selected) {
+    metrics_->negotiation_failed(selected.error().code).inc();
+    co_return selected.error();
+  }
+  co_return *stream;
+}
+
+awaitable<void> Swarm::serve_stream(std::shared_ptr<Stream> stream) {
+  std::weak_ptr<Stream> weak = stream;
+  Deadline deadline(executor_, config_.protocol_negotiation_timeout, [weak] {
+    if (auto s = weak.lock()) s->reset();
+  });
+  auto selected = co_await accept_protocol(*stream, protocols());
+  deadline.cancel();
+  if (!selected) {
+    metrics_->negotiation_failed(selected.error().code).inc();
+    stream->reset();
+    co_return;
+  }
+  auto it = handlers_.find(*selected);
+  if (it == handlers_.end()) {
+    stream->reset();
+    co_return;
+  }
+  StreamHandler handler = it->second;
+  co_await handler(std::move(stream));
+}
+
+void Swarm::set_handler(const std::string& protocol, StreamHandler handler) {
+  handlers_[protocol] = std::move(handler);
+}
+
+std::vector<std::string> Swarm::protocols() const {
+  std::vector<std::string> out;
+  for (auto& [p, h] : handlers_) out.push_back(p);
+  return out;
+}
+
+std::vector<std::shared_ptr<Connection>> Swarm::connections() const {
+  std::vector<std::shared_ptr<Connection>> out;
+  for (auto& [id, c] : connections_) out.push_back(c);
+  return out;
+}
+
+std::shared_ptr<Connection> Swarm::connection_to(const PeerId& peer) const {
+  for (auto& [id, c] : connections_)
+    if (c->info().peer == peer && !c->closed()) return c;
+  return nullptr;
+}
+
+size_t Swarm::disconnect(const PeerId& peer, const std::string& why) {
+  size_t n = 0;
+  for (auto& c : connections()) {
+    if (c->info().peer != peer) continue;
+    c->close(make_error(Errc::closed, why));
+    ++n;
+  }
+  return n;
+}
+
+void Swarm::shutdown() {
+  if (shut_down_) return;
+  shut_down_ = true;
+  asio::error_code ec;
+  for (auto& a : acceptors_) a->close(ec);
+  for (auto& c : connections()) c->close(make_error(Errc::closed, "node shutting down"));
+}
+
+}  // namespace agora::rt

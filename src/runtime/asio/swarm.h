@@ -1,0 +1,91 @@
+// The swarm: listeners, dials, the connection table and protocol handlers. Runs on one
+// io_context thread; every method must be called from that thread.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "host/connection_limits.h"
+#include "observe/events.h"
+#include "observe/metrics.h"
+#include "runtime/asio/connection.h"
+
+namespace agora::rt {
+
+struct SwarmConfig {
+  ConnectionLimitsConfig limits;
+  YamuxConfig yamux;
+  Duration dial_timeout = std::chrono::seconds(10);
+  Duration handshake_timeout = std::chrono::seconds(10);
+  Duration protocol_negotiation_timeout = std::chrono::seconds(10);
+  bool inline_muxer = true;
+};
+
+class Swarm {
+ public:
+  using StreamHandler = std::function<awaitable<void>(std::shared_ptr<Stream>)>;
+  using ConnectionCallback = std::function<void(const std::shared_ptr<Connection>&)>;
+
+  Swarm(asio::any_io_executor executor, crypto::Ed25519PrivateKey identity, SwarmConfig config,
+        observe::Registry& metrics, observe::EventRecorder& events);
+  ~Swarm();
+
+  const PeerId& local_peer() const { return local_peer_; }
+  asio::any_io_executor executor() const { return executor_; }
+  const crypto::Ed25519PrivateKey& identity() const { return identity_; }
+
+  // Binds a /ip4|ip6/.../tcp/PORT address (port 0 picks one) and starts accepting.
+  Status listen(const Multiaddr& addr);
+  std::vector<Multiaddr> listen_addrs() const;
+
+  // Reuses an open connection to the peer named in `addr`, else dials. A /p2p/ suffix is verified.
+  awaitable<Result<std::shared_ptr<Connection>>> dial(Multiaddr addr);
+  // Opens a stream on the connection and negotiates one of `protocols`.
+  awaitable<Result<std::shared_ptr<Stream>>> open_stream(std::shared_ptr<Connection> conn,
+                                                         std::vector<std::string> protocols);
+
+  void set_handler(const std::string& protocol, StreamHandler handler);
+  std::vector<std::string> protocols() const;
+  void on_connection(ConnectionCallback callback) { on_connection_ = std::move(callback); }
+
+  std::vector<std::shared_ptr<Connection>> connections() const;
+  std::shared_ptr<Connection> connection_to(const PeerId& peer) const;
+  // Closes every connection to `peer`; returns how many.
+  size_t disconnect(const PeerId& peer, const std::string& why);
+  // Stops listening and closes every connection.
+  void shutdown();
+
+ private:
+  struct Metrics;
+  awaitable<void> accept_loop(std::shared_ptr<asio::ip::tcp::acceptor> acceptor);
+  awaitable<void> handle_inbound(asio::ip::tcp::socket socket);
+  awaitable<Result<std::shared_ptr<Connection>>> secure(asio::ip::tcp::socket socket, bool inbound,
+                                                       std::optional<PeerId> expected,
+                                                       Multiaddr remote);
+  awaitable<void> serve_stream(std::shared_ptr<Stream> stream);
+  void record(observe::EventType type, const std::string& peer, const std::string& addr,
+              observe::Direction dir, const std::string& reason, const std::string& detail,
+              const std::string& protocol = {});
+  void limit_hit(const Error& e, const std::string& addr);
+
+  asio::any_io_executor executor_;
+  crypto::Ed25519PrivateKey identity_;
+  PeerId local_peer_;
+  SwarmConfig config_;
+  ConnectionLimits limits_;
+  observe::EventRecorder& events_;
+  std::unique_ptr<Metrics> metrics_;
+  std::vector<std::shared_ptr<asio::ip::tcp::acceptor>> acceptors_;
+  std::vector<Multiaddr> listen_addrs_;
+  std::map<uint64_t, std::shared_ptr<Connection>> connections_;
+  std::map<std::string, StreamHandler> handlers_;
+  ConnectionCallback on_connection_;
+  uint64_t next_connection_id_ = 1;
+  bool shut_down_ = false;
+};
+
+Multiaddr to_multiaddr(const asio::ip::tcp::endpoint& ep);
+
+}  // namespace agora::rt

@@ -1,0 +1,125 @@
+#include "runtime/asio/upgrade.h"
+
+#include "proto/multistream/multistream.h"
+
+namespace agora::rt {
+
+namespace {
+
+constexpr size_t kHandshakeReadBytes = 64 * 1024;
+
+// Runs a sans-I/O negotiation core over the raw socket until it is done.
+template <class Core>
+awaitable<Status> drive_plain(asio::ip::tcp::socket& socket, Core& core) {
+  Bytes out;
+  Bytes in(kHandshakeReadBytes);
+  for (;;) {
+    out.clear();
+    core.take_output(out);
+    if (!out.empty()) {
+      auto [ec, n] = co_await asio::async_write(socket, asio::buffer(out), use_nothrow);
+      if (ec) co_return make_error(Errc::io, "handshake write: " + ec.message());
+    }
+    if (core.done()) co_return Status{};
+    auto [ec, n] = co_await socket.async_read_some(asio::buffer(in), use_nothrow);
+    if (ec == asio::error::eof) co_return make_error(Errc::closed, "remote closed during handshake");
+    if (ec) co_return make_error(Errc::io, "handshake read: " + ec.message());
+    AGORA_TRY(core.on_bytes({in.data(), n}));
+  }
+}
+
+// Runs multistream-select for the muxer over the already encrypted channel.
+template <class Core>
+awaitable<Status> drive_encrypted(asio::ip::tcp::socket& socket, NoiseTransport& noise, Core& core,
+                                  Bytes pending_plain) {
+  Bytes out, cipher;
+  Bytes in(kHandshakeReadBytes);
+  if (!pending_plain.empty()) AGORA_TRY(core.on_bytes(pending_plain));
+  for (;;) {
+    out.clear();
+    core.take_output(out);
+    if (!out.empty()) {
+      cipher.clear();
+      noise.encrypt(out, cipher);
+      auto [ec, n] = co_await asio::async_write(socket, asio::buffer(cipher), use_nothrow);
+      if (ec) co_return make_error(Errc::io, "muxer negotiation write: " + ec.message());
+    }
+    if (core.done()) co_return Status{};
+    auto [ec, n] = co_await socket.async_read_some(asio::buffer(in), use_nothrow);
+    if (ec == asio::error::eof) co_return make_error(Errc::closed, "remote closed during muxer negotiation");
+    if (ec) co_return make_error(Errc::io, "muxer negotiation read: " + ec.message());
+    Bytes plain;
+    AGORA_TRY(noise.decrypt({in.data(), n}, plain));
+    AGORA_TRY(core.on_bytes(plain));
+  }
+}
+
+template <class Core>
+awaitable<Result<Bytes>> negotiate_plain(asio::ip::tcp::socket& socket, Core core) {
+  AGORA_TRY(co_await drive_plain(socket, core));
+  co_return core.take_rest();
+}
+
+}  // namespace
+
+awaitable<Result<Upgraded>> upgrade_connection(asio::ip::tcp::socket& socket,
+                                               const crypto::Ed25519PrivateKey& identity,
+                                               UpgradeOptions options) {
+  // 1. Security protocol.
+  Bytes rest;
+  if (options.initiator) {
+    auto r = co_await negotiate_plain(socket, MultistreamDialer({kNoiseProtocol}));
+    if (!r) co_return r.error();
+    rest = std::move(*r);
+  } else {
+    auto r = co_await negotiate_plain(socket, MultistreamListener({kNoiseProtocol}));
+    if (!r) co_return r.error();
+    rest = std::move(*r);
+  }
+
+  // 2. Noise XX.
+  NoiseConfig config;
+  if (options.inline_muxer) config.muxers = {kYamuxProtocol};
+  config.expected_peer = options.expected_peer;
+  NoiseHandshake handshake(options.initiator, identity, std::move(config));
+  if (!rest.empty()) {
+    if (Status st = handshake.on_bytes(rest); !st) co_return st.error();
+  }
+  if (Status st = co_await drive_plain(socket, handshake); !st) co_return st.error();
+  auto outcome = handshake.finish();
+  if (!outcome) co_return outcome.error();
+
+  Upgraded up;
+  up.noise = std::move(outcome->transport);
+  up.peer = outcome->remote_peer;
+  Bytes plain;
+  if (!outcome->leftover.empty()) {
+    if (Status st = up.noise->decrypt(outcome->leftover, plain); !st) co_return st.error();
+  }
+
+  // 3. Muxer.
+  if (outcome->muxer) {
+    if (*outcome->muxer != kYamuxProtocol)
+      co_return make_error(Errc::unsupported, "inlined muxer " + *outcome->muxer);
+    up.muxer = *outcome->muxer;
+    up.muxer_inlined = true;
+    up.plaintext_rest = std::move(plain);
+    co_return up;
+  }
+  if (options.initiator) {
+    MultistreamDialer dialer({kYamuxProtocol});
+    if (Status st = co_await drive_encrypted(socket, *up.noise, dialer, std::move(plain)); !st)
+      co_return st.error();
+    up.muxer = dialer.selected();
+    up.plaintext_rest = dialer.take_rest();
+  } else {
+    MultistreamListener listener({kYamuxProtocol});
+    if (Status st = co_await drive_encrypted(socket, *up.noise, listener, std::move(plain)); !st)
+      co_return st.error();
+    up.muxer = listener.selected();
+    up.plaintext_rest = listener.take_rest();
+  }
+  co_return up;
+}
+
+}  // namespace agora::rt

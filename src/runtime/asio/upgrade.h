@@ -1,0 +1,35 @@
+// Turns a raw TCP socket into a secured connection: multistream-select `/noise`, the Noise XX
+// handshake, then the muxer (inlined in Noise, or multistream-select `/yamux/1.0.0` over it).
+#pragma once
+
+#include <optional>
+
+#include "crypto/ed25519.h"
+#include "proto/noise/noise_handshake.h"
+#include "runtime/asio/asio_util.h"
+
+namespace agora::rt {
+
+inline constexpr const char* kNoiseProtocol = "/noise";
+inline constexpr const char* kYamuxProtocol = "/yamux/1.0.0";
+
+struct UpgradeOptions {
+  bool initiator = false;
+  std::optional<PeerId> expected_peer;  // dialing a /p2p/ address
+  bool inline_muxer = true;             // offer the Noise stream_muxers extension
+};
+
+struct Upgraded {
+  std::unique_ptr<NoiseTransport> noise;
+  PeerId peer;
+  std::string muxer;
+  bool muxer_inlined = false;
+  Bytes plaintext_rest;  // decrypted bytes that already belong to the muxer
+};
+
+// The caller bounds the time (it closes the socket on timeout).
+awaitable<Result<Upgraded>> upgrade_connection(asio::ip::tcp::socket& socket,
+                                               const crypto::Ed25519PrivateKey& identity,
+                                               UpgradeOptions options);
+
+}  // namespace agora::rt
