@@ -196,12 +196,12 @@ function toDialTarget (target) {
 /**
  * Creates and starts a js-libp2p node listening on 127.0.0.1 TCP.
  * Options: inlineMuxer (default true), listen (multiaddr strings), privateKeyHex (protobuf
- * PrivateKey, hex) for a fixed identity.
+ * PrivateKey, hex) for a fixed identity, agentVersion (default JS_AGENT_VERSION).
  * Returns { node, peerId, addrs(), muxerInlined(peer) -> [bool per secured connection],
  *           perfServed: [...], ping(target, n), perf(target, opts), identified(peer),
  *           identify(peer), stop() }.
  */
-export async function createPeer ({ inlineMuxer = true, listen = ['/ip4/127.0.0.1/tcp/0'], privateKeyHex } = {}) {
+export async function createPeer ({ inlineMuxer = true, listen = ['/ip4/127.0.0.1/tcp/0'], privateKeyHex, agentVersion = JS_AGENT_VERSION } = {}) {
   const inlined = new Map()
   const privateKey = privateKeyHex != null
     ? privateKeyFromProtobuf(Buffer.from(privateKeyHex, 'hex'))
@@ -218,7 +218,7 @@ export async function createPeer ({ inlineMuxer = true, listen = ['/ip4/127.0.0.
       }
     })],
     streamMuxers: [yamux()],
-    nodeInfo: { userAgent: JS_AGENT_VERSION },
+    nodeInfo: { userAgent: agentVersion },
     services: { identify: identify(), ping: ping() }
   })
   // js identifies every new connection by itself (and serves one identify stream per peer at a
