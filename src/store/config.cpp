@@ -1,0 +1,351 @@
+// config.toml: parsing with toml++, validation with positions, and the commented default file.
+#include "store/config.h"
+
+#include <arpa/inet.h>
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <charconv>
+#include <limits>
+
+#include "codec/multiaddr.h"
+#include "store/file_util.h"
+
+namespace agora::store {
+namespace {
+
+Error multiaddr_error(const Error& e) {
+  // The codec may already say "multiaddr: ..."; say it once.
+  if (e.message.starts_with("multiaddr: ")) return make_error(Errc::invalid_input, e.message);
+  return make_error(Errc::invalid_input, "multiaddr: " + e.message);
+}
+
+size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+const char* type_name(toml::node_type t) {
+  switch (t) {
+    case toml::node_type::table:
+      return "a table";
+    case toml::node_type::array:
+      return "an array";
+    case toml::node_type::string:
+      return "a string";
+    case toml::node_type::integer:
+      return "an integer";
+    case toml::node_type::floating_point:
+      return "a float";
+    case toml::node_type::boolean:
+      return "a boolean";
+    case toml::node_type::date:
+    case toml::node_type::time:
+    case toml::node_type::date_time:
+      return "a date/time";
+    case toml::node_type::none:
+      break;
+  }
+  return "nothing";
+}
+
+// Builds "<source>:<line>:<col>: <key>: <what>" errors.
+class Parser {
+ public:
+  explicit Parser(std::string_view source) : source_(source) {}
+
+  Error error_at(const toml::source_region& where, const std::string& what) const {
+    std::string prefix(source_);
+    if (where.begin.line != 0) {
+      prefix += ":" + std::to_string(where.begin.line) + ":" + std::to_string(where.begin.column);
+    }
+    return make_error(Errc::invalid_input, prefix + ": " + what);
+  }
+
+  Status read_string(const toml::node& node, const std::string& key, std::string& out) const {
+    const auto* s = node.as_string();
+    if (s == nullptr) return wrong_type(node, key, "a string");
+    out = s->get();
+    return {};
+  }
+
+  // `validate` checks each element; its message is appended to "key[i]: ".
+  template <class Validate>
+  Status read_string_array(const toml::node& node, const std::string& key,
+                           std::vector<std::string>& out, Validate validate) const {
+    const auto* arr = node.as_array();
+    if (arr == nullptr) return wrong_type(node, key, "an array of strings");
+    out.clear();
+    for (size_t i = 0; i < arr->size(); ++i) {
+      const toml::node& item = (*arr)[i];
+      std::string item_key = key + "[" + std::to_string(i) + "]";
+      std::string value;
+      AGORA_TRY(read_string(item, item_key, value));
+      Status st = validate(value);
+      if (!st.ok()) return error_at(item.source(), item_key + ": " + st.error().message);
+      out.push_back(std::move(value));
+    }
+    return {};
+  }
+
+  template <class Int>
+  Status read_uint(const toml::node& node, const std::string& key, uint64_t min, Int& out) const {
+    const auto* i = node.as_integer();
+    if (i == nullptr) return wrong_type(node, key, "an integer");
+    int64_t v = i->get();
+    uint64_t max = std::numeric_limits<Int>::max();
+    if (max > uint64_t(std::numeric_limits<int64_t>::max())) {
+      max = uint64_t(std::numeric_limits<int64_t>::max());
+    }
+    if (v < 0 || uint64_t(v) < min || uint64_t(v) > max) {
+      return error_at(node.source(), key + ": " + std::to_string(v) + " is out of range (" +
+                                         std::to_string(min) + ".." + std::to_string(max) + ")");
+    }
+    out = Int(v);
+    return {};
+  }
+
+  Status read_bool(const toml::node& node, const std::string& key, bool& out) const {
+    const auto* b = node.as_boolean();
+    if (b == nullptr) return wrong_type(node, key, "true or false");
+    out = b->get();
+    return {};
+  }
+
+  // Suggests the closest known key when the name looks like a typo of it.
+  Status unknown_key(const toml::key& key, const std::string& prefix,
+                     const std::vector<std::string_view>& known) const {
+    std::string_view best;
+    size_t best_distance = 4;  // more edits than this is not a typo
+    std::string list;
+    for (std::string_view k : known) {
+      size_t d = edit_distance(key.str(), k);
+      if (d < best_distance) {
+        best = k;
+        best_distance = d;
+      }
+      list += (list.empty() ? "" : ", ") + std::string(k);
+    }
+    std::string what = "unknown key '" + prefix + std::string(key.str()) + "'";
+    if (!best.empty())
+      return error_at(key.source(), what + " (did you mean '" + std::string(best) + "'?)");
+    return error_at(key.source(), what + " (known keys: " + list + ")");
+  }
+
+ private:
+  Status wrong_type(const toml::node& node, const std::string& key, const char* want) const {
+    return error_at(node.source(),
+                    key + ": expected " + want + ", found " + type_name(node.type()));
+  }
+  std::string_view source_;
+};
+
+Status parse_limits(const Parser& p, const toml::table& t, Limits& l) {
+  for (auto&& [key, node] : t) {
+    std::string k(key.str());
+    std::string name = "limits." + k;
+    if (k == "connections_max") {
+      AGORA_TRY(p.read_uint(node, name, 1, l.connections_max));
+    } else if (k == "connections_per_peer_max") {
+      AGORA_TRY(p.read_uint(node, name, 1, l.connections_per_peer_max));
+    } else if (k == "inbound_streams_per_connection_max") {
+      AGORA_TRY(p.read_uint(node, name, 1, l.inbound_streams_per_connection_max));
+    } else if (k == "pending_dials_max") {
+      AGORA_TRY(p.read_uint(node, name, 1, l.pending_dials_max));
+    } else if (k == "pending_inbound_handshakes_max") {
+      AGORA_TRY(p.read_uint(node, name, 1, l.pending_inbound_handshakes_max));
+    } else if (k == "dial_timeout_ms") {
+      AGORA_TRY(p.read_uint(node, name, 1, l.dial_timeout_ms));
+    } else if (k == "handshake_timeout_ms") {
+      AGORA_TRY(p.read_uint(node, name, 1, l.handshake_timeout_ms));
+    } else if (k == "idle_timeout_ms") {
+      AGORA_TRY(p.read_uint(node, name, 0, l.idle_timeout_ms));
+    } else {
+      return p.unknown_key(
+          key, "limits.",
+          {"connections_max", "connections_per_peer_max", "inbound_streams_per_connection_max",
+           "pending_dials_max", "pending_inbound_handshakes_max", "dial_timeout_ms",
+           "handshake_timeout_ms", "idle_timeout_ms"});
+    }
+  }
+  return {};
+}
+
+Status parse_table(const Parser& p, const toml::table& root, Config& c) {
+  for (auto&& [key, node] : root) {
+    std::string k(key.str());
+    if (k == "listen") {
+      AGORA_TRY(p.read_string_array(node, k, c.listen, validate_listen_addr));
+    } else if (k == "api_address") {
+      AGORA_TRY(p.read_string(node, k, c.api_address));
+      Status st = validate_api_address(c.api_address);
+      if (!st.ok()) return p.error_at(node.source(), k + ": " + st.error().message);
+    } else if (k == "bootstrap") {
+      AGORA_TRY(p.read_string_array(node, k, c.bootstrap, validate_bootstrap_addr));
+    } else if (k == "event_buffer_max") {
+      AGORA_TRY(p.read_uint(node, k, 1, c.event_buffer_max));
+    } else if (k == "noise_inline_muxer") {
+      AGORA_TRY(p.read_bool(node, k, c.noise_inline_muxer));
+    } else if (k == "limits") {
+      const auto* t = node.as_table();
+      if (t == nullptr) return p.error_at(node.source(), "limits: expected a table ([limits])");
+      AGORA_TRY(parse_limits(p, *t, c.limits));
+    } else {
+      return p.unknown_key(key, "",
+                           {"listen", "api_address", "bootstrap", "event_buffer_max",
+                            "noise_inline_muxer", "limits"});
+    }
+  }
+  return {};
+}
+
+// TOML basic string with the escapes the spec requires.
+std::string toml_quote(std::string_view s) {
+  std::string out = "\"";
+  for (char ch : s) {
+    auto c = static_cast<unsigned char>(ch);
+    if (c == '"') {
+      out += "\\\"";
+    } else if (c == '\\') {
+      out += "\\\\";
+    } else if (c < 0x20 || c == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04X", c);
+      out += buf;
+    } else {
+      out += ch;
+    }
+  }
+  return out + "\"";
+}
+
+std::string toml_array(const std::vector<std::string>& items) {
+  std::string out = "[";
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) out += ", ";
+    out += toml_quote(items[i]);
+  }
+  return out + "]";
+}
+
+}  // namespace
+
+Status validate_listen_addr(std::string_view multiaddr) {
+  auto ma = Multiaddr::parse(multiaddr);
+  if (!ma.ok()) return multiaddr_error(ma.error());
+  if (ma->peer_id()) {
+    return make_error(Errc::invalid_input, "a listen address must not contain /p2p/<peer id>");
+  }
+  return {};
+}
+
+Status validate_bootstrap_addr(std::string_view multiaddr) {
+  auto ma = Multiaddr::parse(multiaddr);
+  if (!ma.ok()) return multiaddr_error(ma.error());
+  if (!ma->peer_id()) {
+    return make_error(
+        Errc::invalid_input,
+        "a bootstrap address must end with /p2p/<peer id> (we must know whom we dial)");
+  }
+  return {};
+}
+
+Status validate_api_address(std::string_view host_port) {
+  auto bad = [&](const std::string& why) {
+    return make_error(Errc::invalid_input, "'" + std::string(host_port) + "' is not host:port (" +
+                                               why + "); use e.g. 127.0.0.1:5001 or [::1]:5001");
+  };
+  size_t colon = host_port.rfind(':');
+  if (colon == std::string_view::npos) return bad("no port");
+  std::string host(host_port.substr(0, colon));
+  std::string_view port = host_port.substr(colon + 1);
+  unsigned value = 0;
+  auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+  if (port.empty() || ec != std::errc() || end != port.data() + port.size() || value > 65535) {
+    return bad("port must be 0..65535");
+  }
+  unsigned char buf[16];
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+    if (inet_pton(AF_INET6, host.c_str(), buf) != 1) return bad("bad IPv6 address");
+  } else if (inet_pton(AF_INET, host.c_str(), buf) != 1) {
+    return bad("host must be an IPv4 address or a bracketed IPv6 address");
+  }
+  return {};
+}
+
+Result<Config> parse_config(std::string_view toml_text, std::string_view source_name) {
+  Parser p(source_name);
+  toml::table root;
+  try {
+    root = toml::parse(toml_text, source_name);
+  } catch (const toml::parse_error& e) {
+    return p.error_at(e.source(), std::string(e.description()));
+  }
+  Config c;
+  AGORA_TRY(parse_table(p, root, c));
+  return c;
+}
+
+Result<Config> load_config(const std::filesystem::path& path) {
+  AGORA_ASSIGN(std::string text, read_file(path, kConfigFileBytesMax));
+  return parse_config(text, path.string());
+}
+
+std::string render_default_config(const Config& c) {
+  const Config d;
+  const Limits& l = c.limits;
+  const Limits& dl = d.limits;
+  auto num = [](auto v) { return std::to_string(v); };
+  auto boolean = [](bool b) { return std::string(b ? "true" : "false"); };
+  std::string out;
+  auto key = [&out](const std::string& comment, const std::string& name, const std::string& value,
+                    const std::string& default_value) {
+    out += "# " + comment + "\n# Default: " + default_value + "\n" + name + " = " + value + "\n\n";
+  };
+  out +=
+      "# agora node configuration (TOML). Every key is optional: a missing key takes the default\n"
+      "# shown in its comment. Unknown keys are an error, so typos do not go unnoticed.\n\n";
+  key("Multiaddrs to accept peer connections on.", "listen", toml_array(c.listen),
+      toml_array(d.listen));
+  key("host:port of the local HTTP API (token in api.token). Keep it on loopback.", "api_address",
+      toml_quote(c.api_address), toml_quote(d.api_address));
+  key("Peers to connect to at startup: multiaddrs ending in /p2p/<peer id>.", "bootstrap",
+      toml_array(c.bootstrap), toml_array(d.bootstrap));
+  key("Number of recent events kept in memory by the flight recorder.", "event_buffer_max",
+      num(c.event_buffer_max), num(d.event_buffer_max));
+  key("Offer the stream muxer inside the Noise handshake (saves a round trip).",
+      "noise_inline_muxer", boolean(c.noise_inline_muxer), boolean(d.noise_inline_muxer));
+  out += "# Limits on what remote peers can make this node hold.\n[limits]\n\n";
+  key("Open connections, all peers together.", "connections_max", num(l.connections_max),
+      num(dl.connections_max));
+  key("Open connections to one peer.", "connections_per_peer_max", num(l.connections_per_peer_max),
+      num(dl.connections_per_peer_max));
+  key("Streams a remote peer may open on one connection.", "inbound_streams_per_connection_max",
+      num(l.inbound_streams_per_connection_max), num(dl.inbound_streams_per_connection_max));
+  key("Outgoing dials in progress at once.", "pending_dials_max", num(l.pending_dials_max),
+      num(dl.pending_dials_max));
+  key("Incoming connections still in their security/muxer handshake.",
+      "pending_inbound_handshakes_max", num(l.pending_inbound_handshakes_max),
+      num(dl.pending_inbound_handshakes_max));
+  key("Milliseconds before a dial attempt gives up.", "dial_timeout_ms", num(l.dial_timeout_ms),
+      num(dl.dial_timeout_ms));
+  key("Milliseconds a connection may spend in its handshake.", "handshake_timeout_ms",
+      num(l.handshake_timeout_ms), num(dl.handshake_timeout_ms));
+  key("Milliseconds without open streams before a connection is closed; 0 = never.",
+      "idle_timeout_ms", num(l.idle_timeout_ms), num(dl.idle_timeout_ms));
+  out.pop_back();  // one trailing newline, not a blank line
+  return out;
+}
+
+}  // namespace agora::store
