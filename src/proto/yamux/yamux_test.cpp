@@ -1,0 +1,522 @@
+// Pair tests: two sessions wired back to back, with exact time and chosen chunking.
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <random>
+
+#include "proto/yamux/yamux_session.h"
+
+namespace agora {
+namespace {
+
+using Kind = YamuxEvent::Kind;
+const Instant kStart = Instant{} + std::chrono::hours(1);
+
+Bytes frame(YamuxType type, uint16_t flags, StreamId id, uint32_t length) {
+  Bytes out;
+  put_yamux_header(out, YamuxHeader{type, flags, id, length});
+  return out;
+}
+
+Bytes pattern(size_t n, uint32_t seed) {
+  Bytes out(n);
+  std::mt19937 rng(seed);
+  for (uint8_t& b : out) b = static_cast<uint8_t>(rng());
+  return out;
+}
+
+std::vector<YamuxEvent> drain_events(YamuxSession& session) {
+  std::vector<YamuxEvent> events;
+  while (std::optional<YamuxEvent> event = session.poll_event()) events.push_back(*event);
+  return events;
+}
+
+size_t count(const std::vector<YamuxEvent>& events, Kind kind) {
+  return static_cast<size_t>(std::count_if(events.begin(), events.end(),
+                                           [&](const YamuxEvent& e) { return e.kind == kind; }));
+}
+
+YamuxConfig quiet_config() {
+  YamuxConfig config;
+  config.ping_at_start = false;
+  return config;
+}
+
+// Moves bytes between two sessions. `chunk_bytes` 0 means random chunk sizes.
+struct Pair {
+  explicit Pair(size_t chunk = SIZE_MAX, YamuxConfig client_config = {},
+                YamuxConfig server_config = {})
+      : client(true, client_config, kStart),
+        server(false, server_config, kStart),
+        chunk_bytes(chunk) {}
+
+  Instant now = kStart;
+  YamuxSession client;
+  YamuxSession server;
+  size_t chunk_bytes;
+  std::mt19937 rng{12345};
+  Bytes to_server, to_client;
+  std::vector<YamuxEvent> client_events, server_events;
+
+  size_t next_chunk(size_t available) {
+    size_t n = chunk_bytes == 0 ? 1 + rng() % 5000 : chunk_bytes;
+    return std::min(n, available);
+  }
+
+  void deliver(Bytes& wire, YamuxSession& to) {
+    size_t offset = 0;
+    while (offset < wire.size()) {
+      size_t n = next_chunk(wire.size() - offset);
+      ASSERT_TRUE(to.on_bytes(BytesView(wire).subspan(offset, n), now).ok());
+      offset += n;
+    }
+    wire.clear();
+  }
+
+  // Delivers everything queued in both directions until quiet.
+  void pump() {
+    for (int round = 0; round < 100000; ++round) {
+      client.take_output(to_server);
+      server.take_output(to_client);
+      if (to_server.empty() && to_client.empty()) break;
+      deliver(to_server, server);
+      deliver(to_client, client);
+    }
+    for (YamuxEvent& e : drain_events(client)) client_events.push_back(e);
+    for (YamuxEvent& e : drain_events(server)) server_events.push_back(e);
+  }
+};
+
+Bytes read_all(YamuxSession& session, StreamId id, Instant now) {
+  Bytes out;
+  uint8_t buf[4096];
+  while (size_t n = session.read(id, buf, sizeof(buf), now)) out.insert(out.end(), buf, buf + n);
+  return out;
+}
+
+class YamuxChunking : public ::testing::TestWithParam<size_t> {};
+
+TEST_P(YamuxChunking, OpenDataFinBothWays) {
+  Pair pair(GetParam());
+  pair.pump();
+  Result<StreamId> id = pair.client.open_stream(pair.now);
+  ASSERT_TRUE(id.ok());
+  EXPECT_EQ(*id, 1u);  // client ids are odd
+  ASSERT_EQ(pair.client.write(*id, as_bytes("hello")), 5u);
+  pair.pump();
+  ASSERT_EQ(count(pair.server_events, Kind::stream_opened), 1u);
+  auto opened = std::find_if(pair.server_events.begin(), pair.server_events.end(),
+                             [](const YamuxEvent& e) { return e.kind == Kind::stream_opened; });
+  EXPECT_EQ(opened->stream, *id);
+  EXPECT_EQ(count(pair.server_events, Kind::stream_readable), 1u);
+  EXPECT_EQ(read_all(pair.server, *id, pair.now), to_bytes("hello"));
+
+  ASSERT_EQ(pair.server.write(*id, as_bytes("world")), 5u);
+  pair.server.close_write(*id);
+  pair.pump();
+  EXPECT_EQ(count(pair.client_events, Kind::stream_remote_closed), 1u);
+  EXPECT_FALSE(pair.client.remote_closed(*id));  // data still unread
+  EXPECT_EQ(read_all(pair.client, *id, pair.now), to_bytes("world"));
+  EXPECT_TRUE(pair.client.remote_closed(*id));
+  EXPECT_EQ(pair.server.stream_count(), 1u);  // client has not closed yet
+
+  pair.client.close_write(*id);
+  pair.pump();
+  EXPECT_EQ(pair.client.stream_count(), 0u);
+  EXPECT_EQ(pair.server.stream_count(), 0u);
+  EXPECT_EQ(pair.server.recv_window_reserved_bytes(), 0u);
+  EXPECT_TRUE(pair.server.remote_closed(*id));
+  EXPECT_FALSE(pair.client.failed());
+  EXPECT_FALSE(pair.server.failed());
+}
+
+TEST_P(YamuxChunking, TenMebibytesArriveIntact) {
+  Pair pair(GetParam() == 1 ? 7 : GetParam());  // 1-byte delivery of 10 MiB is just slow
+  StreamId id = pair.client.open_stream(pair.now).value();
+  Bytes sent = pattern(10 * 1024 * 1024, 1);
+  Bytes received;
+  size_t offset = 0;
+  uint8_t buf[100000];
+  while (received.size() < sent.size()) {
+    offset += pair.client.write(id, BytesView(sent).subspan(offset));
+    pair.pump();
+    while (size_t n = pair.server.read(id, buf, sizeof(buf), pair.now)) {
+      received.insert(received.end(), buf, buf + n);
+    }
+    pair.pump();
+    ASSERT_FALSE(pair.client.failed());
+  }
+  EXPECT_EQ(received, sent);
+  // Bytes never exceeded the window: the receiver buffered at most its window.
+  EXPECT_LE(pair.server.recv_buffered_bytes(), pair.server.recv_window_target_bytes(id));
+}
+
+INSTANTIATE_TEST_SUITE_P(Chunks, YamuxChunking, ::testing::Values(1, 0, SIZE_MAX));
+
+TEST(YamuxPair, ResetReachesRemoteAndFreesState) {
+  Pair pair;
+  StreamId id = pair.client.open_stream(pair.now).value();
+  pair.client.write(id, as_bytes("x"));
+  pair.pump();
+  pair.server.reset(id);
+  EXPECT_EQ(pair.server.stream_count(), 0u);
+  pair.pump();
+  ASSERT_EQ(count(pair.client_events, Kind::stream_reset), 1u);
+  EXPECT_EQ(pair.client.stream_count(), 0u);
+  EXPECT_EQ(pair.client.write(id, as_bytes("y")), 0u);
+  EXPECT_TRUE(pair.client.remote_closed(id));
+}
+
+TEST(YamuxPair, AckRidesOnFirstFrameFromAcceptor) {
+  Pair pair(SIZE_MAX, quiet_config(), quiet_config());
+  StreamId id = pair.client.open_stream(pair.now).value();
+  Bytes syn;
+  pair.client.take_output(syn);
+  EXPECT_EQ(syn, frame(YamuxType::window_update, yamux_flag::syn, 1, 0));
+  ASSERT_TRUE(pair.server.on_bytes(syn, pair.now).ok());
+  Bytes out;
+  pair.server.take_output(out);
+  EXPECT_TRUE(out.empty());  // ACK waits for the application
+  pair.server.write(id, as_bytes("ok"));
+  pair.server.take_output(out);
+  Bytes expected = frame(YamuxType::data, yamux_flag::ack, 1, 2);
+  append(expected, as_bytes("ok"));
+  EXPECT_EQ(out, expected);
+}
+
+TEST(YamuxPair, WindowExhaustionAndLateUpdates) {
+  Pair pair;
+  StreamId id = pair.client.open_stream(pair.now).value();
+  Bytes sent = pattern(1024 * 1024, 2);
+  size_t accepted = pair.client.write(id, sent);
+  EXPECT_EQ(accepted, kYamuxSpecWindowBytes);
+  EXPECT_EQ(pair.client.write(id, BytesView(sent).subspan(accepted)), 0u);
+  pair.pump();
+  EXPECT_EQ(pair.server.readable_bytes(id), kYamuxSpecWindowBytes);
+  EXPECT_EQ(count(pair.client_events, Kind::stream_writable), 0u);
+
+  // The reader frees half the window; the update is held back in flight.
+  Bytes received(kYamuxSpecWindowBytes / 2);
+  pair.now += std::chrono::seconds(1);  // slow reader: no auto-tuning
+  ASSERT_EQ(pair.server.read(id, received.data(), received.size(), pair.now), received.size());
+  Bytes update;
+  pair.server.take_output(update);
+  EXPECT_EQ(update,
+            frame(YamuxType::window_update, yamux_flag::ack, id, kYamuxSpecWindowBytes / 2));
+  EXPECT_EQ(pair.client.write(id, BytesView(sent).subspan(accepted)), 0u);  // still closed
+  ASSERT_TRUE(pair.client.on_bytes(update, pair.now).ok());
+  std::vector<YamuxEvent> events = drain_events(pair.client);
+  ASSERT_EQ(count(events, Kind::stream_writable), 1u);
+  EXPECT_EQ(pair.client.send_window_bytes(id), kYamuxSpecWindowBytes / 2);
+  accepted += pair.client.write(id, BytesView(sent).subspan(accepted));
+  EXPECT_EQ(accepted, kYamuxSpecWindowBytes * 3 / 2);
+  EXPECT_EQ(pair.server.recv_window_target_bytes(id), kYamuxSpecWindowBytes);
+}
+
+TEST(YamuxPair, WindowAutoTunesToMaxWhenReaderKeepsUp) {
+  YamuxConfig config;
+  config.window_bytes_max = 4 * 1024 * 1024;
+  Pair pair(SIZE_MAX, config, config);
+  pair.pump();  // start-up pings measure the RTT (zero here: same instant)
+  StreamId id = pair.client.open_stream(pair.now).value();
+  Bytes chunk = pattern(64 * 1024, 3);
+  uint8_t buf[64 * 1024];
+  for (int i = 0; i < 400; ++i) {
+    pair.client.write(id, chunk);
+    pair.pump();
+    while (pair.server.read(id, buf, sizeof(buf), pair.now) > 0) {
+    }
+    pair.pump();
+    pair.now += std::chrono::microseconds(10);  // fast reader: well within 2 RTT floors
+  }
+  EXPECT_EQ(pair.server.recv_window_target_bytes(id), config.window_bytes_max);
+  EXPECT_GT(pair.client.send_window_bytes(id), kYamuxSpecWindowBytes);
+}
+
+TEST(YamuxPair, WindowStaysSmallForSlowReader) {
+  Pair pair;
+  pair.pump();
+  StreamId id = pair.client.open_stream(pair.now).value();
+  Bytes chunk = pattern(64 * 1024, 4);
+  uint8_t buf[64 * 1024];
+  for (int i = 0; i < 50; ++i) {
+    pair.client.write(id, chunk);
+    pair.pump();
+    pair.now += std::chrono::milliseconds(100);
+    while (pair.server.read(id, buf, sizeof(buf), pair.now) > 0) {
+    }
+    pair.pump();
+  }
+  EXPECT_EQ(pair.server.recv_window_target_bytes(id), kYamuxSpecWindowBytes);
+}
+
+TEST(YamuxPair, LargerInitialWindowIsAnnounced) {
+  YamuxConfig config;
+  config.initial_window_bytes = 1024 * 1024;
+  Pair pair(SIZE_MAX, config, config);
+  StreamId id = pair.client.open_stream(pair.now).value();
+  pair.pump();
+  // The server learned the client's window from the SYN.
+  EXPECT_EQ(pair.server.send_window_bytes(id), 1024u * 1024);
+  pair.server.write(id, as_bytes("x"));  // ACK carries the server's larger window
+  pair.pump();
+  EXPECT_EQ(pair.client.send_window_bytes(id), 1024u * 1024);
+}
+
+TEST(YamuxPair, StreamFloodPastInboundLimitResetsExcess) {
+  YamuxConfig server_config;
+  server_config.inbound_streams_max = 4;
+  Pair pair(SIZE_MAX, {}, server_config);
+  std::vector<StreamId> ids;
+  for (int i = 0; i < 10; ++i) ids.push_back(pair.client.open_stream(pair.now).value());
+  pair.pump();
+  EXPECT_EQ(count(pair.server_events, Kind::stream_opened), 4u);
+  EXPECT_EQ(pair.server.streams_refused(), 6u);
+  EXPECT_EQ(pair.server.stream_count(), 4u);
+  EXPECT_EQ(count(pair.client_events, Kind::stream_reset), 6u);
+  EXPECT_EQ(pair.client.stream_count(), 4u);
+  // The session lives on: an accepted stream still carries data.
+  ASSERT_EQ(pair.client.write(ids[0], as_bytes("still here")), 10u);
+  pair.pump();
+  EXPECT_EQ(read_all(pair.server, ids[0], pair.now), to_bytes("still here"));
+  // Closing one frees a slot.
+  pair.server.reset(ids[1]);
+  pair.pump();
+  StreamId next = pair.client.open_stream(pair.now).value();
+  pair.pump();
+  EXPECT_EQ(pair.server.stream_count(), 4u);
+  EXPECT_EQ(pair.server.readable_bytes(next), 0u);
+  EXPECT_EQ(pair.server.streams_refused(), 6u);
+}
+
+TEST(YamuxPair, UnackedInboundLimitRefusesWhileApplicationIsBehind) {
+  YamuxConfig server_config;
+  server_config.unacked_inbound_streams_max = 2;
+  Pair pair(SIZE_MAX, {}, server_config);
+  for (int i = 0; i < 3; ++i) pair.client.open_stream(pair.now).value();
+  pair.pump();
+  EXPECT_EQ(pair.server.streams_refused(), 1u);
+  uint8_t buf[1];
+  pair.server.read(1, buf, 1, pair.now);  // the application accepts stream 1: ACK sent
+  pair.pump();
+  pair.client.open_stream(pair.now).value();
+  pair.pump();
+  EXPECT_EQ(pair.server.streams_refused(), 1u);
+  EXPECT_EQ(pair.server.stream_count(), 3u);
+}
+
+TEST(YamuxPair, SessionBufferBudgetBoundsStreams) {
+  YamuxConfig server_config;
+  server_config.session_recv_buffer_bytes_max = 3 * kYamuxSpecWindowBytes;
+  Pair pair(SIZE_MAX, {}, server_config);
+  for (int i = 0; i < 4; ++i) pair.client.open_stream(pair.now).value();
+  pair.pump();
+  EXPECT_EQ(pair.server.stream_count(), 3u);
+  EXPECT_EQ(pair.server.streams_refused(), 1u);
+  Result<StreamId> own = pair.server.open_stream(pair.now);
+  ASSERT_FALSE(own.ok());
+  EXPECT_EQ(own.error().code, Errc::limit);
+}
+
+TEST(YamuxPair, OutboundLimits) {
+  YamuxConfig config;
+  config.unacked_outbound_streams_max = 2;
+  Pair pair(SIZE_MAX, config, {});
+  pair.client.open_stream(pair.now).value();
+  pair.client.open_stream(pair.now).value();
+  Result<StreamId> third = pair.client.open_stream(pair.now);
+  ASSERT_FALSE(third.ok());
+  EXPECT_EQ(third.error().code, Errc::limit);
+  pair.pump();
+  pair.server.write(1, as_bytes("a"));  // server ACKs stream 1
+  pair.pump();
+  EXPECT_TRUE(pair.client.open_stream(pair.now).ok());
+}
+
+TEST(YamuxPair, PingMeasuresRttWithExplicitTime) {
+  YamuxSession client(true, {}, kStart);
+  YamuxSession server(false, quiet_config(), kStart);
+  Bytes ping;
+  client.take_output(ping);
+  EXPECT_EQ(ping, frame(YamuxType::ping, yamux_flag::syn, 0, 1));
+  ASSERT_TRUE(server.on_bytes(ping, kStart + milliseconds(10)).ok());
+  Bytes pong;
+  server.take_output(pong);
+  EXPECT_EQ(pong, frame(YamuxType::ping, yamux_flag::ack, 0, 1));
+  ASSERT_TRUE(client.on_bytes(pong, kStart + milliseconds(25)).ok());
+  std::vector<YamuxEvent> events = drain_events(client);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].kind, Kind::pong);
+  EXPECT_EQ(events[0].rtt, milliseconds(25));
+  EXPECT_EQ(client.rtt(), milliseconds(25));
+  // A stray pong is ignored.
+  ASSERT_TRUE(client.on_bytes(pong, kStart + milliseconds(30)).ok());
+  EXPECT_FALSE(client.poll_event());
+}
+
+TEST(YamuxPair, KeepaliveAndPingTimeout) {
+  YamuxConfig config;
+  config.keepalive_interval = seconds(30);
+  config.ping_timeout = seconds(10);
+  YamuxSession client(true, config, kStart);
+  YamuxSession server(false, quiet_config(), kStart);
+  Bytes wire;
+  client.take_output(wire);  // start-up ping
+  EXPECT_EQ(client.next_timer(), kStart + seconds(10));
+  ASSERT_TRUE(server.on_bytes(wire, kStart + milliseconds(1)).ok());
+  wire.clear();
+  server.take_output(wire);
+  ASSERT_TRUE(client.on_bytes(wire, kStart + milliseconds(2)).ok());
+  EXPECT_EQ(client.next_timer(), kStart + seconds(30));
+
+  client.on_timer(kStart + seconds(30));  // keepalive ping
+  wire.clear();
+  client.take_output(wire);
+  EXPECT_EQ(wire, frame(YamuxType::ping, yamux_flag::syn, 0, 2));
+  EXPECT_EQ(client.next_timer(), kStart + seconds(40));
+  client.on_timer(kStart + seconds(39));
+  EXPECT_FALSE(client.failed());
+  client.on_timer(kStart + seconds(40));  // no pong: the remote is gone
+  EXPECT_TRUE(client.failed());
+  std::vector<YamuxEvent> events = drain_events(client);
+  ASSERT_EQ(count(events, Kind::session_error), 1u);
+  EXPECT_EQ(events.back().reason.code, Errc::timeout);
+  EXPECT_FALSE(client.next_timer());
+  EXPECT_FALSE(client.open_stream(kStart + seconds(41)).ok());
+}
+
+TEST(YamuxPair, GoAwayStopsNewStreamsOnly) {
+  Pair pair;
+  StreamId id = pair.client.open_stream(pair.now).value();
+  pair.pump();
+  pair.client.go_away(0);
+  pair.pump();
+  ASSERT_EQ(count(pair.server_events, Kind::go_away), 1u);
+  EXPECT_EQ(pair.server_events.back().reason.code, Errc::closed);
+  Result<StreamId> refused = pair.server.open_stream(pair.now);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, Errc::closed);
+  EXPECT_FALSE(pair.client.open_stream(pair.now).ok());
+  // Existing streams keep working.
+  pair.server.write(id, as_bytes("bye"));
+  pair.pump();
+  EXPECT_EQ(read_all(pair.client, id, pair.now), to_bytes("bye"));
+}
+
+// Raw-frame tests against one session.
+struct RawServer {
+  YamuxSession session{false, quiet_config(), kStart};
+  Status feed(const Bytes& bytes) { return session.on_bytes(bytes, kStart); }
+  Bytes output() {
+    Bytes out;
+    session.take_output(out);
+    return out;
+  }
+};
+
+void expect_protocol_failure(RawServer& raw, Status status) {
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.error().code, Errc::protocol);
+  EXPECT_TRUE(raw.session.failed());
+  EXPECT_EQ(raw.output(), frame(YamuxType::go_away, 0, 0, 1));
+  std::vector<YamuxEvent> events = drain_events(raw.session);
+  EXPECT_EQ(count(events, Kind::session_error), 1u);
+  // The failure sticks.
+  EXPECT_FALSE(raw.feed(frame(YamuxType::ping, yamux_flag::syn, 0, 1)).ok());
+}
+
+TEST(YamuxRaw, DataOverWindowIsSessionError) {
+  RawServer raw;
+  ASSERT_TRUE(raw.feed(frame(YamuxType::window_update, yamux_flag::syn, 1, 0)).ok());
+  Bytes data = frame(YamuxType::data, 0, 1, kYamuxSpecWindowBytes);
+  append(data, Bytes(kYamuxSpecWindowBytes, 0xaa));
+  ASSERT_TRUE(raw.feed(data).ok());  // exactly the window: fine
+  EXPECT_EQ(raw.session.recv_buffered_bytes(), kYamuxSpecWindowBytes);
+  drain_events(raw.session);
+  expect_protocol_failure(raw, raw.feed(frame(YamuxType::data, 0, 1, 1)));
+}
+
+TEST(YamuxRaw, OversizedFirstFrameIsSessionErrorBeforeBuffering) {
+  RawServer raw;
+  expect_protocol_failure(raw, raw.feed(frame(YamuxType::data, yamux_flag::syn, 1, 0xffffffff)));
+  EXPECT_EQ(raw.session.recv_buffered_bytes(), 0u);
+}
+
+TEST(YamuxRaw, WrongVersion) {
+  RawServer raw;
+  Bytes bad = frame(YamuxType::ping, yamux_flag::syn, 0, 1);
+  bad[0] = 1;
+  expect_protocol_failure(raw, raw.feed(bad));
+}
+
+TEST(YamuxRaw, UnknownTypeGarbage) {
+  RawServer raw;
+  expect_protocol_failure(raw, raw.feed(from_hex("00ff0000deadbeefdeadbeef").value()));
+}
+
+TEST(YamuxRaw, WrongParityAndReusedIds) {
+  RawServer wrong_parity;  // a server's peer (client) must use odd ids
+  expect_protocol_failure(
+      wrong_parity, wrong_parity.feed(frame(YamuxType::window_update, yamux_flag::syn, 2, 0)));
+  RawServer reused;
+  ASSERT_TRUE(reused.feed(frame(YamuxType::window_update, yamux_flag::syn, 5, 0)).ok());
+  drain_events(reused.session);
+  expect_protocol_failure(reused,
+                          reused.feed(frame(YamuxType::window_update, yamux_flag::syn, 3, 0)));
+}
+
+TEST(YamuxRaw, DataAfterFinIsSessionError) {
+  RawServer raw;
+  ASSERT_TRUE(
+      raw.feed(frame(YamuxType::window_update, yamux_flag::syn | yamux_flag::fin, 1, 0)).ok());
+  drain_events(raw.session);
+  Bytes data = frame(YamuxType::data, 0, 1, 1);
+  data.push_back(0);
+  expect_protocol_failure(raw, raw.feed(data));
+}
+
+TEST(YamuxRaw, SessionFramesOnStreamsAndStreamFramesOnZero) {
+  RawServer ping_on_stream;
+  expect_protocol_failure(ping_on_stream,
+                          ping_on_stream.feed(frame(YamuxType::ping, yamux_flag::syn, 1, 0)));
+  RawServer data_on_zero;
+  expect_protocol_failure(data_on_zero, data_on_zero.feed(frame(YamuxType::data, 0, 0, 0)));
+}
+
+TEST(YamuxRaw, WindowOverflowIsSessionError) {
+  RawServer raw;
+  ASSERT_TRUE(raw.feed(frame(YamuxType::window_update, yamux_flag::syn, 1, 0)).ok());
+  drain_events(raw.session);
+  expect_protocol_failure(raw, raw.feed(frame(YamuxType::window_update, 0, 1, 0xffffffff)));
+}
+
+TEST(YamuxRaw, AnswersPingAndIgnoresUnknownStreams) {
+  RawServer raw;
+  Bytes input = frame(YamuxType::ping, yamux_flag::syn, 0, 0xabcdef01);
+  // Data for a stream that does not exist (e.g. already reset) is skipped, payload and all.
+  append(input, frame(YamuxType::data, 0, 9, 3));
+  append(input, as_bytes("xyz"));
+  append(input, frame(YamuxType::window_update, yamux_flag::fin, 11, 100));
+  ASSERT_TRUE(raw.feed(input).ok());
+  EXPECT_EQ(raw.output(), frame(YamuxType::ping, yamux_flag::ack, 0, 0xabcdef01));
+  EXPECT_EQ(raw.session.stream_count(), 0u);
+  EXPECT_FALSE(raw.session.poll_event());
+}
+
+TEST(YamuxRaw, SynWithDataOneByteAtATime) {
+  RawServer raw;
+  Bytes input = frame(YamuxType::data, yamux_flag::syn, 1, 5);
+  append(input, as_bytes("hello"));
+  append(input, frame(YamuxType::go_away, 0, 0, 2));
+  for (uint8_t b : input) ASSERT_TRUE(raw.session.on_bytes(BytesView(&b, 1), kStart).ok());
+  std::vector<YamuxEvent> events = drain_events(raw.session);
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[0].kind, Kind::stream_opened);
+  EXPECT_EQ(events[1].kind, Kind::stream_readable);
+  EXPECT_EQ(events[2].kind, Kind::go_away);
+  EXPECT_EQ(events[2].reason.code, Errc::internal);
+  EXPECT_EQ(read_all(raw.session, 1, kStart), to_bytes("hello"));
+}
+
+}  // namespace
+}  // namespace agora
