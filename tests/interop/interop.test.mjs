@@ -77,16 +77,20 @@ for (const direction of DIRECTIONS) {
       let jsAddr // js listen address with /p2p
 
       // Adds the daemon's output to a failure so the report says what agora did.
+      // Keeps the temp dir (repo, daemon.log) of a failed scenario.
+      let failed = false
       const step = (fn) => async (t) => {
         try {
           await fn(t)
         } catch (err) {
+          failed = true
           if (agora != null && err instanceof Error) err.message += `\n${agora.logTail()}`
           throw err
         }
       }
 
       before(async () => {
+        failed = true // until the setup below completes
         await checkBinary()
         dir = await mkdtemp(join(tmpdir(), 'agora-interop-'))
         agora = new AgoraDaemon(join(dir, 'agora'), { inlineMuxer: mode.agoraInline, opTimeoutMs: OP_TIMEOUT_MS })
@@ -94,6 +98,7 @@ for (const direction of DIRECTIONS) {
         await agora.start()
         agoraAddr = agora.listenAddrs.find((a) => a.startsWith('/ip4/127.0.0.1/tcp/')) ?? agora.listenAddrs[0]
         jsAddr = js.addrs()[0]
+        failed = false
       }, { timeout: 2 * OP_TIMEOUT_MS + 10_000 })
 
       // Cleanup only: node:test does not fail the run when an after hook of a suite throws, so
@@ -101,8 +106,8 @@ for (const direction of DIRECTIONS) {
       after(async () => {
         await js?.stop().catch(() => {})
         await agora?.stop().catch(() => {})
-        if (dir != null && !KEEP_TMP) await rm(dir, { recursive: true, force: true }).catch(() => {})
-        else if (dir != null) console.log(`# kept ${dir}`)
+        if (dir != null && !KEEP_TMP && !failed) await rm(dir, { recursive: true, force: true }).catch(() => {})
+        else if (dir != null) console.log(`# kept ${dir} (agora repo and daemon.log)`)
       })
 
       it('agora id', { timeout: OP_TIMEOUT_MS + 5000 }, step(async () => {
@@ -229,7 +234,7 @@ for (const direction of DIRECTIONS) {
       it('agora daemon exits on SIGTERM', { timeout: 20_000 }, step(async (t) => {
         const exited = await agora.stop(10_000)
         t.diagnostic(`agora daemon exit: ${JSON.stringify(exited)}`)
-        assert.equal(exited.graceful, true, 'exited within 10 s of SIGTERM')
+        assert.equal(exited.graceful, true, 'exited with status 0 within 10 s of SIGTERM')
       }))
     })
   }

@@ -1,6 +1,18 @@
 // Drives the agora binary for the interop tests: `agora init`, `agora daemon --json`, and the
 // JSON client commands (id, swarm connect/peers, ping, perf), each bounded in time.
 //
+// CLI contract assumed (all client commands take --repo DIR and --json; AGORA_PATH is set too):
+//   agora init --repo DIR --listen /ip4/127.0.0.1/tcp/0 --api 127.0.0.1:0
+//   agora daemon --repo DIR --json [--no-inline-muxer]   until SIGINT/SIGTERM; prints lines
+//     {"event":"listening","addr":"/ip4/.../tcp/P/p2p/ID"} ... {"event":"ready","peer":ID,"api":URL}
+//   agora id                        -> {peer, addrs[], agent, protocols[]}
+//   agora swarm connect MA          -> {peer, addr}
+//   agora swarm peers               -> [{peer, addr, direction, agent, protocol_version, protocols[],
+//                                        listen_addrs[], observed_addr, muxer, muxer_inlined}]
+//   agora ping MA -n N              -> {peer, rtt_ms[]}
+//   agora perf MA --upload B --download B
+//                                   -> {peer, upload_bytes, download_bytes, upload_seconds, download_seconds}
+//
 // Daemons run in their own process group under coreutils `timeout`, so a daemon never outlives
 // its bound even if this process is killed with SIGKILL; stop() and the exit hook kill the group.
 
@@ -89,7 +101,7 @@ export class AgoraDaemon {
     if (!this.inlineMuxer) args.push('--no-inline-muxer')
     this.log = createWriteStream(join(this.dir, 'daemon.log'))
     this.log.on('error', () => {}) // the log is a debugging aid; never fail a test over it
-    this.child = spawn('timeout', ['-k', '5', `${DAEMON_LIFETIME_S}s`, AGORA_BIN, ...args], {
+    this.child = spawn('timeout', ['-k', '15', `${DAEMON_LIFETIME_S}s`, AGORA_BIN, ...args], {
       env: { ...process.env, AGORA_PATH: this.repo },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true // own process group, see header
@@ -170,14 +182,17 @@ export class AgoraDaemon {
     return this.cli(['perf', addr, '--upload', String(uploadBytes), '--download', String(downloadBytes)], timeoutMs)
   }
 
-  /** SIGTERM, then SIGKILL after `graceMs`. Resolves to { code, signal, graceful }. */
+  /**
+   * SIGTERM, then SIGKILL after `graceMs`. Resolves to { code, signal, graceful }; graceful means
+   * the daemon exited with status 0 within `graceMs` (`timeout` passes the daemon's status on).
+   */
   async stop (graceMs = 10_000) {
     if (this.child == null) return undefined
     if (this.exited == null) {
       killGroup(this.child.pid, 'SIGTERM')
       try {
         await withTimeout(this.exitedPromise, graceMs, 'agora daemon exit after SIGTERM')
-        this.exited.graceful = true
+        this.exited.graceful = this.exited.code === 0
       } catch {
         killGroup(this.child.pid, 'SIGKILL')
         await this.exitedPromise
