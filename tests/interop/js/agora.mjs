@@ -189,7 +189,8 @@ export class AgoraDaemon {
   async stop (graceMs = 10_000) {
     if (this.child == null) return undefined
     if (this.exited == null) {
-      killGroup(this.child.pid, 'SIGTERM')
+      // to `timeout` only, which forwards it once; signalling the group would deliver it twice
+      try { process.kill(this.child.pid, 'SIGTERM') } catch { /* already gone */ }
       try {
         await withTimeout(this.exitedPromise, graceMs, 'agora daemon exit after SIGTERM')
         this.exited.graceful = this.exited.code === 0

@@ -323,14 +323,16 @@ async function main (argv) {
     for (const addr of peer.addrs()) print({ event: 'listening', addr })
     print({ event: 'ready', peer: peer.peerId, agent: JS_AGENT_VERSION, inline_muxer: inlineMuxer })
     let reported = 0
-    const timer = setInterval(() => {
+    const report = () => {
       while (reported < peer.perfServed.length) print({ event: 'perf-served', ...peer.perfServed[reported++] })
-    }, 200)
+    }
+    const timer = setInterval(report, 200)
     await new Promise((resolve) => {
       process.once('SIGINT', resolve)
       process.once('SIGTERM', resolve)
     })
     clearInterval(timer)
+    report()
     await peer.stop()
     return 0
   }
