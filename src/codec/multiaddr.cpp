@@ -18,6 +18,20 @@ Error too_many_components() {
                                          std::to_string(kMultiaddrComponentsMax) + " components");
 }
 
+// Both forms of every multiaddr we accept fit their bounds, so either form converts to the
+// other and back (text normalization, e.g. CID peer ids to base58, can change the length).
+Status check_both_forms_fit(const Multiaddr& ma) {
+  size_t bytes = ma.to_bytes().size();
+  if (bytes > kMultiaddrBytesMax)
+    return make_error(Errc::too_large,
+                      "multiaddr: binary form of " + std::to_string(bytes) + " bytes");
+  size_t chars = ma.to_string().size();
+  if (chars > kMultiaddrTextCharsMax)
+    return make_error(Errc::too_large,
+                      "multiaddr: text form of " + std::to_string(chars) + " chars");
+  return {};
+}
+
 // Splits "/a/b/c" into its segments; a single trailing '/' is tolerated.
 std::vector<std::string_view> split_segments(std::string_view text) {
   std::vector<std::string_view> segments;
@@ -59,6 +73,7 @@ Result<Multiaddr> Multiaddr::parse(std::string_view text) {
     }
     out.parts_.push_back({info->proto, std::move(value)});
   }
+  AGORA_TRY(check_both_forms_fit(out));
   return out;
 }
 
@@ -102,6 +117,7 @@ Result<Multiaddr> Multiaddr::from_bytes(BytesView bytes) {
     out.parts_.push_back({info->proto, Bytes(value.begin(), value.end())});
     pos += value_bytes;
   }
+  AGORA_TRY(check_both_forms_fit(out));
   return out;
 }
 

@@ -12,7 +12,8 @@
 
 namespace agora {
 
-// Bounds on a multiaddr from outside, in either form.
+// Bounds on a multiaddr from outside. parse() and from_bytes() check both forms, so whatever
+// they accept converts to the other form and back.
 inline constexpr size_t kMultiaddrBytesMax = 1024;
 inline constexpr size_t kMultiaddrTextCharsMax = 1024;
 inline constexpr size_t kMultiaddrComponentsMax = 32;

@@ -171,6 +171,29 @@ TEST(Multiaddr, BinaryBounds) {
   EXPECT_EQ(too_long.error().code, Errc::too_large);
 }
 
+// Each form is checked against both bounds, so an accepted address always converts.
+TEST(Multiaddr, BothFormsMustFit) {
+  std::string name(255, 'a');
+  std::string text;
+  for (int i = 0; i < 28; ++i) text += "/ip6/::";  // 7 chars, 17 bytes each
+  for (int i = 0; i < 3; ++i) text += "/dns/" + name;
+  ASSERT_LE(text.size(), kMultiaddrTextCharsMax);
+  auto binary_too_long = Multiaddr::parse(text);
+  ASSERT_FALSE(binary_too_long.ok());
+  EXPECT_EQ(binary_too_long.error().code, Errc::too_large);
+
+  Bytes bytes;
+  for (int i = 0; i < 3; ++i) {
+    append(bytes, from_hex("35ff01").value());  // dns, length 255
+    append(bytes, as_bytes(name));
+  }
+  for (int i = 0; i < 28; ++i) append(bytes, from_hex("06ffff").value());  // "/tcp/65535"
+  ASSERT_LE(bytes.size(), kMultiaddrBytesMax);
+  auto text_too_long = Multiaddr::from_bytes(bytes);
+  ASSERT_FALSE(text_too_long.ok());
+  EXPECT_EQ(text_too_long.error().code, Errc::too_large);
+}
+
 TEST(Multiaddr, PeerIdHelpers) {
   auto relay = Multiaddr::parse("/ip4/1.2.3.4/tcp/4001/p2p/" + std::string(kEdId) +
                                 "/p2p-circuit/p2p/" + std::string(kRsaId))

@@ -1,4 +1,6 @@
 // Multibase: base58btc (z), base32 lower (b) and upper (B), base36 (k), base16 (f).
+// Decoding also accepts the upper-case prefixes K and F. base58 and base36 cost O(n^2) in the
+// input length: callers bound what they decode (peer ids, multiaddrs do).
 #pragma once
 
 #include <string>
