@@ -274,6 +274,8 @@ Status validate_api_address(std::string_view host_port) {
   if (port.empty() || ec != std::errc() || end != port.data() + port.size() || value > 65535) {
     return bad("port must be 0..65535");
   }
+  // inet_pton reads a C string: an embedded NUL would hide trailing junk.
+  if (host.find('\0') != std::string::npos) return bad("NUL byte in host");
   unsigned char buf[16];
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
     host = host.substr(1, host.size() - 2);

@@ -115,6 +115,7 @@ TEST(Config, ValidatesAddresses) {
   EXPECT_FALSE(validate_api_address("localhost:5001").ok());
   EXPECT_FALSE(validate_api_address("::1:5001").ok());
   EXPECT_FALSE(validate_api_address("127.0.0.1:50x1").ok());
+  EXPECT_FALSE(validate_api_address(std::string_view("127.0.0.1\0junk:5001", 19)).ok());
   std::string e = error_of("api_address = \"127.0.0.1\"\n");
   EXPECT_EQ(e.rfind("config.toml:1:15: api_address: ", 0), 0u) << e;
   e = error_of("bootstrap = [\"/ip4/1.2.3.4/tcp/4001\"]\n");
