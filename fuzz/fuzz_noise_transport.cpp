@@ -77,8 +77,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (size_t i = 0; i < len; ++i) msg[i] = rest[(pos + i) % rest.size()];
     pos += std::min(len, rest.size() - pos);
     tx.encrypt(msg, wire);
-    for (size_t off = 0; off < len; off += kNoisePlaintextBytesMax) {
-      frame_ends.push_back(expected.size() + std::min(len, off + kNoisePlaintextBytesMax));
+    for (size_t off = 0; off < len; off += kNoiseSendPlaintextBytes) {
+      frame_ends.push_back(expected.size() + std::min(len, off + kNoiseSendPlaintextBytes));
     }
     append(expected, msg);
   }

@@ -15,18 +15,19 @@ NoiseTransport::NoiseTransport(crypto::ChaChaPoly send, crypto::ChaChaPoly recv,
 
 void NoiseTransport::encrypt(BytesView plaintext, Bytes& out) {
   if (plaintext.empty() || send_exhausted_) return;
-  const size_t frames = (plaintext.size() + kNoisePlaintextBytesMax - 1) / kNoisePlaintextBytesMax;
+  const size_t frames =
+      (plaintext.size() + kNoiseSendPlaintextBytes - 1) / kNoiseSendPlaintextBytes;
   const size_t allowed = size_t(std::min<uint64_t>(frames, noise::kNonceMax - send_nonce_));
   if (allowed < frames) {
     send_exhausted_ = true;
-    plaintext = plaintext.first(allowed * kNoisePlaintextBytesMax);
+    plaintext = plaintext.first(allowed * kNoiseSendPlaintextBytes);
   }
   // One resize for the whole batch; every frame is sealed straight into `out`.
   size_t pos = out.size();
   out.resize(pos + plaintext.size() + allowed * (kNoiseFrameHeaderBytes + crypto::kAeadTagBytes));
   uint8_t* dst = out.data();
   while (!plaintext.empty()) {
-    const size_t n = std::min(plaintext.size(), kNoisePlaintextBytesMax);
+    const size_t n = std::min(plaintext.size(), kNoiseSendPlaintextBytes);
     put_u16_be(dst + pos, uint16_t(n + crypto::kAeadTagBytes));
     send_.seal(send_nonce_++, {}, plaintext.first(n), dst + pos + kNoiseFrameHeaderBytes);
     pos += kNoiseFrameHeaderBytes + n + crypto::kAeadTagBytes;

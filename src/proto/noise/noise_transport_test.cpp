@@ -56,7 +56,7 @@ TEST(NoiseTransport, RoundTripSizesWithRandomChunking) {
     Bytes msg = crypto::random_bytes(size);
     Bytes wire;
     a.encrypt(msg, wire);
-    const size_t frames = (size + kNoisePlaintextBytesMax - 1) / kNoisePlaintextBytesMax;
+    const size_t frames = (size + kNoiseSendPlaintextBytes - 1) / kNoiseSendPlaintextBytes;
     EXPECT_EQ(wire.size(), size + frames * 18) << size;
     EXPECT_EQ(a.send_nonce(), frames);
     // Every frame is at most 65535 bytes after its header.
@@ -85,6 +85,23 @@ TEST(NoiseTransport, ByteByByteAndManyMessages) {
   Bytes plain;
   for (uint8_t byte : wire) ASSERT_TRUE(b.decrypt(BytesView(&byte, 1), plain).ok());
   EXPECT_EQ(plain, expected);
+}
+
+static_assert(kNoiseSendPlaintextBytes == 65408 && kNoiseSendPlaintextBytes % 128 == 0);
+
+TEST(NoiseTransport, AcceptsMaximumSizeFramesFromPeers) {
+  // Other implementations fill frames to 65519 plaintext bytes (65535 on the wire).
+  crypto::AeadKey k{};
+  crypto::ChaChaPoly sealer(k);
+  Bytes msg = crypto::random_bytes(kNoisePlaintextBytesMax);
+  Bytes wire(2 + kNoiseMessageBytesMax);
+  put_u16_be(wire.data(), uint16_t(kNoiseMessageBytesMax));
+  sealer.seal(0, {}, msg, wire.data() + 2);
+  NoiseTransport t{crypto::ChaChaPoly(k), crypto::ChaChaPoly(k)};
+  Bytes plain;
+  std::mt19937 rng(9);
+  ASSERT_TRUE(decrypt_chunked(t, wire, plain, rng).ok());
+  EXPECT_EQ(plain, msg);
 }
 
 TEST(NoiseTransport, EmptyFrameFromPeerIsAccepted) {
@@ -161,10 +178,10 @@ TEST(NoiseTransport, PartialSendAtNonceLimit) {
   Bytes wire;
   a.encrypt(crypto::random_bytes(kNoisePlaintextBytesMax + 10), wire);  // only one frame fits
   EXPECT_TRUE(a.send_exhausted());
-  EXPECT_EQ(wire.size(), 2 + kNoiseMessageBytesMax);
+  EXPECT_EQ(wire.size(), 2 + kNoiseSendPlaintextBytes + 16);
   Bytes plain;
   ASSERT_TRUE(b.decrypt(wire, plain).ok());
-  EXPECT_EQ(plain.size(), kNoisePlaintextBytesMax);
+  EXPECT_EQ(plain.size(), kNoiseSendPlaintextBytes);
   // The receiver refuses to go past the reserved nonce as well.
   Bytes extra(2 + 16, 0);
   put_u16_be(extra.data(), 16);
