@@ -5,6 +5,7 @@
 //    never see a protocol error, and every byte read must be the byte written at that position.
 #include <algorithm>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <vector>
@@ -80,7 +81,7 @@ void hostile_peer(Input& in) {
   // Stream ids the fuzzer talks about: a small set of both parities.
   std::vector<StreamId> ids = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
   Bytes out, payload;
-  uint8_t read_buf[70000];
+  uint8_t read_buf[1 + 255 * 300];  // the largest read an op asks for
   while (!in.empty()) {
     uint8_t op = in.byte();
     switch (op % 12) {
@@ -180,7 +181,7 @@ void honest_pair(Input& in) {
                    {YamuxSession(false, config, now), false, {}, {}, {}}};
   std::vector<StreamId> ids = {1, 2, 3};
   Bytes payload;
-  uint8_t buf[70000];
+  uint8_t buf[1 + 255 * 300];
   while (!in.empty()) {
     uint8_t op = in.byte();
     Side& self = sides[op & 1];
@@ -221,7 +222,10 @@ void honest_pair(Input& in) {
         self.session.take_output(self.outbox);
         size_t n = std::min<size_t>(self.outbox.size(), 1 + in.byte() * in.byte() * 8u);
         Status status = peer.session.on_bytes(BytesView(self.outbox).first(n), now);
-        if (!status.ok() && status.error().code != Errc::timeout) std::abort();
+        if (!status.ok() && status.error().code != Errc::timeout) {
+          std::fprintf(stderr, "honest pair failed: %s\n", status.error().to_string().c_str());
+          std::abort();
+        }
         self.outbox.erase(self.outbox.begin(), self.outbox.begin() + static_cast<ptrdiff_t>(n));
         break;
       }

@@ -18,6 +18,7 @@ class YamuxChunkPool {
   std::unique_ptr<uint8_t[]> get();
   void put(std::unique_ptr<uint8_t[]> chunk);
   size_t free_bytes() const { return free_.size() * kChunkBytes; }
+  void trim() { free_.clear(); }
 
  private:
   std::vector<std::unique_ptr<uint8_t[]>> free_;

@@ -258,6 +258,10 @@ void YamuxSession::ping(Instant now) {
 
 void YamuxSession::on_timer(Instant now) {
   if (failed_) return;
+  // Idle sessions give back the memory kept for bulk transfer (checked at timer pace only, so a
+  // running transfer keeps its pool).
+  if (recv_buffered_bytes_ == 0) pool_.trim();
+  if (out_.empty()) Bytes().swap(out_);
   if (ping_in_flight_ && now - ping_sent_at_ >= config_.ping_timeout) {
     // The remote is gone; a GoAway would not reach it, so only report.
     failed_ = true;

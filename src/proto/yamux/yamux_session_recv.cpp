@@ -160,7 +160,8 @@ Status YamuxSession::on_stream_frame(const YamuxHeader& header, Instant now) {
                             " bytes over the receive window of " +
                             std::to_string(stream->recv_window_bytes));
     }
-    stream->recv_window_bytes -= header.length;
+    // The window is debited as payload arrives, so a read mid-frame cannot grant the bytes still
+    // in flight a second time.
   }
   frame_ = header;
   payload_left_ = header.length;
@@ -171,6 +172,7 @@ Status YamuxSession::on_stream_frame(const YamuxHeader& header, Instant now) {
 void YamuxSession::deliver_payload(const uint8_t* data, size_t n) {
   YamuxStream* stream = find(frame_.stream);
   if (stream == nullptr) return;  // reset or refused meanwhile: skip
+  stream->recv_window_bytes -= static_cast<uint32_t>(n);
   stream->recv.append(data, n, payload_left_, pool_);
   recv_buffered_bytes_ += n;
   if (!stream->readable_signalled) {

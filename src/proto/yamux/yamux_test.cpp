@@ -213,6 +213,22 @@ TEST(YamuxPair, WindowExhaustionAndLateUpdates) {
   EXPECT_EQ(pair.server.recv_window_target_bytes(id), kYamuxSpecWindowBytes);
 }
 
+TEST(YamuxPair, ReadInsideAFrameDoesNotGrantBytesStillInFlight) {
+  Pair pair(SIZE_MAX, quiet_config(), quiet_config());
+  StreamId id = pair.client.open_stream(pair.now).value();
+  ASSERT_EQ(pair.client.write(id, pattern(200 * 1024, 6)), 200u * 1024);
+  Bytes wire;
+  pair.client.take_output(wire);
+  size_t half = wire.size() - 100 * 1024;  // SYN, header and the first 100 KiB of payload
+  ASSERT_TRUE(pair.server.on_bytes(BytesView(wire).first(half), pair.now).ok());
+  EXPECT_EQ(read_all(pair.server, id, pair.now).size(), 100u * 1024);
+  pair.pump();
+  ASSERT_TRUE(pair.server.on_bytes(BytesView(wire).subspan(half), pair.now).ok());
+  // What the client may still send plus what the server holds never exceeds the window.
+  EXPECT_LE(pair.client.send_window_bytes(id) + pair.server.readable_bytes(id),
+            pair.server.recv_window_target_bytes(id));
+}
+
 TEST(YamuxPair, WindowAutoTunesToMaxWhenReaderKeepsUp) {
   YamuxConfig config;
   config.window_bytes_max = 4 * 1024 * 1024;
@@ -248,6 +264,70 @@ TEST(YamuxPair, WindowStaysSmallForSlowReader) {
     pair.pump();
   }
   EXPECT_EQ(pair.server.recv_window_target_bytes(id), kYamuxSpecWindowBytes);
+}
+
+TEST(YamuxPair, AutoTuningUsesMeasuredRtt) {
+  // Reads every 20 ms: slow against the 1 ms floor, fast against a measured 50 ms RTT.
+  auto final_window = [](bool measure_rtt) {
+    Pair pair;
+    if (measure_rtt) {
+      pair.client.take_output(pair.to_server);
+      pair.now += milliseconds(25);
+      pair.deliver(pair.to_server, pair.server);
+      pair.server.take_output(pair.to_client);
+      pair.now += milliseconds(25);
+      pair.deliver(pair.to_client, pair.client);
+    }
+    pair.pump();
+    StreamId id = pair.server.open_stream(pair.now).value();  // the client reads
+    Bytes chunk = pattern(128 * 1024, 5);
+    uint8_t buf[128 * 1024];
+    for (int i = 0; i < 40; ++i) {
+      pair.server.write(id, chunk);
+      pair.pump();
+      pair.now += milliseconds(20);
+      while (pair.client.read(id, buf, sizeof(buf), pair.now) > 0) {
+      }
+      pair.pump();
+    }
+    EXPECT_EQ(pair.client.rtt(), measure_rtt ? milliseconds(50) : Duration::zero());
+    return pair.client.recv_window_target_bytes(id);
+  };
+  EXPECT_EQ(final_window(false), kYamuxSpecWindowBytes);
+  EXPECT_GT(final_window(true), kYamuxSpecWindowBytes);
+}
+
+TEST(YamuxPair, InterleavedStreamsKeepTheirBytes) {
+  Pair pair(0);
+  std::vector<StreamId> ids;
+  std::vector<Bytes> sent, received(6);
+  for (int i = 0; i < 6; ++i) {
+    YamuxSession& opener = i % 2 ? pair.server : pair.client;
+    ids.push_back(opener.open_stream(pair.now).value());
+    sent.push_back(pattern(300 * 1000 + i, 10 + i));
+  }
+  std::vector<size_t> offsets(6, 0);
+  uint8_t buf[7000];
+  for (int round = 0; round < 1000; ++round) {
+    bool all_done = true;
+    for (int i = 0; i < 6; ++i) {
+      YamuxSession& writer = i % 2 ? pair.server : pair.client;
+      YamuxSession& reader = i % 2 ? pair.client : pair.server;
+      size_t n = std::min<size_t>(sent[i].size() - offsets[i], 20000);
+      offsets[i] += writer.write(ids[i], BytesView(sent[i]).subspan(offsets[i], n));
+      if (offsets[i] == sent[i].size()) writer.close_write(ids[i]);
+      size_t got = reader.read(ids[i], buf, sizeof(buf), pair.now);
+      received[i].insert(received[i].end(), buf, buf + got);
+      all_done = all_done && received[i].size() == sent[i].size();
+    }
+    pair.pump();
+    if (all_done) break;
+  }
+  for (int i = 0; i < 6; ++i) {
+    EXPECT_EQ(received[i], sent[i]) << i;
+    YamuxSession& reader = i % 2 ? pair.client : pair.server;
+    EXPECT_TRUE(reader.remote_closed(ids[i]));
+  }
 }
 
 TEST(YamuxPair, LargerInitialWindowIsAnnounced) {
