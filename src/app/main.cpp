@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   CLI::App app{"agora: a peer-to-peer node that speaks libp2p", "agora"};
   app.set_version_flag("--version", agent_version());
   app.require_subcommand(1);
+  app.fallthrough();  // --repo and --json may also follow the subcommand
   std::string repo_arg;
   CommonOptions common;
   app.add_option("--repo", repo_arg, "Repo directory (default: $AGORA_PATH or ~/.agora)");

@@ -98,6 +98,13 @@ inline Error make_error(Errc code, std::string message) { return Error{code, std
     if (!agora_try_r_.ok()) return agora_try_r_.error(); \
   } while (0)
 
+// The same inside a coroutine.
+#define AGORA_CO_TRY(expr)                                  \
+  do {                                                      \
+    auto agora_try_r_ = (expr);                             \
+    if (!agora_try_r_.ok()) co_return agora_try_r_.error(); \
+  } while (0)
+
 #define AGORA_CONCAT_INNER(a, b) a##b
 #define AGORA_CONCAT(a, b) AGORA_CONCAT_INNER(a, b)
 // AGORA_ASSIGN(auto x, expr): unwrap a Result or return its error.

@@ -5,6 +5,9 @@
 
 namespace agora {
 
+using namespace identify;
+using record::make_signed_peer_record;
+
 IdentifyService::IdentifyService(rt::Swarm& swarm, IdentifyServiceConfig config,
                                  observe::EventRecorder& events)
     : swarm_(swarm),
@@ -86,7 +89,8 @@ rt::awaitable<Result<IdentifyInfo>> IdentifyService::read_identify(rt::Stream& s
 }
 
 rt::awaitable<void> IdentifyService::identify_connection(std::shared_ptr<rt::Connection> conn) {
-  auto stream = co_await swarm_.open_stream(conn, {kIdentifyProtocol});
+  std::vector<std::string> protocols{kIdentifyProtocol};  // named: see upgrade.cpp on GCC 12
+  auto stream = co_await swarm_.open_stream(conn, protocols);
   const PeerId peer = conn->info().peer;
   auto fail = [&](const Error& e) {
     observe::Event ev;

@@ -9,6 +9,9 @@
 
 namespace agora {
 
+using identify::IdentifyInfo;
+using identify::IdentifyLimits;
+
 inline constexpr const char* kIdentifyProtocol = "/ipfs/id/1.0.0";
 inline constexpr const char* kIdentifyPushProtocol = "/ipfs/id/push/1.0.0";
 

@@ -24,7 +24,7 @@ awaitable<Status> drive_plain(asio::ip::tcp::socket& socket, Core& core) {
     auto [ec, n] = co_await socket.async_read_some(asio::buffer(in), use_nothrow);
     if (ec == asio::error::eof) co_return make_error(Errc::closed, "remote closed during handshake");
     if (ec) co_return make_error(Errc::io, "handshake read: " + ec.message());
-    AGORA_TRY(core.on_bytes({in.data(), n}));
+    AGORA_CO_TRY(core.on_bytes({in.data(), n}));
   }
 }
 
@@ -34,7 +34,7 @@ awaitable<Status> drive_encrypted(asio::ip::tcp::socket& socket, NoiseTransport&
                                   Bytes pending_plain) {
   Bytes out, cipher;
   Bytes in(kHandshakeReadBytes);
-  if (!pending_plain.empty()) AGORA_TRY(core.on_bytes(pending_plain));
+  if (!pending_plain.empty()) AGORA_CO_TRY(core.on_bytes(pending_plain));
   for (;;) {
     out.clear();
     core.take_output(out);
@@ -49,14 +49,14 @@ awaitable<Status> drive_encrypted(asio::ip::tcp::socket& socket, NoiseTransport&
     if (ec == asio::error::eof) co_return make_error(Errc::closed, "remote closed during muxer negotiation");
     if (ec) co_return make_error(Errc::io, "muxer negotiation read: " + ec.message());
     Bytes plain;
-    AGORA_TRY(noise.decrypt({in.data(), n}, plain));
-    AGORA_TRY(core.on_bytes(plain));
+    AGORA_CO_TRY(noise.decrypt({in.data(), n}, plain));
+    AGORA_CO_TRY(core.on_bytes(plain));
   }
 }
 
 template <class Core>
 awaitable<Result<Bytes>> negotiate_plain(asio::ip::tcp::socket& socket, Core core) {
-  AGORA_TRY(co_await drive_plain(socket, core));
+  if (Status st = co_await drive_plain(socket, core); !st) co_return st.error();
   co_return core.take_rest();
 }
 
@@ -66,20 +66,24 @@ awaitable<Result<Upgraded>> upgrade_connection(asio::ip::tcp::socket& socket,
                                                const crypto::Ed25519PrivateKey& identity,
                                                UpgradeOptions options) {
   // 1. Security protocol.
+  // Named vectors, not braced lists inside co_await: GCC 12 miscompiles initializer_list
+  // temporaries in coroutine frames ("array used as initializer").
+  const std::vector<std::string> security = {kNoiseProtocol};
+  const std::vector<std::string> muxers = {kYamuxProtocol};
   Bytes rest;
   if (options.initiator) {
-    auto r = co_await negotiate_plain(socket, MultistreamDialer({kNoiseProtocol}));
+    auto r = co_await negotiate_plain(socket, MultistreamDialer(security));
     if (!r) co_return r.error();
     rest = std::move(*r);
   } else {
-    auto r = co_await negotiate_plain(socket, MultistreamListener({kNoiseProtocol}));
+    auto r = co_await negotiate_plain(socket, MultistreamListener(security));
     if (!r) co_return r.error();
     rest = std::move(*r);
   }
 
   // 2. Noise XX.
   NoiseConfig config;
-  if (options.inline_muxer) config.muxers = {kYamuxProtocol};
+  if (options.inline_muxer) config.muxers = muxers;
   config.expected_peer = options.expected_peer;
   NoiseHandshake handshake(options.initiator, identity, std::move(config));
   if (!rest.empty()) {
@@ -107,13 +111,13 @@ awaitable<Result<Upgraded>> upgrade_connection(asio::ip::tcp::socket& socket,
     co_return up;
   }
   if (options.initiator) {
-    MultistreamDialer dialer({kYamuxProtocol});
+    MultistreamDialer dialer(muxers);
     if (Status st = co_await drive_encrypted(socket, *up.noise, dialer, std::move(plain)); !st)
       co_return st.error();
     up.muxer = dialer.selected();
     up.plaintext_rest = dialer.take_rest();
   } else {
-    MultistreamListener listener({kYamuxProtocol});
+    MultistreamListener listener(muxers);
     if (Status st = co_await drive_encrypted(socket, *up.noise, listener, std::move(plain)); !st)
       co_return st.error();
     up.muxer = listener.selected();
