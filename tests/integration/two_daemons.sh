@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Two `agora daemon` processes on loopback: connect, identify both ways, ping, perf, the CLI's
+# plain errors, the repo lock, and a clean shutdown on SIGTERM.
+set -euo pipefail
+agora="${AGORA_BIN:?set AGORA_BIN}"
+work="$(mktemp -d /tmp/agora-it.XXXXXX)"
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done; wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; for f in "$work"/*.log; do echo "--- $f" >&2; cat "$f" >&2; done; exit 1; }
+json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+
+start() {
+  "$agora" --repo "$work/$1" init --listen /ip4/127.0.0.1/tcp/0 --api 127.0.0.1:0 >/dev/null
+  "$agora" --repo "$work/$1" daemon >"$work/$1.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 100); do grep -q '^ready' "$work/$1.log" && return; sleep 0.1; done
+  fail "$1 did not become ready"
+}
+
+# A client command without a daemon says so plainly.
+"$agora" --repo "$work/none" init --api 127.0.0.1:0 >/dev/null
+if out=$("$agora" --repo "$work/none" swarm peers 2>&1); then fail "swarm peers without daemon succeeded"; fi
+grep -q "no agora daemon is running" <<<"$out" || fail "unclear error without daemon: $out"
+# init refuses to overwrite.
+if "$agora" --repo "$work/none" init >/dev/null 2>&1; then fail "second init succeeded"; fi
+
+start a
+start b
+b_addr=$(grep -m1 '^listening' "$work/b.log" | cut -d' ' -f2)
+a_id=$("$agora" --repo "$work/a" id --json | json 'd["peer"]')
+b_id=$("$agora" --repo "$work/b" id --json | json 'd["peer"]')
+
+# A second daemon on the same repo is refused.
+if "$agora" --repo "$work/a" daemon >"$work/a2.log" 2>&1; then fail "second daemon on one repo started"; fi
+grep -q "in use by another agora daemon" "$work/a2.log" || fail "lock error unclear"
+
+"$agora" --repo "$work/a" swarm connect "$b_addr" --json | json 'd["peer"]' | grep -qx "$b_id" \
+  || fail "connect returned the wrong peer"
+
+# Dialing with a wrong /p2p/ id fails (the remote is not who we asked for).
+wrong="${b_addr%/p2p/*}/p2p/$a_id"
+if "$agora" --repo "$work/a" swarm connect "$wrong" >/dev/null 2>&1; then fail "peer id mismatch accepted"; fi
+
+for _ in $(seq 50); do
+  agents=$("$agora" --repo "$work/a" swarm peers --json | json '",".join(p.get("agent","") for p in d)')
+  [[ "$agents" == agora/* ]] && break
+  sleep 0.1
+done
+[[ "$agents" == agora/* ]] || fail "a did not identify b: $agents"
+"$agora" --repo "$work/a" swarm peers --json | json 'd[0]["protocols"]' | grep -q "/ipfs/ping/1.0.0" \
+  || fail "identify protocols missing ping"
+for _ in $(seq 50); do
+  n=$("$agora" --repo "$work/b" swarm peers --json | json 'len([p for p in d if p.get("agent","").startswith("agora/")])')
+  [[ "$n" == 1 ]] && break
+  sleep 0.1
+done
+[[ "$n" == 1 ]] || fail "b did not identify a"
+
+rtts=$("$agora" --repo "$work/a" ping "$b_addr" -n 3 --json | json 'len(d["rtt_ms"])')
+[[ "$rtts" == 3 ]] || fail "expected 3 ping replies, got $rtts"
+"$agora" --repo "$work/b" ping "/ip4/127.0.0.1/tcp/1/p2p/$a_id" -n 1 --json >/dev/null \
+  || fail "b could not ping a over the existing connection"
+
+perf=$("$agora" --repo "$work/a" perf "$b_addr" --upload 33554432 --download 16777216 --json)
+json 'd["upload_bytes"], d["download_bytes"]' <<<"$perf" | grep -qx "33554432 16777216" \
+  || fail "perf byte counts wrong: $perf"
+
+"$agora" --repo "$work/a" metrics | grep -q '^agora_connections_opened_total{direction="outbound"} 1$' \
+  || fail "metrics do not count the outbound connection"
+"$agora" --repo "$work/a" events --json | grep -q '"peer_identified"' || fail "no peer_identified event"
+
+"$agora" --repo "$work/a" swarm disconnect "$b_id" >/dev/null || fail "disconnect failed"
+[[ $("$agora" --repo "$work/a" swarm peers --json | json 'len(d)') == 0 ]] || fail "still connected"
+
+kill -TERM "${pids[0]}"
+wait "${pids[0]}" || fail "daemon a did not exit cleanly on SIGTERM"
+grep -q '^stopped' "$work/a.log" || fail "daemon a did not report stopping"
+[[ ! -e "$work/a/api" ]] || fail "api file left behind"
+echo "two daemons: ok"
