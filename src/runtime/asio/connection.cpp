@@ -77,23 +77,38 @@ Status Connection::feed_plaintext(BytesView plain) {
   return st;
 }
 
+// Idle connections must stay small, so a connection owns no read buffer: it waits for readability,
+// then reads into one buffer shared by every connection on this (single) event-loop thread.
+static Bytes& shared_read_buffer() {
+  thread_local Bytes buf(kReadChunkBytes);
+  return buf;
+}
+static Bytes& shared_plain_buffer() {
+  thread_local Bytes buf;
+  return buf;
+}
+
 awaitable<void> Connection::read_loop() {
   auto self = shared_from_this();
-  Bytes cipher(kReadChunkBytes);
-  Bytes plain;
-  plain.reserve(kReadChunkBytes);
   if (Status st = feed_plaintext(initial_plaintext_); !st) close(st.error());
   initial_plaintext_ = {};
   signal_write();
+  asio::error_code ec;
+  socket_.non_blocking(true, ec);
   while (!closed_) {
-    auto [ec, n] = co_await socket_.async_read_some(asio::buffer(cipher), use_nothrow);
+    auto [wait_ec] = co_await socket_.async_wait(asio::ip::tcp::socket::wait_read, use_nothrow);
     if (closed_) break;
-    if (ec) {
-      close(ec == asio::error::eof ? make_error(Errc::closed, "remote closed the connection")
-                                   : make_error(Errc::io, "read: " + ec.message()));
+    Bytes& cipher = shared_read_buffer();
+    size_t n = wait_ec ? 0 : socket_.read_some(asio::buffer(cipher), ec);
+    if (!wait_ec && ec == asio::error::would_block) continue;
+    if (wait_ec || ec) {
+      auto e = wait_ec ? wait_ec : ec;
+      close(e == asio::error::eof ? make_error(Errc::closed, "remote closed the connection")
+                                  : make_error(Errc::io, "read: " + e.message()));
       break;
     }
     bytes_received_ += n;
+    Bytes& plain = shared_plain_buffer();
     plain.clear();
     if (Status st = noise_->decrypt({cipher.data(), n}, plain); !st) {
       close(st.error());
@@ -117,7 +132,13 @@ awaitable<void> Connection::write_loop() {
     yamux_.take_output(plain);
     if (plain.empty()) {
       if (closed_) break;
-      co_await write_waiter_.wait();
+      if (plain.capacity() == 0 && cipher.capacity() == 0) {
+        co_await write_waiter_.wait();
+      } else if (!co_await write_waiter_.wait_for(std::chrono::seconds(1))) {
+        // Idle for a second: give the burst's buffers back, idle connections must stay small.
+        Bytes().swap(plain);
+        Bytes().swap(cipher);
+      }
       continue;
     }
     cipher.clear();
