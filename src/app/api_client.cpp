@@ -18,15 +18,18 @@ Result<ApiClient> ApiClient::connect(const std::filesystem::path& repo) {
   if (!url) return no_daemon(repo);
   std::ifstream token_file(repo / "api.token");
   std::string token;
-  if (!(token_file >> token)) return make_error(Errc::io, "cannot read " + (repo / "api.token").string());
+  if (!(token_file >> token))
+    return make_error(Errc::io, "cannot read " + (repo / "api.token").string());
   return ApiClient(repo, *url, token);
 }
 
-Result<nlohmann::json> ApiClient::get(const std::string& path, const std::map<std::string, std::string>& params) {
+Result<nlohmann::json> ApiClient::get(const std::string& path,
+                                      const std::map<std::string, std::string>& params) {
   return call("GET", path, params);
 }
 
-Result<nlohmann::json> ApiClient::post(const std::string& path, const std::map<std::string, std::string>& params) {
+Result<nlohmann::json> ApiClient::post(const std::string& path,
+                                       const std::map<std::string, std::string>& params) {
   return call("POST", path, params);
 }
 
@@ -35,7 +38,8 @@ Result<std::string> ApiClient::get_text(const std::string& path) {
   client.set_bearer_token_auth(token_.c_str());
   auto res = client.Get(path.c_str());
   if (!res) return no_daemon(repo_);
-  if (res->status != 200) return make_error(Errc::io, "API answered HTTP " + std::to_string(res->status));
+  if (res->status != 200)
+    return make_error(Errc::io, "API answered HTTP " + std::to_string(res->status));
   return res->body;
 }
 
@@ -53,10 +57,12 @@ Result<nlohmann::json> ApiClient::call(const std::string& method, const std::str
     return make_error(Errc::io, "API request failed: " + httplib::to_string(res.error()));
   }
   auto body = nlohmann::json::parse(res->body, nullptr, false);
-  if (body.is_discarded()) return make_error(Errc::io, "API answered with something that is not JSON");
+  if (body.is_discarded())
+    return make_error(Errc::io, "API answered with something that is not JSON");
   if (res->status != 200) {
-    std::string msg = body.is_object() && body.contains("error") ? body["error"].get<std::string>()
-                                                                 : "HTTP " + std::to_string(res->status);
+    std::string msg = body.is_object() && body.contains("error")
+                          ? body["error"].get<std::string>()
+                          : "HTTP " + std::to_string(res->status);
     return make_error(Errc::io, msg);
   }
   return body;

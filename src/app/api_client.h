@@ -4,9 +4,8 @@
 
 #include <filesystem>
 #include <map>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "base/result.h"
 
@@ -17,8 +16,10 @@ class ApiClient {
   // Errc::not_found with a plain message when no daemon runs for this repo.
   static Result<ApiClient> connect(const std::filesystem::path& repo);
 
-  Result<nlohmann::json> get(const std::string& path, const std::map<std::string, std::string>& params = {});
-  Result<nlohmann::json> post(const std::string& path, const std::map<std::string, std::string>& params = {});
+  Result<nlohmann::json> get(const std::string& path,
+                             const std::map<std::string, std::string>& params = {});
+  Result<nlohmann::json> post(const std::string& path,
+                              const std::map<std::string, std::string>& params = {});
   Result<std::string> get_text(const std::string& path);
 
  private:

@@ -10,7 +10,8 @@ static nlohmann::json addr_list(const std::vector<Multiaddr>& addrs) {
 
 nlohmann::json id_json(Node& node) {
   auto addrs = nlohmann::json::array();
-  for (auto& a : node.swarm().listen_addrs()) addrs.push_back(a.with_peer_id(node.peer_id()).to_string());
+  for (auto& a : node.swarm().listen_addrs())
+    addrs.push_back(a.with_peer_id(node.peer_id()).to_string());
   return {{"peer", node.peer_id().to_string()},
           {"addrs", addrs},
           {"agent", agent_version()},
@@ -32,7 +33,8 @@ nlohmann::json peers_json(Node& node) {
         {"bytes_received", conn->bytes_received()},
         {"age_seconds", std::chrono::duration<double>(rt::now() - info.opened).count()},
     };
-    if (auto rtt = conn->last_rtt()) p["rtt_ms"] = std::chrono::duration<double, std::milli>(*rtt).count();
+    if (auto rtt = conn->last_rtt())
+      p["rtt_ms"] = std::chrono::duration<double, std::milli>(*rtt).count();
     if (const IdentifyInfo* id = node.identify().peer_info(info.peer)) {
       p["agent"] = id->agent_version;
       p["protocol_version"] = id->protocol_version;
@@ -54,7 +56,8 @@ nlohmann::json perf_json(const PeerId& peer, const PerfResult& r) {
           {"upload_seconds", secs(r.upload_time)},
           {"download_seconds", secs(r.download_time)},
           {"total_seconds", total},
-          {"throughput_bytes_per_second", total > 0 ? double(r.upload_bytes + r.download_bytes) / total : 0.0}};
+          {"throughput_bytes_per_second",
+           total > 0 ? double(r.upload_bytes + r.download_bytes) / total : 0.0}};
 }
 
 nlohmann::json error_json(const Error& e) {

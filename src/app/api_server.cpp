@@ -20,10 +20,14 @@ Reply fail(int status, const Error& e) { return {status, error_json(e)}; }
 int http_status(Errc code) {
   switch (code) {
     case Errc::invalid_input:
-    case Errc::unsupported: return 400;
-    case Errc::not_found: return 404;
-    case Errc::timeout: return 504;
-    default: return 502;  // the failure lies with the remote peer or the network
+    case Errc::unsupported:
+      return 400;
+    case Errc::not_found:
+      return 404;
+    case Errc::timeout:
+      return 504;
+    default:
+      return 502;  // the failure lies with the remote peer or the network
   }
 }
 
@@ -52,7 +56,8 @@ void send(httplib::Response& res, const Reply& r) {
 
 Result<uint64_t> parse_u64(const std::string& text, const char* name) {
   if (text.empty() || text.size() > 20 || text.find_first_not_of("0123456789") != std::string::npos)
-    return make_error(Errc::invalid_input, std::string(name) + ": not a non-negative integer: '" + text + "'");
+    return make_error(Errc::invalid_input,
+                      std::string(name) + ": not a non-negative integer: '" + text + "'");
   try {
     return uint64_t(std::stoull(text));
   } catch (...) {
@@ -69,14 +74,17 @@ ApiServer::~ApiServer() { stop(); }
 
 Status ApiServer::start(const std::string& host_port) {
   auto colon = host_port.rfind(':');
-  if (colon == std::string::npos) return make_error(Errc::invalid_input, "API address needs host:port: " + host_port);
+  if (colon == std::string::npos)
+    return make_error(Errc::invalid_input, "API address needs host:port: " + host_port);
   std::string host = host_port.substr(0, colon);
   auto port = parse_u64(host_port.substr(colon + 1), "API port");
-  if (!port || *port > 65535) return make_error(Errc::invalid_input, "bad API port in " + host_port);
+  if (!port || *port > 65535)
+    return make_error(Errc::invalid_input, "bad API port in " + host_port);
   if (host != "127.0.0.1" && host != "::1" && host != "localhost")
     return make_error(Errc::invalid_input, "the API listens on loopback only, not " + host);
   routes();
-  int bound = *port == 0 ? server_->bind_to_any_port(host) : (server_->bind_to_port(host, int(*port)) ? int(*port) : -1);
+  int bound = *port == 0 ? server_->bind_to_any_port(host)
+                         : (server_->bind_to_port(host, int(*port)) ? int(*port) : -1);
   if (bound <= 0) return make_error(Errc::io, "cannot bind the API to " + host_port);
   url_ = "http://" + (host == "::1" ? "[::1]" : host) + ":" + std::to_string(bound);
   thread_ = std::thread([this] { server_->listen_after_bind(); });
@@ -93,7 +101,8 @@ void ApiServer::routes() {
   s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     std::string auth = req.get_header_value("Authorization");
     if (!constant_time_equal(auth, "Bearer " + token_)) {
-      send(res, fail(401, make_error(Errc::invalid_input, "missing or wrong API token (see api.token in the repo)")));
+      send(res, fail(401, make_error(Errc::invalid_input,
+                                     "missing or wrong API token (see api.token in the repo)")));
       return httplib::Server::HandlerResponse::Handled;
     }
     return httplib::Server::HandlerResponse::Unhandled;
@@ -101,29 +110,36 @@ void ApiServer::routes() {
   asio::io_context& io = node_.io();
 
   s.Get("/api/v0/id", [this, &io](const httplib::Request&, httplib::Response& res) {
-    send(res, on_loop(io, [this]() -> rt::awaitable<Reply> { co_return Reply{200, id_json(node_)}; }));
+    send(res, on_loop(io, [this]() -> rt::awaitable<Reply> {
+           co_return Reply{200, id_json(node_)};
+         }));
   });
   s.Get("/api/v0/swarm/peers", [this, &io](const httplib::Request&, httplib::Response& res) {
-    send(res, on_loop(io, [this]() -> rt::awaitable<Reply> { co_return Reply{200, peers_json(node_)}; }));
+    send(res, on_loop(io, [this]() -> rt::awaitable<Reply> {
+           co_return Reply{200, peers_json(node_)};
+         }));
   });
   s.Post("/api/v0/swarm/connect", [this, &io](const httplib::Request& req, httplib::Response& res) {
     auto addr = Multiaddr::parse(req.get_param_value("arg"));
     if (!addr) return send(res, fail(400, addr.error()));
     send(res, on_loop(io, [this, a = *addr]() -> rt::awaitable<Reply> {
-      auto conn = co_await node_.connect(a);
-      if (!conn) co_return fail(http_status(conn.error().code), conn.error());
-      co_return Reply{200, {{"peer", (*conn)->info().peer.to_string()},
+           auto conn = co_await node_.connect(a);
+           if (!conn) co_return fail(http_status(conn.error().code), conn.error());
+           co_return Reply{200,
+                           {{"peer", (*conn)->info().peer.to_string()},
                             {"addr", (*conn)->info().remote_addr.to_string()}}};
-    }));
+         }));
   });
-  s.Post("/api/v0/swarm/disconnect", [this, &io](const httplib::Request& req, httplib::Response& res) {
+  s.Post("/api/v0/swarm/disconnect", [this, &io](const httplib::Request& req,
+                                                 httplib::Response& res) {
     auto peer = PeerId::parse(req.get_param_value("arg"));
     if (!peer) return send(res, fail(400, peer.error()));
     send(res, on_loop(io, [this, p = *peer]() -> rt::awaitable<Reply> {
-      size_t n = node_.swarm().disconnect(p, "disconnected by the user");
-      if (n == 0) co_return fail(404, make_error(Errc::not_found, "not connected to " + p.to_string()));
-      co_return Reply{200, {{"peer", p.to_string()}, {"connections_closed", n}}};
-    }));
+           size_t n = node_.swarm().disconnect(p, "disconnected by the user");
+           if (n == 0)
+             co_return fail(404, make_error(Errc::not_found, "not connected to " + p.to_string()));
+           co_return Reply{200, {{"peer", p.to_string()}, {"connections_closed", n}}};
+         }));
   });
   s.Post("/api/v0/ping", [this, &io](const httplib::Request& req, httplib::Response& res) {
     auto addr = Multiaddr::parse(req.get_param_value("arg"));
@@ -132,14 +148,14 @@ void ApiServer::routes() {
     if (!count || *count < 1 || *count > 1000)
       return send(res, fail(400, make_error(Errc::invalid_input, "count must be 1..1000")));
     send(res, on_loop(io, [this, a = *addr, n = int(*count)]() -> rt::awaitable<Reply> {
-      auto conn = co_await node_.connect(a);
-      if (!conn) co_return fail(http_status(conn.error().code), conn.error());
-      auto rtts = co_await node_.ping().ping(*conn, n);
-      if (!rtts) co_return fail(http_status(rtts.error().code), rtts.error());
-      auto ms = nlohmann::json::array();
-      for (auto d : *rtts) ms.push_back(std::chrono::duration<double, std::milli>(d).count());
-      co_return Reply{200, {{"peer", (*conn)->info().peer.to_string()}, {"rtt_ms", ms}}};
-    }));
+           auto conn = co_await node_.connect(a);
+           if (!conn) co_return fail(http_status(conn.error().code), conn.error());
+           auto rtts = co_await node_.ping().ping(*conn, n);
+           if (!rtts) co_return fail(http_status(rtts.error().code), rtts.error());
+           auto ms = nlohmann::json::array();
+           for (auto d : *rtts) ms.push_back(std::chrono::duration<double, std::milli>(d).count());
+           co_return Reply{200, {{"peer", (*conn)->info().peer.to_string()}, {"rtt_ms", ms}}};
+         }));
   });
   s.Post("/api/v0/perf", [this, &io](const httplib::Request& req, httplib::Response& res) {
     auto addr = Multiaddr::parse(req.get_param_value("arg"));
@@ -149,23 +165,26 @@ void ApiServer::routes() {
     if (!up) return send(res, fail(400, up.error()));
     if (!down) return send(res, fail(400, down.error()));
     send(res, on_loop(io, [this, a = *addr, u = *up, d = *down]() -> rt::awaitable<Reply> {
-      auto conn = co_await node_.connect(a);
-      if (!conn) co_return fail(http_status(conn.error().code), conn.error());
-      auto r = co_await node_.perf().run(*conn, u, d);
-      if (!r) co_return fail(http_status(r.error().code), r.error());
-      co_return Reply{200, perf_json((*conn)->info().peer, *r)};
-    }));
+           auto conn = co_await node_.connect(a);
+           if (!conn) co_return fail(http_status(conn.error().code), conn.error());
+           auto r = co_await node_.perf().run(*conn, u, d);
+           if (!r) co_return fail(http_status(r.error().code), r.error());
+           co_return Reply{200, perf_json((*conn)->info().peer, *r)};
+         }));
   });
   s.Get("/api/v0/events", [this](const httplib::Request& req, httplib::Response& res) {
     auto since = parse_u64(req.has_param("since") ? req.get_param_value("since") : "0", "since");
     if (!since) return send(res, fail(400, since.error()));
     auto list = nlohmann::json::array();
     for (auto& e : node_.events().since(*since, 1000)) list.push_back(observe::to_json(e));
-    send(res, Reply{200, {{"events", list}, {"dropped", node_.events().dropped()},
-                          {"last_seq", node_.events().last_seq()}}});
+    send(res, Reply{200,
+                    {{"events", list},
+                     {"dropped", node_.events().dropped()},
+                     {"last_seq", node_.events().last_seq()}}});
   });
   s.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
-    res.set_content(node_.metrics().render_prometheus(), std::string(observe::kPrometheusContentType));
+    res.set_content(node_.metrics().render_prometheus(),
+                    std::string(observe::kPrometheusContentType));
   });
   s.Post("/api/v0/shutdown", [this](const httplib::Request&, httplib::Response& res) {
     send(res, Reply{200, {{"shutting_down", true}}});

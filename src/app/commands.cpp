@@ -41,7 +41,8 @@ std::string mb_per_s(double bytes, double seconds) {
 
 }  // namespace
 
-int cmd_init(const CommonOptions& o, const std::vector<std::string>& listen, const std::string& api) {
+int cmd_init(const CommonOptions& o, const std::vector<std::string>& listen,
+             const std::string& api) {
   store::InitOptions init;
   if (!listen.empty()) init.listen = listen;
   if (!api.empty()) init.api_address = api;
@@ -51,10 +52,11 @@ int cmd_init(const CommonOptions& o, const std::vector<std::string>& listen, con
   const auto& pub = repo->identity.public_key();
   auto peer = PeerId::from_public_key({KeyType::ed25519, Bytes(pub.begin(), pub.end())});
   if (o.json) {
-    std::cout << nlohmann::json{{"repo", o.repo.string()}, {"peer", peer.to_string()}}.dump() << "\n";
-  } else {
-    std::cout << "initialized agora repo at " << o.repo.string() << "\npeer id: " << peer.to_string()
+    std::cout << nlohmann::json{{"repo", o.repo.string()}, {"peer", peer.to_string()}}.dump()
               << "\n";
+  } else {
+    std::cout << "initialized agora repo at " << o.repo.string()
+              << "\npeer id: " << peer.to_string() << "\n";
   }
   return 0;
 }
@@ -68,8 +70,11 @@ int cmd_id(const CommonOptions& o) {
     const auto& pub = repo->identity.public_key();
     auto peer = PeerId::from_public_key({KeyType::ed25519, Bytes(pub.begin(), pub.end())});
     if (o.json) {
-      std::cout << nlohmann::json{{"peer", peer.to_string()}, {"addrs", nlohmann::json::array()},
-                                  {"agent", agent_version()}, {"daemon_running", false}}.dump()
+      std::cout << nlohmann::json{{"peer", peer.to_string()},
+                                  {"addrs", nlohmann::json::array()},
+                                  {"agent", agent_version()},
+                                  {"daemon_running", false}}
+                       .dump()
                 << "\n";
     } else {
       std::cout << "peer id: " << peer.to_string() << "\n(no daemon running: no addresses)\n";
@@ -77,8 +82,8 @@ int cmd_id(const CommonOptions& o) {
     return 0;
   }
   return call(o, false, "/api/v0/id", {}, [](const nlohmann::json& r) {
-    std::cout << "peer id: " << r["peer"].get<std::string>() << "\nagent: " << r["agent"].get<std::string>()
-              << "\naddresses:\n";
+    std::cout << "peer id: " << r["peer"].get<std::string>()
+              << "\nagent: " << r["agent"].get<std::string>() << "\naddresses:\n";
     for (auto& a : r["addrs"]) std::cout << "  " << a.get<std::string>() << "\n";
     std::cout << "protocols:\n";
     for (auto& p : r["protocols"]) std::cout << "  " << p.get<std::string>() << "\n";
@@ -97,20 +102,23 @@ int cmd_ping(const CommonOptions& o, const std::string& addr, int count) {
                   std::cout << fmt::format("  pong {}: time={:.3f} ms\n", ++i, ms);
                   min = std::min(min, ms), max = std::max(max, ms), sum += ms;
                 }
-                if (i > 0) std::cout << fmt::format("rtt min/avg/max = {:.3f}/{:.3f}/{:.3f} ms\n", min, sum / i, max);
+                if (i > 0)
+                  std::cout << fmt::format("rtt min/avg/max = {:.3f}/{:.3f}/{:.3f} ms\n", min,
+                                           sum / i, max);
               });
 }
 
 int cmd_perf(const CommonOptions& o, const std::string& addr, uint64_t upload, uint64_t download) {
   if (auto ma = Multiaddr::parse(addr); !ma) return fail(ma.error());
-  return call(o, true, "/api/v0/perf",
-              {{"arg", addr}, {"upload", std::to_string(upload)}, {"download", std::to_string(download)}},
-              [](const nlohmann::json& r) {
-                double up = r["upload_bytes"], down = r["download_bytes"], total = r["total_seconds"];
-                std::cout << "perf with " << r["peer"].get<std::string>() << "\n"
-                          << fmt::format("  uploaded   {:.0f} bytes\n  downloaded {:.0f} bytes\n", up, down)
-                          << fmt::format("  total {:.3f} s, {}\n", total, mb_per_s(up + down, total));
-              });
+  return call(
+      o, true, "/api/v0/perf",
+      {{"arg", addr}, {"upload", std::to_string(upload)}, {"download", std::to_string(download)}},
+      [](const nlohmann::json& r) {
+        double up = r["upload_bytes"], down = r["download_bytes"], total = r["total_seconds"];
+        std::cout << "perf with " << r["peer"].get<std::string>() << "\n"
+                  << fmt::format("  uploaded   {:.0f} bytes\n  downloaded {:.0f} bytes\n", up, down)
+                  << fmt::format("  total {:.3f} s, {}\n", total, mb_per_s(up + down, total));
+      });
 }
 
 int cmd_swarm_peers(const CommonOptions& o) {
@@ -120,7 +128,8 @@ int cmd_swarm_peers(const CommonOptions& o) {
       std::cout << p["peer"].get<std::string>() << "  " << p["addr"].get<std::string>() << "  "
                 << p["direction"].get<std::string>() << "  " << p.value("agent", "(not identified)")
                 << "  streams=" << p["streams"].get<size_t>();
-      if (p.contains("rtt_ms")) std::cout << fmt::format("  rtt={:.2f}ms", p["rtt_ms"].get<double>());
+      if (p.contains("rtt_ms"))
+        std::cout << fmt::format("  rtt={:.2f}ms", p["rtt_ms"].get<double>());
       std::cout << "\n";
       if (p.contains("protocols")) {
         std::cout << "    protocols:";
@@ -134,7 +143,8 @@ int cmd_swarm_peers(const CommonOptions& o) {
 int cmd_swarm_connect(const CommonOptions& o, const std::string& addr) {
   if (auto ma = Multiaddr::parse(addr); !ma) return fail(ma.error());
   return call(o, true, "/api/v0/swarm/connect", {{"arg", addr}}, [](const nlohmann::json& r) {
-    std::cout << "connected to " << r["peer"].get<std::string>() << " at " << r["addr"].get<std::string>() << "\n";
+    std::cout << "connected to " << r["peer"].get<std::string>() << " at "
+              << r["addr"].get<std::string>() << "\n";
   });
 }
 
@@ -184,7 +194,8 @@ int cmd_metrics(const CommonOptions& o) {
 }
 
 int cmd_shutdown(const CommonOptions& o) {
-  return call(o, true, "/api/v0/shutdown", {}, [](const nlohmann::json&) { std::cout << "daemon shutting down\n"; });
+  return call(o, true, "/api/v0/shutdown", {},
+              [](const nlohmann::json&) { std::cout << "daemon shutting down\n"; });
 }
 
 }  // namespace agora

@@ -13,7 +13,8 @@ struct CommonOptions {
   bool json = false;
 };
 
-int cmd_init(const CommonOptions& o, const std::vector<std::string>& listen, const std::string& api);
+int cmd_init(const CommonOptions& o, const std::vector<std::string>& listen,
+             const std::string& api);
 int cmd_id(const CommonOptions& o);
 int cmd_ping(const CommonOptions& o, const std::string& addr, int count);
 int cmd_perf(const CommonOptions& o, const std::string& addr, uint64_t upload, uint64_t download);

@@ -1,6 +1,5 @@
 // agora: the command-line entry point. Parses arguments and hands off to one command.
 #include <CLI/CLI.hpp>
-
 #include <iostream>
 
 #include "app/commands.h"
@@ -23,8 +22,10 @@ int main(int argc, char** argv) {
   auto* init = app.add_subcommand("init", "Create a repo: identity key, API token, config.toml");
   std::vector<std::string> listen;
   std::string api_addr;
-  init->add_option("--listen", listen, "Listen multiaddr (repeatable; default: 0.0.0.0 and :: port 4001)");
-  init->add_option("--api", api_addr, "API host:port on loopback (default 127.0.0.1:5001; port 0 = any)");
+  init->add_option("--listen", listen,
+                   "Listen multiaddr (repeatable; default: 0.0.0.0 and :: port 4001)");
+  init->add_option("--api", api_addr,
+                   "API host:port on loopback (default 127.0.0.1:5001; port 0 = any)");
 
   auto* daemon = app.add_subcommand("daemon", "Run the node until SIGINT/SIGTERM");
   DaemonOptions dopts;
@@ -36,7 +37,8 @@ int main(int argc, char** argv) {
   auto* ping = app.add_subcommand("ping", "Measure round trips to a peer (/ipfs/ping/1.0.0)");
   std::string target;
   int count = 3;
-  ping->add_option("multiaddr", target, "Peer address, e.g. /ip4/1.2.3.4/tcp/4001/p2p/12D3...")->required();
+  ping->add_option("multiaddr", target, "Peer address, e.g. /ip4/1.2.3.4/tcp/4001/p2p/12D3...")
+      ->required();
   ping->add_option("-n,--count", count, "Number of pings")->check(CLI::Range(1, 1000));
 
   auto* perf = app.add_subcommand("perf", "Measure throughput to a peer (/perf/1.0.0)");

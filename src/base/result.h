@@ -109,7 +109,7 @@ inline Error make_error(Errc code, std::string message) { return Error{code, std
 #define AGORA_CONCAT(a, b) AGORA_CONCAT_INNER(a, b)
 // AGORA_ASSIGN(auto x, expr): unwrap a Result or return its error.
 #define AGORA_ASSIGN(decl, expr) AGORA_ASSIGN_IMPL(AGORA_CONCAT(agora_r_, __LINE__), decl, expr)
-#define AGORA_ASSIGN_IMPL(tmp, decl, expr)   \
-  auto tmp = (expr);                         \
-  if (!tmp.ok()) return tmp.error();         \
+#define AGORA_ASSIGN_IMPL(tmp, decl, expr) \
+  auto tmp = (expr);                       \
+  if (!tmp.ok()) return tmp.error();       \
   decl = std::move(tmp).value()

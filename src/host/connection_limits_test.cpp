@@ -4,9 +4,7 @@
 
 namespace agora {
 
-static PeerId peer(uint8_t n) {
-  return PeerId::from_public_key({KeyType::ed25519, Bytes(32, n)});
-}
+static PeerId peer(uint8_t n) { return PeerId::from_public_key({KeyType::ed25519, Bytes(32, n)}); }
 
 TEST(ConnectionLimits, PerPeerAndTotal) {
   ConnectionLimits limits({.connections_max = 3, .connections_per_peer_max = 2});
@@ -27,8 +25,8 @@ TEST(ConnectionLimits, PerPeerAndTotal) {
 }
 
 TEST(ConnectionLimits, PendingHandshakesAndDials) {
-  ConnectionLimits limits({.connections_max = 10, .pending_dials_max = 1,
-                           .pending_inbound_handshakes_max = 2});
+  ConnectionLimits limits(
+      {.connections_max = 10, .pending_dials_max = 1, .pending_inbound_handshakes_max = 2});
   EXPECT_TRUE(limits.begin_inbound_handshake().ok());
   EXPECT_TRUE(limits.begin_inbound_handshake().ok());
   EXPECT_FALSE(limits.begin_inbound_handshake().ok());

@@ -34,7 +34,8 @@ IdentifyInfo IdentifyService::local_info(const std::optional<Multiaddr>& observe
   info.listen_addrs = swarm_.listen_addrs();
   info.protocols = swarm_.protocols();
   info.observed_addr = observed;
-  info.signed_peer_record = make_signed_peer_record(swarm_.identity(), record_seq_, info.listen_addrs);
+  info.signed_peer_record =
+      make_signed_peer_record(swarm_.identity(), record_seq_, info.listen_addrs);
   return info;
 }
 
@@ -83,7 +84,8 @@ rt::awaitable<Result<IdentifyInfo>> IdentifyService::read_identify(rt::Stream& s
       }
     }
   }
-  if (reader.buffered() > 0) co_return make_error(Errc::truncated, "identify: stream ended mid-message");
+  if (reader.buffered() > 0)
+    co_return make_error(Errc::truncated, "identify: stream ended mid-message");
   if (!merged) co_return make_error(Errc::protocol, "identify: no message");
   co_return std::move(*merged);
 }
@@ -116,7 +118,8 @@ rt::awaitable<void> IdentifyService::identify_connection(std::shared_ptr<rt::Con
   // The key in the message must be the key the connection authenticated.
   auto claimed = identify_peer_id(*info);
   if (!claimed || *claimed != peer) {
-    fail(make_error(Errc::peer_mismatch, "identify public key does not match the connection's peer"));
+    fail(make_error(Errc::peer_mismatch,
+                    "identify public key does not match the connection's peer"));
     conn->close(make_error(Errc::peer_mismatch, "identify public key mismatch"));
     co_return;
   }

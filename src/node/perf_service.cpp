@@ -52,7 +52,7 @@ rt::awaitable<void> PerfService::serve(std::shared_ptr<rt::Stream> stream) {
 }
 
 rt::awaitable<Result<PerfResult>> PerfService::run(std::shared_ptr<rt::Connection> conn,
-                                                  uint64_t upload_bytes, uint64_t download_bytes) {
+                                                   uint64_t upload_bytes, uint64_t download_bytes) {
   Instant start = rt::now();
   std::vector<std::string> protocols{kPerfProtocol};  // named: see upgrade.cpp on GCC 12
   auto stream = co_await swarm_.open_stream(conn, protocols);

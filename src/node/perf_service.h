@@ -10,7 +10,7 @@ inline constexpr const char* kPerfProtocol = "/perf/1.0.0";
 
 struct PerfServiceConfig {
   uint64_t download_bytes_max = uint64_t(64) << 30;  // what one request may make us send
-  size_t concurrent_streams_max = 4;                  // perf is costly: few at a time
+  size_t concurrent_streams_max = 4;                 // perf is costly: few at a time
   size_t chunk_bytes = 256 * 1024;
 };
 

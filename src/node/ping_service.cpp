@@ -28,7 +28,7 @@ rt::awaitable<void> PingService::serve(std::shared_ptr<rt::Stream> stream) {
 }
 
 rt::awaitable<Result<std::vector<Duration>>> PingService::ping(std::shared_ptr<rt::Connection> conn,
-                                                              int count) {
+                                                               int count) {
   std::vector<std::string> protocols{kPingProtocol};  // named: see upgrade.cpp on GCC 12
   auto stream = co_await swarm_.open_stream(conn, protocols);
   if (!stream) co_return stream.error();

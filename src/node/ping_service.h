@@ -18,7 +18,8 @@ class PingService {
   PingService(rt::Swarm& swarm, PingServiceConfig config);
   void start();
   // Round-trip times of `count` pings on one stream.
-  rt::awaitable<Result<std::vector<Duration>>> ping(std::shared_ptr<rt::Connection> conn, int count);
+  rt::awaitable<Result<std::vector<Duration>>> ping(std::shared_ptr<rt::Connection> conn,
+                                                    int count);
 
  private:
   rt::awaitable<void> serve(std::shared_ptr<rt::Stream> stream);

@@ -3,7 +3,6 @@
 
 #include <asio.hpp>
 #include <asio/experimental/as_tuple.hpp>
-
 #include <functional>
 #include <memory>
 
@@ -17,7 +16,9 @@ inline constexpr auto use_nothrow = asio::experimental::as_tuple(asio::use_await
 template <class T = void>
 using awaitable = asio::awaitable<T>;
 
-inline Instant now() { return std::chrono::time_point_cast<Duration>(std::chrono::steady_clock::now()); }
+inline Instant now() {
+  return std::chrono::time_point_cast<Duration>(std::chrono::steady_clock::now());
+}
 
 // A condition a coroutine can wait on and others can signal, on one thread. A timer that never
 // expires on its own; notify() cancels the pending wait. Callers re-check their condition after

@@ -51,8 +51,10 @@ void Connection::close(Error reason) {
     shutdown_socket();
   } else {
     // An orderly close flushes the GoAway; a peer that stops reading cannot hold us up for long.
-    auto timer = std::make_shared<asio::steady_timer>(socket_.get_executor(), std::chrono::seconds(5));
-    timer->async_wait([self = shared_from_this(), timer](asio::error_code) { self->shutdown_socket(); });
+    auto timer =
+        std::make_shared<asio::steady_timer>(socket_.get_executor(), std::chrono::seconds(5));
+    timer->async_wait(
+        [self = shared_from_this(), timer](asio::error_code) { self->shutdown_socket(); });
   }
   timer_waiter_.notify();
   for (auto& [id, weak] : streams_)

@@ -22,10 +22,10 @@ struct Swarm::Metrics {
         handshake_seconds(r.histogram("agora_handshake_seconds",
                                       "Time from TCP connect to a secured, multiplexed connection",
                                       {0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5})),
-        streams_inbound(r.counter("agora_streams_opened_total", "Streams opened",
-                                  {{"direction", "inbound"}})),
-        streams_outbound(r.counter("agora_streams_opened_total", "Streams opened",
-                                   {{"direction", "outbound"}})),
+        streams_inbound(
+            r.counter("agora_streams_opened_total", "Streams opened", {{"direction", "inbound"}})),
+        streams_outbound(
+            r.counter("agora_streams_opened_total", "Streams opened", {{"direction", "outbound"}})),
         bytes_sent(r.counter("agora_connection_bytes_sent_total",
                              "Bytes written to closed connections' sockets")),
         bytes_received(r.counter("agora_connection_bytes_received_total",
@@ -42,14 +42,16 @@ struct Swarm::Metrics {
   }
   observe::Counter& negotiation_failed(Errc code) {
     return registry.counter("agora_stream_negotiation_failures_total",
-                            "Streams whose protocol negotiation failed", {{"reason", errc_name(code)}});
+                            "Streams whose protocol negotiation failed",
+                            {{"reason", errc_name(code)}});
   }
   observe::Counter& limit_hit(const std::string& limit) {
     return registry.counter("agora_limit_hits_total", "Requests refused by a resource limit",
                             {{"limit", limit}});
   }
   observe::Counter& dial_failed(Errc code) {
-    return registry.counter("agora_dial_failures_total", "Failed dials", {{"reason", errc_name(code)}});
+    return registry.counter("agora_dial_failures_total", "Failed dials",
+                            {{"reason", errc_name(code)}});
   }
 
   observe::Registry& registry;
@@ -137,7 +139,9 @@ void Swarm::limit_hit(const Error& e, const std::string& addr) {
 
 Status Swarm::listen(const Multiaddr& addr) {
   auto ep = addr.tcp_endpoint();
-  if (!ep) return make_error(Errc::unsupported, "can only listen on /ip4|ip6/<addr>/tcp/<port>: " + addr.to_string());
+  if (!ep)
+    return make_error(Errc::unsupported,
+                      "can only listen on /ip4|ip6/<addr>/tcp/<port>: " + addr.to_string());
   asio::error_code ec;
   auto ip = asio::ip::make_address(ep->host, ec);
   if (ec) return make_error(Errc::invalid_input, "bad listen address " + ep->host);
@@ -153,7 +157,8 @@ Status Swarm::listen(const Multiaddr& addr) {
   if (ec) return make_error(Errc::io, "listen on " + addr.to_string() + ": " + ec.message());
   for (auto& a : expand_unspecified(bound)) {
     listen_addrs_.push_back(a);
-    record(EventType::listen_started, local_peer_.to_string(), a.to_string(), Direction::none, "", "");
+    record(EventType::listen_started, local_peer_.to_string(), a.to_string(), Direction::none, "",
+           "");
   }
   acceptors_.push_back(acceptor);
   asio::co_spawn(executor_, accept_loop(acceptor), asio::detached);
@@ -201,8 +206,8 @@ awaitable<Result<std::shared_ptr<Connection>>> Swarm::secure(asio::ip::tcp::sock
     asio::error_code ignored;
     socket.close(ignored);
   });
-  UpgradeOptions options{.initiator = !inbound, .expected_peer = expected,
-                         .inline_muxer = config_.inline_muxer};
+  UpgradeOptions options{
+      .initiator = !inbound, .expected_peer = expected, .inline_muxer = config_.inline_muxer};
   auto up = co_await upgrade_connection(socket, identity_, options);
   deadline.cancel();
   bool timed_out = deadline.expired();
@@ -267,8 +272,9 @@ awaitable<Result<std::shared_ptr<Connection>>> Swarm::dial(Multiaddr addr) {
   }
   auto ep = addr.tcp_endpoint();
   if (!ep)
-    co_return make_error(Errc::unsupported,
-                         "can only dial /ip4|ip6/<addr>/tcp/<port>[/p2p/<peer>]: " + addr.to_string());
+    co_return make_error(
+        Errc::unsupported,
+        "can only dial /ip4|ip6/<addr>/tcp/<port>[/p2p/<peer>]: " + addr.to_string());
   asio::error_code ec;
   auto ip = asio::ip::make_address(ep->host, ec);
   if (ec) co_return make_error(Errc::invalid_input, "bad address " + ep->host);
@@ -296,7 +302,9 @@ awaitable<Result<std::shared_ptr<Connection>>> Swarm::dial(Multiaddr addr) {
   socket.set_option(asio::ip::tcp::no_delay(true), ec);
   auto conn = co_await secure(std::move(socket), false, expected, addr);
   limits_.end_dial();
-  if (!conn) co_return make_error(conn.error().code, "dial " + addr.to_string() + ": " + conn.error().message);
+  if (!conn)
+    co_return make_error(conn.error().code,
+                         "dial " + addr.to_string() + ": " + conn.error().message);
   co_return conn;
 }
 

@@ -62,8 +62,8 @@ class Swarm {
   awaitable<void> accept_loop(std::shared_ptr<asio::ip::tcp::acceptor> acceptor);
   awaitable<void> handle_inbound(asio::ip::tcp::socket socket);
   awaitable<Result<std::shared_ptr<Connection>>> secure(asio::ip::tcp::socket socket, bool inbound,
-                                                       std::optional<PeerId> expected,
-                                                       Multiaddr remote);
+                                                        std::optional<PeerId> expected,
+                                                        Multiaddr remote);
   awaitable<void> serve_stream(std::shared_ptr<Stream> stream);
   void record(observe::EventType type, const std::string& peer, const std::string& addr,
               observe::Direction dir, const std::string& reason, const std::string& detail,

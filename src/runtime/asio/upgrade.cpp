@@ -22,7 +22,8 @@ awaitable<Status> drive_plain(asio::ip::tcp::socket& socket, Core& core) {
     }
     if (core.done()) co_return Status{};
     auto [ec, n] = co_await socket.async_read_some(asio::buffer(in), use_nothrow);
-    if (ec == asio::error::eof) co_return make_error(Errc::closed, "remote closed during handshake");
+    if (ec == asio::error::eof)
+      co_return make_error(Errc::closed, "remote closed during handshake");
     if (ec) co_return make_error(Errc::io, "handshake read: " + ec.message());
     AGORA_CO_TRY(core.on_bytes({in.data(), n}));
   }
@@ -46,7 +47,8 @@ awaitable<Status> drive_encrypted(asio::ip::tcp::socket& socket, NoiseTransport&
     }
     if (core.done()) co_return Status{};
     auto [ec, n] = co_await socket.async_read_some(asio::buffer(in), use_nothrow);
-    if (ec == asio::error::eof) co_return make_error(Errc::closed, "remote closed during muxer negotiation");
+    if (ec == asio::error::eof)
+      co_return make_error(Errc::closed, "remote closed during muxer negotiation");
     if (ec) co_return make_error(Errc::io, "muxer negotiation read: " + ec.message());
     Bytes plain;
     AGORA_CO_TRY(noise.decrypt({in.data(), n}, plain));
