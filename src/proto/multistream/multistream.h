@@ -16,64 +16,67 @@ struct MultistreamConfig {
   size_t rejected_messages_max = 16;  // listener: `na` answers plus `ls` replies per negotiation
 };
 
-// Dialer side: sends header + first proposal in one write (pipelined), then the next proposal
-// after each `na`.
-class MultistreamDialer {
+// What dialer and listener share: reading messages, checking the header, handing over the bytes
+// that follow the negotiation. Sides differ only in what they answer.
+class MultistreamNegotiation {
  public:
-  explicit MultistreamDialer(std::vector<std::string> protocols,  // in order of preference
-                             MultistreamConfig config = {});
-  // Appends bytes to send; header and first proposal are ready right after construction.
+  virtual ~MultistreamNegotiation() = default;
+  // Appends bytes to send.
   void take_output(Bytes& out);
-  // Accepts any chunking. Errc::unsupported when every proposal got `na`; Errc::protocol on a
-  // bad header or reply; Errc::too_large for a message over the limit.
+  // Accepts any chunking. Errc::protocol on a bad header; Errc::too_large for a message over the
+  // limit; the side's own errors below. Errors are sticky.
   Status on_bytes(BytesView in);
-  bool done() const { return state_ == State::done; }
+  bool done() const { return done_; }
   const std::string& selected() const { return selected_; }
-  // Bytes received after the echo: the selected protocol's first data.
+  // Bytes received after the negotiation: the selected protocol's first data.
   Bytes take_rest();
 
- private:
-  enum class State { header, reply, done, failed };
-  Status on_message(std::string_view message);
-  Status fail(Error error);
+ protected:
+  explicit MultistreamNegotiation(MultistreamConfig config);
+  virtual Status on_header() = 0;
+  virtual Status on_message(std::string_view message) = 0;
+  void select(std::string protocol);
 
-  std::vector<std::string> protocols_;
   MultistreamConfig config_;
-  MultistreamReader reader_;
-  size_t proposal_index_ = 0;
-  State state_ = State::header;
-  std::string selected_;
   Bytes out_;
+
+ private:
+  MultistreamReader reader_;
+  bool header_seen_ = false;
+  bool done_ = false;
+  bool failed_ = false;
+  std::string selected_;
   Bytes rest_;
   Error error_{Errc::closed, ""};
 };
 
-// Listener side: answers the header, echoes a supported protocol, `na` for others, answers `ls`.
-class MultistreamListener {
+// Dialer side: sends header + first proposal in one write (pipelined), then the next proposal
+// after each `na`. Errc::unsupported when every proposal got `na`.
+class MultistreamDialer : public MultistreamNegotiation {
  public:
-  explicit MultistreamListener(std::vector<std::string> supported, MultistreamConfig config = {});
-  void take_output(Bytes& out);
-  // Accepts any chunking. Errc::limit after more than `rejected_messages_max` proposals were
-  // refused; Errc::protocol on a bad header; Errc::too_large for a message over the limit.
-  Status on_bytes(BytesView in);
-  bool done() const { return state_ == State::done; }
-  const std::string& selected() const { return selected_; }
-  Bytes take_rest();
+  explicit MultistreamDialer(std::vector<std::string> protocols,  // in order of preference
+                             MultistreamConfig config = {});
 
  private:
-  enum class State { header, proposal, done, failed };
-  Status on_message(std::string_view message);
-  Status fail(Error error);
+  Status on_header() override;
+  Status on_message(std::string_view message) override;
+
+  std::vector<std::string> protocols_;
+  size_t proposal_index_ = 0;
+};
+
+// Listener side: answers the header, echoes a supported protocol, `na` for others, answers `ls`.
+// Errc::limit after more than `rejected_messages_max` proposals were refused.
+class MultistreamListener : public MultistreamNegotiation {
+ public:
+  explicit MultistreamListener(std::vector<std::string> supported, MultistreamConfig config = {});
+
+ private:
+  Status on_header() override;
+  Status on_message(std::string_view message) override;
 
   std::vector<std::string> supported_;
-  MultistreamConfig config_;
-  MultistreamReader reader_;
   size_t rejected_messages_ = 0;
-  State state_ = State::header;
-  std::string selected_;
-  Bytes out_;
-  Bytes rest_;
-  Error error_{Errc::closed, ""};
 };
 
 }  // namespace agora

@@ -6,54 +6,19 @@ namespace agora {
 
 MultistreamListener::MultistreamListener(std::vector<std::string> supported,
                                          MultistreamConfig config)
-    : supported_(std::move(supported)), config_(config), reader_(config.message_bytes_max) {}
+    : MultistreamNegotiation(config), supported_(std::move(supported)) {}
 
-void MultistreamListener::take_output(Bytes& out) {
-  append(out, out_);
-  out_.clear();
-}
-
-Bytes MultistreamListener::take_rest() { return std::exchange(rest_, Bytes()); }
-
-Status MultistreamListener::fail(Error error) {
-  state_ = State::failed;
-  error_ = error;
-  return error;
-}
-
-Status MultistreamListener::on_bytes(BytesView in) {
-  if (state_ == State::failed) return error_;
-  if (state_ == State::done) {
-    append(rest_, in);
-    return {};
-  }
-  reader_.feed(in);
-  while (state_ != State::done) {
-    Result<std::optional<std::string_view>> message = reader_.next();
-    if (!message.ok()) return fail(message.error());
-    if (!message->has_value()) return {};
-    Status status = on_message(**message);
-    if (!status.ok()) return fail(status.error());
-  }
-  rest_ = reader_.take_rest();
+Status MultistreamListener::on_header() {
+  // Answered now rather than at construction so header and echo usually leave together.
+  put_multistream_message(out_, kMultistreamProtocolId);
   return {};
 }
 
 Status MultistreamListener::on_message(std::string_view message) {
-  if (state_ == State::header) {
-    if (message != kMultistreamProtocolId) {
-      return make_error(Errc::protocol, "unexpected multistream header");
-    }
-    // Answered now rather than at construction so header and echo usually leave together.
-    put_multistream_message(out_, kMultistreamProtocolId);
-    state_ = State::proposal;
-    return {};
-  }
   auto it = std::find(supported_.begin(), supported_.end(), message);
   if (it != supported_.end()) {
-    selected_ = *it;
-    put_multistream_message(out_, selected_);
-    state_ = State::done;
+    put_multistream_message(out_, *it);
+    select(*it);
     return {};
   }
   if (++rejected_messages_ > config_.rejected_messages_max) {
