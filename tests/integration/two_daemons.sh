@@ -14,7 +14,8 @@ fail() { echo "FAIL: $*" >&2; for f in "$work"/*.log; do echo "--- $f" >&2; cat 
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 
 start() {
-  "$agora" --repo "$work/$1" init --listen /ip4/127.0.0.1/tcp/0 --api 127.0.0.1:0 >/dev/null
+  "$agora" --repo "$work/$1" init --listen /ip4/127.0.0.1/tcp/0 --listen /ip6/::1/tcp/0 \
+    --api 127.0.0.1:0 >/dev/null
   "$agora" --repo "$work/$1" daemon >"$work/$1.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 100); do grep -q '^ready' "$work/$1.log" && return; sleep 0.1; done
@@ -30,7 +31,9 @@ if "$agora" --repo "$work/none" init >/dev/null 2>&1; then fail "second init suc
 
 start a
 start b
-b_addr=$(grep -m1 '^listening' "$work/b.log" | cut -d' ' -f2)
+b_addr=$(grep -m1 '^listening /ip4' "$work/b.log" | cut -d' ' -f2)
+b_addr6=$(grep -m1 '^listening /ip6' "$work/b.log" | cut -d' ' -f2)
+[[ -n "$b_addr6" ]] || fail "b does not listen on ip6"
 a_id=$("$agora" --repo "$work/a" id --json | json 'd["peer"]')
 b_id=$("$agora" --repo "$work/b" id --json | json 'd["peer"]')
 
@@ -64,6 +67,12 @@ rtts=$("$agora" --repo "$work/a" ping "$b_addr" -n 3 --json | json 'len(d["rtt_m
 [[ "$rtts" == 3 ]] || fail "expected 3 ping replies, got $rtts"
 "$agora" --repo "$work/b" ping "/ip4/127.0.0.1/tcp/1/p2p/$a_id" -n 1 --json >/dev/null \
   || fail "b could not ping a over the existing connection"
+
+# The same peer over ip6: the existing connection is reused, and a fresh daemon dials ip6 directly.
+start c
+"$agora" --repo "$work/c" ping "$b_addr6" -n 1 --json >/dev/null || fail "ping over ip6 failed"
+"$agora" --repo "$work/c" swarm peers --json | json 'd[0]["addr"]' | grep -q '^/ip6/::1/tcp/' \
+  || fail "c's connection to b is not over ip6"
 
 perf=$("$agora" --repo "$work/a" perf "$b_addr" --upload 33554432 --download 16777216 --json)
 json 'd["upload_bytes"], d["download_bytes"]' <<<"$perf" | grep -qx "33554432 16777216" \
