@@ -42,17 +42,17 @@ void Connection::close(Error reason) {
   if (closed_) return;
   closed_ = true;
   close_reason_ = std::move(reason);
-  // A local, orderly close tells the peer why; errors close at once.
+  // The GoAway tells the peer why (normal, protocol error, internal error). It is flushed unless
+  // the socket itself failed; a peer that stops reading cannot hold us up for long.
   bool orderly = close_reason_.code == Errc::closed;
   yamux_.go_away(orderly ? 0 : close_reason_.code == Errc::protocol ? 1 : 2);
   flushing_close_ = true;
   signal_write();
-  if (!orderly) {
+  if (close_reason_.code == Errc::io) {
     shutdown_socket();
   } else {
-    // An orderly close flushes the GoAway; a peer that stops reading cannot hold us up for long.
-    auto timer =
-        std::make_shared<asio::steady_timer>(socket_.get_executor(), std::chrono::seconds(5));
+    auto flush_time = orderly ? std::chrono::seconds(5) : std::chrono::seconds(1);
+    auto timer = std::make_shared<asio::steady_timer>(socket_.get_executor(), flush_time);
     timer->async_wait(
         [self = shared_from_this(), timer](asio::error_code) { self->shutdown_socket(); });
   }

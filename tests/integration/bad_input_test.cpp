@@ -1,0 +1,442 @@
+// Bad input against a running node: garbage, forged Noise identities, frames over the limits,
+// stream and connection floods. Each case checks that the node closes the offending connection,
+// counts it (metrics and/or events), and still serves a well-behaved peer afterwards.
+#include <gtest/gtest.h>
+
+#include <future>
+#include <random>
+#include <thread>
+
+#include "node/node.h"
+#include "proto/multistream/multistream.h"
+#include "proto/noise/noise_payload.h"
+#include "proto/noise/noise_xx_state.h"
+#include "proto/yamux/yamux_frame.h"
+#include "raw_socket.h"
+#include "runtime/asio/upgrade.h"
+
+namespace agora {
+namespace {
+
+using namespace std::chrono_literals;
+using test::RawSocket;
+
+constexpr auto kWait = 10s;  // generous: the machine may be busy; never a timing assertion
+
+// Runs `task` on `ex`; the future gets its result (Result<T> has no default constructor, which
+// asio::use_future needs).
+template <class T>
+std::future<T> spawn_future(asio::any_io_executor ex, rt::awaitable<T> task) {
+  auto promise = std::make_shared<std::promise<T>>();
+  auto future = promise->get_future();
+  asio::co_spawn(
+      ex,
+      [promise, task = std::move(task)]() mutable -> rt::awaitable<void> {
+        promise->set_value(co_await std::move(task));
+      },
+      asio::detached);
+  return future;
+}
+
+// Polls `cond` until it holds or `timeout` passes.
+bool eventually(const std::function<bool()>& cond, std::chrono::milliseconds timeout = kWait) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!cond()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(10ms);
+  }
+  return true;
+}
+
+// Value of one series in the Prometheus text, e.g. `agora_x_total{reason="timeout"}`; 0 if absent.
+double metric(Node& node, const std::string& series) {
+  std::string text = node.metrics().render_prometheus();
+  size_t pos = 0;
+  while ((pos = text.find(series + " ", pos)) != std::string::npos) {
+    if (pos == 0 || text[pos - 1] == '\n') return std::stod(text.substr(pos + series.size() + 1));
+    pos += series.size();
+  }
+  return 0;
+}
+
+// Sum over every series of a family.
+double metric_sum(Node& node, const std::string& name) {
+  std::string text = node.metrics().render_prometheus();
+  double sum = 0;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    std::string line = text.substr(start, end - start);
+    start = end + 1;
+    if (line.rfind(name + "{", 0) == 0 || line.rfind(name + " ", 0) == 0)
+      sum += std::stod(line.substr(line.rfind(' ') + 1));
+  }
+  return sum;
+}
+
+size_t count_events(Node& node, observe::EventType type, const std::string& reason) {
+  size_t n = 0;
+  for (const auto& e : node.events().since(0, 100000))
+    if (e.type == type && e.reason == reason) ++n;
+  return n;
+}
+
+// Yamux frames fully contained in `plain` (Data payloads skipped); stops at a malformed header.
+std::vector<YamuxHeader> complete_frames(const Bytes& plain) {
+  std::vector<YamuxHeader> out;
+  size_t pos = 0;
+  while (pos + kYamuxHeaderBytes <= plain.size()) {
+    auto h = parse_yamux_header(plain.data() + pos);
+    if (!h) break;
+    size_t payload = h->type == YamuxType::data ? h->length : 0;
+    if (pos + kYamuxHeaderBytes + payload > plain.size()) break;
+    out.push_back(*h);
+    pos += kYamuxHeaderBytes + payload;
+  }
+  return out;
+}
+
+Bytes frame(YamuxType type, uint16_t flags, StreamId stream, uint32_t length) {
+  Bytes out;
+  put_yamux_header(out, YamuxHeader{type, flags, stream, length});
+  return out;
+}
+
+// An attacker that completed a genuine upgrade and now speaks raw yamux over Noise.
+struct SecuredAttacker {
+  RawSocket sock;
+  std::unique_ptr<NoiseTransport> noise;
+  Bytes plain;  // everything the node sent after the handshake, decrypted
+  bool decrypt_failed = false;
+
+  bool send_plain(BytesView bytes) {
+    Bytes cipher;
+    noise->encrypt(bytes, cipher);
+    return sock.send_all(cipher);
+  }
+  // Reads until `done(frames so far)`, the node closes, or the timeout; returns done(...).
+  bool read_until(const std::function<bool(const std::vector<YamuxHeader>&)>& done,
+                  std::chrono::milliseconds timeout = kWait) {
+    Bytes cipher;
+    auto check = [&] {
+      if (!cipher.empty() && !decrypt_failed) {
+        decrypt_failed = !noise->decrypt(cipher, plain).ok();
+        cipher.clear();
+      }
+      return decrypt_failed || done(complete_frames(plain));
+    };
+    sock.read_until(cipher, check, timeout);
+    return done(complete_frames(plain));
+  }
+};
+
+Result<SecuredAttacker> upgrade_attacker(uint16_t port, const PeerId& node_peer) {
+  asio::io_context aio;
+  asio::ip::tcp::socket socket(aio);
+  asio::error_code ec;
+  socket.connect({asio::ip::address_v4::loopback(), port}, ec);
+  if (ec) return make_error(Errc::io, "connect: " + ec.message());
+  auto identity = crypto::Ed25519PrivateKey::generate();
+  rt::UpgradeOptions options;
+  options.initiator = true;
+  options.expected_peer = node_peer;
+  auto fut = spawn_future(aio.get_executor(), rt::upgrade_connection(socket, identity, options));
+  aio.run();
+  auto up = fut.get();
+  if (!up) return up.error();
+  SecuredAttacker a;
+  a.noise = std::move(up->noise);
+  a.plain = std::move(up->plaintext_rest);
+  a.sock = RawSocket(socket.release());
+  return a;
+}
+
+class BadInputTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store::Config target;
+    target.listen = {"/ip4/127.0.0.1/tcp/0"};
+    target.limits.handshake_timeout_ms = 500;
+    target.limits.pending_inbound_handshakes_max = 8;
+    target.limits.inbound_streams_per_connection_max = 16;
+    node1_ = std::make_unique<Node>(io_, crypto::Ed25519PrivateKey::generate(), target);
+    store::Config good;
+    good.listen = {"/ip4/127.0.0.1/tcp/0"};
+    node2_ = std::make_unique<Node>(io_, crypto::Ed25519PrivateKey::generate(), good);
+    ASSERT_TRUE(node1_->start().ok());
+    ASSERT_TRUE(node2_->start().ok());
+    addr1_ = node1_->swarm().listen_addrs().at(0).with_peer_id(node1_->peer_id());
+    port1_ = addr1_.tcp_endpoint()->port;
+    thread_ = std::thread([this] { io_.run(); });
+  }
+
+  void TearDown() override {
+    asio::post(io_, [this] {
+      node1_->stop();
+      node2_->stop();
+    });
+    work_.reset();
+    asio::post(io_, [this] { io_.stop(); });
+    if (thread_.joinable()) thread_.join();
+    node2_.reset();
+    node1_.reset();
+  }
+
+  // The well-behaved peer: node2 connects to node1 (fresh or reused) and pings once.
+  Status good_peer_pings() {
+    auto fut = asio::co_spawn(
+        io_,
+        [this]() -> rt::awaitable<Status> {
+          auto conn = co_await node2_->connect(addr1_);
+          if (!conn) co_return conn.error();
+          auto rtts = co_await node2_->ping().ping(*conn, 1);
+          if (!rtts) co_return rtts.error();
+          co_return Status{};
+        },
+        asio::use_future);
+    if (fut.wait_for(kWait) != std::future_status::ready)
+      return make_error(Errc::timeout, "good peer: no answer");
+    return fut.get();
+  }
+
+  asio::io_context io_;
+  asio::executor_work_guard<asio::io_context::executor_type> work_ = asio::make_work_guard(io_);
+  std::unique_ptr<Node> node1_;  // the target
+  std::unique_ptr<Node> node2_;  // the well-behaved peer
+  Multiaddr addr1_;
+  uint16_t port1_ = 0;
+  std::thread thread_;
+};
+
+// 1. Garbage on the listening port.
+TEST_F(BadInputTest, RandomBytesAreRefused) {
+  std::mt19937 rng(1234);
+  Bytes garbage(4096);
+  for (auto& b : garbage) b = uint8_t(rng());
+  garbage[0] = 0xff;  // a varint length far over the multistream message limit
+  garbage[1] = 0xff;
+  RawSocket s = RawSocket::connect_loopback(port1_);
+  ASSERT_TRUE(s.ok());
+  s.send_all(garbage);
+  EXPECT_TRUE(s.wait_closed(kWait));
+  EXPECT_TRUE(
+      eventually([&] { return metric_sum(*node1_, "agora_handshake_failures_total") == 1; }));
+  EXPECT_EQ(metric(*node1_, "agora_connections_opened_total{direction=\"inbound\"}"), 0);
+  EXPECT_TRUE(eventually([&] {
+    size_t n = 0;
+    for (auto& e : node1_->events().since(0, 1000))
+      n += e.type == observe::EventType::handshake_failed && !e.reason.empty();
+    return n == 1;
+  }));
+  EXPECT_TRUE(good_peer_pings().ok());
+}
+
+TEST_F(BadInputTest, HttpRequestIsRefused) {
+  RawSocket s = RawSocket::connect_loopback(port1_);
+  ASSERT_TRUE(s.ok());
+  s.send_all(to_bytes("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: curl/7.88\r\n\r\n"));
+  Bytes reply;
+  EXPECT_TRUE(s.wait_closed(kWait, &reply));
+  EXPECT_EQ(std::string(reply.begin(), reply.end()).find("HTTP"), std::string::npos);
+  EXPECT_TRUE(
+      eventually([&] { return metric_sum(*node1_, "agora_handshake_failures_total") == 1; }));
+  EXPECT_EQ(metric_sum(*node1_, "agora_connections_opened_total"), 0);
+  auto st = good_peer_pings();
+  EXPECT_TRUE(st.ok()) << st.error().to_string();
+}
+
+// 2. A Noise handshake whose identity signature does not verify.
+TEST_F(BadInputTest, NoiseIdentitySignedByAnotherKeyIsRefused) {
+  RawSocket s = RawSocket::connect_loopback(port1_);
+  ASSERT_TRUE(s.ok());
+  // multistream-select /noise, as a real dialer.
+  MultistreamDialer dialer(std::vector<std::string>{rt::kNoiseProtocol});
+  Bytes out;
+  dialer.take_output(out);
+  ASSERT_TRUE(s.send_all(out));
+  Bytes in;
+  Status dial_status;
+  s.read_until(
+      in,
+      [&] {
+        if (!in.empty() && dial_status.ok()) {
+          dial_status = dialer.on_bytes(in);
+          in.clear();
+        }
+        return dialer.done() || !dial_status.ok();
+      },
+      kWait);
+  ASSERT_TRUE(dialer.done()) << (dial_status.ok() ? "" : dial_status.error().to_string());
+  ASSERT_EQ(dialer.selected(), rt::kNoiseProtocol);
+
+  // Noise XX by hand, so message 3 can carry a forged payload.
+  auto static_key = crypto::X25519KeyPair::generate();
+  noise::XxHandshakeState xx(true, static_key, {});
+  Bytes msg1(2);
+  ASSERT_TRUE(xx.write_message({}, msg1).ok());
+  put_u16_be(msg1.data(), uint16_t(msg1.size() - 2));
+  ASSERT_TRUE(s.send_all(msg1));
+  Bytes msg2 = dialer.take_rest();
+  auto whole = [&] { return msg2.size() >= 2 && msg2.size() >= 2u + get_u16_be(msg2.data()); };
+  ASSERT_TRUE(s.read_until(msg2, whole, kWait));
+  Bytes node_payload;
+  ASSERT_TRUE(
+      xx.read_message(BytesView(msg2).subspan(2, get_u16_be(msg2.data())), node_payload).ok());
+
+  // The payload claims identity A but the static key is signed by B.
+  auto claimed = crypto::Ed25519PrivateKey::generate();
+  auto signer = crypto::Ed25519PrivateKey::generate();
+  noise::NoiseHandshakePayload payload;
+  payload.identity_key = encode_public_key(
+      {KeyType::ed25519, Bytes(claimed.public_key().begin(), claimed.public_key().end())});
+  Bytes signed_text = to_bytes("noise-libp2p-static-key:");
+  append(signed_text, static_key.public_key);
+  auto sig = signer.sign(signed_text);
+  payload.identity_sig.assign(sig.begin(), sig.end());
+  Bytes msg3(2);
+  ASSERT_TRUE(xx.write_message(noise::encode_noise_payload(payload), msg3).ok());
+  put_u16_be(msg3.data(), uint16_t(msg3.size() - 2));
+  s.send_all(msg3);
+
+  EXPECT_TRUE(s.wait_closed(kWait));
+  EXPECT_TRUE(eventually(
+      [&] { return metric(*node1_, "agora_handshake_failures_total{reason=\"crypto\"}") == 1; }));
+  EXPECT_TRUE(eventually(
+      [&] { return count_events(*node1_, observe::EventType::handshake_failed, "crypto") == 1; }));
+  EXPECT_EQ(metric_sum(*node1_, "agora_connections_opened_total"), 0);
+  auto st = good_peer_pings();
+  EXPECT_TRUE(st.ok()) << st.error().to_string();
+}
+
+// 3. The node at the address is not the peer named in /p2p/.
+TEST_F(BadInputTest, DialWithWrongPeerIdFailsWithPeerMismatch) {
+  auto other = crypto::Ed25519PrivateKey::generate();
+  PeerId other_id = PeerId::from_public_key(
+      {KeyType::ed25519, Bytes(other.public_key().begin(), other.public_key().end())});
+  Multiaddr wrong = addr1_.with_peer_id(other_id);
+  auto fut = spawn_future(io_.get_executor(), node2_->connect(wrong));
+  ASSERT_EQ(fut.wait_for(kWait), std::future_status::ready);
+  auto conn = fut.get();
+  ASSERT_FALSE(conn.ok());
+  EXPECT_EQ(conn.error().code, Errc::peer_mismatch) << conn.error().to_string();
+  EXPECT_EQ(metric(*node2_, "agora_handshake_failures_total{reason=\"peer_mismatch\"}"), 1);
+  EXPECT_EQ(count_events(*node2_, observe::EventType::handshake_failed, "peer_mismatch"), 1);
+  // node1 sees its dialer hang up mid-handshake.
+  EXPECT_TRUE(
+      eventually([&] { return metric_sum(*node1_, "agora_handshake_failures_total") == 1; }));
+  EXPECT_EQ(metric_sum(*node1_, "agora_connections_opened_total"), 0);
+  auto st = good_peer_pings();
+  EXPECT_TRUE(st.ok()) << st.error().to_string();
+}
+
+// 4. Yamux frames that break the rules after a genuine upgrade.
+void expect_protocol_go_away(SecuredAttacker& a) {
+  auto has_go_away = [](const std::vector<YamuxHeader>& frames) {
+    for (auto& f : frames)
+      if (f.type == YamuxType::go_away) return true;
+    return false;
+  };
+  a.read_until(has_go_away);
+  EXPECT_TRUE(a.sock.wait_closed(kWait));
+  EXPECT_FALSE(a.decrypt_failed);
+  auto frames = complete_frames(a.plain);
+  auto it = std::find_if(frames.begin(), frames.end(),
+                         [](auto& f) { return f.type == YamuxType::go_away; });
+  ASSERT_NE(it, frames.end()) << "no GoAway before the close";
+  EXPECT_EQ(it->length, uint32_t(YamuxGoAwayCode::protocol_error));
+}
+
+TEST_F(BadInputTest, DataFrameOverTheReceiveWindowClosesWithProtocolError) {
+  auto attacker = upgrade_attacker(port1_, node1_->peer_id());
+  ASSERT_TRUE(attacker.ok()) << attacker.error().to_string();
+  Bytes bytes = frame(YamuxType::data, yamux_flag::syn, 1, kYamuxSpecWindowBytes + 1);
+  bytes.resize(bytes.size() + 4096, 0xab);
+  attacker->send_plain(bytes);
+  expect_protocol_go_away(*attacker);
+  EXPECT_TRUE(eventually(
+      [&] { return metric(*node1_, "agora_connections_closed_total{reason=\"protocol\"}") == 1; }));
+  EXPECT_TRUE(eventually([&] {
+    return count_events(*node1_, observe::EventType::connection_closed, "protocol") == 1;
+  }));
+  auto st = good_peer_pings();
+  EXPECT_TRUE(st.ok()) << st.error().to_string();
+}
+
+TEST_F(BadInputTest, YamuxVersionOneClosesWithProtocolError) {
+  auto attacker = upgrade_attacker(port1_, node1_->peer_id());
+  ASSERT_TRUE(attacker.ok()) << attacker.error().to_string();
+  Bytes bytes = frame(YamuxType::window_update, yamux_flag::syn, 1, 0);
+  bytes[0] = 1;
+  attacker->send_plain(bytes);
+  expect_protocol_go_away(*attacker);
+  EXPECT_TRUE(eventually(
+      [&] { return metric(*node1_, "agora_connections_closed_total{reason=\"protocol\"}") == 1; }));
+  EXPECT_TRUE(eventually([&] {
+    return count_events(*node1_, observe::EventType::connection_closed, "protocol") == 1;
+  }));
+  auto st = good_peer_pings();
+  EXPECT_TRUE(st.ok()) << st.error().to_string();
+}
+
+// 5. 200 SYNs on one connection with a limit of 16 inbound streams.
+TEST_F(BadInputTest, StreamFloodIsResetAndTheConnectionSurvives) {
+  auto attacker = upgrade_attacker(port1_, node1_->peer_id());
+  ASSERT_TRUE(attacker.ok()) << attacker.error().to_string();
+  constexpr int kStreams = 200, kLimit = 16;
+  Bytes syns;
+  for (int i = 0; i < kStreams; ++i)
+    append(syns, frame(YamuxType::window_update, yamux_flag::syn, StreamId(2 * i + 1), 0));
+  ASSERT_TRUE(attacker->send_plain(syns));
+  auto resets = [](const std::vector<YamuxHeader>& frames) {
+    size_t n = 0;
+    for (auto& f : frames) n += (f.flags & yamux_flag::rst) && f.stream % 2 == 1;
+    return n;
+  };
+  EXPECT_TRUE(attacker->read_until([&](auto& f) { return resets(f) >= kStreams - kLimit; }));
+  EXPECT_EQ(resets(complete_frames(attacker->plain)), size_t(kStreams - kLimit));
+  // The connection itself is still served: a yamux ping is answered.
+  ASSERT_TRUE(attacker->send_plain(frame(YamuxType::ping, yamux_flag::syn, 0, 0x5eed)));
+  auto pong = [](const std::vector<YamuxHeader>& frames) {
+    for (auto& f : frames)
+      if (f.type == YamuxType::ping && (f.flags & yamux_flag::ack) && f.length == 0x5eed)
+        return true;
+    return false;
+  };
+  EXPECT_TRUE(attacker->read_until(pong));
+  EXPECT_FALSE(attacker->sock.peer_closed());
+  EXPECT_EQ(metric(*node1_, "agora_connections_open"), 1);
+  EXPECT_EQ(metric(*node1_, "agora_streams_opened_total{direction=\"inbound\"}"), kLimit);
+  auto st = good_peer_pings();
+  EXPECT_TRUE(st.ok()) << st.error().to_string();
+}
+
+// 6. 50 TCP connections that never speak, with 8 handshake slots and a 500 ms timeout.
+TEST_F(BadInputTest, HalfOpenFloodIsCutOff) {
+  constexpr int kConnections = 50, kSlots = 8;
+  std::vector<RawSocket> sockets;
+  for (int i = 0; i < kConnections; ++i) {
+    sockets.push_back(RawSocket::connect_loopback(port1_));
+    ASSERT_TRUE(sockets.back().ok());
+  }
+  for (auto& s : sockets) EXPECT_TRUE(s.wait_closed(kWait));
+  const std::string limit = "agora_limit_hits_total{limit=\"pending_inbound_handshakes_max\"}";
+  const std::string timeout = "agora_handshake_failures_total{reason=\"timeout\"}";
+  EXPECT_TRUE(eventually(
+      [&] { return metric(*node1_, limit) + metric(*node1_, timeout) == kConnections; }));
+  // The first kSlots always get a slot and time out; how many more do depends on scheduling.
+  EXPECT_GE(metric(*node1_, timeout), kSlots);
+  EXPECT_GE(metric(*node1_, limit), 1);
+  EXPECT_EQ(metric_sum(*node1_, "agora_handshake_failures_total"), metric(*node1_, timeout));
+  EXPECT_EQ(double(count_events(*node1_, observe::EventType::limit_hit,
+                                "pending_inbound_handshakes_max")),
+            metric(*node1_, limit));
+  EXPECT_EQ(double(count_events(*node1_, observe::EventType::handshake_failed, "timeout")),
+            metric(*node1_, timeout));
+  // Every slot was given back: a good peer gets one.
+  auto st = good_peer_pings();
+  EXPECT_TRUE(st.ok()) << st.error().to_string();
+}
+
+}  // namespace
+}  // namespace agora
