@@ -3,7 +3,7 @@
 
 BENCH_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 AGORA="${AGORA:-$BENCH_ROOT/build/release/src/app/agora}"
-BENCH_CLIENTS="${BENCH_CLIENTS:-$BENCH_ROOT/build/bench/agora_bench_clients}"
+BENCH_CLIENTS="${BENCH_CLIENTS:-$BENCH_ROOT/build/release/bench/agora_bench_clients}"
 BENCH_PIDS=()
 
 # start_daemon NAME [config-sed-expression]: init a repo under $WORK/NAME, optionally edit its

@@ -3,7 +3,7 @@
 # each its own identity, one connection each, one ping, identify done), then the server's VmRSS.
 # per connection = (RSS with N connections - RSS before) / N. Target: <= 64 KiB.
 # Usage: bench/memory_idle.sh [CONNECTIONS=1000] [REPEAT=3]
-# Needs build/bench/agora_bench_clients (see docs/benchmarks.md for how to build it).
+# Needs build/release/bench/agora_bench_clients (built by scripts/build release).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/bench_lib.sh"
 connections="${1:-1000}"
