@@ -201,6 +201,9 @@ awaitable<Result<std::shared_ptr<Connection>>> Swarm::secure(asio::ip::tcp::sock
                                                              Multiaddr remote) {
   Instant started = now();
   Direction dir = inbound ? Direction::inbound : Direction::outbound;
+  // Both directions: with Nagle on, a small reply waits for the peer's delayed ACK (~40 ms).
+  asio::error_code nodelay_ec;
+  socket.set_option(asio::ip::tcp::no_delay(true), nodelay_ec);
   // The handshake has a deadline: a peer that stalls (or never speaks) is cut off.
   Deadline deadline(executor_, config_.handshake_timeout, [&socket] {
     asio::error_code ignored;
@@ -299,7 +302,6 @@ awaitable<Result<std::shared_ptr<Connection>>> Swarm::dial(Multiaddr addr) {
            Direction::outbound, errc_name(err.code), err.message);
     co_return make_error(err.code, "dial " + addr.to_string() + ": " + err.message);
   }
-  socket.set_option(asio::ip::tcp::no_delay(true), ec);
   auto conn = co_await secure(std::move(socket), false, expected, addr);
   limits_.end_dial();
   if (!conn)
