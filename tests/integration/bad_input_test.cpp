@@ -209,6 +209,24 @@ class BadInputTest : public ::testing::Test {
   std::thread thread_;
 };
 
+// Both ends of a connection turn Nagle off; inbound sockets once did not (first replies took 40
+// ms).
+TEST_F(BadInputTest, BothEndsSetTcpNoDelay) {
+  ASSERT_TRUE(good_peer_pings().ok());
+  auto fut = asio::co_spawn(
+      io_,
+      [this]() -> rt::awaitable<std::pair<bool, bool>> {
+        auto out = node2_->swarm().connection_to(node1_->peer_id());
+        auto in = node1_->swarm().connection_to(node2_->peer_id());
+        co_return std::pair{out && out->tcp_no_delay(), in && in->tcp_no_delay()};
+      },
+      asio::use_future);
+  ASSERT_EQ(fut.wait_for(kWait), std::future_status::ready);
+  auto [outbound, inbound] = fut.get();
+  EXPECT_TRUE(outbound);
+  EXPECT_TRUE(inbound);
+}
+
 // 1. Garbage on the listening port.
 TEST_F(BadInputTest, RandomBytesAreRefused) {
   std::mt19937 rng(1234);

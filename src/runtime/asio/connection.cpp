@@ -302,4 +302,11 @@ void Stream::reset() {
   conn_->signal_write();
 }
 
+bool Connection::tcp_no_delay() const {
+  asio::ip::tcp::no_delay option;
+  asio::error_code ec;
+  socket_.get_option(option, ec);
+  return !ec && option.value();
+}
+
 }  // namespace agora::rt

@@ -49,6 +49,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::optional<Duration> last_rtt() const { return last_rtt_; }
   uint64_t bytes_sent() const { return bytes_sent_; }
   uint64_t bytes_received() const { return bytes_received_; }
+  // Whether Nagle's algorithm is off on the socket (it must be: small replies would wait ~40 ms).
+  bool tcp_no_delay() const;
 
  private:
   friend class Stream;
