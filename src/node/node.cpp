@@ -17,7 +17,8 @@ static rt::SwarmConfig swarm_config(const store::Config& c) {
   return s;
 }
 
-Node::Node(asio::io_context& io, crypto::Ed25519PrivateKey identity, const store::Config& config)
+Node::Node(asio::io_context& io, crypto::Ed25519PrivateKey identity, const store::Config& config,
+           store::Blockstore* blocks)
     : io_(io),
       config_(config),
       events_(config.event_buffer_max),
@@ -26,7 +27,11 @@ Node::Node(asio::io_context& io, crypto::Ed25519PrivateKey identity, const store
       identify_(std::make_unique<IdentifyService>(
           *swarm_, IdentifyServiceConfig{.agent_version = agent_version()}, events_)),
       ping_(std::make_unique<PingService>(*swarm_, PingServiceConfig{})),
-      perf_(std::make_unique<PerfService>(*swarm_, PerfServiceConfig{})) {}
+      perf_(std::make_unique<PerfService>(*swarm_, PerfServiceConfig{})) {
+  if (blocks)
+    bitswap_ = std::make_unique<BitswapService>(*swarm_, *blocks, BitswapServiceConfig{},
+                                                metrics_, events_);
+}
 
 Node::~Node() { stop(); }
 
@@ -34,6 +39,7 @@ Status Node::start() {
   identify_->start();
   ping_->start();
   perf_->start();
+  if (bitswap_) bitswap_->start();
   std::string failures;
   for (const auto& text : config_.listen) {
     auto addr = Multiaddr::parse(text);
@@ -45,7 +51,10 @@ Status Node::start() {
   return {};
 }
 
-void Node::stop() { swarm_->shutdown(); }
+void Node::stop() {
+  if (bitswap_) bitswap_->stop();
+  swarm_->shutdown();
+}
 
 rt::awaitable<Result<std::shared_ptr<rt::Connection>>> Node::connect(Multiaddr addr) {
   co_return co_await swarm_->dial(std::move(addr));

@@ -4,6 +4,7 @@
 
 #include <memory>
 
+#include "node/bitswap_service.h"
 #include "node/identify_service.h"
 #include "node/perf_service.h"
 #include "node/ping_service.h"
@@ -19,7 +20,9 @@ std::string agent_version();  // "agora/<version>"
 
 class Node {
  public:
-  Node(asio::io_context& io, crypto::Ed25519PrivateKey identity, const store::Config& config);
+  // With a blockstore the node serves and fetches blocks over bitswap.
+  Node(asio::io_context& io, crypto::Ed25519PrivateKey identity, const store::Config& config,
+       store::Blockstore* blocks = nullptr);
   ~Node();
 
   // Listens on every configured address; fails if none can be bound.
@@ -31,6 +34,7 @@ class Node {
   IdentifyService& identify() { return *identify_; }
   PingService& ping() { return *ping_; }
   PerfService& perf() { return *perf_; }
+  BitswapService* bitswap() { return bitswap_.get(); }  // null without a blockstore
   observe::Registry& metrics() { return metrics_; }
   observe::EventRecorder& events() { return events_; }
   asio::io_context& io() { return io_; }
@@ -47,6 +51,7 @@ class Node {
   std::unique_ptr<IdentifyService> identify_;
   std::unique_ptr<PingService> ping_;
   std::unique_ptr<PerfService> perf_;
+  std::unique_ptr<BitswapService> bitswap_;
 };
 
 }  // namespace agora

@@ -26,6 +26,8 @@ const char* event_type_name(EventType type) {
       return "peer_identified";
     case EventType::listen_started:
       return "listen_started";
+    case EventType::peer_misbehaved:
+      return "peer_misbehaved";
   }
   return "unknown";
 }

@@ -25,11 +25,13 @@ enum class EventType {
   stream_reset,
   peer_identified,
   listen_started,
+  peer_misbehaved,  // sent bad data (a corrupt block, a malformed message): cut off
 };
 inline constexpr EventType kAllEventTypes[] = {
     EventType::connection_opened,   EventType::connection_closed, EventType::handshake_failed,
     EventType::protocol_negotiated, EventType::limit_hit,         EventType::dial_failed,
     EventType::stream_reset,        EventType::peer_identified,   EventType::listen_started,
+    EventType::peer_misbehaved,
 };
 const char* event_type_name(EventType type);  // snake_case, as in the enum
 std::optional<EventType> parse_event_type(std::string_view name);

@@ -261,8 +261,9 @@ awaitable<Result<std::shared_ptr<Connection>>> Swarm::secure(asio::ip::tcp::sock
         metrics_->bytes_received.add(c.bytes_received());
         record(EventType::connection_closed, c.info().peer.to_string(),
                c.info().remote_addr.to_string(), dir, errc_name(reason.code), reason.message);
+        for (auto& observer : on_closed_) observer(c, reason);
       });
-  if (on_connection_) on_connection_(conn);
+  for (auto& observer : on_connection_) observer(conn);
   co_return conn;
 }
 

@@ -27,6 +27,7 @@ class Swarm {
  public:
   using StreamHandler = std::function<awaitable<void>(std::shared_ptr<Stream>)>;
   using ConnectionCallback = std::function<void(const std::shared_ptr<Connection>&)>;
+  using ClosedCallback = std::function<void(Connection&, const Error& reason)>;
 
   Swarm(asio::any_io_executor executor, crypto::Ed25519PrivateKey identity, SwarmConfig config,
         observe::Registry& metrics, observe::EventRecorder& events);
@@ -48,7 +49,9 @@ class Swarm {
 
   void set_handler(const std::string& protocol, StreamHandler handler);
   std::vector<std::string> protocols() const;
-  void on_connection(ConnectionCallback callback) { on_connection_ = std::move(callback); }
+  // Observers of new secured connections and of closed ones; each service adds its own.
+  void on_connection(ConnectionCallback callback) { on_connection_.push_back(std::move(callback)); }
+  void on_connection_closed(ClosedCallback callback) { on_closed_.push_back(std::move(callback)); }
 
   std::vector<std::shared_ptr<Connection>> connections() const;
   std::shared_ptr<Connection> connection_to(const PeerId& peer) const;
@@ -81,7 +84,8 @@ class Swarm {
   std::vector<Multiaddr> listen_addrs_;
   std::map<uint64_t, std::shared_ptr<Connection>> connections_;
   std::map<std::string, StreamHandler> handlers_;
-  ConnectionCallback on_connection_;
+  std::vector<ConnectionCallback> on_connection_;
+  std::vector<ClosedCallback> on_closed_;
   uint64_t next_connection_id_ = 1;
   bool shut_down_ = false;
 };

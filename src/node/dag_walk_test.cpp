@@ -1,0 +1,87 @@
+#include "node/dag_walk.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
+
+#include "codec/dag_pb.h"
+
+namespace agora {
+namespace {
+
+struct Dag {
+  std::map<Cid, Bytes> blocks;
+  Cid leaf(const std::string& text) {
+    Cid c = Cid::of(as_bytes(text));
+    blocks[c] = to_bytes(text);
+    return c;
+  }
+  Cid node(const std::vector<Cid>& children) {
+    PbNode n;
+    for (const Cid& c : children) n.links.push_back({c, "", blocks[c].size()});
+    Bytes b = encode_dag_pb(n);
+    Cid c = Cid::of(b, kCodecDagPb);
+    blocks[c] = b;
+    return c;
+  }
+};
+
+TEST(DagWalk, VisitsEveryBlockDepthFirstWithinTheWindow) {
+  Dag dag;
+  Cid a = dag.node({dag.leaf("a1"), dag.leaf("a2")});
+  Cid b = dag.node({dag.leaf("b1"), dag.leaf("b2"), dag.leaf("b3")});
+  Cid root = dag.node({a, b});
+  DagWalk walk(root, {.in_flight_max = 2});
+  std::vector<Cid> order;
+  while (!walk.done()) {
+    auto reqs = walk.take_requests();
+    ASSERT_FALSE(reqs.empty());
+    EXPECT_LE(walk.in_flight(), 2u);
+    for (const Cid& c : reqs) {
+      order.push_back(c);
+      ASSERT_TRUE(walk.on_block(c, dag.blocks[c]).ok());
+    }
+  }
+  EXPECT_EQ(order.size(), dag.blocks.size());
+  EXPECT_EQ(walk.blocks_done(), dag.blocks.size());
+  EXPECT_EQ(order.front(), root);
+  EXPECT_EQ(order[1], a);  // links in order
+  EXPECT_EQ(order[2], b);
+  EXPECT_EQ(std::set<Cid>(order.begin(), order.end()).size(), order.size());  // each once
+}
+
+TEST(DagWalk, RefusesUnrequestedBlocksAndCorruptNodes) {
+  Dag dag;
+  Cid root = dag.node({dag.leaf("x")});
+  DagWalk walk(root);
+  EXPECT_FALSE(walk.on_block(Cid::of(as_bytes("x")), as_bytes("x")).ok());
+  auto reqs = walk.take_requests();
+  ASSERT_EQ(reqs.size(), 1u);
+  EXPECT_FALSE(walk.on_block(root, as_bytes("not dag-pb")).ok());
+}
+
+TEST(DagWalk, BoundsPendingBlocks) {
+  Dag dag;
+  std::vector<Cid> leaves;
+  for (int i = 0; i < 10; ++i) leaves.push_back(dag.leaf("l" + std::to_string(i)));
+  Cid root = dag.node(leaves);
+  DagWalk walk(root, {.in_flight_max = 4, .pending_max = 5});
+  ASSERT_EQ(walk.take_requests().size(), 1u);
+  EXPECT_EQ(walk.on_block(root, dag.blocks[root]).error().code, Errc::too_large);
+}
+
+TEST(DagWalk, RepeatedChildIsRequestedOnceAtATime) {
+  Dag dag;
+  Cid same = dag.leaf("same");
+  Cid root = dag.node({same, same});
+  DagWalk walk(root);
+  ASSERT_TRUE(walk.on_block(walk.take_requests().at(0), dag.blocks[root]).ok());
+  auto reqs = walk.take_requests();
+  EXPECT_EQ(reqs.size(), 1u);
+  ASSERT_TRUE(walk.on_block(same, dag.blocks[same]).ok());
+  EXPECT_TRUE(walk.done());
+}
+
+}  // namespace
+}  // namespace agora
