@@ -1,0 +1,202 @@
+#include "store/blockstore.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "crypto/random.h"
+#include "store/file_util.h"
+
+namespace agora::store {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr size_t kShardingFileBytesMax = 4096;
+
+Status check_sharding(const fs::path& dir) {
+  fs::path path = dir / kShardingFile;
+  auto text = read_file(path, kShardingFileBytesMax);
+  if (!text.ok() && text.error().code == Errc::not_found)
+    return write_file_atomic(path, std::string(kShardingSpec) + "\n", 0644);
+  if (!text.ok()) return text.error();
+  std::string_view spec = *text;
+  while (!spec.empty() && (spec.back() == '\n' || spec.back() == '\r' || spec.back() == ' '))
+    spec.remove_suffix(1);
+  if (spec != kShardingSpec)
+    return make_error(Errc::unsupported, dir.string() + " is sharded as '" + std::string(spec) +
+                                             "'; agora reads only '" + std::string(kShardingSpec) +
+                                             "'");
+  return {};
+}
+
+// Removes every leftover of an interrupted write; returns how many entries were removed.
+Result<size_t> clean_temp_dir(const fs::path& temp_dir) {
+  size_t removed = 0;
+  std::error_code ec;
+  for (auto it = fs::directory_iterator(temp_dir, ec); !ec && it != fs::directory_iterator();
+       it.increment(ec)) {
+    std::error_code rm_ec;
+    fs::remove_all(it->path(), rm_ec);
+    if (rm_ec)
+      return make_error(
+          Errc::io, it->path().string() + ": cannot remove leftover temp file: " + rm_ec.message());
+    ++removed;
+  }
+  if (ec && ec != std::errc::no_such_file_or_directory)
+    return make_error(Errc::io, temp_dir.string() + ": " + ec.message());
+  bool created = false;
+  AGORA_TRY(make_dir(temp_dir, &created));
+  return removed;
+}
+
+std::string hash_text(const Multihash& hash) { return "with multihash " + block_key(hash); }
+
+Error not_found_error(const std::string& what) {
+  return make_error(Errc::not_found, "block " + what + " not found");
+}
+
+}  // namespace
+
+Blockstore::Blockstore(fs::path dir, BlockstoreConfig config)
+    : dir_(std::move(dir)),
+      temp_dir_(dir_ / kBlockTempDir),
+      config_(config),
+      temp_prefix_(to_hex(crypto::random_bytes(8))) {}
+
+Blockstore::~Blockstore() = default;
+
+Result<std::unique_ptr<Blockstore>> Blockstore::open(const fs::path& blocks_dir,
+                                                     BlockstoreConfig config) {
+  std::error_code ec;
+  fs::create_directories(blocks_dir, ec);
+  if (ec) return make_error(Errc::io, blocks_dir.string() + ": " + ec.message());
+  AGORA_TRY(check_sharding(blocks_dir));
+  std::unique_ptr<Blockstore> store(new Blockstore(blocks_dir, config));
+  AGORA_ASSIGN(store->temp_files_removed_at_open_, clean_temp_dir(store->temp_dir_));
+  return store;
+}
+
+fs::path Blockstore::path_of(const Multihash& hash) const {
+  return dir_ / block_relative_path(hash);
+}
+
+Status Blockstore::check_block(const Cid& cid, BytesView data) const {
+  if (cid.empty()) return make_error(Errc::invalid_input, "empty CID");
+  if (data.size() > config_.block_bytes_max)
+    return make_error(Errc::too_large, "block " + cid.to_string() + " is " +
+                                           std::to_string(data.size()) + " bytes, over the " +
+                                           std::to_string(config_.block_bytes_max) +
+                                           "-byte block limit");
+  uint64_t code = cid.hash().code;
+  if (code != kMhSha2_256 && code != kMhIdentity)
+    return make_error(Errc::unsupported, "block " + cid.to_string() + ": multihash function " +
+                                             std::to_string(code) +
+                                             " is not supported (only sha2-256)");
+  if (!cid.matches(data))
+    return make_error(Errc::invalid_input,
+                      "data does not hash to " + cid.to_string() + "; nothing stored");
+  return {};
+}
+
+bool Blockstore::present_with_size(const fs::path& path, uint64_t size_bytes) const {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+         uint64_t(st.st_size) == size_bytes;
+}
+
+Result<TempBlockFile> Blockstore::write_temp(const Cid& cid, BytesView data) const {
+  fs::path path = temp_dir_ / (temp_prefix_ + "-" + std::to_string(temp_counter_++));
+  return TempBlockFile::write(path, data, cid.to_string(), config_.fsync);
+}
+
+Status Blockstore::ensure_shard(std::string_view shard) {
+  int index = shard_index(shard);
+  if (index < 0) return make_error(Errc::internal, "bad shard name " + std::string(shard));
+  if (shard_ready_[size_t(index)].load(std::memory_order_acquire)) return {};
+  std::lock_guard lock(shard_mutex_);
+  if (shard_ready_[size_t(index)].load(std::memory_order_relaxed)) return {};
+  bool created = false;
+  AGORA_TRY(make_dir(dir_ / shard, &created));
+  // Even when it existed: a previous run may have crashed before making its entry durable.
+  if (config_.fsync) AGORA_TRY(fsync_directory(dir_));
+  shard_ready_[size_t(index)].store(true, std::memory_order_release);
+  return {};
+}
+
+Status Blockstore::rename_into_place(TempBlockFile& file, const fs::path& dest,
+                                     std::string_view shard) {
+  AGORA_TRY(ensure_shard(shard));
+  Status st = file.rename_to(dest);
+  if (st.ok() || st.error().code != Errc::not_found) return st;
+  // The shard directory vanished under us (removed by hand?): make it again, once.
+  shard_ready_[size_t(shard_index(shard))].store(false, std::memory_order_release);
+  AGORA_TRY(ensure_shard(shard));
+  return file.rename_to(dest);
+}
+
+Status Blockstore::put(const Cid& cid, BytesView data) {
+  AGORA_TRY(check_block(cid, data));
+  if (cid.hash().code == kMhIdentity) return {};
+  fs::path dest = path_of(cid.hash());
+  if (present_with_size(dest, data.size())) return {};
+  AGORA_ASSIGN(TempBlockFile file, write_temp(cid, data));
+  if (config_.fsync) AGORA_TRY(file.sync());
+  AGORA_TRY(rename_into_place(file, dest, dest.parent_path().filename().native()));
+  if (config_.fsync) AGORA_TRY(fsync_directory(dest.parent_path()));
+  return {};
+}
+
+Result<Bytes> Blockstore::get(const Cid& cid) const {
+  if (cid.hash().code == kMhIdentity) return cid.hash().digest;
+  return read_block_file(path_of(cid.hash()), config_.block_bytes_max, cid.to_string());
+}
+
+Result<Bytes> Blockstore::get(const Multihash& hash) const {
+  if (hash.code == kMhIdentity) return hash.digest;
+  return read_block_file(path_of(hash), config_.block_bytes_max, hash_text(hash));
+}
+
+bool Blockstore::has(const Cid& cid) const { return has(cid.hash()); }
+
+bool Blockstore::has(const Multihash& hash) const {
+  if (hash.code == kMhIdentity) return true;
+  struct stat st {};
+  return ::stat(path_of(hash).c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+Result<uint64_t> Blockstore::size(const Cid& cid) const {
+  if (cid.hash().code == kMhIdentity) return uint64_t(cid.hash().digest.size());
+  fs::path path = path_of(cid.hash());
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return not_found_error(cid.to_string());
+    return block_io_error(errno, "examining", cid.to_string(), path);
+  }
+  return uint64_t(st.st_size);
+}
+
+Status Blockstore::remove(const Cid& cid) {
+  if (cid.hash().code == kMhIdentity) return {};
+  fs::path path = path_of(cid.hash());
+  if (::unlink(path.c_str()) != 0) {
+    if (errno == ENOENT) return not_found_error(cid.to_string());
+    return block_io_error(errno, "removing", cid.to_string(), path);
+  }
+  return {};
+}
+
+Status Blockstore::remove(const Multihash& hash) {
+  if (hash.code == kMhIdentity) return {};
+  fs::path path = path_of(hash);
+  if (::unlink(path.c_str()) != 0) {
+    if (errno == ENOENT) return not_found_error(hash_text(hash));
+    return block_io_error(errno, "removing", hash_text(hash), path);
+  }
+  return {};
+}
+
+Blockstore::Batch Blockstore::batch() { return Batch(this); }
+
+}  // namespace agora::store

@@ -1,0 +1,162 @@
+// The on-disk blockstore under <repo>/blocks (layout in store/block_key.h).
+//
+// Blocks are keyed by multihash: a CIDv0 and a CIDv1 of the same bytes name one block. A block
+// becomes visible only complete, verified and durable: it is written to blocks/.tmp/, fsynced,
+// renamed into its shard directory, and that directory is fsynced. A crash at any moment leaves
+// no partial block visible; open() removes what was left in .tmp.
+//
+// Thread safety: put/get/has/size/remove and the iterators may be called from several threads at
+// once (a worker pool writing while the event loop reads). A Batch belongs to one thread.
+//
+// Identity-hash CIDs carry their data inline: put() checks and stores nothing, has() is true,
+// get() returns the inline bytes. Only sha2-256 and identity multihashes are accepted.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <vector>
+
+#include "base/bytes.h"
+#include "codec/cid.h"
+#include "store/block_file.h"
+#include "store/block_key.h"
+
+namespace agora::store {
+
+struct BlockstoreConfig {
+  size_t block_bytes_max = 4 << 20;  // put() refuses larger blocks, get() larger files
+  bool fsync = true;                 // false only for throwaway stores (tests, benchmarks)
+  // A Batch commits on its own once this many blocks or bytes are pending: bounds open files
+  // and the dirty data a commit must flush.
+  size_t batch_blocks_max = 256;
+  size_t batch_bytes_max = 256 << 20;
+};
+
+// One file in a shard directory, as the iterators see it.
+struct BlockFileEntry {
+  std::filesystem::path path;
+  // The block's multihash; empty when the file name is not a canonical block key or the file
+  // sits in the wrong shard directory (verify_blocks quarantines those).
+  std::optional<Multihash> hash;
+  std::string bad_name_reason;  // why `hash` is empty
+  uint64_t size_bytes = 0;
+  uint64_t disk_bytes = 0;  // allocated on disk
+};
+
+class Blockstore {
+ public:
+  class Batch;
+
+  // Creates `blocks_dir` if needed, checks its SHARDING file, and empties blocks/.tmp.
+  static Result<std::unique_ptr<Blockstore>> open(const std::filesystem::path& blocks_dir,
+                                                  BlockstoreConfig config = {});
+  ~Blockstore();
+
+  // Verifies `data` against `cid` first (Errc::invalid_input, nothing written; Errc::too_large
+  // over block_bytes_max; Errc::unsupported for other hash functions). Idempotent: a block
+  // already present is not rewritten. Disk full and I/O errors are Errc::io, leave no file.
+  Status put(const Cid& cid, BytesView data);
+  Result<Bytes> get(const Cid& cid) const;  // Errc::not_found when absent
+  bool has(const Cid& cid) const;
+  Result<uint64_t> size(const Cid& cid) const;
+  Status remove(const Cid& cid);  // Errc::not_found when absent
+
+  // The same, by multihash (what GC and verify work with).
+  Result<Bytes> get(const Multihash& hash) const;
+  bool has(const Multihash& hash) const;
+  Status remove(const Multihash& hash);
+
+  // A group commit; see Batch below.
+  Batch batch();
+
+  // Visits every block with a valid name: its multihash and size. Cid::v1(kCodecRaw, hash) is a
+  // CID that reads it (the store does not know the codec). A visitor error stops the walk and is
+  // returned. Blocks put or removed during the walk may or may not be seen.
+  Status for_each(
+      const std::function<Status(const Multihash& hash, uint64_t size_bytes)>& visit) const;
+  // Every file in the shard directories, including misnamed ones.
+  Status for_each_file(const std::function<Status(const BlockFileEntry& entry)>& visit) const;
+
+  // GC exclusion. Code that stores blocks and then pins them holds hold_off_gc() across both
+  // steps, so a collection cannot remove the blocks in between; collect_garbage() takes
+  // lock_for_gc(). Never take both in one thread.
+  std::shared_lock<std::shared_mutex> hold_off_gc() const {
+    return std::shared_lock<std::shared_mutex>(gc_mutex_);
+  }
+  std::unique_lock<std::shared_mutex> lock_for_gc() const {
+    return std::unique_lock<std::shared_mutex>(gc_mutex_);
+  }
+
+  const std::filesystem::path& dir() const { return dir_; }
+  const BlockstoreConfig& config() const { return config_; }
+  std::filesystem::path path_of(const Multihash& hash) const;
+  size_t temp_files_removed_at_open() const { return temp_files_removed_at_open_; }
+
+ private:
+  friend class Batch;
+  Blockstore(std::filesystem::path dir, BlockstoreConfig config);
+
+  // Size and hash checks shared by put() and Batch::add().
+  Status check_block(const Cid& cid, BytesView data) const;
+  // True when a complete copy is already in place (same size; the name vouches for the hash).
+  bool present_with_size(const std::filesystem::path& path, uint64_t size_bytes) const;
+  Result<TempBlockFile> write_temp(const Cid& cid, BytesView data) const;
+  // Creates the shard directory the first time it is needed (and makes its entry durable).
+  Status ensure_shard(std::string_view shard);
+  Status rename_into_place(TempBlockFile& file, const std::filesystem::path& dest,
+                           std::string_view shard);
+
+  std::filesystem::path dir_;
+  std::filesystem::path temp_dir_;
+  BlockstoreConfig config_;
+  std::string temp_prefix_;  // random per open: temp names never collide across instances
+  mutable std::atomic<uint64_t> temp_counter_{0};
+  std::mutex shard_mutex_;  // serialises creating shard directories
+  std::array<std::atomic<bool>, kShardCount> shard_ready_{};
+  size_t temp_files_removed_at_open_ = 0;
+  mutable std::shared_mutex gc_mutex_;
+};
+
+// A group commit. add() verifies each block and writes it to blocks/.tmp; commit() fsyncs every
+// file, renames them into place and fsyncs each touched directory once: far fewer waits for the
+// disk than put() per block. Nothing added is visible before commit(). Reaching
+// batch_blocks_max or batch_bytes_max commits what is pending. Destroying a Batch discards what
+// was not committed.
+class Blockstore::Batch {
+ public:
+  Batch(Batch&&) noexcept = default;
+  Batch& operator=(Batch&&) noexcept = default;
+  ~Batch() = default;
+
+  // Same checks and errors as put(). A failed add leaves the other pending blocks pending.
+  Status add(const Cid& cid, BytesView data);
+  // On error, blocks already renamed into place stay (they are complete); the rest are discarded.
+  Status commit();
+  void discard() {
+    pending_.clear();
+    pending_bytes_ = 0;
+  }
+  size_t pending() const { return pending_.size(); }
+  uint64_t pending_bytes() const { return pending_bytes_; }
+
+ private:
+  friend class Blockstore;
+  explicit Batch(Blockstore* store) : store_(store) {}
+
+  struct Pending {
+    std::string shard;
+    std::filesystem::path dest;
+    TempBlockFile file;
+  };
+  Blockstore* store_;
+  std::vector<Pending> pending_;
+  uint64_t pending_bytes_ = 0;
+};
+
+}  // namespace agora::store

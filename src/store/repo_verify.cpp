@@ -1,0 +1,130 @@
+#include "store/repo_verify.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "crypto/sha256.h"
+
+namespace agora::store {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr size_t kReadChunkBytes = 1 << 20;
+constexpr int kQuarantineSuffixesMax = 1000;
+
+// Streams the file through SHA-256: memory stays flat whatever the file size.
+// Returns the digest, or why the file could not be read.
+Result<crypto::Sha256Digest> hash_file(const fs::path& path, Bytes& buffer) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return make_error(errno == ENOENT ? Errc::not_found : Errc::io, std::strerror(errno));
+  crypto::Sha256 sha;
+  for (;;) {
+    ssize_t n = ::read(fd, buffer.data(), buffer.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      Error e = make_error(Errc::io, std::strerror(errno));
+      ::close(fd);
+      return e;
+    }
+    if (n == 0) break;
+    sha.update(BytesView(buffer.data(), size_t(n)));
+  }
+  ::close(fd);
+  return sha.finish();
+}
+
+// Moves `from` into `dir` without replacing anything there.
+Result<fs::path> move_aside(const fs::path& from, const fs::path& dir) {
+  std::string base = from.filename().string();
+  for (int i = 0; i < kQuarantineSuffixesMax; ++i) {
+    fs::path to = dir / (i == 0 ? base : base + "." + std::to_string(i));
+    if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) return to;
+    if (errno == EEXIST) continue;
+    if (errno == EINVAL) {  // the filesystem lacks RENAME_NOREPLACE: check, then rename
+      std::error_code ec;
+      if (fs::exists(to, ec)) continue;
+      if (::rename(from.c_str(), to.c_str()) == 0) return to;
+    }
+    return make_error(Errc::io, "cannot move " + from.string() + " to " + to.string() + ": " +
+                                    std::strerror(errno));
+  }
+  return make_error(Errc::exists, "cannot move " + from.string() + " into " + dir.string() +
+                                      ": too many quarantined files of that name");
+}
+
+// Why the file at `entry` is not a good block, or "" when it is (or cannot be checked).
+std::string check_entry(const BlockFileEntry& entry, Bytes& buffer, VerifyReport& report) {
+  if (!entry.hash) return entry.bad_name_reason;
+  if (entry.hash->code != kMhSha2_256) {
+    ++report.unchecked_blocks;
+    return "";
+  }
+  auto digest = hash_file(entry.path, buffer);
+  if (!digest.ok()) {
+    if (digest.error().code == Errc::not_found) return "";  // removed meanwhile
+    return "unreadable: " + digest.error().message;
+  }
+  if (!std::equal(digest->begin(), digest->end(), entry.hash->digest.begin(),
+                  entry.hash->digest.end()))
+    return "content does not match its hash (sha2-256 " +
+           to_hex(BytesView(digest->data(), digest->size())) + ")";
+  ++report.good_blocks;
+  return "";
+}
+
+}  // namespace
+
+Result<VerifyReport> verify_blocks(Blockstore& blocks, const fs::path& quarantine_dir) {
+  VerifyReport report;
+  Bytes buffer(kReadChunkBytes);
+  bool quarantine_ready = false;
+  Status walked = blocks.for_each_file([&](const BlockFileEntry& entry) -> Status {
+    ++report.checked_blocks;
+    report.checked_bytes += entry.size_bytes;
+    std::string reason = check_entry(entry, buffer, report);
+    if (reason.empty()) return {};
+    if (!quarantine_ready) {
+      std::error_code ec;
+      fs::create_directories(quarantine_dir, ec);
+      if (ec)
+        return make_error(Errc::io, quarantine_dir.string() + ": cannot create: " + ec.message());
+      quarantine_ready = true;
+    }
+    auto moved = move_aside(entry.path, quarantine_dir);
+    if (!moved.ok()) {
+      if (report.errors.size() < kReportCidsMax)
+        report.errors.push_back(entry.path.string() + " (" + reason +
+                                "): " + moved.error().message);
+      ++report.error_count;
+      return {};
+    }
+    if (report.quarantined.size() < kReportCidsMax)
+      report.quarantined.push_back({entry.path, *moved, reason});
+    ++report.quarantined_count;
+    return {};
+  });
+  AGORA_TRY(walked);
+  if (quarantine_ready && blocks.config().fsync) AGORA_TRY(fsync_directory(quarantine_dir));
+  return report;
+}
+
+Result<PinCheckReport> verify_pins(const Blockstore& blocks, const PinStore& pins,
+                                   const LinksFn& links) {
+  AGORA_ASSIGN(PinnedDags dags, walk_pinned_dags(blocks, pins, links));
+  PinCheckReport report;
+  report.reached_blocks = dags.reached.size();
+  report.present_blocks = dags.present_count;
+  report.present_bytes = dags.present_bytes;
+  report.missing = std::move(dags.missing);
+  report.missing_count = dags.missing_count;
+  report.undecodable = std::move(dags.undecodable);
+  report.undecodable_count = dags.undecodable_count;
+  return report;
+}
+
+}  // namespace agora::store
