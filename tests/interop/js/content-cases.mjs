@@ -13,9 +13,15 @@ export function pattern251 (n) {
   return out
 }
 
+/** A case whose `bytes` are made on first use (listing the cases stays cheap). */
+function lazyCase (fields, make) {
+  let bytes
+  return Object.defineProperty({ ...fields }, 'bytes', { enumerable: true, get: () => (bytes ??= make()) })
+}
+
 /**
  * Files for the CID parity test in `profile`: [{ name, bytes, cid? }]. `cid` is set where the
- * notes (section 19) give a verified vector, so the Helia side is checked too.
+ * notes (section 19) give a verified vector, so the Helia side is checked too. `bytes` is lazy.
  */
 export function fileCases (profile) {
   const v1 = profile === 'unixfs-v1-2025'
@@ -29,7 +35,7 @@ export function fileCases (profile) {
     const seed = p === 'unixfs-v1-2025' ? 'chunk-v1-seed' : 'chunk-v0-seed'
     for (const delta of [-1, 0, 1]) {
       const n = size + delta
-      const c = { name: `${p} chunk ${delta === 0 ? '' : delta > 0 ? '+1' : '-1'}`.trim() + ` (${n} B)`, bytes: det(n, seed) }
+      const c = lazyCase({ name: `${p} chunk ${delta === 0 ? '' : delta > 0 ? '+1' : '-1'}`.trim() + ` (${n} B)` }, () => det(n, seed))
       if (p === profile) {
         if (v1 && delta === 0) c.cid = 'bafkreiacndfy443ter6qr2tmbbdhadvxxheowwf75s6zehscklu6ezxmta'
         if (v1 && delta === 1) c.cid = 'bafybeigmix7t42i6jacydtquhet7srwvgpizfg7gjbq7627d35mjomtu64'
@@ -39,12 +45,13 @@ export function fileCases (profile) {
       cases.push(c)
     }
   }
-  cases.push({ name: '3 MiB + 5 (i % 251)', bytes: pattern251(3 * MiB + 5), cid: v1 ? 'bafybeidjdzyb7cjtwabgkg3psrr6d53vcxhxfxrt44ind74gq6coscbj74' : undefined })
+  cases.push(lazyCase({ name: '3 MiB + 5 (i % 251)', cid: v1 ? 'bafybeidjdzyb7cjtwabgkg3psrr6d53vcxhxfxrt44ind74gq6coscbj74' : undefined },
+    () => pattern251(3 * MiB + 5)))
   if (!v1) {
     // one leaf more than a v0 node holds: the only way to a two-level balanced tree that stays
     // small (the v1 equivalent is 1 GiB + 1)
     const n = PROFILES[profile].maxLinks * PROFILES[profile].chunkSize + 1
-    cases.push({ name: `174 chunks + 1 byte, two levels (${n} B)`, bytes: det(n, 'two-levels') })
+    cases.push(lazyCase({ name: `174 chunks + 1 byte, two levels (${n} B)` }, () => det(n, 'two-levels')))
   }
   return cases
 }
