@@ -75,7 +75,7 @@ Status read_file(BlockSource& source, const Cid& cid, std::function<Status(Bytes
 // Writes the file, directory tree or symlink at `cid` to `dest`, which must not exist (its parent
 // must). Nothing is ever written outside `dest`: entries are created relative to directory
 // handles, never through symlinks, and never over an existing entry. Mode and mtime are not
-// applied.
+// applied. On error the entries already written stay; a half-written file is removed.
 Status export_to_path(BlockSource& source, const Cid& cid, const std::filesystem::path& dest,
                       const ExportLimits& limits = {});
 
