@@ -21,7 +21,7 @@ const Profile kV1 = profile_unixfs_v1_2025();
 const Profile kV0 = profile_unixfs_v0_2015();
 
 std::string pad5(size_t i) {
-  char buf[16];
+  char buf[32];  // room for any size_t: GCC checks the worst case
   std::snprintf(buf, sizeof buf, "%05zu", i);
   return buf;
 }
