@@ -13,7 +13,7 @@ Status Blockstore::Batch::add(const Cid& cid, BytesView data) {
   for (const Pending& p : pending_)
     if (p.dest == dest) return {};  // the same block twice in one batch
   AGORA_ASSIGN(TempBlockFile file, store_->write_temp(cid, data));
-  pending_.push_back({dest.parent_path().filename().string(), std::move(dest), std::move(file)});
+  pending_.push_back({std::move(dest), std::move(file)});
   pending_bytes_ += data.size();
   const BlockstoreConfig& config = store_->config_;
   if (pending_.size() >= config.batch_blocks_max || pending_bytes_ >= config.batch_bytes_max)
@@ -27,26 +27,43 @@ Status Blockstore::Batch::commit() {
   std::vector<Pending> items = std::move(pending_);
   pending_.clear();
   pending_bytes_ = 0;
-  const bool fsync = store_->config_.fsync;
+  if (items.empty()) return {};
+  const BlockstoreConfig& config = store_->config_;
+  const bool whole_fs = config.fsync && config.batch_syncfs_blocks_min > 0 &&
+                        items.size() >= config.batch_syncfs_blocks_min;
+  const std::string what = std::to_string(items.size()) + " blocks";
   // Every file durable before any becomes visible: a failure here exposes nothing.
-  if (fsync)
+  if (whole_fs) {
+    AGORA_TRY(store_->sync_filesystem("writing " + what));
+  } else if (config.fsync) {
     for (Pending& p : items) AGORA_TRY(p.file.sync());
+  }
 
   std::bitset<kShardCount> touched;
+  std::bitset<kShardCount> new_shards;  // their entries need syncing too
   Status renamed;
   for (Pending& p : items) {
-    renamed = store_->rename_into_place(p.file, p.dest, p.shard);
-    if (!renamed.ok()) break;
-    touched.set(size_t(shard_index(p.shard)));
-  }
-  if (fsync) {
-    for (size_t i = 0; i < kShardCount; ++i) {
-      if (!touched.test(i)) continue;
-      const char shard[3] = {"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"[i / 32],
-                             "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"[i % 32], '\0'};
-      AGORA_TRY(fsync_directory(store_->dir_ / shard));
+    size_t shard = size_t(shard_index(p.dest.parent_path().filename().native()));
+    auto unsynced = store_->make_shard(shard);
+    if (!unsynced.ok()) {
+      renamed = unsynced.error();
+      break;
     }
+    if (*unsynced) new_shards.set(shard);
+    renamed = store_->rename_into_place(p.file, p.dest);
+    if (!renamed.ok()) break;
+    touched.set(shard);
   }
+  // Also after a failed rename: the blocks already in place are complete and should stay.
+  if (whole_fs) {
+    AGORA_TRY(store_->sync_filesystem("renaming " + what));
+  } else if (config.fsync) {
+    if (new_shards.any()) AGORA_TRY(fsync_directory(store_->dir_));
+    for (size_t i = 0; i < kShardCount; ++i)
+      if (touched.test(i)) AGORA_TRY(fsync_directory(store_->dir_ / shard_name(i)));
+  }
+  for (size_t i = 0; i < kShardCount; ++i)
+    if (new_shards.test(i)) store_->shard_made_durable(i);
   return renamed;
 }
 

@@ -5,6 +5,8 @@
 namespace agora::store {
 namespace {
 
+constexpr char kBase32Upper[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+
 int base32_index(char c) {
   if (c >= 'A' && c <= 'Z') return c - 'A';
   if (c >= '2' && c <= '7') return 26 + (c - '2');
@@ -28,6 +30,10 @@ int shard_index(std::string_view shard) {
   int lo = base32_index(shard[1]);
   if (hi < 0 || lo < 0) return -1;
   return hi * 32 + lo;
+}
+
+std::string shard_name(size_t index) {
+  return {kBase32Upper[(index / 32) % 32], kBase32Upper[index % 32]};
 }
 
 std::filesystem::path block_relative_path(const Multihash& hash) {

@@ -28,6 +28,7 @@ std::string block_key(const Multihash& hash);
 std::string_view block_shard(std::string_view key);
 // 0 .. kShardCount-1 for a valid shard name, or -1.
 int shard_index(std::string_view shard);
+std::string shard_name(size_t index);  // the inverse, for index < kShardCount
 // "<shard>/<KEY>.data", relative to the blocks directory.
 std::filesystem::path block_relative_path(const Multihash& hash);
 

@@ -50,6 +50,7 @@ TEST(BlockKey, ShardIndex) {
   EXPECT_EQ(shard_index(".t"), -1);
   EXPECT_EQ(shard_index("x3"), -1);
   EXPECT_EQ(shard_index("ABC"), -1);
+  for (size_t i = 0; i < kShardCount; ++i) EXPECT_EQ(shard_index(shard_name(i)), int(i));
 }
 
 }  // namespace

@@ -1,9 +1,11 @@
 #include "store/blockstore.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 
 #include "crypto/random.h"
 #include "store/file_util.h"
@@ -65,7 +67,9 @@ Blockstore::Blockstore(fs::path dir, BlockstoreConfig config)
       config_(config),
       temp_prefix_(to_hex(crypto::random_bytes(8))) {}
 
-Blockstore::~Blockstore() = default;
+Blockstore::~Blockstore() {
+  if (dir_fd_ >= 0) ::close(dir_fd_);
+}
 
 Result<std::unique_ptr<Blockstore>> Blockstore::open(const fs::path& blocks_dir,
                                                      BlockstoreConfig config) {
@@ -74,6 +78,9 @@ Result<std::unique_ptr<Blockstore>> Blockstore::open(const fs::path& blocks_dir,
   if (ec) return make_error(Errc::io, blocks_dir.string() + ": " + ec.message());
   AGORA_TRY(check_sharding(blocks_dir));
   std::unique_ptr<Blockstore> store(new Blockstore(blocks_dir, config));
+  store->dir_fd_ = ::open(blocks_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (store->dir_fd_ < 0)
+    return make_error(Errc::io, blocks_dir.string() + ": open: " + std::strerror(errno));
   AGORA_ASSIGN(store->temp_files_removed_at_open_, clean_temp_dir(store->temp_dir_));
   return store;
 }
@@ -111,29 +118,36 @@ Result<TempBlockFile> Blockstore::write_temp(const Cid& cid, BytesView data) con
   return TempBlockFile::write(path, data, cid.to_string(), config_.fsync);
 }
 
-Status Blockstore::ensure_shard(std::string_view shard) {
-  int index = shard_index(shard);
-  if (index < 0) return make_error(Errc::internal, "bad shard name " + std::string(shard));
-  if (shard_ready_[size_t(index)].load(std::memory_order_acquire)) return {};
-  std::lock_guard lock(shard_mutex_);
-  if (shard_ready_[size_t(index)].load(std::memory_order_relaxed)) return {};
+Result<bool> Blockstore::make_shard(size_t index) {
+  if (shard_durable_[index].load()) return false;
   bool created = false;
-  AGORA_TRY(make_dir(dir_ / shard, &created));
-  // Even when it existed: a previous run may have crashed before making its entry durable.
-  if (config_.fsync) AGORA_TRY(fsync_directory(dir_));
-  shard_ready_[size_t(index)].store(true, std::memory_order_release);
-  return {};
+  AGORA_TRY(make_dir(dir_ / shard_name(index), &created));
+  // Even when it existed: a crash may have come before its entry was made durable.
+  if (config_.fsync) return true;
+  shard_made_durable(index);
+  return false;
 }
 
-Status Blockstore::rename_into_place(TempBlockFile& file, const fs::path& dest,
-                                     std::string_view shard) {
-  AGORA_TRY(ensure_shard(shard));
+Status Blockstore::rename_into_place(TempBlockFile& file, const fs::path& dest) {
   Status st = file.rename_to(dest);
   if (st.ok() || st.error().code != Errc::not_found) return st;
-  // The shard directory vanished under us (removed by hand?): make it again, once.
-  shard_ready_[size_t(shard_index(shard))].store(false, std::memory_order_release);
-  AGORA_TRY(ensure_shard(shard));
+  // The shard directory vanished (removed by hand?): make it again, once.
+  size_t index = size_t(shard_index(dest.parent_path().filename().native()));
+  shard_durable_[index].store(false);
+  AGORA_ASSIGN(bool unsynced, make_shard(index));
+  if (unsynced) {
+    AGORA_TRY(fsync_directory(dir_));
+    shard_made_durable(index);
+  }
   return file.rename_to(dest);
+}
+
+Status Blockstore::sync_filesystem(std::string_view after) const {
+  if (::syncfs(dir_fd_) != 0)
+    return make_error(Errc::io, std::string(std::strerror(errno)) +
+                                    " while syncing the filesystem of " + dir_.string() +
+                                    " after " + std::string(after));
+  return {};
 }
 
 Status Blockstore::put(const Cid& cid, BytesView data) {
@@ -143,7 +157,13 @@ Status Blockstore::put(const Cid& cid, BytesView data) {
   if (present_with_size(dest, data.size())) return {};
   AGORA_ASSIGN(TempBlockFile file, write_temp(cid, data));
   if (config_.fsync) AGORA_TRY(file.sync());
-  AGORA_TRY(rename_into_place(file, dest, dest.parent_path().filename().native()));
+  size_t shard = size_t(shard_index(dest.parent_path().filename().native()));
+  AGORA_ASSIGN(bool unsynced_shard, make_shard(shard));
+  if (unsynced_shard) {
+    AGORA_TRY(fsync_directory(dir_));
+    shard_made_durable(shard);
+  }
+  AGORA_TRY(rename_into_place(file, dest));
   if (config_.fsync) AGORA_TRY(fsync_directory(dest.parent_path()));
   return {};
 }

@@ -36,6 +36,11 @@ struct BlockstoreConfig {
   // and the dirty data a commit must flush.
   size_t batch_blocks_max = 256;
   size_t batch_bytes_max = 256 << 20;
+  // A commit of at least this many blocks makes them durable with syncfs(2) (before and after
+  // the renames) instead of an fsync per file and per directory: two disk cache flushes instead
+  // of hundreds, ~3x the throughput on a busy disk. It also flushes other dirty data on that
+  // filesystem. 0 turns it off.
+  size_t batch_syncfs_blocks_min = 16;
 };
 
 // One file in a shard directory, as the iterators see it.
@@ -107,27 +112,32 @@ class Blockstore {
   // True when a complete copy is already in place (same size; the name vouches for the hash).
   bool present_with_size(const std::filesystem::path& path, uint64_t size_bytes) const;
   Result<TempBlockFile> write_temp(const Cid& cid, BytesView data) const;
-  // Creates the shard directory the first time it is needed (and makes its entry durable).
-  Status ensure_shard(std::string_view shard);
-  Status rename_into_place(TempBlockFile& file, const std::filesystem::path& dest,
-                           std::string_view shard);
+  // Shard directories are made on first use. Their entries in the blocks directory must be
+  // durable before a block in them counts as stored: make_shard() returns true when the caller
+  // must sync the blocks directory (or the filesystem) and then call shard_made_durable().
+  Result<bool> make_shard(size_t index);
+  void shard_made_durable(size_t index) { shard_durable_[index].store(true); }
+  // Renames, re-creating the shard directory if it was removed under us.
+  Status rename_into_place(TempBlockFile& file, const std::filesystem::path& dest);
+  Status sync_filesystem(std::string_view after) const;  // syncfs
 
   std::filesystem::path dir_;
   std::filesystem::path temp_dir_;
   BlockstoreConfig config_;
   std::string temp_prefix_;  // random per open: temp names never collide across instances
   mutable std::atomic<uint64_t> temp_counter_{0};
-  std::mutex shard_mutex_;  // serialises creating shard directories
-  std::array<std::atomic<bool>, kShardCount> shard_ready_{};
+  int dir_fd_ = -1;  // the blocks directory, for syncfs
+  std::array<std::atomic<bool>, kShardCount> shard_durable_{};
   size_t temp_files_removed_at_open_ = 0;
   mutable std::shared_mutex gc_mutex_;
 };
 
-// A group commit. add() verifies each block and writes it to blocks/.tmp; commit() fsyncs every
-// file, renames them into place and fsyncs each touched directory once: far fewer waits for the
-// disk than put() per block. Nothing added is visible before commit(). Reaching
-// batch_blocks_max or batch_bytes_max commits what is pending. Destroying a Batch discards what
-// was not committed.
+// A group commit. add() verifies each block and writes it to blocks/.tmp (and starts its
+// writeback); commit() makes every file durable (an fsync each, or one syncfs for a large batch),
+// renames them into place and makes the directories durable (an fsync per touched directory, or
+// one syncfs): far fewer waits for the disk than put() per block. Nothing added is visible before
+// commit(). Reaching batch_blocks_max or batch_bytes_max commits what is pending. Destroying a
+// Batch discards what was not committed.
 class Blockstore::Batch {
  public:
   Batch(Batch&&) noexcept = default;
@@ -150,7 +160,6 @@ class Blockstore::Batch {
   explicit Batch(Blockstore* store) : store_(store) {}
 
   struct Pending {
-    std::string shard;
     std::filesystem::path dest;
     TempBlockFile file;
   };
