@@ -168,14 +168,25 @@ Status Blockstore::put(const Cid& cid, BytesView data) {
   return {};
 }
 
+Result<Bytes> Blockstore::read(const Multihash& hash, const std::string& what) const {
+  fs::path path = path_of(hash);
+  AGORA_ASSIGN(Bytes data, read_block_file(path, config_.block_bytes_max, what));
+  if (config_.verify_on_read && hash.code == kMhSha2_256 &&
+      multihash_sha2_256(data).digest != hash.digest)
+    return make_error(Errc::io, "block " + what + " (" + path.string() +
+                                    ") is corrupt on disk: its content does not match its hash; "
+                                    "`repo verify` quarantines it");
+  return data;
+}
+
 Result<Bytes> Blockstore::get(const Cid& cid) const {
   if (cid.hash().code == kMhIdentity) return cid.hash().digest;
-  return read_block_file(path_of(cid.hash()), config_.block_bytes_max, cid.to_string());
+  return read(cid.hash(), cid.to_string());
 }
 
 Result<Bytes> Blockstore::get(const Multihash& hash) const {
   if (hash.code == kMhIdentity) return hash.digest;
-  return read_block_file(path_of(hash), config_.block_bytes_max, hash_text(hash));
+  return read(hash, hash_text(hash));
 }
 
 bool Blockstore::has(const Cid& cid) const { return has(cid.hash()); }

@@ -29,9 +29,14 @@
 
 namespace agora::store {
 
+inline constexpr const char* kBlocksDir = "blocks";  // <repo>/blocks
+
 struct BlockstoreConfig {
   size_t block_bytes_max = 4 << 20;  // put() refuses larger blocks, get() larger files
   bool fsync = true;                 // false only for throwaway stores (tests, benchmarks)
+  // get() re-hashes what it reads (Errc::io on a mismatch). Off by default, as in kubo: it costs
+  // a SHA-256 per read, and peers verify what they receive anyway; verify_blocks finds rot.
+  bool verify_on_read = false;
   // A Batch commits on its own once this many blocks or bytes are pending: bounds open files
   // and the dirty data a commit must flush.
   size_t batch_blocks_max = 256;
@@ -67,7 +72,7 @@ class Blockstore {
   // over block_bytes_max; Errc::unsupported for other hash functions). Idempotent: a block
   // already present is not rewritten. Disk full and I/O errors are Errc::io, leave no file.
   Status put(const Cid& cid, BytesView data);
-  Result<Bytes> get(const Cid& cid) const;  // Errc::not_found when absent
+  Result<Bytes> get(const Cid& cid) const;  // Errc::not_found when absent; see verify_on_read
   bool has(const Cid& cid) const;
   Result<uint64_t> size(const Cid& cid) const;
   Status remove(const Cid& cid);  // Errc::not_found when absent
@@ -111,6 +116,7 @@ class Blockstore {
   Status check_block(const Cid& cid, BytesView data) const;
   // True when a complete copy is already in place (same size; the name vouches for the hash).
   bool present_with_size(const std::filesystem::path& path, uint64_t size_bytes) const;
+  Result<Bytes> read(const Multihash& hash, const std::string& what) const;
   Result<TempBlockFile> write_temp(const Cid& cid, BytesView data) const;
   // Shard directories are made on first use. Their entries in the blocks directory must be
   // durable before a block in them counts as stored: make_shard() returns true when the caller

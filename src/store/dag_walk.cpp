@@ -103,4 +103,16 @@ Result<std::optional<Cid>> find_indirect_pin_root(const Blockstore& blocks, cons
   return std::optional<Cid>();
 }
 
+Status unpin(PinStore& pins, const Blockstore& blocks, const LinksFn& links, const Cid& cid,
+             const PinRemoveOptions& options) {
+  Status removed = pins.remove(cid, options);
+  if (removed.ok() || removed.error().code != Errc::not_found) return removed;
+  AGORA_ASSIGN(std::vector<Pin> own, pins.pins_of(cid));
+  if (!own.empty()) return removed;  // a named pin that is not there
+  AGORA_ASSIGN(std::optional<Cid> root, find_indirect_pin_root(blocks, pins, links, cid));
+  if (!root) return removed;
+  return make_error(Errc::invalid_input,
+                    cid.to_string() + " is pinned indirectly under " + root->to_string());
+}
+
 }  // namespace agora::store

@@ -49,4 +49,9 @@ Result<PinnedDags> walk_pinned_dags(const Blockstore& blocks, const PinStore& pi
 Result<std::optional<Cid>> find_indirect_pin_root(const Blockstore& blocks, const PinStore& pins,
                                                   const LinksFn& links, const Cid& cid);
 
+// PinStore::remove, with kubo's explanation when the CID has no pin of its own but a recursive
+// pin keeps it: Errc::invalid_input "<cid> is pinned indirectly under <root>".
+Status unpin(PinStore& pins, const Blockstore& blocks, const LinksFn& links, const Cid& cid,
+             const PinRemoveOptions& options = {});
+
 }  // namespace agora::store

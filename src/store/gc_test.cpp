@@ -157,6 +157,15 @@ TEST(Gc, FindsTheRecursivePinHoldingABlock) {
   auto none = find_indirect_pin_root(*repo.blocks, *repo.pins, dag_pb_links, repo.leaf(3));
   ASSERT_TRUE(none.ok());
   EXPECT_FALSE(none->has_value());
+
+  Status explained = unpin(*repo.pins, *repo.blocks, dag_pb_links, l1);
+  ASSERT_FALSE(explained.ok());
+  EXPECT_EQ(explained.error().message,
+            l1.to_string() + " is pinned indirectly under " + root.to_string());
+  Status plain = unpin(*repo.pins, *repo.blocks, dag_pb_links, repo.leaf(3));
+  EXPECT_EQ(plain.error().code, Errc::not_found);
+  EXPECT_TRUE(unpin(*repo.pins, *repo.blocks, dag_pb_links, root).ok());
+  EXPECT_EQ(unpin(*repo.pins, *repo.blocks, dag_pb_links, l1).error().code, Errc::not_found);
 }
 
 }  // namespace

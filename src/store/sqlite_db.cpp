@@ -22,41 +22,51 @@ Error db_error(sqlite3* db, std::string_view what) {
 }  // namespace
 
 SqliteStmt::SqliteStmt(SqliteStmt&& o) noexcept
-    : stmt_(std::exchange(o.stmt_, nullptr)), db_(o.db_) {}
+    : stmt_(std::exchange(o.stmt_, nullptr)), db_(o.db_), bind_rc_(o.bind_rc_) {}
 
 SqliteStmt& SqliteStmt::operator=(SqliteStmt&& o) noexcept {
   if (this != &o) {
     sqlite3_finalize(stmt_);
     stmt_ = std::exchange(o.stmt_, nullptr);
     db_ = o.db_;
+    bind_rc_ = o.bind_rc_;
   }
   return *this;
 }
 
 SqliteStmt::~SqliteStmt() { sqlite3_finalize(stmt_); }
 
-// Binding errors (index out of range, out of memory) resurface as the error of step().
+// Binding errors (index out of range, out of memory) are kept and returned by step().
 SqliteStmt& SqliteStmt::bind(int index, BytesView blob) {
   // A zero-length blob must not bind as NULL.
   static const uint8_t kEmpty = 0;
-  sqlite3_bind_blob(stmt_, index, blob.empty() ? &kEmpty : blob.data(), int(blob.size()),
-                    SQLITE_TRANSIENT);
+  note_bind(sqlite3_bind_blob(stmt_, index, blob.empty() ? &kEmpty : blob.data(), int(blob.size()),
+                              SQLITE_TRANSIENT));
   return *this;
 }
 
 SqliteStmt& SqliteStmt::bind(int index, std::string_view text) {
   // A null data pointer would bind NULL, not the empty string.
-  sqlite3_bind_text(stmt_, index, text.data() != nullptr ? text.data() : "", int(text.size()),
-                    SQLITE_TRANSIENT);
+  note_bind(sqlite3_bind_text(stmt_, index, text.data() != nullptr ? text.data() : "",
+                              int(text.size()), SQLITE_TRANSIENT));
   return *this;
 }
 
 SqliteStmt& SqliteStmt::bind(int index, int64_t value) {
-  sqlite3_bind_int64(stmt_, index, value);
+  note_bind(sqlite3_bind_int64(stmt_, index, value));
   return *this;
 }
 
+void SqliteStmt::note_bind(int rc) {
+  if (bind_rc_ == SQLITE_OK) bind_rc_ = rc;
+}
+
 Result<bool> SqliteStmt::step() {
+  if (bind_rc_ != SQLITE_OK)
+    return make_error(Errc::internal,
+                      std::string("binding a parameter of '") +
+                          (sqlite3_sql(stmt_) != nullptr ? sqlite3_sql(stmt_) : "") +
+                          "': " + sqlite3_errstr(bind_rc_));
   int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
@@ -75,6 +85,7 @@ Status SqliteStmt::run() {
 void SqliteStmt::reset() {
   sqlite3_reset(stmt_);
   sqlite3_clear_bindings(stmt_);
+  bind_rc_ = SQLITE_OK;
 }
 
 BytesView SqliteStmt::column_blob(int index) const {

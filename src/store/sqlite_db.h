@@ -47,8 +47,10 @@ class SqliteStmt {
  private:
   friend class SqliteDb;
   SqliteStmt(sqlite3_stmt* stmt, sqlite3* db) : stmt_(stmt), db_(db) {}
+  void note_bind(int rc);
   sqlite3_stmt* stmt_ = nullptr;
   sqlite3* db_ = nullptr;
+  int bind_rc_ = 0;  // the first failed bind, reported by step()
 };
 
 class SqliteDb {
