@@ -95,7 +95,8 @@ void TempBlockFile::discard() {
 
 Result<Bytes> read_block_file(const std::filesystem::path& path, size_t bytes_max,
                               std::string_view cid_text) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  // O_NONBLOCK: a FIFO planted in the store must not hang the reader (no effect on files).
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
   if (fd < 0) {
     if (errno == ENOENT)
       return make_error(Errc::not_found, "block " + std::string(cid_text) + " not found");

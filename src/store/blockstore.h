@@ -37,9 +37,9 @@ struct BlockstoreConfig {
   // get() re-hashes what it reads (Errc::io on a mismatch). Off by default, as in kubo: it costs
   // a SHA-256 per read, and peers verify what they receive anyway; verify_blocks finds rot.
   bool verify_on_read = false;
-  // A Batch commits on its own once this many blocks or bytes are pending: bounds open files
-  // and the dirty data a commit must flush.
-  size_t batch_blocks_max = 256;
+  // A Batch commits on its own once this many blocks or bytes are pending: bounds the files it
+  // holds open (one per pending block) and the dirty data a commit must flush.
+  size_t batch_blocks_max = 128;
   size_t batch_bytes_max = 256 << 20;
   // A commit of at least this many blocks makes them durable with syncfs(2) (before and after
   // the renames) instead of an fsync per file and per directory: two disk cache flushes instead

@@ -20,7 +20,7 @@ constexpr int kQuarantineSuffixesMax = 1000;
 // Streams the file through SHA-256: memory stays flat whatever the file size.
 // Returns the digest, or why the file could not be read.
 Result<crypto::Sha256Digest> hash_file(const fs::path& path, Bytes& buffer) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
   if (fd < 0) return make_error(errno == ENOENT ? Errc::not_found : Errc::io, std::strerror(errno));
   crypto::Sha256 sha;
   for (;;) {

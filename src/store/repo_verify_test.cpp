@@ -1,6 +1,7 @@
 #include "store/repo_verify.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <fstream>
 
@@ -86,6 +87,31 @@ TEST(VerifyBlocks, QuarantinesCorruptAndMisnamedFiles) {
   ASSERT_EQ(third->quarantined_count, 1u);
   EXPECT_EQ(third->quarantined[0].moved_to.filename().string(), flipped.filename().string() + ".1");
   EXPECT_EQ(slurp(quarantine / flipped.filename()), flipped_content);
+}
+
+TEST(VerifyBlocks, SpecialFilesNeitherHangNorCrash) {
+  TestDir dir;
+  auto store = Blockstore::open(dir.path() / "blocks");
+  ASSERT_TRUE(store.ok());
+  Bytes data = test_block(100, 1);
+  Cid cid = raw_cid(data);
+  fs::path path = (*store)->path_of(cid.hash());
+  fs::create_directories(path.parent_path());
+  ASSERT_EQ(::mkfifo(path.c_str(), 0644), 0);
+  EXPECT_FALSE((*store)->has(cid));  // not a regular file
+  auto got = (*store)->get(cid);
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.error().code, Errc::io);
+  fs::path dir_path =
+      path.parent_path() / "CIQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA.data";
+  fs::create_directories(dir_path);
+  auto report = verify_blocks(**store, dir.path() / "quarantine");
+  ASSERT_TRUE(report.ok()) << report.error().to_string();
+  EXPECT_EQ(report->quarantined_count, 2u);
+  for (const QuarantinedFile& q : report->quarantined) EXPECT_EQ(q.reason, "not a regular file");
+  // The store takes the real block afterwards.
+  ASSERT_TRUE((*store)->put(cid, data).ok());
+  EXPECT_EQ(*(*store)->get(cid), data);
 }
 
 TEST(VerifyPins, ReportsMissingBlocksOfRecursivePins) {
