@@ -68,4 +68,112 @@ Result<nlohmann::json> ApiClient::call(const std::string& method, const std::str
   return body;
 }
 
+namespace {
+
+Error error_from_body(int status, const std::string& body) {
+  auto j = nlohmann::json::parse(body, nullptr, false);
+  if (j.is_object() && j.contains("error") && j["error"].is_string())
+    return make_error(Errc::io, j["error"].get<std::string>());
+  return make_error(Errc::io, "HTTP " + std::to_string(status));
+}
+
+}  // namespace
+
+Status ApiClient::stream(const std::string& method, const std::string& path,
+                         const std::multimap<std::string, std::string>& params,
+                         const std::function<bool(const char*, size_t)>& on_chunk) {
+  httplib::Client client(url_);
+  client.set_read_timeout(std::chrono::hours(24));
+  httplib::Params query(params.begin(), params.end());
+  httplib::Request req;
+  req.method = method;
+  req.path = httplib::append_query_params(path, query);
+  req.headers = {{"Authorization", "Bearer " + token_}};
+  int status = 0;
+  std::string error_body;
+  bool aborted = false;
+  req.response_handler = [&](const httplib::Response& r) {
+    status = r.status;
+    return true;
+  };
+  req.content_receiver = [&](const char* data, size_t n, uint64_t, uint64_t) {
+    if (status != 200) {
+      if (error_body.size() < 65536) error_body.append(data, n);
+      return true;
+    }
+    if (!on_chunk(data, n)) {
+      aborted = true;
+      return false;
+    }
+    return true;
+  };
+  auto res = client.send(req);
+  if (aborted) return make_error(Errc::closed, "stopped reading the answer");
+  if (!res) {
+    if (res.error() == httplib::Error::Connection) return no_daemon(repo_);
+    return make_error(Errc::io, "API request failed: " + httplib::to_string(res.error()));
+  }
+  if (status != 200) return error_from_body(status, error_body.empty() ? res->body : error_body);
+  return {};
+}
+
+Result<nlohmann::json> ApiClient::post_stream(
+    const std::string& path, const std::map<std::string, std::string>& params,
+    const std::function<Result<size_t>(char*, size_t)>& read) {
+  httplib::Client client(url_);
+  client.set_bearer_token_auth(token_.c_str());
+  client.set_read_timeout(std::chrono::hours(24));
+  client.set_write_timeout(std::chrono::hours(24));
+  httplib::Params query(params.begin(), params.end());
+  std::string target = httplib::append_query_params(path, query);
+  std::optional<Error> read_error;
+  std::vector<char> buf(1 << 20);
+  auto res = client.Post(
+      target.c_str(),
+      [&](size_t, httplib::DataSink& sink) {
+        auto n = read(buf.data(), buf.size());
+        if (!n) {
+          read_error = n.error();
+          return false;
+        }
+        if (*n == 0) {
+          sink.done();
+        } else {
+          sink.write(buf.data(), *n);
+        }
+        return true;
+      },
+      "application/octet-stream");
+  if (read_error) return *read_error;
+  if (!res) {
+    if (res.error() == httplib::Error::Connection) return no_daemon(repo_);
+    return make_error(Errc::io, "API request failed: " + httplib::to_string(res.error()));
+  }
+  if (res->status != 200) return error_from_body(res->status, res->body);
+  auto body = nlohmann::json::parse(res->body, nullptr, false);
+  if (body.is_discarded())
+    return make_error(Errc::io, "API answered with something that is not JSON");
+  return body;
+}
+
+Result<nlohmann::json> ApiClient::post_body(const std::string& path,
+                                            const std::map<std::string, std::string>& params,
+                                            const std::string& data) {
+  httplib::Client client(url_);
+  client.set_bearer_token_auth(token_.c_str());
+  client.set_read_timeout(std::chrono::hours(1));
+  httplib::Params query(params.begin(), params.end());
+  std::string target = httplib::append_query_params(path, query);
+  auto res = client.Post(target.c_str(), data, "application/octet-stream");
+  if (!res) {
+    if (res.error() == httplib::Error::Connection) return no_daemon(repo_);
+    return make_error(Errc::io, "API request failed: " + httplib::to_string(res.error()));
+  }
+  if (res->status != 200) return error_from_body(res->status, res->body);
+  auto body = nlohmann::json::parse(res->body, nullptr, false);
+  if (body.is_discarded())
+    return make_error(Errc::io, "API answered with something that is not JSON");
+  return body;
+}
+
 }  // namespace agora

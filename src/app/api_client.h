@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -21,6 +22,19 @@ class ApiClient {
   Result<nlohmann::json> post(const std::string& path,
                               const std::map<std::string, std::string>& params = {});
   Result<std::string> get_text(const std::string& path);
+  // Streams the response body of a 200 answer to `on_chunk` (false from it aborts); a non-200
+  // answer becomes the error it carries. Params may repeat a key (multimap).
+  Status stream(const std::string& method, const std::string& path,
+                const std::multimap<std::string, std::string>& params,
+                const std::function<bool(const char*, size_t)>& on_chunk);
+  // POSTs a body produced by `read` (returns bytes read, 0 at the end) as a chunked upload.
+  Result<nlohmann::json> post_stream(const std::string& path,
+                                     const std::map<std::string, std::string>& params,
+                                     const std::function<Result<size_t>(char*, size_t)>& read);
+  // POSTs a body held in memory.
+  Result<nlohmann::json> post_body(const std::string& path,
+                                   const std::map<std::string, std::string>& params,
+                                   const std::string& body);
 
  private:
   ApiClient(std::filesystem::path repo, std::string url, std::string token)

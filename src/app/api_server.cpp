@@ -4,6 +4,7 @@
 
 #include <future>
 
+#include "app/api_content.h"
 #include "app/api_json.h"
 
 namespace agora {
@@ -67,8 +68,11 @@ Result<uint64_t> parse_u64(const std::string& text, const char* name) {
 
 }  // namespace
 
-ApiServer::ApiServer(Node& node, std::string token)
-    : node_(node), token_(std::move(token)), server_(std::make_unique<httplib::Server>()) {}
+ApiServer::ApiServer(Node& node, std::string token, Content* content)
+    : node_(node),
+      content_(content),
+      token_(std::move(token)),
+      server_(std::make_unique<httplib::Server>()) {}
 
 ApiServer::~ApiServer() { stop(); }
 
@@ -186,6 +190,7 @@ void ApiServer::routes() {
     res.set_content(node_.metrics().render_prometheus(),
                     std::string(observe::kPrometheusContentType));
   });
+  if (content_) add_content_routes(s, node_, *content_);
   s.Post("/api/v0/shutdown", [this](const httplib::Request&, httplib::Response& res) {
     send(res, Reply{200, {{"shutting_down", true}}});
     if (on_shutdown_) on_shutdown_();

@@ -6,6 +6,7 @@
 #include <string>
 #include <thread>
 
+#include "node/content.h"
 #include "node/node.h"
 
 namespace httplib {
@@ -16,7 +17,8 @@ namespace agora {
 
 class ApiServer {
  public:
-  ApiServer(Node& node, std::string token);
+  // With `content`, the add/cat/get/ls/pin/block/repo endpoints are served too.
+  ApiServer(Node& node, std::string token, Content* content = nullptr);
   ~ApiServer();
   // Binds host:port (port 0 picks one); refuses non-loopback hosts.
   Status start(const std::string& host_port);
@@ -28,6 +30,7 @@ class ApiServer {
  private:
   void routes();
   Node& node_;
+  Content* content_;
   std::string token_;
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;

@@ -32,13 +32,18 @@ int run_daemon(const DaemonOptions& options) {
   }
   if (options.no_inline_muxer) repo->config.noise_inline_muxer = false;
 
+  auto content = Content::open(options.repo);
+  if (!content) {
+    std::cerr << "error: " << content.error().message << "\n";
+    return 1;
+  }
   asio::io_context io(1);
-  Node node(io, repo->identity, repo->config);
+  Node node(io, repo->identity, repo->config, &(*content)->blocks());
   if (Status st = node.start(); !st) {
     std::cerr << "error: " << st.error().message << "\n";
     return 1;
   }
-  ApiServer api(node, repo->api_token);
+  ApiServer api(node, repo->api_token, content->get());
   if (Status st = api.start(repo->config.api_address); !st) {
     std::cerr << "error: " << st.error().message << "\n";
     return 1;

@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "app/commands.h"
+#include "app/content_commands.h"
 #include "app/daemon.h"
 #include "node/node.h"
 #include "store/repo.h"
@@ -62,6 +63,9 @@ int main(int argc, char** argv) {
   events->add_option("--since", since, "Only events after this sequence number");
   events->add_flag("-f,--follow", follow, "Keep printing new events");
 
+  ContentArgs content;
+  register_content_commands(app, content);
+
   app.add_subcommand("metrics", "Print the daemon's metrics (Prometheus text format)");
   app.add_subcommand("shutdown", "Ask the running daemon to stop");
 
@@ -93,6 +97,7 @@ int main(int argc, char** argv) {
     if (*disconnect) return cmd_swarm_disconnect(common, peer);
   }
   if (*events) return cmd_events(common, since, follow);
+  if (auto rc = run_content_command(common, content)) return *rc;
   if (app.got_subcommand("metrics")) return cmd_metrics(common);
   if (app.got_subcommand("shutdown")) return cmd_shutdown(common);
   return 1;

@@ -98,8 +98,7 @@ void BitswapService::stop() {
 }
 
 void BitswapService::peer_connected(const PeerId& peer) {
-  if (!peers_.count(peer))
-    peers_.emplace(peer, std::make_shared<Peer>(swarm_.executor()));
+  if (!peers_.count(peer)) peers_.emplace(peer, std::make_shared<Peer>(swarm_.executor()));
   (void)client_.on_peer_connected(peer, rt::now());  // over peers_max: it is simply not asked
   pump();
 }
@@ -163,7 +162,8 @@ rt::awaitable<void> BitswapService::serve_inbound(std::shared_ptr<rt::Stream> st
 
 void BitswapService::on_message(const PeerId& peer, Message message) {
   Instant now = rt::now();
-  if (!message.wantlist.empty() || message.full_wantlist) (void)server_.on_message(peer, message, now);
+  if (!message.wantlist.empty() || message.full_wantlist)
+    (void)server_.on_message(peer, message, now);
   client_.on_message(peer, std::move(message), now);
   pump();
 }
@@ -292,8 +292,21 @@ rt::awaitable<void> BitswapService::write_loop(PeerId peer, std::shared_ptr<Peer
     p->queue.pop_front();
     p->queued_bytes -= item.frame.size();
     Status written = co_await stream->write_all(item.frame);
+    if (!written && !p->gone) {
+      // Peers may close a stream of ours that sat idle (Helia resets after 10 s): open a new
+      // one and send the message again, once.
+      stream.reset();
+      if (auto conn = swarm_.connection_to(peer)) {
+        std::vector<std::string> protocols{std::string(kProtocolId)};
+        auto opened = co_await swarm_.open_stream(conn, protocols);
+        if (opened) {
+          stream = *opened;
+          written = co_await stream->write_all(item.frame);
+          if (!written) stream.reset();
+        }
+      }
+    }
     if (item.task_id) server_.task_done(item.task_id);
-    if (!written) stream.reset();  // reopened for the next message if the connection lives
     pump();
   }
   for (auto& item : p->queue)

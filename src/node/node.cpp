@@ -29,8 +29,8 @@ Node::Node(asio::io_context& io, crypto::Ed25519PrivateKey identity, const store
       ping_(std::make_unique<PingService>(*swarm_, PingServiceConfig{})),
       perf_(std::make_unique<PerfService>(*swarm_, PerfServiceConfig{})) {
   if (blocks)
-    bitswap_ = std::make_unique<BitswapService>(*swarm_, *blocks, BitswapServiceConfig{},
-                                                metrics_, events_);
+    bitswap_ = std::make_unique<BitswapService>(*swarm_, *blocks, BitswapServiceConfig{}, metrics_,
+                                                events_);
 }
 
 Node::~Node() { stop(); }

@@ -1,0 +1,440 @@
+#include "app/api_content.h"
+
+#include <httplib.h>
+
+#include <condition_variable>
+#include <deque>
+#include <future>
+#include <nlohmann/json.hpp>
+
+#include "app/api_json.h"
+
+namespace agora {
+
+namespace {
+
+using nlohmann::json;
+constexpr Duration kStallTimeout = std::chrono::seconds(30);
+
+int status_of(Errc code) {
+  switch (code) {
+    case Errc::invalid_input:
+    case Errc::unsupported:
+    case Errc::too_large:
+    case Errc::exists:
+      return 400;
+    case Errc::not_found:
+      return 404;
+    case Errc::timeout:
+      return 504;
+    case Errc::io:
+      return 500;
+    default:
+      return 502;
+  }
+}
+
+void send_error(httplib::Response& res, const Error& e) {
+  res.status = status_of(e.code);
+  res.set_content(error_json(e).dump(), "application/json");
+}
+
+void send_json(httplib::Response& res, const json& body) {
+  res.status = 200;
+  res.set_content(body.dump(), "application/json");
+}
+
+bool param_true(const httplib::Request& req, const char* name, bool fallback) {
+  if (!req.has_param(name)) return fallback;
+  std::string v = req.get_param_value(name);
+  return v == "1" || v == "true" || v.empty();
+}
+
+// "<cid>[/path]" -> root CID and the path below it.
+Result<std::pair<Cid, std::string>> parse_cid_path(std::string arg) {
+  if (arg.rfind("/ipfs/", 0) == 0) arg = arg.substr(6);
+  size_t slash = arg.find('/');
+  AGORA_ASSIGN(Cid root, Cid::parse(arg.substr(0, slash)));
+  return std::pair{root, slash == std::string::npos ? std::string() : arg.substr(slash + 1)};
+}
+
+Result<AddOptions> add_options(const httplib::Request& req) {
+  AddOptions o;
+  if (req.has_param("profile")) {
+    AGORA_ASSIGN(o.import.profile, unixfs::profile_by_name(req.get_param_value("profile")));
+  }
+  o.only_hash = param_true(req, "only_hash", false);
+  o.pin = param_true(req, "pin", true);
+  return o;
+}
+
+// Runs `task` on the node's loop and waits for it. (Result<T> has no default constructor, which
+// co_spawn's completion handler would need, so the promise is set inside the coroutine.)
+template <class T>
+T run_on_loop(asio::io_context& io, std::function<rt::awaitable<T>()> task) {
+  auto promise = std::make_shared<std::promise<T>>();
+  auto future = promise->get_future();
+  asio::co_spawn(
+      io,
+      [promise, task = std::move(task)]() -> rt::awaitable<void> {
+        promise->set_value(co_await task());
+      },
+      [promise](std::exception_ptr e) {
+        if (e) promise->set_value(make_error(Errc::internal, "request failed inside the node"));
+      });
+  return future.get();
+}
+
+// Lines handed from the loop thread to the HTTP thread that streams them.
+struct LineQueue {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<std::string> lines;
+  bool closed = false;
+  void push(std::string line) {
+    std::lock_guard lock(mu);
+    lines.push_back(std::move(line));
+    cv.notify_one();
+  }
+  void close() {
+    std::lock_guard lock(mu);
+    closed = true;
+    cv.notify_one();
+  }
+};
+
+json progress_json(const FetchProgress& p) {
+  return {{"blocks_fetched", p.blocks_fetched}, {"blocks_local", p.blocks_local},
+          {"bytes_fetched", p.bytes_fetched},   {"bytes_local", p.bytes_local},
+          {"in_flight", p.blocks_in_flight},    {"sources", p.blocks_by_peer}};
+}
+
+// Dials the given peers, then fetches the DAG under `root` over bitswap (a no-op when every
+// block is already stored). Progress lines go to `queue` when there is one.
+Result<FetchProgress> fetch(Node& node, const Cid& root, std::vector<Multiaddr> peers,
+                            std::shared_ptr<LineQueue> queue) {
+  if (!node.bitswap()) return make_error(Errc::unsupported, "this node has no blockstore");
+  return run_on_loop<Result<FetchProgress>>(
+      node.io(), [&node, root, peers, queue]() -> rt::awaitable<Result<FetchProgress>> {
+        for (const Multiaddr& addr : peers) {
+          auto conn = co_await node.connect(addr);
+          if (!conn) co_return conn.error();
+        }
+        FetchProgressFn report;
+        if (queue)
+          report = [queue](const FetchProgress& p) { queue->push(progress_json(p).dump()); };
+        co_return co_await node.bitswap()->fetch_dag(root, kStallTimeout, report);
+      });
+}
+
+Result<std::vector<Multiaddr>> peer_params(const httplib::Request& req) {
+  std::vector<Multiaddr> out;
+  size_t n = req.get_param_value_count("peer");
+  for (size_t i = 0; i < n; ++i) {
+    AGORA_ASSIGN(Multiaddr a, Multiaddr::parse(req.get_param_value("peer", i)));
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+// Raw leaves are files to a user.
+const char* entry_type(unixfs::NodeType t) {
+  return t == unixfs::NodeType::raw ? "file" : unixfs::node_type_name(t);
+}
+
+json add_json(const std::string& name, const unixfs::ImportedNode& n) {
+  return {{"name", name}, {"cid", n.cid.to_string()}, {"size", n.size}, {"dag_bytes", n.tsize}};
+}
+
+void add_routes(httplib::Server& s, Content& content) {
+  // Imports a local file or tree; streams {"bytes": n} lines, then the result (or an error).
+  s.Post("/api/v0/add", [&content](const httplib::Request& req, httplib::Response& res) {
+    auto options = add_options(req);
+    if (!options) return send_error(res, options.error());
+    std::filesystem::path path = req.get_param_value("path");
+    if (!path.is_absolute())
+      return send_error(res, make_error(Errc::invalid_input, "path must be absolute"));
+    std::error_code ec;
+    auto type = std::filesystem::symlink_status(path, ec).type();
+    if (type == std::filesystem::file_type::not_found)
+      return send_error(res, make_error(Errc::not_found, path.string() + ": no such file"));
+    if (type == std::filesystem::file_type::directory && !param_true(req, "recursive", false))
+      return send_error(
+          res, make_error(Errc::invalid_input, path.string() + " is a directory (use -r)"));
+    AddOptions o = *options;
+    res.set_chunked_content_provider(
+        "application/x-ndjson", [&content, o, path](size_t, httplib::DataSink& sink) {
+          auto last = std::chrono::steady_clock::now();
+          auto progress = [&](uint64_t bytes) {
+            auto now = std::chrono::steady_clock::now();
+            if (now - last < std::chrono::milliseconds(100)) return;
+            last = now;
+            std::string line = json{{"bytes", bytes}}.dump() + "\n";
+            sink.write(line.data(), line.size());
+          };
+          auto root = content.add_path(path, o, progress);
+          std::string line =
+              (root ? add_json(path.filename().string(), *root) : error_json(root.error())).dump() +
+              "\n";
+          sink.write(line.data(), line.size());
+          sink.done();
+          return true;
+        });
+  });
+  // Imports one file from the request body.
+  s.Post("/api/v0/add-stream", [&content](const httplib::Request& req, httplib::Response& res,
+                                          const httplib::ContentReader& reader) {
+    auto options = add_options(req);
+    if (!options) return send_error(res, options.error());
+    auto add = content.add_stream(*options);
+    Status st;
+    reader([&](const char* data, size_t n) {
+      st = add->write({reinterpret_cast<const uint8_t*>(data), n});
+      return st.ok();
+    });
+    if (!st) return send_error(res, st.error());
+    auto root = add->finish();
+    if (!root) return send_error(res, root.error());
+    send_json(res, add_json(req.get_param_value("name"), *root));
+  });
+}
+
+void read_routes(httplib::Server& s, Node& node, Content& content) {
+  s.Get("/api/v0/cat", [&node, &content](const httplib::Request& req, httplib::Response& res) {
+    auto arg = parse_cid_path(req.get_param_value("arg"));
+    if (!arg) return send_error(res, arg.error());
+    auto peers = peer_params(req);
+    if (!peers) return send_error(res, peers.error());
+    auto fetched = fetch(node, arg->first, *peers, nullptr);
+    if (!fetched) return send_error(res, fetched.error());
+    auto cid = content.resolve(arg->first, arg->second);
+    if (!cid) return send_error(res, cid.error());
+    res.set_chunked_content_provider(
+        "application/octet-stream", [&content, c = *cid](size_t, httplib::DataSink& sink) {
+          BlockstoreSource source(content.blocks());
+          Status st = unixfs::read_file(source, c, [&](BytesView b) -> Status {
+            if (!sink.write(reinterpret_cast<const char*>(b.data()), b.size()))
+              return make_error(Errc::closed, "client went away");
+            return {};
+          });
+          if (st) sink.done();
+          return st.ok();  // false aborts the response: the client sees a truncated body
+        });
+  });
+  s.Get("/api/v0/ls", [&node, &content](const httplib::Request& req, httplib::Response& res) {
+    auto arg = parse_cid_path(req.get_param_value("arg"));
+    if (!arg) return send_error(res, arg.error());
+    auto peers = peer_params(req);
+    if (!peers) return send_error(res, peers.error());
+    auto fetched = fetch(node, arg->first, *peers, nullptr);
+    if (!fetched) return send_error(res, fetched.error());
+    auto cid = content.resolve(arg->first, arg->second);
+    if (!cid) return send_error(res, cid.error());
+    BlockstoreSource source(content.blocks());
+    auto st = unixfs::stat(source, *cid);
+    if (!st) return send_error(res, st.error());
+    json entries = json::array();
+    if (st->type == unixfs::NodeType::directory) {
+      auto list = unixfs::list_directory(source, *cid);
+      if (!list) return send_error(res, list.error());
+      for (const auto& e : *list) {
+        auto child = unixfs::stat(source, e.cid);
+        entries.push_back({{"name", e.name},
+                           {"cid", e.cid.to_string()},
+                           {"size", child ? child->size : 0},
+                           {"type", child ? entry_type(child->type) : "unknown"}});
+      }
+    } else {
+      entries.push_back({{"name", ""},
+                         {"cid", cid->to_string()},
+                         {"size", st->size},
+                         {"type", entry_type(st->type)}});
+    }
+    send_json(res, {{"cid", cid->to_string()}, {"entries", entries}});
+  });
+  // Fetches a DAG and writes it to `dest` atomically; streams progress lines, then the result.
+  s.Post("/api/v0/get", [&node, &content](const httplib::Request& req, httplib::Response& res) {
+    auto arg = parse_cid_path(req.get_param_value("arg"));
+    if (!arg) return send_error(res, arg.error());
+    auto peers = peer_params(req);
+    if (!peers) return send_error(res, peers.error());
+    std::filesystem::path dest = req.get_param_value("dest");
+    if (!dest.is_absolute())
+      return send_error(res, make_error(Errc::invalid_input, "dest must be absolute"));
+    res.set_chunked_content_provider(
+        "application/x-ndjson", [&node, &content, root = arg->first, path = arg->second,
+                                 peers = *peers, dest](size_t, httplib::DataSink& sink) {
+          auto write = [&](const json& j) {
+            std::string line = j.dump() + "\n";
+            sink.write(line.data(), line.size());
+          };
+          auto queue = std::make_shared<LineQueue>();
+          auto started = std::chrono::steady_clock::now();
+          auto job = std::async(std::launch::async, [&] {
+            auto r = fetch(node, root, peers, queue);
+            queue->close();
+            return r;
+          });
+          for (;;) {
+            std::unique_lock lock(queue->mu);
+            queue->cv.wait(lock, [&] { return queue->closed || !queue->lines.empty(); });
+            while (!queue->lines.empty()) {
+              std::string line = std::move(queue->lines.front()) + "\n";
+              queue->lines.pop_front();
+              sink.write(line.data(), line.size());
+            }
+            if (queue->closed) break;
+          }
+          auto fetched = job.get();
+          if (!fetched) {
+            write(error_json(fetched.error()));
+          } else {
+            auto cid = content.resolve(root, path);
+            Status st = cid ? content.export_to(*cid, dest) : Status(cid.error());
+            double seconds =
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+            if (!st) {
+              write(error_json(st.error()));
+            } else {
+              json done = progress_json(*fetched);
+              done["cid"] = cid->to_string();
+              done["dest"] = dest.string();
+              done["bytes"] = fetched->bytes_fetched + fetched->bytes_local;
+              done["seconds"] = seconds;
+              done["done"] = true;
+              write(done);
+            }
+          }
+          sink.done();
+          return true;
+        });
+  });
+}
+
+json pin_json(const store::Pin& p) {
+  return {{"cid", p.cid.to_string()},
+          {"type", p.type == store::PinType::recursive ? "recursive" : "direct"},
+          {"name", p.name}};
+}
+
+void pin_routes(httplib::Server& s, Node& node, Content& content) {
+  s.Post("/api/v0/pin/add", [&node, &content](const httplib::Request& req, httplib::Response& res) {
+    auto arg = parse_cid_path(req.get_param_value("arg"));
+    if (!arg) return send_error(res, arg.error());
+    bool recursive = param_true(req, "recursive", true);
+    auto fetched = fetch(node, arg->first, {}, nullptr);
+    if (!fetched) return send_error(res, fetched.error());
+    auto cid = content.resolve(arg->first, arg->second);
+    if (!cid) return send_error(res, cid.error());
+    Status st = content.pin(*cid, recursive ? store::PinType::recursive : store::PinType::direct,
+                            req.get_param_value("name"));
+    if (!st) return send_error(res, st.error());
+    send_json(res, {{"cid", cid->to_string()}, {"pinned", recursive ? "recursive" : "direct"}});
+  });
+  s.Post("/api/v0/pin/rm", [&content](const httplib::Request& req, httplib::Response& res) {
+    auto cid = Cid::parse(req.get_param_value("arg"));
+    if (!cid) return send_error(res, cid.error());
+    store::PinRemoveOptions o;
+    if (req.has_param("name")) o.name = req.get_param_value("name");
+    o.recursive = param_true(req, "recursive", true);
+    if (Status st = content.unpin(*cid, o); !st) return send_error(res, st.error());
+    send_json(res, {{"cid", cid->to_string()}, {"unpinned", true}});
+  });
+  s.Get("/api/v0/pin/ls", [&content](const httplib::Request&, httplib::Response& res) {
+    auto pins = content.pins();
+    if (!pins) return send_error(res, pins.error());
+    json list = json::array();
+    for (const auto& p : *pins) list.push_back(pin_json(p));
+    send_json(res, {{"pins", list}});
+  });
+}
+
+void block_routes(httplib::Server& s, Node& node, Content& content) {
+  s.Post("/api/v0/block/put",
+         [&node, &content](const httplib::Request& req, httplib::Response& res) {
+           std::string codec = req.has_param("codec") ? req.get_param_value("codec") : "raw";
+           uint64_t code = codec == "raw" ? kCodecRaw : codec == "dag-pb" ? kCodecDagPb : 0;
+           if (!code)
+             return send_error(res, make_error(Errc::invalid_input, "codec must be raw or dag-pb"));
+           if (req.body.size() > content.blocks().config().block_bytes_max)
+             return send_error(res, make_error(Errc::too_large, "block over the size limit"));
+           Cid cid = Cid::of(as_bytes(req.body), code);
+           if (Status st = content.blocks().put(cid, as_bytes(req.body)); !st)
+             return send_error(res, st.error());
+           if (param_true(req, "pin", false)) (void)content.pin(cid, store::PinType::direct);
+           asio::post(node.io(), [&node, cid] {
+             if (node.bitswap()) node.bitswap()->block_added(cid);
+           });
+           send_json(res, {{"cid", cid.to_string()}, {"size", req.body.size()}});
+         });
+  s.Get("/api/v0/block/get", [&content](const httplib::Request& req, httplib::Response& res) {
+    auto cid = Cid::parse(req.get_param_value("arg"));
+    if (!cid) return send_error(res, cid.error());
+    auto data = content.blocks().get(*cid);
+    if (!data) return send_error(res, data.error());
+    res.set_content(std::string(as_chars(*data)), "application/octet-stream");
+  });
+  s.Get("/api/v0/block/stat", [&content](const httplib::Request& req, httplib::Response& res) {
+    auto cid = Cid::parse(req.get_param_value("arg"));
+    if (!cid) return send_error(res, cid.error());
+    auto size = content.blocks().size(*cid);
+    if (!size) return send_error(res, size.error());
+    send_json(res,
+              {{"cid", cid->to_string()}, {"size", *size}, {"codec", codec_name(cid->codec())}});
+  });
+}
+
+void repo_routes(httplib::Server& s, Content& content) {
+  s.Post("/api/v0/repo/gc", [&content](const httplib::Request&, httplib::Response& res) {
+    auto r = content.gc();
+    if (!r) return send_error(res, r.error());
+    json missing = json::array();
+    for (const auto& c : r->missing) missing.push_back(c.to_string());
+    send_json(res, {{"removed_blocks", r->removed_blocks},
+                    {"removed_bytes", r->removed_bytes},
+                    {"kept_blocks", r->kept_blocks},
+                    {"kept_bytes", r->kept_bytes},
+                    {"missing", missing},
+                    {"errors", r->remove_errors}});
+  });
+  s.Post("/api/v0/repo/verify", [&content](const httplib::Request&, httplib::Response& res) {
+    auto r = content.verify();
+    if (!r) return send_error(res, r.error());
+    json q = json::array();
+    for (const auto& f : r->quarantined)
+      q.push_back(
+          {{"file", f.original.string()}, {"moved_to", f.moved_to.string()}, {"reason", f.reason}});
+    auto pins = content.verify_pins();
+    json missing = json::array();
+    if (pins)
+      for (const auto& c : pins->missing) missing.push_back(c.to_string());
+    send_json(res, {{"clean", r->clean() && pins && pins->complete()},
+                    {"quarantined", q},
+                    {"quarantined_count", r->quarantined_count},
+                    {"errors", r->errors},
+                    {"pinned_blocks_missing", missing}});
+  });
+  s.Get("/api/v0/repo/stat", [&content](const httplib::Request&, httplib::Response& res) {
+    auto r = content.stat();
+    if (!r) return send_error(res, r.error());
+    send_json(res, {{"blocks_dir", r->blocks_dir.string()},
+                    {"blocks", r->blocks},
+                    {"block_bytes", r->block_bytes},
+                    {"disk_bytes", r->block_disk_bytes},
+                    {"pins", {{"recursive", r->pins.recursive}, {"direct", r->pins.direct}}},
+                    {"fs_free_bytes", r->fs_free_bytes},
+                    {"fs_total_bytes", r->fs_total_bytes}});
+  });
+}
+
+}  // namespace
+
+void add_content_routes(httplib::Server& server, Node& node, Content& content) {
+  add_routes(server, content);
+  read_routes(server, node, content);
+  pin_routes(server, node, content);
+  block_routes(server, node, content);
+  repo_routes(server, content);
+}
+
+}  // namespace agora

@@ -1,0 +1,30 @@
+// A one-line progress display on stderr (only when stderr is a terminal): bytes, rate and ETA.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace agora {
+
+class ProgressBar {
+ public:
+  // `label` prefixes the line; `total_bytes` enables the bar and the ETA.
+  ProgressBar(std::string label, std::optional<uint64_t> total_bytes, bool enabled);
+  void update(uint64_t done_bytes, const std::string& extra = {});
+  void finish();  // clears the line
+
+ private:
+  std::string label_;
+  std::optional<uint64_t> total_;
+  bool enabled_;
+  bool drawn_ = false;
+  std::chrono::steady_clock::time_point start_;
+  std::chrono::steady_clock::time_point last_draw_{};
+};
+
+// "12.3 MB" style sizes (decimal units, like the rates).
+std::string human_bytes(double bytes);
+
+}  // namespace agora

@@ -1,0 +1,102 @@
+// The node's content: the blockstore, pins, and UnixFS import and export over them. Safe to call
+// from several threads (the API's worker threads); the pin database is serialised by a mutex.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <mutex>
+
+#include "store/blockstore.h"
+#include "store/gc.h"
+#include "store/pin_store.h"
+#include "store/repo_stat.h"
+#include "store/repo_verify.h"
+#include "unixfs/exporter.h"
+#include "unixfs/file_importer.h"
+#include "unixfs/import_path.h"
+
+namespace agora {
+
+// Reads through the blockstore (which verifies nothing on read; the exporter checks every block).
+class BlockstoreSource : public BlockSource {
+ public:
+  explicit BlockstoreSource(store::Blockstore& blocks) : blocks_(blocks) {}
+  Result<Bytes> get(const Cid& cid) override { return blocks_.get(cid); }
+
+ private:
+  store::Blockstore& blocks_;
+};
+
+// Writes through a group commit; nothing is visible before commit().
+class BlockstoreSink : public BlockSink {
+ public:
+  explicit BlockstoreSink(store::Blockstore& blocks) : batch_(blocks.batch()) {}
+  Status put(const Cid& cid, Bytes block) override { return batch_.add(cid, block); }
+  Status commit() { return batch_.commit(); }
+
+ private:
+  store::Blockstore::Batch batch_;
+};
+
+struct AddOptions {
+  unixfs::ImportOptions import;
+  bool only_hash = false;  // compute CIDs, store nothing
+  bool pin = true;         // recursive pin on the root
+};
+
+class Content {
+ public:
+  // Opens <repo>/blocks and <repo>/agora.db.
+  static Result<std::unique_ptr<Content>> open(const std::filesystem::path& repo);
+
+  store::Blockstore& blocks() { return *blocks_; }
+
+  Result<unixfs::ImportedNode> add_path(const std::filesystem::path& path,
+                                        const AddOptions& options,
+                                        unixfs::ProgressFn progress = {});
+  // Imports one file whose bytes arrive through repeated calls of `feed` (e.g. an HTTP body):
+  // begin, write chunks, then finish.
+  class StreamAdd;
+  std::unique_ptr<StreamAdd> add_stream(const AddOptions& options);
+
+  Status pin(const Cid& cid, store::PinType type, std::string_view name = {});
+  Status unpin(const Cid& cid, const store::PinRemoveOptions& options);
+  Result<std::vector<store::Pin>> pins(const store::PinFilter& filter = {});
+
+  Result<store::GcReport> gc();
+  Result<store::VerifyReport> verify();
+  Result<store::PinCheckReport> verify_pins();
+  Result<store::RepoStat> stat();
+
+  // Resolves `root/path` against local blocks only.
+  Result<Cid> resolve(const Cid& root, std::string_view path);
+  // Writes the file or tree to `dest` atomically: into a hidden sibling, then renamed.
+  Status export_to(const Cid& cid, const std::filesystem::path& dest);
+
+ private:
+  Content(std::filesystem::path repo, std::unique_ptr<store::Blockstore> blocks,
+          std::unique_ptr<store::PinStore> pins)
+      : repo_(std::move(repo)), blocks_(std::move(blocks)), pins_(std::move(pins)) {}
+
+  std::filesystem::path repo_;
+  std::unique_ptr<store::Blockstore> blocks_;
+  std::mutex pins_mutex_;
+  std::unique_ptr<store::PinStore> pins_;
+};
+
+class Content::StreamAdd {
+ public:
+  StreamAdd(Content& content, AddOptions options);
+  Status write(BytesView chunk);
+  Result<unixfs::ImportedNode> finish();
+
+ private:
+  Content& content_;
+  AddOptions options_;
+  std::shared_lock<std::shared_mutex> gc_guard_;
+  std::unique_ptr<BlockSink> sink_;
+  std::unique_ptr<unixfs::FileImporter> importer_;
+};
+
+}  // namespace agora
