@@ -6,6 +6,10 @@ namespace agora {
 
 using namespace bitswap;
 
+namespace {
+constexpr uint64_t kFetchCommitBytes = 16 << 20;
+}  // namespace
+
 struct BitswapService::Peer {
   explicit Peer(asio::any_io_executor ex) : wake(ex) {}
   struct Queued {
@@ -418,6 +422,10 @@ rt::awaitable<Result<FetchProgress>> BitswapService::fetch_dag(Cid root, Duratio
       p.bytes_fetched += b.data.size();
       ++p.blocks_by_peer[b.from.to_string()];
       last_progress = rt::now();
+    }
+    // Commit often enough that an interrupted fetch keeps most of what arrived (resume).
+    if (batch.pending_bytes() >= kFetchCommitBytes) {
+      if (Status st = batch.commit(); !st) co_return st.error();
     }
     p.blocks_in_flight = walk.in_flight();
     if (progress && rt::now() - last_report > std::chrono::milliseconds(200)) {
