@@ -80,7 +80,8 @@ Result<std::vector<store::Pin>> Content::pins(const store::PinFilter& filter) {
 }
 
 Result<store::GcReport> Content::gc() {
-  std::lock_guard lock(pins_mutex_);
+  // No pins_mutex_ here: an add holds the GC guard and then pins, and PinStore serialises its
+  // own calls. Taking both in the other order would deadlock.
   return store::collect_garbage(*blocks_, *pins_, kLinks);
 }
 
