@@ -299,7 +299,12 @@ void read_routes(httplib::Server& s, Node& node, Content& content) {
               json done = progress_json(*fetched);
               done["cid"] = cid->to_string();
               done["dest"] = dest.string();
-              done["bytes"] = fetched->bytes_fetched + fetched->bytes_local;
+              done["dag_bytes"] = fetched->bytes_fetched + fetched->bytes_local;
+              // What the user got: a file's size; for a tree, the bytes of its blocks.
+              BlockstoreSource source(content.blocks());
+              auto st = unixfs::stat(source, *cid);
+              bool is_file = st && st->type != unixfs::NodeType::directory;
+              done["bytes"] = is_file ? st->size : fetched->bytes_fetched + fetched->bytes_local;
               done["seconds"] = seconds;
               done["done"] = true;
               write(done);
