@@ -199,15 +199,17 @@ void add_routes(httplib::Server& s, Content& content) {
   });
 }
 
+// `arg` = <cid>[/path]: dials the `peer` params, fetches the DAG under the CID, resolves the path.
+Result<Cid> fetch_and_resolve(Node& node, Content& content, const httplib::Request& req) {
+  AGORA_ASSIGN(auto arg, parse_cid_path(req.get_param_value("arg")));
+  AGORA_ASSIGN(auto peers, peer_params(req));
+  AGORA_TRY(fetch(node, arg.first, std::move(peers), nullptr));
+  return content.resolve(arg.first, arg.second);
+}
+
 void read_routes(httplib::Server& s, Node& node, Content& content) {
   s.Get("/api/v0/cat", [&node, &content](const httplib::Request& req, httplib::Response& res) {
-    auto arg = parse_cid_path(req.get_param_value("arg"));
-    if (!arg) return send_error(res, arg.error());
-    auto peers = peer_params(req);
-    if (!peers) return send_error(res, peers.error());
-    auto fetched = fetch(node, arg->first, *peers, nullptr);
-    if (!fetched) return send_error(res, fetched.error());
-    auto cid = content.resolve(arg->first, arg->second);
+    auto cid = fetch_and_resolve(node, content, req);
     if (!cid) return send_error(res, cid.error());
     res.set_chunked_content_provider(
         "application/octet-stream", [&content, c = *cid](size_t, httplib::DataSink& sink) {
@@ -222,13 +224,7 @@ void read_routes(httplib::Server& s, Node& node, Content& content) {
         });
   });
   s.Get("/api/v0/ls", [&node, &content](const httplib::Request& req, httplib::Response& res) {
-    auto arg = parse_cid_path(req.get_param_value("arg"));
-    if (!arg) return send_error(res, arg.error());
-    auto peers = peer_params(req);
-    if (!peers) return send_error(res, peers.error());
-    auto fetched = fetch(node, arg->first, *peers, nullptr);
-    if (!fetched) return send_error(res, fetched.error());
-    auto cid = content.resolve(arg->first, arg->second);
+    auto cid = fetch_and_resolve(node, content, req);
     if (!cid) return send_error(res, cid.error());
     BlockstoreSource source(content.blocks());
     auto st = unixfs::stat(source, *cid);

@@ -65,39 +65,28 @@ Result<unixfs::ImportedNode> Content::StreamAdd::finish() {
 }
 
 Status Content::pin(const Cid& cid, store::PinType type, std::string_view name) {
-  std::lock_guard lock(pins_mutex_);
   return pins_->add(cid, type, name);
 }
 
 Status Content::unpin(const Cid& cid, const store::PinRemoveOptions& options) {
-  std::lock_guard lock(pins_mutex_);
   return pins_->remove(cid, options);
 }
 
 Result<std::vector<store::Pin>> Content::pins(const store::PinFilter& filter) {
-  std::lock_guard lock(pins_mutex_);
   return pins_->list(filter);
 }
 
-Result<store::GcReport> Content::gc() {
-  // No pins_mutex_ here: an add holds the GC guard and then pins, and PinStore serialises its
-  // own calls. Taking both in the other order would deadlock.
-  return store::collect_garbage(*blocks_, *pins_, kLinks);
-}
+Result<store::GcReport> Content::gc() { return store::collect_garbage(*blocks_, *pins_, kLinks); }
 
 Result<store::VerifyReport> Content::verify() {
   return store::verify_blocks(*blocks_, repo_ / "quarantine");
 }
 
 Result<store::PinCheckReport> Content::verify_pins() {
-  std::lock_guard lock(pins_mutex_);
   return store::verify_pins(*blocks_, *pins_, kLinks);
 }
 
-Result<store::RepoStat> Content::stat() {
-  std::lock_guard lock(pins_mutex_);
-  return store::repo_stat(*blocks_, *pins_);
-}
+Result<store::RepoStat> Content::stat() { return store::repo_stat(*blocks_, *pins_); }
 
 Result<Cid> Content::resolve(const Cid& root, std::string_view path) {
   BlockstoreSource source(*blocks_);

@@ -1,5 +1,5 @@
 // The node's content: the blockstore, pins, and UnixFS import and export over them. Safe to call
-// from several threads (the API's worker threads); the pin database is serialised by a mutex.
+// from several threads (the API's worker threads): Blockstore and PinStore serialise themselves.
 #pragma once
 
 #include <filesystem>
@@ -81,7 +81,6 @@ class Content {
 
   std::filesystem::path repo_;
   std::unique_ptr<store::Blockstore> blocks_;
-  std::mutex pins_mutex_;
   std::unique_ptr<store::PinStore> pins_;
 };
 
