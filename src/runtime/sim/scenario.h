@@ -1,0 +1,73 @@
+// A simulation scenario: what to run, read from a TOML file (see docs/simulator.md and
+// tests/sim/*.toml). Unknown keys and out-of-range values are errors with a file position.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "base/result.h"
+#include "base/time.h"
+#include "runtime/sim/churn_model.h"
+#include "runtime/sim/link_model.h"
+
+namespace agora::sim {
+
+// Limits on what a scenario may ask for, so a typo cannot ask for 10^12 nodes.
+inline constexpr uint64_t kNodesMax = 1'000'000;
+inline constexpr uint64_t kLookupsMax = 10'000'000;
+inline constexpr uint64_t kScenarioBytesMax = 1024 * 1024;
+inline constexpr Duration kDurationMax = std::chrono::hours(24 * 365);
+
+enum class AdversaryKind : uint8_t {
+  empty,      // answers every lookup with no peers
+  random,     // random peers from the whole network: wrong, mostly far from the key
+  far,        // the peers farthest from the key it knows of
+  colluding,  // only other adversaries, the closest to the key: tries to capture the lookup
+};
+const char* adversary_kind_name(AdversaryKind kind);
+
+struct KadParams {
+  uint64_t k = 20;
+  uint64_t alpha = 10;
+  uint64_t disjoint_paths = 1;
+  Duration request_timeout = std::chrono::seconds(10);
+  Duration refresh_interval = std::chrono::minutes(10);
+};
+
+// Thresholds a test asserts; absent ones are not checked.
+struct Expectations {
+  std::optional<double> success_rate_min;
+  // median hops <= log_16(N) + this (DESIGN.md: median hops <= log_16(N) + 1).
+  std::optional<double> median_hops_max_over_log16;
+  std::optional<uint64_t> lookups_finished_min;
+};
+
+struct Scenario {
+  std::string name = "unnamed";
+  uint64_t seed = 1;
+  uint64_t nodes = 1000;
+  // Stable honest nodes every node bootstraps from (never churn, never adversarial).
+  uint64_t bootstrap_nodes = 4;
+  // Nodes join at uniform random times in [0, join_window); lookups start after warmup.
+  Duration join_window = std::chrono::seconds(60);
+  Duration warmup = std::chrono::minutes(11);
+  Duration duration = std::chrono::minutes(20);  // virtual time, including warmup
+  uint64_t lookups = 1000;
+  LinkConfig link;
+  ChurnConfig churn;
+  double adversary_fraction = 0.0;
+  AdversaryKind adversary_kind = AdversaryKind::random;
+  KadParams kad;
+  Expectations expect;
+};
+
+// `source` names the text in error messages (usually the file path).
+Result<Scenario> parse_scenario(std::string_view toml_text, std::string_view source);
+// Errc::io when the file cannot be read, else as parse_scenario.
+Result<Scenario> load_scenario(const std::string& path);
+// Cross-field checks, also run after command-line overrides (--nodes, --seed).
+Status validate_scenario(const Scenario& s);
+
+}  // namespace agora::sim
