@@ -219,6 +219,7 @@ class Kad {
     std::vector<PeerInfo> providers;
     size_t store_pending = 0;
     size_t stored = 0;
+    Instant started{};
   };
   enum class Purpose : uint8_t { lookup, liveness, store };
   struct Pending {
@@ -255,17 +256,22 @@ class Kad {
   void start_store_phase(QueryId id, QueryState& q, Instant now);
   void finish_query(QueryId id, bool ok, std::string error, Instant now);
   void start_refreshes(Instant now);
+  Result<QueryId> start_provide(Bytes multihash, Instant now);
+  bool lookup_satisfied(const QueryState& q) const;
+  uint64_t next_random();
+  void arm_cleanup(Instant now);
   void republish_due(Instant now);
   void emit(KadEvent event);
 
   // kad_requests.cpp: outbound requests and their answers.
   RequestId send(Purpose purpose, QueryId query, const PeerInfo& to, Message message, Instant now);
   void send_no_response(const PeerInfo& to, Message message);
+  std::optional<Pending> take_request(RequestId id);
   void forget_request(RequestId id);
   void drop_query_requests(QueryId query);
   void on_lookup_response(QueryId id, const Pending& p, const Message& response, Instant now);
   void on_lookup_failure(QueryId id, const Pending& p, const std::string& reason, Instant now);
-  void on_store_done(QueryId id, bool ok, Instant now);
+  void on_store_done(QueryId id, const Message* response, Instant now);  // null: failed
   void routing_update(const PeerInfo& peer, Instant now);
   void routing_remove(const PeerId& peer, Instant now);
   void on_liveness(const PeerId& peer, bool alive, Instant now);

@@ -89,6 +89,7 @@ struct MessageLimits {
 };
 
 Bytes encode(const Message& message);
+size_t encoded_size(const Message& message);  // encode(message).size(), without encoding
 // Errc::too_large naming the limit (e.g. "kad: closerPeers over closer_peers_max 64") when one is
 // exceeded; Errc::invalid_input for malformed protobuf, a wrong wire type, a missing or invalid
 // peer id, or a type/connection value outside int32. Nothing is allocated past a limit.

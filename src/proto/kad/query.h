@@ -32,7 +32,8 @@ struct QueryConfig {
   size_t k = 20;
   size_t alpha = 10;
   size_t disjoint_paths = 1;
-  // Peers remembered per query; past it the farthest not in flight are forgotten.
+  // Peers remembered per query (at least k per path); past it the farthest not in flight are
+  // forgotten.
   size_t peers_max = 256;
 };
 
@@ -70,7 +71,12 @@ class Query {
   std::optional<QueryPeerState> state_of(const PeerId& peer) const;
   std::optional<size_t> path_of(const PeerId& peer) const;
   const Key& target() const { return target_; }
-  const QueryStats& stats() const { return stats_; }
+  // Stats with `hops` filled in from the closest peer that answered.
+  QueryStats stats() const {
+    QueryStats s = stats_;
+    s.hops = hops();
+    return s;
+  }
   const QueryConfig& config() const { return config_; }
 
  private:
@@ -88,6 +94,7 @@ class Query {
   // The closest waiting peer among the path's k closest not-failed peers.
   Peers::iterator next_for_path(size_t path);
   size_t path_limit() const;
+  uint32_t hops() const;
   Peers::iterator find(const PeerId& peer);
   Peers::const_iterator find(const PeerId& peer) const;
 
