@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "proto/mdns/testdata/js_capture.h"
+
 namespace agora::mdns {
 namespace {
 
@@ -11,35 +13,10 @@ Multiaddr addr(std::string_view text) { return Multiaddr::parse(text).value(); }
 PeerId peer(uint8_t n) { return PeerId::from_public_key({KeyType::ed25519, Bytes(32, n)}); }
 const Name kService = name(kServiceName);
 
-// Captured from js-libp2p 3.3.11 / @libp2p/mdns 12.0.32 (multicast-dns 7.2.5, dns-packet 5.6.1)
-// listening on /ip4/127.0.0.1/tcp/4001 and /tcp/4002, answering its own query, by
-// testdata/capture_js_mdns.mjs. js puts the TXT records among the answers, one per address.
-constexpr std::string_view kJsPeer = "12D3KooWRawPbxPtP1eZaJpumGnyWX2DcUyd3RQnydr3eAto4Az7";
-constexpr std::string_view kJsPeerName =
-    "c5nbhi9ceqhm5te6re29d7ajlmfjk4dbnq0738zbx6ch56tfixswiz13fbhg72e";
-constexpr std::string_view kJsQuery =
-    "000000000001000000000000045f703270045f756470056c6f63616c00000c0001";
-constexpr std::string_view kJsResponse =
-    "000084000000000300000000045f703270045f756470056c6f63616c00000c00010000007800513f63356e62686939"
-    "63"
-    "6571686d35746536726532396437616a6c6d666a6b3464626e71303733387a62783663683536746669787377697a31"
-    "33"
-    "66626867373265045f703270045f756470056c6f63616c003f63356e62686939636571686d35746536726532396437"
-    "61"
-    "6a6c6d666a6b3464626e71303733387a62783663683536746669787377697a313366626867373265045f703270045f"
-    "75"
-    "6470056c6f63616c000010000100000078005958646e73616464723d2f6970342f3132372e302e302e312f7463702f"
-    "34"
-    "3030312f7032702f313244334b6f6f5752617750627850745031655a614a70756d476e795758324463557964335251"
-    "6e"
-    "796472336541746f34417a373f63356e62686939636571686d35746536726532396437616a6c6d666a6b3464626e71"
-    "30"
-    "3733387a62783663683536746669787377697a313366626867373265045f703270045f756470056c6f63616c000010"
-    "00"
-    "0100000078005958646e73616464723d2f6970342f3132372e302e302e312f7463702f343030322f7032702f313244"
-    "33"
-    "4b6f6f5752617750627850745031655a614a70756d476e7957583244635579643352516e796472336541746f34417a"
-    "37";
+using testdata::kJsPeer;
+using testdata::kJsPeerName;
+using testdata::kJsQuery;
+using testdata::kJsResponse;
 
 TEST(MdnsPackets, QueryIsByteForByteWhatJsSends) {
   EXPECT_EQ(to_hex(build_query(kService)), kJsQuery);
