@@ -67,7 +67,7 @@ Kad::Kad(PeerId self, KadConfig config)
       self_key_(Key::of(self_)),
       config_(config),
       routing_(self_, RoutingConfig{config.k, config.replacements_max, config.addrs_per_peer_max,
-                                    config.limits.addr_bytes_max}),
+                                    config.limits.addr_bytes_max, config.liveness_check_after}),
       records_(RecordStoreConfig{config.records_max, config.record_ttl}),
       providers_(ProviderStoreConfig{config.provider_keys_max, config.providers_per_key_max,
                                      config.addrs_per_peer_max, config.limits.addr_bytes_max,

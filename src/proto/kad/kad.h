@@ -4,7 +4,8 @@
 // lookups. It never reads a clock or an entropy source: inputs carry `now`, and the little
 // randomness it needs (refresh targets) comes from KadConfig::rng_seed.
 //
-// Drive it: report connections (on_peer_connected with whether identify listed the kad protocol),
+// Drive it: report every connection, inbound ones too (on_peer_connected with whether identify
+// listed the kad protocol: that is how peers that query us get into our table),
 // answer inbound requests with handle_request, start operations, then after every input drain
 // poll_outbound() (send each request to its peer on a new kad stream; report the answer with
 // on_response or the failure with on_request_failed, unless expect_response is false) and
@@ -63,8 +64,10 @@ struct KadConfig {
   bool server_mode = true;  // false: inbound requests are refused (we did not advertise kad)
   MessageLimits limits;
   size_t queries_max = 256;
-  size_t query_peers_max = 256;   // candidates remembered per query
-  size_t replacements_max = 20;   // per bucket
+  size_t query_peers_max = 256;  // candidates remembered per query
+  size_t replacements_max = 20;  // per bucket
+  // Full bucket: its least-recently-seen entry is checked only if not seen for this long.
+  Duration liveness_check_after = minutes(1);
   size_t addrs_per_peer_max = 4;  // kept per routing entry and per provider
   size_t records_max = 1024;
   size_t provider_keys_max = 16384;

@@ -205,6 +205,7 @@ std::vector<PeerId> bucket0(const PeerId& self, size_t n) {
 TEST(KadCore, FullBucketSendsLivenessCheckAndPromotesOnFailure) {
   KadConfig config;
   config.k = 2;
+  config.liveness_check_after = Duration::zero();
   Kad kad(test::peer(0), config);
   std::vector<PeerId> b0 = bucket0(kad.self(), 3);
   kad.on_peer_connected(info(b0[0]), true, kT0);
@@ -233,6 +234,7 @@ TEST(KadCore, FullBucketSendsLivenessCheckAndPromotesOnFailure) {
 TEST(KadCore, LivenessCheckAnsweredKeepsTheOldEntry) {
   KadConfig config;
   config.k = 2;
+  config.liveness_check_after = Duration::zero();
   Kad kad(test::peer(0), config);
   std::vector<PeerId> b0 = bucket0(kad.self(), 4);
   for (size_t i = 0; i < 3; ++i) kad.on_peer_connected(info(b0[i]), true, at(seconds(int(i))));

@@ -81,8 +81,10 @@ UpdateResult RoutingTable::update(const PeerInfo& peer, Instant now) {
     reserve_one_more(b->replacements, config_.replacements_max);
     b->replacements.push_back(std::move(candidate));
   }
-  if (b->checking) return {UpdateOutcome::pending, std::nullopt};
   const RoutingEntry& oldest = b->entries.front();
+  // Checked already, or seen so recently that it is presumably alive: the newcomer waits.
+  if (b->checking || now - oldest.last_seen < config_.liveness_check_after)
+    return {UpdateOutcome::pending, std::nullopt};
   b->checking = oldest.id;
   return {UpdateOutcome::check_needed, oldest.info()};
 }

@@ -2,9 +2,10 @@
 //
 // Bucket i holds up to k peers whose key shares exactly i leading bits with ours, ordered from
 // least to most recently seen. A new peer for a full bucket waits in the bucket's replacement
-// cache (up to replacements_max, newest kept) and the least-recently-seen entry gets a liveness
-// check: if it answers it stays (moved to most recent), if not it is dropped and the newest
-// replacement takes its place. Only server-mode peers belong here; the caller decides that.
+// cache (up to replacements_max, newest kept) and the least-recently-seen entry, unless seen
+// within liveness_check_after, gets a liveness check: if it answers it stays (moved to most
+// recent), if not it is dropped and the newest replacement takes its place. Only server-mode peers
+// belong here; the caller decides that.
 //
 // Memory: buckets are created up to the deepest CPL seen; an idle bucket costs two empty vectors.
 // An entry is its key, id, at most addrs_per_peer_max addresses and two instants.
@@ -26,6 +27,10 @@ struct RoutingConfig {
   size_t replacements_max = 20;  // per bucket
   size_t addrs_per_peer_max = 4;
   size_t addr_bytes_max = 256;  // longer addresses are not kept
+  // A full bucket's least-recently-seen entry is checked only if not seen for this long;
+  // otherwise it is presumed alive and the newcomer just waits as a replacement. Without it a
+  // busy node would check on every answer from a peer it has no room for.
+  Duration liveness_check_after = std::chrono::minutes(1);
 };
 
 struct RoutingEntry {
@@ -41,7 +46,7 @@ enum class UpdateOutcome : uint8_t {
   inserted,      // new entry in its bucket
   refreshed,     // already present: last_seen and addresses updated
   check_needed,  // bucket full: peer cached as a replacement; `check` needs a liveness check
-  pending,       // bucket full and already being checked: peer cached as a replacement
+  pending,       // bucket full, checked already or seen recently: peer cached as a replacement
   ignored,       // our own id
 };
 

@@ -51,7 +51,7 @@ TEST(KadRoutingTable, BoundsAddressesPerEntry) {
 
 TEST(KadRoutingTable, FullBucketChecksLeastRecentlySeenAndKeepsItWhenAlive) {
   const PeerId self = test::peer(0);
-  RoutingTable rt(self, RoutingConfig{4, 3, 4, 256});
+  RoutingTable rt(self, RoutingConfig{4, 3, 4, 256, Duration::zero()});
   auto groups = peers_by_cpl(self, 1, 200);
   const std::vector<PeerId>& b0 = groups[0];
   ASSERT_GE(b0.size(), 8u);
@@ -83,7 +83,7 @@ TEST(KadRoutingTable, FullBucketChecksLeastRecentlySeenAndKeepsItWhenAlive) {
 
 TEST(KadRoutingTable, DeadEntryIsReplacedByNewestReplacement) {
   const PeerId self = test::peer(0);
-  RoutingTable rt(self, RoutingConfig{4, 2, 4, 256});
+  RoutingTable rt(self, RoutingConfig{4, 2, 4, 256, Duration::zero()});
   auto groups = peers_by_cpl(self, 1, 200);
   const std::vector<PeerId>& b0 = groups[0];
   for (size_t i = 0; i < 4; ++i) (void)rt.update(info(b0[i]), kT0);
@@ -111,9 +111,23 @@ TEST(KadRoutingTable, DeadEntryIsReplacedByNewestReplacement) {
   EXPECT_FALSE(rt.remove(b0[2], kT0).removed);
 }
 
+TEST(KadRoutingTable, RecentlySeenEntryIsNotChecked) {
+  const PeerId self = test::peer(0);
+  RoutingTable rt(self, RoutingConfig{2, 2, 4, 256, std::chrono::minutes(1)});
+  auto b0 = peers_by_cpl(self, 1, 100)[0];
+  (void)rt.update(info(b0[0]), kT0);
+  (void)rt.update(info(b0[1]), kT0);
+  EXPECT_EQ(rt.update(info(b0[2]), test::at(seconds(59))).outcome, UpdateOutcome::pending);
+  EXPECT_FALSE(rt.checking(0));
+  EXPECT_EQ(rt.replacement_count(0), 1u);
+  UpdateResult r = rt.update(info(b0[3]), test::at(seconds(60)));
+  EXPECT_EQ(r.outcome, UpdateOutcome::check_needed);
+  EXPECT_EQ(r.check->id, b0[0]);
+}
+
 TEST(KadRoutingTable, TouchMovesToMostRecentOnly) {
   const PeerId self = test::peer(0);
-  RoutingTable rt(self, RoutingConfig{2, 2, 4, 256});
+  RoutingTable rt(self, RoutingConfig{2, 2, 4, 256, Duration::zero()});
   auto b0 = peers_by_cpl(self, 1, 100)[0];
   (void)rt.update(info(b0[0]), kT0);
   (void)rt.update(info(b0[1]), test::at(seconds(1)));
