@@ -47,11 +47,13 @@ int main(int argc, char** argv) {
                "agora-sim"};
   std::string scenario_path, report_path, trace_path;
   std::optional<uint64_t> seed, nodes;
+  bool progress = false;
   app.add_option("scenario", scenario_path, "Scenario file (TOML)")->required();
   app.add_option("--seed", seed, "Override the scenario's seed");
   app.add_option("--nodes", nodes, "Override the scenario's node count");
   app.add_option("--report", report_path, "Write the JSON report here");
   app.add_option("--trace", trace_path, "Write the event trace lines here");
+  app.add_flag("--progress", progress, "Print progress to stderr every 30 s of virtual time");
   CLI11_PARSE(app, argc, argv);
 
   auto loaded = agora::sim::load_scenario(scenario_path);
@@ -72,6 +74,17 @@ int main(int argc, char** argv) {
   const auto wall_start = std::chrono::steady_clock::now();
   agora::sim::SimOptions options;
   options.trace_path = trace_path;
+  if (progress) {
+    options.on_progress = [wall_start](const agora::sim::SimProgress& p) {
+      const double wall =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+      std::fprintf(
+          stderr, "t=%.0fs events=%llu online=%zu queued=%zu lookups=%llu wall=%.0fs rss=%.0fMiB\n",
+          double(p.now.time_since_epoch().count()) / 1e9, (unsigned long long)p.events, p.online,
+          p.queued, (unsigned long long)p.lookups_finished, wall,
+          double(agora::sim::read_memory_usage().rss_bytes) / 1048576.0);
+    };
+  }
   agora::sim::Simulator simulator(scenario, options);
   auto result = simulator.run();
   if (!result.ok()) {

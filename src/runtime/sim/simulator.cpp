@@ -100,7 +100,13 @@ Result<RunResult> Simulator::run() {
   if (!options_.trace_path.empty()) AGORA_TRY(trace_.open_file(options_.trace_path));
   setup();
   const Instant drain_end = end_ + options_.drain_max;
+  Instant next_progress = Instant(options_.progress_interval);
   while (auto e = queue_.pop()) {
+    if (options_.on_progress && e->at >= next_progress) {
+      options_.on_progress(
+          SimProgress{e->at, result_.events, online_, queue_.size(), result_.lookups.finished});
+      while (next_progress <= e->at) next_progress += options_.progress_interval;
+    }
     if (e->at > end_) {
       // Past the end only running lookups matter; churn and lookups are never scheduled there.
       draining_ = true;
@@ -141,6 +147,7 @@ void Simulator::join(NodeIndex node) {
   n.kad->set_self_addrs({make_node_addr(node)});
   n.online_since = now();
   n.timer_at = Instant::max();
+  ++online_;
   for (const kad::PeerInfo& peer : bootstrap_peers_) {
     if (peer.id != population_->id(node)) n.kad->on_peer_connected(peer, true, now());
   }
@@ -162,6 +169,7 @@ void Simulator::leave(NodeIndex node) {
   abort_lookups_of(node);
   if (n.role != Role::adversary) set_online_honest(node, false);
   n.kad.reset();  // a crash: nothing survives the session
+  --online_;
   ++n.incarnation;
   n.timer_at = Instant::max();
   Instant back_at = now() + churn_->offline_length(churn_rng_);

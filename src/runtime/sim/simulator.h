@@ -12,6 +12,7 @@
 // canonical line to the trace; the report carries the trace's SHA-256.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -32,11 +33,23 @@
 
 namespace agora::sim {
 
+// A look at a running simulation, for progress output.
+struct SimProgress {
+  Instant now;
+  uint64_t events = 0;
+  size_t online = 0;  // nodes
+  size_t queued = 0;  // events waiting
+  uint64_t lookups_finished = 0;
+};
+
 struct SimOptions {
   std::string trace_path;  // also write the trace lines here (empty: hash only)
   // After `duration`, events keep running (without churn or new lookups) until the lookups still
   // running finish, for at most this long; those still running then count as failures.
   Duration drain_max = std::chrono::minutes(5);
+  // Called every progress_interval of virtual time when set.
+  std::function<void(const SimProgress&)> on_progress;
+  Duration progress_interval = std::chrono::seconds(30);
 };
 
 class Simulator {
@@ -138,6 +151,7 @@ class Simulator {
   std::vector<Lookup> lookups_;
   std::map<std::pair<NodeIndex, kad::QueryId>, uint64_t> running_;  // -> lookup index
   bool draining_ = false;
+  size_t online_ = 0;
   Trace trace_;
   RunResult result_;
   std::vector<double> hops_, messages_, latency_ms_;
