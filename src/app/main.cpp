@@ -1,4 +1,6 @@
 // agora: the command-line entry point. Parses arguments and hands off to one command.
+#include <malloc.h>
+
 #include <CLI/CLI.hpp>
 #include <iostream>
 
@@ -10,7 +12,22 @@
 
 using namespace agora;
 
+namespace {
+
+// Blocks are 256 KiB to 1 MiB, so glibc's defaults would give each one its own mmap and hand
+// freed heap back to the kernel; every reuse then pays fresh page faults, which cost ~40 us per
+// page on virtual machines whose host backs guest memory lazily (measured: 97 MiB/s first-touch
+// here). Keeping big buffers in the heap and not trimming it makes steady-state transfers reuse
+// warm memory. Peak RSS is unchanged; it is just not given back.
+void keep_block_buffers_warm() {
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);  // glibc's maximum
+  mallopt(M_TRIM_THRESHOLD, 256 << 20);
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
+  keep_block_buffers_warm();
   CLI::App app{"agora: a peer-to-peer node that speaks libp2p", "agora"};
   app.set_version_flag("--version", agent_version());
   app.require_subcommand(1);

@@ -16,23 +16,9 @@ Bytes lp_encode(BytesView message) {
   return out;
 }
 
-Result<std::optional<Bytes>> LpReader::next() {
-  BytesView rest = BytesView(buf_).subspan(pos_);
-  auto prefix = read_uvarint(rest);
-  if (!prefix.ok()) {
-    if (prefix.error().code == Errc::truncated) return std::optional<Bytes>();
-    return prefix.error();
-  }
-  if (prefix->value > max_) {
-    return make_error(Errc::too_large, "lp frame of " + std::to_string(prefix->value) +
-                                           " bytes exceeds max " + std::to_string(max_));
-  }
-  size_t body_bytes = size_t(prefix->value);
-  if (rest.size() - prefix->size < body_bytes) return std::optional<Bytes>();
-  BytesView body = rest.subspan(prefix->size, body_bytes);
-  std::optional<Bytes> frame(Bytes(body.begin(), body.end()));
-  pos_ += prefix->size + body_bytes;
-  // Drop consumed bytes once they dominate the buffer, so compaction stays amortized O(1).
+Result<std::optional<BytesView>> LpReader::next_view() {
+  // The previous frame's bytes are dropped now, not when it was returned: its view was in use.
+  // Compacting only once consumed bytes dominate keeps it amortized O(1).
   if (pos_ == buf_.size()) {
     buf_.clear();
     pos_ = 0;
@@ -40,7 +26,26 @@ Result<std::optional<Bytes>> LpReader::next() {
     buf_.erase(buf_.begin(), buf_.begin() + ptrdiff_t(pos_));
     pos_ = 0;
   }
-  return frame;
+  BytesView rest = BytesView(buf_).subspan(pos_);
+  auto prefix = read_uvarint(rest);
+  if (!prefix.ok()) {
+    if (prefix.error().code == Errc::truncated) return std::optional<BytesView>();
+    return prefix.error();
+  }
+  if (prefix->value > max_) {
+    return make_error(Errc::too_large, "lp frame of " + std::to_string(prefix->value) +
+                                           " bytes exceeds max " + std::to_string(max_));
+  }
+  size_t body_bytes = size_t(prefix->value);
+  if (rest.size() - prefix->size < body_bytes) return std::optional<BytesView>();
+  pos_ += prefix->size + body_bytes;
+  return std::optional<BytesView>(rest.subspan(prefix->size, body_bytes));
+}
+
+Result<std::optional<Bytes>> LpReader::next() {
+  AGORA_ASSIGN(std::optional<BytesView> view, next_view());
+  if (!view) return std::optional<Bytes>();
+  return std::optional<Bytes>(Bytes(view->begin(), view->end()));
 }
 
 Bytes LpReader::take_rest() {

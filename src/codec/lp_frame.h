@@ -18,6 +18,8 @@ class LpReader {
   void feed(BytesView chunk) { append(buf_, chunk); }
   // A complete frame, std::nullopt when more bytes are needed, or an error.
   Result<std::optional<Bytes>> next();
+  // The same without copying the frame out: the view is valid until the next feed() or next*().
+  Result<std::optional<BytesView>> next_view();
   size_t buffered() const { return buf_.size() - pos_; }
   // Bytes after the last complete frame, handed back when the stream changes protocol.
   Bytes take_rest();

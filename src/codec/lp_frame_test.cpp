@@ -100,5 +100,34 @@ TEST(LpFrame, ManyFramesKeepBufferBounded) {
   EXPECT_EQ(reader.buffered(), 0u);
 }
 
+TEST(LpFrame, ViewsStayIntactUntilTheNextCall) {
+  // Frames of varied sizes (some past the 4 KiB compaction point) fed in odd-sized chunks: every
+  // view must show its own frame's bytes while the caller holds it.
+  LpReader reader(1 << 20);
+  std::vector<Bytes> frames;
+  Bytes stream;
+  for (int i = 0; i < 60; ++i) {
+    Bytes f(size_t(i * 997 % 20000), uint8_t(i));
+    put_lp(stream, f);
+    frames.push_back(std::move(f));
+  }
+  size_t next = 0;
+  for (size_t at = 0; at < stream.size(); at += 3001) {
+    reader.feed(BytesView(stream).subspan(at, std::min<size_t>(3001, stream.size() - at)));
+    for (;;) {
+      auto view = reader.next_view();
+      ASSERT_TRUE(view.ok());
+      if (!*view) break;
+      ASSERT_LT(next, frames.size());
+      EXPECT_TRUE(
+          std::equal((*view)->begin(), (*view)->end(), frames[next].begin(), frames[next].end()))
+          << "frame " << next;
+      ++next;
+    }
+  }
+  EXPECT_EQ(next, frames.size());
+  EXPECT_EQ(reader.buffered(), 0u);
+}
+
 }  // namespace
 }  // namespace agora

@@ -17,6 +17,11 @@ void Writer::bytes(uint32_t field, BytesView v) {
   append(out_, v);
 }
 
+void Writer::embedded_header(uint32_t field, size_t body_bytes) {
+  tag(field, kLen);
+  put_uvarint(out_, body_bytes);
+}
+
 void Writer::fixed64(uint32_t field, uint64_t v) {
   tag(field, kFixed64);
   for (int i = 0; i < 8; ++i) out_.push_back(uint8_t(v >> (8 * i)));

@@ -15,11 +15,19 @@ enum WireType : uint8_t { kVarint = 0, kFixed64 = 1, kLen = 2, kFixed32 = 5 };
 // Appends fields in the order called; callers emit fields in tag order for canonical output.
 class Writer {
  public:
+  Writer() = default;
+  // Appends to `buffer` (what it holds stays in front): lets a caller put a length prefix first
+  // and reserve the exact size, so large payloads are copied once.
+  explicit Writer(Bytes buffer) : out_(std::move(buffer)) {}
+  void reserve(size_t bytes) { out_.reserve(bytes); }
   void varint(uint32_t field, uint64_t v);
   void bytes(uint32_t field, BytesView v);
   void string(uint32_t field, std::string_view v) { bytes(field, as_bytes(v)); }
   void fixed64(uint32_t field, uint64_t v);
   void fixed32(uint32_t field, uint32_t v);
+  // The tag and length of an embedded message whose `body_bytes` the caller writes next, field
+  // by field: no separate buffer for the embedded message.
+  void embedded_header(uint32_t field, size_t body_bytes);
   const Bytes& data() const { return out_; }
   Bytes take() { return std::move(out_); }
 

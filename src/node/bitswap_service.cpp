@@ -7,6 +7,7 @@ namespace agora {
 using namespace bitswap;
 
 namespace {
+// Commit often enough that an interrupted fetch keeps most of what arrived (resume).
 constexpr uint64_t kFetchCommitBytes = 16 << 20;
 }  // namespace
 
@@ -138,7 +139,7 @@ rt::awaitable<void> BitswapService::serve_inbound(std::shared_ptr<rt::Stream> st
     reader.feed({buf.data(), *n});
     bool bad = false;
     for (;;) {
-      auto frame = reader.next();
+      auto frame = reader.next_view();
       if (!frame) {
         counters_->messages_malformed.inc();
         misbehaved(peer, "bitswap message: " + frame.error().message);
@@ -254,7 +255,7 @@ void BitswapService::run_task(SendTask task) {
 
 void BitswapService::send(const PeerId& peer, const Message& message, uint64_t task_id) {
   auto it = peers_.find(peer);
-  Bytes frame = lp_encode(encode_message(message));
+  Bytes frame = encode_message_frame(message);
   if (it == peers_.end() || it->second->gone ||
       it->second->queued_bytes + frame.size() > config_.peer_send_queue_bytes_max) {
     counters_->messages_dropped.inc();
@@ -416,14 +417,13 @@ rt::awaitable<Result<FetchProgress>> BitswapService::fetch_dag(Cid root, Duratio
     while (!session.arrived.empty()) {
       BlockReceived b = std::move(session.arrived.front());
       session.arrived.pop_front();
-      if (Status st = batch.add(b.cid, b.data); !st) co_return st.error();
       if (Status st = walk.on_block(b.cid, b.data); !st) co_return st.error();
       ++p.blocks_fetched;
       p.bytes_fetched += b.data.size();
       ++p.blocks_by_peer[b.from.to_string()];
       last_progress = rt::now();
+      if (Status st = batch.add(b.cid, b.data); !st) co_return st.error();
     }
-    // Commit often enough that an interrupted fetch keeps most of what arrived (resume).
     if (batch.pending_bytes() >= kFetchCommitBytes) {
       if (Status st = batch.commit(); !st) co_return st.error();
     }

@@ -3,10 +3,12 @@
 // Strategy (like boxo and Helia sessions): up to live_wants_max wants are asked at once, the rest
 // wait in order. A live want is sent as want-have (with send_dont_have) to every connected peer;
 // peers answering HAVE become candidates and the least-loaded one gets the want-block, within a
-// per-peer and a global in-flight cap. DONT_HAVE or a timeout moves the want-block to another
-// candidate. Wants nobody has are asked again every rebroadcast_interval and when a peer
-// connects; WantStalled tells the runtime to look for providers. When a block arrives every
-// other peer asked for it gets a cancel.
+// per-peer and a global in-flight cap. A peer whose last want-block answer was the block gets new
+// wants as want-blocks straight away (as boxo sessions do), skipping the want-have round trip.
+// DONT_HAVE or a timeout moves the want-block to another candidate and ends that shortcut. Wants
+// nobody has are asked again every rebroadcast_interval and when a peer connects; WantStalled tells
+// the runtime to look for providers. When a block arrives every other peer asked for it gets a
+// cancel.
 //
 // Every block's CID is computed from its data by the decoder. A block we did not want (or
 // recently want) is unsolicited; from a peer we have open requests with it is taken as corrupted
@@ -152,6 +154,8 @@ class Client {
     PeerId id;
     ClientPeerStats stats;
     size_t asks_open = 0;  // want-haves and want-blocks it has not answered
+    // Its last answer to a want-block was the block: new wants go to it as want-blocks directly.
+    bool proven = false;
     std::vector<WantEntry> outbound;
     std::unordered_map<Cid, size_t, CidHash> outbound_index;
     bool outbound_full = false;
@@ -180,6 +184,7 @@ class Client {
   void rebroadcast(Instant now);
   void expire_timers(Instant now);
   std::optional<PeerHandle> choose_block_peer(const Want& want) const;
+  std::optional<PeerHandle> choose_proven_peer() const;
   bool can_take_block(const Peer& peer) const;
 
   // client_receive.cpp

@@ -11,6 +11,7 @@ void Client::on_block(PeerHandle h, Block block, Instant now) {
     p.stats.block_bytes_received += bytes;
     ++stats_.blocks_received;
     adjust_score(p, 1);
+    p.proven = true;
     finish_want(block.cid, h, now);
     events_.push_back(BlockReceived{std::move(block.cid), std::move(block.data), p.id});
     return;
@@ -57,6 +58,7 @@ void Client::on_presence(PeerHandle h, const Presence& presence, Instant now) {
     if (state != Ask::block_asked && state != Ask::has) set_ask(presence.cid, w, h, Ask::has, now);
   } else {
     ++p.stats.dont_haves;
+    if (state == Ask::block_asked) p.proven = false;
     if (state == Ask::block_asked || state == Ask::has) adjust_score(p, -1);  // said HAVE before
     if (state != Ask::lacks) set_ask(presence.cid, w, h, Ask::lacks, now);
   }

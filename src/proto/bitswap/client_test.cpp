@@ -127,6 +127,34 @@ TEST_F(ClientTest, SpreadsWantBlocksAcrossPeers) {
   EXPECT_TRUE(drain(c).empty());
 }
 
+TEST_F(ClientTest, APeerThatDeliveredGetsNewWantsAsWantBlocksDirectly) {
+  Client c;
+  connect(c, {a, b});
+  Cid x = cid_of("x"), y = cid_of("y"), z = cid_of("z");
+  ASSERT_TRUE(c.want(std::vector<Cid>{x}, now).ok());
+  drain(c);
+  c.on_message(a, haves({x}), now);
+  drain(c);
+  c.on_message(a, blocks_msg({"x"}), now);  // a has proven itself
+  drain(c);
+  ASSERT_TRUE(c.want(std::vector<Cid>{y}, now).ok());
+  auto out = drain(c);
+  EXPECT_EQ(cids_of(out[a], WantType::block), std::vector<Cid>{y});
+  EXPECT_TRUE(out[a][0].send_dont_have);
+  EXPECT_EQ(cids_of(out[b], WantType::have), std::vector<Cid>{y});  // b may stand in
+  EXPECT_TRUE(cids_of(out[b], WantType::block).empty());
+
+  // DONT_HAVE from a: y fails over to b once b says HAVE, and a loses the shortcut.
+  c.on_message(a, dont_have(y), now);
+  c.on_message(b, haves({y}), now);
+  out = drain(c);
+  EXPECT_EQ(cids_of(out[b], WantType::block), std::vector<Cid>{y});
+  ASSERT_TRUE(c.want(std::vector<Cid>{z}, now).ok());
+  out = drain(c);
+  EXPECT_EQ(cids_of(out[a], WantType::have), std::vector<Cid>{z});
+  EXPECT_EQ(cids_of(out[b], WantType::have), std::vector<Cid>{z});
+}
+
 TEST_F(ClientTest, PerPeerAndGlobalCaps) {
   ClientConfig cfg;
   cfg.peer_want_blocks_in_flight_max = 4;
@@ -392,7 +420,8 @@ TEST_F(ClientTest, LiveWantsAreBoundedAndPromotedInOrder) {
   EXPECT_EQ(cids_of(out[a], WantType::have), std::vector<Cid>(cids.begin(), cids.begin() + 3));
   EXPECT_GT(out[a][0].priority, out[a][1].priority);  // earlier wants first
   c.on_message(a, blocks_msg({"0"}), now);
-  EXPECT_EQ(cids_of(drain(c)[a], WantType::have), std::vector<Cid>{cids[3]});
+  // The promoted want goes to a as a want-block: a has just delivered.
+  EXPECT_EQ(cids_of(drain(c)[a], WantType::block), std::vector<Cid>{cids[3]});
 }
 
 TEST_F(ClientTest, WantsAndPeersAreBounded) {

@@ -106,8 +106,18 @@ void Client::promote(Instant now) {
     if (live_.empty()) next_rebroadcast_at_ = now + config_.rebroadcast_interval;
     w.live = true;
     live_.insert(std::move(node));
-    for (auto& [h, p] : peers_)
-      if (!p.stats.misbehaved) ask_have(cid, w, h, now);
+    // A peer that has been sending us this session's blocks probably has the next one too: it
+    // gets the want-block straight away (DONT_HAVE or a timeout still fail over), saving the
+    // want-have round trip; the others get want-haves so they can stand in.
+    std::optional<PeerHandle> direct;
+    if (want_blocks_in_flight_ < config_.want_blocks_in_flight_max) direct = choose_proven_peer();
+    for (auto& [h, p] : peers_) {
+      if (p.stats.misbehaved) continue;
+      if (h == direct)
+        ask_block(cid, w, h, now);
+      else
+        ask_have(cid, w, h, now);
+    }
     after_change(cid, w);
   }
 }
@@ -115,6 +125,23 @@ void Client::promote(Instant now) {
 bool Client::can_take_block(const Peer& p) const {
   return !p.stats.misbehaved &&
          p.stats.want_blocks_in_flight < config_.peer_want_blocks_in_flight_max;
+}
+
+// The least loaded peer that delivered blocks recently, then the better score.
+std::optional<Client::PeerHandle> Client::choose_proven_peer() const {
+  std::optional<PeerHandle> best;
+  const Peer* best_peer = nullptr;
+  for (const auto& [h, p] : peers_) {
+    if (!p.proven || !can_take_block(p)) continue;
+    if (best_peer) {
+      auto load = p.stats.want_blocks_in_flight, best_load = best_peer->stats.want_blocks_in_flight;
+      if (load > best_load || (load == best_load && p.stats.score <= best_peer->stats.score))
+        continue;
+    }
+    best = h;
+    best_peer = &p;
+  }
+  return best;
 }
 
 // Least loaded candidate, then the better score, then the longest connected.
@@ -183,6 +210,7 @@ void Client::expire_timers(Instant now) {
     ++p.stats.timeouts;
     ++stats_.timeouts;
     adjust_score(p, was_block ? -5 : -1);
+    if (was_block) p.proven = false;
     set_ask(ref.cid, w, ref.peer, Ask::lacks, now);  // erases the timer
     after_change(ref.cid, w);
   }

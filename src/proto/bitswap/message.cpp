@@ -57,13 +57,6 @@ Bytes entry_body(const WantEntry& e) {
   return w.take();
 }
 
-Bytes block_body(const Block& b) {
-  pb::Writer w;
-  w.bytes(kBlockPrefix, cid_prefix(b.cid));
-  w.bytes(kBlockData, b.data);
-  return w.take();
-}
-
 Bytes presence_body(const Presence& p) {
   pb::Writer w;
   w.bytes(kPresenceCid, p.cid.bytes());
@@ -225,19 +218,55 @@ Status decode_field(const pb::Field& f, const MessageLimits& limits, Message& m)
   }
 }
 
+size_t wantlist_body_bytes(const Message& m) {
+  size_t n = m.full_wantlist ? 2 : 0;
+  for (const WantEntry& e : m.wantlist) n += encoded_entry_bytes(e);
+  return n;
+}
+
+bool has_wantlist(const Message& m) { return !m.wantlist.empty() || m.full_wantlist; }
+
+size_t message_body_bytes(const Message& m) {
+  size_t n = has_wantlist(m) ? field_bytes(wantlist_body_bytes(m)) : 0;
+  for (const Block& b : m.blocks) n += encoded_block_bytes(b);
+  for (const Presence& p : m.presences) n += encoded_presence_bytes(p);
+  if (m.pending_bytes != 0) n += 1 + uvarint_size(int32_wire(m.pending_bytes));
+  return n;
+}
+
+// Fields in tag order, embedded messages written in place (no buffer per block).
+void write_message(pb::Writer& w, const Message& m) {
+  if (has_wantlist(m)) {
+    w.embedded_header(kWantlist, wantlist_body_bytes(m));
+    for (const WantEntry& e : m.wantlist) w.bytes(kEntries, entry_body(e));
+    if (m.full_wantlist) w.varint(kFull, 1);
+  }
+  for (const Block& b : m.blocks) {
+    Bytes prefix = cid_prefix(b.cid);
+    w.embedded_header(kPayload, field_bytes(prefix.size()) + field_bytes(b.data.size()));
+    w.bytes(kBlockPrefix, prefix);
+    w.bytes(kBlockData, b.data);
+  }
+  for (const Presence& p : m.presences) w.bytes(kPresences, presence_body(p));
+  if (m.pending_bytes != 0) w.varint(kPendingBytes, int32_wire(m.pending_bytes));
+}
+
 }  // namespace
 
 Bytes encode_message(const Message& m) {
   pb::Writer w;
-  if (!m.wantlist.empty() || m.full_wantlist) {
-    pb::Writer wl;
-    for (const WantEntry& e : m.wantlist) wl.bytes(kEntries, entry_body(e));
-    if (m.full_wantlist) wl.varint(kFull, 1);
-    w.bytes(kWantlist, wl.data());
-  }
-  for (const Block& b : m.blocks) w.bytes(kPayload, block_body(b));
-  for (const Presence& p : m.presences) w.bytes(kPresences, presence_body(p));
-  if (m.pending_bytes != 0) w.varint(kPendingBytes, int32_wire(m.pending_bytes));
+  w.reserve(message_body_bytes(m));
+  write_message(w, m);
+  return w.take();
+}
+
+Bytes encode_message_frame(const Message& m) {
+  const size_t body = message_body_bytes(m);
+  Bytes out;
+  out.reserve(uvarint_size(body) + body);
+  put_uvarint(out, body);
+  pb::Writer w(std::move(out));
+  write_message(w, m);
   return w.take();
 }
 

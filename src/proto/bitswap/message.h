@@ -65,6 +65,8 @@ struct MessageLimits {
 };
 
 Bytes encode_message(const Message& message);
+// The same, behind its uvarint length prefix, as sent on a stream. Block data is copied once.
+Bytes encode_message_frame(const Message& message);
 
 // Errc::too_large when a limit is exceeded, Errc::invalid_input for malformed protobuf, a bad
 // CID or prefix, or an unknown enum value; the message names the field and the limit. Unknown

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "codec/lp_frame.h"
 #include "codec/protobuf.h"
 
 namespace agora::bitswap {
@@ -277,6 +278,21 @@ TEST(BitswapMessage, EncodedSizesAreExact) {
   for (const WantEntry& e : m.wantlist) entries += encoded_entry_bytes(e);
   Message wants_only{m.wantlist, false, {}, {}, 0};
   EXPECT_EQ(encode_message(wants_only).size(), 2 + entries);  // wantlist tag and length
+}
+
+TEST(BitswapMessage, FrameIsTheLengthPrefixedMessageInOneExactBuffer) {
+  Message big;
+  big.blocks.push_back(raw_block(std::string(1 << 20, 'x')));
+  big.presences.push_back({raw_cid("e"), PresenceType::have});
+  big.pending_bytes = -1;  // a ten-byte varint
+  Message wants_only = full_message();
+  wants_only.blocks.clear();
+  wants_only.presences.clear();
+  for (const Message& m : {full_message(), big, wants_only, Message{}}) {
+    Bytes frame = encode_message_frame(m);
+    EXPECT_EQ(frame, lp_encode(encode_message(m)));
+    EXPECT_EQ(frame.capacity(), frame.size());  // sized up front: no regrowth copies
+  }
 }
 
 TEST(BitswapMessage, SplitRefusesAnItemThatCannotFit) {
