@@ -97,6 +97,8 @@ void Simulator::setup() {
 }
 
 Result<RunResult> Simulator::run() {
+  if (ran_) return make_error(Errc::internal, "a Simulator runs once; make a new one");
+  ran_ = true;
   if (!options_.trace_path.empty()) AGORA_TRY(trace_.open_file(options_.trace_path));
   setup();
   const Instant drain_end = end_ + options_.drain_max;
@@ -243,7 +245,7 @@ RunResult Simulator::collect() {
   LookupTotals& l = r.lookups;
   l.scheduled = lookups_.size();
   l.unfinished = running_.size();
-  const uint64_t counted = l.finished - l.no_eligible + l.unfinished;
+  const uint64_t counted = l.finished - l.no_eligible + l.unfinished + l.refused;
   l.success_rate = counted == 0 ? 0.0 : double(l.succeeded) / double(counted);
   l.hops = summarize(hops_);
   l.messages = summarize(messages_);

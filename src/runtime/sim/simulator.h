@@ -59,7 +59,8 @@ class Simulator {
   Simulator(const Simulator&) = delete;
   Simulator& operator=(const Simulator&) = delete;
 
-  // Runs the whole scenario once. Errc::io when the trace file cannot be written.
+  // Runs the whole scenario. Errc::io when the trace file cannot be written; Errc::internal when
+  // called a second time.
   Result<RunResult> run();
 
  private:
@@ -150,6 +151,7 @@ class Simulator {
   std::vector<uint64_t> free_envelopes_;
   std::vector<Lookup> lookups_;
   std::map<std::pair<NodeIndex, kad::QueryId>, uint64_t> running_;  // -> lookup index
+  bool ran_ = false;
   bool draining_ = false;
   size_t online_ = 0;
   Trace trace_;

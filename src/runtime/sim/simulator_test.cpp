@@ -126,6 +126,14 @@ TEST(Simulator, ExpectationsReportMisses) {
   EXPECT_NE(failures[2].find("finished lookups"), std::string::npos);
 }
 
+TEST(Simulator, RunsOnce) {
+  Simulator sim(small(10));
+  ASSERT_TRUE(sim.run().ok());
+  auto again = sim.run();
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().code, Errc::internal);
+}
+
 TEST(Simulator, TraceFileThatCannotBeOpenedIsAnError) {
   SimOptions options;
   options.trace_path = "/nonexistent/dir/trace.txt";
