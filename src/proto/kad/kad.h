@@ -65,7 +65,7 @@ struct KadConfig {
   MessageLimits limits;
   size_t queries_max = 256;
   size_t query_peers_max = 256;  // candidates remembered per query
-  size_t replacements_max = 20;  // per bucket
+  size_t replacements_max = 4;   // per bucket (see routing_table.h on memory)
   // Full bucket: its least-recently-seen entry is checked only if not seen for this long.
   Duration liveness_check_after = minutes(1);
   size_t addrs_per_peer_max = 4;  // kept per routing entry and per provider
@@ -246,7 +246,7 @@ class Kad {
       if (empty()) return std::nullopt;
       T item = std::move(items[head++]);
       if (empty()) {
-        items = {};
+        std::vector<T>().swap(items);  // `items = {}` would keep the capacity
         head = 0;
       }
       return item;

@@ -2,15 +2,24 @@
 
 #include <algorithm>
 #include <cassert>
+#include <utility>
+
+#include "codec/varint.h"
 
 namespace agora::kad {
 namespace {
 
 // Grow a bucket vector towards `max` without overshooting it (vector doubling would leave a
 // full k = 20 bucket with room for 32 entries).
-void reserve_one_more(std::vector<RoutingEntry>& v, size_t max) {
+template <class T>
+void reserve_one_more(std::vector<T>& v, size_t max) {
   if (v.size() < v.capacity()) return;
-  v.reserve(std::min(max, std::max<size_t>(4, v.capacity() * 2)));
+  v.reserve(std::min(max, std::max<size_t>(2, v.capacity() * 2)));
+}
+
+template <class T>
+auto find_id(std::vector<T>& v, const PeerId& peer) {
+  return std::find_if(v.begin(), v.end(), [&](const T& e) { return e.id == peer; });
 }
 
 }  // namespace
@@ -27,49 +36,77 @@ RoutingTable::Bucket* RoutingTable::bucket_for(const Key& key) {
   return &buckets_[size_t(cpl)];
 }
 
-void RoutingTable::set_addrs(RoutingEntry& entry, const std::vector<Bytes>& addrs) const {
-  // Keep what the peer told us last; an empty list (e.g. we only know its id) keeps the old ones.
-  if (addrs.empty()) return;
-  entry.addrs.clear();
-  for (const Bytes& a : addrs) {
-    if (entry.addrs.size() >= config_.addrs_per_peer_max) break;
-    if (a.size() <= config_.addr_bytes_max) entry.addrs.push_back(a);
-  }
-  entry.addrs.shrink_to_fit();
+const RoutingTable::Bucket* RoutingTable::existing_bucket(const Key& key) const {
+  const int cpl = common_prefix_length(self_key_, key);
+  if (cpl >= kKeyBits || size_t(cpl) >= buckets_.size()) return nullptr;
+  return &buckets_[size_t(cpl)];
 }
 
-RoutingEntry RoutingTable::make_entry(const PeerInfo& peer, const Key& key, Instant now) const {
-  RoutingEntry e{key, peer.id, {}, now, now};
-  set_addrs(e, peer.addrs);
+RoutingTable::Bucket* RoutingTable::existing_bucket(const PeerId& peer, const Key& key) {
+  if (peer.empty()) return nullptr;
+  return const_cast<Bucket*>(std::as_const(*this).existing_bucket(key));
+}
+
+// Keeps at most addrs_per_peer_max addresses of at most addr_bytes_max bytes.
+Bytes RoutingTable::pack_addrs(const std::vector<Bytes>& addrs) const {
+  Bytes packed;
+  size_t kept = 0;
+  for (const Bytes& a : addrs) {
+    if (kept >= config_.addrs_per_peer_max) break;
+    if (a.size() > config_.addr_bytes_max) continue;
+    put_uvarint(packed, a.size());
+    append(packed, a);
+    ++kept;
+  }
+  packed.shrink_to_fit();
+  return packed;
+}
+
+RoutingEntry RoutingTable::unpack(const Slot& slot) {
+  RoutingEntry e{slot.key, slot.id, {}, slot.last_seen, slot.added};
+  BytesView rest(slot.addrs);
+  while (!rest.empty()) {
+    auto len = read_uvarint(rest);
+    // Written by pack_addrs, so well formed; stop rather than trust a broken invariant.
+    assert(len.ok() && len->value <= rest.size() - len->size);
+    if (!len.ok() || len->value > rest.size() - len->size) break;
+    BytesView a = rest.subspan(len->size, size_t(len->value));
+    e.addrs.emplace_back(a.begin(), a.end());
+    rest = rest.subspan(len->size + size_t(len->value));
+  }
   return e;
+}
+
+RoutingTable::Slot RoutingTable::make_slot(const PeerInfo& peer, const Key& key,
+                                           Instant now) const {
+  return Slot{key, peer.id, pack_addrs(peer.addrs), now, now};
 }
 
 UpdateResult RoutingTable::update(const PeerInfo& peer, Instant now) {
   const Key key = Key::of(peer.id);
-  Bucket* b = bucket_for(key);
-  if (b == nullptr || peer.id.empty()) return {UpdateOutcome::ignored, std::nullopt};
+  Bucket* b = peer.id.empty() ? nullptr : bucket_for(key);
+  if (b == nullptr) return {UpdateOutcome::ignored, std::nullopt};
 
-  auto it = std::find_if(b->entries.begin(), b->entries.end(),
-                         [&](const RoutingEntry& e) { return e.id == peer.id; });
+  auto it = find_id(b->entries, peer.id);
   if (it != b->entries.end()) {
-    RoutingEntry e = std::move(*it);
+    Slot s = std::move(*it);
     b->entries.erase(it);
-    e.last_seen = now;
-    set_addrs(e, peer.addrs);
-    b->entries.push_back(std::move(e));
+    s.last_seen = now;
+    // An empty address list (we only know its id) keeps the known addresses.
+    if (!peer.addrs.empty()) s.addrs = pack_addrs(peer.addrs);
+    b->entries.push_back(std::move(s));
     return {UpdateOutcome::refreshed, std::nullopt};
   }
   if (b->entries.size() < config_.k) {
     reserve_one_more(b->entries, config_.k);
-    b->entries.push_back(make_entry(peer, key, now));
+    b->entries.push_back(make_slot(peer, key, now));
     ++size_;
     return {UpdateOutcome::inserted, std::nullopt};
   }
 
   // Full: remember the newcomer as the newest replacement.
-  auto rit = std::find_if(b->replacements.begin(), b->replacements.end(),
-                          [&](const RoutingEntry& e) { return e.id == peer.id; });
-  RoutingEntry candidate = make_entry(peer, key, now);
+  Slot candidate = make_slot(peer, key, now);
+  auto rit = find_id(b->replacements, peer.id);
   if (rit != b->replacements.end()) {
     candidate.added = rit->added;
     if (peer.addrs.empty()) candidate.addrs = std::move(rit->addrs);
@@ -81,25 +118,23 @@ UpdateResult RoutingTable::update(const PeerInfo& peer, Instant now) {
     reserve_one_more(b->replacements, config_.replacements_max);
     b->replacements.push_back(std::move(candidate));
   }
-  const RoutingEntry& oldest = b->entries.front();
+  const Slot& oldest = b->entries.front();
   // Checked already, or seen so recently that it is presumably alive: the newcomer waits.
   if (b->checking || now - oldest.last_seen < config_.liveness_check_after)
     return {UpdateOutcome::pending, std::nullopt};
   b->checking = oldest.id;
-  return {UpdateOutcome::check_needed, oldest.info()};
+  return {UpdateOutcome::check_needed, unpack(oldest).info()};
 }
 
 bool RoutingTable::touch(const PeerId& peer, Instant now) {
-  if (peer.empty()) return false;
-  Bucket* b = bucket_for(Key::of(peer));
+  Bucket* b = existing_bucket(peer, Key::of(peer));
   if (b == nullptr) return false;
-  auto it = std::find_if(b->entries.begin(), b->entries.end(),
-                         [&](const RoutingEntry& e) { return e.id == peer; });
+  auto it = find_id(b->entries, peer);
   if (it == b->entries.end()) return false;
-  RoutingEntry e = std::move(*it);
+  Slot s = std::move(*it);
   b->entries.erase(it);
-  e.last_seen = now;
-  b->entries.push_back(std::move(e));
+  s.last_seen = now;
+  b->entries.push_back(std::move(s));
   return true;
 }
 
@@ -110,52 +145,45 @@ RemoveResult RoutingTable::remove_at(Bucket& b, size_t index, Instant now) {
   --size_;
   RemoveResult result{true, std::nullopt};
   if (!b.replacements.empty()) {
-    RoutingEntry e = std::move(b.replacements.back());
+    Slot s = std::move(b.replacements.back());
     b.replacements.pop_back();
-    e.last_seen = now;
-    result.promoted = e.info();
-    b.entries.push_back(std::move(e));
+    s.last_seen = now;
+    result.promoted = unpack(s).info();
+    b.entries.push_back(std::move(s));
     ++size_;
   }
-  if (b.replacements.empty()) b.replacements = {};  // give the memory back
+  if (b.replacements.empty()) std::vector<Slot>().swap(b.replacements);  // free it
   return result;
 }
 
 RemoveResult RoutingTable::on_liveness_result(const PeerId& peer, bool alive, Instant now) {
-  if (peer.empty()) return {};
-  const int cpl = common_prefix_length(self_key_, Key::of(peer));
-  if (cpl >= kKeyBits || size_t(cpl) >= buckets_.size()) return {};
-  Bucket& b = buckets_[size_t(cpl)];
-  if (b.checking == peer) b.checking.reset();
-  auto it = std::find_if(b.entries.begin(), b.entries.end(),
-                         [&](const RoutingEntry& e) { return e.id == peer; });
-  if (it == b.entries.end()) return {};
+  Bucket* b = existing_bucket(peer, Key::of(peer));
+  if (b == nullptr) return {};
+  if (b->checking == peer) b->checking.reset();
+  auto it = find_id(b->entries, peer);
+  if (it == b->entries.end()) return {};
   if (alive) {
     touch(peer, now);
     return {};
   }
-  return remove_at(b, size_t(it - b.entries.begin()), now);
+  return remove_at(*b, size_t(it - b->entries.begin()), now);
 }
 
 RemoveResult RoutingTable::remove(const PeerId& peer, Instant now) {
-  if (peer.empty()) return {};
-  const int cpl = common_prefix_length(self_key_, Key::of(peer));
-  if (cpl >= kKeyBits || size_t(cpl) >= buckets_.size()) return {};
-  Bucket& b = buckets_[size_t(cpl)];
-  auto it = std::find_if(b.entries.begin(), b.entries.end(),
-                         [&](const RoutingEntry& e) { return e.id == peer; });
-  if (it != b.entries.end()) return remove_at(b, size_t(it - b.entries.begin()), now);
-  auto rit = std::find_if(b.replacements.begin(), b.replacements.end(),
-                          [&](const RoutingEntry& e) { return e.id == peer; });
-  if (rit != b.replacements.end()) b.replacements.erase(rit);
+  Bucket* b = existing_bucket(peer, Key::of(peer));
+  if (b == nullptr) return {};
+  auto it = find_id(b->entries, peer);
+  if (it != b->entries.end()) return remove_at(*b, size_t(it - b->entries.begin()), now);
+  auto rit = find_id(b->replacements, peer);
+  if (rit != b->replacements.end()) b->replacements.erase(rit);
   return {};
 }
 
 void RoutingTable::mark_lookup(const Key& target, Instant now) {
-  const int cpl = common_prefix_length(self_key_, target);
+  if (buckets_.empty()) return;
   // A lookup for a key deeper than our deepest bucket walks that bucket's region too.
-  const size_t index = std::min(size_t(cpl), buckets_.empty() ? 0 : buckets_.size() - 1);
-  if (index < buckets_.size()) buckets_[index].last_lookup = now;
+  const size_t cpl = size_t(common_prefix_length(self_key_, target));
+  buckets_[std::min(cpl, buckets_.size() - 1)].last_lookup = now;
 }
 
 std::optional<Instant> RoutingTable::last_lookup(size_t cpl) const {
@@ -171,41 +199,48 @@ std::vector<RoutingEntry> RoutingTable::closest(const Key& target, size_t n) con
   std::vector<RoutingEntry> out;
   if (n == 0 || size_ == 0) return out;
   const size_t c = size_t(std::min(common_prefix_length(self_key_, target), kKeyBits - 1));
-  std::vector<const RoutingEntry*> group;
+  std::vector<std::pair<Distance, const Slot*>> group;
+  auto add = [&](const Bucket& b) {
+    for (const Slot& s : b.entries) group.emplace_back(distance(s.key, target), &s);
+  };
   auto flush = [&] {
-    std::sort(group.begin(), group.end(), [&](const RoutingEntry* a, const RoutingEntry* b) {
-      return distance(a->key, target) < distance(b->key, target);
-    });
-    for (const RoutingEntry* e : group) {
+    std::sort(group.begin(), group.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (const auto& [d, s] : group) {
       if (out.size() >= n) break;
-      out.push_back(*e);
+      out.push_back(unpack(*s));
     }
     group.clear();
   };
   if (c < buckets_.size()) {
-    for (const RoutingEntry& e : buckets_[c].entries) group.push_back(&e);
+    add(buckets_[c]);
     flush();
-    for (size_t i = c + 1; i < buckets_.size(); ++i)
-      for (const RoutingEntry& e : buckets_[i].entries) group.push_back(&e);
+    for (size_t i = c + 1; i < buckets_.size() && out.size() < n; ++i) add(buckets_[i]);
     flush();
   }
   for (size_t i = std::min(c, buckets_.size()); i-- > 0 && out.size() < n;) {
-    for (const RoutingEntry& e : buckets_[i].entries) group.push_back(&e);
+    add(buckets_[i]);
     flush();
   }
   return out;
 }
 
-const RoutingEntry* RoutingTable::find(const PeerId& peer) const {
-  if (peer.empty()) return nullptr;
-  const int cpl = common_prefix_length(self_key_, Key::of(peer));
-  if (cpl >= kKeyBits || size_t(cpl) >= buckets_.size()) return nullptr;
-  for (const RoutingEntry& e : buckets_[size_t(cpl)].entries)
-    if (e.id == peer) return &e;
-  return nullptr;
+std::optional<RoutingEntry> RoutingTable::find(const PeerId& peer) const {
+  if (peer.empty()) return std::nullopt;
+  const Bucket* b = existing_bucket(Key::of(peer));
+  if (b == nullptr) return std::nullopt;
+  for (const Slot& s : b->entries)
+    if (s.id == peer) return unpack(s);
+  return std::nullopt;
 }
 
-bool RoutingTable::contains(const PeerId& peer) const { return find(peer) != nullptr; }
+bool RoutingTable::contains(const PeerId& peer) const {
+  if (peer.empty()) return false;
+  const Bucket* b = existing_bucket(Key::of(peer));
+  if (b == nullptr) return false;
+  return std::any_of(b->entries.begin(), b->entries.end(),
+                     [&](const Slot& s) { return s.id == peer; });
+}
 
 size_t RoutingTable::bucket_size(size_t cpl) const {
   return cpl < buckets_.size() ? buckets_[cpl].entries.size() : 0;
@@ -222,7 +257,8 @@ bool RoutingTable::checking(size_t cpl) const {
 std::vector<RoutingEntry> RoutingTable::entries() const {
   std::vector<RoutingEntry> out;
   out.reserve(size_);
-  for (const Bucket& b : buckets_) out.insert(out.end(), b.entries.begin(), b.entries.end());
+  for (const Bucket& b : buckets_)
+    for (const Slot& s : b.entries) out.push_back(unpack(s));
   return out;
 }
 

@@ -7,8 +7,11 @@
 // recent), if not it is dropped and the newest replacement takes its place. Only server-mode peers
 // belong here; the caller decides that.
 //
-// Memory: buckets are created up to the deepest CPL seen; an idle bucket costs two empty vectors.
-// An entry is its key, id, at most addrs_per_peer_max addresses and two instants.
+// Memory (the simulator runs 100,000 tables in one process): buckets are created up to the
+// deepest CPL seen and sized to what they hold; an entry is stored as its key, id, addresses
+// packed into one buffer (at most addrs_per_peer_max) and two instants, about 176 bytes with its
+// allocations. The replacement cache is kept short by default (rust-libp2p keeps one pending
+// entry per bucket, go none): a cache of k would double the table's memory.
 #pragma once
 
 #include <cstddef>
@@ -23,8 +26,8 @@
 namespace agora::kad {
 
 struct RoutingConfig {
-  size_t k = 20;                 // bucket size
-  size_t replacements_max = 20;  // per bucket
+  size_t k = 20;                // bucket size
+  size_t replacements_max = 4;  // per bucket
   size_t addrs_per_peer_max = 4;
   size_t addr_bytes_max = 256;  // longer addresses are not kept
   // A full bucket's least-recently-seen entry is checked only if not seen for this long;
@@ -81,7 +84,7 @@ class RoutingTable {
   // The n entries closest to `target`, closest first.
   std::vector<RoutingEntry> closest(const Key& target, size_t n) const;
   bool contains(const PeerId& peer) const;
-  const RoutingEntry* find(const PeerId& peer) const;
+  std::optional<RoutingEntry> find(const PeerId& peer) const;
 
   size_t size() const { return size_; }
   size_t bucket_count() const { return buckets_.size(); }  // deepest CPL seen + 1
@@ -94,16 +97,27 @@ class RoutingTable {
   std::vector<RoutingEntry> entries() const;
 
  private:
+  // Stored form of an entry: addresses packed as uvarint(len) || bytes, one allocation.
+  struct Slot {
+    Key key;
+    PeerId id;
+    Bytes addrs;
+    Instant last_seen{};
+    Instant added{};
+  };
   struct Bucket {
-    std::vector<RoutingEntry> entries;       // least recently seen first
-    std::vector<RoutingEntry> replacements;  // newest last
-    std::optional<PeerId> checking;          // entry under a liveness check
+    std::vector<Slot> entries;       // least recently seen first
+    std::vector<Slot> replacements;  // newest last
+    std::optional<PeerId> checking;  // entry under a liveness check
     std::optional<Instant> last_lookup;
   };
 
   Bucket* bucket_for(const Key& key);
-  RoutingEntry make_entry(const PeerInfo& peer, const Key& key, Instant now) const;
-  void set_addrs(RoutingEntry& entry, const std::vector<Bytes>& addrs) const;
+  Bucket* existing_bucket(const PeerId& peer, const Key& key);
+  const Bucket* existing_bucket(const Key& key) const;
+  Slot make_slot(const PeerInfo& peer, const Key& key, Instant now) const;
+  Bytes pack_addrs(const std::vector<Bytes>& addrs) const;
+  static RoutingEntry unpack(const Slot& slot);
   RemoveResult remove_at(Bucket& bucket, size_t index, Instant now);
 
   PeerId self_;

@@ -43,7 +43,7 @@ TEST(KadRoutingTable, BoundsAddressesPerEntry) {
   RoutingTable rt(test::peer(0), RoutingConfig{20, 20, 2, 8});
   PeerInfo p{test::peer(1), {Bytes(8, 1), Bytes(9, 2), Bytes(3, 3), Bytes(4, 4)}};
   ASSERT_EQ(rt.update(p, kT0).outcome, UpdateOutcome::inserted);
-  const auto& addrs = rt.find(p.id)->addrs;
+  const std::vector<Bytes> addrs = rt.find(p.id)->addrs;
   ASSERT_EQ(addrs.size(), 2u);  // the 9-byte one is over addr_bytes_max
   EXPECT_EQ(addrs[0], Bytes(8, 1));
   EXPECT_EQ(addrs[1], Bytes(3, 3));
