@@ -204,12 +204,11 @@ std::vector<RoutingEntry> RoutingTable::closest(const Key& target, size_t n) con
     for (const Slot& s : b.entries) group.emplace_back(distance(s.key, target), &s);
   };
   auto flush = [&] {
-    std::sort(group.begin(), group.end(),
-              [](const auto& a, const auto& b) { return a.first < b.first; });
-    for (const auto& [d, s] : group) {
-      if (out.size() >= n) break;
-      out.push_back(unpack(*s));
-    }
+    // Only the entries still needed get sorted.
+    const size_t take = std::min(n - out.size(), group.size());
+    std::partial_sort(group.begin(), group.begin() + std::ptrdiff_t(take), group.end(),
+                      [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (size_t i = 0; i < take; ++i) out.push_back(unpack(*group[i].second));
     group.clear();
   };
   if (c < buckets_.size()) {
