@@ -19,7 +19,8 @@ Duration ChurnModel::draw(double shape, double scale_ns, Prng& rng) const {
   // A heavy tail can exceed int64 nanoseconds (292 years); any run is far shorter.
   constexpr double kCapNs = 1e18;
   if (!(ns < kCapNs)) ns = kCapNs;
-  Duration d(static_cast<int64_t>(ns));
+  // Whole milliseconds: a last-bit difference in libm's log/pow almost never changes the result.
+  Duration d = std::chrono::milliseconds(static_cast<int64_t>(ns / 1e6));
   return d < config_.length_min ? config_.length_min : d;
 }
 

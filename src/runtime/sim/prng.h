@@ -1,8 +1,10 @@
 // A seeded, portable PRNG (xoshiro256** seeded by splitmix64) and the samplers the simulator uses.
 //
 // std:: distributions differ between standard library versions, so every sampler here is written
-// out: the same seed gives the same numbers with any compiler. Floating-point samplers use only
-// log/exp/pow on doubles, which glibc computes identically on every x86-64 machine.
+// out: the same seed gives the same integers with any compiler. The floating-point samplers use
+// log and pow, which another libm (or another CPU variant of glibc's) may round differently in
+// the last bit; callers round their results to coarse units (churn: whole milliseconds), so such
+// a difference changes a run only in the rare draw that lands on a rounding boundary.
 #pragma once
 
 #include <array>
