@@ -19,6 +19,12 @@
 //
 // Memory: idle cost is the routing table plus a few empty containers; queries, pending requests
 // and queues exist only while there is work. Nothing is preallocated per node.
+//
+// Additions to the API contract (tmp/kad_api_spec.md), each needed by the protocol:
+// OutboundRequest::expect_response (ADD_PROVIDER has no answer), set_self_addrs() (FIND_NODE for
+// us and ADD_PROVIDER carry our addresses), cancel(), KadConfig::rng_seed (refresh targets),
+// liveness_check_after (see routing_table.h), and a replacement cache of 4 rather than k per
+// bucket (memory). Request timeouts live here, not in Query (see query.h).
 #pragma once
 
 #include <cstddef>
