@@ -65,6 +65,42 @@ std::vector<NodeIndex> Population::sort_by_key(std::vector<NodeIndex> nodes) con
   return nodes;
 }
 
+std::vector<NodeIndex> Population::bucket_sample(NodeIndex node, size_t k, Prng& rng) const {
+  const kad::Key& self = keys_[node];
+  auto bit = [](const kad::Key& key, int i) {
+    return (key.bytes[size_t(i) / 8] >> (7 - i % 8)) & 1;
+  };
+  std::vector<NodeIndex> out;
+  // [lo, hi): the nodes sharing the first i bits with `node`, a range in key order.
+  size_t lo = 0, hi = sorted_.size();
+  for (int i = 0; i < kad::kKeyBits && hi - lo > 1; ++i) {
+    const auto first = sorted_.begin() + ptrdiff_t(lo);
+    const auto last = sorted_.begin() + ptrdiff_t(hi);
+    const size_t mid = size_t(
+        std::partition_point(first, last, [&](NodeIndex n) { return bit(keys_[n], i) == 0; }) -
+        sorted_.begin());
+    const bool own = bit(self, i) != 0;
+    // Bucket i: the half whose bit i differs from ours.
+    const size_t b_lo = own ? lo : mid;
+    const size_t b_hi = own ? mid : hi;
+    const size_t size = b_hi - b_lo;
+    if (size <= k) {
+      out.insert(out.end(), sorted_.begin() + ptrdiff_t(b_lo), sorted_.begin() + ptrdiff_t(b_hi));
+    } else {
+      const size_t start = out.size();
+      while (out.size() - start < k) {
+        const NodeIndex pick = sorted_[b_lo + rng.uniform_u64(size)];
+        if (std::find(out.begin() + ptrdiff_t(start), out.end(), pick) == out.end()) {
+          out.push_back(pick);
+        }
+      }
+    }
+    lo = own ? mid : lo;
+    hi = own ? hi : mid;
+  }
+  return out;
+}
+
 std::vector<NodeIndex> Population::near(const kad::Key& target,
                                         std::span<const NodeIndex> sorted_subset, size_t n) const {
   auto pos = std::lower_bound(sorted_subset.begin(), sorted_subset.end(), target,

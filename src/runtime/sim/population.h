@@ -40,6 +40,9 @@ class Population {
   // adversary's answer.
   std::vector<NodeIndex> near(const kad::Key& target, std::span<const NodeIndex> sorted_subset,
                               size_t n) const;
+  // A converged routing table for `node`: for each bucket (common prefix length i with the
+  // node's key), up to k nodes drawn at random from all nodes in that bucket's key range.
+  std::vector<NodeIndex> bucket_sample(NodeIndex node, size_t k, Prng& rng) const;
   // Node indices in key order.
   const std::vector<NodeIndex>& sorted_by_key() const { return sorted_; }
   // The subset of `nodes` in key order.

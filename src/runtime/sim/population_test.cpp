@@ -65,6 +65,26 @@ TEST(Population, NearStartsWithTheClosest) {
   }
 }
 
+TEST(Population, BucketSampleFillsEachBucketFromItsKeyRange) {
+  Population p(5000, Prng(10));
+  Prng rng(11);
+  const NodeIndex self = 17;
+  auto sample = p.bucket_sample(self, 20, rng);
+  std::vector<size_t> per_bucket(257, 0), available(257, 0);
+  for (NodeIndex i = 0; i < p.size(); ++i) {
+    if (i != self) ++available[size_t(kad::common_prefix_length(p.key(self), p.key(i)))];
+  }
+  std::set<NodeIndex> distinct(sample.begin(), sample.end());
+  EXPECT_EQ(distinct.size(), sample.size());
+  EXPECT_EQ(distinct.count(self), 0u);
+  for (NodeIndex i : sample) ++per_bucket[size_t(kad::common_prefix_length(p.key(self), p.key(i)))];
+  for (size_t b = 0; b < 257; ++b)
+    EXPECT_EQ(per_bucket[b], std::min<size_t>(20, available[b])) << b;
+  // The closest node is always in: its bucket is the deepest, where few candidates exist.
+  auto closest = p.closest(p.key(self), [&](NodeIndex i) { return i != self; });
+  EXPECT_EQ(distinct.count(*closest), 1u);
+}
+
 kad::Message find_node_for(const Population& p, NodeIndex target) {
   kad::Message m;
   m.type = kad::MessageType::find_node;

@@ -44,6 +44,8 @@ struct NetworkTotals {
   uint64_t stale = 0;        // answers for a sender that restarted since
   uint64_t over_limits = 0;  // messages failing kad::check_limits at the receiver
   uint64_t adversary_answers = 0;
+  uint64_t connections = 0;         // opened
+  uint64_t connections_closed = 0;  // by connections_max or a node leaving
 };
 
 struct ChurnTotals {
@@ -58,7 +60,9 @@ struct KadTotals {
   uint64_t routing_removed = 0;
   uint64_t misbehaved = 0;  // PeerMisbehaved events from honest cores
   uint64_t inbound_rejected = 0;
-  uint64_t timeouts = 0;       // request timeouts counted by honest cores still online at the end
+  // Counted by the honest cores still online at the end.
+  uint64_t timeouts = 0;
+  uint64_t liveness_checks = 0;
   Summary routing_table_size;  // honest nodes online at the end
 };
 

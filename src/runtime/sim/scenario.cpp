@@ -213,6 +213,20 @@ Status parse_root(const Reader& r, const toml::table& root, Scenario& s) {
        {"nodes", [&](auto& n, auto& k) { return r.integer(n, k, 2, kNodesMax, s.nodes); }},
        {"bootstrap_nodes",
         [&](auto& n, auto& k) { return r.integer(n, k, 1, kNodesMax, s.bootstrap_nodes); }},
+       {"join",
+        [&](const toml::node& n, const std::string& k) -> Status {
+          std::string v;
+          AGORA_TRY(r.string(n, k, v));
+          for (auto mode : {JoinMode::protocol, JoinMode::oracle}) {
+            if (v == join_mode_name(mode)) {
+              s.join = mode;
+              return {};
+            }
+          }
+          return r.error_at(n, k, "'" + v + "' is not one of protocol, oracle");
+        }},
+       {"connections_max",
+        [&](auto& n, auto& k) { return r.integer(n, k, 1, 100000, s.connections_max); }},
        {"join_window_s", [&](auto& n, auto& k) { return r.duration(n, k, 1, 0s, s.join_window); }},
        {"warmup_s", [&](auto& n, auto& k) { return r.duration(n, k, 1, 0s, s.warmup); }},
        {"duration_s", [&](auto& n, auto& k) { return r.duration(n, k, 1, 1s, s.duration); }},
@@ -250,6 +264,16 @@ const char* adversary_kind_name(AdversaryKind kind) {
       return "far";
     case AdversaryKind::colluding:
       return "colluding";
+  }
+  return "unknown";
+}
+
+const char* join_mode_name(JoinMode mode) {
+  switch (mode) {
+    case JoinMode::protocol:
+      return "protocol";
+    case JoinMode::oracle:
+      return "oracle";
   }
   return "unknown";
 }

@@ -28,6 +28,18 @@ enum class AdversaryKind : uint8_t {
 };
 const char* adversary_kind_name(AdversaryKind kind);
 
+// How nodes first enter the network.
+enum class JoinMode : uint8_t {
+  // Each node joins at a random time in the join window, learns the bootstrap nodes and runs
+  // kad's bootstrap (self lookup, bucket refreshes, repeated every refresh interval).
+  protocol,
+  // A shortcut for large runs: every node starts at time 0 with the routing table of a converged
+  // network (up to k random nodes from each of its buckets' key ranges) and no bootstrap, so
+  // no periodic refresh either. Only the first join; a node returning after churn bootstraps.
+  oracle,
+};
+const char* join_mode_name(JoinMode mode);
+
 struct KadParams {
   uint64_t k = 20;
   uint64_t alpha = 10;
@@ -50,7 +62,12 @@ struct Scenario {
   uint64_t nodes = 1000;
   // Stable honest nodes every node bootstraps from (never churn, never adversarial).
   uint64_t bootstrap_nodes = 4;
-  // Nodes join at uniform random times in [0, join_window); lookups start after warmup.
+  // Open connections per node; past it the least recently used is closed (kubo's connection
+  // manager keeps 32..96).
+  uint64_t connections_max = 96;
+  JoinMode join = JoinMode::protocol;
+  // Nodes join at uniform random times in [0, join_window) (protocol join); lookups start after
+  // warmup.
   Duration join_window = std::chrono::seconds(60);
   Duration warmup = std::chrono::minutes(11);
   Duration duration = std::chrono::minutes(20);  // virtual time, including warmup

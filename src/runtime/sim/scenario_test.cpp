@@ -10,6 +10,7 @@ using namespace std::chrono_literals;
 TEST(Scenario, ParsesEverySection) {
   auto s = parse_scenario(R"(
 name = "full"
+join = "oracle"
 seed = 7
 nodes = 500
 bootstrap_nodes = 3
@@ -50,6 +51,7 @@ lookups_finished_min = 150
                           "full.toml");
   ASSERT_TRUE(s.ok()) << s.error().to_string();
   EXPECT_EQ(s->name, "full");
+  EXPECT_EQ(s->join, JoinMode::oracle);
   EXPECT_EQ(s->seed, 7u);
   EXPECT_EQ(s->nodes, 500u);
   EXPECT_EQ(s->bootstrap_nodes, 3u);
@@ -106,6 +108,7 @@ TEST(Scenario, RejectsBadInputWithPositions) {
   expect_error("nodes = 10\n[adversary]\nfraction = 0.9\n", "exceed nodes");
   expect_error("[kad]\nalpha = 2\ndisjoint_paths = 3\n", "disjoint_paths exceeds");
   expect_error("latency = 5\n", "latency: expected a table");
+  expect_error("join = \"teleport\"\n", "not one of protocol, oracle");
   expect_error("nodes = [\n", "bad.toml:");
   expect_error("[churn]\nsession_shape = nan\n", "churn.session_shape");
 }

@@ -58,13 +58,21 @@ void Simulator::deliver(uint64_t slot) {
 
 void Simulator::deliver_request(Envelope& envelope) {
   const NodeIndex to = envelope.to;
+  const NodeIndex from = envelope.from;
   if (!online(to)) {
     ++result_.network.to_offline;
-    trace_.line("{} offline {} {} {}", now_ns(), to, envelope.from, envelope.request_id);
+    trace_.line("{} offline {} {} {}", now_ns(), to, from, envelope.request_id);
     return;
   }
-  trace_.line("{} recv {} {} {}", now_ns(), to, envelope.from, envelope.request_id);
-  Envelope answer{EnvelopeKind::response, to, envelope.from, envelope.requester_incarnation,
+  if (!online(from) || nodes_[from].incarnation != envelope.requester_incarnation) {
+    // The requester crashed while its request travelled: the connection is gone.
+    ++result_.network.stale;
+    trace_.line("{} stale {} {} {}", now_ns(), to, from, envelope.request_id);
+    return;
+  }
+  trace_.line("{} recv {} {} {}", now_ns(), to, from, envelope.request_id);
+  const bool opened = connect(from, to);
+  Envelope answer{EnvelopeKind::response, to, from, envelope.requester_incarnation,
                   envelope.request_id,    {}};
   Node& n = nodes_[to];
   if (n.role == Role::adversary) {
@@ -72,31 +80,26 @@ void Simulator::deliver_request(Envelope& envelope) {
     answer.message = adversary_->answer(to, envelope.message, adversary_rng_);
     ++result_.network.responses;
     send_envelope(std::move(answer));
-    return;
-  }
-  // The requester opened a connection to us; every simulated node is a kad server (identify
-  // would list the protocol), so it is a routing-table candidate.
-  n.kad->on_peer_connected(population_->info(envelope.from), true, now());
-  Status limits = kad::check_limits(envelope.message, n.kad->config().limits);
-  if (!limits.ok()) {
+  } else if (Status limits = kad::check_limits(envelope.message, n.kad->config().limits);
+             !limits.ok()) {
     ++result_.network.over_limits;
     ++result_.network.resets;
     answer.kind = EnvelopeKind::reset;
     send_envelope(std::move(answer));
-    after_input(to);
-    return;
-  }
-  auto handled = n.kad->handle_request(population_->id(envelope.from), envelope.message, now());
-  if (!handled.ok()) {
-    ++result_.network.resets;
-    answer.kind = EnvelopeKind::reset;
-    send_envelope(std::move(answer));
-  } else if (handled->has_value()) {
-    ++result_.network.responses;
-    answer.message = std::move(**handled);
-    send_envelope(std::move(answer));
+  } else {
+    auto handled = n.kad->handle_request(population_->id(from), envelope.message, now());
+    if (!handled.ok()) {
+      ++result_.network.resets;
+      answer.kind = EnvelopeKind::reset;
+      send_envelope(std::move(answer));
+    } else if (handled->has_value()) {
+      ++result_.network.responses;
+      answer.message = std::move(**handled);
+      send_envelope(std::move(answer));
+    }
   }
   after_input(to);
+  if (opened) after_input(from);  // its core heard of the new connection too
 }
 
 void Simulator::deliver_answer(Envelope& envelope) {

@@ -21,6 +21,7 @@ enum Stream : uint64_t {
   kRoles,
   kJoins,
   kKadSeeds,
+  kOracle,
 };
 
 }  // namespace
@@ -33,6 +34,7 @@ Simulator::Simulator(Scenario scenario, SimOptions options)
       churn_rng_(root_rng_.fork(kChurn)),
       lookup_rng_(root_rng_.fork(kLookups)),
       adversary_rng_(root_rng_.fork(kAdversary)),
+      oracle_rng_(root_rng_.fork(kOracle)),
       end_(Instant(scenario_.duration)) {}
 
 Simulator::~Simulator() = default;
@@ -81,8 +83,9 @@ void Simulator::setup() {
 
   Prng joins = root_rng_.fork(kJoins);
   const auto window_ns = uint64_t(scenario_.join_window.count());
+  const bool at_once = scenario_.join == JoinMode::oracle;
   for (NodeIndex i = 0; i < n; ++i) {
-    Instant at = nodes_[i].role == Role::bootstrap
+    Instant at = nodes_[i].role == Role::bootstrap || at_once
                      ? Instant{}
                      : Instant(Duration(int64_t(joins.uniform_u64(window_ns))));
     queue_.schedule(at, SimEvent{EventKind::join, i, 0});
@@ -150,11 +153,18 @@ void Simulator::join(NodeIndex node) {
   n.online_since = now();
   n.timer_at = Instant::max();
   ++online_;
-  for (const kad::PeerInfo& peer : bootstrap_peers_) {
-    if (peer.id != population_->id(node)) n.kad->on_peer_connected(peer, true, now());
+  if (scenario_.join == JoinMode::oracle && n.incarnation == 0) {
+    // A converged network's table instead of bootstrap traffic (scenario.h, JoinMode::oracle).
+    for (NodeIndex peer : population_->bucket_sample(node, scenario_.kad.k, oracle_rng_)) {
+      n.kad->on_peer_connected(population_->info(peer), true, now());
+    }
+  } else {
+    for (const kad::PeerInfo& peer : bootstrap_peers_) {
+      if (peer.id != population_->id(node)) n.kad->on_peer_connected(peer, true, now());
+    }
+    // An error (queries_max) cannot happen on a fresh core; the refresh timer retries anyway.
+    (void)n.kad->bootstrap(now());
   }
-  // An error here (queries_max) cannot happen on a fresh core; the refresh timer retries anyway.
-  (void)n.kad->bootstrap(now());
   if (n.role != Role::adversary) set_online_honest(node, true);
   if (n.churns) {
     Instant leave_at = now() + churn_->session_length(churn_rng_);
@@ -170,6 +180,7 @@ void Simulator::leave(NodeIndex node) {
   ++result_.churn.leaves;
   abort_lookups_of(node);
   if (n.role != Role::adversary) set_online_honest(node, false);
+  close_all_connections(node);
   n.kad.reset();  // a crash: nothing survives the session
   --online_;
   ++n.incarnation;
@@ -258,6 +269,7 @@ RunResult Simulator::collect() {
     if (n.role == Role::adversary) continue;
     table_sizes.push_back(double(n.kad->routing_table().size()));
     r.kad.timeouts += n.kad->stats().timeouts;
+    r.kad.liveness_checks += n.kad->stats().liveness_checks;
   }
   r.kad.routing_table_size = summarize(std::move(table_sizes));
   r.trace_lines = trace_.lines();

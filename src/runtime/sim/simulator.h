@@ -71,8 +71,13 @@ class Simulator {
     uint64_t arg;  // deliver: envelope slot; timer: incarnation; lookup: lookup index
   };
   enum class Role : uint8_t { honest, bootstrap, adversary };
+  struct Connection {
+    NodeIndex peer;
+    uint32_t peer_incarnation;
+  };
   struct Node {
-    std::unique_ptr<kad::Kad> kad;  // null while offline
+    std::unique_ptr<kad::Kad> kad;        // null while offline
+    std::vector<Connection> connections;  // open, least recently used first
     Instant timer_at = Instant::max();
     Instant online_since{};
     uint32_t incarnation = 0;        // bumped on every leave: answers to older sessions are stale
@@ -112,6 +117,12 @@ class Simulator {
   kad::KadConfig kad_config(NodeIndex node) const;
   RunResult collect();
 
+  // sim_connections.cpp: which nodes hold a connection, as a connection manager would.
+  bool connect(NodeIndex dialer, NodeIndex listener);
+  void make_room(NodeIndex node);
+  void disconnect(NodeIndex a, NodeIndex b);
+  void close_all_connections(NodeIndex node);
+
   // sim_network.cpp: requests, answers, links.
   void send_request(NodeIndex from, kad::OutboundRequest request);
   void send_envelope(Envelope envelope);
@@ -138,6 +149,7 @@ class Simulator {
   Prng churn_rng_;   // session and offline lengths
   Prng lookup_rng_;  // origins and targets
   Prng adversary_rng_;
+  Prng oracle_rng_;  // JoinMode::oracle tables
   Instant end_;
   std::unique_ptr<Population> population_;
   std::unique_ptr<LinkModel> links_;

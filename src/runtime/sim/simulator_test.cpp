@@ -126,6 +126,20 @@ TEST(Simulator, ExpectationsReportMisses) {
   EXPECT_NE(failures[2].find("finished lookups"), std::string::npos);
 }
 
+TEST(Simulator, OracleJoinStartsConvergedWithoutBootstrapTraffic) {
+  Scenario s = small(300);
+  s.join = JoinMode::oracle;
+  s.warmup = 10s;
+  s.duration = 40s;
+  RunResult r = run(s);
+  EXPECT_EQ(r.kad.background_queries, 0u);  // no bootstrap, no refresh
+  EXPECT_EQ(r.lookups.finished, 100u);
+  EXPECT_DOUBLE_EQ(r.lookups.success_rate, 1.0);
+  // Every request was a measured lookup's (or a liveness check's).
+  EXPECT_LE(r.network.requests, uint64_t(r.lookups.messages.mean * 100) + 1000);
+  EXPECT_GT(r.kad.routing_table_size.median, 60);
+}
+
 TEST(Simulator, RunsOnce) {
   Simulator sim(small(10));
   ASSERT_TRUE(sim.run().ok());
