@@ -1,0 +1,324 @@
+// Bitswap faults against running nodes: a peer that serves tampered blocks, and peers that send
+// malformed, truncated or oversized bitswap messages. The node under test must cut each of them
+// off, record and count it, store nothing bad, and still complete its download from an honest
+// peer.
+#include <gtest/gtest.h>
+
+#include <future>
+#include <thread>
+
+#include "codec/lp_frame.h"
+#include "codec/varint.h"
+#include "crypto/random.h"
+#include "node/content.h"
+#include "node/node.h"
+#include "proto/bitswap/message.h"
+#include "store/test_dir.h"
+#include "unixfs/exporter.h"
+#include "unixfs/file_importer.h"
+
+namespace agora {
+namespace {
+
+using namespace std::chrono_literals;
+using bitswap::Message;
+
+constexpr auto kWait = 30s;  // generous: the machine may be busy; never a timing assertion
+const std::string kBitswap = "/ipfs/bitswap/1.2.0";
+const std::vector<std::string> kBitswapOnly{kBitswap};
+
+bool eventually(const std::function<bool()>& cond, std::chrono::milliseconds timeout = kWait) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!cond()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(10ms);
+  }
+  return true;
+}
+
+double metric(Node& node, const std::string& series) {
+  std::string text = node.metrics().render_prometheus();
+  size_t pos = 0;
+  while ((pos = text.find(series + " ", pos)) != std::string::npos) {
+    if (pos == 0 || text[pos - 1] == '\n') return std::stod(text.substr(pos + series.size() + 1));
+    pos += series.size();
+  }
+  return 0;
+}
+
+size_t misbehaved_events(Node& node, const PeerId& peer) {
+  size_t n = 0;
+  for (const auto& e : node.events().since(0, 100000))
+    if (e.type == observe::EventType::peer_misbehaved && e.peer == peer.to_string()) ++n;
+  return n;
+}
+
+struct PeerWithStore {
+  store::TestDir dir;
+  std::unique_ptr<store::Blockstore> blocks;
+  std::unique_ptr<Node> node;
+};
+
+// A peer that has the content and answers every want, but flips one byte of each block it sends:
+// the worst kind of liar, since its HAVEs are true and it is fast.
+class TamperingPeer {
+ public:
+  TamperingPeer(asio::io_context& io, store::Blockstore& real_blocks) : real_(real_blocks) {
+    store::Config config;
+    config.listen = {"/ip4/127.0.0.1/tcp/0"};
+    node_ = std::make_unique<Node>(io, crypto::Ed25519PrivateKey::generate(), config);
+    node_->swarm().set_handler(kBitswap, [this](auto s) { return serve(std::move(s)); });
+  }
+  Node& node() { return *node_; }
+  size_t tampered_blocks_sent() const { return sent_; }
+
+ private:
+  rt::awaitable<void> serve(std::shared_ptr<rt::Stream> in) {
+    auto conn = in->connection().shared_from_this();
+    LpReader reader(8 << 20);
+    Bytes buf(64 * 1024);
+    std::shared_ptr<rt::Stream> out;
+    for (;;) {
+      auto n = co_await in->read_some(buf.data(), buf.size());
+      if (!n || *n == 0) co_return;
+      reader.feed({buf.data(), *n});
+      for (;;) {
+        auto frame = reader.next();
+        if (!frame || !*frame) break;
+        auto wants = bitswap::decode_message(**frame);
+        if (!wants) co_return;
+        Message answer;
+        for (const auto& e : wants->wantlist) {
+          if (e.cancel) continue;
+          if (e.type == bitswap::WantType::have) {
+            answer.presences.push_back({e.cid, bitswap::PresenceType::have});
+            continue;
+          }
+          auto data = real_.get(e.cid);
+          if (!data || data->empty()) continue;
+          (*data)[data->size() / 2] ^= 0x01;
+          answer.blocks.push_back({e.cid, std::move(*data)});  // the real prefix, altered bytes
+          ++sent_;
+        }
+        if (answer.blocks.empty() && answer.presences.empty()) continue;
+        if (!out) {
+          auto opened = co_await node_->swarm().open_stream(conn, kBitswapOnly);
+          if (!opened) co_return;
+          out = *opened;
+        }
+        if (!co_await out->write_all(bitswap::encode_message_frame(answer))) co_return;
+      }
+    }
+  }
+
+  store::Blockstore& real_;
+  std::unique_ptr<Node> node_;
+  size_t sent_ = 0;
+};
+
+class BitswapFaultTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    make_peer(honest_);
+    make_peer(victim_);
+    // 40 leaves of 256 KiB and a root: enough want-blocks that every peer gets some.
+    Bytes data = crypto::random_bytes(40 * 256 * 1024 + 123);
+    store::Blockstore::Batch batch = honest_.blocks->batch();
+    struct Sink : BlockSink {
+      store::Blockstore::Batch& batch;
+      explicit Sink(store::Blockstore::Batch& b) : batch(b) {}
+      Status put(const Cid& cid, Bytes block) override { return batch.add(cid, block); }
+    } sink(batch);
+    unixfs::Profile profile = unixfs::profile_unixfs_v1_2025();
+    profile.chunk_bytes = 256 * 1024;
+    unixfs::FileImporter importer(profile, sink);
+    Status wrote = importer.write(data);
+    ASSERT_TRUE(wrote.ok()) << wrote.error().to_string();
+    auto root = importer.finish();
+    ASSERT_TRUE(root.ok()) << root.error().to_string();
+    ASSERT_TRUE(batch.commit().ok());
+    root_ = root->cid;
+    data_ = std::move(data);
+    ASSERT_TRUE(honest_.node->start().ok());
+    ASSERT_TRUE(victim_.node->start().ok());
+  }
+
+  void TearDown() override {
+    asio::post(io_, [this] {
+      open_streams_.clear();
+      for (Node* n : nodes_) n->stop();
+    });
+    work_.reset();
+    asio::post(io_, [this] { io_.stop(); });
+    if (thread_.joinable()) thread_.join();
+  }
+
+  // In place: a TestDir removes its directory when any copy of it goes away.
+  void make_peer(PeerWithStore& p) {
+    auto blocks = store::Blockstore::open(p.dir.path() / "blocks");
+    EXPECT_TRUE(blocks.ok());
+    p.blocks = std::move(*blocks);
+    store::Config config;
+    config.listen = {"/ip4/127.0.0.1/tcp/0"};
+    p.node =
+        std::make_unique<Node>(io_, crypto::Ed25519PrivateKey::generate(), config, p.blocks.get());
+    nodes_.push_back(p.node.get());
+  }
+
+  void run_io() {
+    thread_ = std::thread([this] { io_.run(); });
+  }
+
+  Multiaddr addr_of(Node& n) { return n.swarm().listen_addrs().at(0).with_peer_id(n.peer_id()); }
+
+  // `from` dials `to`; true once connected.
+  bool connect(Node& from, Node& to) {
+    auto fut = asio::co_spawn(
+        io_, [&]() -> rt::awaitable<bool> { co_return (co_await from.connect(addr_of(to))).ok(); },
+        asio::use_future);
+    return fut.wait_for(kWait) == std::future_status::ready && fut.get();
+  }
+
+  Result<FetchProgress> fetch(Node& n, Cid root) {
+    auto promise = std::make_shared<std::promise<Result<FetchProgress>>>();
+    auto fut = promise->get_future();
+    asio::co_spawn(
+        io_,
+        [&n, root, promise]() -> rt::awaitable<void> {
+          promise->set_value(co_await n.bitswap()->fetch_dag(root, 20s));
+        },
+        asio::detached);
+    if (fut.wait_for(kWait + 10s) != std::future_status::ready)
+      return make_error(Errc::timeout, "fetch did not finish");
+    return fut.get();
+  }
+
+  // The victim holds the whole file, byte for byte.
+  void expect_victim_has_the_file() {
+    BlockstoreSource source(*victim_.blocks);
+    Bytes out;
+    Status read = unixfs::read_file(source, root_, [&](BytesView chunk) {
+      append(out, chunk);
+      return Status{};
+    });
+    ASSERT_TRUE(read.ok()) << read.error().to_string();
+    EXPECT_TRUE(out == data_);
+  }
+
+  bool connected(Node& a, Node& b) {
+    auto fut = asio::co_spawn(
+        io_,
+        [&]() -> rt::awaitable<bool> { co_return a.swarm().connection_to(b.peer_id()) != nullptr; },
+        asio::use_future);
+    return fut.get();
+  }
+
+  asio::io_context io_;
+  asio::executor_work_guard<asio::io_context::executor_type> work_ = asio::make_work_guard(io_);
+  std::vector<Node*> nodes_;
+  std::vector<std::unique_ptr<Node>> attackers_;
+  std::vector<std::shared_ptr<rt::Stream>> open_streams_;
+  std::thread thread_;
+  PeerWithStore honest_, victim_;
+  Cid root_;
+  Bytes data_;
+};
+
+TEST_F(BitswapFaultTest, TamperedBlocksCutTheLiarOffAndTheHonestPeerCompletesTheDownload) {
+  TamperingPeer liar(io_, *honest_.blocks);
+  nodes_.push_back(&liar.node());
+  ASSERT_TRUE(liar.node().start().ok());
+  run_io();
+  ASSERT_TRUE(connect(*victim_.node, liar.node()));
+  ASSERT_TRUE(connect(*victim_.node, *honest_.node));
+
+  auto got = fetch(*victim_.node, root_);
+  ASSERT_TRUE(got.ok()) << got.error().to_string();
+  EXPECT_GT(liar.tampered_blocks_sent(), 0u) << "the liar was never asked for a block";
+  expect_victim_has_the_file();
+  EXPECT_EQ(got->blocks_by_peer.count(liar.node().peer_id().to_string()), 0u);
+  EXPECT_EQ(got->blocks_by_peer[honest_.node->peer_id().to_string()], got->blocks_fetched);
+
+  // Cut off, recorded and counted; the honest peer stays connected.
+  EXPECT_TRUE(eventually([&] { return !connected(*victim_.node, liar.node()); }));
+  EXPECT_GE(misbehaved_events(*victim_.node, liar.node().peer_id()), 1u);
+  EXPECT_GE(metric(*victim_.node, "agora_bitswap_peers_misbehaved_total"), 1);
+  EXPECT_TRUE(connected(*victim_.node, *honest_.node));
+  EXPECT_EQ(misbehaved_events(*victim_.node, honest_.node->peer_id()), 0u);
+}
+
+// Each bad message comes from a fresh peer over a real bitswap stream.
+TEST_F(BitswapFaultTest, MalformedAndOversizedMessagesCutThePeerOffAndStoreNothing) {
+  run_io();
+  Cid stranger = Cid::of(as_bytes(std::string_view("not stored anywhere")));
+  Message with_block;
+  with_block.blocks.push_back({stranger, to_bytes("not stored anywhere")});
+  Bytes truncated = bitswap::encode_message(with_block);
+  truncated.resize(truncated.size() - 4);
+  Message too_many_wants;
+  for (int i = 0; i < 1100; ++i)
+    too_many_wants.wantlist.push_back(
+        {Cid::of(as_bytes(std::to_string(i))), 1, false, bitswap::WantType::have, false});
+  Bytes oversized_prefix;
+  put_uvarint(oversized_prefix, 64 << 20);  // claims 64 MiB, over message_bytes_max
+  oversized_prefix.resize(oversized_prefix.size() + 100, 0);
+  Message big_block;
+  Bytes big(3 << 20, 7);
+  big_block.blocks.push_back({Cid::of(big), big});  // over block_bytes_max (2 MiB)
+
+  struct Case {
+    const char* name;
+    Bytes bytes;  // written to the stream as is
+  };
+  std::vector<Case> cases = {
+      {"truncated protobuf", lp_encode(truncated)},
+      {"length prefix over the message limit", oversized_prefix},
+      {"wantlist over its entry limit", bitswap::encode_message_frame(too_many_wants)},
+      {"block over the block size limit", bitswap::encode_message_frame(big_block)},
+      {"garbage protobuf", lp_encode(to_bytes(std::string(64, '\xff')))},
+  };
+  double malformed_before = metric(*victim_.node, "agora_bitswap_messages_malformed_total");
+  size_t n = 0;
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    store::Config config;
+    config.listen = {"/ip4/127.0.0.1/tcp/0"};
+    // Kept until TearDown: the io thread may still hold references to it.
+    attackers_.push_back(
+        std::make_unique<Node>(io_, crypto::Ed25519PrivateKey::generate(), config));
+    Node& attacker = *attackers_.back();
+    nodes_.push_back(&attacker);
+    ASSERT_TRUE(connect(attacker, *victim_.node));
+    auto fut = asio::co_spawn(
+        io_,
+        [&]() -> rt::awaitable<Status> {
+          auto conn = attacker.swarm().connection_to(victim_.node->peer_id());
+          if (!conn) co_return make_error(Errc::closed, "no connection");
+          auto stream = co_await attacker.swarm().open_stream(conn, kBitswapOnly);
+          if (!stream) co_return stream.error();
+          // Kept open: a stream dropped at once is reset, and the reset may overtake the data.
+          open_streams_.push_back(*stream);
+          co_return co_await (*stream)->write_all(c.bytes);
+        },
+        asio::use_future);
+    ASSERT_EQ(fut.wait_for(kWait), std::future_status::ready);
+    (void)fut.get();  // the victim may reset the stream before the last byte is written
+    ++n;
+    EXPECT_TRUE(eventually([&] { return !connected(*victim_.node, attacker); }));
+    EXPECT_EQ(misbehaved_events(*victim_.node, attacker.peer_id()), 1u);
+    EXPECT_TRUE(eventually([&] {
+      return metric(*victim_.node, "agora_bitswap_messages_malformed_total") ==
+             malformed_before + double(n);
+    }));
+  }
+  EXPECT_FALSE(victim_.blocks->has(stranger));
+
+  // The victim still works: it fetches the file from the honest peer.
+  ASSERT_TRUE(connect(*victim_.node, *honest_.node));
+  auto got = fetch(*victim_.node, root_);
+  ASSERT_TRUE(got.ok()) << got.error().to_string();
+  expect_victim_has_the_file();
+}
+
+}  // namespace
+}  // namespace agora
