@@ -3,7 +3,9 @@
 # 100,000 by default. Prints wall time, peak RSS, memory per node, lookup success, and the hop
 # distribution next to log2(N) and log16(N). Target: 100,000 nodes in <= 8 GiB.
 # Usage: bench/sim_scale.sh [N...]
-#   env: AGORA_SIM=path/to/agora-sim, LOOKUPS=1000, SEED=1, REPORT_DIR=dir to keep the JSON reports
+#   env: AGORA_SIM=path/to/agora-sim, LOOKUPS=1000, SEED=1, REPORT_DIR=dir to keep the JSON reports,
+#        JOIN=protocol (every node bootstraps through kad) or oracle (converged routing tables at
+#        time 0, no bootstrap traffic: far faster; docs/simulator.md)
 # Needs build/release/src/runtime/sim/agora-sim (built by scripts/build release).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/bench_lib.sh"
@@ -13,6 +15,7 @@ sizes=("$@")
 [[ ${#sizes[@]} -gt 0 ]] || sizes=(10000 100000)
 lookups="${LOOKUPS:-1000}"
 seed="${SEED:-1}"
+join="${JOIN:-protocol}"
 WORK="$(mktemp -d /tmp/agora-bench-sim.XXXXXX)"
 trap bench_cleanup EXIT
 machine_line
@@ -25,6 +28,7 @@ for n in "${sizes[@]}"; do
   cat >"$WORK/scale_$n.toml" <<TOML
 name = "sim_scale_$n"
 seed = $seed
+join = "$join"
 nodes = $n
 bootstrap_nodes = 4
 join_window_s = $join_s
@@ -43,10 +47,10 @@ k = 20
 disjoint_paths = 1
 TOML
   echo
-  echo "== $n nodes: join window ${join_s} s, $lookups lookups =="
+  echo "== $n nodes: $join join, join window ${join_s} s, $lookups lookups =="
   # Progress (virtual time, events, RSS) goes to stderr every 30 virtual seconds.
   "$SIM" "$WORK/scale_$n.toml" --report "$WORK/scale_$n.json" --progress | sed 's/^/  /' || true
-  if [[ -n "${REPORT_DIR:-}" ]]; then mkdir -p "$REPORT_DIR" && cp "$WORK/scale_$n.json" "$REPORT_DIR/"; fi
+  if [[ -n "${REPORT_DIR:-}" ]]; then mkdir -p "$REPORT_DIR" && cp "$WORK/scale_$n.json" "$REPORT_DIR/scale_${n}_$join.json"; fi
   python3 - "$WORK/scale_$n.json" <<'PY'
 import json, math, sys
 r = json.load(open(sys.argv[1]))
@@ -54,7 +58,7 @@ res, m = r["result"], r["machine"]
 l = res["lookups"]
 n = res["nodes"]
 hist = " ".join(f"{h}:{c}" for h, c in sorted(l["hop_histogram"].items(), key=lambda x: int(x[0])))
-print(f"  RESULT nodes={n} wall_s={m['wall_seconds']:.1f} peak_rss_mib={m['peak_rss_bytes']/2**20:.0f}"
+print(f"  RESULT nodes={n} join={r['scenario']['join']} wall_s={m['wall_seconds']:.1f} peak_rss_mib={m['peak_rss_bytes']/2**20:.0f}"
       f" bytes_per_node={m['memory_per_node_bytes']:.0f} success={l['success_rate']:.4f}"
       f" hops_median={l['hops']['median']:.0f} hops_p90={l['hops']['p90']:.0f}"
       f" hops_max={l['hops']['max']:.0f} log2_n={math.log2(n):.2f} log16_n={math.log(n, 16):.2f}"
