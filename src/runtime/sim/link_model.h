@@ -1,9 +1,12 @@
-// Simulated links: one-way latency from node positions plus jitter, and message loss.
+// Simulated links: a base one-way latency per pair of nodes, plus jitter, and message loss.
 //
-// Each node gets a random position in the unit square (think: a map of the world). The base
-// one-way latency between two nodes grows linearly with their distance, from latency_min (same
-// place) to latency_max (opposite corners); each message adds uniform jitter in [0, jitter].
-// Positions take 8 bytes per node and no per-pair state, so the model scales to 100,000 nodes.
+// plane: each node gets a random position in the unit square (think: a map of the world); the
+// base latency grows linearly with the distance, from latency_min (same place) to latency_max
+// (opposite corners), so latencies obey the triangle inequality.
+// pairwise: the base latency of each pair is uniform in [latency_min, latency_max], drawn from a
+// hash of the seed and the pair (the T4 test plans' "drawn per pair from 10-150 ms").
+// Each message adds uniform jitter in [0, jitter]. No per-pair state is stored (8 bytes per node
+// for plane), so both scale to 100,000 nodes.
 #pragma once
 
 #include <cstdint>
@@ -14,7 +17,11 @@
 
 namespace agora::sim {
 
+enum class LatencyModel : uint8_t { plane, pairwise };
+const char* latency_model_name(LatencyModel model);
+
 struct LinkConfig {
+  LatencyModel model = LatencyModel::plane;
   Duration latency_min = std::chrono::milliseconds(10);
   Duration latency_max = std::chrono::milliseconds(150);
   Duration jitter = std::chrono::milliseconds(5);
@@ -38,6 +45,7 @@ class LinkModel {
     float y;
   };
   LinkConfig config_;
+  uint64_t pair_seed_;
   std::vector<Position> positions_;
 };
 

@@ -16,7 +16,7 @@ namespace {
 using namespace std::chrono_literals;
 
 TEST(LinkModel, LatencyIsSymmetricAndWithinBounds) {
-  LinkConfig c{10ms, 150ms, 5ms, 0.0};
+  LinkConfig c{LatencyModel::plane, 10ms, 150ms, 5ms, 0.0};
   LinkModel m(c, 200, Prng(1));
   Prng rng(2);
   for (uint32_t a = 0; a < 200; a += 7) {
@@ -33,8 +33,31 @@ TEST(LinkModel, LatencyIsSymmetricAndWithinBounds) {
   }
 }
 
+TEST(LinkModel, PairwiseLatencyIsSymmetricUniformAndSeeded) {
+  LinkConfig c{LatencyModel::pairwise, 10ms, 150ms, 0ms, 0.0};
+  LinkModel m(c, 1000, Prng(1));
+  LinkModel same(c, 1000, Prng(1));
+  LinkModel other(c, 1000, Prng(2));
+  double sum_ms = 0;
+  int n = 0, differs = 0;
+  for (uint32_t a = 0; a < 1000; a += 3) {
+    for (uint32_t b = a + 1; b < 1000; b += 7) {
+      Duration d = m.base_latency(a, b);
+      EXPECT_EQ(d, m.base_latency(b, a));
+      EXPECT_EQ(d, same.base_latency(a, b));
+      differs += d != other.base_latency(a, b) ? 1 : 0;
+      EXPECT_GE(d, 10ms);
+      EXPECT_LE(d, 150ms);
+      sum_ms += double(d.count()) / 1e6;
+      ++n;
+    }
+  }
+  EXPECT_NEAR(sum_ms / n, 80.0, 1.0);
+  EXPECT_GT(differs, n * 9 / 10);
+}
+
 TEST(LinkModel, PositionsSpreadLatencies) {
-  LinkModel m(LinkConfig{10ms, 150ms, 0ms, 0.0}, 500, Prng(3));
+  LinkModel m(LinkConfig{LatencyModel::plane, 10ms, 150ms, 0ms, 0.0}, 500, Prng(3));
   std::set<int64_t> distinct;
   Duration lo = 1h, hi = 0ms;
   for (uint32_t b = 1; b < 500; ++b) {
@@ -48,8 +71,8 @@ TEST(LinkModel, PositionsSpreadLatencies) {
 }
 
 TEST(LinkModel, LossRate) {
-  LinkModel none(LinkConfig{1ms, 1ms, 0ms, 0.0}, 2, Prng(1));
-  LinkModel some(LinkConfig{1ms, 1ms, 0ms, 0.1}, 2, Prng(1));
+  LinkModel none(LinkConfig{LatencyModel::plane, 1ms, 1ms, 0ms, 0.0}, 2, Prng(1));
+  LinkModel some(LinkConfig{LatencyModel::plane, 1ms, 1ms, 0ms, 0.1}, 2, Prng(1));
   Prng rng(4);
   int lost = 0;
   for (int i = 0; i < 100000; ++i) {

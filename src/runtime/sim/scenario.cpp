@@ -122,7 +122,19 @@ Status parse_latency(const Reader& r, const toml::table& t, LinkConfig& l) {
   using namespace std::chrono_literals;
   return for_each_key(
       r, t, "latency.",
-      {{"min_ms", [&](auto& n, auto& k) { return r.duration(n, k, 1e-3, 0ms, l.latency_min); }},
+      {{"model",
+        [&](const toml::node& n, const std::string& k) -> Status {
+          std::string v;
+          AGORA_TRY(r.string(n, k, v));
+          for (auto m : {LatencyModel::plane, LatencyModel::pairwise}) {
+            if (v == latency_model_name(m)) {
+              l.model = m;
+              return {};
+            }
+          }
+          return r.error_at(n, k, "'" + v + "' is not one of plane, pairwise");
+        }},
+       {"min_ms", [&](auto& n, auto& k) { return r.duration(n, k, 1e-3, 0ms, l.latency_min); }},
        {"max_ms", [&](auto& n, auto& k) { return r.duration(n, k, 1e-3, 0ms, l.latency_max); }},
        {"jitter_ms", [&](auto& n, auto& k) { return r.duration(n, k, 1e-3, 0ms, l.jitter); }},
        {"loss", [&](auto& n, auto& k) { return r.number(n, k, 0.0, 0.5, l.loss); }}});

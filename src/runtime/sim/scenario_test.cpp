@@ -20,6 +20,7 @@ duration_s = 600
 lookups = 200
 
 [latency]
+model = "pairwise"
 min_ms = 5
 max_ms = 200
 jitter_ms = 2.5
@@ -59,6 +60,7 @@ lookups_finished_min = 150
   EXPECT_EQ(s->warmup, 120500ms);
   EXPECT_EQ(s->duration, 600s);
   EXPECT_EQ(s->lookups, 200u);
+  EXPECT_EQ(s->link.model, LatencyModel::pairwise);
   EXPECT_EQ(s->link.latency_min, 5ms);
   EXPECT_EQ(s->link.latency_max, 200ms);
   EXPECT_EQ(s->link.jitter, 2500us);
@@ -109,6 +111,7 @@ TEST(Scenario, RejectsBadInputWithPositions) {
   expect_error("[kad]\nalpha = 2\ndisjoint_paths = 3\n", "disjoint_paths exceeds");
   expect_error("latency = 5\n", "latency: expected a table");
   expect_error("join = \"teleport\"\n", "not one of protocol, oracle");
+  expect_error("[latency]\nmodel = \"sphere\"\n", "not one of plane, pairwise");
   expect_error("nodes = [\n", "bad.toml:");
   expect_error("[churn]\nsession_shape = nan\n", "churn.session_shape");
 }
