@@ -228,7 +228,7 @@ void BitswapService::misbehaved(const PeerId& peer, const std::string& reason) {
   e.reason = "bitswap";
   e.detail = reason;
   events_.record(std::move(e));
-  swarm_.disconnect(peer, "bitswap: " + reason);
+  swarm_.ban(peer, config_.misbehaviour_ban, "bitswap: " + reason);
 }
 
 void BitswapService::run_task(SendTask task) {

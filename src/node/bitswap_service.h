@@ -3,7 +3,8 @@
 // Each peer gets one outbound stream that carries our messages (wantlists, blocks, presences);
 // its messages arrive on streams it opens. Received blocks reach the fetch sessions that wait for
 // them; the server answers from the blockstore. A peer that sends malformed messages, corrupt
-// blocks or floods of unsolicited data is disconnected, and the event is recorded and counted.
+// blocks or floods of unsolicited data is disconnected and banned for a while, and the event is
+// recorded and counted.
 #pragma once
 
 #include <deque>
@@ -28,6 +29,8 @@ struct BitswapServiceConfig {
   bitswap::MessageLimits limits;
   size_t inbound_streams_per_peer_max = 4;
   size_t peer_send_queue_bytes_max = 32 << 20;  // encoded messages waiting for one peer's stream
+  // A peer cut off for bad data may not reconnect for this long.
+  Duration misbehaviour_ban = std::chrono::minutes(10);
   DagWalkLimits walk;
 };
 

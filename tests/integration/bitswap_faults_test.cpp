@@ -245,6 +245,12 @@ TEST_F(BitswapFaultTest, TamperedBlocksCutTheLiarOffAndTheHonestPeerCompletesThe
   EXPECT_GE(metric(*victim_.node, "agora_bitswap_peers_misbehaved_total"), 1);
   EXPECT_TRUE(connected(*victim_.node, *honest_.node));
   EXPECT_EQ(misbehaved_events(*victim_.node, honest_.node->peer_id()), 0u);
+
+  // Banned for a while: the liar cannot come back, and the victim does not dial it.
+  EXPECT_FALSE(connect(liar.node(), *victim_.node) &&
+               eventually([&] { return connected(*victim_.node, liar.node()); }, 2s));
+  EXPECT_FALSE(connect(*victim_.node, liar.node()));
+  EXPECT_FALSE(connected(*victim_.node, liar.node()));
 }
 
 // Each bad message comes from a fresh peer over a real bitswap stream.

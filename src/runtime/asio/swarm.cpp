@@ -223,6 +223,14 @@ awaitable<Result<std::shared_ptr<Connection>>> Swarm::secure(asio::ip::tcp::sock
     socket.close(ec);
     co_return err;
   }
+  if (auto why = bans_.banned(up->peer, now())) {
+    Error err = make_error(Errc::limit, "peer is banned: " + *why);
+    metrics_->handshake_failed(err.code).inc();
+    record(EventType::handshake_failed, up->peer.to_string(), remote.to_string(), dir, "banned",
+           err.message);
+    socket.close(ec);
+    co_return err;
+  }
   if (Status st = limits_.add_connection(up->peer); !st) {
     limit_hit(st.error(), remote.to_string());
     socket.close(ec);
@@ -272,6 +280,9 @@ awaitable<Result<std::shared_ptr<Connection>>> Swarm::dial(Multiaddr addr) {
   if (expected && *expected == local_peer_)
     co_return make_error(Errc::invalid_input, "refusing to dial ourselves");
   if (expected) {
+    if (auto why = bans_.banned(*expected, now()))
+      co_return make_error(Errc::limit, "not dialling " + expected->to_string() +
+                                            ": banned for misbehaving (" + *why + ")");
     if (auto existing = connection_to(*expected)) co_return existing;
   }
   auto ep = addr.tcp_endpoint();
@@ -380,6 +391,11 @@ size_t Swarm::disconnect(const PeerId& peer, const std::string& why) {
     ++n;
   }
   return n;
+}
+
+void Swarm::ban(const PeerId& peer, Duration how_long, const std::string& why) {
+  bans_.ban(peer, now() + how_long, why);
+  disconnect(peer, why);
 }
 
 void Swarm::shutdown() {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "host/connection_limits.h"
+#include "host/peer_bans.h"
 #include "observe/events.h"
 #include "observe/metrics.h"
 #include "runtime/asio/connection.h"
@@ -57,6 +58,10 @@ class Swarm {
   std::shared_ptr<Connection> connection_to(const PeerId& peer) const;
   // Closes every connection to `peer`; returns how many.
   size_t disconnect(const PeerId& peer, const std::string& why);
+  // Disconnects `peer` and refuses it for `how_long`: its inbound connections are closed right
+  // after the handshake proves who it is, and dials to it fail.
+  void ban(const PeerId& peer, Duration how_long, const std::string& why);
+  std::optional<std::string> banned(const PeerId& peer) { return bans_.banned(peer, now()); }
   // Stops listening and closes every connection.
   void shutdown();
 
@@ -78,6 +83,7 @@ class Swarm {
   PeerId local_peer_;
   SwarmConfig config_;
   ConnectionLimits limits_;
+  host::PeerBans bans_;
   observe::EventRecorder& events_;
   std::unique_ptr<Metrics> metrics_;
   std::vector<std::shared_ptr<asio::ip::tcp::acceptor>> acceptors_;
