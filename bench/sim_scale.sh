@@ -4,8 +4,9 @@
 # distribution next to log2(N) and log16(N). Target: 100,000 nodes in <= 8 GiB.
 # Usage: bench/sim_scale.sh [N...]
 #   env: AGORA_SIM=path/to/agora-sim, LOOKUPS=1000, SEED=1, REPORT_DIR=dir to keep the JSON reports,
-#        JOIN=protocol (every node bootstraps through kad) or oracle (converged routing tables at
-#        time 0, no bootstrap traffic: far faster; docs/simulator.md)
+#        JOIN=protocol (every node bootstraps through kad), oracle (converged routing tables at
+#        time 0, no bootstrap traffic: far faster; docs/simulator.md) or auto (the default:
+#        protocol up to 20,000 nodes, oracle above; 100,000 nodes by protocol take hours)
 # Needs build/release/src/runtime/sim/agora-sim (built by scripts/build release).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/bench_lib.sh"
@@ -15,13 +16,15 @@ sizes=("$@")
 [[ ${#sizes[@]} -gt 0 ]] || sizes=(10000 100000)
 lookups="${LOOKUPS:-1000}"
 seed="${SEED:-1}"
-join="${JOIN:-protocol}"
+join_mode="${JOIN:-auto}"
 WORK="$(mktemp -d /tmp/agora-bench-sim.XXXXXX)"
 trap bench_cleanup EXIT
 machine_line
 echo "agora-sim: $SIM ($(git -C "$BENCH_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown))"
 
 for n in "${sizes[@]}"; do
+  join="$join_mode"
+  if [[ "$join" == auto ]]; then join=$([[ "$n" -le 20000 ]] && echo protocol || echo oracle); fi
   # All nodes join within 2 virtual minutes (before the first 10-minute refresh), then lookups
   # run for 2 minutes after a minute of quiet.
   join_s=120
