@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "node/node.h"
+#include "node_test_util.h"
 #include "proto/multistream/multistream.h"
 #include "proto/noise/noise_payload.h"
 #include "proto/noise/noise_xx_state.h"
@@ -38,26 +39,10 @@ std::future<T> spawn_future(asio::any_io_executor ex, rt::awaitable<T> task) {
   return future;
 }
 
-// Polls `cond` until it holds or `timeout` passes.
 bool eventually(const std::function<bool()>& cond, std::chrono::milliseconds timeout = kWait) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!cond()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(10ms);
-  }
-  return true;
+  return test::eventually(cond, timeout);
 }
-
-// Value of one series in the Prometheus text, e.g. `agora_x_total{reason="timeout"}`; 0 if absent.
-double metric(Node& node, const std::string& series) {
-  std::string text = node.metrics().render_prometheus();
-  size_t pos = 0;
-  while ((pos = text.find(series + " ", pos)) != std::string::npos) {
-    if (pos == 0 || text[pos - 1] == '\n') return std::stod(text.substr(pos + series.size() + 1));
-    pos += series.size();
-  }
-  return 0;
-}
+using test::metric;
 
 // Sum over every series of a family.
 double metric_sum(Node& node, const std::string& name) {

@@ -12,6 +12,7 @@
 #include "crypto/random.h"
 #include "node/content.h"
 #include "node/node.h"
+#include "node_test_util.h"
 #include "proto/bitswap/message.h"
 #include "store/test_dir.h"
 #include "unixfs/exporter.h"
@@ -28,23 +29,9 @@ const std::string kBitswap = "/ipfs/bitswap/1.2.0";
 const std::vector<std::string> kBitswapOnly{kBitswap};
 
 bool eventually(const std::function<bool()>& cond, std::chrono::milliseconds timeout = kWait) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!cond()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(10ms);
-  }
-  return true;
+  return test::eventually(cond, timeout);
 }
-
-double metric(Node& node, const std::string& series) {
-  std::string text = node.metrics().render_prometheus();
-  size_t pos = 0;
-  while ((pos = text.find(series + " ", pos)) != std::string::npos) {
-    if (pos == 0 || text[pos - 1] == '\n') return std::stod(text.substr(pos + series.size() + 1));
-    pos += series.size();
-  }
-  return 0;
-}
+using test::metric;
 
 size_t misbehaved_events(Node& node, const PeerId& peer) {
   size_t n = 0;
