@@ -296,6 +296,34 @@ Result<QueryId> Kad::provide(BytesView multihash, std::vector<Bytes> self_addrs,
   return id;
 }
 
+Status Kad::restore_provider(BytesView multihash, const PeerInfo& provider, Instant added,
+                             Instant now) {
+  AGORA_TRY(check_multihash(multihash, config_.limits));
+  if (added > now || now - added >= config_.provider_validity)
+    return make_error(Errc::invalid_input, "kad: provider record not within provider_validity");
+  AGORA_TRY(providers_.add(multihash, provider, added));
+  arm_cleanup(now);
+  return {};
+}
+
+Status Kad::restore_provided(BytesView multihash, Instant last_provided, Instant now) {
+  AGORA_TRY(check_multihash(multihash, config_.limits));
+  Bytes key(multihash.begin(), multihash.end());
+  if (provided_.count(key) == 0 && provided_.size() >= config_.provided_keys_max)
+    return make_error(Errc::limit, "kad: provided_keys_max " +
+                                       std::to_string(config_.provided_keys_max) +
+                                       " keys provided already");
+  if (last_provided > now) last_provided = now;  // a clock that went back: republish on time
+  // Past provider_validity the local record is gone; the key is still ours, republished soon.
+  if (now - last_provided < config_.provider_validity &&
+      providers_.add(key, PeerInfo{self_, self_addrs_}, last_provided))
+    arm_cleanup(now);
+  const Instant due = last_provided + config_.provider_republish;
+  provided_[std::move(key)] = last_provided;
+  if (!next_republish_ || due < *next_republish_) next_republish_ = due;
+  return {};
+}
+
 Result<QueryId> Kad::start_provide(Bytes multihash, Instant now) {
   if (providers_.add(multihash, PeerInfo{self_, self_addrs_}, now)) arm_cleanup(now);
   AGORA_ASSIGN(QueryId id, start_query(QueryKind::provide, std::move(multihash), now));

@@ -24,7 +24,9 @@
 // OutboundRequest::expect_response (ADD_PROVIDER has no answer), set_self_addrs() (FIND_NODE for
 // us and ADD_PROVIDER carry our addresses), cancel(), KadConfig::rng_seed (refresh targets),
 // liveness_check_after (see routing_table.h), and a replacement cache of 4 rather than k per
-// bucket (memory). Request timeouts live here, not in Query (see query.h).
+// bucket (memory). Request timeouts live here, not in Query (see query.h). For the daemon:
+// restore_provider/restore_provided/provided() (persistence across restarts) and the answer's
+// content in QueryStep (`agora dht query`).
 #pragma once
 
 #include <cstddef>
@@ -116,6 +118,11 @@ struct QueryStep {
   size_t closer_peers = 0;
   bool failed = false;
   std::string error;
+  // What the answer held, for `agora dht query`: the closer peers' ids (ourselves excluded),
+  // the provider entries and whether a record came with it.
+  std::vector<PeerId> closer_ids;
+  size_t providers = 0;
+  bool record = false;
 };
 struct QueryFinished {
   QueryId query;
@@ -198,6 +205,17 @@ class Kad {
   Result<QueryId> bootstrap(Instant now);
   // Ends a query: QueryFinished with ok = false, error "cancelled". Errc::not_found if unknown.
   Status cancel(QueryId query, Instant now);
+
+  // Restoring state a runtime persisted (a restarted daemon). `added`/`last_provided` may lie in
+  // the past; records older than provider_validity are refused with Errc::invalid_input.
+  // A provider record as it was added (ADD_PROVIDER) before the restart.
+  Status restore_provider(BytesView multihash, const PeerInfo& provider, Instant added,
+                          Instant now);
+  // One of our own keys: republished provider_republish after `last_provided`, and listed as
+  // provided by us (with the current set_self_addrs()) until then.
+  Status restore_provided(BytesView multihash, Instant last_provided, Instant now);
+  // Our provided keys and when each was last provided (persisted by the runtime).
+  const std::map<Bytes, Instant>& provided() const { return provided_; }
 
   // Outputs
   std::optional<OutboundRequest> poll_outbound();

@@ -160,8 +160,14 @@ void Kad::on_lookup_response(QueryId id, const Pending& p, const Message& respon
 
   routing_update(PeerInfo{p.peer, p.addrs}, now);  // it answered a kad request: a server
   q.lookup.on_success(p.peer, closer, now);
-  if (config_.query_step_events)
-    emit(QueryStep{id, p.peer, now - p.sent, closer.size(), false, {}});
+  if (config_.query_step_events) {
+    QueryStep step{id, p.peer, now - p.sent, closer.size(), false, {}};
+    step.closer_ids.reserve(closer.size());
+    for (const PeerInfo& c : closer) step.closer_ids.push_back(c.id);
+    step.providers = response.provider_peers.size();
+    step.record = response.record.has_value();
+    emit(std::move(step));
+  }
   pump(id, now);
 }
 
