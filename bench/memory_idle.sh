@@ -11,9 +11,10 @@ repeat="${2:-3}"
 WORK="$(mktemp -d /tmp/agora-bench-mem.XXXXXX)"
 trap bench_cleanup EXIT
 machine_line
-echo "server: connections_max raised to $((connections * 2)); clients dial 32 at a time"
+echo "server: connections_max and high_water raised to $((connections * 2)); clients dial 32 at a time"
 for run in $(seq "$repeat"); do
-  start_daemon "server$run" "s/^connections_max = .*/connections_max = $((connections * 2))/"
+  start_daemon "server$run" "s/^connections_max = .*/connections_max = $((connections * 2))/;
+    s/^high_water = .*/high_water = $((connections * 2))/"
   server_pid=$DAEMON_PID
   sleep 1
   before=$(rss_kib "$server_pid")

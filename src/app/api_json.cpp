@@ -33,8 +33,25 @@ nlohmann::json peers_json(Node& node) {
         {"bytes_received", conn->bytes_received()},
         {"age_seconds", std::chrono::duration<double>(rt::now() - info.opened).count()},
     };
+    auto streams = nlohmann::json::array();
+    for (const auto& stream : conn->open_streams())
+      streams.push_back({{"protocol", stream->protocol()},
+                         {"direction", stream->inbound() ? "inbound" : "outbound"}});
+    p["streams_open"] = std::move(streams);
     if (auto rtt = conn->last_rtt())
       p["rtt_ms"] = std::chrono::duration<double, std::milli>(*rtt).count();
+    // The live round trip (yamux ping) when there is one, else the last one the peer store has.
+    if (p.contains("rtt_ms")) {
+      p["latency_ms"] = p["rtt_ms"];
+    }
+    if (Connectivity* c = node.connectivity()) {
+      if (const store::PeerRecord* r = c->peers().find(info.peer)) {
+        p["sources"] = store::peer_source_names(r->sources);
+        if (!p.contains("latency_ms") && r->latency_us)
+          p["latency_ms"] = double(*r->latency_us) / 1000.0;
+      }
+      p["protected"] = c->manager().is_protected(info.peer);
+    }
     if (const IdentifyInfo* id = node.identify().peer_info(info.peer)) {
       p["agent"] = id->agent_version;
       p["protocol_version"] = id->protocol_version;
@@ -45,6 +62,30 @@ nlohmann::json peers_json(Node& node) {
     out.push_back(std::move(p));
   }
   return out;
+}
+
+nlohmann::json peer_record_json(const store::PeerRecord& r, bool connected) {
+  auto addrs = nlohmann::json::array();
+  for (const auto& a : r.addrs)
+    addrs.push_back({{"addr", a.addr.to_string()}, {"last_seen_ms", a.last_seen_ms}});
+  nlohmann::json out = {{"peer", r.peer.to_string()},
+                        {"connected", connected},
+                        {"addrs", addrs},
+                        {"protocols", r.protocols},
+                        {"agent", r.agent},
+                        {"first_seen_ms", r.first_seen_ms},
+                        {"last_seen_ms", r.last_seen_ms},
+                        {"sources", store::peer_source_names(r.sources)}};
+  if (r.latency_us) out["latency_ms"] = double(*r.latency_us) / 1000.0;
+  return out;
+}
+
+nlohmann::json known_peers_json(Node& node) {
+  auto list = nlohmann::json::array();
+  if (Connectivity* c = node.connectivity())
+    for (const auto& r : c->peers().list())
+      list.push_back(peer_record_json(r, c->peers().connected(r.peer)));
+  return {{"peers", list}};
 }
 
 nlohmann::json perf_json(const PeerId& peer, const PerfResult& r) {

@@ -9,6 +9,9 @@ namespace agora {
 
 nlohmann::json id_json(Node& node);
 nlohmann::json peers_json(Node& node);
+// The peer store: every known peer with its addresses, protocols, last seen, latency and sources.
+nlohmann::json known_peers_json(Node& node);
+nlohmann::json peer_record_json(const store::PeerRecord& r, bool connected);
 nlohmann::json perf_json(const PeerId& peer, const PerfResult& r);
 nlohmann::json error_json(const Error& e);
 

@@ -156,6 +156,8 @@ void ApiServer::routes() {
            if (!conn) co_return fail(http_status(conn.error().code), conn.error());
            auto rtts = co_await node_.ping().ping(*conn, n);
            if (!rtts) co_return fail(http_status(rtts.error().code), rtts.error());
+           if (Connectivity* c = node_.connectivity(); c && !rtts->empty())
+             c->note_latency((*conn)->info().peer, rtts->back());
            auto ms = nlohmann::json::array();
            for (auto d : *rtts) ms.push_back(std::chrono::duration<double, std::milli>(d).count());
            co_return Reply{200, {{"peer", (*conn)->info().peer.to_string()}, {"rtt_ms", ms}}};
@@ -190,11 +192,83 @@ void ApiServer::routes() {
     res.set_content(node_.metrics().render_prometheus(),
                     std::string(observe::kPrometheusContentType));
   });
+  connectivity_routes();
   if (content_) add_content_routes(s, node_, *content_);
   s.Post("/api/v0/shutdown", [this](const httplib::Request&, httplib::Response& res) {
     send(res, Reply{200, {{"shutting_down", true}}});
     if (on_shutdown_) on_shutdown_();
   });
+}
+
+namespace {
+
+Error no_connectivity() {
+  return make_error(Errc::not_found, "this node runs without discovery and a peer store");
+}
+
+nlohmann::json bootstrap_json(Connectivity& c, bool changed) {
+  auto list = nlohmann::json::array();
+  for (const auto& a : c.bootstrap()) list.push_back(a.to_string());
+  return {{"bootstrap", list}, {"changed", changed}};
+}
+
+}  // namespace
+
+void ApiServer::connectivity_routes() {
+  auto& s = *server_;
+  asio::io_context& io = node_.io();
+  s.Get("/api/v0/swarm/known", [this, &io](const httplib::Request&, httplib::Response& res) {
+    send(res, on_loop(io, [this]() -> rt::awaitable<Reply> {
+           if (!node_.connectivity()) co_return fail(404, no_connectivity());
+           co_return Reply{200, known_peers_json(node_)};
+         }));
+  });
+  s.Get("/api/v0/bootstrap/list", [this, &io](const httplib::Request&, httplib::Response& res) {
+    send(res, on_loop(io, [this]() -> rt::awaitable<Reply> {
+           Connectivity* c = node_.connectivity();
+           if (!c) co_return fail(404, no_connectivity());
+           co_return Reply{200, bootstrap_json(*c, false)};
+         }));
+  });
+  for (bool add : {true, false}) {
+    s.Post(add ? "/api/v0/bootstrap/add" : "/api/v0/bootstrap/rm",
+           [this, &io, add](const httplib::Request& req, httplib::Response& res) {
+             auto addr = Multiaddr::parse(req.get_param_value("arg"));
+             if (!addr) return send(res, fail(400, addr.error()));
+             send(res, on_loop(io, [this, a = *addr, add]() -> rt::awaitable<Reply> {
+                    Connectivity* c = node_.connectivity();
+                    if (!c) co_return fail(404, no_connectivity());
+                    if (!add) co_return Reply{200, bootstrap_json(*c, c->remove_bootstrap(a))};
+                    Status st = c->add_bootstrap(a);
+                    if (!st && st.error().code != Errc::exists)
+                      co_return fail(http_status(st.error().code), st.error());
+                    co_return Reply{200, bootstrap_json(*c, st.ok())};
+                  }));
+           });
+  }
+  for (bool protect : {true, false}) {
+    s.Post(protect ? "/api/v0/swarm/protect" : "/api/v0/swarm/unprotect",
+           [this, &io, protect](const httplib::Request& req, httplib::Response& res) {
+             auto peer = PeerId::parse(req.get_param_value("arg"));
+             if (!peer) return send(res, fail(400, peer.error()));
+             std::string tag = req.has_param("tag") ? req.get_param_value("tag") : "user";
+             send(res, on_loop(io, [this, p = *peer, tag, protect]() -> rt::awaitable<Reply> {
+                    Connectivity* c = node_.connectivity();
+                    if (!c) co_return fail(404, no_connectivity());
+                    if (protect) {
+                      Status st = c->manager().protect(p, tag);
+                      if (!st)
+                        co_return fail(st.error().code == Errc::limit ? 429 : 400, st.error());
+                    } else {
+                      c->manager().unprotect(p, tag);
+                    }
+                    co_return Reply{200,
+                                    {{"peer", p.to_string()},
+                                     {"tag", tag},
+                                     {"protected", c->manager().is_protected(p)}}};
+                  }));
+           });
+  }
 }
 
 }  // namespace agora

@@ -29,6 +29,7 @@ class ApiServer {
 
  private:
   void routes();
+  void connectivity_routes();  // peer store, bootstrap list, protection
   Node& node_;
   Content* content_;
   std::string token_;

@@ -8,6 +8,7 @@
 #include "app/api_client.h"
 #include "codec/multiaddr.h"
 #include "node/node.h"
+#include "store/file_util.h"
 #include "store/repo.h"
 
 namespace agora {
@@ -121,22 +122,46 @@ int cmd_perf(const CommonOptions& o, const std::string& addr, uint64_t upload, u
       });
 }
 
+namespace {
+
+std::string ms_text(const nlohmann::json& ms) {
+  return ms.is_number() ? fmt::format("{:.2f} ms", ms.get<double>()) : "-";
+}
+
+std::string joined(const nlohmann::json& list, const char* separator = ",") {
+  std::string out;
+  for (const auto& item : list) out += (out.empty() ? "" : separator) + item.get<std::string>();
+  return out;
+}
+
+void print_connected_peer(const nlohmann::json& p) {
+  std::cout << p["peer"].get<std::string>() << "  " << p["addr"].get<std::string>() << "  "
+            << p["direction"].get<std::string>() << "  " << p.value("agent", "(not identified)")
+            << "  latency " << ms_text(p.value("latency_ms", nlohmann::json()));
+  if (p.contains("sources") && !p["sources"].empty())
+    std::cout << "  found by " << joined(p["sources"]);
+  if (p.value("protected", false)) std::cout << "  protected";
+  std::cout << "\n";
+  if (p.contains("protocols"))
+    std::cout << "    protocols: " << joined(p["protocols"], " ") << "\n";
+  const auto& streams = p.value("streams_open", nlohmann::json::array());
+  std::cout << "    open streams (" << p["streams"].get<size_t>() << ")";
+  std::string sep = ": ";
+  for (const auto& st : streams) {
+    std::string proto = st.value("protocol", "");
+    std::cout << sep << (proto.empty() ? "(negotiating)" : proto) << " ("
+              << st.value("direction", "") << ")";
+    sep = ", ";
+  }
+  std::cout << "\n";
+}
+
+}  // namespace
+
 int cmd_swarm_peers(const CommonOptions& o) {
   return call(o, false, "/api/v0/swarm/peers", {}, [](const nlohmann::json& r) {
     if (r.empty()) std::cout << "no connected peers\n";
-    for (auto& p : r) {
-      std::cout << p["peer"].get<std::string>() << "  " << p["addr"].get<std::string>() << "  "
-                << p["direction"].get<std::string>() << "  " << p.value("agent", "(not identified)")
-                << "  streams=" << p["streams"].get<size_t>();
-      if (p.contains("rtt_ms"))
-        std::cout << fmt::format("  rtt={:.2f}ms", p["rtt_ms"].get<double>());
-      std::cout << "\n";
-      if (p.contains("protocols")) {
-        std::cout << "    protocols:";
-        for (auto& proto : p["protocols"]) std::cout << " " << proto.get<std::string>();
-        std::cout << "\n";
-      }
-    }
+    for (auto& p : r) print_connected_peer(p);
   });
 }
 
@@ -196,6 +221,216 @@ int cmd_metrics(const CommonOptions& o) {
 int cmd_shutdown(const CommonOptions& o) {
   return call(o, true, "/api/v0/shutdown", {},
               [](const nlohmann::json&) { std::cout << "daemon shutting down\n"; });
+}
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// The canonical text of a bootstrap address, so that equal addresses compare equal.
+Result<std::string> bootstrap_addr(const std::string& text) {
+  AGORA_TRY(store::validate_bootstrap_addr(text));
+  AGORA_ASSIGN(Multiaddr addr, Multiaddr::parse(text));
+  return addr.to_string();
+}
+
+Result<std::vector<std::string>> configured_bootstrap(const fs::path& repo) {
+  AGORA_ASSIGN(store::Repo r, store::open_repo(repo));
+  std::vector<std::string> out;
+  for (const auto& text : r.config.discovery.bootstrap) {
+    AGORA_ASSIGN(std::string addr, bootstrap_addr(text));
+    out.push_back(std::move(addr));
+  }
+  return out;
+}
+
+// Rewrites only the bootstrap list of config.toml, keeping its mode, comments and other keys.
+Status write_bootstrap(const fs::path& repo, const std::vector<std::string>& list) {
+  fs::path path = repo / store::kConfigFile;
+  AGORA_ASSIGN(std::string text, store::read_file(path, store::kConfigFileBytesMax));
+  AGORA_ASSIGN(std::string edited, store::set_bootstrap_in_config(text, path.string(), list));
+  std::error_code ec;
+  auto perms = fs::status(path, ec).permissions();
+  mode_t mode = ec ? 0644 : mode_t(perms) & 0777;
+  return store::write_file_atomic(path, edited, mode);
+}
+
+// Tells the running daemon, if any; returns whether one took the change.
+bool tell_daemon(const CommonOptions& o, const std::string& path,
+                 const std::vector<std::string>& addrs) {
+  auto client = ApiClient::connect(o.repo);
+  if (!client) return false;  // no daemon: the config is enough
+  bool ok = true;
+  for (const auto& addr : addrs) {
+    auto r = client->post(path, {{"arg", addr}});
+    if (!r) {
+      std::cerr << "warning: config.toml is updated, but the running daemon said: "
+                << r.error().message << "\n";
+      ok = false;
+    }
+  }
+  return ok;
+}
+
+nlohmann::json string_list(const std::vector<std::string>& v) {
+  auto out = nlohmann::json::array();
+  for (const auto& s : v) out.push_back(s);
+  return out;
+}
+
+int cmd_bootstrap_list(const CommonOptions& o) {
+  auto list = configured_bootstrap(o.repo);
+  if (!list) return fail(list.error());
+  if (o.json) {
+    std::cout << nlohmann::json{{"bootstrap", string_list(*list)}}.dump() << "\n";
+  } else if (list->empty()) {
+    std::cout << "the bootstrap list is empty\n";
+  } else {
+    for (const auto& a : *list) std::cout << a << "\n";
+  }
+  return 0;
+}
+
+int cmd_bootstrap_add(const CommonOptions& o, const std::vector<std::string>& given) {
+  auto list = configured_bootstrap(o.repo);
+  if (!list) return fail(list.error());
+  std::vector<std::string> added, wanted;
+  for (const auto& text : given) {
+    auto addr = bootstrap_addr(text);
+    if (!addr) return fail(make_error(Errc::invalid_input, text + ": " + addr.error().message));
+    wanted.push_back(*addr);
+    if (std::find(list->begin(), list->end(), *addr) != list->end()) continue;
+    list->push_back(*addr);
+    added.push_back(*addr);
+  }
+  if (!added.empty())
+    if (Status st = write_bootstrap(o.repo, *list); !st) return fail(st.error());
+  bool daemon = tell_daemon(o, "/api/v0/bootstrap/add", wanted);
+  if (o.json) {
+    std::cout << nlohmann::json{{"bootstrap", string_list(*list)},
+                                {"added", string_list(added)},
+                                {"daemon", daemon}}
+                     .dump()
+              << "\n";
+    return 0;
+  }
+  for (const auto& a : wanted)
+    std::cout << (std::find(added.begin(), added.end(), a) != added.end() ? "added "
+                                                                          : "already listed ")
+              << a << "\n";
+  if (daemon) std::cout << "the running daemon is dialling it\n";
+  return 0;
+}
+
+int cmd_bootstrap_rm(const CommonOptions& o, const std::vector<std::string>& given, bool all) {
+  auto list = configured_bootstrap(o.repo);
+  if (!list) return fail(list.error());
+  if (!all && given.empty())
+    return fail(make_error(Errc::invalid_input, "name the addresses to remove, or use --all"));
+  std::vector<std::string> removed = all ? *list : std::vector<std::string>{};
+  if (!all) {
+    for (const auto& text : given) {
+      auto addr = bootstrap_addr(text);
+      if (!addr) return fail(make_error(Errc::invalid_input, text + ": " + addr.error().message));
+      if (std::find(list->begin(), list->end(), *addr) == list->end())
+        return fail(make_error(Errc::not_found, "not in the bootstrap list: " + *addr));
+      removed.push_back(*addr);
+    }
+  }
+  std::erase_if(*list, [&](const std::string& a) {
+    return std::find(removed.begin(), removed.end(), a) != removed.end();
+  });
+  if (!removed.empty())
+    if (Status st = write_bootstrap(o.repo, *list); !st) return fail(st.error());
+  bool daemon = tell_daemon(o, "/api/v0/bootstrap/rm", removed);
+  if (o.json) {
+    std::cout << nlohmann::json{{"bootstrap", string_list(*list)},
+                                {"removed", string_list(removed)},
+                                {"daemon", daemon}}
+                     .dump()
+              << "\n";
+    return 0;
+  }
+  for (const auto& a : removed) std::cout << "removed " << a << "\n";
+  if (removed.empty()) std::cout << "the bootstrap list was already empty\n";
+  return 0;
+}
+
+std::string ago(int64_t unix_ms) {
+  int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  int64_t s = std::max<int64_t>(0, (now_ms - unix_ms) / 1000);
+  if (s < 120) return std::to_string(s) + " s ago";
+  if (s < 7200) return std::to_string(s / 60) + " min ago";
+  if (s < 172800) return std::to_string(s / 3600) + " h ago";
+  return std::to_string(s / 86400) + " days ago";
+}
+
+int cmd_swarm_known(const CommonOptions& o) {
+  return call(o, false, "/api/v0/swarm/known", {}, [](const nlohmann::json& r) {
+    const auto& peers = r["peers"];
+    if (peers.empty()) std::cout << "the peer store is empty\n";
+    for (const auto& p : peers) {
+      std::cout << p["peer"].get<std::string>() << "  "
+                << (p["connected"].get<bool>() ? "connected" : "seen " + ago(p["last_seen_ms"]))
+                << "  latency " << ms_text(p.value("latency_ms", nlohmann::json())) << "  found by "
+                << (p["sources"].empty() ? "-" : joined(p["sources"]));
+      if (!p["agent"].get<std::string>().empty())
+        std::cout << "  " << p["agent"].get<std::string>();
+      std::cout << "  " << p["protocols"].size() << " protocols\n";
+      for (const auto& a : p["addrs"]) std::cout << "    " << a["addr"].get<std::string>() << "\n";
+    }
+  });
+}
+
+int cmd_swarm_protect(const CommonOptions& o, const std::string& peer, const std::string& tag,
+                      bool protect) {
+  if (auto id = PeerId::parse(peer); !id) return fail(id.error());
+  return call(o, true, protect ? "/api/v0/swarm/protect" : "/api/v0/swarm/unprotect",
+              {{"arg", peer}, {"tag", tag}}, [](const nlohmann::json& r) {
+                std::cout << r["peer"].get<std::string>()
+                          << (r["protected"].get<bool>() ? " is protected" : " is not protected")
+                          << " from trimming\n";
+              });
+}
+
+}  // namespace
+
+void register_peer_commands(CLI::App& app, PeerCommandArgs& a) {
+  if (CLI::App* swarm = app.get_subcommand("swarm")) {
+    a.known = swarm->add_subcommand(
+        "known", "List the peer store: every known peer, its addresses, last seen, latency");
+    a.protect = swarm->add_subcommand(
+        "protect", "Keep the connection manager from closing connections to a peer");
+    a.unprotect = swarm->add_subcommand("unprotect", "Undo `swarm protect` (for one tag)");
+    for (CLI::App* sub : {a.protect, a.unprotect}) {
+      sub->add_option("peer", a.peer, "Peer id")->required();
+      sub->add_option("--tag", a.tag, "Who protects it (several tags may protect one peer)");
+    }
+  }
+  a.bootstrap = app.add_subcommand(
+      "bootstrap",
+      "Show or edit the bootstrap list ([discovery] bootstrap in config.toml): peers dialled at "
+      "start and whenever connections fall below the low watermark");
+  a.bootstrap->require_subcommand(1);
+  a.bootstrap_list = a.bootstrap->add_subcommand("list", "Print the bootstrap list");
+  a.bootstrap_add = a.bootstrap->add_subcommand(
+      "add", "Add addresses (ending in /p2p/<peer id>); a running daemon dials them at once");
+  a.bootstrap_add->add_option("multiaddr", a.addrs, "Peer address")->required();
+  a.bootstrap_rm = a.bootstrap->add_subcommand("rm", "Remove addresses from the bootstrap list");
+  a.bootstrap_rm->add_option("multiaddr", a.addrs, "Peer address");
+  a.bootstrap_rm->add_flag("--all", a.all, "Remove every address");
+}
+
+std::optional<int> run_peer_command(const CommonOptions& o, PeerCommandArgs& a) {
+  if (a.known && *a.known) return cmd_swarm_known(o);
+  if (a.protect && *a.protect) return cmd_swarm_protect(o, a.peer, a.tag, true);
+  if (a.unprotect && *a.unprotect) return cmd_swarm_protect(o, a.peer, a.tag, false);
+  if (a.bootstrap_list && *a.bootstrap_list) return cmd_bootstrap_list(o);
+  if (a.bootstrap_add && *a.bootstrap_add) return cmd_bootstrap_add(o, a.addrs);
+  if (a.bootstrap_rm && *a.bootstrap_rm) return cmd_bootstrap_rm(o, a.addrs, a.all);
+  return std::nullopt;
 }
 
 }  // namespace agora

@@ -1,6 +1,7 @@
 // CLI commands that are not the daemon. Each returns the process exit code.
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -24,5 +25,24 @@ int cmd_swarm_disconnect(const CommonOptions& o, const std::string& peer);
 int cmd_events(const CommonOptions& o, uint64_t since, bool follow);
 int cmd_metrics(const CommonOptions& o);
 int cmd_shutdown(const CommonOptions& o);
+
+// `agora bootstrap list|add|rm` and `agora swarm known|protect|unprotect`.
+struct PeerCommandArgs {
+  CLI::App* known = nullptr;
+  CLI::App* protect = nullptr;
+  CLI::App* unprotect = nullptr;
+  CLI::App* bootstrap = nullptr;
+  CLI::App* bootstrap_list = nullptr;
+  CLI::App* bootstrap_add = nullptr;
+  CLI::App* bootstrap_rm = nullptr;
+  std::vector<std::string> addrs;
+  std::string peer;
+  std::string tag = "user";
+  bool all = false;
+};
+// Adds the subcommands; call after the `swarm` subcommand exists.
+void register_peer_commands(CLI::App& app, PeerCommandArgs& args);
+// Runs the one that was given, or returns std::nullopt if none was.
+std::optional<int> run_peer_command(const CommonOptions& o, PeerCommandArgs& args);
 
 }  // namespace agora

@@ -19,6 +19,21 @@ static void say(bool json, const nlohmann::json& event, const std::string& text)
   }
 }
 
+// One line each on discovery, so a user (and a test) sees whether mDNS is on and where.
+static void report_connectivity(bool json, Connectivity& c) {
+  say(json, {{"event", "peerstore"}, {"peers", c.peers_loaded()}},
+      "peerstore " + std::to_string(c.peers_loaded()) + " peers loaded");
+  if (c.mdns_running()) {
+    say(json, {{"event", "mdns"}, {"interface", c.mdns_interface()}},
+        "mdns on " + c.mdns_interface());
+  } else if (!c.mdns_error().empty()) {
+    say(json, {{"event", "mdns"}, {"error", c.mdns_error()}},
+        "mdns off: " + c.mdns_error() + " (running without LAN discovery)");
+  } else {
+    say(json, {{"event", "mdns"}, {"interface", nullptr}}, "mdns off (config)");
+  }
+}
+
 int run_daemon(const DaemonOptions& options) {
   auto repo = store::open_repo(options.repo);
   if (!repo) {
@@ -40,6 +55,10 @@ int run_daemon(const DaemonOptions& options) {
   asio::io_context io(1);
   Node node(io, repo->identity, repo->config, &(*content)->blocks());
   if (Status st = node.start(); !st) {
+    std::cerr << "error: " << st.error().message << "\n";
+    return 1;
+  }
+  if (Status st = node.start_connectivity(options.repo); !st) {
     std::cerr << "error: " << st.error().message << "\n";
     return 1;
   }
@@ -78,6 +97,7 @@ int run_daemon(const DaemonOptions& options) {
     std::string full = addr.with_peer_id(node.peer_id()).to_string();
     say(options.json, {{"event", "listening"}, {"addr", full}}, "listening " + full);
   }
+  report_connectivity(options.json, *node.connectivity());
   say(options.json, {{"event", "ready"}, {"peer", node.peer_id().to_string()}, {"api", api.url()}},
       "API " + api.url() + "\nready");
   io.run();

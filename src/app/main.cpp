@@ -73,6 +73,8 @@ int main(int argc, char** argv) {
   auto* disconnect = swarm->add_subcommand("disconnect", "Close every connection to a peer");
   std::string peer;
   disconnect->add_option("peer", peer, "Peer id")->required();
+  PeerCommandArgs peer_args;
+  register_peer_commands(app, peer_args);  // swarm known|protect|unprotect, bootstrap
 
   auto* events = app.add_subcommand("events", "Show the daemon's recent events (flight recorder)");
   uint64_t since = 0;
@@ -113,6 +115,7 @@ int main(int argc, char** argv) {
     if (*connect) return cmd_swarm_connect(common, target);
     if (*disconnect) return cmd_swarm_disconnect(common, peer);
   }
+  if (auto rc = run_peer_command(common, peer_args)) return *rc;
   if (*events) return cmd_events(common, since, follow);
   if (auto rc = run_content_command(common, content)) return *rc;
   if (app.got_subcommand("metrics")) return cmd_metrics(common);

@@ -198,6 +198,14 @@ void PeerStore::on_dial_failed(const PeerId& peer, Instant now) {
   ++e.dial_failures;
 }
 
+void PeerStore::touch_connected(int64_t now_ms) {
+  for (auto& [id, e] : peers_) {
+    if (e.connections == 0 || e.record.last_seen_ms >= now_ms) continue;
+    e.record.last_seen_ms = now_ms;
+    changed(id);
+  }
+}
+
 const PeerRecord* PeerStore::find(const PeerId& peer) const {
   auto it = peers_.find(peer);
   return it == peers_.end() ? nullptr : &it->second.record;

@@ -79,6 +79,8 @@ class PeerStore {
   void on_connected(const PeerId& peer, const Multiaddr& dialed, uint32_t sources, int64_t now_ms);
   void on_disconnected(const PeerId& peer, int64_t now_ms, Instant now);
   void on_dial_failed(const PeerId& peer, Instant now);
+  // Every connected peer was seen now (before a shutdown, whose disconnects may come too late).
+  void touch_connected(int64_t now_ms);
 
   const PeerRecord* find(const PeerId& peer) const;
   bool connected(const PeerId& peer) const;

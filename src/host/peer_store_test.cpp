@@ -153,6 +153,13 @@ TEST(PeerStore, DialCandidatesRespectConnectionsAndBackoff) {
   EXPECT_FALSE(s.connected(peer(2)));
   EXPECT_EQ(s.find(peer(2))->last_seen_ms, 60);
   EXPECT_EQ(s.dial_candidates(1, t0 + minutes(3)).front(), peer(3));
+  s.on_connected(peer(1), {}, 0, 70);
+  (void)s.take_changes();
+  s.touch_connected(80);
+  auto touched = s.take_changes();
+  ASSERT_EQ(touched.changed.size(), 1u);
+  EXPECT_EQ(touched.changed[0].peer, peer(1));
+  EXPECT_EQ(touched.changed[0].last_seen_ms, 80);
   auto later = s.dial_candidates(10, t0 + minutes(8));
   EXPECT_NE(std::find(later.begin(), later.end(), peer(2)), later.end());
 }

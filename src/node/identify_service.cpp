@@ -129,6 +129,7 @@ rt::awaitable<void> IdentifyService::identify_connection(std::shared_ptr<rt::Con
   ev.addr = conn->info().remote_addr.to_string();
   ev.detail = info->agent_version;
   events_.record(std::move(ev));
+  for (auto& observer : on_identified_) observer(peer, *info);
   remember(peer, std::move(*info));
 }
 
@@ -160,9 +161,11 @@ rt::awaitable<void> IdentifyService::serve_push(std::shared_ptr<rt::Stream> stre
   stream->close_write();
   auto it = peers_.find(peer);
   if (it == peers_.end()) {
+    for (auto& observer : on_identified_) observer(peer, *info);
     remember(peer, std::move(*info));
   } else {
     merge_identify(it->second, *info);
+    for (auto& observer : on_identified_) observer(peer, it->second);
   }
 }
 

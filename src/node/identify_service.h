@@ -32,6 +32,9 @@ class IdentifyService {
   IdentifyInfo local_info(const std::optional<Multiaddr>& observed) const;
   // The last identify result for `peer`, if any.
   const IdentifyInfo* peer_info(const PeerId& peer) const;
+  // Observers of each verified identify answer and each identify push (merged).
+  using IdentifiedCallback = std::function<void(const PeerId&, const IdentifyInfo&)>;
+  void on_identified(IdentifiedCallback callback) { on_identified_.push_back(std::move(callback)); }
 
  private:
   rt::awaitable<void> identify_connection(std::shared_ptr<rt::Connection> conn);
@@ -45,6 +48,7 @@ class IdentifyService {
   observe::EventRecorder& events_;
   uint64_t record_seq_;
   std::map<PeerId, IdentifyInfo> peers_;
+  std::vector<IdentifiedCallback> on_identified_;
 };
 
 }  // namespace agora

@@ -51,7 +51,18 @@ Status Node::start() {
   return {};
 }
 
+Status Node::start_connectivity(const std::filesystem::path& repo) {
+  if (connectivity_) return {};
+  AGORA_ASSIGN(ConnectivityConfig config, connectivity_config(config_, repo));
+  auto connectivity =
+      std::make_unique<Connectivity>(*swarm_, *identify_, std::move(config), metrics_, events_);
+  AGORA_TRY(connectivity->start());
+  connectivity_ = std::move(connectivity);
+  return {};
+}
+
 void Node::stop() {
+  if (connectivity_) connectivity_->stop();  // first: no new dials while the swarm shuts down
   if (bitswap_) bitswap_->stop();
   swarm_->shutdown();
 }

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "node/bitswap_service.h"
+#include "node/connectivity.h"
 #include "node/identify_service.h"
 #include "node/perf_service.h"
 #include "node/ping_service.h"
@@ -27,6 +28,10 @@ class Node {
 
   // Listens on every configured address; fails if none can be bound.
   Status start();
+  // After start(): mDNS discovery, the bootstrap list, the connection manager and the peer store,
+  // persisted in <repo>/agora.db (in memory only when `repo` is empty). The daemon calls it;
+  // in-process nodes (tests, benchmarks) that do not stay as they were.
+  Status start_connectivity(const std::filesystem::path& repo);
   void stop();
 
   const PeerId& peer_id() const { return swarm_->local_peer(); }
@@ -34,7 +39,8 @@ class Node {
   IdentifyService& identify() { return *identify_; }
   PingService& ping() { return *ping_; }
   PerfService& perf() { return *perf_; }
-  BitswapService* bitswap() { return bitswap_.get(); }  // null without a blockstore
+  BitswapService* bitswap() { return bitswap_.get(); }          // null without a blockstore
+  Connectivity* connectivity() { return connectivity_.get(); }  // null before start_connectivity
   observe::Registry& metrics() { return metrics_; }
   observe::EventRecorder& events() { return events_; }
   asio::io_context& io() { return io_; }
@@ -52,6 +58,7 @@ class Node {
   std::unique_ptr<PingService> ping_;
   std::unique_ptr<PerfService> perf_;
   std::unique_ptr<BitswapService> bitswap_;
+  std::unique_ptr<Connectivity> connectivity_;
 };
 
 }  // namespace agora

@@ -28,6 +28,8 @@ const char* event_type_name(EventType type) {
       return "listen_started";
     case EventType::peer_misbehaved:
       return "peer_misbehaved";
+    case EventType::peer_discovered:
+      return "peer_discovered";
   }
   return "unknown";
 }

@@ -26,12 +26,13 @@ enum class EventType {
   peer_identified,
   listen_started,
   peer_misbehaved,  // sent bad data (a corrupt block, a malformed message): cut off
+  peer_discovered,  // learned of a peer: reason names how (mdns, bootstrap, ...)
 };
 inline constexpr EventType kAllEventTypes[] = {
     EventType::connection_opened,   EventType::connection_closed, EventType::handshake_failed,
     EventType::protocol_negotiated, EventType::limit_hit,         EventType::dial_failed,
     EventType::stream_reset,        EventType::peer_identified,   EventType::listen_started,
-    EventType::peer_misbehaved,
+    EventType::peer_misbehaved,     EventType::peer_discovered,
 };
 const char* event_type_name(EventType type);  // snake_case, as in the enum
 std::optional<EventType> parse_event_type(std::string_view name);

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <charconv>
 #include <limits>
+#include <optional>
 
 #include "codec/multiaddr.h"
 #include "store/file_util.h"
@@ -181,6 +182,72 @@ Status parse_limits(const Parser& p, const toml::table& t, Limits& l) {
   return {};
 }
 
+Status parse_discovery(const Parser& p, const toml::table& t, bool legacy_bootstrap, Discovery& d) {
+  for (auto&& [key, node] : t) {
+    std::string k(key.str());
+    std::string name = "discovery." + k;
+    if (k == "mdns") {
+      AGORA_TRY(p.read_bool(node, name, d.mdns));
+    } else if (k == "mdns_interface") {
+      AGORA_TRY(p.read_string(node, name, d.mdns_interface));
+      Status st = d.mdns_interface.empty() ? Status{} : validate_ipv4_address(d.mdns_interface);
+      if (!st.ok()) return p.error_at(node.source(), name + ": " + st.error().message);
+    } else if (k == "bootstrap") {
+      if (legacy_bootstrap)
+        return p.error_at(key.source(),
+                          "bootstrap is set both at the top level and in [discovery]; keep the "
+                          "one in [discovery]");
+      AGORA_TRY(p.read_string_array(node, name, d.bootstrap, validate_bootstrap_addr));
+    } else {
+      return p.unknown_key(key, "discovery.", {"mdns", "mdns_interface", "bootstrap"});
+    }
+  }
+  return {};
+}
+
+Status parse_connections(const Parser& p, const toml::table& t, Connections& c) {
+  for (auto&& [key, node] : t) {
+    std::string k(key.str());
+    std::string name = "connections." + k;
+    if (k == "low_water") {
+      AGORA_TRY(p.read_uint(node, name, 0, c.low_water));
+    } else if (k == "high_water") {
+      AGORA_TRY(p.read_uint(node, name, 1, c.high_water));
+    } else if (k == "grace_period_ms") {
+      AGORA_TRY(p.read_uint(node, name, 0, c.grace_period_ms));
+    } else {
+      return p.unknown_key(key, "connections.", {"low_water", "high_water", "grace_period_ms"});
+    }
+  }
+  if (c.low_water > c.high_water)
+    return p.error_at(t.source(), "connections: low_water (" + std::to_string(c.low_water) +
+                                      ") must not be above high_water (" +
+                                      std::to_string(c.high_water) + ")");
+  return {};
+}
+
+Status parse_peerstore(const Parser& p, const toml::table& t, PeerStoreLimits& l) {
+  for (auto&& [key, node] : t) {
+    std::string k(key.str());
+    std::string name = "peerstore." + k;
+    if (k == "peers_max") {
+      AGORA_TRY(p.read_uint(node, name, 1, l.peers_max));
+    } else if (k == "addrs_per_peer_max") {
+      AGORA_TRY(p.read_uint(node, name, 1, l.addrs_per_peer_max));
+    } else {
+      return p.unknown_key(key, "peerstore.", {"peers_max", "addrs_per_peer_max"});
+    }
+  }
+  return {};
+}
+
+const toml::table* table_of(const Parser& p, const toml::node& node, const std::string& name,
+                            Status& st) {
+  const auto* t = node.as_table();
+  if (t == nullptr) st = p.error_at(node.source(), name + ": expected a table ([" + name + "])");
+  return t;
+}
+
 Status parse_table(const Parser& p, const toml::table& root, Config& c) {
   for (auto&& [key, node] : root) {
     std::string k(key.str());
@@ -190,8 +257,8 @@ Status parse_table(const Parser& p, const toml::table& root, Config& c) {
       AGORA_TRY(p.read_string(node, k, c.api_address));
       Status st = validate_api_address(c.api_address);
       if (!st.ok()) return p.error_at(node.source(), k + ": " + st.error().message);
-    } else if (k == "bootstrap") {
-      AGORA_TRY(p.read_string_array(node, k, c.bootstrap, validate_bootstrap_addr));
+    } else if (k == "bootstrap") {  // before [discovery] existed
+      AGORA_TRY(p.read_string_array(node, k, c.discovery.bootstrap, validate_bootstrap_addr));
     } else if (k == "event_buffer_max") {
       AGORA_TRY(p.read_uint(node, k, 1, c.event_buffer_max));
     } else if (k == "noise_inline_muxer") {
@@ -200,10 +267,18 @@ Status parse_table(const Parser& p, const toml::table& root, Config& c) {
       const auto* t = node.as_table();
       if (t == nullptr) return p.error_at(node.source(), "limits: expected a table ([limits])");
       AGORA_TRY(parse_limits(p, *t, c.limits));
+    } else if (k == "discovery" || k == "connections" || k == "peerstore") {
+      Status st;
+      const toml::table* t = table_of(p, node, k, st);
+      if (t == nullptr) return st;
+      if (k == "discovery")
+        AGORA_TRY(parse_discovery(p, *t, root.contains("bootstrap"), c.discovery));
+      if (k == "connections") AGORA_TRY(parse_connections(p, *t, c.connections));
+      if (k == "peerstore") AGORA_TRY(parse_peerstore(p, *t, c.peerstore));
     } else {
       return p.unknown_key(key, "",
-                           {"listen", "api_address", "bootstrap", "event_buffer_max",
-                            "noise_inline_muxer", "limits"});
+                           {"listen", "api_address", "event_buffer_max", "noise_inline_muxer",
+                            "limits", "discovery", "connections", "peerstore"});
     }
   }
   return {};
@@ -260,6 +335,14 @@ Status validate_bootstrap_addr(std::string_view multiaddr) {
   return {};
 }
 
+Status validate_ipv4_address(std::string_view text) {
+  unsigned char buf[4];
+  std::string copy(text);
+  if (copy.find('\0') != std::string::npos || inet_pton(AF_INET, copy.c_str(), buf) != 1)
+    return make_error(Errc::invalid_input, "'" + copy + "' is not an IPv4 address");
+  return {};
+}
+
 Status validate_api_address(std::string_view host_port) {
   auto bad = [&](const std::string& why) {
     return make_error(Errc::invalid_input, "'" + std::string(host_port) + "' is not host:port (" +
@@ -304,6 +387,45 @@ Result<Config> load_config(const std::filesystem::path& path) {
   return parse_config(text, path.string());
 }
 
+namespace {
+
+// [discovery], [connections] and [peerstore]; `key` writes one commented key.
+template <class Key>
+void render_connectivity(const Config& c, Key& key, std::string& out) {
+  const Config d;
+  auto num = [](auto v) { return std::to_string(v); };
+  auto boolean = [](bool b) { return std::string(b ? "true" : "false"); };
+  out += "# How this node finds peers.\n[discovery]\n\n";
+  key("Find peers on the local network with multicast DNS (the libp2p mDNS spec).", "mdns",
+      boolean(c.discovery.mdns), boolean(d.discovery.mdns));
+  key("IPv4 address of the interface mDNS uses; \"\" = the first one that is up,\n"
+      "# multicast-capable and not loopback (else loopback).",
+      "mdns_interface", toml_quote(c.discovery.mdns_interface),
+      toml_quote(d.discovery.mdns_interface));
+  key("Peers dialled at startup and whenever connections fall below connections.low_water:\n"
+      "# multiaddrs ending in /p2p/<peer id>. `agora bootstrap add|rm` edits this list.",
+      "bootstrap", toml_array(c.discovery.bootstrap), toml_array(d.discovery.bootstrap));
+  out +=
+      "# The connection manager keeps the number of open connections between two watermarks.\n"
+      "[connections]\n\n";
+  key("Below this many connections, dial known peers (bootstrap peers first); 0 = never.",
+      "low_water", num(c.connections.low_water), num(d.connections.low_water));
+  key("Above this many, close the least useful connections down to low_water. Protected\n"
+      "# peers and connections younger than grace_period_ms are never closed.",
+      "high_water", num(c.connections.high_water), num(d.connections.high_water));
+  key("Milliseconds a new connection is safe from trimming.", "grace_period_ms",
+      num(c.connections.grace_period_ms), num(d.connections.grace_period_ms));
+  out +=
+      "# The peer store in agora.db: addresses, protocols, last seen and latency of known peers.\n"
+      "[peerstore]\n\n";
+  key("Peers kept; past this the least recently seen unconnected peer is forgotten.", "peers_max",
+      num(c.peerstore.peers_max), num(d.peerstore.peers_max));
+  key("Addresses kept per peer; past this the least recently seen goes.", "addrs_per_peer_max",
+      num(c.peerstore.addrs_per_peer_max), num(d.peerstore.addrs_per_peer_max));
+}
+
+}  // namespace
+
 std::string render_default_config(const Config& c) {
   const Config d;
   const Limits& l = c.limits;
@@ -322,8 +444,6 @@ std::string render_default_config(const Config& c) {
       toml_array(d.listen));
   key("host:port of the local HTTP API (token in api.token). Keep it on loopback.", "api_address",
       toml_quote(c.api_address), toml_quote(d.api_address));
-  key("Peers to connect to at startup: multiaddrs ending in /p2p/<peer id>.", "bootstrap",
-      toml_array(c.bootstrap), toml_array(d.bootstrap));
   key("Number of recent events kept in memory by the flight recorder.", "event_buffer_max",
       num(c.event_buffer_max), num(d.event_buffer_max));
   key("Offer the stream muxer inside the Noise handshake (saves a round trip).",
@@ -346,7 +466,82 @@ std::string render_default_config(const Config& c) {
       num(l.handshake_timeout_ms), num(dl.handshake_timeout_ms));
   key("Milliseconds without open streams before a connection is closed; 0 = never.",
       "idle_timeout_ms", num(l.idle_timeout_ms), num(dl.idle_timeout_ms));
+  render_connectivity(c, key, out);
   out.pop_back();  // one trailing newline, not a blank line
+  return out;
+}
+
+namespace {
+
+// Byte offset of a toml++ source position (1-based line, 1-based column in code points).
+std::optional<size_t> offset_of(std::string_view text, toml::source_position pos) {
+  size_t at = 0;
+  for (uint32_t line = 1; line < pos.line; ++line) {
+    at = text.find('\n', at);
+    if (at == std::string_view::npos) return std::nullopt;
+    ++at;
+  }
+  for (uint32_t column = 1; column < pos.column; ++column) {
+    if (at >= text.size()) return std::nullopt;
+    ++at;
+    while (at < text.size() && (static_cast<unsigned char>(text[at]) & 0xC0) == 0x80) ++at;
+  }
+  return at;
+}
+
+Result<std::string> replace_node(std::string_view text, const toml::node& node,
+                                 const std::string& value) {
+  auto begin = offset_of(text, node.source().begin);
+  auto end = offset_of(text, node.source().end);
+  if (!begin || !end || *end < *begin)
+    return make_error(Errc::internal, "cannot locate the bootstrap list in the file");
+  return std::string(text.substr(0, *begin)) + value + std::string(text.substr(*end));
+}
+
+}  // namespace
+
+Result<std::string> set_bootstrap_in_config(std::string_view toml_text,
+                                            std::string_view source_name,
+                                            const std::vector<std::string>& bootstrap) {
+  for (size_t i = 0; i < bootstrap.size(); ++i) {
+    Status st = validate_bootstrap_addr(bootstrap[i]);
+    if (!st.ok()) return make_error(Errc::invalid_input, bootstrap[i] + ": " + st.error().message);
+  }
+  AGORA_ASSIGN(Config expected, parse_config(toml_text, source_name));
+  expected.discovery.bootstrap = bootstrap;
+  toml::table root = toml::parse(toml_text, source_name);  // parse_config succeeded: no throw
+  std::string value = toml_array(bootstrap);
+  std::string out;
+  const toml::table* discovery = root["discovery"].as_table();
+  if (const toml::node* legacy = root.get("bootstrap")) {
+    AGORA_ASSIGN(out, replace_node(toml_text, *legacy, value));
+  } else if (discovery != nullptr && discovery->get("bootstrap") != nullptr) {
+    AGORA_ASSIGN(out, replace_node(toml_text, *discovery->get("bootstrap"), value));
+  } else if (discovery != nullptr && !discovery->is_inline()) {
+    // Right under the [discovery] header line.
+    auto header = offset_of(toml_text, discovery->source().begin);
+    size_t eol = header ? toml_text.find('\n', *header) : std::string_view::npos;
+    out = std::string(toml_text);
+    if (eol == std::string_view::npos) {
+      out += "\nbootstrap = " + value + "\n";
+    } else {
+      out.insert(eol + 1, "bootstrap = " + value + "\n");
+    }
+  } else if (discovery == nullptr) {
+    out = std::string(toml_text);
+    if (!out.empty() && out.back() != '\n') out += "\n";
+    out +=
+        "\n[discovery]\n# Peers dialled at startup and whenever connections fall below\n"
+        "# connections.low_water. `agora bootstrap add|rm` edits this list.\nbootstrap = " +
+        value + "\n";
+  }
+  auto back = out.empty() ? Result<Config>(make_error(Errc::unsupported, "no edit"))
+                          : parse_config(out, source_name);
+  if (!back.ok() || *back != expected)
+    return make_error(Errc::unsupported,
+                      std::string(source_name) +
+                          ": cannot update the bootstrap list in this file's layout; set "
+                          "[discovery] bootstrap by hand");
   return out;
 }
 

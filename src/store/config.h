@@ -27,11 +27,40 @@ struct Limits {
   bool operator==(const Limits&) const = default;
 };
 
+// How the node finds peers ([discovery]).
+struct Discovery {
+  bool mdns = true;  // LAN discovery over multicast DNS
+  // IPv4 address of the interface mDNS uses; empty: the first interface that is up,
+  // multicast-capable and not loopback (else loopback).
+  std::string mdns_interface;
+  // Dialled at start and whenever connections fall below the low watermark: multiaddrs ending
+  // in /p2p/<peer id>. (A top-level `bootstrap` key, from before [discovery], is read too.)
+  std::vector<std::string> bootstrap;
+  bool operator==(const Discovery&) const = default;
+};
+
+// The connection manager's watermarks ([connections]); limits.connections_max stays the hard cap.
+struct Connections {
+  size_t low_water = 32;             // below this, dial known peers; may be 0
+  size_t high_water = 96;            // above this, trim down to low_water; >= low_water, >= 1
+  uint32_t grace_period_ms = 20000;  // a new connection is not trimmed sooner
+  bool operator==(const Connections&) const = default;
+};
+
+// The peer store's bounds ([peerstore]); it lives in agora.db.
+struct PeerStoreLimits {
+  size_t peers_max = 1000;
+  size_t addrs_per_peer_max = 16;
+  bool operator==(const PeerStoreLimits&) const = default;
+};
+
 struct Config {
   std::vector<std::string> listen = {"/ip4/0.0.0.0/tcp/4001", "/ip6/::/tcp/4001"};
   std::string api_address = "127.0.0.1:5001";  // host:port of the local HTTP API
-  std::vector<std::string> bootstrap;          // multiaddrs ending in /p2p/<peer id>
   Limits limits;
+  Discovery discovery;
+  Connections connections;
+  PeerStoreLimits peerstore;
   size_t event_buffer_max = 4096;  // events kept by the flight recorder
   bool noise_inline_muxer = true;  // offer the muxer inside the Noise handshake
   bool operator==(const Config&) const = default;
@@ -49,6 +78,17 @@ Result<Config> load_config(const std::filesystem::path& path);
 Status validate_listen_addr(std::string_view multiaddr);
 Status validate_bootstrap_addr(std::string_view multiaddr);
 Status validate_api_address(std::string_view host_port);
+Status validate_ipv4_address(std::string_view text);
+
+// Returns `toml_text` with the bootstrap list set to `bootstrap`, everything else (comments,
+// order, other keys) left as it was: the list is replaced where it stands ([discovery], or the
+// old top-level key), or added to [discovery], or a [discovery] table is appended. The result is
+// parsed again and must read back as the old config with the new list; when it does not (a
+// layout this edit cannot handle, such as an inline [discovery] table) the error says to edit
+// the file by hand.
+Result<std::string> set_bootstrap_in_config(std::string_view toml_text,
+                                            std::string_view source_name,
+                                            const std::vector<std::string>& bootstrap);
 
 // A complete TOML file for `config`: every key, each with a comment saying what it does and its
 // default. parse_config(render_default_config(c)) == c.

@@ -25,7 +25,6 @@ TEST(Config, ParsesEveryKey) {
   auto c = parse_config(R"(
 listen = ["/ip4/127.0.0.1/tcp/0"]
 api_address = "[::1]:5002"
-bootstrap = ["/ip4/1.2.3.4/tcp/4001/p2p/QmNnooDu7bfjPFoTZYxMNLWUQJyrVwtbZg5gBMjTezGAJN"]
 event_buffer_max = 16
 noise_inline_muxer = false
 
@@ -38,12 +37,30 @@ pending_inbound_handshakes_max = 5
 dial_timeout_ms = 1500
 handshake_timeout_ms = 2500
 idle_timeout_ms = 60000
+
+[discovery]
+mdns = false
+mdns_interface = "192.168.1.7"
+bootstrap = ["/ip4/1.2.3.4/tcp/4001/p2p/QmNnooDu7bfjPFoTZYxMNLWUQJyrVwtbZg5gBMjTezGAJN"]
+
+[connections]
+low_water = 0
+high_water = 3
+grace_period_ms = 0
+
+[peerstore]
+peers_max = 7
+addrs_per_peer_max = 2
 )",
                         "config.toml");
   ASSERT_TRUE(c.ok()) << c.error().to_string();
   EXPECT_EQ(c->listen, std::vector<std::string>{"/ip4/127.0.0.1/tcp/0"});
   EXPECT_EQ(c->api_address, "[::1]:5002");
-  ASSERT_EQ(c->bootstrap.size(), 1u);
+  ASSERT_EQ(c->discovery.bootstrap.size(), 1u);
+  EXPECT_FALSE(c->discovery.mdns);
+  EXPECT_EQ(c->discovery.mdns_interface, "192.168.1.7");
+  EXPECT_EQ(c->connections, (Connections{.low_water = 0, .high_water = 3, .grace_period_ms = 0}));
+  EXPECT_EQ(c->peerstore, (PeerStoreLimits{.peers_max = 7, .addrs_per_peer_max = 2}));
   EXPECT_EQ(c->event_buffer_max, 16u);
   EXPECT_FALSE(c->noise_inline_muxer);
   EXPECT_EQ(c->limits.connections_max, 10u);
@@ -75,7 +92,7 @@ TEST(Config, UnknownKeysAreErrors) {
   std::string e = error_of("listen = []\nlisten_addrs = []\n");
   EXPECT_EQ(e,
             "config.toml:2:1: unknown key 'listen_addrs' (known keys: listen, api_address, "
-            "bootstrap, event_buffer_max, noise_inline_muxer, limits)");
+            "event_buffer_max, noise_inline_muxer, limits, discovery, connections, peerstore)");
   e = error_of("[limits]\nconnection_max = 3\n");
   EXPECT_EQ(e,
             "config.toml:2:1: unknown key 'limits.connection_max' (did you mean "
@@ -133,11 +150,26 @@ TEST(Config, DefaultRendersAndReparses) {
   ASSERT_TRUE(c.ok()) << c.error().to_string() << "\n" << text;
   EXPECT_EQ(*c, Config{});
   // Every key is documented with its default.
-  for (const char* key :
-       {"listen", "api_address", "bootstrap", "event_buffer_max", "noise_inline_muxer",
-        "connections_max", "connections_per_peer_max", "inbound_streams_per_connection_max",
-        "pending_dials_max", "pending_inbound_handshakes_max", "dial_timeout_ms",
-        "handshake_timeout_ms", "idle_timeout_ms"}) {
+  for (const char* key : {"listen",
+                          "api_address",
+                          "bootstrap",
+                          "event_buffer_max",
+                          "noise_inline_muxer",
+                          "connections_max",
+                          "connections_per_peer_max",
+                          "inbound_streams_per_connection_max",
+                          "pending_dials_max",
+                          "pending_inbound_handshakes_max",
+                          "dial_timeout_ms",
+                          "handshake_timeout_ms",
+                          "idle_timeout_ms",
+                          "mdns",
+                          "mdns_interface",
+                          "low_water",
+                          "high_water",
+                          "grace_period_ms",
+                          "peers_max",
+                          "addrs_per_peer_max"}) {
     size_t at = text.find("\n" + std::string(key) + " = ");
     ASSERT_NE(at, std::string::npos) << key;
     size_t comment = text.rfind("# Default: ", at);
@@ -152,7 +184,12 @@ TEST(Config, NonDefaultRendersAndReparses) {
   Config c;
   c.listen = {"/ip4/127.0.0.1/tcp/0"};
   c.api_address = "127.0.0.1:0";
-  c.bootstrap = {"/dnsaddr/bootstrap.libp2p.io/p2p/QmNnooDu7bfjPFoTZYxMNLWUQJyrVwtbZg5gBMjTezGAJN"};
+  c.discovery.bootstrap = {
+      "/dnsaddr/bootstrap.libp2p.io/p2p/QmNnooDu7bfjPFoTZYxMNLWUQJyrVwtbZg5gBMjTezGAJN"};
+  c.discovery.mdns = false;
+  c.discovery.mdns_interface = "10.0.0.1";
+  c.connections = {.low_water = 1, .high_water = 2, .grace_period_ms = 3};
+  c.peerstore = {.peers_max = 4, .addrs_per_peer_max = 5};
   c.limits.idle_timeout_ms = 30000;
   c.limits.connections_max = 7;
   c.event_buffer_max = 99;
@@ -163,6 +200,99 @@ TEST(Config, NonDefaultRendersAndReparses) {
   EXPECT_EQ(*back, c);
   EXPECT_NE(text.find("# Default: [\"/ip4/0.0.0.0/tcp/4001\", \"/ip6/::/tcp/4001\"]"),
             std::string::npos);
+}
+
+TEST(Config, ConnectivityErrors) {
+  std::string e = error_of("[connections]\nlow_water = 10\nhigh_water = 5\n");
+  EXPECT_EQ(e, "config.toml:1:1: connections: low_water (10) must not be above high_water (5)");
+  e = error_of("[connections]\nhigh_water = 0\n");
+  EXPECT_NE(e.find("connections.high_water: 0 is out of range"), std::string::npos) << e;
+  e = error_of("[discovery]\nmdns_interface = \"eth0\"\n");
+  EXPECT_EQ(e, "config.toml:2:18: discovery.mdns_interface: 'eth0' is not an IPv4 address");
+  e = error_of("[discovery]\nmdsn = true\n");
+  EXPECT_NE(e.find("unknown key 'discovery.mdsn' (did you mean 'mdns'?)"), std::string::npos) << e;
+  e = error_of("discovery = 1\n");
+  EXPECT_NE(e.find("discovery: expected a table ([discovery])"), std::string::npos) << e;
+  e = error_of("[peerstore]\npeers_max = 0\n");
+  EXPECT_NE(e.find("peerstore.peers_max: 0 is out of range"), std::string::npos) << e;
+}
+
+TEST(Config, TopLevelBootstrapIsStillRead) {
+  const std::string peer =
+      "/ip4/1.2.3.4/tcp/4001/p2p/QmNnooDu7bfjPFoTZYxMNLWUQJyrVwtbZg5gBMjTezGAJN";
+  auto c = parse_config("bootstrap = [\"" + peer + "\"]\n", "config.toml");
+  ASSERT_TRUE(c.ok()) << c.error().to_string();
+  EXPECT_EQ(c->discovery.bootstrap, std::vector<std::string>{peer});
+  std::string e = error_of("bootstrap = []\n[discovery]\nbootstrap = []\n");
+  EXPECT_NE(e.find("config.toml:3:1: bootstrap is set both at the top level and in [discovery]"),
+            std::string::npos)
+      << e;
+}
+
+const std::string kPeerA =
+    "/ip4/1.2.3.4/tcp/4001/p2p/QmNnooDu7bfjPFoTZYxMNLWUQJyrVwtbZg5gBMjTezGAJN";
+const std::string kPeerB =
+    "/ip6/::1/tcp/4002/p2p/12D3KooWGzxzKZYveHXtpG6AsrUJBcWxHBFS2HsEoGTxrMLvKXtf";
+
+std::vector<std::string> bootstrap_of(const std::string& text) {
+  auto c = parse_config(text, "config.toml");
+  EXPECT_TRUE(c.ok()) << c.error().to_string() << "\n" << text;
+  return c.ok() ? c->discovery.bootstrap : std::vector<std::string>{};
+}
+
+TEST(Config, SetBootstrapKeepsTheRestOfTheFile) {
+  // The generated file: the list is replaced where it stands, every comment kept.
+  std::string text = render_default_config(Config{});
+  auto edited = set_bootstrap_in_config(text, "config.toml", {kPeerA, kPeerB});
+  ASSERT_TRUE(edited.ok()) << edited.error().to_string();
+  EXPECT_EQ(bootstrap_of(*edited), (std::vector<std::string>{kPeerA, kPeerB}));
+  std::string expected = text;
+  expected.replace(expected.find("\nbootstrap = []") + 1, 14,
+                   "bootstrap = [\"" + kPeerA + "\", \"" + kPeerB + "\"]");
+  EXPECT_EQ(*edited, expected);
+  auto cleared = set_bootstrap_in_config(*edited, "config.toml", {});
+  ASSERT_TRUE(cleared.ok());
+  EXPECT_EQ(*cleared, text);
+
+  // A hand-written file with a multi-line list and comments around it.
+  std::string hand =
+      "# mine\n[discovery]\nbootstrap = [\n  \"" + kPeerA + "\", # first\n]  # after\n[limits]\n";
+  auto two = set_bootstrap_in_config(hand, "config.toml", {kPeerB});
+  ASSERT_TRUE(two.ok()) << two.error().to_string();
+  EXPECT_EQ(*two, "# mine\n[discovery]\nbootstrap = [\"" + kPeerB + "\"]  # after\n[limits]\n");
+
+  // The old top-level key is edited in place.
+  auto legacy = set_bootstrap_in_config("bootstrap = []\n", "config.toml", {kPeerA});
+  ASSERT_TRUE(legacy.ok());
+  EXPECT_EQ(*legacy, "bootstrap = [\"" + kPeerA + "\"]\n");
+}
+
+TEST(Config, SetBootstrapAddsTheKeyOrTheTable) {
+  auto in_table =
+      set_bootstrap_in_config("[discovery] # lan\nmdns = false\n", "config.toml", {kPeerA});
+  ASSERT_TRUE(in_table.ok()) << in_table.error().to_string();
+  EXPECT_EQ(*in_table, "[discovery] # lan\nbootstrap = [\"" + kPeerA + "\"]\nmdns = false\n");
+  auto appended = set_bootstrap_in_config("listen = []\n[limits]\nconnections_max = 9",
+                                          "config.toml", {kPeerA});
+  ASSERT_TRUE(appended.ok()) << appended.error().to_string();
+  EXPECT_EQ(bootstrap_of(*appended), std::vector<std::string>{kPeerA});
+  EXPECT_EQ(parse_config(*appended, "c")->limits.connections_max, 9u);
+  auto empty = set_bootstrap_in_config("", "config.toml", {kPeerA});
+  ASSERT_TRUE(empty.ok());
+  EXPECT_EQ(bootstrap_of(*empty), std::vector<std::string>{kPeerA});
+}
+
+TEST(Config, SetBootstrapRefusesWhatItCannotDo) {
+  auto bad_addr = set_bootstrap_in_config("", "config.toml", {"/ip4/1.2.3.4/tcp/1"});
+  ASSERT_FALSE(bad_addr.ok());
+  EXPECT_NE(bad_addr.error().message.find("must end with /p2p/"), std::string::npos);
+  auto bad_file = set_bootstrap_in_config("listen = 3\n", "config.toml", {});
+  ASSERT_FALSE(bad_file.ok());
+  EXPECT_NE(bad_file.error().message.find("config.toml:1:10: listen"), std::string::npos);
+  auto inline_table =
+      set_bootstrap_in_config("discovery = { mdns = false }\n", "config.toml", {kPeerA});
+  ASSERT_FALSE(inline_table.ok());
+  EXPECT_NE(inline_table.error().message.find("by hand"), std::string::npos);
 }
 
 TEST(Config, LoadConfigNamesThePath) {

@@ -16,7 +16,12 @@ fail() { echo "FAIL: $*" >&2; for f in "$work"/*.log; do echo "--- $f" >&2; tail
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 
 start() {  # start NAME (init on first use)
-  [[ -d "$work/$1" ]] || "$agora" --repo "$work/$1" init --listen /ip4/127.0.0.1/tcp/0 --api 127.0.0.1:0 >/dev/null
+  if [[ ! -d "$work/$1" ]]; then
+    "$agora" --repo "$work/$1" init --listen /ip4/127.0.0.1/tcp/0 --api 127.0.0.1:0 >/dev/null
+    # No mDNS: daemons of other tests on this host must not find these (discovery_daemons.sh
+    # tests mDNS in a network namespace of its own).
+    sed -i -e 's/^mdns = true/mdns = false/' "$work/$1/config.toml"
+  fi
   : >"$work/$1.log"
   "$agora" --repo "$work/$1" daemon >"$work/$1.log" 2>&1 &
   pid[$1]=$!

@@ -38,6 +38,13 @@ Result<std::shared_ptr<Stream>> Connection::open_stream() {
   return stream;
 }
 
+std::vector<std::shared_ptr<Stream>> Connection::open_streams() const {
+  std::vector<std::shared_ptr<Stream>> out;
+  for (const auto& [id, weak] : streams_)
+    if (auto s = weak.lock()) out.push_back(std::move(s));
+  return out;
+}
+
 void Connection::close(Error reason) {
   if (closed_) return;
   closed_ = true;

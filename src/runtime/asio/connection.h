@@ -46,6 +46,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool closed() const { return closed_; }
   const Error& close_reason() const { return close_reason_; }
   size_t stream_count() const { return streams_.size(); }
+  // The streams still open (for display: `agora swarm peers`).
+  std::vector<std::shared_ptr<Stream>> open_streams() const;
   std::optional<Duration> last_rtt() const { return last_rtt_; }
   uint64_t bytes_sent() const { return bytes_sent_; }
   uint64_t bytes_received() const { return bytes_received_; }

@@ -18,7 +18,7 @@
 
 import { execFile, spawn } from 'node:child_process'
 import { createWriteStream } from 'node:fs'
-import { mkdir } from 'node:fs/promises'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import process from 'node:process'
 import { fileURLToPath } from 'node:url'
@@ -97,6 +97,9 @@ export class AgoraDaemon {
     await mkdir(this.dir, { recursive: true })
     await runAgora(['init', '--repo', this.repo, '--listen', '/ip4/127.0.0.1/tcp/0', '--api', '127.0.0.1:0'],
       { env: { AGORA_PATH: this.repo }, timeoutMs: this.opTimeoutMs })
+    // No mDNS: agora daemons of this suite (and of other tests) must meet only where a test says.
+    const config = join(this.repo, 'config.toml')
+    await writeFile(config, (await readFile(config, 'utf8')).replace(/^mdns = true$/m, 'mdns = false'))
     const args = ['daemon', '--repo', this.repo, '--json']
     if (!this.inlineMuxer) args.push('--no-inline-muxer')
     this.log = createWriteStream(join(this.dir, 'daemon.log'))
