@@ -241,6 +241,25 @@ Status parse_peerstore(const Parser& p, const toml::table& t, PeerStoreLimits& l
   return {};
 }
 
+Status parse_dht(const Parser& p, const toml::table& t, Dht& d) {
+  for (auto&& [key, node] : t) {
+    std::string k(key.str());
+    std::string name = "dht." + k;
+    if (k == "mode") {
+      AGORA_TRY(p.read_string(node, name, d.mode));
+      if (d.mode != "auto" && d.mode != "server" && d.mode != "client")
+        return p.error_at(node.source(), name + ": must be \"auto\", \"server\" or \"client\"");
+    } else if (k == "provide") {
+      AGORA_TRY(p.read_string(node, name, d.provide));
+      if (d.provide != "roots" && d.provide != "all")
+        return p.error_at(node.source(), name + ": must be \"roots\" or \"all\"");
+    } else {
+      return p.unknown_key(key, "dht.", {"mode", "provide"});
+    }
+  }
+  return {};
+}
+
 const toml::table* table_of(const Parser& p, const toml::node& node, const std::string& name,
                             Status& st) {
   const auto* t = node.as_table();
@@ -267,7 +286,7 @@ Status parse_table(const Parser& p, const toml::table& root, Config& c) {
       const auto* t = node.as_table();
       if (t == nullptr) return p.error_at(node.source(), "limits: expected a table ([limits])");
       AGORA_TRY(parse_limits(p, *t, c.limits));
-    } else if (k == "discovery" || k == "connections" || k == "peerstore") {
+    } else if (k == "discovery" || k == "connections" || k == "peerstore" || k == "dht") {
       Status st;
       const toml::table* t = table_of(p, node, k, st);
       if (t == nullptr) return st;
@@ -275,10 +294,11 @@ Status parse_table(const Parser& p, const toml::table& root, Config& c) {
         AGORA_TRY(parse_discovery(p, *t, root.contains("bootstrap"), c.discovery));
       if (k == "connections") AGORA_TRY(parse_connections(p, *t, c.connections));
       if (k == "peerstore") AGORA_TRY(parse_peerstore(p, *t, c.peerstore));
+      if (k == "dht") AGORA_TRY(parse_dht(p, *t, c.dht));
     } else {
       return p.unknown_key(key, "",
                            {"listen", "api_address", "event_buffer_max", "noise_inline_muxer",
-                            "limits", "discovery", "connections", "peerstore"});
+                            "limits", "discovery", "connections", "peerstore", "dht"});
     }
   }
   return {};
@@ -422,6 +442,13 @@ void render_connectivity(const Config& c, Key& key, std::string& out) {
       num(c.peerstore.peers_max), num(d.peerstore.peers_max));
   key("Addresses kept per peer; past this the least recently seen goes.", "addrs_per_peer_max",
       num(c.peerstore.addrs_per_peer_max), num(d.peerstore.addrs_per_peer_max));
+  out += "# The Kademlia DHT (/ipfs/kad/1.0.0): finds peers and content providers.\n[dht]\n\n";
+  key("\"server\" answers DHT requests (peers put us in their routing tables), \"client\" only\n"
+      "# asks. \"auto\" = server whenever the node listens; agora cannot yet check it is reachable,\n"
+      "# so a node behind NAT should say \"client\".",
+      "mode", toml_quote(c.dht.mode), toml_quote(d.dht.mode));
+  key("What `agora add` announces: \"roots\" (the CID add prints) or \"all\" (every block).",
+      "provide", toml_quote(c.dht.provide), toml_quote(d.dht.provide));
 }
 
 }  // namespace

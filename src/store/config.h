@@ -54,6 +54,18 @@ struct PeerStoreLimits {
   bool operator==(const PeerStoreLimits&) const = default;
 };
 
+// The Kademlia DHT ([dht]).
+struct Dht {
+  // "server": answer DHT requests and advertise /ipfs/kad/1.0.0, so peers add us to their routing
+  // tables. "client": only ask. "auto": server whenever the node listens on some address
+  // (loopback too); agora cannot yet check that it is reachable (no AutoNAT), so a node behind
+  // NAT should say "client".
+  std::string mode = "auto";
+  // What `agora add` announces as provided: "roots" (the CID add prints) or "all" (every block).
+  std::string provide = "roots";
+  bool operator==(const Dht&) const = default;
+};
+
 struct Config {
   std::vector<std::string> listen = {"/ip4/0.0.0.0/tcp/4001", "/ip6/::/tcp/4001"};
   std::string api_address = "127.0.0.1:5001";  // host:port of the local HTTP API
@@ -61,6 +73,7 @@ struct Config {
   Discovery discovery;
   Connections connections;
   PeerStoreLimits peerstore;
+  Dht dht;
   size_t event_buffer_max = 4096;  // events kept by the flight recorder
   bool noise_inline_muxer = true;  // offer the muxer inside the Noise handshake
   bool operator==(const Config&) const = default;

@@ -92,7 +92,8 @@ TEST(Config, UnknownKeysAreErrors) {
   std::string e = error_of("listen = []\nlisten_addrs = []\n");
   EXPECT_EQ(e,
             "config.toml:2:1: unknown key 'listen_addrs' (known keys: listen, api_address, "
-            "event_buffer_max, noise_inline_muxer, limits, discovery, connections, peerstore)");
+            "event_buffer_max, noise_inline_muxer, limits, discovery, connections, peerstore, "
+            "dht)");
   e = error_of("[limits]\nconnection_max = 3\n");
   EXPECT_EQ(e,
             "config.toml:2:1: unknown key 'limits.connection_max' (did you mean "
