@@ -444,7 +444,8 @@ void render_connectivity(const Config& c, Key& key, std::string& out) {
       num(c.peerstore.addrs_per_peer_max), num(d.peerstore.addrs_per_peer_max));
   out += "# The Kademlia DHT (/ipfs/kad/1.0.0): finds peers and content providers.\n[dht]\n\n";
   key("\"server\" answers DHT requests (peers put us in their routing tables), \"client\" only\n"
-      "# asks. \"auto\" = server whenever the node listens; agora cannot yet check it is reachable,\n"
+      "# asks. \"auto\" = server whenever the node listens; agora cannot yet check it is "
+      "reachable,\n"
       "# so a node behind NAT should say \"client\".",
       "mode", toml_quote(c.dht.mode), toml_quote(d.dht.mode));
   key("What `agora add` announces: \"roots\" (the CID add prints) or \"all\" (every block).",
