@@ -189,8 +189,10 @@ void BitswapService::pump() {
         deliver(std::move(*block));
       } else if (auto* bad = std::get_if<PeerMisbehaved>(&*event)) {
         misbehaved(bad->peer, bad->reason);
+      } else if (auto* stalled = std::get_if<WantStalled>(&*event)) {
+        // Fetch sessions notice a stall through their own timeout; the hook may find providers.
+        if (on_want_stalled_) on_want_stalled_(stalled->cid);
       }
-      // WantStalled: fetch sessions notice the stall through their own timeout.
     }
     while (auto task = server_.poll_task(rt::now())) {
       run_task(std::move(*task));

@@ -58,6 +58,9 @@ class BitswapService {
                                                  FetchProgressFn progress = {});
   // A block was stored locally (by add or block put): peers waiting for it get it.
   void block_added(const Cid& cid);
+  // Called when no connected peer has a wanted block (bitswap::WantStalled), so the node can
+  // look for providers (the DHT) and connect to them; new peers are asked at once.
+  void on_want_stalled(std::function<void(const Cid&)> fn) { on_want_stalled_ = std::move(fn); }
 
   const bitswap::ClientStats& client_stats() const { return client_.stats(); }
   const bitswap::ServerStats& server_stats() const { return server_.stats(); }
@@ -97,6 +100,7 @@ class BitswapService {
   std::unordered_map<PeerId, std::shared_ptr<Peer>, bitswap::PeerIdHash> peers_;
   std::unordered_map<Cid, std::vector<Session*>, CidHash> waiting_;
   rt::Waiter timer_wake_;
+  std::function<void(const Cid&)> on_want_stalled_;
   bool pumping_ = false;
   bool stopped_ = false;
   struct Counters;

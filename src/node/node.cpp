@@ -27,7 +27,8 @@ Node::Node(asio::io_context& io, crypto::Ed25519PrivateKey identity, const store
       identify_(std::make_unique<IdentifyService>(
           *swarm_, IdentifyServiceConfig{.agent_version = agent_version()}, events_)),
       ping_(std::make_unique<PingService>(*swarm_, PingServiceConfig{})),
-      perf_(std::make_unique<PerfService>(*swarm_, PerfServiceConfig{})) {
+      perf_(std::make_unique<PerfService>(*swarm_, PerfServiceConfig{})),
+      blocks_(blocks) {
   if (blocks)
     bitswap_ = std::make_unique<BitswapService>(*swarm_, *blocks, BitswapServiceConfig{}, metrics_,
                                                 events_);
@@ -61,8 +62,39 @@ Status Node::start_connectivity(const std::filesystem::path& repo) {
   return {};
 }
 
+Status Node::start_dht(const std::filesystem::path& repo) {
+  if (kad_) return {};
+  AGORA_ASSIGN(KadServiceConfig config, kad_service_config(config_, swarm_->listen_addrs(), repo));
+  auto kad =
+      std::make_unique<KadService>(*swarm_, *identify_, std::move(config), metrics_, events_);
+  AGORA_TRY(kad->start());
+  kad_ = std::move(kad);
+  content_routing_ = std::make_unique<ContentRouting>(
+      *kad_, blocks_, ContentRoutingConfig{.provide_all = config_.dht.provide == "all"}, metrics_,
+      events_);
+  if (bitswap_)
+    bitswap_->on_want_stalled([this](const Cid& cid) {
+      if (content_routing_) content_routing_->find_providers(cid);
+    });
+  // DHT servers go into the peer store too (source "dht"): redialled below the low watermark.
+  kad_->on_server_added([this](const PeerId& peer, const std::vector<Multiaddr>& addrs) {
+    if (!connectivity_) return;
+    const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
+    connectivity_->peers().add_addrs(peer, addrs, store::bit(store::PeerSource::dht), now_ms);
+  });
+  return {};
+}
+
+void Node::content_added(const Cid& root) {
+  if (content_routing_) content_routing_->provide(root);
+}
+
 void Node::stop() {
   if (connectivity_) connectivity_->stop();  // first: no new dials while the swarm shuts down
+  if (content_routing_) content_routing_->stop();
+  if (kad_) kad_->stop();  // saves the routing table while it still holds this run's peers
   if (bitswap_) bitswap_->stop();
   swarm_->shutdown();
 }

@@ -6,7 +6,9 @@
 
 #include "node/bitswap_service.h"
 #include "node/connectivity.h"
+#include "node/content_routing.h"
 #include "node/identify_service.h"
+#include "node/kad_service.h"
 #include "node/perf_service.h"
 #include "node/ping_service.h"
 #include "observe/events.h"
@@ -32,6 +34,12 @@ class Node {
   // persisted in <repo>/agora.db (in memory only when `repo` is empty). The daemon calls it;
   // in-process nodes (tests, benchmarks) that do not stay as they were.
   Status start_connectivity(const std::filesystem::path& repo);
+  // After start(): the Kademlia DHT ([dht] in the config) and content routing over it (provide
+  // what is added, find providers when bitswap stalls), its state in <repo>/agora.db (nothing
+  // persisted when `repo` is empty).
+  Status start_dht(const std::filesystem::path& repo);
+  // `root` was added locally: announce it in the DHT ([dht] provide). A no-op without the DHT.
+  void content_added(const Cid& root);
   void stop();
 
   const PeerId& peer_id() const { return swarm_->local_peer(); }
@@ -41,6 +49,8 @@ class Node {
   PerfService& perf() { return *perf_; }
   BitswapService* bitswap() { return bitswap_.get(); }          // null without a blockstore
   Connectivity* connectivity() { return connectivity_.get(); }  // null before start_connectivity
+  KadService* dht() { return kad_.get(); }                      // null before start_dht
+  ContentRouting* content_routing() { return content_routing_.get(); }
   observe::Registry& metrics() { return metrics_; }
   observe::EventRecorder& events() { return events_; }
   asio::io_context& io() { return io_; }
@@ -59,6 +69,9 @@ class Node {
   std::unique_ptr<PerfService> perf_;
   std::unique_ptr<BitswapService> bitswap_;
   std::unique_ptr<Connectivity> connectivity_;
+  store::Blockstore* blocks_;
+  std::unique_ptr<KadService> kad_;
+  std::unique_ptr<ContentRouting> content_routing_;
 };
 
 }  // namespace agora

@@ -1,0 +1,318 @@
+// KadService: lifecycle, connection and identify hooks, the core's events, bootstrap and timers.
+// Streams are in kad_streams.cpp, agora.db in kad_persist.cpp.
+#include "node/kad_service.h"
+
+#include "crypto/random.h"
+#include "host/address_filter.h"
+#include "node/kad_service_internal.h"
+#include "store/dht_db.h"
+#include "store/pin_store.h"
+
+namespace agora {
+
+using kad::kProtocolId;
+
+Result<bool> dht_server_mode(std::string_view mode, const std::vector<Multiaddr>& listen_addrs) {
+  if (mode == "server") return true;
+  if (mode == "client") return false;
+  if (mode == "auto") return !listen_addrs.empty();
+  return make_error(
+      Errc::invalid_input,
+      "dht mode must be \"auto\", \"server\" or \"client\", not \"" + std::string(mode) + "\"");
+}
+
+Result<KadServiceConfig> kad_service_config(const store::Config& config,
+                                            const std::vector<Multiaddr>& listen_addrs,
+                                            const std::filesystem::path& repo) {
+  KadServiceConfig out;
+  AGORA_ASSIGN(out.server, dht_server_mode(config.dht.mode, listen_addrs));
+  out.kad.rng_seed = crypto::random_u64();  // refresh targets; the core itself reads no entropy
+  if (!repo.empty()) out.db = repo / store::kDatabaseFile;
+  return out;
+}
+
+KadService::Metrics::Metrics(observe::Registry& r)
+    : registry(r),
+      routing_peers(r.gauge("agora_dht_routing_table_peers", "Peers in the DHT routing table")),
+      provider_records(
+          r.gauge("agora_dht_provider_records", "Provider records held for other peers and us")),
+      value_records(r.gauge("agora_dht_value_records", "DHT value records held (pk)")),
+      provided_keys(r.gauge("agora_dht_provided_keys", "Keys this node provides (republished)")),
+      requests_sent(r.counter("agora_dht_requests_sent_total", "DHT requests sent to peers")),
+      inbound_streams_refused(r.counter("agora_dht_inbound_streams_refused_total",
+                                        "Inbound kad streams over inbound_streams_per_peer_max")),
+      save_failures(
+          r.counter("agora_dht_save_failures_total", "Failed writes of DHT state to agora.db")),
+      query_seconds(r.histogram("agora_dht_query_seconds", "Duration of DHT queries",
+                                {0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30})) {}
+
+observe::Counter& KadService::Metrics::bad_input(const char* kind) {
+  return registry.counter("agora_dht_bad_input_total",
+                          "Kad messages, records or entries from peers that were refused",
+                          {{"kind", kind}});
+}
+observe::Counter& KadService::Metrics::requests_failed(const char* reason) {
+  return registry.counter("agora_dht_requests_failed_total",
+                          "DHT requests that got no usable answer", {{"reason", reason}});
+}
+observe::Counter& KadService::Metrics::inbound(kad::MessageType type) {
+  return registry.counter("agora_dht_inbound_requests_total", "DHT requests answered or refused",
+                          {{"type", kad::message_type_name(type)}});
+}
+observe::Counter& KadService::Metrics::queries(kad::QueryKind kind, bool ok) {
+  return registry.counter("agora_dht_queries_total", "DHT queries that ended",
+                          {{"kind", kad::query_kind_name(kind)}, {"result", ok ? "ok" : "failed"}});
+}
+
+KadService::KadService(rt::Swarm& swarm, IdentifyService& identify, KadServiceConfig config,
+                       observe::Registry& metrics, observe::EventRecorder& events)
+    : swarm_(swarm),
+      identify_(identify),
+      config_(std::move(config)),
+      events_(events),
+      metrics_(std::make_unique<Metrics>(metrics)),
+      kad_(swarm.local_peer(),
+           [&] {
+             kad::KadConfig k = config_.kad;
+             k.server_mode = config_.server;
+             return k;
+           }()),
+      pending_(std::make_unique<Pending>()),
+      timer_wake_(std::make_unique<rt::Waiter>(swarm.executor())) {}
+
+KadService::~KadService() { stop(); }
+
+std::vector<Bytes> KadService::self_addrs() const {
+  std::vector<Bytes> out;
+  for (const Multiaddr& a : swarm_.listen_addrs())
+    if (is_dialable_tcp(a)) out.push_back(a.to_bytes());
+  return out;
+}
+
+Status KadService::start() {
+  if (started_) return {};
+  kad_.set_self_addrs(self_addrs());
+  AGORA_TRY(load());
+  started_ = true;
+  if (config_.server)
+    swarm_.set_handler(std::string(kProtocolId), [this](auto s) { return serve(std::move(s)); });
+  // The swarm and identify outlive nothing of ours on purpose: the hooks check we still exist.
+  std::weak_ptr<int> alive = alive_;
+  swarm_.on_connection([this, alive](const std::shared_ptr<rt::Connection>& c) {
+    if (!alive.expired() && !stopped_) on_connection(c);
+  });
+  swarm_.on_connection_closed([this, alive](rt::Connection& c, const Error&) {
+    if (!alive.expired() && !stopped_) on_closed(c);
+  });
+  identify_.on_identified([this, alive](const PeerId& peer, const IdentifyInfo& info) {
+    if (!alive.expired() && !stopped_) on_identified(peer, info);
+  });
+  const Instant now = rt::now();
+  next_save_ = now + config_.save_interval;
+  if (kad_.routing_table().size() > 0) bootstrap_at_ = now;
+  asio::co_spawn(swarm_.executor(), timer_loop(alive_), asio::detached);
+  pump();
+  return {};
+}
+
+void KadService::stop() {
+  if (!started_ || stopped_) return;
+  stopped_ = true;
+  timer_wake_->notify();
+  for (auto& [id, op] : ops_) {
+    op->error = make_error(Errc::closed, "the DHT stopped");
+    op->wake.notify();
+  }
+  ops_.clear();
+  for (auto& [peer, d] : dials_)
+    for (rt::Waiter* w : d->waiters) w->notify();
+  save(true);
+  writer_.join();
+}
+
+void KadService::on_connection(const std::shared_ptr<rt::Connection>& conn) {
+  const PeerId& peer = conn->info().peer;
+  // Identify answers on every connection; until then a known server from an earlier identify
+  // counts as one.
+  bool server = false;
+  std::vector<Bytes> addrs;
+  if (const IdentifyInfo* info = identify_.peer_info(peer)) {
+    server = std::find(info->protocols.begin(), info->protocols.end(), kProtocolId) !=
+             info->protocols.end();
+    addrs = internal::dialable_addrs(info->listen_addrs, peer);
+  }
+  kad_.on_peer_connected(kad::PeerInfo{peer, std::move(addrs)}, server, rt::now());
+  pump();
+}
+
+void KadService::on_closed(rt::Connection& conn) {
+  const PeerId peer = conn.info().peer;
+  if (swarm_.connection_to(peer)) return;  // another connection to it remains
+  kad_.on_peer_disconnected(peer, rt::now());
+  pump();
+}
+
+void KadService::on_identified(const PeerId& peer, const IdentifyInfo& info) {
+  const bool server =
+      std::find(info.protocols.begin(), info.protocols.end(), kProtocolId) != info.protocols.end();
+  if (!server) return;
+  kad_.on_peer_connected(kad::PeerInfo{peer, internal::dialable_addrs(info.listen_addrs, peer)},
+                         true, rt::now());
+  pump();
+}
+
+rt::awaitable<Result<kad::QueryFinished>> KadService::run(StartFn start, StepFn steps) {
+  if (stopped_ || !started_) co_return make_error(Errc::closed, "the DHT is not running");
+  auto id = start(kad_, rt::now());
+  if (!id) {
+    pump();
+    co_return id.error();
+  }
+  Op op(swarm_.executor());
+  op.steps = std::move(steps);
+  ops_[*id] = &op;
+  pump();  // the query may have ended already (an empty routing table)
+  while (!op.finished && !op.error) co_await op.wake.wait();
+  ops_.erase(*id);  // a no-op unless we stopped
+  if (op.error) co_return *op.error;
+  co_return std::move(*op.finished);
+}
+
+rt::awaitable<Result<kad::QueryFinished>> KadService::provide(Bytes multihash) {
+  StartFn start = [this, mh = std::move(multihash)](kad::Kad& k, Instant now) {
+    auto id = k.provide(mh, self_addrs(), now);
+    if (id) pending_->provided_dirty = true;
+    return id;
+  };
+  StepFn no_steps;
+  co_return co_await run(start, no_steps);
+}
+
+void KadService::pump() {
+  if (pumping_) return;  // an input arrived while draining: the loop below picks it up
+  pumping_ = true;
+  bool again = true;
+  while (again) {
+    again = false;
+    while (auto request = kad_.poll_outbound()) {
+      again = true;
+      metrics_->requests_sent.inc();
+      if (stopped_) continue;
+      asio::co_spawn(swarm_.executor(), send_request(std::move(*request), alive_), asio::detached);
+    }
+    while (auto event = kad_.poll_event()) {
+      again = true;
+      on_event(*event);
+    }
+  }
+  pumping_ = false;
+  update_gauges();
+  timer_wake_->notify();  // the core's next timer may have moved
+}
+
+void KadService::on_event(kad::KadEvent& event) {
+  if (auto* step = std::get_if<kad::QueryStep>(&event)) {
+    auto it = ops_.find(step->query);
+    if (it != ops_.end() && it->second->steps) it->second->steps(*step);
+  } else if (auto* finished = std::get_if<kad::QueryFinished>(&event)) {
+    on_finished(*finished);
+  } else if (auto* routing = std::get_if<kad::RoutingUpdated>(&event)) {
+    pending_->routing_dirty = true;
+    if (routing->added && !bootstrapped_ && !bootstrap_query_ && !bootstrap_at_)
+      bootstrap_at_ = rt::now() + std::chrono::seconds(1);  // let the peers of a burst arrive
+    if (routing->added && on_server_added_) {
+      if (auto entry = kad_.routing_table().find(routing->peer)) {
+        std::vector<Multiaddr> addrs;
+        for (const Bytes& b : entry->addrs)
+          if (auto a = Multiaddr::from_bytes(b)) addrs.push_back(std::move(*a));
+        on_server_added_(routing->peer, addrs);
+      }
+    }
+  } else if (auto* rejected = std::get_if<kad::InboundRejected>(&event)) {
+    // The core's reasons: "ADD_PROVIDER entry for another peer ..." or "ADD_PROVIDER not stored".
+    const bool foreign = rejected->reason.find("another peer") != std::string::npos;
+    bad_input(rejected->from, foreign ? "foreign_provider" : "not_stored", rejected->reason);
+  } else if (auto* bad = std::get_if<kad::PeerMisbehaved>(&event)) {
+    bad_input(bad->peer, internal::answer_fault_kind(bad->reason), bad->reason);
+  }
+}
+
+void KadService::on_finished(kad::QueryFinished& f) {
+  metrics_->queries(f.kind, f.ok).inc();
+  metrics_->query_seconds.observe(std::chrono::duration<double>(f.stats.elapsed).count());
+  if (f.kind == kad::QueryKind::provide) pending_->provided_dirty = true;  // republishes too
+  if (f.kind == kad::QueryKind::bootstrap) {
+    if (bootstrap_query_ == f.query) bootstrap_query_.reset();
+    if (f.ok) {
+      bootstrapped_ = true;
+    } else if (!bootstrapped_ && kad_.routing_table().size() > 0 && !bootstrap_at_) {
+      bootstrap_at_ = rt::now() + config_.bootstrap_retry;
+    }
+  }
+  auto it = ops_.find(f.query);
+  if (it == ops_.end()) return;
+  Op* op = it->second;
+  ops_.erase(it);
+  op->finished = std::move(f);
+  op->wake.notify();
+}
+
+void KadService::maybe_bootstrap(Instant now) {
+  if (!bootstrap_at_ || now < *bootstrap_at_) return;
+  bootstrap_at_.reset();
+  if (bootstrap_query_ || kad_.routing_table().size() == 0) return;
+  if (auto id = kad_.bootstrap(now)) {
+    bootstrap_query_ = *id;
+  } else {
+    bootstrap_at_ = now + config_.bootstrap_retry;  // queries_max: later
+  }
+}
+
+rt::awaitable<void> KadService::timer_loop(std::weak_ptr<int> alive) {
+  while (!alive.expired() && !stopped_) {
+    std::optional<Instant> next = kad_.next_timer();
+    auto consider = [&](std::optional<Instant> t) {
+      if (t && (!next || *t < *next)) next = t;
+    };
+    consider(bootstrap_at_);
+    consider(next_save_);
+    const Instant now = rt::now();
+    if (now >= *next) {
+      on_timer(now);
+      continue;
+    }
+    // Woken early by pump() when the core's next timer may have moved: look again.
+    co_await timer_wake_->wait_for(*next - now);
+  }
+}
+
+void KadService::on_timer(Instant now) {
+  kad_.on_timer(now);
+  maybe_bootstrap(now);
+  if (now >= next_save_) {
+    save(false);
+    next_save_ = now + config_.save_interval;
+  }
+  pump();
+}
+
+void KadService::bad_input(const PeerId& peer, const char* kind, const std::string& detail) {
+  ++bad_input_total_;
+  metrics_->bad_input(kind).inc();
+  observe::Event e;
+  e.type = observe::EventType::peer_misbehaved;
+  e.peer = peer.to_string();
+  e.protocol = std::string(kProtocolId);
+  e.reason = kind;
+  e.detail = detail;
+  events_.record(std::move(e));
+}
+
+void KadService::update_gauges() {
+  metrics_->routing_peers.set(double(kad_.routing_table().size()));
+  metrics_->provider_records.set(double(kad_.providers().record_count()));
+  metrics_->value_records.set(double(kad_.records().size()));
+  metrics_->provided_keys.set(double(kad_.provided().size()));
+}
+
+}  // namespace agora

@@ -1,0 +1,67 @@
+// KadService's private pieces, shared by kad_service.cpp, kad_streams.cpp and kad_persist.cpp.
+#pragma once
+
+#include <optional>
+#include <vector>
+
+#include "node/kad_service.h"
+#include "store/dht_db.h"
+
+namespace agora {
+
+struct KadService::Metrics {
+  explicit Metrics(observe::Registry& r);
+  observe::Counter& bad_input(const char* kind);
+  observe::Counter& requests_failed(const char* reason);
+  observe::Counter& inbound(kad::MessageType type);
+  observe::Counter& queries(kad::QueryKind kind, bool ok);
+
+  observe::Registry& registry;
+  observe::Gauge& routing_peers;
+  observe::Gauge& provider_records;
+  observe::Gauge& value_records;
+  observe::Gauge& provided_keys;
+  observe::Counter& requests_sent;
+  observe::Counter& inbound_streams_refused;
+  observe::Counter& save_failures;
+  observe::Histogram& query_seconds;
+};
+
+// An operation waiting for its query to end (KadService::run).
+struct KadService::Op {
+  explicit Op(asio::any_io_executor ex) : wake(ex) {}
+  rt::Waiter wake;
+  StepFn steps;
+  std::optional<kad::QueryFinished> finished;
+  std::optional<Error> error;
+};
+
+// A dial in progress; later callers for the same peer wait for it.
+struct KadService::Dial {
+  std::vector<rt::Waiter*> waiters;  // one each: a Waiter wakes a single coroutine
+  bool done = false;
+  Result<std::shared_ptr<rt::Connection>> result = make_error(Errc::closed, "dial pending");
+};
+
+// What has changed since the last save (kad_persist.cpp).
+struct KadService::Pending {
+  std::vector<store::DhtProviderRow> providers;
+  bool routing_dirty = false;
+  bool provided_dirty = false;
+  Instant next_expiry{};
+};
+
+namespace internal {
+
+// The /ip4|ip6/.../tcp/... addresses among `addrs` that belong to `peer`, without /p2p/, binary.
+std::vector<Bytes> dialable_addrs(const std::vector<Multiaddr>& addrs, const PeerId& peer);
+// bad_input kind for a PeerMisbehaved reason of the core (kad_requests.cpp words them).
+const char* answer_fault_kind(const std::string& reason);
+// Unix ms <-> the steady clock, for what agora.db keeps.
+int64_t unix_ms_now();
+int64_t to_unix_ms(Instant t, Instant now, int64_t unix_now_ms);
+Instant from_unix_ms(int64_t ms, Instant now, int64_t unix_now_ms);
+
+}  // namespace internal
+
+}  // namespace agora
