@@ -146,9 +146,14 @@ json add_json(const std::string& name, const unixfs::ImportedNode& n) {
   return {{"name", name}, {"cid", n.cid.to_string()}, {"size", n.size}, {"dag_bytes", n.tsize}};
 }
 
-void add_routes(httplib::Server& s, Content& content) {
+// DHT hook: what was added is provided ([dht] provide), from the node's loop.
+void announce(Node& node, const Cid& root) {
+  asio::post(node.io(), [&node, root] { node.content_added(root); });
+}
+
+void add_routes(httplib::Server& s, Node& node, Content& content) {
   // Imports a local file or tree; streams {"bytes": n} lines, then the result (or an error).
-  s.Post("/api/v0/add", [&content](const httplib::Request& req, httplib::Response& res) {
+  s.Post("/api/v0/add", [&node, &content](const httplib::Request& req, httplib::Response& res) {
     auto options = add_options(req);
     if (!options) return send_error(res, options.error());
     std::filesystem::path path = req.get_param_value("path");
@@ -163,7 +168,7 @@ void add_routes(httplib::Server& s, Content& content) {
           res, make_error(Errc::invalid_input, path.string() + " is a directory (use -r)"));
     AddOptions o = *options;
     res.set_chunked_content_provider(
-        "application/x-ndjson", [&content, o, path](size_t, httplib::DataSink& sink) {
+        "application/x-ndjson", [&node, &content, o, path](size_t, httplib::DataSink& sink) {
           auto last = std::chrono::steady_clock::now();
           auto progress = [&](uint64_t bytes) {
             auto now = std::chrono::steady_clock::now();
@@ -173,6 +178,7 @@ void add_routes(httplib::Server& s, Content& content) {
             sink.write(line.data(), line.size());
           };
           auto root = content.add_path(path, o, progress);
+          if (root && !o.only_hash) announce(node, root->cid);
           std::string line =
               (root ? add_json(path.filename().string(), *root) : error_json(root.error())).dump() +
               "\n";
@@ -182,21 +188,23 @@ void add_routes(httplib::Server& s, Content& content) {
         });
   });
   // Imports one file from the request body.
-  s.Post("/api/v0/add-stream", [&content](const httplib::Request& req, httplib::Response& res,
-                                          const httplib::ContentReader& reader) {
-    auto options = add_options(req);
-    if (!options) return send_error(res, options.error());
-    auto add = content.add_stream(*options);
-    Status st;
-    reader([&](const char* data, size_t n) {
-      st = add->write({reinterpret_cast<const uint8_t*>(data), n});
-      return st.ok();
-    });
-    if (!st) return send_error(res, st.error());
-    auto root = add->finish();
-    if (!root) return send_error(res, root.error());
-    send_json(res, add_json(req.get_param_value("name"), *root));
-  });
+  s.Post("/api/v0/add-stream",
+         [&node, &content](const httplib::Request& req, httplib::Response& res,
+                           const httplib::ContentReader& reader) {
+           auto options = add_options(req);
+           if (!options) return send_error(res, options.error());
+           auto add = content.add_stream(*options);
+           Status st;
+           reader([&](const char* data, size_t n) {
+             st = add->write({reinterpret_cast<const uint8_t*>(data), n});
+             return st.ok();
+           });
+           if (!st) return send_error(res, st.error());
+           auto root = add->finish();
+           if (!root) return send_error(res, root.error());
+           if (!options->only_hash) announce(node, root->cid);
+           send_json(res, add_json(req.get_param_value("name"), *root));
+         });
 }
 
 // `arg` = <cid>[/path]: dials the `peer` params, fetches the DAG under the CID, resolves the path.
@@ -445,7 +453,7 @@ void repo_routes(httplib::Server& s, Content& content) {
 }  // namespace
 
 void add_content_routes(httplib::Server& server, Node& node, Content& content) {
-  add_routes(server, content);
+  add_routes(server, node, content);
   read_routes(server, node, content);
   pin_routes(server, node, content);
   block_routes(server, node, content);

@@ -5,6 +5,7 @@
 #include <future>
 
 #include "app/api_content.h"
+#include "app/api_dht.h"
 #include "app/api_json.h"
 
 namespace agora {
@@ -194,6 +195,7 @@ void ApiServer::routes() {
   });
   connectivity_routes();
   if (content_) add_content_routes(s, node_, *content_);
+  add_dht_routes(s, node_);
   s.Post("/api/v0/shutdown", [this](const httplib::Request&, httplib::Response& res) {
     send(res, Reply{200, {{"shutting_down", true}}});
     if (on_shutdown_) on_shutdown_();

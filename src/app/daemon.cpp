@@ -34,6 +34,20 @@ static void report_connectivity(bool json, Connectivity& c) {
   }
 }
 
+// The DHT's mode and what agora.db gave back (a restarted node keeps its routing table).
+static void report_dht(bool json, KadService& dht) {
+  const char* mode = dht.server_mode() ? "server" : "client";
+  say(json,
+      {{"event", "dht"},
+       {"mode", mode},
+       {"routing_loaded", dht.routing_loaded()},
+       {"providers_loaded", dht.providers_loaded()},
+       {"provided_loaded", dht.provided_loaded()}},
+      std::string("dht ") + mode + ", " + std::to_string(dht.routing_loaded()) +
+          " routing table peers loaded, " + std::to_string(dht.provided_loaded()) +
+          " provided keys, " + std::to_string(dht.providers_loaded()) + " provider records");
+}
+
 int run_daemon(const DaemonOptions& options) {
   auto repo = store::open_repo(options.repo);
   if (!repo) {
@@ -59,6 +73,10 @@ int run_daemon(const DaemonOptions& options) {
     return 1;
   }
   if (Status st = node.start_connectivity(options.repo); !st) {
+    std::cerr << "error: " << st.error().message << "\n";
+    return 1;
+  }
+  if (Status st = node.start_dht(options.repo); !st) {
     std::cerr << "error: " << st.error().message << "\n";
     return 1;
   }
@@ -98,6 +116,7 @@ int run_daemon(const DaemonOptions& options) {
     say(options.json, {{"event", "listening"}, {"addr", full}}, "listening " + full);
   }
   report_connectivity(options.json, *node.connectivity());
+  report_dht(options.json, *node.dht());
   say(options.json, {{"event", "ready"}, {"peer", node.peer_id().to_string()}, {"api", api.url()}},
       "API " + api.url() + "\nready");
   io.run();

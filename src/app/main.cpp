@@ -7,6 +7,7 @@
 #include "app/commands.h"
 #include "app/content_commands.h"
 #include "app/daemon.h"
+#include "app/dht_commands.h"
 #include "node/node.h"
 #include "store/repo.h"
 
@@ -84,6 +85,8 @@ int main(int argc, char** argv) {
 
   ContentArgs content;
   register_content_commands(app, content);
+  DhtArgs dht;
+  register_dht_commands(app, dht);
 
   app.add_subcommand("metrics", "Print the daemon's metrics (Prometheus text format)");
   app.add_subcommand("shutdown", "Ask the running daemon to stop");
@@ -118,6 +121,7 @@ int main(int argc, char** argv) {
   if (auto rc = run_peer_command(common, peer_args)) return *rc;
   if (*events) return cmd_events(common, since, follow);
   if (auto rc = run_content_command(common, content)) return *rc;
+  if (auto rc = run_dht_command(common, dht)) return *rc;
   if (app.got_subcommand("metrics")) return cmd_metrics(common);
   if (app.got_subcommand("shutdown")) return cmd_shutdown(common);
   return 1;
