@@ -62,8 +62,11 @@ bool PeerStore::evict_one() {
   auto victim = peers_.end();
   for (auto it = peers_.begin(); it != peers_.end(); ++it) {
     if (it->second.connections > 0) continue;
+    // Peers we cannot dial (inbound-only, no address) go first: they are the cheapest for a
+    // stranger to make up. Bootstrap peers go last.
     auto key = [](const Entry& e) {
-      return std::make_tuple(is_bootstrap(e.record), e.record.last_seen_ms);
+      return std::make_tuple(is_bootstrap(e.record), !e.record.addrs.empty(),
+                             e.record.last_seen_ms);
     };
     if (victim == peers_.end() || key(it->second) < key(victim->second)) victim = it;
   }

@@ -4,10 +4,11 @@
 // persisted; the monotonic Instant only drives dial backoff.
 //
 // Bounded: at most peers_max peers. A new peer over the limit evicts the least recently seen peer
-// we are not connected to (bootstrap peers last); when every known peer is connected, the new
-// one is refused. Per peer at most addrs_per_peer_max addresses (the least recently seen go),
-// protocols_per_peer_max protocols of at most protocol_bytes_max bytes, and an agent of at most
-// agent_bytes_max bytes. Only addresses the swarm can dial are kept.
+// we are not connected to (peers without a dialable address first, bootstrap peers last); when
+// every known peer is connected, the new one is refused. Per peer at most addrs_per_peer_max
+// addresses (the least recently seen go), protocols_per_peer_max protocols of at most
+// protocol_bytes_max bytes, and an agent of at most agent_bytes_max bytes. Only addresses the swarm
+// can dial are kept.
 //
 // Changes are collected for the persistent copy (store::PeerDb): take_changes() hands over the
 // records changed and the peers removed since the last call.

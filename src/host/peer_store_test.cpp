@@ -101,6 +101,16 @@ TEST(PeerStore, EvictsLeastRecentlySeenUnconnectedPeer) {
   EXPECT_EQ(s.stats().peers_evicted, 2u);
 }
 
+TEST(PeerStore, EvictsPeersWithoutAddressesFirst) {
+  PeerStore s({.peers_max = 2});
+  s.add_addrs(peer(1), one("/ip4/10.0.0.1/tcp/1"), 0, 10);    // older, but dialable
+  s.on_connected(peer(2), {}, src(PeerSource::inbound), 20);  // an inbound stranger
+  s.on_disconnected(peer(2), 30, t0);
+  ASSERT_TRUE(s.add_addrs(peer(3), one("/ip4/10.0.0.3/tcp/1"), 0, 40));
+  EXPECT_EQ(s.find(peer(2)), nullptr);
+  EXPECT_NE(s.find(peer(1)), nullptr);
+}
+
 TEST(PeerStore, RefusesNewPeersWhenAllAreConnected) {
   PeerStore s({.peers_max = 1});
   s.on_connected(peer(1), {}, src(PeerSource::inbound), 1);
