@@ -30,7 +30,7 @@ struct ContentRoutingConfig {
   size_t provides_in_flight_max = 8;
   size_t provide_queue_max = 65536;  // keys waiting; past it new ones are dropped and counted
   size_t searches_in_flight_max = 4;
-  Duration search_cooldown = std::chrono::seconds(30);
+  Duration search_cooldown = std::chrono::seconds(10);  // bitswap asks again every 10 s
   size_t recent_searches_max = 1024;
   size_t providers_dialed_max = 5;
 };

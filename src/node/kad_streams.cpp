@@ -200,6 +200,13 @@ rt::awaitable<void> KadService::serve(std::shared_ptr<rt::Stream> stream) {
   auto slot = inbound_streams_.try_emplace(peer, 0).first;
   if (slot->second >= config_.inbound_streams_per_peer_max) {
     metrics_->inbound_streams_refused.inc();
+    observe::Event e;
+    e.type = observe::EventType::limit_hit;
+    e.peer = peer.to_string();
+    e.protocol = std::string(kProtocolId);
+    e.reason = "inbound_streams_per_peer_max";
+    e.detail = "kad stream refused: " + std::to_string(slot->second) + " open";
+    events_.record(std::move(e));
     stream->reset();
     co_return;
   }

@@ -398,6 +398,11 @@ TEST_F(DhtBadInputTest, InboundStreamFloodIsBounded) {
   ASSERT_TRUE(opened && *opened);
   EXPECT_TRUE(eventually(
       [&] { return metric(*victim_, "agora_dht_inbound_streams_refused_total") >= 12; }));
+  size_t limit_events = 0;
+  for (const auto& e : victim_->events().since(0, 100000))
+    if (e.type == observe::EventType::limit_hit && e.reason == "inbound_streams_per_peer_max")
+      ++limit_events;
+  EXPECT_GE(limit_events, 12u);
   EXPECT_TRUE(victim_still_answers());
 }
 
