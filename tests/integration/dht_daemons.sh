@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The DHT between seven `agora daemon` processes on loopback, with mDNS off and the connection
+# The DHT between eight `agora daemon` processes on loopback, with mDNS off and the connection
 # manager's low watermark at 0, so the DHT is the only way they learn of one another beyond the
 # bootstrap peer:
 #   - six nodes bootstrap to a seventh and fill their routing tables from it;
@@ -11,6 +11,8 @@
 #   - `dht query` prints its steps;
 #   - a restarted daemon reloads its routing table (and its provided keys) from agora.db and
 #     works without any bootstrap peer;
+#   - with provide = "all" blocks below the root are provided too;
+#   - a client-mode node asks the DHT but no server puts it in its routing table;
 #   - no honest node counted any bad input.
 set -euo pipefail
 agora="${AGORA_BIN:?set AGORA_BIN}"
@@ -135,8 +137,38 @@ start n5
 grep -q '^dht server, [0-9]* routing table peers loaded, 1 provided keys' "$work/n5.log" ||
   fail "n5 did not reload its provided key: $(grep '^dht' "$work/n5.log")"
 
+# provide = "all": every block of a tree is announced, not only its root.
+stop n6
+sed -i 's/^provide = "roots"/provide = "all"/' "$work/n6/config.toml"
+grep -q '^provide = "all"' "$work/n6/config.toml" || fail "could not set provide = all"
+start n6
+mkdir -p "$work/tree"
+echo one >"$work/tree/a.txt"
+echo two >"$work/tree/b.txt"
+tree=$(a n6 add -q -r "$work/tree")
+child=$(a n6 ls --json "$tree" | json 'd["entries"][0]["cid"]')
+child_provided() { a n3 dht findprovs --json "$child" 2>/dev/null | grep -q "$(peer_of n6)"; }
+eventually 300 child_provided || fail "n6 (provide = all) did not provide a block below the root"
+
+# mode = "client": it asks the DHT but does not serve it, so no server lists it.
+init cl
+sed -i '/^\[dht\]/,$ s/^mode = "auto"/mode = "client"/' "$work/cl/config.toml"
+grep -q '^mode = "client"' "$work/cl/config.toml" || fail "could not set client mode"
+a cl bootstrap add "$(addr boot)" >/dev/null
+start cl
+grep -q '^dht client' "$work/cl.log" || fail "cl does not say it is a DHT client"
+eventually 300 bootstrapped cl 4 || fail "the client did not bootstrap: $(a cl dht status --json)"
+out=$(a cl dht findprovs --json "$cid") || fail "the client cannot find providers"
+grep -q "$(peer_of n5)" <<<"$out" || fail "the client's findprovs misses n5: $out"
+ids=$(a cl id --json)
+if grep -q '/ipfs/kad/1.0.0' <<<"$ids"; then fail "a client advertises the kad protocol"; fi
+for n in boot n1; do
+  table=$(a "$n" dht table --json)
+  if grep -q "$(peer_of cl)" <<<"$table"; then fail "$n put the client in its routing table"; fi
+done
+
 # Nobody here sent bad input.
-for n in boot "${nodes[@]}"; do
+for n in boot cl "${nodes[@]}"; do
   bad=$(a "$n" dht status --json | json 'd["bad_input"]')
   ((bad == 0)) || fail "$n counted $bad bad inputs from honest peers"
 done
