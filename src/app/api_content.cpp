@@ -359,37 +359,36 @@ void pin_routes(httplib::Server& s, Node& node, Content& content) {
 }
 
 void block_routes(httplib::Server& s, Node& node, Content& content) {
-  s.Post("/api/v0/block/put",
-         [&node, &content](const httplib::Request& req, httplib::Response& res,
-                           const httplib::ContentReader& reader) {
-           std::string codec = req.has_param("codec") ? req.get_param_value("codec") : "raw";
-           uint64_t code = codec == "raw" ? kCodecRaw : codec == "dag-pb" ? kCodecDagPb : 0;
-           if (!code)
-             return send_error(res, make_error(Errc::invalid_input, "codec must be raw or dag-pb"));
-           // Read up to the limit and stop there: an oversized body is never buffered whole.
-           const size_t max = content.blocks().config().block_bytes_max;
-           std::string body;
-           bool too_large = false;
-           reader([&](const char* data, size_t n) {
-             if (body.size() + n > max) {
-               too_large = true;
-               return false;
-             }
-             body.append(data, n);
-             return true;
-           });
-           if (too_large)
-             return send_error(res, make_error(Errc::too_large, "block over the size limit of " +
-                                                                    std::to_string(max) + " bytes"));
-           Cid cid = Cid::of(as_bytes(body), code);
-           if (Status st = content.blocks().put(cid, as_bytes(body)); !st)
-             return send_error(res, st.error());
-           if (param_true(req, "pin", false)) (void)content.pin(cid, store::PinType::direct);
-           asio::post(node.io(), [&node, cid] {
-             if (node.bitswap()) node.bitswap()->block_added(cid);
-           });
-           send_json(res, {{"cid", cid.to_string()}, {"size", body.size()}});
-         });
+  s.Post("/api/v0/block/put", [&node, &content](const httplib::Request& req, httplib::Response& res,
+                                                const httplib::ContentReader& reader) {
+    std::string codec = req.has_param("codec") ? req.get_param_value("codec") : "raw";
+    uint64_t code = codec == "raw" ? kCodecRaw : codec == "dag-pb" ? kCodecDagPb : 0;
+    if (!code)
+      return send_error(res, make_error(Errc::invalid_input, "codec must be raw or dag-pb"));
+    // Read up to the limit and stop there: an oversized body is never buffered whole.
+    const size_t max = content.blocks().config().block_bytes_max;
+    std::string body;
+    bool too_large = false;
+    reader([&](const char* data, size_t n) {
+      if (body.size() + n > max) {
+        too_large = true;
+        return false;
+      }
+      body.append(data, n);
+      return true;
+    });
+    if (too_large)
+      return send_error(res, make_error(Errc::too_large, "block over the size limit of " +
+                                                             std::to_string(max) + " bytes"));
+    Cid cid = Cid::of(as_bytes(body), code);
+    if (Status st = content.blocks().put(cid, as_bytes(body)); !st)
+      return send_error(res, st.error());
+    if (param_true(req, "pin", false)) (void)content.pin(cid, store::PinType::direct);
+    asio::post(node.io(), [&node, cid] {
+      if (node.bitswap()) node.bitswap()->block_added(cid);
+    });
+    send_json(res, {{"cid", cid.to_string()}, {"size", body.size()}});
+  });
   s.Get("/api/v0/block/get", [&content](const httplib::Request& req, httplib::Response& res) {
     auto cid = Cid::parse(req.get_param_value("arg"));
     if (!cid) return send_error(res, cid.error());
