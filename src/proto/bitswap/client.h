@@ -185,6 +185,7 @@ class Client {
   void expire_timers(Instant now);
   std::optional<PeerHandle> choose_block_peer(const Want& want) const;
   std::optional<PeerHandle> choose_proven_peer() const;
+  bool better_block_peer(const Peer& candidate, const Peer* best) const;
   bool can_take_block(const Peer& peer) const;
 
   // client_receive.cpp

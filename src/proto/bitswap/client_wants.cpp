@@ -127,36 +127,34 @@ bool Client::can_take_block(const Peer& p) const {
          p.stats.want_blocks_in_flight < config_.peer_want_blocks_in_flight_max;
 }
 
-// The least loaded peer that delivered blocks recently, then the better score.
+// Ranks want-block candidates: the least loaded first, then the better score; on a tie the one
+// seen first (the longest connected) stays.
+bool Client::better_block_peer(const Peer& candidate, const Peer* best) const {
+  if (!best) return true;
+  auto load = candidate.stats.want_blocks_in_flight, best_load = best->stats.want_blocks_in_flight;
+  return load < best_load || (load == best_load && candidate.stats.score > best->stats.score);
+}
+
+// The best peer that delivered blocks recently.
 std::optional<Client::PeerHandle> Client::choose_proven_peer() const {
   std::optional<PeerHandle> best;
   const Peer* best_peer = nullptr;
   for (const auto& [h, p] : peers_) {
-    if (!p.proven || !can_take_block(p)) continue;
-    if (best_peer) {
-      auto load = p.stats.want_blocks_in_flight, best_load = best_peer->stats.want_blocks_in_flight;
-      if (load > best_load || (load == best_load && p.stats.score <= best_peer->stats.score))
-        continue;
-    }
+    if (!p.proven || !can_take_block(p) || !better_block_peer(p, best_peer)) continue;
     best = h;
     best_peer = &p;
   }
   return best;
 }
 
-// Least loaded candidate, then the better score, then the longest connected.
+// The best peer that said HAVE.
 std::optional<Client::PeerHandle> Client::choose_block_peer(const Want& w) const {
   std::optional<PeerHandle> best;
   const Peer* best_peer = nullptr;
   for (const auto& [h, ask] : w.asks) {
     if (ask.state != Ask::has) continue;
     const Peer& p = peers_.at(h);
-    if (!can_take_block(p)) continue;
-    if (best_peer) {
-      auto load = p.stats.want_blocks_in_flight, best_load = best_peer->stats.want_blocks_in_flight;
-      if (load > best_load || (load == best_load && p.stats.score <= best_peer->stats.score))
-        continue;
-    }
+    if (!can_take_block(p) || !better_block_peer(p, best_peer)) continue;
     best = h;
     best_peer = &p;
   }
