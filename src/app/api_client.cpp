@@ -13,6 +13,31 @@ static Error no_daemon(const std::filesystem::path& repo) {
                                          " (start one with `agora daemon`)");
 }
 
+namespace {
+
+Error error_from_body(int status, const std::string& body) {
+  auto j = nlohmann::json::parse(body, nullptr, false);
+  if (j.is_object() && j.contains("error") && j["error"].is_string())
+    return make_error(Errc::io, j["error"].get<std::string>());
+  return make_error(Errc::io, "HTTP " + std::to_string(status));
+}
+
+}  // namespace
+
+Error ApiClient::request_failed(const httplib::Result& res) const {
+  if (res.error() == httplib::Error::Connection) return no_daemon(repo_);
+  return make_error(Errc::io, "API request failed: " + httplib::to_string(res.error()));
+}
+
+Result<nlohmann::json> ApiClient::json_answer(const httplib::Result& res) const {
+  if (!res) return request_failed(res);
+  if (res->status != 200) return error_from_body(res->status, res->body);
+  auto body = nlohmann::json::parse(res->body, nullptr, false);
+  if (body.is_discarded())
+    return make_error(Errc::io, "API answered with something that is not JSON");
+  return body;
+}
+
 Result<ApiClient> ApiClient::connect(const std::filesystem::path& repo) {
   auto url = store::read_api_file(repo);
   if (!url) return no_daemon(repo);
@@ -33,16 +58,6 @@ Result<nlohmann::json> ApiClient::post(const std::string& path,
   return call("POST", path, params);
 }
 
-Result<std::string> ApiClient::get_text(const std::string& path) {
-  httplib::Client client(url_);
-  client.set_bearer_token_auth(token_.c_str());
-  auto res = client.Get(path.c_str());
-  if (!res) return no_daemon(repo_);
-  if (res->status != 200)
-    return make_error(Errc::io, "API answered HTTP " + std::to_string(res->status));
-  return res->body;
-}
-
 Result<nlohmann::json> ApiClient::call(const std::string& method, const std::string& path,
                                        const std::map<std::string, std::string>& params) {
   httplib::Client client(url_);
@@ -52,32 +67,18 @@ Result<nlohmann::json> ApiClient::call(const std::string& method, const std::str
   httplib::Params query(params.begin(), params.end());
   std::string target = httplib::append_query_params(path, query);
   auto res = method == "GET" ? client.Get(target.c_str()) : client.Post(target.c_str());
-  if (!res) {
-    if (res.error() == httplib::Error::Connection) return no_daemon(repo_);
-    return make_error(Errc::io, "API request failed: " + httplib::to_string(res.error()));
-  }
-  auto body = nlohmann::json::parse(res->body, nullptr, false);
-  if (body.is_discarded())
-    return make_error(Errc::io, "API answered with something that is not JSON");
-  if (res->status != 200) {
-    std::string msg = body.is_object() && body.contains("error")
-                          ? body["error"].get<std::string>()
-                          : "HTTP " + std::to_string(res->status);
-    return make_error(Errc::io, msg);
-  }
-  return body;
+  return json_answer(res);
 }
 
-namespace {
-
-Error error_from_body(int status, const std::string& body) {
-  auto j = nlohmann::json::parse(body, nullptr, false);
-  if (j.is_object() && j.contains("error") && j["error"].is_string())
-    return make_error(Errc::io, j["error"].get<std::string>());
-  return make_error(Errc::io, "HTTP " + std::to_string(status));
+Result<std::string> ApiClient::get_text(const std::string& path) {
+  httplib::Client client(url_);
+  client.set_bearer_token_auth(token_.c_str());
+  auto res = client.Get(path.c_str());
+  if (!res) return no_daemon(repo_);
+  if (res->status != 200)
+    return make_error(Errc::io, "API answered HTTP " + std::to_string(res->status));
+  return res->body;
 }
-
-}  // namespace
 
 Status ApiClient::stream(const std::string& method, const std::string& path,
                          const std::multimap<std::string, std::string>& params,
@@ -109,10 +110,7 @@ Status ApiClient::stream(const std::string& method, const std::string& path,
   };
   auto res = client.send(req);
   if (aborted) return make_error(Errc::closed, "stopped reading the answer");
-  if (!res) {
-    if (res.error() == httplib::Error::Connection) return no_daemon(repo_);
-    return make_error(Errc::io, "API request failed: " + httplib::to_string(res.error()));
-  }
+  if (!res) return request_failed(res);
   if (status != 200) return error_from_body(status, error_body.empty() ? res->body : error_body);
   return {};
 }
@@ -145,15 +143,7 @@ Result<nlohmann::json> ApiClient::post_stream(
       },
       "application/octet-stream");
   if (read_error) return *read_error;
-  if (!res) {
-    if (res.error() == httplib::Error::Connection) return no_daemon(repo_);
-    return make_error(Errc::io, "API request failed: " + httplib::to_string(res.error()));
-  }
-  if (res->status != 200) return error_from_body(res->status, res->body);
-  auto body = nlohmann::json::parse(res->body, nullptr, false);
-  if (body.is_discarded())
-    return make_error(Errc::io, "API answered with something that is not JSON");
-  return body;
+  return json_answer(res);
 }
 
 Result<nlohmann::json> ApiClient::post_body(const std::string& path,
@@ -164,16 +154,7 @@ Result<nlohmann::json> ApiClient::post_body(const std::string& path,
   client.set_read_timeout(std::chrono::hours(1));
   httplib::Params query(params.begin(), params.end());
   std::string target = httplib::append_query_params(path, query);
-  auto res = client.Post(target.c_str(), data, "application/octet-stream");
-  if (!res) {
-    if (res.error() == httplib::Error::Connection) return no_daemon(repo_);
-    return make_error(Errc::io, "API request failed: " + httplib::to_string(res.error()));
-  }
-  if (res->status != 200) return error_from_body(res->status, res->body);
-  auto body = nlohmann::json::parse(res->body, nullptr, false);
-  if (body.is_discarded())
-    return make_error(Errc::io, "API answered with something that is not JSON");
-  return body;
+  return json_answer(client.Post(target.c_str(), data, "application/octet-stream"));
 }
 
 }  // namespace agora

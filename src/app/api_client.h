@@ -10,6 +10,10 @@
 
 #include "base/result.h"
 
+namespace httplib {
+class Result;
+}
+
 namespace agora {
 
 class ApiClient {
@@ -41,6 +45,10 @@ class ApiClient {
       : repo_(std::move(repo)), url_(std::move(url)), token_(std::move(token)) {}
   Result<nlohmann::json> call(const std::string& method, const std::string& path,
                               const std::map<std::string, std::string>& params);
+  // No answer: no daemon (connection refused) or the request failed on the way.
+  Error request_failed(const httplib::Result& res) const;
+  // A 200 answer's JSON body, or the error the answer carries.
+  Result<nlohmann::json> json_answer(const httplib::Result& res) const;
   std::filesystem::path repo_;
   std::string url_;
   std::string token_;

@@ -2,11 +2,10 @@
 
 #include <httplib.h>
 
-#include <condition_variable>
-#include <deque>
 #include <future>
 #include <nlohmann/json.hpp>
 
+#include "app/api_http.h"
 #include "app/api_json.h"
 
 namespace agora {
@@ -15,34 +14,6 @@ namespace {
 
 using nlohmann::json;
 constexpr Duration kStallTimeout = std::chrono::seconds(30);
-
-int status_of(Errc code) {
-  switch (code) {
-    case Errc::invalid_input:
-    case Errc::unsupported:
-    case Errc::too_large:
-    case Errc::exists:
-      return 400;
-    case Errc::not_found:
-      return 404;
-    case Errc::timeout:
-      return 504;
-    case Errc::io:
-      return 500;
-    default:
-      return 502;
-  }
-}
-
-void send_error(httplib::Response& res, const Error& e) {
-  res.status = status_of(e.code);
-  res.set_content(error_json(e).dump(), "application/json");
-}
-
-void send_json(httplib::Response& res, const json& body) {
-  res.status = 200;
-  res.set_content(body.dump(), "application/json");
-}
 
 bool param_true(const httplib::Request& req, const char* name, bool fallback) {
   if (!req.has_param(name)) return fallback;
@@ -67,41 +38,6 @@ Result<AddOptions> add_options(const httplib::Request& req) {
   o.pin = param_true(req, "pin", true);
   return o;
 }
-
-// Runs `task` on the node's loop and waits for it. (Result<T> has no default constructor, which
-// co_spawn's completion handler would need, so the promise is set inside the coroutine.)
-template <class T>
-T run_on_loop(asio::io_context& io, std::function<rt::awaitable<T>()> task) {
-  auto promise = std::make_shared<std::promise<T>>();
-  auto future = promise->get_future();
-  asio::co_spawn(
-      io,
-      [promise, task = std::move(task)]() -> rt::awaitable<void> {
-        promise->set_value(co_await task());
-      },
-      [promise](std::exception_ptr e) {
-        if (e) promise->set_value(make_error(Errc::internal, "request failed inside the node"));
-      });
-  return future.get();
-}
-
-// Lines handed from the loop thread to the HTTP thread that streams them.
-struct LineQueue {
-  std::mutex mu;
-  std::condition_variable cv;
-  std::deque<std::string> lines;
-  bool closed = false;
-  void push(std::string line) {
-    std::lock_guard lock(mu);
-    lines.push_back(std::move(line));
-    cv.notify_one();
-  }
-  void close() {
-    std::lock_guard lock(mu);
-    closed = true;
-    cv.notify_one();
-  }
-};
 
 json progress_json(const FetchProgress& p) {
   return {{"blocks_fetched", p.blocks_fetched}, {"blocks_local", p.blocks_local},
@@ -268,10 +204,7 @@ void read_routes(httplib::Server& s, Node& node, Content& content) {
     res.set_chunked_content_provider(
         "application/x-ndjson", [&node, &content, root = arg->first, path = arg->second,
                                  peers = *peers, dest](size_t, httplib::DataSink& sink) {
-          auto write = [&](const json& j) {
-            std::string line = j.dump() + "\n";
-            sink.write(line.data(), line.size());
-          };
+          auto write = [&](const json& j) { write_line(sink, j); };
           auto queue = std::make_shared<LineQueue>();
           auto started = std::chrono::steady_clock::now();
           auto job = std::async(std::launch::async, [&] {
@@ -279,16 +212,7 @@ void read_routes(httplib::Server& s, Node& node, Content& content) {
             queue->close();
             return r;
           });
-          for (;;) {
-            std::unique_lock lock(queue->mu);
-            queue->cv.wait(lock, [&] { return queue->closed || !queue->lines.empty(); });
-            while (!queue->lines.empty()) {
-              std::string line = std::move(queue->lines.front()) + "\n";
-              queue->lines.pop_front();
-              sink.write(line.data(), line.size());
-            }
-            if (queue->closed) break;
-          }
+          queue->write_all(sink);
           auto fetched = job.get();
           if (!fetched) {
             write(error_json(fetched.error()));

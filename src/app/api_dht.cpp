@@ -2,11 +2,10 @@
 
 #include <httplib.h>
 
-#include <condition_variable>
-#include <deque>
 #include <future>
 #include <nlohmann/json.hpp>
 
+#include "app/api_http.h"
 #include "app/api_json.h"
 #include "proto/kad/records.h"
 
@@ -16,63 +15,7 @@ namespace {
 
 using nlohmann::json;
 
-int status_of(Errc code) {
-  switch (code) {
-    case Errc::invalid_input:
-    case Errc::unsupported:
-    case Errc::too_large:
-      return 400;
-    case Errc::not_found:
-      return 404;
-    case Errc::limit:
-      return 429;
-    case Errc::timeout:
-      return 504;
-    default:
-      return 502;
-  }
-}
-
-void send_error(httplib::Response& res, const Error& e) {
-  res.status = status_of(e.code);
-  res.set_content(error_json(e).dump(), "application/json");
-}
-
-void send_result(httplib::Response& res, const Result<json>& r) {
-  if (!r) return send_error(res, r.error());
-  res.status = 200;
-  res.set_content(r->dump(), "application/json");
-}
-
-// Runs `task` on the node's loop and waits for it (the promise is set inside the coroutine:
-// Result<T> has no default constructor, which co_spawn's completion handler would need).
-template <class T>
-T run_on_loop(asio::io_context& io, std::function<rt::awaitable<T>()> task) {
-  auto promise = std::make_shared<std::promise<T>>();
-  auto future = promise->get_future();
-  asio::co_spawn(
-      io,
-      [promise, task = std::move(task)]() -> rt::awaitable<void> {
-        promise->set_value(co_await task());
-      },
-      [promise](std::exception_ptr e) {
-        if (e) promise->set_value(make_error(Errc::internal, "request failed inside the node"));
-      });
-  return future.get();
-}
-
 Error no_dht() { return make_error(Errc::not_found, "this node runs without the DHT"); }
-
-std::string hex(BytesView b) {
-  static const char* digits = "0123456789abcdef";
-  std::string out;
-  out.reserve(b.size() * 2);
-  for (uint8_t c : b) {
-    out += digits[c >> 4];
-    out += digits[c & 15];
-  }
-  return out;
-}
 
 json addrs_json(const std::vector<Bytes>& addrs) {
   json out = json::array();
@@ -183,7 +126,7 @@ Result<json> value_json(BytesView key, const kad::QueryFinished& done) {
     return make_error(Errc::not_found, "no record for " + dht_key_text(key) + " found (asked " +
                                            std::to_string(done.stats.responses) + " peers)");
   json out = {{"key", dht_key_text(key)},
-              {"value_hex", hex(done.record->value)},
+              {"value_hex", to_hex(done.record->value)},
               {"stats", stats_json(done.stats)}};
   if (auto pub = decode_public_key(done.record->value)) {
     out["public_key"] = {{"type", pub->type == KeyType::ed25519     ? "ed25519"
@@ -219,24 +162,6 @@ Result<json> query_on_loop(Node& node, KadService::StartFn start, ToJson to_json
       node.io(), [&node, start, to_json] { return run_query(node, start, to_json); });
 }
 
-// Lines handed from the loop thread to the HTTP thread that streams them.
-struct LineQueue {
-  std::mutex mu;
-  std::condition_variable cv;
-  std::deque<std::string> lines;
-  bool closed = false;
-  void push(std::string line) {
-    std::lock_guard lock(mu);
-    lines.push_back(std::move(line));
-    cv.notify_one();
-  }
-  void close() {
-    std::lock_guard lock(mu);
-    closed = true;
-    cv.notify_one();
-  }
-};
-
 KadService::StartFn closest_peers_of(const Bytes& key) {
   return [key](kad::Kad& k, Instant now) { return k.get_closest_peers(key, now); };
 }
@@ -263,16 +188,7 @@ void stream_query(Node& node, Bytes key, httplib::DataSink& sink) {
     queue->close();
     return r;
   });
-  for (;;) {
-    std::unique_lock lock(queue->mu);
-    queue->cv.wait(lock, [&] { return queue->closed || !queue->lines.empty(); });
-    while (!queue->lines.empty()) {
-      std::string line = std::move(queue->lines.front()) + "\n";
-      queue->lines.pop_front();
-      sink.write(line.data(), line.size());
-    }
-    if (queue->closed) break;
-  }
+  queue->write_all(sink);
   auto done = job.get();
   json last;
   if (!done) {
@@ -287,8 +203,7 @@ void stream_query(Node& node, Bytes key, httplib::DataSink& sink) {
             {"stats", stats_json(done->stats)}};
     if (!done->ok) last["error"] = done->error;
   }
-  std::string line = last.dump() + "\n";
-  sink.write(line.data(), line.size());
+  write_line(sink, last);
 }
 
 }  // namespace
@@ -317,7 +232,7 @@ std::string dht_key_text(BytesView key) {
       return "/pk/" + peer->to_string();
   }
   if (auto peer = PeerId::from_bytes(key)) return peer->to_string();
-  return hex(key);
+  return to_hex(key);
 }
 
 void add_dht_routes(httplib::Server& s, Node& node) {

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "app/api_client.h"
+#include "app/cli_util.h"
 #include "codec/multiaddr.h"
 #include "node/node.h"
 #include "store/file_util.h"
@@ -14,27 +15,6 @@
 namespace agora {
 
 namespace {
-
-int fail(const Error& e) {
-  std::cerr << "error: " << e.message << "\n";
-  return 1;
-}
-
-// Connects to the daemon, calls one endpoint, prints JSON or hands the answer to `human`.
-template <class Human>
-int call(const CommonOptions& o, bool post, const std::string& path,
-         const std::map<std::string, std::string>& params, Human human) {
-  auto client = ApiClient::connect(o.repo);
-  if (!client) return fail(client.error());
-  auto r = post ? client->post(path, params) : client->get(path, params);
-  if (!r) return fail(r.error());
-  if (o.json) {
-    std::cout << r->dump() << "\n";
-  } else {
-    human(*r);
-  }
-  return 0;
-}
 
 std::string mb_per_s(double bytes, double seconds) {
   return seconds > 0 ? fmt::format("{:.1f} MB/s", bytes / seconds / 1e6) : "-";
@@ -128,22 +108,16 @@ std::string ms_text(const nlohmann::json& ms) {
   return ms.is_number() ? fmt::format("{:.2f} ms", ms.get<double>()) : "-";
 }
 
-std::string joined(const nlohmann::json& list, const char* separator = ",") {
-  std::string out;
-  for (const auto& item : list) out += (out.empty() ? "" : separator) + item.get<std::string>();
-  return out;
-}
-
 void print_connected_peer(const nlohmann::json& p) {
   std::cout << p["peer"].get<std::string>() << "  " << p["addr"].get<std::string>() << "  "
             << p["direction"].get<std::string>() << "  " << p.value("agent", "(not identified)")
             << "  latency " << ms_text(p.value("latency_ms", nlohmann::json()));
   if (p.contains("sources") && !p["sources"].empty())
-    std::cout << "  found by " << joined(p["sources"]);
+    std::cout << "  found by " << join_strings(p["sources"]);
   if (p.value("protected", false)) std::cout << "  protected";
   std::cout << "\n";
   if (p.contains("protocols"))
-    std::cout << "    protocols: " << joined(p["protocols"], " ") << "\n";
+    std::cout << "    protocols: " << join_strings(p["protocols"], " ") << "\n";
   const auto& streams = p.value("streams_open", nlohmann::json::array());
   std::cout << "    open streams (" << p["streams"].get<size_t>() << ")";
   std::string sep = ": ";
@@ -375,7 +349,7 @@ int cmd_swarm_known(const CommonOptions& o) {
       std::cout << p["peer"].get<std::string>() << "  "
                 << (p["connected"].get<bool>() ? "connected" : "seen " + ago(p["last_seen_ms"]))
                 << "  latency " << ms_text(p.value("latency_ms", nlohmann::json())) << "  found by "
-                << (p["sources"].empty() ? "-" : joined(p["sources"]));
+                << (p["sources"].empty() ? "-" : join_strings(p["sources"]));
       if (!p["agent"].get<std::string>().empty())
         std::cout << "  " << p["agent"].get<std::string>();
       std::cout << "  " << p["protocols"].size() << " protocols\n";

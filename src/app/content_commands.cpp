@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "app/api_client.h"
+#include "app/cli_util.h"
 #include "app/progress_bar.h"
 #include "unixfs/file_importer.h"
 #include "unixfs/import_path.h"
@@ -16,11 +17,6 @@ namespace agora {
 namespace {
 
 using nlohmann::json;
-
-int fail(const Error& e) {
-  std::cerr << "error: " << e.message << "\n";
-  return 1;
-}
 
 // Bytes of regular files under `path` (symlinks not followed), for the progress bar's total.
 uint64_t input_bytes(const std::filesystem::path& path) {
@@ -208,22 +204,11 @@ int cmd_get(const CommonOptions& o, const ContentArgs& a) {
   return 0;
 }
 
-int print_json_call(const CommonOptions& o, Result<json> r,
-                    const std::function<void(const json&)>& human) {
-  if (!r) return fail(r.error());
-  if (o.json) {
-    std::cout << r->dump() << "\n";
-  } else {
-    human(*r);
-  }
-  return 0;
-}
-
 int cmd_ls(const CommonOptions& o, const ContentArgs& a) {
   auto client = ApiClient::connect(o.repo);
   if (!client) return fail(client.error());
   std::map<std::string, std::string> q{{"arg", a.arg}};
-  return print_json_call(o, client->get("/api/v0/ls", q), [](const json& r) {
+  return print_answer(o, client->get("/api/v0/ls", q), [](const json& r) {
     for (const auto& e : r["entries"])
       std::cout << e["cid"].get<std::string>() << " " << e["size"] << " "
                 << e["type"].get<std::string>() << " " << e["name"].get<std::string>() << "\n";
@@ -234,7 +219,7 @@ int cmd_pin(const CommonOptions& o, const ContentArgs& a) {
   auto client = ApiClient::connect(o.repo);
   if (!client) return fail(client.error());
   if (a.pin->got_subcommand("ls")) {
-    return print_json_call(o, client->get("/api/v0/pin/ls"), [](const json& r) {
+    return print_answer(o, client->get("/api/v0/pin/ls"), [](const json& r) {
       for (const auto& p : r["pins"])
         std::cout << p["cid"].get<std::string>() << " " << p["type"].get<std::string>()
                   << (p["name"].get<std::string>().empty() ? ""
@@ -245,7 +230,7 @@ int cmd_pin(const CommonOptions& o, const ContentArgs& a) {
   std::map<std::string, std::string> q{{"arg", a.arg}, {"recursive", a.direct ? "0" : "1"}};
   if (!a.name.empty()) q["name"] = a.name;
   bool add = a.pin->got_subcommand("add");
-  return print_json_call(
+  return print_answer(
       o, client->post(add ? "/api/v0/pin/add" : "/api/v0/pin/rm", q), [add](const json& r) {
         std::cout << (add ? "pinned " : "unpinned ") << r["cid"].get<std::string>() << "\n";
       });
@@ -264,8 +249,8 @@ int cmd_block(const CommonOptions& o, const ContentArgs& a) {
       data.append(buf.data(), *n);
       if (data.size() > (4u << 20)) return fail(make_error(Errc::too_large, "block over 4 MiB"));
     }
-    return print_json_call(o, client->post_body("/api/v0/block/put", {{"codec", a.codec}}, data),
-                           [](const json& r) { std::cout << r["cid"].get<std::string>() << "\n"; });
+    return print_answer(o, client->post_body("/api/v0/block/put", {{"codec", a.codec}}, data),
+                        [](const json& r) { std::cout << r["cid"].get<std::string>() << "\n"; });
   }
   std::multimap<std::string, std::string> q{{"arg", a.arg}};
   if (a.block->got_subcommand("get")) {
@@ -275,7 +260,7 @@ int cmd_block(const CommonOptions& o, const ContentArgs& a) {
     std::fflush(stdout);
     return st ? 0 : fail(st.error());
   }
-  return print_json_call(o, client->get("/api/v0/block/stat", {{"arg", a.arg}}), [](const json& r) {
+  return print_answer(o, client->get("/api/v0/block/stat", {{"arg", a.arg}}), [](const json& r) {
     std::cout << r["cid"].get<std::string>() << " " << r["size"] << " bytes "
               << r["codec"].get<std::string>() << "\n";
   });
@@ -285,7 +270,7 @@ int cmd_repo(const CommonOptions& o, const ContentArgs& a) {
   auto client = ApiClient::connect(o.repo);
   if (!client) return fail(client.error());
   if (a.repo->got_subcommand("gc")) {
-    return print_json_call(o, client->post("/api/v0/repo/gc"), [](const json& r) {
+    return print_answer(o, client->post("/api/v0/repo/gc"), [](const json& r) {
       std::cout << "removed " << r["removed_blocks"] << " blocks ("
                 << human_bytes(r["removed_bytes"].get<double>()) << "), kept " << r["kept_blocks"]
                 << "\n";
@@ -293,7 +278,7 @@ int cmd_repo(const CommonOptions& o, const ContentArgs& a) {
   }
   if (a.repo->got_subcommand("verify")) {
     auto r = client->post("/api/v0/repo/verify");
-    int rc = print_json_call(o, r, [](const json& r) {
+    int rc = print_answer(o, r, [](const json& r) {
       for (const auto& q : r["quarantined"])
         std::cout << "corrupt: " << q["file"].get<std::string>() << " ("
                   << q["reason"].get<std::string>() << "), moved to "
@@ -306,7 +291,7 @@ int cmd_repo(const CommonOptions& o, const ContentArgs& a) {
     if (rc == 0 && !(*r)["clean"].get<bool>()) return 2;
     return rc;
   }
-  return print_json_call(o, client->get("/api/v0/repo/stat"), [](const json& r) {
+  return print_answer(o, client->get("/api/v0/repo/stat"), [](const json& r) {
     std::cout << "blocks: " << r["blocks"] << " (" << human_bytes(r["block_bytes"].get<double>())
               << ")\npins: " << r["pins"]["recursive"] << " recursive, " << r["pins"]["direct"]
               << " direct\nfree: " << human_bytes(r["fs_free_bytes"].get<double>())

@@ -7,6 +7,7 @@
 #include <iterator>
 
 #include "app/api_client.h"
+#include "app/cli_util.h"
 #include "base/bytes.h"
 
 namespace agora {
@@ -15,92 +16,45 @@ namespace {
 
 using nlohmann::json;
 
-int fail(const Error& e) {
-  std::cerr << "error: " << e.message << "\n";
-  return 1;
-}
-
 std::string stats_line(const json& s) {
   return fmt::format("{} peers asked, {} answered, {} failed, {} hops, {:.1f} ms",
                      s.value("requests", 0), s.value("responses", 0), s.value("failures", 0),
                      s.value("hops", 0), s.value("ms", 0.0));
 }
 
-std::string join(const json& list, const char* sep) {
-  std::string out;
-  for (const auto& x : list) out += (out.empty() ? "" : sep) + x.get<std::string>();
-  return out;
-}
-
-// Calls the API; prints the JSON with --json, else `print(answer)`.
-int call(const CommonOptions& o, const char* method, const std::string& path,
-         const std::map<std::string, std::string>& params,
-         const std::function<void(const json&)>& print) {
-  auto client = ApiClient::connect(o.repo);
-  if (!client) return fail(client.error());
-  auto r = std::string(method) == "GET" ? client->get(path, params) : client->post(path, params);
-  if (!r) return fail(r.error());
-  if (o.json) {
-    std::cout << r->dump() << "\n";
-  } else {
-    print(*r);
-  }
-  return 0;
-}
-
 int cmd_findpeer(const CommonOptions& o, const std::string& peer) {
-  return call(o, "POST", "/api/v0/dht/findpeer", {{"arg", peer}}, [](const json& r) {
+  return call(o, true, "/api/v0/dht/findpeer", {{"arg", peer}}, [](const json& r) {
     std::cout << r["peer"].get<std::string>() << " (" << r["found_by"].get<std::string>() << ")\n";
     for (const auto& a : r["addrs"]) std::cout << "  " << a.get<std::string>() << "\n";
   });
 }
 
 int cmd_findprovs(const CommonOptions& o, const std::string& cid) {
-  return call(o, "POST", "/api/v0/dht/findprovs", {{"arg", cid}}, [](const json& r) {
+  return call(o, true, "/api/v0/dht/findprovs", {{"arg", cid}}, [](const json& r) {
     for (const auto& p : r["providers"])
-      std::cout << p["peer"].get<std::string>() << " " << join(p["addrs"], " ") << "\n";
+      std::cout << p["peer"].get<std::string>() << " " << join_strings(p["addrs"], " ") << "\n";
   });
-}
-
-Result<Bytes> from_hex(const std::string& text) {
-  if (text.size() % 2) return make_error(Errc::invalid_input, "odd-length hex");
-  Bytes out;
-  for (size_t i = 0; i < text.size(); i += 2) {
-    auto nibble = [](char c) -> int {
-      if (c >= '0' && c <= '9') return c - '0';
-      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-      return -1;
-    };
-    int hi = nibble(text[i]), lo = nibble(text[i + 1]);
-    if (hi < 0 || lo < 0) return make_error(Errc::invalid_input, "bad hex from the daemon");
-    out.push_back(uint8_t(hi * 16 + lo));
-  }
-  return out;
 }
 
 int cmd_get(const CommonOptions& o, const std::string& key, const std::string& output) {
   auto client = ApiClient::connect(o.repo);
   if (!client) return fail(client.error());
   auto r = client->post("/api/v0/dht/get", {{"arg", key}});
-  if (!r) return fail(r.error());
-  if (!output.empty()) {
+  if (r && !output.empty()) {
     auto value = from_hex((*r)["value_hex"].get<std::string>());
     if (!value) return fail(value.error());
     std::ofstream out(output, std::ios::binary | std::ios::trunc);
     out.write(reinterpret_cast<const char*>(value->data()), std::streamsize(value->size()));
     if (!out) return fail(make_error(Errc::io, "cannot write " + output));
   }
-  if (o.json) {
-    std::cout << r->dump() << "\n";
-    return 0;
-  }
-  std::cout << (*r)["key"].get<std::string>() << "\n";
-  if (r->contains("public_key"))
-    std::cout << "  " << (*r)["public_key"]["type"].get<std::string>() << " public key of "
-              << (*r)["public_key"]["peer"].get<std::string>() << "\n";
-  std::cout << "  value " << (*r)["value_hex"].get<std::string>() << "\n";
-  if (!output.empty()) std::cout << "  written to " << output << "\n";
-  return 0;
+  return print_answer(o, r, [&](const json& r) {
+    std::cout << r["key"].get<std::string>() << "\n";
+    if (r.contains("public_key"))
+      std::cout << "  " << r["public_key"]["type"].get<std::string>() << " public key of "
+                << r["public_key"]["peer"].get<std::string>() << "\n";
+    std::cout << "  value " << r["value_hex"].get<std::string>() << "\n";
+    if (!output.empty()) std::cout << "  written to " << output << "\n";
+  });
 }
 
 int cmd_put(const CommonOptions& o, const std::string& key, const std::string& file) {
@@ -109,15 +63,11 @@ int cmd_put(const CommonOptions& o, const std::string& key, const std::string& f
   std::string value((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   auto client = ApiClient::connect(o.repo);
   if (!client) return fail(client.error());
-  auto r = client->post_body("/api/v0/dht/put", {{"arg", key}}, value);
-  if (!r) return fail(r.error());
-  if (o.json) {
-    std::cout << r->dump() << "\n";
-  } else {
-    std::cout << "stored " << (*r)["key"].get<std::string>() << " at "
-              << (*r)["stored"].get<size_t>() << " peers\n";
-  }
-  return 0;
+  return print_answer(o, client->post_body("/api/v0/dht/put", {{"arg", key}}, value),
+                      [](const json& r) {
+                        std::cout << "stored " << r["key"].get<std::string>() << " at "
+                                  << r["stored"].get<size_t>() << " peers\n";
+                      });
 }
 
 void print_step(const json& s, size_t n) {
@@ -170,14 +120,15 @@ int cmd_query(const CommonOptions& o, const std::string& key) {
   } else {
     std::cout << "closest peers to " << (*result)["key"].get<std::string>() << ":\n";
     for (const auto& p : (*result)["closest"])
-      std::cout << "  " << p["peer"].get<std::string>() << " " << join(p["addrs"], " ") << "\n";
+      std::cout << "  " << p["peer"].get<std::string>() << " " << join_strings(p["addrs"], " ")
+                << "\n";
     std::cout << stats_line((*result)["stats"]) << "\n";
   }
   return result->value("ok", false) ? 0 : 1;
 }
 
 int cmd_status(const CommonOptions& o) {
-  return call(o, "GET", "/api/v0/dht/status", {}, [](const json& r) {
+  return call(o, false, "/api/v0/dht/status", {}, [](const json& r) {
     std::cout << "mode " << r["mode"].get<std::string>()
               << (r["bootstrapped"].get<bool>() ? ", bootstrapped" : ", not bootstrapped yet")
               << "\nrouting table " << r["routing_table"] << " peers (" << r["routing_loaded"]
@@ -190,11 +141,11 @@ int cmd_status(const CommonOptions& o) {
 }
 
 int cmd_table(const CommonOptions& o) {
-  return call(o, "GET", "/api/v0/dht/table", {}, [](const json& r) {
+  return call(o, false, "/api/v0/dht/table", {}, [](const json& r) {
     for (const auto& p : r["peers"])
       std::cout << fmt::format("{:3} ", p["bucket"].get<int>()) << p["peer"].get<std::string>()
-                << (p["connected"].get<bool>() ? " connected " : " ") << join(p["addrs"], " ")
-                << "\n";
+                << (p["connected"].get<bool>() ? " connected " : " ")
+                << join_strings(p["addrs"], " ") << "\n";
     std::cout << r["size"] << " peers\n";
   });
 }
