@@ -8,6 +8,7 @@
 #include "app/content_commands.h"
 #include "app/daemon.h"
 #include "app/dht_commands.h"
+#include "app/testnet_commands.h"
 #include "node/node.h"
 #include "store/repo.h"
 
@@ -87,6 +88,8 @@ int main(int argc, char** argv) {
   register_content_commands(app, content);
   DhtArgs dht;
   register_dht_commands(app, dht);
+  TestnetArgs testnet;
+  register_testnet_commands(app, testnet);
 
   app.add_subcommand("metrics", "Print the daemon's metrics (Prometheus text format)");
   app.add_subcommand("shutdown", "Ask the running daemon to stop");
@@ -122,6 +125,7 @@ int main(int argc, char** argv) {
   if (*events) return cmd_events(common, since, follow);
   if (auto rc = run_content_command(common, content)) return *rc;
   if (auto rc = run_dht_command(common, dht)) return *rc;
+  if (auto rc = run_testnet_command(common, testnet)) return *rc;
   if (app.got_subcommand("metrics")) return cmd_metrics(common);
   if (app.got_subcommand("shutdown")) return cmd_shutdown(common);
   return 1;
