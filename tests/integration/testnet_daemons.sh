@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# `agora testnet` and the demo flow, smaller:
+#   - scripts/demo with 4 peers and a 16 MiB file: every copy verified, at least one fetcher
+#     found the provider through the DHT, the testnet stopped and removed;
+#   - testnet up/status/down: peers running and bootstrapped, a second `up` refused while it
+#     runs, `down` stops every daemon (no process left), a later `up` reuses the repos (same
+#     peer ids);
+#   - bad input: --peers 0, no testnet, a damaged testnet.json.
+set -euo pipefail
+agora="${AGORA_BIN:?set AGORA_BIN}"
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+work="$(mktemp -d /tmp/agora-testnet.XXXXXX)"
+cleanup() {
+  [[ -f "$work/net/testnet.json" ]] && "$agora" testnet down --dir "$work/net" >/dev/null 2>&1
+  rm -rf "$work"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+
+# The demo flow.
+AGORA_BIN="$agora" "$root/scripts/demo" --peers 4 --mib 16 >"$work/demo.out" 2>&1 ||
+  { cat "$work/demo.out" >&2; fail "scripts/demo failed"; }
+[[ $(grep -c ': identical$' "$work/demo.out") == 3 ]] || { cat "$work/demo.out" >&2; fail "not 3 verified copies"; }
+grep -q 'providers found through the DHT: [1-9]' "$work/demo.out" ||
+  { cat "$work/demo.out" >&2; fail "no fetcher found the provider through the DHT"; }
+grep -q 'MB/s delivered in all' "$work/demo.out" || fail "no summary"
+grep -q 'stopped; its repos are removed' "$work/demo.out" || fail "demo did not stop the testnet"
+
+# up, status, down.
+net="$work/net"
+"$agora" testnet up --dir "$net" --peers 3 --json >"$work/up.json" || fail "testnet up failed"
+[[ $(json 'd["bootstrapped"]' <"$work/up.json") == True ]] || fail "not bootstrapped: $(cat "$work/up.json")"
+ids_before=$(json '" ".join(p["peer"] for p in d["peers"])' <"$work/up.json")
+pids=$(json '" ".join(str(p["pid"]) for p in d["peers"])' <"$work/up.json")
+status=$("$agora" testnet status --dir "$net" --json)
+[[ $(json 'd["running"]' <<<"$status") == 3 ]] || fail "status: $status"
+[[ $(json 'all(p["dht"]["routing_table"] >= 2 for p in d["peers"])' <<<"$status") == True ]] ||
+  fail "routing tables not filled: $status"
+"$agora" testnet status --dir "$net" | grep -q '^3 of 3 peers running' || fail "status text"
+if "$agora" testnet up --dir "$net" --peers 3 >"$work/again.out" 2>&1; then fail "second up accepted"; fi
+grep -q 'already runs' "$work/again.out" || fail "second up: $(cat "$work/again.out")"
+"$agora" --repo "$net/peer-2" swarm peers --json | grep -q "$(cut -d' ' -f1 <<<"$ids_before")" ||
+  fail "peer-2 is not connected to peer-1"
+"$agora" testnet down --dir "$net" | grep -q 'stopped; its repos are kept' || fail "down"
+for p in $pids; do
+  if kill -0 "$p" 2>/dev/null && ! grep -q '^State:.*Z' "/proc/$p/status" 2>/dev/null; then
+    fail "daemon $p still runs after down"
+  fi
+done
+[[ $("$agora" testnet status --dir "$net" --json | json 'd["running"]') == 0 ]] || fail "status after down"
+"$agora" testnet up --dir "$net" --peers 3 --json >"$work/up2.json" || fail "second testnet up failed"
+[[ $(json '" ".join(p["peer"] for p in d["peers"])' <"$work/up2.json") == "$ids_before" ]] ||
+  fail "repos were not reused"
+"$agora" testnet down --dir "$net" --rm >/dev/null || fail "down --rm"
+[[ ! -e "$net" ]] || fail "--rm left $net"
+
+# Bad input.
+if "$agora" testnet up --dir "$net" --peers 0 2>"$work/err"; then fail "--peers 0 accepted"; fi
+if "$agora" testnet status --dir "$work/none" 2>"$work/err"; then fail "status without a testnet"; fi
+grep -q 'no testnet in' "$work/err" || fail "status without a testnet: $(cat "$work/err")"
+mkdir -p "$work/bad" && echo '{"peers": [{"name": 7}]}' >"$work/bad/testnet.json"
+if "$agora" testnet down --dir "$work/bad" 2>"$work/err"; then fail "damaged state accepted"; fi
+grep -q 'not a testnet state file' "$work/err" || fail "damaged state: $(cat "$work/err")"
+echo "testnet: all checks passed"
