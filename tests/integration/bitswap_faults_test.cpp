@@ -166,15 +166,21 @@ class BitswapFaultTest : public ::testing::Test {
     return fut.wait_for(kWait) == std::future_status::ready && fut.get();
   }
 
-  Result<FetchProgress> fetch(Node& n, Cid root) {
+  // Starts fetching on the node's loop; the fetch fails once nothing arrives for `stall`.
+  std::future<Result<FetchProgress>> start_fetch(Node& n, Cid root, Duration stall = 20s) {
     auto promise = std::make_shared<std::promise<Result<FetchProgress>>>();
     auto fut = promise->get_future();
     asio::co_spawn(
         io_,
-        [&n, root, promise]() -> rt::awaitable<void> {
-          promise->set_value(co_await n.bitswap()->fetch_dag(root, 20s));
+        [&n, root, stall, promise]() -> rt::awaitable<void> {
+          promise->set_value(co_await n.bitswap()->fetch_dag(root, stall));
         },
         asio::detached);
+    return fut;
+  }
+
+  Result<FetchProgress> fetch(Node& n, Cid root) {
+    auto fut = start_fetch(n, root);
     if (fut.wait_for(kWait + 10s) != std::future_status::ready)
       return make_error(Errc::timeout, "fetch did not finish");
     return fut.get();
@@ -264,12 +270,15 @@ TEST_F(BitswapFaultTest, MalformedAndOversizedMessagesCutThePeerOffAndStoreNothi
     Bytes bytes;  // written to the stream as is
   };
   std::vector<Case> cases = {
+      {"block over the block size limit", bitswap::encode_message_frame(big_block)},
       {"truncated protobuf", lp_encode(truncated)},
       {"length prefix over the message limit", oversized_prefix},
       {"wantlist over its entry limit", bitswap::encode_message_frame(too_many_wants)},
-      {"block over the block size limit", bitswap::encode_message_frame(big_block)},
       {"garbage protobuf", lp_encode(to_bytes(std::string(64, '\xff')))},
   };
+  // The victim wants the oversized block (every new peer is asked for it), so only the size
+  // limit keeps it out of the store.
+  auto wanting_big = start_fetch(*victim_.node, Cid::of(big), 8s);
   double malformed_before = metric(*victim_.node, "agora_bitswap_messages_malformed_total");
   size_t n = 0;
   for (const Case& c : cases) {
@@ -305,6 +314,9 @@ TEST_F(BitswapFaultTest, MalformedAndOversizedMessagesCutThePeerOffAndStoreNothi
     }));
   }
   EXPECT_FALSE(victim_.blocks->has(stranger));
+  ASSERT_EQ(wanting_big.wait_for(kWait), std::future_status::ready);
+  EXPECT_FALSE(wanting_big.get().ok());  // nobody may deliver it: the fetch stalls
+  EXPECT_FALSE(victim_.blocks->has(Cid::of(big)));
 
   // The victim still works: it fetches the file from the honest peer.
   ASSERT_TRUE(connect(*victim_.node, *honest_.node));
