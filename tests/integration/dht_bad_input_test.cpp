@@ -12,6 +12,7 @@
 #include "codec/varint.h"
 #include "crypto/random.h"
 #include "node/node.h"
+#include "node_test_util.h"
 #include "proto/kad/records.h"
 
 namespace agora {
@@ -21,24 +22,8 @@ using namespace std::chrono_literals;
 constexpr auto kWait = 20s;  // generous: the machine may be busy; never a timing assertion
 const std::string kKad(kad::kProtocolId);
 
-bool eventually(const std::function<bool()>& cond, std::chrono::milliseconds timeout = kWait) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!cond()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(10ms);
-  }
-  return true;
-}
-
-double metric(Node& node, const std::string& series) {
-  std::string text = node.metrics().render_prometheus();
-  size_t pos = 0;
-  while ((pos = text.find(series + " ", pos)) != std::string::npos) {
-    if (pos == 0 || text[pos - 1] == '\n') return std::stod(text.substr(pos + series.size() + 1));
-    pos += series.size();
-  }
-  return 0;
-}
+using test::metric;
+bool eventually(const std::function<bool()>& cond) { return test::eventually(cond, kWait); }
 
 double bad_input(Node& node, const std::string& kind) {
   return metric(node, "agora_dht_bad_input_total{kind=\"" + kind + "\"}");
