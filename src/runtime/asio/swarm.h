@@ -61,7 +61,6 @@ class Swarm {
   // Disconnects `peer` and refuses it for `how_long`: its inbound connections are closed right
   // after the handshake proves who it is, and dials to it fail.
   void ban(const PeerId& peer, Duration how_long, const std::string& why);
-  std::optional<std::string> banned(const PeerId& peer) { return bans_.banned(peer, now()); }
   // Stops listening and closes every connection.
   void shutdown();
 
