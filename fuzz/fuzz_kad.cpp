@@ -45,7 +45,8 @@ void check_answer(const Message& answer, const KadConfig& config) {
 Kad make_server(const KadConfig& config, Instant now) {
   Kad kad(fuzz_peer(0), config);
   for (uint8_t i = 1; i <= 24; ++i)
-    kad.on_peer_connected({fuzz_peer(i), {Bytes{4, 10, 0, 0, i}}}, true, now);
+    kad.on_peer_connected({fuzz_peer(i), {Bytes{4, 10, 0, 0, i}}}, true,
+                          i % 2 ? kad::Direction::inbound : kad::Direction::outbound, now);
   while (kad.poll_outbound()) {
   }
   while (kad.poll_event()) {

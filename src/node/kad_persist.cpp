@@ -41,7 +41,8 @@ Status KadService::load() {
   AGORA_ASSIGN(store::DhtDbLoad loaded, db_->load(limits, unix_now));
   // Saved peers were servers that answered us; a self lookup at start checks they still are.
   for (store::DhtRoutingRow& r : loaded.routing)
-    kad_.on_peer_connected(kad::PeerInfo{std::move(r.peer), std::move(r.addrs)}, true, now);
+    kad_.on_peer_connected(kad::PeerInfo{std::move(r.peer), std::move(r.addrs)}, true,
+                           kad::Direction::outbound, now);
   routing_loaded_ = kad_.routing_table().size();
   for (const store::DhtProviderRow& r : loaded.providers) {
     Instant added = internal::from_unix_ms(r.added_ms, now, unix_now);

@@ -130,6 +130,14 @@ void KadService::stop() {
   writer_.join();
 }
 
+namespace {
+
+kad::Direction direction_of(const rt::Connection& conn) {
+  return conn.info().inbound ? kad::Direction::inbound : kad::Direction::outbound;
+}
+
+}  // namespace
+
 void KadService::on_connection(const std::shared_ptr<rt::Connection>& conn) {
   const PeerId& peer = conn->info().peer;
   // Identify answers on every connection; until then a known server from an earlier identify
@@ -141,7 +149,8 @@ void KadService::on_connection(const std::shared_ptr<rt::Connection>& conn) {
              info->protocols.end();
     addrs = internal::dialable_addrs(info->listen_addrs, peer);
   }
-  kad_.on_peer_connected(kad::PeerInfo{peer, std::move(addrs)}, server, rt::now());
+  kad_.on_peer_connected(kad::PeerInfo{peer, std::move(addrs)}, server, direction_of(*conn),
+                         rt::now());
   pump();
 }
 
@@ -156,8 +165,10 @@ void KadService::on_identified(const PeerId& peer, const IdentifyInfo& info) {
   const bool server =
       std::find(info.protocols.begin(), info.protocols.end(), kProtocolId) != info.protocols.end();
   if (!server) return;
+  auto conn = swarm_.connection_to(peer);
+  if (!conn) return;  // gone already
   kad_.on_peer_connected(kad::PeerInfo{peer, internal::dialable_addrs(info.listen_addrs, peer)},
-                         true, rt::now());
+                         true, direction_of(*conn), rt::now());
   pump();
 }
 

@@ -97,8 +97,11 @@ void Kad::emit(KadEvent event) {
 
 std::optional<KadEvent> Kad::poll_event() { return events_.pop(); }
 
-void Kad::on_peer_connected(const PeerInfo& peer, bool is_server, Instant now) {
-  if (is_server) routing_update(peer, now);
+void Kad::on_peer_connected(const PeerInfo& peer, bool is_server, Direction direction,
+                            Instant now) {
+  if (!is_server) return;
+  routing_update(peer, now,
+                 direction == Direction::inbound ? OnFullBucket::wait : OnFullBucket::check_oldest);
 }
 
 void Kad::on_peer_disconnected(const PeerId&, Instant) {}

@@ -91,6 +91,9 @@ struct KadConfig {
 using QueryId = uint64_t;
 using RequestId = uint64_t;
 
+// Who opened a connection: we did (outbound) or the peer did (inbound).
+enum class Direction : uint8_t { outbound, inbound };
+
 enum class QueryKind : uint8_t {
   find_node,
   get_closest_peers,
@@ -178,8 +181,10 @@ class Kad {
   // Our addresses, sent when a FIND_NODE asks for us and in ADD_PROVIDER.
   void set_self_addrs(std::vector<Bytes> addrs) { self_addrs_ = std::move(addrs); }
 
-  // Connectivity, reported by the runtime (identify tells whether the peer speaks kad).
-  void on_peer_connected(const PeerInfo& peer, bool is_server, Instant now);
+  // Connectivity, reported by the runtime (identify tells whether the peer speaks kad). A peer
+  // that connected to us (inbound) never triggers a liveness check: a check is itself a
+  // connection, so checks would set off checks from peer to peer across the network.
+  void on_peer_connected(const PeerInfo& peer, bool is_server, Direction direction, Instant now);
   // Entries stay in the table: we can dial them again. Dead ones are found by failed requests
   // and by the full-bucket liveness check.
   void on_peer_disconnected(const PeerId& peer, Instant now);
@@ -299,7 +304,8 @@ class Kad {
   void on_lookup_response(QueryId id, const Pending& p, const Message& response, Instant now);
   void on_lookup_failure(QueryId id, const Pending& p, const std::string& reason, Instant now);
   void on_store_done(QueryId id, const Message* response, Instant now);  // null: failed
-  void routing_update(const PeerInfo& peer, Instant now);
+  void routing_update(const PeerInfo& peer, Instant now,
+                      OnFullBucket on_full = OnFullBucket::check_oldest);
   void routing_remove(const PeerId& peer, Instant now);
   void on_liveness(const PeerId& peer, bool alive, Instant now);
   void expire_requests(Instant now);

@@ -193,9 +193,9 @@ void Kad::on_store_done(QueryId id, const Message* response, Instant now) {
     finish_query(id, q.stored > 0, q.stored > 0 ? "" : "no peer stored the record", now);
 }
 
-void Kad::routing_update(const PeerInfo& peer, Instant now) {
+void Kad::routing_update(const PeerInfo& peer, Instant now, OnFullBucket on_full) {
   if (peer.id == self_ || peer.id.empty()) return;
-  UpdateResult r = routing_.update(peer, now);
+  UpdateResult r = routing_.update(peer, now, on_full);
   if (r.outcome == UpdateOutcome::inserted) emit(RoutingUpdated{peer.id, true});
   if (r.outcome == UpdateOutcome::check_needed) {
     assert(r.check);

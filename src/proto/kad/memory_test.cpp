@@ -47,7 +47,7 @@ TEST(KadMemory, CoresStayCompact) {
   // Each core is offered 4,000 servers, as in a large network: full low buckets, replacements.
   for (size_t i = 0; i < kCores; ++i) {
     for (uint64_t j = 0; j < peers.size(); ++j)
-      cores[i]->on_peer_connected(peers[(j * 7 + i * 13) % peers.size()], true,
+      cores[i]->on_peer_connected(peers[(j * 7 + i * 13) % peers.size()], true, Direction::outbound,
                                   test::kT0 + seconds(int64_t(j)));
     while (cores[i]->poll_outbound()) {
     }

@@ -52,7 +52,8 @@ TEST(KadRestore, RefusesExpiredFutureAndBadKeys) {
 TEST(KadRestore, ProvidedKeyIsListedAndRepublishedOnSchedule) {
   KadConfig config;
   Kad kad(test::peer(0), config);
-  for (uint64_t i = 1; i <= 5; ++i) kad.on_peer_connected(info(test::peer(i)), true, kT0);
+  for (uint64_t i = 1; i <= 5; ++i)
+    kad.on_peer_connected(info(test::peer(i)), true, Direction::outbound, kT0);
   while (kad.poll_outbound()) {
   }
   const Bytes key = test::content_key("mine");
@@ -77,7 +78,7 @@ TEST(KadRestore, ProvidedKeyIsListedAndRepublishedOnSchedule) {
 
 TEST(KadRestore, OldProvidedKeyIsRepublishedAtOnce) {
   Kad kad(test::peer(0));
-  kad.on_peer_connected(info(test::peer(1)), true, kT0);
+  kad.on_peer_connected(info(test::peer(1)), true, Direction::outbound, kT0);
   while (kad.poll_outbound()) {
   }
   const Bytes key = test::content_key("old");
@@ -93,7 +94,7 @@ TEST(KadRestore, OldProvidedKeyIsRepublishedAtOnce) {
 
 TEST(KadRestore, QueryStepCarriesTheAnswer) {
   Kad kad(test::peer(0));
-  kad.on_peer_connected(info(test::peer(1)), true, kT0);
+  kad.on_peer_connected(info(test::peer(1)), true, Direction::outbound, kT0);
   while (kad.poll_event()) {
   }
   const Bytes key = test::content_key("x");

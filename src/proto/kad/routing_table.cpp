@@ -82,7 +82,7 @@ RoutingTable::Slot RoutingTable::make_slot(const PeerInfo& peer, const Key& key,
   return Slot{key, peer.id, pack_addrs(peer.addrs), now, now};
 }
 
-UpdateResult RoutingTable::update(const PeerInfo& peer, Instant now) {
+UpdateResult RoutingTable::update(const PeerInfo& peer, Instant now, OnFullBucket on_full) {
   const Key key = Key::of(peer.id);
   Bucket* b = peer.id.empty() ? nullptr : bucket_for(key);
   if (b == nullptr) return {UpdateOutcome::ignored, std::nullopt};
@@ -119,8 +119,10 @@ UpdateResult RoutingTable::update(const PeerInfo& peer, Instant now) {
     b->replacements.push_back(std::move(candidate));
   }
   const Slot& oldest = b->entries.front();
-  // Checked already, or seen so recently that it is presumably alive: the newcomer waits.
-  if (b->checking || now - oldest.last_seen < config_.liveness_check_after)
+  // Not ours to check, checked already, or seen so recently that it is presumably alive: the
+  // newcomer waits.
+  if (on_full == OnFullBucket::wait || b->checking ||
+      now - oldest.last_seen < config_.liveness_check_after)
     return {UpdateOutcome::pending, std::nullopt};
   b->checking = oldest.id;
   return {UpdateOutcome::check_needed, unpack(oldest).info()};

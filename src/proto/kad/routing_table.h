@@ -45,6 +45,12 @@ struct RoutingEntry {
   PeerInfo info() const { return PeerInfo{id, addrs}; }
 };
 
+// What a full bucket does with a newcomer besides caching it as a replacement.
+enum class OnFullBucket : uint8_t {
+  check_oldest,  // check the least-recently-seen entry (unless seen lately or already checked)
+  wait,          // nothing: the newcomer only waits in the replacement cache
+};
+
 enum class UpdateOutcome : uint8_t {
   inserted,      // new entry in its bucket
   refreshed,     // already present: last_seen and addresses updated
@@ -68,7 +74,8 @@ class RoutingTable {
  public:
   RoutingTable(const PeerId& self, RoutingConfig config = {});
 
-  UpdateResult update(const PeerInfo& peer, Instant now);
+  UpdateResult update(const PeerInfo& peer, Instant now,
+                      OnFullBucket on_full = OnFullBucket::check_oldest);
   // Refreshes last_seen of an existing entry only (e.g. it sent us a request); true if present.
   bool touch(const PeerId& peer, Instant now);
   // Answer to a liveness check asked for by update(). Alive: the entry becomes most recent.

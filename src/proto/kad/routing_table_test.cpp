@@ -81,6 +81,24 @@ TEST(KadRoutingTable, FullBucketChecksLeastRecentlySeenAndKeepsItWhenAlive) {
   EXPECT_EQ(rt.size(), 4u);
 }
 
+TEST(KadRoutingTable, NewcomerThatMustWaitChecksNobody) {
+  const PeerId self = test::peer(0);
+  RoutingTable rt(self, RoutingConfig{4, 3, 4, 256, Duration::zero()});
+  auto groups = peers_by_cpl(self, 1, 200);
+  const std::vector<PeerId>& b0 = groups[0];
+  ASSERT_GE(b0.size(), 6u);
+  for (size_t i = 0; i < 4; ++i) (void)rt.update(info(b0[i]), kT0);
+  UpdateResult r = rt.update(info(b0[4]), test::at(seconds(10)), OnFullBucket::wait);
+  EXPECT_EQ(r.outcome, UpdateOutcome::pending);
+  EXPECT_FALSE(r.check);
+  EXPECT_FALSE(rt.checking(0));
+  EXPECT_EQ(rt.replacement_count(0), 1u);
+  // The next newcomer that may check still does.
+  r = rt.update(info(b0[5]), test::at(seconds(11)));
+  ASSERT_EQ(r.outcome, UpdateOutcome::check_needed);
+  EXPECT_EQ(r.check->id, b0[0]);
+}
+
 TEST(KadRoutingTable, DeadEntryIsReplacedByNewestReplacement) {
   const PeerId self = test::peer(0);
   RoutingTable rt(self, RoutingConfig{4, 2, 4, 256, Duration::zero()});

@@ -58,8 +58,8 @@ class TestNetwork {
 
   // a and b connect; both speak kad as servers.
   void connect(size_t a, size_t b) {
-    nodes_[a]->on_peer_connected(info_of(b), true, now_);
-    nodes_[b]->on_peer_connected(info_of(a), true, now_);
+    nodes_[a]->on_peer_connected(info_of(b), true, Direction::outbound, now_);
+    nodes_[b]->on_peer_connected(info_of(a), true, Direction::inbound, now_);
     flush(a);
     flush(b);
   }
@@ -245,7 +245,7 @@ class TestNetwork {
     if (inbound.size() < size()) inbound.resize(size(), false);
     if (!inbound[d.from]) {
       inbound[d.from] = true;
-      nodes_[d.to]->on_peer_connected(info_of(d.from), true, now_);
+      nodes_[d.to]->on_peer_connected(info_of(d.from), true, Direction::inbound, now_);
       flush(d.to);
     }
     auto m = decode(d.bytes);

@@ -43,8 +43,8 @@ bool Simulator::connect(NodeIndex dialer, NodeIndex listener) {
   b.connections.push_back({dialer, a.incarnation});
   ++result_.network.connections;
   trace_.line("{} connect {} {}", now_ns(), dialer, listener);
-  b.kad->on_peer_connected(population_->info(dialer), true, now());
-  a.kad->on_peer_connected(population_->info(listener), true, now());
+  b.kad->on_peer_connected(population_->info(dialer), true, kad::Direction::inbound, now());
+  a.kad->on_peer_connected(population_->info(listener), true, kad::Direction::outbound, now());
   return true;
 }
 

@@ -156,11 +156,12 @@ void Simulator::join(NodeIndex node) {
   if (scenario_.join == JoinMode::oracle && n.incarnation == 0) {
     // A converged network's table instead of bootstrap traffic (scenario.h, JoinMode::oracle).
     for (NodeIndex peer : population_->bucket_sample(node, scenario_.kad.k, oracle_rng_)) {
-      n.kad->on_peer_connected(population_->info(peer), true, now());
+      n.kad->on_peer_connected(population_->info(peer), true, kad::Direction::outbound, now());
     }
   } else {
     for (const kad::PeerInfo& peer : bootstrap_peers_) {
-      if (peer.id != population_->id(node)) n.kad->on_peer_connected(peer, true, now());
+      if (peer.id != population_->id(node))
+        n.kad->on_peer_connected(peer, true, kad::Direction::outbound, now());
     }
     // An error (queries_max) cannot happen on a fresh core; the refresh timer retries anyway.
     (void)n.kad->bootstrap(now());
