@@ -17,6 +17,7 @@ import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
 
 export const KAD_PROTOCOL = '/ipfs/kad/1.0.0'
+export { CID, peerIdFromString } // for bench/dht_lookup_js.mjs, which has no node_modules of its own
 const RAW_CODEC = 0x55
 
 /** The `/pk/<multihash>` record key of a peer, as bytes. */
