@@ -11,6 +11,7 @@
 #include "app/cli_util.h"
 #include "app/progress_bar.h"
 #include "app/testnet.h"
+#include "store/config.h"
 
 namespace agora {
 
@@ -213,16 +214,20 @@ void register_testnet_commands(CLI::App& app, TestnetArgs& a) {
       "few; waits until every DHT is bootstrapped");
   dir_option(a.up);
   a.up->add_option("-n,--peers", a.peers, "Number of daemons")
-      ->check(CLI::Range(size_t(1), testnet::kPeersMax));
+      ->check(CLI::Range(size_t(1), testnet::kPeersMax))
+      ->capture_default_str();
   a.up->add_option("--bootstrap-peers", a.bootstrap_peers,
                    "How many of the first daemons the others bootstrap to")
-      ->check(CLI::Range(1, 20));
+      ->check(CLI::Range(1, 20))
+      ->capture_default_str();
   a.up->add_option("--low-water", a.low_water,
                    "[connections] low_water for new repos (0: no dialling of known peers, so "
-                   "connections come from bootstrap, the DHT and commands)");
+                   "connections come from bootstrap, the DHT and commands)")
+      ->check(CLI::Range(size_t(0), store::Connections{}.high_water));
   a.up->add_option("--wait", a.wait_seconds,
                    "Seconds to wait for every DHT to bootstrap (0: do not wait)")
-      ->check(CLI::Range(0, 3600));
+      ->check(CLI::Range(0, 3600))
+      ->capture_default_str();
   a.status = a.testnet->add_subcommand(
       "status",
       "Each daemon: running, connections, routing table, provider records, bad input, "
@@ -232,7 +237,8 @@ void register_testnet_commands(CLI::App& app, TestnetArgs& a) {
       "down", "Stop every daemon cleanly (SIGTERM; killed after --timeout seconds)");
   dir_option(a.down);
   a.down->add_option("--timeout", a.stop_seconds, "Seconds to wait for a clean stop")
-      ->check(CLI::Range(1, 600));
+      ->check(CLI::Range(1, 600))
+      ->capture_default_str();
   a.down->add_flag("--rm", a.remove, "Also remove the testnet directory and its repos");
 }
 
