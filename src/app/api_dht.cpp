@@ -238,67 +238,80 @@ std::string dht_key_text(BytesView key) {
 void add_dht_routes(httplib::Server& s, Node& node) {
   asio::io_context& io = node.io();
   s.Get("/api/v0/dht/status", [&node, &io](const httplib::Request&, httplib::Response& res) {
-    send_result(res, run_on_loop<Result<json>>(io, [&node]() -> rt::awaitable<Result<json>> {
-                  if (!node.dht()) co_return no_dht();
-                  co_return status_json(node, *node.dht());
-                }));
+    send_result(res,
+                run_on_loop<Result<json>>(io,
+                                          [&node]() -> rt::awaitable<Result<json>> {
+                                            if (!node.dht()) co_return no_dht();
+                                            co_return status_json(node, *node.dht());
+                                          }),
+                IoMeans::network);
   });
   s.Get("/api/v0/dht/table", [&node, &io](const httplib::Request&, httplib::Response& res) {
-    send_result(res, run_on_loop<Result<json>>(io, [&node]() -> rt::awaitable<Result<json>> {
-                  if (!node.dht()) co_return no_dht();
-                  co_return table_json(node, *node.dht());
-                }));
+    send_result(res,
+                run_on_loop<Result<json>>(io,
+                                          [&node]() -> rt::awaitable<Result<json>> {
+                                            if (!node.dht()) co_return no_dht();
+                                            co_return table_json(node, *node.dht());
+                                          }),
+                IoMeans::network);
   });
   s.Post("/api/v0/dht/findpeer", [&node](const httplib::Request& req, httplib::Response& res) {
     auto peer = PeerId::parse(req.get_param_value("arg"));
-    if (!peer) return send_error(res, peer.error());
+    if (!peer) return send_error(res, peer.error(), IoMeans::network);
     PeerId target = *peer;
     send_result(res,
                 query_on_loop(
                     node, [target](kad::Kad& k, Instant now) { return k.find_node(target, now); },
                     [target](Node& n, const kad::QueryFinished& done) {
                       return find_peer_json(n, target, done);
-                    }));
+                    }),
+                IoMeans::network);
   });
   s.Post("/api/v0/dht/findprovs", [&node](const httplib::Request& req, httplib::Response& res) {
     auto cid = Cid::parse(req.get_param_value("arg"));
-    if (!cid) return send_error(res, cid.error());
+    if (!cid) return send_error(res, cid.error(), IoMeans::network);
     Bytes mh = encode_multihash(cid->hash());
-    send_result(res, query_on_loop(
-                         node, [mh](kad::Kad& k, Instant now) { return k.get_providers(mh, now); },
-                         [c = *cid](Node&, const kad::QueryFinished& done) {
-                           return providers_json(c, done);
-                         }));
+    send_result(
+        res,
+        query_on_loop(
+            node, [mh](kad::Kad& k, Instant now) { return k.get_providers(mh, now); },
+            [c = *cid](Node&, const kad::QueryFinished& done) { return providers_json(c, done); }),
+        IoMeans::network);
   });
   s.Post("/api/v0/dht/get", [&node](const httplib::Request& req, httplib::Response& res) {
     auto key = parse_dht_key(req.get_param_value("arg"), true);
-    if (!key) return send_error(res, key.error());
+    if (!key) return send_error(res, key.error(), IoMeans::network);
     Bytes k = *key;
     send_result(res,
                 query_on_loop(
                     node, [k](kad::Kad& kad, Instant now) { return kad.get_value(k, now); },
-                    [k](Node&, const kad::QueryFinished& done) { return value_json(k, done); }));
+                    [k](Node&, const kad::QueryFinished& done) { return value_json(k, done); }),
+                IoMeans::network);
   });
   // The value is the request body: the PublicKey protobuf for a /pk/ key.
   s.Post("/api/v0/dht/put", [&node](const httplib::Request& req, httplib::Response& res) {
     auto key = parse_dht_key(req.get_param_value("arg"), true);
-    if (!key) return send_error(res, key.error());
+    if (!key) return send_error(res, key.error(), IoMeans::network);
     const size_t max = kad::MessageLimits{}.record_value_bytes_max;
     if (req.body.size() > max)
-      return send_error(res, make_error(Errc::too_large, "a record value is at most " +
-                                                             std::to_string(max) + " bytes"));
+      return send_error(res,
+                        make_error(Errc::too_large,
+                                   "a record value is at most " + std::to_string(max) + " bytes"),
+                        IoMeans::network);
     kad::Record record{*key, to_bytes(req.body), {}};
-    if (Status st = kad::validate_record(record); !st) return send_error(res, st.error());
+    if (Status st = kad::validate_record(record); !st)
+      return send_error(res, st.error(), IoMeans::network);
     send_result(res,
                 query_on_loop(
                     node, [record](kad::Kad& k, Instant now) { return k.put_value(record, now); },
                     [k = record.key](Node&, const kad::QueryFinished& done) {
                       return stored_json(k, done);
-                    }));
+                    }),
+                IoMeans::network);
   });
   s.Post("/api/v0/dht/query", [&node](const httplib::Request& req, httplib::Response& res) {
     auto key = parse_dht_key(req.get_param_value("arg"), false);
-    if (!key) return send_error(res, key.error());
+    if (!key) return send_error(res, key.error(), IoMeans::network);
     res.set_chunked_content_provider("application/x-ndjson",
                                      [&node, k = *key](size_t, httplib::DataSink& sink) {
                                        stream_query(node, k, sink);

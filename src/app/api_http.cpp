@@ -4,7 +4,7 @@
 
 namespace agora {
 
-int api_error_status(Errc code) {
+int api_error_status(Errc code, IoMeans io) {
   switch (code) {
     case Errc::invalid_input:
     case Errc::unsupported:
@@ -18,14 +18,14 @@ int api_error_status(Errc code) {
     case Errc::timeout:
       return 504;
     case Errc::io:
-      return 500;
+      return io == IoMeans::disk ? 500 : 502;
     default:
       return 502;
   }
 }
 
-void send_error(httplib::Response& res, const Error& e) {
-  res.status = api_error_status(e.code);
+void send_error(httplib::Response& res, const Error& e, IoMeans io) {
+  res.status = api_error_status(e.code, io);
   res.set_content(error_json(e).dump(), "application/json");
 }
 
@@ -34,8 +34,8 @@ void send_json(httplib::Response& res, const nlohmann::json& body) {
   res.set_content(body.dump(), "application/json");
 }
 
-void send_result(httplib::Response& res, const Result<nlohmann::json>& r) {
-  if (!r) return send_error(res, r.error());
+void send_result(httplib::Response& res, const Result<nlohmann::json>& r, IoMeans io) {
+  if (!r) return send_error(res, r.error(), io);
   send_json(res, *r);
 }
 

@@ -19,15 +19,20 @@
 
 namespace agora {
 
+// What an io error (Errc::io, from the operating system) means on a route: the local disk failed
+// (500), or a connection to a peer did (502).
+enum class IoMeans : uint8_t { disk, network };
+
 // invalid_input, unsupported, too_large, exists: 400; not_found: 404; limit: 429; timeout: 504;
-// io (the local disk): 500; anything else (the network, a peer): 502.
-int api_error_status(Errc code);
+// io: as `io` says; anything else (the network, a peer): 502.
+int api_error_status(Errc code, IoMeans io);
 // The error as {"error": ...} with its status.
-void send_error(httplib::Response& res, const Error& e);
+void send_error(httplib::Response& res, const Error& e, IoMeans io = IoMeans::disk);
 // 200 with `body`.
 void send_json(httplib::Response& res, const nlohmann::json& body);
 // send_json or send_error.
-void send_result(httplib::Response& res, const Result<nlohmann::json>& r);
+void send_result(httplib::Response& res, const Result<nlohmann::json>& r,
+                 IoMeans io = IoMeans::disk);
 
 // Runs `task` on the node's loop and waits for it. (Result<T> has no default constructor, which
 // co_spawn's completion handler would need, so the promise is set inside the coroutine.) An

@@ -6,6 +6,7 @@
 
 #include "app/api_content.h"
 #include "app/api_dht.h"
+#include "app/api_http.h"
 #include "app/api_json.h"
 
 namespace agora {
@@ -18,20 +19,6 @@ struct Reply {
 };
 
 Reply fail(int status, const Error& e) { return {status, error_json(e)}; }
-
-int http_status(Errc code) {
-  switch (code) {
-    case Errc::invalid_input:
-    case Errc::unsupported:
-      return 400;
-    case Errc::not_found:
-      return 404;
-    case Errc::timeout:
-      return 504;
-    default:
-      return 502;  // the failure lies with the remote peer or the network
-  }
-}
 
 // Runs a coroutine on the node's event loop and waits for its reply.
 Reply on_loop(asio::io_context& io, std::function<rt::awaitable<Reply>()> fn) {
@@ -129,7 +116,8 @@ void ApiServer::routes() {
     if (!addr) return send(res, fail(400, addr.error()));
     send(res, on_loop(io, [this, a = *addr]() -> rt::awaitable<Reply> {
            auto conn = co_await node_.connect(a);
-           if (!conn) co_return fail(http_status(conn.error().code), conn.error());
+           if (!conn)
+             co_return fail(api_error_status(conn.error().code, IoMeans::network), conn.error());
            co_return Reply{200,
                            {{"peer", (*conn)->info().peer.to_string()},
                             {"addr", (*conn)->info().remote_addr.to_string()}}};
@@ -154,9 +142,11 @@ void ApiServer::routes() {
       return send(res, fail(400, make_error(Errc::invalid_input, "count must be 1..1000")));
     send(res, on_loop(io, [this, a = *addr, n = int(*count)]() -> rt::awaitable<Reply> {
            auto conn = co_await node_.connect(a);
-           if (!conn) co_return fail(http_status(conn.error().code), conn.error());
+           if (!conn)
+             co_return fail(api_error_status(conn.error().code, IoMeans::network), conn.error());
            auto rtts = co_await node_.ping().ping(*conn, n);
-           if (!rtts) co_return fail(http_status(rtts.error().code), rtts.error());
+           if (!rtts)
+             co_return fail(api_error_status(rtts.error().code, IoMeans::network), rtts.error());
            if (Connectivity* c = node_.connectivity(); c && !rtts->empty())
              c->note_latency((*conn)->info().peer, rtts->back());
            auto ms = nlohmann::json::array();
@@ -173,9 +163,10 @@ void ApiServer::routes() {
     if (!down) return send(res, fail(400, down.error()));
     send(res, on_loop(io, [this, a = *addr, u = *up, d = *down]() -> rt::awaitable<Reply> {
            auto conn = co_await node_.connect(a);
-           if (!conn) co_return fail(http_status(conn.error().code), conn.error());
+           if (!conn)
+             co_return fail(api_error_status(conn.error().code, IoMeans::network), conn.error());
            auto r = co_await node_.perf().run(*conn, u, d);
-           if (!r) co_return fail(http_status(r.error().code), r.error());
+           if (!r) co_return fail(api_error_status(r.error().code, IoMeans::network), r.error());
            co_return Reply{200, perf_json((*conn)->info().peer, *r)};
          }));
   });
@@ -243,7 +234,8 @@ void ApiServer::connectivity_routes() {
                     if (!add) co_return Reply{200, bootstrap_json(*c, c->remove_bootstrap(a))};
                     Status st = c->add_bootstrap(a);
                     if (!st && st.error().code != Errc::exists)
-                      co_return fail(http_status(st.error().code), st.error());
+                      co_return fail(api_error_status(st.error().code, IoMeans::network),
+                                     st.error());
                     co_return Reply{200, bootstrap_json(*c, st.ok())};
                   }));
            });
