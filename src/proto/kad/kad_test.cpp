@@ -203,11 +203,16 @@ std::vector<PeerId> bucket0(const PeerId& self, size_t n) {
   return out;
 }
 
-TEST(KadCore, FullBucketSendsLivenessCheckAndPromotesOnFailure) {
+// Buckets of 2 whose oldest entry may be checked at once: full buckets in a few steps.
+KadConfig tiny_buckets() {
   KadConfig config;
   config.k = 2;
   config.liveness_check_after = Duration::zero();
-  Kad kad(test::peer(0), config);
+  return config;
+}
+
+TEST(KadCore, FullBucketSendsLivenessCheckAndPromotesOnFailure) {
+  Kad kad(test::peer(0), tiny_buckets());
   std::vector<PeerId> b0 = bucket0(kad.self(), 3);
   kad.on_peer_connected(info(b0[0]), true, Direction::outbound, kT0);
   kad.on_peer_connected(info(b0[1]), true, Direction::outbound, at(seconds(1)));
@@ -236,10 +241,7 @@ TEST(KadCore, FullBucketSendsLivenessCheckAndPromotesOnFailure) {
 // one of its own entries, checks would chain from peer to peer (2.95M checks for 36k requests in
 // a 100,000-node simulation before this rule).
 TEST(KadCore, InboundPeerForFullBucketSendsNoLivenessCheck) {
-  KadConfig config;
-  config.k = 2;
-  config.liveness_check_after = Duration::zero();
-  Kad kad(test::peer(0), config);
+  Kad kad(test::peer(0), tiny_buckets());
   std::vector<PeerId> b0 = bucket0(kad.self(), 4);
   kad.on_peer_connected(info(b0[0]), true, Direction::outbound, kT0);
   kad.on_peer_connected(info(b0[1]), true, Direction::inbound, at(seconds(1)));
@@ -258,10 +260,7 @@ TEST(KadCore, InboundPeerForFullBucketSendsNoLivenessCheck) {
 }
 
 TEST(KadCore, LivenessCheckAnsweredKeepsTheOldEntry) {
-  KadConfig config;
-  config.k = 2;
-  config.liveness_check_after = Duration::zero();
-  Kad kad(test::peer(0), config);
+  Kad kad(test::peer(0), tiny_buckets());
   std::vector<PeerId> b0 = bucket0(kad.self(), 4);
   for (size_t i = 0; i < 3; ++i)
     kad.on_peer_connected(info(b0[i]), true, Direction::outbound, at(seconds(int(i))));
