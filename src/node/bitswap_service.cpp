@@ -1,5 +1,7 @@
 #include "node/bitswap_service.h"
 
+#include <algorithm>
+
 #include "codec/lp_frame.h"
 
 namespace agora {
@@ -376,6 +378,16 @@ rt::awaitable<Result<FetchProgress>> BitswapService::fetch_dag(Cid root, Duratio
 
   auto gc_guard = blocks_.hold_off_gc();
   auto batch = blocks_.batch();
+  // Blocks in the batch: once committed, peers that asked us for them while we lacked them get
+  // them (or a HAVE) from our server, so peers fetching the same DAG serve each other.
+  std::vector<Cid> uncommitted;
+  auto commit = [&]() -> Status {
+    AGORA_TRY(batch.commit());
+    for (const Cid& c : uncommitted) server_.on_block_added(c);
+    uncommitted.clear();
+    pump();
+    return {};
+  };
   Instant last_progress = rt::now();
   Instant last_report{};
   while (!walk.done()) {
@@ -399,6 +411,10 @@ rt::awaitable<Result<FetchProgress>> BitswapService::fetch_dag(Cid root, Duratio
       }
     }
     if (!want.empty()) {
+      // Each fetcher asks for a level's blocks in its own order, so peers fetching the same DAG
+      // at once soon hold different blocks and can serve each other rather than all waiting on
+      // the first provider for the same block.
+      std::shuffle(want.begin(), want.end(), shuffle_rng_);
       if (Status st = client_.want(want, rt::now()); !st) co_return st.error();
       pump();
     }
@@ -425,9 +441,10 @@ rt::awaitable<Result<FetchProgress>> BitswapService::fetch_dag(Cid root, Duratio
       ++p.blocks_by_peer[b.from.to_string()];
       last_progress = rt::now();
       if (Status st = batch.add(b.cid, b.data); !st) co_return st.error();
+      uncommitted.push_back(b.cid);
     }
     if (batch.pending_bytes() >= kFetchCommitBytes) {
-      if (Status st = batch.commit(); !st) co_return st.error();
+      if (Status st = commit(); !st) co_return st.error();
     }
     p.blocks_in_flight = walk.in_flight();
     if (progress && rt::now() - last_report > std::chrono::milliseconds(200)) {
@@ -435,7 +452,7 @@ rt::awaitable<Result<FetchProgress>> BitswapService::fetch_dag(Cid root, Duratio
       progress(p);
     }
   }
-  if (Status st = batch.commit(); !st) co_return st.error();
+  if (Status st = commit(); !st) co_return st.error();
   p.blocks_in_flight = 0;
   if (progress) progress(p);
   co_return p;

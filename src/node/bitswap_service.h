@@ -11,6 +11,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <random>
 #include <unordered_map>
 
 #include "node/dag_walk.h"
@@ -105,6 +106,7 @@ class BitswapService {
   bool stopped_ = false;
   struct Counters;
   std::unique_ptr<Counters> counters_;
+  std::minstd_rand shuffle_rng_{std::random_device{}()};  // fetch order; not security relevant
 };
 
 }  // namespace agora

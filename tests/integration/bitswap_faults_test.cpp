@@ -1,10 +1,13 @@
 // Bitswap faults against running nodes: a peer that serves tampered blocks, and peers that send
 // malformed, truncated or oversized bitswap messages. The node under test must cut each of them
 // off, record and count it, store nothing bad, and still complete its download from an honest
-// peer.
+// peer. Also: a peer that asked the node for a block it lacked is served once the node has
+// fetched it (what lets peers fetching the same content at once serve each other).
 #include <gtest/gtest.h>
 
 #include <future>
+#include <map>
+#include <mutex>
 #include <thread>
 
 #include "codec/lp_frame.h"
@@ -101,6 +104,50 @@ class TamperingPeer {
   store::Blockstore& real_;
   std::unique_ptr<Node> node_;
   size_t sent_ = 0;
+};
+
+// A peer that only listens: it records every block and presence a node sends it, and never asks
+// again on its own (no rebroadcast), so whatever arrives was sent unprompted by the node.
+class ListeningPeer {
+ public:
+  explicit ListeningPeer(asio::io_context& io) {
+    store::Config config;
+    config.listen = {"/ip4/127.0.0.1/tcp/0"};
+    node_ = std::make_unique<Node>(io, crypto::Ed25519PrivateKey::generate(), config);
+    node_->swarm().set_handler(kBitswap, [this](auto s) { return listen(std::move(s)); });
+  }
+  Node& node() { return *node_; }
+  // Presences and blocks received for `cid`: "have", "dont_have" or "block".
+  std::vector<std::string> answers_for(const Cid& cid) {
+    std::lock_guard lock(mu_);
+    return answers_[cid.to_string()];
+  }
+
+ private:
+  rt::awaitable<void> listen(std::shared_ptr<rt::Stream> in) {
+    LpReader reader(8 << 20);
+    Bytes buf(64 * 1024);
+    for (;;) {
+      auto n = co_await in->read_some(buf.data(), buf.size());
+      if (!n || *n == 0) co_return;
+      reader.feed({buf.data(), *n});
+      for (;;) {
+        auto frame = reader.next();
+        if (!frame || !*frame) break;
+        auto m = bitswap::decode_message(**frame);
+        if (!m) co_return;
+        std::lock_guard lock(mu_);
+        for (const auto& p : m->presences)
+          answers_[p.cid.to_string()].push_back(
+              p.type == bitswap::PresenceType::have ? "have" : "dont_have");
+        for (const auto& b : m->blocks) answers_[b.cid.to_string()].push_back("block");
+      }
+    }
+  }
+
+  std::unique_ptr<Node> node_;
+  std::mutex mu_;
+  std::map<std::string, std::vector<std::string>> answers_;
 };
 
 class BitswapFaultTest : public ::testing::Test {
@@ -323,6 +370,43 @@ TEST_F(BitswapFaultTest, MalformedAndOversizedMessagesCutThePeerOffAndStoreNothi
   auto got = fetch(*victim_.node, root_);
   ASSERT_TRUE(got.ok()) << got.error().to_string();
   expect_victim_has_the_file();
+}
+
+// Before, a fetched block was stored but the node's server never heard of it: a peer that had
+// asked while it lacked the block waited for its own rebroadcast, so peers fetching the same
+// file at once never served each other.
+TEST_F(BitswapFaultTest, APeerThatAskedEarlyIsServedOnceTheBlockIsFetched) {
+  ListeningPeer asker(io_);
+  nodes_.push_back(&asker.node());
+  ASSERT_TRUE(asker.node().start().ok());
+  run_io();
+  ASSERT_TRUE(connect(asker.node(), *victim_.node));
+  Message want;
+  want.wantlist.push_back({root_, 1, false, bitswap::WantType::have, true});
+  auto sent = asio::co_spawn(
+      io_,
+      [&]() -> rt::awaitable<Status> {
+        auto conn = asker.node().swarm().connection_to(victim_.node->peer_id());
+        if (!conn) co_return make_error(Errc::closed, "no connection");
+        auto stream = co_await asker.node().swarm().open_stream(conn, kBitswapOnly);
+        if (!stream) co_return stream.error();
+        open_streams_.push_back(*stream);  // kept open: the want stays on the victim's ledger
+        co_return co_await (*stream)->write_all(bitswap::encode_message_frame(want));
+      },
+      asio::use_future);
+  ASSERT_EQ(sent.wait_for(kWait), std::future_status::ready);
+  ASSERT_TRUE(sent.get().ok());
+  ASSERT_TRUE(eventually([&] { return !asker.answers_for(root_).empty(); }));
+  EXPECT_EQ(asker.answers_for(root_), std::vector<std::string>{"dont_have"});
+
+  ASSERT_TRUE(connect(*victim_.node, *honest_.node));
+  auto got = fetch(*victim_.node, root_);
+  ASSERT_TRUE(got.ok()) << got.error().to_string();
+  // Unasked, the asker now hears that the victim has the root (a HAVE, or the block if small).
+  EXPECT_TRUE(eventually([&] { return asker.answers_for(root_).size() == 2; }));
+  auto answers = asker.answers_for(root_);
+  ASSERT_EQ(answers.size(), 2u);
+  EXPECT_TRUE(answers[1] == "have" || answers[1] == "block") << answers[1];
 }
 
 }  // namespace
