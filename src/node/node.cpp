@@ -89,6 +89,8 @@ Status Node::start_dht(const std::filesystem::path& repo) {
 
 void Node::content_added(const Cid& root) {
   if (content_routing_) content_routing_->provide(root);
+  // A peer that asked for the root before we had it gets it now; it then asks for the rest.
+  if (bitswap_) bitswap_->block_added(root);
 }
 
 void Node::stop() {

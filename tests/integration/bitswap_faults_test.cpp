@@ -253,10 +253,45 @@ class BitswapFaultTest : public ::testing::Test {
     return fut.get();
   }
 
+  ListeningPeer& add_listener() {
+    listeners_.push_back(std::make_unique<ListeningPeer>(io_));
+    nodes_.push_back(&listeners_.back()->node());
+    return *listeners_.back();
+  }
+  TamperingPeer& add_liar() {
+    liars_.push_back(std::make_unique<TamperingPeer>(io_, *honest_.blocks));
+    nodes_.push_back(&liars_.back()->node());
+    return *liars_.back();
+  }
+
+  // `asker` sends `to` a want-have for `cid` (DONT_HAVE wanted) on a stream it keeps open.
+  Status ask_have(ListeningPeer& asker, Node& to, const Cid& cid) {
+    Message want;
+    want.wantlist.push_back({cid, 1, false, bitswap::WantType::have, true});
+    auto sent = asio::co_spawn(
+        io_,
+        [&]() -> rt::awaitable<Status> {
+          auto conn = asker.node().swarm().connection_to(to.peer_id());
+          if (!conn) co_return make_error(Errc::closed, "no connection");
+          auto stream = co_await asker.node().swarm().open_stream(conn, kBitswapOnly);
+          if (!stream) co_return stream.error();
+          open_streams_.push_back(*stream);  // kept open: the want stays on the peer's ledger
+          co_return co_await (*stream)->write_all(bitswap::encode_message_frame(want));
+        },
+        asio::use_future);
+    if (sent.wait_for(kWait) != std::future_status::ready)
+      return make_error(Errc::timeout, "want not sent");
+    return sent.get();
+  }
+
   asio::io_context io_;
   asio::executor_work_guard<asio::io_context::executor_type> work_ = asio::make_work_guard(io_);
   std::vector<Node*> nodes_;
   std::vector<std::unique_ptr<Node>> attackers_;
+  // Peers made by a test live until the fixture goes, after the io thread has stopped: a Node
+  // destroyed while its loop still runs races with it.
+  std::vector<std::unique_ptr<ListeningPeer>> listeners_;
+  std::vector<std::unique_ptr<TamperingPeer>> liars_;
   std::vector<std::shared_ptr<rt::Stream>> open_streams_;
   std::thread thread_;
   PeerWithStore honest_, victim_;
@@ -265,8 +300,7 @@ class BitswapFaultTest : public ::testing::Test {
 };
 
 TEST_F(BitswapFaultTest, TamperedBlocksCutTheLiarOffAndTheHonestPeerCompletesTheDownload) {
-  TamperingPeer liar(io_, *honest_.blocks);
-  nodes_.push_back(&liar.node());
+  TamperingPeer& liar = add_liar();
   ASSERT_TRUE(liar.node().start().ok());
   run_io();
   ASSERT_TRUE(connect(*victim_.node, liar.node()));
@@ -376,26 +410,11 @@ TEST_F(BitswapFaultTest, MalformedAndOversizedMessagesCutThePeerOffAndStoreNothi
 // asked while it lacked the block waited for its own rebroadcast, so peers fetching the same
 // file at once never served each other.
 TEST_F(BitswapFaultTest, APeerThatAskedEarlyIsServedOnceTheBlockIsFetched) {
-  ListeningPeer asker(io_);
-  nodes_.push_back(&asker.node());
+  ListeningPeer& asker = add_listener();
   ASSERT_TRUE(asker.node().start().ok());
   run_io();
   ASSERT_TRUE(connect(asker.node(), *victim_.node));
-  Message want;
-  want.wantlist.push_back({root_, 1, false, bitswap::WantType::have, true});
-  auto sent = asio::co_spawn(
-      io_,
-      [&]() -> rt::awaitable<Status> {
-        auto conn = asker.node().swarm().connection_to(victim_.node->peer_id());
-        if (!conn) co_return make_error(Errc::closed, "no connection");
-        auto stream = co_await asker.node().swarm().open_stream(conn, kBitswapOnly);
-        if (!stream) co_return stream.error();
-        open_streams_.push_back(*stream);  // kept open: the want stays on the victim's ledger
-        co_return co_await (*stream)->write_all(bitswap::encode_message_frame(want));
-      },
-      asio::use_future);
-  ASSERT_EQ(sent.wait_for(kWait), std::future_status::ready);
-  ASSERT_TRUE(sent.get().ok());
+  ASSERT_TRUE(ask_have(asker, *victim_.node, root_).ok());
   ASSERT_TRUE(eventually([&] { return !asker.answers_for(root_).empty(); }));
   EXPECT_EQ(asker.answers_for(root_), std::vector<std::string>{"dont_have"});
 
@@ -407,6 +426,21 @@ TEST_F(BitswapFaultTest, APeerThatAskedEarlyIsServedOnceTheBlockIsFetched) {
   auto answers = asker.answers_for(root_);
   ASSERT_EQ(answers.size(), 2u);
   EXPECT_TRUE(answers[1] == "have" || answers[1] == "block") << answers[1];
+}
+
+TEST_F(BitswapFaultTest, APeerThatAskedBeforeContentWasAddedIsServed) {
+  ListeningPeer& asker = add_listener();
+  ASSERT_TRUE(asker.node().start().ok());
+  run_io();
+  ASSERT_TRUE(connect(asker.node(), *victim_.node));
+  Bytes data = crypto::random_bytes(4096);
+  Cid cid = Cid::of(data);
+  ASSERT_TRUE(ask_have(asker, *victim_.node, cid).ok());
+  ASSERT_TRUE(eventually([&] { return !asker.answers_for(cid).empty(); }));
+  ASSERT_TRUE(victim_.blocks->put(cid, data).ok());
+  asio::post(io_, [&] { victim_.node->content_added(cid); });  // what `agora add` does after import
+  EXPECT_TRUE(eventually([&] { return asker.answers_for(cid).size() == 2; }));
+  EXPECT_EQ(asker.answers_for(cid), (std::vector<std::string>{"dont_have", "have"}));
 }
 
 }  // namespace
