@@ -65,8 +65,13 @@ json peer_status(const testnet::PeerState& p) {
   return out;
 }
 
-bool bootstrapped(const json& status) {
-  return status.contains("dht") && status["dht"]["bootstrapped"].get<bool>();
+// Only the DHT's status: `up` asks every daemon several times a second.
+bool bootstrapped(const testnet::PeerState& p) {
+  if (!testnet::daemon_alive(p.pid, p.repo)) return false;
+  auto client = ApiClient::connect(p.repo);
+  if (!client) return false;
+  auto dht = client->get("/api/v0/dht/status", {});
+  return dht && dht->is_object() && dht->value("bootstrapped", false);
 }
 
 // Polls every daemon's DHT until all say they are bootstrapped; false after `timeout`.
@@ -75,7 +80,7 @@ bool wait_bootstrapped(const testnet::State& state, std::chrono::seconds timeout
   size_t last = SIZE_MAX;
   for (;;) {
     size_t done = 0;
-    for (const auto& p : state.peers) done += bootstrapped(peer_status(p)) ? 1 : 0;
+    for (const auto& p : state.peers) done += bootstrapped(p) ? 1 : 0;
     if (!quiet && done != last)
       std::cout << "  " << done << "/" << state.peers.size() << " DHTs bootstrapped\n"
                 << std::flush;
