@@ -49,6 +49,32 @@ struct PeerWithStore {
   std::unique_ptr<Node> node;
 };
 
+// Length-prefixed bitswap messages from a stream, one at a time.
+class MessageReader {
+ public:
+  explicit MessageReader(std::shared_ptr<rt::Stream> in) : in_(std::move(in)) {}
+  // The next message; nullopt once the stream ends or a frame or message is bad.
+  rt::awaitable<std::optional<Message>> next() {
+    for (;;) {
+      auto frame = reader_.next();
+      if (!frame) co_return std::nullopt;
+      if (*frame) {
+        auto m = bitswap::decode_message(**frame);
+        if (!m) co_return std::nullopt;
+        co_return std::move(*m);
+      }
+      auto n = co_await in_->read_some(buf_.data(), buf_.size());
+      if (!n || *n == 0) co_return std::nullopt;
+      reader_.feed({buf_.data(), *n});
+    }
+  }
+
+ private:
+  std::shared_ptr<rt::Stream> in_;
+  LpReader reader_{8 << 20};
+  Bytes buf_ = Bytes(64 * 1024);
+};
+
 // A peer that has the content and answers every want, but flips one byte of each block it sends:
 // the worst kind of liar, since its HAVEs are true and it is fast.
 class TamperingPeer {
@@ -65,39 +91,31 @@ class TamperingPeer {
  private:
   rt::awaitable<void> serve(std::shared_ptr<rt::Stream> in) {
     auto conn = in->connection().shared_from_this();
-    LpReader reader(8 << 20);
-    Bytes buf(64 * 1024);
+    MessageReader reader(in);
     std::shared_ptr<rt::Stream> out;
     for (;;) {
-      auto n = co_await in->read_some(buf.data(), buf.size());
-      if (!n || *n == 0) co_return;
-      reader.feed({buf.data(), *n});
-      for (;;) {
-        auto frame = reader.next();
-        if (!frame || !*frame) break;
-        auto wants = bitswap::decode_message(**frame);
-        if (!wants) co_return;
-        Message answer;
-        for (const auto& e : wants->wantlist) {
-          if (e.cancel) continue;
-          if (e.type == bitswap::WantType::have) {
-            answer.presences.push_back({e.cid, bitswap::PresenceType::have});
-            continue;
-          }
-          auto data = real_.get(e.cid);
-          if (!data || data->empty()) continue;
-          (*data)[data->size() / 2] ^= 0x01;
-          answer.blocks.push_back({e.cid, std::move(*data)});  // the real prefix, altered bytes
-          ++sent_;
+      auto wants = co_await reader.next();
+      if (!wants) co_return;
+      Message answer;
+      for (const auto& e : wants->wantlist) {
+        if (e.cancel) continue;
+        if (e.type == bitswap::WantType::have) {
+          answer.presences.push_back({e.cid, bitswap::PresenceType::have});
+          continue;
         }
-        if (answer.blocks.empty() && answer.presences.empty()) continue;
-        if (!out) {
-          auto opened = co_await node_->swarm().open_stream(conn, kBitswapOnly);
-          if (!opened) co_return;
-          out = *opened;
-        }
-        if (!co_await out->write_all(bitswap::encode_message_frame(answer))) co_return;
+        auto data = real_.get(e.cid);
+        if (!data || data->empty()) continue;
+        (*data)[data->size() / 2] ^= 0x01;
+        answer.blocks.push_back({e.cid, std::move(*data)});  // the real prefix, altered bytes
+        ++sent_;
       }
+      if (answer.blocks.empty() && answer.presences.empty()) continue;
+      if (!out) {
+        auto opened = co_await node_->swarm().open_stream(conn, kBitswapOnly);
+        if (!opened) co_return;
+        out = *opened;
+      }
+      if (!co_await out->write_all(bitswap::encode_message_frame(answer))) co_return;
     }
   }
 
@@ -125,23 +143,15 @@ class ListeningPeer {
 
  private:
   rt::awaitable<void> listen(std::shared_ptr<rt::Stream> in) {
-    LpReader reader(8 << 20);
-    Bytes buf(64 * 1024);
+    MessageReader reader(std::move(in));
     for (;;) {
-      auto n = co_await in->read_some(buf.data(), buf.size());
-      if (!n || *n == 0) co_return;
-      reader.feed({buf.data(), *n});
-      for (;;) {
-        auto frame = reader.next();
-        if (!frame || !*frame) break;
-        auto m = bitswap::decode_message(**frame);
-        if (!m) co_return;
-        std::lock_guard lock(mu_);
-        for (const auto& p : m->presences)
-          answers_[p.cid.to_string()].push_back(
-              p.type == bitswap::PresenceType::have ? "have" : "dont_have");
-        for (const auto& b : m->blocks) answers_[b.cid.to_string()].push_back("block");
-      }
+      auto m = co_await reader.next();
+      if (!m) co_return;
+      std::lock_guard lock(mu_);
+      for (const auto& p : m->presences)
+        answers_[p.cid.to_string()].push_back(p.type == bitswap::PresenceType::have ? "have"
+                                                                                    : "dont_have");
+      for (const auto& b : m->blocks) answers_[b.cid.to_string()].push_back("block");
     }
   }
 
