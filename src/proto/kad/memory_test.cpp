@@ -29,6 +29,22 @@ void operator delete(void* p) noexcept {
   std::free(block);
 }
 void operator delete(void* p, size_t) noexcept { operator delete(p); }
+// Every form that can pair with the delete above must allocate through the new above: a sanitizer
+// runtime supplies its own for the forms left out, and std::stable_sort's temporary buffer comes
+// from the nothrow one.
+void* operator new(size_t n, const std::nothrow_t&) noexcept {
+  try {
+    return operator new(n);
+  } catch (...) {
+    return nullptr;
+  }
+}
+void operator delete(void* p, const std::nothrow_t&) noexcept { operator delete(p); }
+void* operator new[](size_t n) { return operator new(n); }
+void* operator new[](size_t n, const std::nothrow_t& tag) noexcept { return operator new(n, tag); }
+void operator delete[](void* p) noexcept { operator delete(p); }
+void operator delete[](void* p, size_t) noexcept { operator delete(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { operator delete(p); }
 
 namespace agora::kad {
 namespace {
