@@ -15,7 +15,8 @@
 // Routing: only peers known to be servers go into the table: peers connected with is_server,
 // and peers that answered one of our requests. A peer that fails a lookup request is removed
 // (its newest replacement promoted), as go-libp2p-kad-dht does. A full bucket makes the core
-// send a liveness check (FIND_NODE for our own id) to the least-recently-seen entry by itself.
+// send a liveness check (FIND_NODE for our own id) to the least-recently-seen entry by itself,
+// unless the newcomer is a peer that connected to us (see on_peer_connected).
 //
 // Memory: idle cost is the routing table plus a few empty containers; queries, pending requests
 // and queues exist only while there is work. Nothing is preallocated per node.

@@ -2,8 +2,9 @@
 //
 // Bucket i holds up to k peers whose key shares exactly i leading bits with ours, ordered from
 // least to most recently seen. A new peer for a full bucket waits in the bucket's replacement
-// cache (up to replacements_max, newest kept) and the least-recently-seen entry, unless seen
-// within liveness_check_after, gets a liveness check: if it answers it stays (moved to most
+// cache (up to replacements_max, newest kept) and, unless the caller says the newcomer only waits
+// (OnFullBucket::wait) or it was seen within liveness_check_after, the least-recently-seen entry
+// gets a liveness check: if it answers it stays (moved to most
 // recent), if not it is dropped and the newest replacement takes its place. Only server-mode peers
 // belong here; the caller decides that.
 //
