@@ -37,12 +37,15 @@ status=$("$agora" testnet status --dir "$net" --json)
 [[ $(json 'd["running"]' <<<"$status") == 3 ]] || fail "status: $status"
 [[ $(json 'all(p["dht"]["routing_table"] >= 2 for p in d["peers"])' <<<"$status") == True ]] ||
   fail "routing tables not filled: $status"
-"$agora" testnet status --dir "$net" | grep -q '^3 of 3 peers running' || fail "status text"
+# (Outputs are captured before grep -q: under pipefail a writer cut off by SIGPIPE fails the pipe.)
+out=$("$agora" testnet status --dir "$net")
+grep -q '^3 of 3 peers running' <<<"$out" || fail "status text: $out"
 if "$agora" testnet up --dir "$net" --peers 3 >"$work/again.out" 2>&1; then fail "second up accepted"; fi
 grep -q 'already runs' "$work/again.out" || fail "second up: $(cat "$work/again.out")"
-"$agora" --repo "$net/peer-2" swarm peers --json | grep -q "$(cut -d' ' -f1 <<<"$ids_before")" ||
-  fail "peer-2 is not connected to peer-1"
-"$agora" testnet down --dir "$net" | grep -q 'stopped; its repos are kept' || fail "down"
+out=$("$agora" --repo "$net/peer-2" swarm peers --json)
+grep -q "$(cut -d' ' -f1 <<<"$ids_before")" <<<"$out" || fail "peer-2 is not connected to peer-1"
+out=$("$agora" testnet down --dir "$net") || fail "down failed: $out"
+grep -q 'stopped; its repos are kept' <<<"$out" || fail "down: $out"
 for p in $pids; do
   if kill -0 "$p" 2>/dev/null && ! grep -q '^State:.*Z' "/proc/$p/status" 2>/dev/null; then
     fail "daemon $p still runs after down"
