@@ -78,7 +78,7 @@ async function driver () {
   const lookups = arg('--lookups', 200)
   const node = process.execPath
   const nodes = []
-  const start = (i) => new Promise((resolve, reject) => {
+  const start = () => new Promise((resolve, reject) => {
     const p = spawn(node, [SELF, '--child'], { stdio: ['pipe', 'pipe', 'inherit'] })
     const lines = createInterface({ input: p.stdout })
     const waiting = []
@@ -89,7 +89,7 @@ async function driver () {
   })
   const t0 = performance.now()
   for (let i = 0; i < n; i++) {
-    const c = await start(i)
+    const c = await start()
     for (const b of nodes.slice(0, 3)) await c.ask({ op: 'dial', addr: b.addrs[0] }) // ends in /p2p/
     nodes.push(c)
   }
