@@ -237,27 +237,21 @@ std::string dht_key_text(BytesView key) {
 
 void add_dht_routes(httplib::Server& s, Node& node) {
   asio::io_context& io = node.io();
-  s.Get("/api/v0/dht/status", [&node, &io](const httplib::Request&, httplib::Response& res) {
-    send_result(res,
-                run_on_loop<Result<json>>(io,
-                                          [&node]() -> rt::awaitable<Result<json>> {
-                                            if (!node.dht()) co_return no_dht();
-                                            co_return status_json(node, *node.dht());
-                                          }),
-                IoMeans::network);
-  });
-  s.Get("/api/v0/dht/table", [&node, &io](const httplib::Request&, httplib::Response& res) {
-    send_result(res,
-                run_on_loop<Result<json>>(io,
-                                          [&node]() -> rt::awaitable<Result<json>> {
-                                            if (!node.dht()) co_return no_dht();
-                                            co_return table_json(node, *node.dht());
-                                          }),
-                IoMeans::network);
-  });
+  // Snapshots of the DHT's state, read on the loop.
+  using Snapshot = json (*)(Node&, KadService&);
+  for (auto [path, snapshot] : {std::pair<const char*, Snapshot>{"/api/v0/dht/status", status_json},
+                                {"/api/v0/dht/table", table_json}}) {
+    s.Get(path, [&node, &io, snapshot](const httplib::Request&, httplib::Response& res) {
+      send_result(res,
+                  run_on_loop<Result<json>>(io, [&node, snapshot]() -> rt::awaitable<Result<json>> {
+                    if (!node.dht()) co_return no_dht();
+                    co_return snapshot(node, *node.dht());
+                  }));
+    });
+  }
   s.Post("/api/v0/dht/findpeer", [&node](const httplib::Request& req, httplib::Response& res) {
     auto peer = PeerId::parse(req.get_param_value("arg"));
-    if (!peer) return send_error(res, peer.error(), IoMeans::network);
+    if (!peer) return send_error(res, peer.error());
     PeerId target = *peer;
     send_result(res,
                 query_on_loop(
@@ -269,7 +263,7 @@ void add_dht_routes(httplib::Server& s, Node& node) {
   });
   s.Post("/api/v0/dht/findprovs", [&node](const httplib::Request& req, httplib::Response& res) {
     auto cid = Cid::parse(req.get_param_value("arg"));
-    if (!cid) return send_error(res, cid.error(), IoMeans::network);
+    if (!cid) return send_error(res, cid.error());
     Bytes mh = encode_multihash(cid->hash());
     send_result(
         res,
@@ -280,7 +274,7 @@ void add_dht_routes(httplib::Server& s, Node& node) {
   });
   s.Post("/api/v0/dht/get", [&node](const httplib::Request& req, httplib::Response& res) {
     auto key = parse_dht_key(req.get_param_value("arg"), true);
-    if (!key) return send_error(res, key.error(), IoMeans::network);
+    if (!key) return send_error(res, key.error());
     Bytes k = *key;
     send_result(res,
                 query_on_loop(
@@ -291,16 +285,13 @@ void add_dht_routes(httplib::Server& s, Node& node) {
   // The value is the request body: the PublicKey protobuf for a /pk/ key.
   s.Post("/api/v0/dht/put", [&node](const httplib::Request& req, httplib::Response& res) {
     auto key = parse_dht_key(req.get_param_value("arg"), true);
-    if (!key) return send_error(res, key.error(), IoMeans::network);
+    if (!key) return send_error(res, key.error());
     const size_t max = kad::MessageLimits{}.record_value_bytes_max;
     if (req.body.size() > max)
-      return send_error(res,
-                        make_error(Errc::too_large,
-                                   "a record value is at most " + std::to_string(max) + " bytes"),
-                        IoMeans::network);
+      return send_error(res, make_error(Errc::too_large, "a record value is at most " +
+                                                             std::to_string(max) + " bytes"));
     kad::Record record{*key, to_bytes(req.body), {}};
-    if (Status st = kad::validate_record(record); !st)
-      return send_error(res, st.error(), IoMeans::network);
+    if (Status st = kad::validate_record(record); !st) return send_error(res, st.error());
     send_result(res,
                 query_on_loop(
                     node, [record](kad::Kad& k, Instant now) { return k.put_value(record, now); },
@@ -311,7 +302,7 @@ void add_dht_routes(httplib::Server& s, Node& node) {
   });
   s.Post("/api/v0/dht/query", [&node](const httplib::Request& req, httplib::Response& res) {
     auto key = parse_dht_key(req.get_param_value("arg"), false);
-    if (!key) return send_error(res, key.error(), IoMeans::network);
+    if (!key) return send_error(res, key.error());
     res.set_chunked_content_provider("application/x-ndjson",
                                      [&node, k = *key](size_t, httplib::DataSink& sink) {
                                        stream_query(node, k, sink);
