@@ -74,9 +74,8 @@ Result<std::string> ApiClient::get_text(const std::string& path) {
   httplib::Client client(url_);
   client.set_bearer_token_auth(token_.c_str());
   auto res = client.Get(path.c_str());
-  if (!res) return no_daemon(repo_);
-  if (res->status != 200)
-    return make_error(Errc::io, "API answered HTTP " + std::to_string(res->status));
+  if (!res) return request_failed(res);
+  if (res->status != 200) return error_from_body(res->status, res->body);
   return res->body;
 }
 
