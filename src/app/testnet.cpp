@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -82,9 +81,7 @@ Result<pid_t> spawn_daemon(const fs::path& binary, const fs::path& repo) {
 std::string log_tail(const fs::path& repo) {
   auto text = store::read_file(repo / kLogFile, kLogBytesMax);
   if (!text) return "(no log)";
-  std::string t = *text;
-  size_t start = t.size() > 2000 ? t.size() - 2000 : 0;
-  return t.substr(start);
+  return text->substr(text->size() > 2000 ? text->size() - 2000 : 0);
 }
 
 // Reads the daemon's JSON lines until it says "ready": its first listen address and peer id.
@@ -183,14 +180,17 @@ Result<State> load_state(const fs::path& dir) {
   return state;
 }
 
+json peer_json(const PeerState& p) {
+  return {{"name", p.name},
+          {"repo", p.repo.string()},
+          {"pid", p.pid},
+          {"addr", p.addr},
+          {"peer", p.peer}};
+}
+
 Status save_state(const fs::path& dir, const State& state) {
   json peers = json::array();
-  for (const PeerState& p : state.peers)
-    peers.push_back({{"name", p.name},
-                     {"repo", p.repo.string()},
-                     {"pid", p.pid},
-                     {"addr", p.addr},
-                     {"peer", p.peer}});
+  for (const PeerState& p : state.peers) peers.push_back(peer_json(p));
   return store::write_file_atomic(dir / kStateFile, json{{"peers", peers}}.dump(2) + "\n", 0644);
 }
 
@@ -219,6 +219,7 @@ Result<State> up(const UpOptions& o, const StartedFn& on_started) {
                                             " (`agora testnet down` stops it)");
   }
   fs::path dir = fs::absolute(o.dir, ec);
+  if (ec) return io_error("cannot resolve " + o.dir.string() + ": " + ec.message());
   State state;
   std::vector<std::string> bootstrap;
   auto stop_all = [&](Error e) -> Error {
@@ -248,14 +249,14 @@ Result<State> up(const UpOptions& o, const StartedFn& on_started) {
   return state;
 }
 
-Result<size_t> down(const fs::path& dir, std::chrono::seconds timeout) {
+Result<Stopped> down(const fs::path& dir, std::chrono::seconds timeout) {
   AGORA_ASSIGN(State state, load_state(dir));
   signal_and_wait(state, SIGTERM, std::chrono::steady_clock::now() + timeout);
-  size_t killed = 0;
-  for (const PeerState& p : state.peers) killed += p.pid > 0 ? 1 : 0;
+  Stopped out{state.peers.size(), 0};
+  for (const PeerState& p : state.peers) out.killed += p.pid > 0 ? 1 : 0;
   signal_and_wait(state, SIGKILL, std::chrono::steady_clock::now() + 5s);
   AGORA_TRY(save_state(dir, state));
-  return killed;
+  return out;
 }
 
 }  // namespace agora::testnet

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -30,6 +31,9 @@ struct PeerState {
 struct State {
   std::vector<PeerState> peers;
 };
+
+// A peer as testnet.json and `agora testnet up --json` show it.
+nlohmann::json peer_json(const PeerState& p);
 
 struct UpOptions {
   std::filesystem::path dir;
@@ -59,8 +63,13 @@ bool daemon_alive(pid_t pid, const std::filesystem::path& repo);
 // when a testnet in `dir` still runs. A daemon that does not become ready stops the others.
 Result<State> up(const UpOptions& options, const StartedFn& on_started);
 
+struct Stopped {
+  size_t daemons = 0;  // in the testnet
+  size_t killed = 0;   // did not stop within the timeout
+};
+
 // Asks each running daemon to stop (SIGTERM: a clean shutdown that saves its state), waits up
-// to `timeout`, then kills those left. Returns how many had to be killed.
-Result<size_t> down(const std::filesystem::path& dir, std::chrono::seconds timeout);
+// to `timeout`, then kills those left.
+Result<Stopped> down(const std::filesystem::path& dir, std::chrono::seconds timeout);
 
 }  // namespace agora::testnet

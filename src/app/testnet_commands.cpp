@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <array>
 #include <iostream>
 #include <set>
 #include <sstream>
@@ -114,12 +115,7 @@ int cmd_up(const CommonOptions& o, const TestnetArgs& a) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (o.json) {
     json peers = json::array();
-    for (const auto& p : state->peers)
-      peers.push_back({{"name", p.name},
-                       {"repo", p.repo.string()},
-                       {"peer", p.peer},
-                       {"addr", p.addr},
-                       {"pid", p.pid}});
+    for (const auto& p : state->peers) peers.push_back(testnet::peer_json(p));
     std::cout << json{{"dir", fs::absolute(*dir).string()},
                       {"peers", peers},
                       {"bootstrapped", ready},
@@ -152,26 +148,31 @@ int cmd_status(const CommonOptions& o, const TestnetArgs& a) {
     return 0;
   }
   std::cout << fmt::format("{} of {} peers running in {}\n", running, peers.size(), dir->string());
-  std::cout << fmt::format("{:8} {:12} {:>5} {:>6} {:>5} {:>5} {:>9} {:>9}  {}\n", "name", "peer",
-                           "conns", "table", "provs", "bad", "sent", "received", "state");
+  auto row = [](const std::string& name, const std::string& peer,
+                const std::array<std::string, 6>& figures, const std::string& state) {
+    std::cout << fmt::format("{:8} {:12} {:>5} {:>6} {:>5} {:>5} {:>9} {:>9}  {}\n", name, peer,
+                             figures[0], figures[1], figures[2], figures[3], figures[4], figures[5],
+                             state);
+  };
+  row("name", "peer", {"conns", "table", "provs", "bad", "sent", "received"}, "state");
   for (const json& p : peers) {
-    std::string peer = p["peer"].get<std::string>();
+    std::string name = p["name"].get<std::string>(), peer = p["peer"].get<std::string>();
     if (peer.size() > 12) peer = "…" + peer.substr(peer.size() - 11);
     if (!p["running"].get<bool>()) {
-      std::cout << fmt::format("{:8} {:12} {:>5} {:>6} {:>5} {:>5} {:>9} {:>9}  stopped\n",
-                               p["name"].get<std::string>(), peer, "-", "-", "-", "-", "-", "-");
+      row(name, peer, {"-", "-", "-", "-", "-", "-"}, "stopped");
       continue;
     }
     json dht = p.value("dht", json::object());
     json bs = p.value("bitswap", json::object());
+    auto count = [](const json& j, const char* key) { return std::to_string(j.value(key, 0)); };
     std::string state = p.contains("error")                 ? p["error"].get<std::string>()
                         : !dht.value("bootstrapped", false) ? "DHT not bootstrapped"
                                                             : "ok";
-    std::cout << fmt::format("{:8} {:12} {:>5} {:>6} {:>5} {:>5} {:>9} {:>9}  {}\n",
-                             p["name"].get<std::string>(), peer, p.value("connected_peers", 0),
-                             dht.value("routing_table", 0), dht.value("provider_records", 0),
-                             dht.value("bad_input", 0), human_bytes(bs.value("bytes_sent", 0.0)),
-                             human_bytes(bs.value("bytes_received", 0.0)), state);
+    row(name, peer,
+        {count(p, "connected_peers"), count(dht, "routing_table"), count(dht, "provider_records"),
+         count(dht, "bad_input"), human_bytes(bs.value("bytes_sent", 0.0)),
+         human_bytes(bs.value("bytes_received", 0.0))},
+        state);
   }
   return 0;
 }
@@ -179,10 +180,9 @@ int cmd_status(const CommonOptions& o, const TestnetArgs& a) {
 int cmd_down(const CommonOptions& o, const TestnetArgs& a) {
   auto dir = testnet_dir(a);
   if (!dir) return fail(dir.error());
-  auto state = testnet::load_state(*dir);
-  if (!state) return fail(state.error());
-  auto killed = testnet::down(*dir, std::chrono::seconds(a.stop_seconds));
-  if (!killed) return fail(killed.error());
+  auto stopped = testnet::down(*dir, std::chrono::seconds(a.stop_seconds));
+  if (!stopped) return fail(stopped.error());
+  const size_t killed = stopped->killed;
   if (a.remove) {
     std::error_code ec;
     fs::remove_all(*dir, ec);
@@ -191,16 +191,16 @@ int cmd_down(const CommonOptions& o, const TestnetArgs& a) {
   }
   if (o.json) {
     std::cout
-        << json{{"stopped", state->peers.size()}, {"killed", *killed}, {"removed", a.remove}}.dump()
+        << json{{"stopped", stopped->daemons}, {"killed", killed}, {"removed", a.remove}}.dump()
         << "\n";
   } else {
     std::cout << "testnet in " << dir->string() << " stopped";
-    if (*killed)
-      std::cout << " (" << *killed << " did not stop within " << a.stop_seconds
+    if (killed)
+      std::cout << " (" << killed << " did not stop within " << a.stop_seconds
                 << " s and were killed)";
     std::cout << (a.remove ? "; its repos are removed\n" : "; its repos are kept\n");
   }
-  return *killed ? 1 : 0;
+  return killed ? 1 : 0;
 }
 
 }  // namespace
