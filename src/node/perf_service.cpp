@@ -2,53 +2,125 @@
 
 namespace agora {
 
-PerfService::PerfService(rt::Swarm& swarm, PerfServiceConfig config)
-    : swarm_(swarm), config_(config) {}
+PerfService::PerfService(rt::Swarm& swarm, PerfServiceConfig config, observe::Registry& metrics,
+                         observe::EventRecorder& events)
+    : swarm_(swarm), config_(config), metrics_(metrics), events_(events) {}
 
 void PerfService::start() {
+  if (!config_.enabled) return;
   swarm_.set_handler(kPerfProtocol, [this](auto s) { return serve(std::move(s)); });
 }
 
-static rt::awaitable<Status> send_zeros(rt::Stream& stream, uint64_t n, size_t chunk_bytes) {
+// Resets the stream when one chunk takes longer than `stall`: the peer stopped reading/sending.
+static rt::Deadline stall_guard(rt::Stream& stream, Duration stall) {
+  std::weak_ptr<rt::Stream> weak = stream.weak_from_this();
+  return rt::Deadline(stream.connection().executor(), stall, [weak] {
+    if (auto s = weak.lock()) s->reset();
+  });
+}
+
+static Error stalled(Duration stall) {
+  return make_error(Errc::timeout, "no byte moved for " + std::to_string(to_ms(stall)) + " ms");
+}
+
+static rt::awaitable<Status> send_zeros(rt::Stream& stream, uint64_t n, size_t chunk_bytes,
+                                        Duration stall) {
   Bytes chunk(chunk_bytes, 0);
   while (n > 0) {
     size_t len = size_t(std::min<uint64_t>(n, chunk.size()));
-    if (Status st = co_await stream.write_all({chunk.data(), len}); !st) co_return st;
+    rt::Deadline guard = stall_guard(stream, stall);
+    if (Status st = co_await stream.write_all({chunk.data(), len}); !st)
+      co_return guard.expired() ? stalled(stall) : st;
     n -= len;
   }
   co_return Status{};
 }
 
-static rt::awaitable<Result<uint64_t>> drain(rt::Stream& stream, size_t chunk_bytes) {
+static rt::awaitable<Result<uint64_t>> drain(rt::Stream& stream, size_t chunk_bytes,
+                                             Duration stall) {
   Bytes buf(chunk_bytes);
   uint64_t total = 0;
   for (;;) {
+    rt::Deadline guard = stall_guard(stream, stall);
     auto n = co_await stream.read_some(buf.data(), buf.size());
-    if (!n) co_return n.error();
+    if (!n) co_return guard.expired() ? stalled(stall) : n.error();
     if (*n == 0) co_return total;
     total += *n;
   }
 }
 
+// Refusals and stalls are counted by reason and recorded: a peer that asks for too much or stops
+// reading shows up in `agora events` and the metrics.
+void PerfService::refuse(rt::Stream& stream, const char* reason, const std::string& detail) {
+  metrics_
+      .counter("agora_perf_streams_refused_total",
+               "perf streams reset: over the concurrency or size limit, or stalled",
+               {{"reason", reason}})
+      .inc();
+  observe::Event e;
+  e.type = observe::EventType::stream_reset;
+  e.peer = stream.connection().info().peer.to_string();
+  e.addr = stream.connection().info().remote_addr.to_string();
+  e.direction = observe::Direction::inbound;
+  e.protocol = kPerfProtocol;
+  e.reason = reason;
+  e.detail = detail;
+  events_.record(std::move(e));
+  stream.reset();
+}
+
+// A stall is the peer's doing and is recorded; anything else (the peer reset, the connection
+// closed) just ends the stream.
+void PerfService::finish_failed(rt::Stream& stream, const char* phase, const Error& error) {
+  if (error.code == Errc::timeout) {
+    refuse(stream, "stalled", std::string(phase) + ": " + error.message);
+  } else {
+    stream.reset();
+  }
+}
+
 rt::awaitable<void> PerfService::serve(std::shared_ptr<rt::Stream> stream) {
   if (active_ >= config_.concurrent_streams_max) {
-    stream->reset();
+    refuse(
+        *stream, "limit",
+        "concurrent_streams_max reached (" + std::to_string(config_.concurrent_streams_max) + ")");
     co_return;
   }
   ++active_;
-  uint8_t header[8];
-  if (Status st = co_await stream->read_exact(header, sizeof header); st) {
-    uint64_t download = get_u64_be(header);
-    if (download > config_.download_bytes_max) {
-      stream->reset();
-    } else if (auto up = co_await drain(*stream, config_.chunk_bytes); up) {
-      if (Status sent = co_await send_zeros(*stream, download, config_.chunk_bytes); sent)
-        stream->close_write();
-    }
-  } else {
-    stream->reset();
-  }
+  co_await answer(*stream);
   --active_;
+}
+
+rt::awaitable<void> PerfService::answer(rt::Stream& stream) {
+  uint8_t header[8];
+  Status header_read;
+  {
+    rt::Deadline guard = stall_guard(stream, config_.stall_timeout);
+    header_read = co_await stream.read_exact(header, sizeof header);
+    if (guard.expired()) header_read = stalled(config_.stall_timeout);
+  }
+  if (!header_read) {
+    finish_failed(stream, "request", header_read.error());
+    co_return;
+  }
+  uint64_t download = get_u64_be(header);
+  if (download > config_.download_bytes_max) {
+    refuse(stream, "too_large",
+           "asked for " + std::to_string(download) + " bytes; download_bytes_max is " +
+               std::to_string(config_.download_bytes_max));
+    co_return;
+  }
+  auto up = co_await drain(stream, config_.chunk_bytes, config_.stall_timeout);
+  if (!up) {
+    finish_failed(stream, "upload", up.error());
+    co_return;
+  }
+  Status sent = co_await send_zeros(stream, download, config_.chunk_bytes, config_.stall_timeout);
+  if (!sent) {
+    finish_failed(stream, "download", sent.error());
+    co_return;
+  }
+  stream.close_write();
 }
 
 rt::awaitable<Result<PerfResult>> PerfService::run(std::shared_ptr<rt::Connection> conn,
@@ -63,11 +135,12 @@ rt::awaitable<Result<PerfResult>> PerfService::run(std::shared_ptr<rt::Connectio
   put_u64_be(header, download_bytes);
   Instant upload_start = rt::now();
   if (Status st = co_await s.write_all({header, sizeof header}); !st) co_return st.error();
-  if (Status st = co_await send_zeros(s, upload_bytes, config_.chunk_bytes); !st)
+  if (Status st = co_await send_zeros(s, upload_bytes, config_.chunk_bytes, config_.stall_timeout);
+      !st)
     co_return st.error();
   s.close_write();
   Instant upload_end = rt::now();
-  auto got = co_await drain(s, config_.chunk_bytes);
+  auto got = co_await drain(s, config_.chunk_bytes, config_.stall_timeout);
   if (!got) co_return got.error();
   if (*got != download_bytes)
     co_return make_error(Errc::protocol, "perf: asked for " + std::to_string(download_bytes) +

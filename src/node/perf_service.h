@@ -1,7 +1,14 @@
 // /perf/1.0.0 (libp2p perf spec): the client sends a u64 BE download size, then its upload bytes,
 // then closes its side; the server drains the upload and answers with that many bytes.
+//
+// Bounds on what a peer can make us spend: the answer is capped (download_bytes_max; more is
+// refused with a reset), few perf streams run at once, and a stream whose peer stops reading or
+// sending makes no progress for stall_timeout is reset. The yamux session's output bound keeps
+// the bytes queued for a slow reader small whatever window it announces.
 #pragma once
 
+#include "observe/events.h"
+#include "observe/metrics.h"
 #include "runtime/asio/swarm.h"
 
 namespace agora {
@@ -9,9 +16,11 @@ namespace agora {
 inline constexpr const char* kPerfProtocol = "/perf/1.0.0";
 
 struct PerfServiceConfig {
-  uint64_t download_bytes_max = uint64_t(64) << 30;  // what one request may make us send
-  size_t concurrent_streams_max = 4;                 // perf is costly: few at a time
+  bool enabled = true;                              // serve /perf/1.0.0 at all
+  uint64_t download_bytes_max = uint64_t(4) << 30;  // what one request may make us send
+  size_t concurrent_streams_max = 4;                // perf is costly: few at a time
   size_t chunk_bytes = 256 * 1024;
+  Duration stall_timeout = std::chrono::seconds(30);  // no byte moved for this long: reset
 };
 
 struct PerfResult {
@@ -24,15 +33,21 @@ struct PerfResult {
 
 class PerfService {
  public:
-  PerfService(rt::Swarm& swarm, PerfServiceConfig config);
+  PerfService(rt::Swarm& swarm, PerfServiceConfig config, observe::Registry& metrics,
+              observe::EventRecorder& events);
   void start();
   rt::awaitable<Result<PerfResult>> run(std::shared_ptr<rt::Connection> conn, uint64_t upload_bytes,
                                         uint64_t download_bytes);
 
  private:
   rt::awaitable<void> serve(std::shared_ptr<rt::Stream> stream);
+  rt::awaitable<void> answer(rt::Stream& stream);
+  void refuse(rt::Stream& stream, const char* reason, const std::string& detail);
+  void finish_failed(rt::Stream& stream, const char* phase, const Error& error);
   rt::Swarm& swarm_;
   PerfServiceConfig config_;
+  observe::Registry& metrics_;
+  observe::EventRecorder& events_;
   size_t active_ = 0;
 };
 

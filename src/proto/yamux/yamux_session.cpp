@@ -29,6 +29,7 @@ const YamuxStream* YamuxSession::find(StreamId id) const {
 }
 
 void YamuxSession::send_frame(YamuxType type, uint16_t flags, StreamId id, uint32_t length) {
+  if (type != YamuxType::data) ++control_frames_owed_;
   put_yamux_header(out_, YamuxHeader{type, flags, id, length});
 }
 
@@ -56,6 +57,14 @@ void YamuxSession::take_output(Bytes& out) {
     append(out, out_);
   }
   out_.clear();
+  control_frames_owed_ = 0;
+  if (!output_blocked_) return;
+  output_blocked_ = false;
+  for (auto& [id, stream] : streams_) {
+    if (!stream.write_blocked || stream.local_closed || stream.send_window_bytes == 0) continue;
+    stream.write_blocked = false;
+    emit(YamuxEvent::Kind::stream_writable, id);
+  }
 }
 
 std::optional<YamuxEvent> YamuxSession::poll_event() {
@@ -143,8 +152,16 @@ uint16_t YamuxSession::take_ack_flag(YamuxStream& stream) {
 size_t YamuxSession::write(StreamId id, BytesView data) {
   YamuxStream* stream = find(id);
   if (failed_ || stream == nullptr || stream->local_closed) return 0;
-  size_t accepted = static_cast<size_t>(std::min<uint64_t>(data.size(), stream->send_window_bytes));
-  if (accepted < data.size()) stream->write_blocked = true;
+  size_t room = out_.size() < config_.output_bytes_max ? config_.output_bytes_max - out_.size() : 0;
+  size_t accepted = static_cast<size_t>(
+      std::min<uint64_t>({data.size(), stream->send_window_bytes, uint64_t{room}}));
+  if (accepted < data.size()) {
+    stream->write_blocked = true;
+    if (accepted == room) {
+      output_blocked_ = true;
+      ++output_stalls_;
+    }
+  }
   if (accepted == 0) return 0;
   // An ACK that must also widen the window goes in its own WindowUpdate; otherwise it rides on
   // the first Data frame.

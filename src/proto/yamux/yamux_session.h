@@ -4,6 +4,14 @@
 // poll_event(); time is always passed in. Receive windows auto-tune (as go-yamux and quic-go do):
 // when a reader consumes half a window within ~2 RTT of the previous update, the stream's window
 // doubles, up to window_bytes_max and within session_recv_buffer_bytes_max for all streams.
+//
+// Send side bounds (a peer that stops reading costs bounded memory): write() queues data only
+// while the output not yet taken stays under output_bytes_max, and never more than
+// send_window_bytes_max per stream whatever window the peer announces; a short write is followed
+// by stream_writable once the runtime takes the output (take_output) or the window reopens.
+// Control frames the peer makes us owe (ping ACKs, RSTs for refused streams) are bounded by
+// control_frames_owed_max between two take_output calls: past it the session fails with a
+// protocol error, so a peer flooding pings it never reads is cut off.
 #pragma once
 
 #include <deque>
@@ -30,6 +38,14 @@ struct YamuxConfig {
   // All streams' receive windows together are reserved from this, so buffered data never exceeds
   // it; a stream that does not fit is refused (inbound: RST, outbound: Errc::limit).
   size_t session_recv_buffer_bytes_max = 64 * 1024 * 1024;
+  // Output queued but not yet taken by the runtime (the socket is slow, or the peer stops reading):
+  // writes wait beyond this.
+  size_t output_bytes_max = 1024 * 1024;
+  // Control frames queued since the runtime last took the output; past this the peer is flooding
+  // us with requests for replies it does not read.
+  size_t control_frames_owed_max = 4096;
+  // The largest send window honoured per stream (a peer may announce up to 2^32-1).
+  uint64_t send_window_bytes_max = 16 * 1024 * 1024;
   Duration keepalive_interval = std::chrono::seconds(30);  // zero disables keepalive pings
   Duration ping_timeout = std::chrono::seconds(30);        // no pong => session error
   // Auto-tuning uses max(measured RTT, this): on loopback the measured RTT is microseconds, and a
@@ -61,7 +77,9 @@ class YamuxSession {
   // Any chunking. A protocol violation returns an error, queues GoAway(protocol error) and marks
   // the session failed; later calls return the same error.
   Status on_bytes(BytesView in, Instant now);
-  void take_output(Bytes& out);  // appends pending frames (swaps when `out` is empty)
+  // Appends pending frames (swaps when `out` is empty). Streams whose writes were cut short by
+  // output_bytes_max get stream_writable.
+  void take_output(Bytes& out);
   bool has_output() const { return !out_.empty(); }
   std::optional<YamuxEvent> poll_event();
 
@@ -86,6 +104,9 @@ class YamuxSession {
   bool failed() const { return failed_; }
   std::optional<Duration> rtt() const { return rtt_; }
   size_t streams_refused() const { return streams_refused_; }
+  size_t output_bytes() const { return out_.size(); }
+  uint64_t output_stalls() const { return output_stalls_; }  // writes cut short by the bound
+  bool control_frames_overflowed() const { return control_frames_overflowed_; }
   size_t recv_buffered_bytes() const { return recv_buffered_bytes_; }
   uint64_t recv_window_reserved_bytes() const { return recv_window_reserved_bytes_; }
   uint32_t recv_window_target_bytes(StreamId id) const;
@@ -138,6 +159,10 @@ class YamuxSession {
   size_t unacked_inbound_streams_ = 0;
   size_t unacked_outbound_streams_ = 0;
   size_t streams_refused_ = 0;
+  size_t control_frames_owed_ = 0;  // since the last take_output
+  bool control_frames_overflowed_ = false;
+  bool output_blocked_ = false;  // some write was cut short by output_bytes_max
+  uint64_t output_stalls_ = 0;
   uint64_t recv_window_reserved_bytes_ = 0;  // sum of recv_window_target_bytes
   size_t recv_buffered_bytes_ = 0;
 

@@ -59,6 +59,13 @@ Status YamuxSession::on_bytes(BytesView in, Instant now) {
     if (!header.ok()) return fail(header.error(), YamuxGoAwayCode::protocol_error);
     Status status = on_header(*header, now);
     if (!status.ok()) return fail(status.error(), YamuxGoAwayCode::protocol_error);
+    if (control_frames_owed_ > config_.control_frames_owed_max) {
+      control_frames_overflowed_ = true;
+      return fail(make_error(Errc::protocol, "control_frames_owed_max reached (" +
+                                                 std::to_string(config_.control_frames_owed_max) +
+                                                 "): the peer asks for replies it does not read"),
+                  YamuxGoAwayCode::protocol_error);
+    }
   }
   return {};
 }
@@ -142,7 +149,8 @@ Status YamuxSession::on_stream_frame(const YamuxHeader& header, Instant now) {
       if (window > std::numeric_limits<uint32_t>::max()) {
         return protocol_error("yamux send window over 2^32-1");
       }
-      stream->send_window_bytes = window;
+      // Honoured up to our own bound: more would only let data queue up ahead of the reader.
+      stream->send_window_bytes = std::min(window, config_.send_window_bytes_max);
       if (stream->write_blocked && window > 0 && !stream->local_closed) {
         stream->write_blocked = false;
         emit(YamuxEvent::Kind::stream_writable, header.stream);

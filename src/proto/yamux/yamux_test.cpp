@@ -598,5 +598,80 @@ TEST(YamuxRaw, SynWithDataOneByteAtATime) {
   EXPECT_EQ(read_all(raw.session, 1, kStart), to_bytes("hello"));
 }
 
+// Backpressure: a writer can queue no more than output_bytes_max ahead of the runtime, whatever
+// window the peer grants, and is told to go on once the runtime has taken the output.
+TEST(YamuxPair, OutputBoundStopsWritesUntilTheRuntimeTakesTheOutput) {
+  YamuxConfig small = quiet_config();
+  small.output_bytes_max = 64 * 1024;
+  Pair pair(SIZE_MAX, small, quiet_config());
+  StreamId id = pair.client.open_stream(pair.now).value();
+  pair.pump();
+  Bytes sent = pattern(200 * 1024, 3);  // within the 256 KiB window, over the output bound
+  size_t accepted = pair.client.write(id, sent);
+  EXPECT_LE(accepted, small.output_bytes_max);
+  EXPECT_GT(accepted, 0u);
+  EXPECT_EQ(pair.client.write(id, BytesView(sent).subspan(accepted)), 0u);
+  EXPECT_LE(pair.client.output_bytes(), small.output_bytes_max + 2 * kYamuxHeaderBytes);
+  EXPECT_EQ(pair.client.output_stalls(), 2u);
+  EXPECT_FALSE(pair.client.poll_event());  // nothing drained yet: no wake-up
+  Bytes wire;
+  pair.client.take_output(wire);
+  std::vector<YamuxEvent> events = drain_events(pair.client);
+  ASSERT_EQ(count(events, Kind::stream_writable), 1u);
+  EXPECT_EQ(events[0].stream, id);
+  accepted += pair.client.write(id, BytesView(sent).subspan(accepted));
+  EXPECT_GT(accepted, small.output_bytes_max);
+  ASSERT_TRUE(pair.server.on_bytes(wire, pair.now).ok());
+  pair.pump();
+  while (accepted < sent.size()) {
+    accepted += pair.client.write(id, BytesView(sent).subspan(accepted));
+    pair.pump();
+  }
+  EXPECT_EQ(read_all(pair.server, id, pair.now), sent);
+}
+
+TEST(YamuxRaw, SendWindowIsHonouredOnlyUpToTheConfiguredMaximum) {
+  RawServer raw;
+  ASSERT_TRUE(raw.feed(frame(YamuxType::window_update, yamux_flag::syn, 1, 0)).ok());
+  drain_events(raw.session);
+  // 256 KiB + 4 GiB - 1 MiB: legal (under 2^32), but far more than we queue for one stream.
+  ASSERT_TRUE(raw.feed(frame(YamuxType::window_update, 0, 1, 0xfff00000u)).ok());
+  EXPECT_EQ(raw.session.send_window_bytes(1), raw.session.config().send_window_bytes_max);
+  EXPECT_FALSE(raw.session.failed());
+}
+
+// A peer that floods pings and never reads the ACKs: the session owes at most
+// control_frames_owed_max of them before it fails with a protocol error.
+TEST(YamuxRaw, PingFloodWhoseAcksAreNeverReadFailsTheSession) {
+  YamuxConfig config = quiet_config();
+  config.control_frames_owed_max = 100;
+  YamuxSession session(false, config, kStart);
+  Bytes pings;
+  for (uint32_t i = 0; i < 100; ++i) append(pings, frame(YamuxType::ping, yamux_flag::syn, 0, i));
+  ASSERT_TRUE(session.on_bytes(pings, kStart).ok());  // exactly the bound: still fine
+  EXPECT_FALSE(session.control_frames_overflowed());
+  Status flooded = session.on_bytes(frame(YamuxType::ping, yamux_flag::syn, 0, 100), kStart);
+  ASSERT_FALSE(flooded.ok());
+  EXPECT_EQ(flooded.error().code, Errc::protocol);
+  EXPECT_NE(flooded.error().message.find("control_frames_owed_max"), std::string::npos);
+  EXPECT_TRUE(session.control_frames_overflowed());
+  EXPECT_TRUE(session.failed());
+  EXPECT_LE(session.output_bytes(), (config.control_frames_owed_max + 2) * kYamuxHeaderBytes);
+}
+
+TEST(YamuxRaw, PingsWhoseAcksAreTakenNeverFailTheSession) {
+  YamuxConfig config = quiet_config();
+  config.control_frames_owed_max = 100;
+  YamuxSession session(false, config, kStart);
+  Bytes sink;
+  for (uint32_t i = 0; i < 1000; ++i) {
+    ASSERT_TRUE(session.on_bytes(frame(YamuxType::ping, yamux_flag::syn, 0, i), kStart).ok());
+    sink.clear();
+    session.take_output(sink);
+    ASSERT_EQ(sink, frame(YamuxType::ping, yamux_flag::ack, 0, i));
+  }
+  EXPECT_FALSE(session.failed());
+}
+
 }  // namespace
 }  // namespace agora

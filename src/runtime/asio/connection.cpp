@@ -139,6 +139,7 @@ awaitable<void> Connection::write_loop() {
   for (;;) {
     plain.clear();
     yamux_.take_output(plain);
+    process_events();  // writers waiting for the output to drain may go on
     if (plain.empty()) {
       if (closed_) break;
       if (plain.capacity() == 0 && cipher.capacity() == 0) {

@@ -43,6 +43,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void close(Error reason);
 
   const ConnectionInfo& info() const { return info_; }
+  asio::any_io_executor executor() { return socket_.get_executor(); }
   bool closed() const { return closed_; }
   const Error& close_reason() const { return close_reason_; }
   size_t stream_count() const { return streams_.size(); }
@@ -51,6 +52,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::optional<Duration> last_rtt() const { return last_rtt_; }
   uint64_t bytes_sent() const { return bytes_sent_; }
   uint64_t bytes_received() const { return bytes_received_; }
+  // The peer flooded us with requests for control replies it did not read (the session failed).
+  bool control_frames_overflowed() const { return yamux_.control_frames_overflowed(); }
+  size_t output_bytes() const { return yamux_.output_bytes(); }
+  uint64_t output_stalls() const { return yamux_.output_stalls(); }
   // Whether Nagle's algorithm is off on the socket (it must be: small replies would wait ~40 ms).
   bool tcp_no_delay() const;
 
