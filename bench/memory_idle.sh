@@ -11,10 +11,12 @@ repeat="${2:-3}"
 WORK="$(mktemp -d /tmp/agora-bench-mem.XXXXXX)"
 trap bench_cleanup EXIT
 machine_line
-echo "server: connections_max and high_water raised to $((connections * 2)); clients dial 32 at a time"
+echo "server: connections_max, high_water and the per-IP/network inbound limits raised to $((connections * 2)) (every client is 127.0.0.1); clients dial 32 at a time"
 for run in $(seq "$repeat"); do
   start_daemon "server$run" "s/^connections_max = .*/connections_max = $((connections * 2))/;
-    s/^high_water = .*/high_water = $((connections * 2))/"
+    s/^high_water = .*/high_water = $((connections * 2))/;
+    s/^inbound_connections_per_\(ip\|group\)_max = .*/inbound_connections_per_\1_max = $((connections * 2))/;
+    s/^pending_inbound_handshakes_per_\(ip\|group\)_max = .*/pending_inbound_handshakes_per_\1_max = 64/"
   server_pid=$DAEMON_PID
   sleep 1
   before=$(rss_kib "$server_pid")

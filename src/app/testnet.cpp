@@ -39,6 +39,13 @@ Status init_peer_repo(const fs::path& repo, std::optional<size_t> low_water) {
   AGORA_ASSIGN(store::Config config, store::load_config(config_path));
   config.discovery.mdns = false;
   config.dht.mode = "server";  // loopback is reachable by every peer of the testnet
+  // Every daemon of the testnet connects from 127.0.0.1: one IP, one network, many honest peers.
+  config.limits.inbound_connections_per_ip_max = config.limits.connections_max;
+  config.limits.inbound_connections_per_group_max = config.limits.connections_max;
+  config.limits.pending_inbound_handshakes_per_ip_max =
+      config.limits.pending_inbound_handshakes_max;
+  config.limits.pending_inbound_handshakes_per_group_max =
+      config.limits.pending_inbound_handshakes_max;
   if (low_water) config.connections.low_water = *low_water;
   return store::write_file_atomic(config_path, store::render_default_config(config), 0644);
 }

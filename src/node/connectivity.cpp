@@ -140,6 +140,14 @@ Status Connectivity::start() {
   identify_.on_identified([this, alive](const PeerId& peer, const IdentifyInfo& info) {
     if (!alive.expired()) on_identified(peer, info);
   });
+  // Admission never trims bootstrap peers or peers protected here to make room for a newcomer.
+  swarm_.set_protection([this, alive](const PeerId& peer) {
+    if (alive.expired()) return false;
+    if (manager_.is_protected(peer)) return true;
+    for (const Multiaddr& addr : config_.bootstrap)
+      if (addr.peer_id() == peer) return true;
+    return false;
+  });
   if (config_.mdns) open_mdns();
   for (const Multiaddr& addr : config_.bootstrap)
     if (auto peer = addr.peer_id()) discovered(*peer, {addr}, PeerSource::bootstrap);

@@ -10,6 +10,13 @@ static rt::SwarmConfig swarm_config(const store::Config& c) {
   s.limits.connections_per_peer_max = c.limits.connections_per_peer_max;
   s.limits.pending_dials_max = c.limits.pending_dials_max;
   s.limits.pending_inbound_handshakes_max = c.limits.pending_inbound_handshakes_max;
+  s.limits.pending_inbound_handshakes_per_ip_max = c.limits.pending_inbound_handshakes_per_ip_max;
+  s.limits.pending_inbound_handshakes_per_group_max =
+      c.limits.pending_inbound_handshakes_per_group_max;
+  s.limits.inbound_connections_per_ip_max = c.limits.inbound_connections_per_ip_max;
+  s.limits.inbound_connections_per_group_max = c.limits.inbound_connections_per_group_max;
+  s.limits.outbound_reserve = c.limits.outbound_reserve;
+  s.first_bytes_timeout = std::chrono::milliseconds(c.limits.first_bytes_timeout_ms);
   s.yamux.inbound_streams_max = c.limits.inbound_streams_per_connection_max;
   s.dial_timeout = std::chrono::milliseconds(c.limits.dial_timeout_ms);
   s.handshake_timeout = std::chrono::milliseconds(c.limits.handshake_timeout_ms);
@@ -27,7 +34,13 @@ Node::Node(asio::io_context& io, crypto::Ed25519PrivateKey identity, const store
       identify_(std::make_unique<IdentifyService>(
           *swarm_, IdentifyServiceConfig{.agent_version = agent_version()}, events_)),
       ping_(std::make_unique<PingService>(*swarm_, PingServiceConfig{})),
-      perf_(std::make_unique<PerfService>(*swarm_, PerfServiceConfig{})),
+      perf_(std::make_unique<PerfService>(
+          *swarm_,
+          PerfServiceConfig{
+              .enabled = config.perf.enabled,
+              .download_bytes_max = config.perf.download_bytes_max,
+              .stall_timeout = std::chrono::milliseconds(config.perf.stall_timeout_ms)},
+          metrics_, events_)),
       blocks_(blocks) {
   if (blocks)
     bitswap_ = std::make_unique<BitswapService>(*swarm_, *blocks, BitswapServiceConfig{}, metrics_,

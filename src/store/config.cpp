@@ -165,6 +165,18 @@ Status parse_limits(const Parser& p, const toml::table& t, Limits& l) {
       AGORA_TRY(p.read_uint(node, name, 1, l.pending_dials_max));
     } else if (k == "pending_inbound_handshakes_max") {
       AGORA_TRY(p.read_uint(node, name, 1, l.pending_inbound_handshakes_max));
+    } else if (k == "pending_inbound_handshakes_per_ip_max") {
+      AGORA_TRY(p.read_uint(node, name, 1, l.pending_inbound_handshakes_per_ip_max));
+    } else if (k == "pending_inbound_handshakes_per_group_max") {
+      AGORA_TRY(p.read_uint(node, name, 1, l.pending_inbound_handshakes_per_group_max));
+    } else if (k == "inbound_connections_per_ip_max") {
+      AGORA_TRY(p.read_uint(node, name, 1, l.inbound_connections_per_ip_max));
+    } else if (k == "inbound_connections_per_group_max") {
+      AGORA_TRY(p.read_uint(node, name, 1, l.inbound_connections_per_group_max));
+    } else if (k == "outbound_reserve") {
+      AGORA_TRY(p.read_uint(node, name, 0, l.outbound_reserve));
+    } else if (k == "first_bytes_timeout_ms") {
+      AGORA_TRY(p.read_uint(node, name, 1, l.first_bytes_timeout_ms));
     } else if (k == "dial_timeout_ms") {
       AGORA_TRY(p.read_uint(node, name, 1, l.dial_timeout_ms));
     } else if (k == "handshake_timeout_ms") {
@@ -175,8 +187,28 @@ Status parse_limits(const Parser& p, const toml::table& t, Limits& l) {
       return p.unknown_key(
           key, "limits.",
           {"connections_max", "connections_per_peer_max", "inbound_streams_per_connection_max",
-           "pending_dials_max", "pending_inbound_handshakes_max", "dial_timeout_ms",
-           "handshake_timeout_ms", "idle_timeout_ms"});
+           "pending_dials_max", "pending_inbound_handshakes_max",
+           "pending_inbound_handshakes_per_ip_max", "pending_inbound_handshakes_per_group_max",
+           "inbound_connections_per_ip_max", "inbound_connections_per_group_max",
+           "outbound_reserve", "dial_timeout_ms", "handshake_timeout_ms", "first_bytes_timeout_ms",
+           "idle_timeout_ms"});
+    }
+  }
+  return {};
+}
+
+Status parse_perf(const Parser& p, const toml::table& t, Perf& perf) {
+  for (auto&& [key, node] : t) {
+    std::string k(key.str());
+    std::string name = "perf." + k;
+    if (k == "enabled") {
+      AGORA_TRY(p.read_bool(node, name, perf.enabled));
+    } else if (k == "download_bytes_max") {
+      AGORA_TRY(p.read_uint(node, name, 0, perf.download_bytes_max));
+    } else if (k == "stall_timeout_ms") {
+      AGORA_TRY(p.read_uint(node, name, 1, perf.stall_timeout_ms));
+    } else {
+      return p.unknown_key(key, "perf.", {"enabled", "download_bytes_max", "stall_timeout_ms"});
     }
   }
   return {};
@@ -286,7 +318,8 @@ Status parse_table(const Parser& p, const toml::table& root, Config& c) {
       const auto* t = node.as_table();
       if (t == nullptr) return p.error_at(node.source(), "limits: expected a table ([limits])");
       AGORA_TRY(parse_limits(p, *t, c.limits));
-    } else if (k == "discovery" || k == "connections" || k == "peerstore" || k == "dht") {
+    } else if (k == "discovery" || k == "connections" || k == "peerstore" || k == "dht" ||
+               k == "perf") {
       Status st;
       const toml::table* t = table_of(p, node, k, st);
       if (t == nullptr) return st;
@@ -295,10 +328,11 @@ Status parse_table(const Parser& p, const toml::table& root, Config& c) {
       if (k == "connections") AGORA_TRY(parse_connections(p, *t, c.connections));
       if (k == "peerstore") AGORA_TRY(parse_peerstore(p, *t, c.peerstore));
       if (k == "dht") AGORA_TRY(parse_dht(p, *t, c.dht));
+      if (k == "perf") AGORA_TRY(parse_perf(p, *t, c.perf));
     } else {
       return p.unknown_key(key, "",
                            {"listen", "api_address", "event_buffer_max", "noise_inline_muxer",
-                            "limits", "discovery", "connections", "peerstore", "dht"});
+                            "limits", "discovery", "connections", "peerstore", "dht", "perf"});
     }
   }
   return {};
@@ -488,13 +522,37 @@ std::string render_default_config(const Config& c) {
   key("Incoming connections still in their security/muxer handshake.",
       "pending_inbound_handshakes_max", num(l.pending_inbound_handshakes_max),
       num(dl.pending_inbound_handshakes_max));
+  key("Of those, from one remote IP address.", "pending_inbound_handshakes_per_ip_max",
+      num(l.pending_inbound_handshakes_per_ip_max), num(dl.pending_inbound_handshakes_per_ip_max));
+  key("Of those, from one remote network (/24 IPv4, /64 IPv6).",
+      "pending_inbound_handshakes_per_group_max", num(l.pending_inbound_handshakes_per_group_max),
+      num(dl.pending_inbound_handshakes_per_group_max));
+  key("Incoming connections (open or in their handshake) from one remote IP address.",
+      "inbound_connections_per_ip_max", num(l.inbound_connections_per_ip_max),
+      num(dl.inbound_connections_per_ip_max));
+  key("Incoming connections from one remote network (/24 IPv4, /64 IPv6).",
+      "inbound_connections_per_group_max", num(l.inbound_connections_per_group_max),
+      num(dl.inbound_connections_per_group_max));
+  key("Connections kept free for the ones this node makes: incoming connections stop at\n"
+      "# connections_max minus this (a newcomer then replaces the youngest connection of the\n"
+      "# most represented network).",
+      "outbound_reserve", num(l.outbound_reserve), num(dl.outbound_reserve));
   key("Milliseconds before a dial attempt gives up.", "dial_timeout_ms", num(l.dial_timeout_ms),
       num(dl.dial_timeout_ms));
   key("Milliseconds a connection may spend in its handshake.", "handshake_timeout_ms",
       num(l.handshake_timeout_ms), num(dl.handshake_timeout_ms));
+  key("Milliseconds an incoming connection may stay silent before its first bytes.",
+      "first_bytes_timeout_ms", num(l.first_bytes_timeout_ms), num(dl.first_bytes_timeout_ms));
   key("Milliseconds without open streams before a connection is closed; 0 = never.",
       "idle_timeout_ms", num(l.idle_timeout_ms), num(dl.idle_timeout_ms));
   render_connectivity(c, key, out);
+  out +=
+      "# /perf/1.0.0: peers measure throughput by asking this node to send them bytes.\n[perf]\n\n";
+  key("Answer /perf/1.0.0 requests.", "enabled", boolean(c.perf.enabled), boolean(d.perf.enabled));
+  key("The most bytes one request may ask this node to send.", "download_bytes_max",
+      num(c.perf.download_bytes_max), num(d.perf.download_bytes_max));
+  key("Milliseconds a perf stream may go without moving a byte (its peer stopped reading).",
+      "stall_timeout_ms", num(c.perf.stall_timeout_ms), num(d.perf.stall_timeout_ms));
   out.pop_back();  // one trailing newline, not a blank line
   return out;
 }

@@ -21,10 +21,25 @@ struct Limits {
   size_t inbound_streams_per_connection_max = 256;
   size_t pending_dials_max = 64;
   size_t pending_inbound_handshakes_max = 64;
+  // Fairness per remote IP and per remote network (/24 IPv4, /64 IPv6).
+  size_t pending_inbound_handshakes_per_ip_max = 8;
+  size_t pending_inbound_handshakes_per_group_max = 16;
+  size_t inbound_connections_per_ip_max = 16;
+  size_t inbound_connections_per_group_max = 48;
+  size_t outbound_reserve = 32;  // inbound connections stop at connections_max - this; may be 0
   uint32_t dial_timeout_ms = 10000;
   uint32_t handshake_timeout_ms = 10000;
-  uint32_t idle_timeout_ms = 0;  // 0 = never close idle connections
+  uint32_t first_bytes_timeout_ms = 3000;  // an inbound connection must speak within this
+  uint32_t idle_timeout_ms = 0;            // 0 = never close idle connections
   bool operator==(const Limits&) const = default;
+};
+
+// /perf/1.0.0 ([perf]): a peer asks us to send it N bytes.
+struct Perf {
+  bool enabled = true;
+  uint64_t download_bytes_max = uint64_t(4) << 30;  // the most one request may ask us to send
+  uint32_t stall_timeout_ms = 30000;  // a perf stream that moves no byte for this long is reset
+  bool operator==(const Perf&) const = default;
 };
 
 // How the node finds peers ([discovery]).
@@ -74,6 +89,7 @@ struct Config {
   Connections connections;
   PeerStoreLimits peerstore;
   Dht dht;
+  Perf perf;
   size_t event_buffer_max = 4096;  // events kept by the flight recorder
   bool noise_inline_muxer = true;  // offer the muxer inside the Noise handshake
   bool operator==(const Config&) const = default;

@@ -88,12 +88,30 @@ TEST(Config, SyntaxErrorNamesLine) {
   EXPECT_EQ(e.rfind("config.toml:3:", 0), 0u) << e;
 }
 
+TEST(Config, AdmissionAndPerfKeys) {
+  auto c = parse_config(
+      "[limits]\ninbound_connections_per_ip_max = 3\noutbound_reserve = 0\n"
+      "first_bytes_timeout_ms = 500\n[perf]\nenabled = false\ndownload_bytes_max = 10\n"
+      "stall_timeout_ms = 2000\n",
+      "config.toml");
+  ASSERT_TRUE(c.ok()) << c.error().to_string();
+  EXPECT_EQ(c->limits.inbound_connections_per_ip_max, 3u);
+  EXPECT_EQ(c->limits.outbound_reserve, 0u);
+  EXPECT_EQ(c->limits.first_bytes_timeout_ms, 500u);
+  EXPECT_FALSE(c->perf.enabled);
+  EXPECT_EQ(c->perf.download_bytes_max, 10u);
+  EXPECT_EQ(c->perf.stall_timeout_ms, 2000u);
+  EXPECT_NE(error_of("[limits]\ninbound_connections_per_ip_max = 0\n").find("per_ip_max"),
+            std::string::npos);
+  EXPECT_NE(error_of("[perf]\nspeed = 1\n").find("unknown key 'perf.speed'"), std::string::npos);
+}
+
 TEST(Config, UnknownKeysAreErrors) {
   std::string e = error_of("listen = []\nlisten_addrs = []\n");
   EXPECT_EQ(e,
             "config.toml:2:1: unknown key 'listen_addrs' (known keys: listen, api_address, "
             "event_buffer_max, noise_inline_muxer, limits, discovery, connections, peerstore, "
-            "dht)");
+            "dht, perf)");
   e = error_of("[limits]\nconnection_max = 3\n");
   EXPECT_EQ(e,
             "config.toml:2:1: unknown key 'limits.connection_max' (did you mean "

@@ -7,6 +7,7 @@
 #include <random>
 #include <thread>
 
+#include "attacker.h"
 #include "node/node.h"
 #include "node_test_util.h"
 #include "proto/multistream/multistream.h"
@@ -24,118 +25,17 @@ using test::RawSocket;
 
 constexpr auto kWait = 10s;  // generous: the machine may be busy; never a timing assertion
 
-// Runs `task` on `ex`; the future gets its result (Result<T> has no default constructor, which
-// asio::use_future needs).
-template <class T>
-std::future<T> spawn_future(asio::any_io_executor ex, rt::awaitable<T> task) {
-  auto promise = std::make_shared<std::promise<T>>();
-  auto future = promise->get_future();
-  asio::co_spawn(
-      ex,
-      [promise, task = std::move(task)]() mutable -> rt::awaitable<void> {
-        promise->set_value(co_await std::move(task));
-      },
-      asio::detached);
-  return future;
-}
-
 bool eventually(const std::function<bool()>& cond, std::chrono::milliseconds timeout = kWait) {
   return test::eventually(cond, timeout);
 }
+using test::complete_frames;
+using test::count_events;
+using test::frame;
 using test::metric;
-
-// Sum over every series of a family.
-double metric_sum(Node& node, const std::string& name) {
-  std::string text = node.metrics().render_prometheus();
-  double sum = 0;
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t end = text.find('\n', start);
-    if (end == std::string::npos) end = text.size();
-    std::string line = text.substr(start, end - start);
-    start = end + 1;
-    if (line.rfind(name + "{", 0) == 0 || line.rfind(name + " ", 0) == 0)
-      sum += std::stod(line.substr(line.rfind(' ') + 1));
-  }
-  return sum;
-}
-
-size_t count_events(Node& node, observe::EventType type, const std::string& reason) {
-  size_t n = 0;
-  for (const auto& e : node.events().since(0, 100000))
-    if (e.type == type && e.reason == reason) ++n;
-  return n;
-}
-
-// Yamux frames fully contained in `plain` (Data payloads skipped); stops at a malformed header.
-std::vector<YamuxHeader> complete_frames(const Bytes& plain) {
-  std::vector<YamuxHeader> out;
-  size_t pos = 0;
-  while (pos + kYamuxHeaderBytes <= plain.size()) {
-    auto h = parse_yamux_header(plain.data() + pos);
-    if (!h) break;
-    size_t payload = h->type == YamuxType::data ? h->length : 0;
-    if (pos + kYamuxHeaderBytes + payload > plain.size()) break;
-    out.push_back(*h);
-    pos += kYamuxHeaderBytes + payload;
-  }
-  return out;
-}
-
-Bytes frame(YamuxType type, uint16_t flags, StreamId stream, uint32_t length) {
-  Bytes out;
-  put_yamux_header(out, YamuxHeader{type, flags, stream, length});
-  return out;
-}
-
-// An attacker that completed a genuine upgrade and now speaks raw yamux over Noise.
-struct SecuredAttacker {
-  RawSocket sock;
-  std::unique_ptr<NoiseTransport> noise;
-  Bytes plain;  // everything the node sent after the handshake, decrypted
-  bool decrypt_failed = false;
-
-  bool send_plain(BytesView bytes) {
-    Bytes cipher;
-    noise->encrypt(bytes, cipher);
-    return sock.send_all(cipher);
-  }
-  // Reads until `done(frames so far)`, the node closes, or the timeout; returns done(...).
-  bool read_until(const std::function<bool(const std::vector<YamuxHeader>&)>& done,
-                  std::chrono::milliseconds timeout = kWait) {
-    Bytes cipher;
-    auto check = [&] {
-      if (!cipher.empty() && !decrypt_failed) {
-        decrypt_failed = !noise->decrypt(cipher, plain).ok();
-        cipher.clear();
-      }
-      return decrypt_failed || done(complete_frames(plain));
-    };
-    sock.read_until(cipher, check, timeout);
-    return done(complete_frames(plain));
-  }
-};
-
-Result<SecuredAttacker> upgrade_attacker(uint16_t port, const PeerId& node_peer) {
-  asio::io_context aio;
-  asio::ip::tcp::socket socket(aio);
-  asio::error_code ec;
-  socket.connect({asio::ip::address_v4::loopback(), port}, ec);
-  if (ec) return make_error(Errc::io, "connect: " + ec.message());
-  auto identity = crypto::Ed25519PrivateKey::generate();
-  rt::UpgradeOptions options;
-  options.initiator = true;
-  options.expected_peer = node_peer;
-  auto fut = spawn_future(aio.get_executor(), rt::upgrade_connection(socket, identity, options));
-  aio.run();
-  auto up = fut.get();
-  if (!up) return up.error();
-  SecuredAttacker a;
-  a.noise = std::move(up->noise);
-  a.plain = std::move(up->plaintext_rest);
-  a.sock = RawSocket(socket.release());
-  return a;
-}
+using test::metric_sum;
+using test::SecuredAttacker;
+using test::spawn_future;
+using test::upgrade_attacker;
 
 class BadInputTest : public ::testing::Test {
  protected:

@@ -29,7 +29,10 @@ struct Swarm::Metrics {
         bytes_sent(r.counter("agora_connection_bytes_sent_total",
                              "Bytes written to closed connections' sockets")),
         bytes_received(r.counter("agora_connection_bytes_received_total",
-                                 "Bytes read from closed connections' sockets")) {}
+                                 "Bytes read from closed connections' sockets")),
+        admission_trims(r.counter("agora_admission_trims_total",
+                                  "Inbound connections closed to admit a newcomer at the limit, "
+                                  "from the most represented network")) {}
 
   // Label values are error-code names and limit names: both fixed sets in our own code.
   observe::Counter& closed(Errc code) {
@@ -63,6 +66,7 @@ struct Swarm::Metrics {
   observe::Counter& streams_outbound;
   observe::Counter& bytes_sent;
   observe::Counter& bytes_received;
+  observe::Counter& admission_trims;
 };
 
 Multiaddr to_multiaddr(const asio::ip::tcp::endpoint& ep) {
@@ -130,9 +134,7 @@ void Swarm::record(EventType type, const std::string& peer, const std::string& a
 }
 
 void Swarm::limit_hit(const Error& e, const std::string& addr) {
-  // Our limit errors start with the limit's config name, e.g. "connections_max reached (512)".
-  std::string name = e.message.substr(0, e.message.find(' '));
-  if (name.size() < 4 || name.compare(name.size() - 4, 4, "_max") != 0) name = "other";
+  const char* name = e.code == Errc::limit ? limit_name(limits_.last_refusal()) : "other";
   metrics_->limit_hit(name).inc();
   record(EventType::limit_hit, "", addr, Direction::none, name, e.message);
 }
@@ -181,18 +183,36 @@ awaitable<void> Swarm::accept_loop(std::shared_ptr<asio::ip::tcp::acceptor> acce
   }
 }
 
+// The cheap checks come first: per-source admission at accept, then the first bytes within a
+// short deadline; only then does the Noise handshake spend any crypto on the connection.
 awaitable<void> Swarm::handle_inbound(asio::ip::tcp::socket socket) {
   asio::error_code ec;
   auto remote = socket.remote_endpoint(ec);
   if (ec) co_return;
   Multiaddr remote_addr = to_multiaddr(remote);
-  if (Status st = limits_.begin_inbound_handshake(); !st) {
+  std::optional<host::IpSource> source = host::ip_source(remote_addr);
+  if (Status st = limits_.begin_inbound_handshake(source); !st) {
     limit_hit(st.error(), remote_addr.to_string());
     socket.close(ec);
     co_return;
   }
-  auto conn = co_await secure(std::move(socket), true, std::nullopt, remote_addr);
-  limits_.end_inbound_handshake();
+  Deadline first_bytes(executor_, std::min(config_.first_bytes_timeout, config_.handshake_timeout),
+                       [&socket] {
+                         asio::error_code ignored;
+                         socket.close(ignored);
+                       });
+  auto [wait_ec] = co_await socket.async_wait(asio::ip::tcp::socket::wait_read, use_nothrow);
+  first_bytes.cancel();
+  if (wait_ec || first_bytes.expired()) {
+    Error err = make_error(Errc::timeout, "no bytes within the first-bytes deadline");
+    metrics_->handshake_failed(err.code).inc();
+    record(EventType::handshake_failed, "", remote_addr.to_string(), Direction::inbound,
+           errc_name(err.code), err.message);
+    socket.close(ec);
+  } else {
+    co_await secure(std::move(socket), true, std::nullopt, remote_addr);
+  }
+  limits_.end_inbound_handshake(source);
 }
 
 awaitable<Result<std::shared_ptr<Connection>>> Swarm::secure(asio::ip::tcp::socket socket,
@@ -231,14 +251,18 @@ awaitable<Result<std::shared_ptr<Connection>>> Swarm::secure(asio::ip::tcp::sock
     socket.close(ec);
     co_return err;
   }
-  if (Status st = limits_.add_connection(up->peer); !st) {
-    limit_hit(st.error(), remote.to_string());
+  uint64_t id = next_connection_id_++;
+  NewConnection admitted{id, up->peer, inbound, inbound ? host::ip_source(remote) : std::nullopt,
+                         now()};
+  auto admission = limits_.add_connection(admitted, is_protected_);
+  if (!admission) {
+    limit_hit(admission.error(), remote.to_string());
     socket.close(ec);
-    co_return st.error();
+    co_return admission.error();
   }
   auto local = socket.local_endpoint(ec);
   ConnectionInfo info;
-  info.id = next_connection_id_++;
+  info.id = id;
   info.peer = up->peer;
   info.local_addr = ec ? Multiaddr{} : to_multiaddr(local);
   info.remote_addr = remote.without_peer_id();
@@ -254,25 +278,48 @@ awaitable<Result<std::shared_ptr<Connection>>> Swarm::secure(asio::ip::tcp::sock
   metrics_->open.inc();
   record(EventType::connection_opened, info.peer.to_string(), info.remote_addr.to_string(), dir, "",
          "muxer " + info.muxer + (info.muxer_inlined ? " (inlined in noise)" : " (multistream)"));
-  std::weak_ptr<Connection> weak = conn;
   conn->start(
       [this](std::shared_ptr<Stream> stream) {
         metrics_->streams_inbound.inc();
         asio::co_spawn(executor_, serve_stream(std::move(stream)), asio::detached);
       },
-      [this, dir](Connection& c, const Error& reason) {
-        limits_.remove_connection(c.info().peer);
-        connections_.erase(c.info().id);
-        metrics_->open.dec();
-        metrics_->closed(reason.code).inc();
-        metrics_->bytes_sent.add(c.bytes_sent());
-        metrics_->bytes_received.add(c.bytes_received());
-        record(EventType::connection_closed, c.info().peer.to_string(),
-               c.info().remote_addr.to_string(), dir, errc_name(reason.code), reason.message);
-        for (auto& observer : on_closed_) observer(c, reason);
-      });
+      [this](Connection& c, const Error& reason) { connection_closed(c, reason); });
+  admit(conn, *admission);
   for (auto& observer : on_connection_) observer(conn);
   co_return conn;
+}
+
+void Swarm::connection_closed(Connection& c, const Error& reason) {
+  limits_.remove_connection(c.info().id);
+  connections_.erase(c.info().id);
+  metrics_->open.dec();
+  metrics_->closed(reason.code).inc();
+  metrics_->bytes_sent.add(c.bytes_sent());
+  metrics_->bytes_received.add(c.bytes_received());
+  if (c.control_frames_overflowed()) {
+    metrics_->limit_hit("control_frames_owed_max").inc();
+    record(EventType::limit_hit, c.info().peer.to_string(), c.info().remote_addr.to_string(),
+           Direction::none, "control_frames_owed_max", reason.message);
+  }
+  record(EventType::connection_closed, c.info().peer.to_string(), c.info().remote_addr.to_string(),
+         c.info().inbound ? Direction::inbound : Direction::outbound, errc_name(reason.code),
+         reason.message);
+  for (auto& observer : on_closed_) observer(c, reason);
+}
+
+// A newcomer admitted at the inbound limit makes room: the connection admission chose (the
+// youngest unprotected one of the most represented network) is closed.
+void Swarm::admit(const std::shared_ptr<Connection>& conn, const Admission& admission) {
+  if (!admission.trim) return;
+  auto victim = connections_.find(*admission.trim);
+  if (victim == connections_.end()) return;
+  std::string why = std::string(limit_name(admission.full)) +
+                    ": trimmed from over-represented network " + admission.trim_group +
+                    " to admit " + conn->info().peer.to_string();
+  metrics_->admission_trims.inc();
+  record(EventType::limit_hit, victim->second->info().peer.to_string(),
+         victim->second->info().remote_addr.to_string(), Direction::inbound, "admission_trim", why);
+  victim->second->close(make_error(Errc::limit, why));
 }
 
 awaitable<Result<std::shared_ptr<Connection>>> Swarm::dial(Multiaddr addr) {

@@ -20,6 +20,9 @@ struct SwarmConfig {
   YamuxConfig yamux;
   Duration dial_timeout = std::chrono::seconds(10);
   Duration handshake_timeout = std::chrono::seconds(10);
+  // An inbound connection must send its first bytes within this, or it is closed before any
+  // handshake work: silent connections cannot hold the pending-handshake slots for long.
+  Duration first_bytes_timeout = std::chrono::seconds(3);
   Duration protocol_negotiation_timeout = std::chrono::seconds(10);
   bool inline_muxer = true;
 };
@@ -61,6 +64,12 @@ class Swarm {
   // Disconnects `peer` and refuses it for `how_long`: its inbound connections are closed right
   // after the handshake proves who it is, and dials to it fail.
   void ban(const PeerId& peer, Duration how_long, const std::string& why);
+  // Which peers admission must never trim to make room (bootstrap, protected by the connection
+  // manager). Without it, none are.
+  void set_protection(std::function<bool(const PeerId&)> is_protected) {
+    is_protected_ = std::move(is_protected);
+  }
+  const ConnectionLimits& limits() const { return limits_; }
   // Stops listening and closes every connection.
   void shutdown();
 
@@ -76,6 +85,8 @@ class Swarm {
               observe::Direction dir, const std::string& reason, const std::string& detail,
               const std::string& protocol = {});
   void limit_hit(const Error& e, const std::string& addr);
+  void admit(const std::shared_ptr<Connection>& conn, const Admission& admission);
+  void connection_closed(Connection& c, const Error& reason);
 
   asio::any_io_executor executor_;
   crypto::Ed25519PrivateKey identity_;
@@ -91,6 +102,7 @@ class Swarm {
   std::map<std::string, StreamHandler> handlers_;
   std::vector<ConnectionCallback> on_connection_;
   std::vector<ClosedCallback> on_closed_;
+  std::function<bool(const PeerId&)> is_protected_;
   uint64_t next_connection_id_ = 1;
   bool shut_down_ = false;
 };
