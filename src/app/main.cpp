@@ -83,7 +83,7 @@ int main(int argc, char** argv) {
       "events",
       "Show the daemon's newest events (flight recorder), oldest first, and how many the ring "
       "dropped; repeated refusals show as one summary with count=N. With --json: one JSON object "
-      "per line, events and a {\"missed\",...} line where some were dropped");
+      "per line, events and a {\"missed\",...} line where some were dropped or not shown");
   uint64_t since = 0;
   uint64_t events_limit = kEventsLimitDefault;
   bool follow = false;
