@@ -192,7 +192,7 @@ uint64_t EventRecorder::summarize_locked(Event e) {
     overflow_ = Window{.start_ns = e.wall_ns};
     return append_locked(std::move(e));
   }
-  ++w->suppressed;
+  w->suppressed += e.count;  // callers may pass a count of their own
   w->last = std::move(e);
   return 0;
 }
