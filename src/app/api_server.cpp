@@ -8,6 +8,7 @@
 #include "app/api_dht.h"
 #include "app/api_http.h"
 #include "app/api_json.h"
+#include "app/events_view.h"
 
 namespace agora {
 
@@ -171,14 +172,16 @@ void ApiServer::routes() {
          }));
   });
   s.Get("/api/v0/events", [this](const httplib::Request& req, httplib::Response& res) {
-    auto since = parse_u64(req.has_param("since") ? req.get_param_value("since") : "0", "since");
-    if (!since) return send(res, fail(400, since.error()));
-    auto list = nlohmann::json::array();
-    for (auto& e : node_.events().since(*since, 1000)) list.push_back(observe::to_json(e));
-    send(res, Reply{200,
-                    {{"events", list},
-                     {"dropped", node_.events().dropped()},
-                     {"last_seq", node_.events().last_seq()}}});
+    auto param = [&req](const char* name) -> std::optional<std::string> {
+      if (!req.has_param(name)) return std::nullopt;
+      return req.get_param_value(name);
+    };
+    auto query = parse_events_query(param("since"), param("limit"));
+    if (!query) return send(res, fail(400, query.error()));
+    int64_t now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+    send(res, Reply{200, events_answer(node_.events(), *query, now_ns)});
   });
   s.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     res.set_content(node_.metrics().render_prometheus(),

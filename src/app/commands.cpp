@@ -7,6 +7,7 @@
 
 #include "app/api_client.h"
 #include "app/cli_util.h"
+#include "app/events_view.h"
 #include "codec/multiaddr.h"
 #include "node/node.h"
 #include "store/file_util.h"
@@ -154,32 +155,20 @@ int cmd_swarm_disconnect(const CommonOptions& o, const std::string& peer) {
   });
 }
 
-static void print_event(const nlohmann::json& e) {
-  std::cout << "#" << e["seq"].get<uint64_t>() << " " << e.value("type", "") << " "
-            << e.value("direction", "") << " " << e.value("peer", "") << " " << e.value("addr", "");
-  if (!e.value("protocol", "").empty()) std::cout << " protocol=" << e.value("protocol", "");
-  if (!e.value("reason", "").empty()) std::cout << " reason=" << e.value("reason", "");
-  if (!e.value("detail", "").empty()) std::cout << " (" << e.value("detail", "") << ")";
-  std::cout << "\n";
-}
-
-int cmd_events(const CommonOptions& o, uint64_t since, bool follow) {
+int cmd_events(const CommonOptions& o, std::optional<uint64_t> since, uint64_t limit, bool follow) {
   auto client = ApiClient::connect(o.repo);
   if (!client) return fail(client.error());
   for (;;) {
-    auto r = client->get("/api/v0/events", {{"since", std::to_string(since)}});
+    std::map<std::string, std::string> params{{"limit", std::to_string(limit)}};
+    if (since) params["since"] = std::to_string(*since);
+    auto r = client->get("/api/v0/events", params);
     if (!r) return fail(r.error());
-    for (auto& e : (*r)["events"]) {
-      if (o.json) {
-        std::cout << e.dump() << "\n";
-      } else {
-        print_event(e);
-      }
-      since = e["seq"].get<uint64_t>();
-    }
-    std::cout.flush();
+    auto out = render_events(*r, since, o.json, follow);
+    if (!out) return fail(out.error());
+    std::cout << out->text << std::flush;
     if (!follow) return 0;
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    since = out->next_since;
+    if (!out->more) std::this_thread::sleep_for(std::chrono::milliseconds(500));
   }
 }
 

@@ -22,7 +22,8 @@ int cmd_perf(const CommonOptions& o, const std::string& addr, uint64_t upload, u
 int cmd_swarm_peers(const CommonOptions& o);
 int cmd_swarm_connect(const CommonOptions& o, const std::string& addr);
 int cmd_swarm_disconnect(const CommonOptions& o, const std::string& peer);
-int cmd_events(const CommonOptions& o, uint64_t since, bool follow);
+// Without `since` the newest `limit` events; with it the oldest after it. Says what was dropped.
+int cmd_events(const CommonOptions& o, std::optional<uint64_t> since, uint64_t limit, bool follow);
 int cmd_metrics(const CommonOptions& o);
 int cmd_shutdown(const CommonOptions& o);
 

@@ -8,6 +8,7 @@
 #include "app/content_commands.h"
 #include "app/daemon.h"
 #include "app/dht_commands.h"
+#include "app/events_view.h"
 #include "app/testnet_commands.h"
 #include "node/node.h"
 #include "store/repo.h"
@@ -78,10 +79,21 @@ int main(int argc, char** argv) {
   PeerCommandArgs peer_args;
   register_peer_commands(app, peer_args);  // swarm known|protect|unprotect, bootstrap
 
-  auto* events = app.add_subcommand("events", "Show the daemon's recent events (flight recorder)");
+  auto* events = app.add_subcommand(
+      "events",
+      "Show the daemon's newest events (flight recorder), oldest first, and how many the ring "
+      "dropped; repeated refusals show as one summary with count=N. With --json: one JSON object "
+      "per line, events and a {\"missed\",...} line where some were dropped or not shown");
   uint64_t since = 0;
+  uint64_t events_limit = kEventsLimitDefault;
   bool follow = false;
-  events->add_option("--since", since, "Only events after this sequence number");
+  auto* since_opt = events->add_option(
+      "--since", since, "Instead of the newest: the oldest events after this sequence number");
+  events
+      ->add_option("-n,--limit", events_limit,
+                   "At most this many events per answer (default " +
+                       std::to_string(kEventsLimitDefault) + ")")
+      ->check(CLI::Range(uint64_t(1), kEventsLimitMax));
   events->add_flag("-f,--follow", follow, "Keep printing new events");
 
   ContentArgs content;
@@ -122,7 +134,11 @@ int main(int argc, char** argv) {
     if (*disconnect) return cmd_swarm_disconnect(common, peer);
   }
   if (auto rc = run_peer_command(common, peer_args)) return *rc;
-  if (*events) return cmd_events(common, since, follow);
+  if (*events) {
+    std::optional<uint64_t> from;
+    if (since_opt->count() > 0) from = since;
+    return cmd_events(common, from, events_limit, follow);
+  }
   if (auto rc = run_content_command(common, content)) return *rc;
   if (auto rc = run_dht_command(common, dht)) return *rc;
   if (auto rc = run_testnet_command(common, testnet)) return *rc;

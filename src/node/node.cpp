@@ -28,7 +28,9 @@ Node::Node(asio::io_context& io, crypto::Ed25519PrivateKey identity, const store
            store::Blockstore* blocks)
     : io_(io),
       config_(config),
-      events_(config.event_buffer_max),
+      events_(observe::EventRecorderConfig{
+          .capacity = config.event_buffer_max,
+          .summary_window = std::chrono::milliseconds(config.event_summary_window_ms)}),
       swarm_(std::make_unique<rt::Swarm>(io.get_executor(), std::move(identity),
                                          swarm_config(config), metrics_, events_)),
       identify_(std::make_unique<IdentifyService>(

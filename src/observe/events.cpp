@@ -65,6 +65,7 @@ nlohmann::json to_json(const Event& e) {
       {"seq", e.seq},           {"wall_ns", e.wall_ns}, {"type", event_type_name(e.type)},
       {"peer", e.peer},         {"addr", e.addr},       {"direction", direction_name(e.direction)},
       {"protocol", e.protocol}, {"reason", e.reason},   {"detail", e.detail},
+      {"count", e.count},
   };
 }
 
@@ -112,10 +113,39 @@ Result<Event> event_from_json(const nlohmann::json& j) {
   AGORA_TRY(read_string(j, "protocol", e.protocol));
   AGORA_TRY(read_string(j, "reason", e.reason));
   AGORA_TRY(read_string(j, "detail", e.detail));
+  if (auto count = j.find("count"); count != j.end()) {
+    if (!count->is_number_unsigned() || count->get<uint64_t>() == 0)
+      return make_error(Errc::invalid_input, "event field 'count' is not a positive integer");
+    e.count = count->get<uint64_t>();
+  }
   return e;
 }
 
-EventRecorder::EventRecorder(size_t capacity) : capacity_(std::max<size_t>(capacity, 1)) {}
+bool is_summarized(EventType type) {
+  switch (type) {
+    case EventType::limit_hit:
+    case EventType::handshake_failed:
+    case EventType::peer_misbehaved:
+    case EventType::stream_reset:
+      return true;
+    default:
+      return false;
+  }
+}
+
+nlohmann::json to_json(const EventPage& page) {
+  auto list = nlohmann::json::array();
+  for (const Event& e : page.events) list.push_back(to_json(e));
+  return {{"events", std::move(list)}, {"last_seq", page.last_seq},   {"dropped", page.dropped},
+          {"missed", page.missed},     {"not_shown", page.not_shown}, {"capacity", page.capacity}};
+}
+
+EventRecorder::EventRecorder(size_t capacity)
+    : EventRecorder(EventRecorderConfig{.capacity = capacity}) {}
+
+EventRecorder::EventRecorder(EventRecorderConfig config) : config_(config) {
+  config_.capacity = std::max<size_t>(config_.capacity, 1);
+}
 
 uint64_t EventRecorder::record(Event e) {
   if (e.wall_ns == 0) {
@@ -123,31 +153,123 @@ uint64_t EventRecorder::record(Event e) {
                     std::chrono::system_clock::now().time_since_epoch())
                     .count();
   }
+  e.count = std::max<uint64_t>(e.count, 1);
   std::lock_guard lock(mu_);
+  flush_locked(e.wall_ns);
+  if (is_summarized(e.type) && config_.summary_window.count() > 0)
+    return summarize_locked(std::move(e));
+  return append_locked(std::move(e));
+}
+
+void EventRecorder::flush(int64_t now_ns) {
+  std::lock_guard lock(mu_);
+  flush_locked(now_ns);
+}
+
+uint64_t EventRecorder::append_locked(Event e) {
   e.seq = next_seq_++;
-  if (ring_.size() < capacity_) {
+  if (ring_.size() < config_.capacity) {
     ring_.push_back(std::move(e));  // grows on demand: an idle node does not pay for the capacity
   } else {
     ring_[head_] = std::move(e);  // overwrite the oldest
-    head_ = (head_ + 1) % capacity_;
+    head_ = (head_ + 1) % config_.capacity;
     ++dropped_;
   }
   return next_seq_ - 1;
 }
 
+uint64_t EventRecorder::summarize_locked(Event e) {
+  Window* w = nullptr;
+  auto it = windows_.find(Key{e.type, e.reason});
+  if (it != windows_.end()) {
+    w = &it->second;
+  } else if (windows_.size() < config_.summary_keys_max) {
+    windows_.emplace(Key{e.type, e.reason}, Window{.start_ns = e.wall_ns});
+    return append_locked(std::move(e));  // the first of its kind in a window is shown as is
+  } else if (overflow_) {
+    w = &*overflow_;
+  } else {
+    overflow_ = Window{.start_ns = e.wall_ns};
+    return append_locked(std::move(e));
+  }
+  w->suppressed += e.count;  // callers may pass a count of their own
+  w->last = std::move(e);
+  return 0;
+}
+
+bool EventRecorder::window_over(const Window& w, int64_t now_ns) const {
+  const auto window = uint64_t(config_.summary_window.count());
+  // Unsigned differences: no overflow however far apart the two times are.
+  if (now_ns >= w.start_ns) return uint64_t(now_ns) - uint64_t(w.start_ns) >= window;
+  // Earlier than the window's start: a clock stepped back (over the window) ends it too, while a
+  // few microseconds between threads stamping events do not.
+  return uint64_t(w.start_ns) - uint64_t(now_ns) > window;
+}
+
+bool EventRecorder::close_window_locked(Window& w, int64_t now_ns, bool overflow) {
+  if (w.suppressed == 0) return false;
+  Event summary = std::move(w.last);
+  summary.count = w.suppressed;
+  auto window_ms = std::chrono::duration_cast<std::chrono::milliseconds>(config_.summary_window);
+  std::string what = std::to_string(w.suppressed) + " more like this, summarized every " +
+                     std::to_string(window_ms.count()) + " ms";
+  if (overflow) {
+    // Mixed keys: the reason names the limit, so that counts per (type, reason) stay honest.
+    what += " (several kinds: summary_keys_max reached; last reason " + summary.reason + ")";
+    summary.reason = "summary_keys_max";
+  }
+  summary.detail = summary.detail.empty() ? what : what + "; last: " + summary.detail;
+  append_locked(std::move(summary));
+  // A key that was still flooding stays summarized for one more window, so a steady flood costs
+  // one summary per window and no first-of-window events.
+  w = Window{.start_ns = now_ns};
+  return true;
+}
+
+void EventRecorder::flush_locked(int64_t now_ns) {
+  for (auto it = windows_.begin(); it != windows_.end();) {
+    if (window_over(it->second, now_ns) && !close_window_locked(it->second, now_ns, false)) {
+      it = windows_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  if (overflow_ && window_over(*overflow_, now_ns) &&
+      !close_window_locked(*overflow_, now_ns, true))
+    overflow_.reset();
+}
+
+EventPage EventRecorder::read(std::optional<uint64_t> after, size_t max, int64_t now_ns) {
+  std::lock_guard lock(mu_);
+  flush_locked(now_ns);
+  return read_locked(after, max);
+}
+
+EventPage EventRecorder::read_locked(std::optional<uint64_t> after, size_t max) const {
+  EventPage page;
+  page.last_seq = next_seq_ - 1;
+  page.dropped = dropped_;
+  page.capacity = config_.capacity;
+  const uint64_t from = after.value_or(0);
+  if (from >= page.last_seq) return page;
+  // Seqs in the ring are consecutive, the oldest at head_.
+  const uint64_t oldest = next_seq_ - ring_.size();
+  if (oldest > from + 1) page.missed = oldest - 1 - from;
+  const uint64_t first_held = std::max(oldest, from + 1);
+  const uint64_t held = next_seq_ - first_held;
+  const size_t n = size_t(std::min<uint64_t>(held, max));
+  page.not_shown = held - n;
+  // Newest: the last n held; after a seq: the first n after it.
+  const uint64_t first = after ? first_held : next_seq_ - n;
+  page.events.reserve(n);
+  for (uint64_t seq = first; seq < first + n; ++seq)
+    page.events.push_back(ring_[(head_ + size_t(seq - oldest)) % ring_.size()]);
+  return page;
+}
+
 std::vector<Event> EventRecorder::since(uint64_t after, size_t max) const {
   std::lock_guard lock(mu_);
-  std::vector<Event> out;
-  uint64_t last = next_seq_ - 1;
-  if (ring_.empty() || after >= last) return out;
-  // Seqs in the ring are consecutive, the oldest at head_.
-  uint64_t oldest = next_seq_ - ring_.size();
-  uint64_t first = std::max(oldest, after + 1);
-  size_t skip = size_t(first - oldest);
-  size_t n = std::min(ring_.size() - skip, max);
-  out.reserve(n);
-  for (size_t i = 0; i < n; ++i) out.push_back(ring_[(head_ + skip + i) % ring_.size()]);
-  return out;
+  return read_locked(after, max).events;
 }
 
 uint64_t EventRecorder::dropped() const {
@@ -163,6 +285,11 @@ uint64_t EventRecorder::last_seq() const {
 size_t EventRecorder::size() const {
   std::lock_guard lock(mu_);
   return ring_.size();
+}
+
+size_t EventRecorder::summary_keys() const {
+  std::lock_guard lock(mu_);
+  return windows_.size() + (overflow_ ? 1 : 0);
 }
 
 }  // namespace agora::observe

@@ -33,7 +33,7 @@ TEST(EventRecorder, AssignsConsecutiveSeqFromOne) {
 
 TEST(EventRecorder, SinceIsExclusiveAndHonoursMax) {
   EventRecorder r(16);
-  for (int i = 1; i <= 10; ++i) r.record(make(EventType::stream_reset, i));
+  for (int i = 1; i <= 10; ++i) r.record(make(EventType::connection_closed, i));
   auto a = r.since(3, 4);
   ASSERT_EQ(a.size(), 4u);
   EXPECT_EQ(a.front().seq, 4u);
@@ -46,7 +46,7 @@ TEST(EventRecorder, SinceIsExclusiveAndHonoursMax) {
 
 TEST(EventRecorder, OverflowOverwritesOldestAndCountsDrops) {
   EventRecorder r(4);
-  for (int i = 1; i <= 10; ++i) r.record(make(EventType::limit_hit, i, std::to_string(i)));
+  for (int i = 1; i <= 10; ++i) r.record(make(EventType::dial_failed, i, std::to_string(i)));
   EXPECT_EQ(r.size(), 4u);
   EXPECT_EQ(r.dropped(), 6u);
   EXPECT_EQ(r.last_seq(), 10u);
@@ -64,8 +64,8 @@ TEST(EventRecorder, OverflowOverwritesOldestAndCountsDrops) {
 TEST(EventRecorder, ZeroCapacityKeepsOne) {
   EventRecorder r(0);
   EXPECT_EQ(r.capacity(), 1u);
-  r.record(make(EventType::limit_hit, 1));
-  r.record(make(EventType::limit_hit, 2));
+  r.record(make(EventType::dial_failed, 1));
+  r.record(make(EventType::dial_failed, 2));
   EXPECT_EQ(r.since(0, 9).size(), 1u);
   EXPECT_EQ(r.dropped(), 1u);
 }
@@ -83,7 +83,7 @@ TEST(EventRecorder, ConcurrentRecordsKeepSeqUniqueAndDropCountExact) {
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&r] {
-      for (int i = 0; i < kPerThread; ++i) r.record(make(EventType::stream_reset, 1));
+      for (int i = 0; i < kPerThread; ++i) r.record(make(EventType::connection_opened, 1));
     });
   }
   // A concurrent reader always sees consecutive seqs in one snapshot.
@@ -97,6 +97,166 @@ TEST(EventRecorder, ConcurrentRecordsKeepSeqUniqueAndDropCountExact) {
   auto got = r.since(0, 1000);
   ASSERT_EQ(got.size(), 100u);
   EXPECT_EQ(got.back().seq, uint64_t(kThreads * kPerThread));
+}
+
+constexpr int64_t kSecond = 1'000'000'000;
+constexpr int64_t kT0 = 1'700'000'000 * kSecond;  // an arbitrary Unix time
+
+Event refusal(EventType type, std::string reason, int64_t wall_ns, std::string peer = {}) {
+  Event e = make(type, wall_ns, "detail of " + peer);
+  e.reason = std::move(reason);
+  e.peer = std::move(peer);
+  return e;
+}
+
+// Sum of `count` over the events of one type held in the ring: what the events say happened.
+uint64_t counted(const std::vector<Event>& events, EventType type) {
+  uint64_t n = 0;
+  for (const Event& e : events)
+    if (e.type == type) n += e.count;
+  return n;
+}
+
+TEST(EventRecorder, ReadNewestShowsTheNewestAndSaysWhatItMissed) {
+  EventRecorder r(4);
+  for (int i = 1; i <= 10; ++i) r.record(make(EventType::dial_failed, i, std::to_string(i)));
+  auto newest = r.read(std::nullopt, 2, 100);
+  ASSERT_EQ(newest.events.size(), 2u);
+  EXPECT_EQ(newest.events[0].seq, 9u);  // oldest first, but the newest two
+  EXPECT_EQ(newest.events[1].seq, 10u);
+  EXPECT_EQ(newest.missed, 6u);     // 1..6 were overwritten
+  EXPECT_EQ(newest.not_shown, 2u);  // 7 and 8 are held but beyond the limit
+  EXPECT_EQ(newest.dropped, 6u);
+  EXPECT_EQ(newest.last_seq, 10u);
+  EXPECT_EQ(newest.capacity, 4u);
+
+  auto after = r.read(2, 2, 100);
+  ASSERT_EQ(after.events.size(), 2u);
+  EXPECT_EQ(after.events[0].seq, 7u);
+  EXPECT_EQ(after.events[1].seq, 8u);
+  EXPECT_EQ(after.missed, 4u);  // 3..6
+  EXPECT_EQ(after.not_shown, 2u);
+
+  auto caught_up = r.read(8, 100, 100);
+  EXPECT_EQ(caught_up.events.size(), 2u);
+  EXPECT_EQ(caught_up.missed, 0u);
+  EXPECT_EQ(caught_up.not_shown, 0u);
+  EXPECT_TRUE(r.read(10, 100, 100).events.empty());
+  EXPECT_TRUE(r.read(UINT64_MAX, 100, 100).events.empty());
+  EXPECT_TRUE(EventRecorder(4).read(std::nullopt, 5, 100).events.empty());
+
+  auto j = to_json(newest);
+  EXPECT_EQ(j["missed"], 6);
+  EXPECT_EQ(j["not_shown"], 2);
+  EXPECT_EQ(j["dropped"], 6);
+  EXPECT_EQ(j["capacity"], 4);
+  EXPECT_EQ(j["last_seq"], 10);
+  ASSERT_EQ(j["events"].size(), 2u);
+  EXPECT_EQ(j["events"][1]["seq"], 10);
+}
+
+TEST(EventRecorder, FloodOfRefusalsLeavesTheRealEventsVisible) {
+  EventRecorder r(EventRecorderConfig{.capacity = 64});
+  r.record(make(EventType::peer_identified, kT0, "the honest peer"));
+  // 100,000 failed handshakes, 10 us apart: one second of flood.
+  constexpr int kFlood = 100'000;
+  for (int64_t i = 0; i < kFlood; ++i)
+    r.record(refusal(EventType::handshake_failed, "protocol", kT0 + 1 + i * 10'000, "attacker"));
+  EXPECT_EQ(r.since(0, 100).size(), 2u);  // the summary waits for its window to end
+  EXPECT_EQ(r.summary_keys(), 1u);
+  // The next event (or a flush, or a read) after the window records the summary first.
+  r.record(make(EventType::connection_opened, kT0 + kSecond + kSecond / 2, "after the flood"));
+  auto all = r.since(0, 100);
+  ASSERT_EQ(all.size(), 4u);
+  EXPECT_EQ(r.dropped(), 0u);
+  EXPECT_EQ(all[0].detail, "the honest peer");
+  EXPECT_EQ(all[1].type, EventType::handshake_failed);  // the first of the flood, as it came
+  EXPECT_EQ(all[1].count, 1u);
+  EXPECT_EQ(all[2].type, EventType::handshake_failed);  // then one summary for the rest
+  EXPECT_EQ(all[2].reason, "protocol");
+  EXPECT_EQ(all[2].peer, "attacker");
+  EXPECT_EQ(all[2].count, uint64_t(kFlood - 1));
+  EXPECT_NE(all[2].detail.find("99999 more like this"), std::string::npos) << all[2].detail;
+  EXPECT_EQ(all[3].detail, "after the flood");
+  EXPECT_EQ(counted(all, EventType::handshake_failed), uint64_t(kFlood));
+  // A quiet window later the key is forgotten: the next refusal is shown as is again.
+  r.flush(kT0 + 3 * kSecond);
+  EXPECT_EQ(r.summary_keys(), 0u);
+  EXPECT_NE(r.record(refusal(EventType::handshake_failed, "protocol", kT0 + 4 * kSecond)), 0u);
+}
+
+TEST(EventRecorder, SteadyFloodCostsOneSummaryPerWindow) {
+  EventRecorder r(EventRecorderConfig{.capacity = 64});
+  constexpr int kFlood = 10'000;  // one per ms for 10 s
+  for (int64_t i = 0; i < kFlood; ++i)
+    r.record(refusal(EventType::limit_hit, "connections_max", kT0 + i * 1'000'000));
+  r.flush(kT0 + 20 * kSecond);
+  auto all = r.since(0, 100);
+  EXPECT_EQ(counted(all, EventType::limit_hit), uint64_t(kFlood));
+  // The first refusal, then one summary per second of flood.
+  EXPECT_EQ(all.size(), 11u);
+  EXPECT_EQ(all.front().count, 1u);
+  for (size_t i = 1; i < all.size(); ++i) EXPECT_GT(all[i].count, 900u) << i;
+}
+
+TEST(EventRecorder, OnlyRefusalsAreSummarizedAndByTypeAndReason) {
+  EventRecorder r(EventRecorderConfig{.capacity = 1000});
+  for (int i = 0; i < 100; ++i) r.record(make(EventType::connection_opened, kT0 + i));
+  for (int i = 0; i < 100; ++i) r.record(make(EventType::connection_closed, kT0 + i));
+  EXPECT_EQ(r.size(), 200u);  // honest peers' connections are each recorded
+  for (EventType t : kAllEventTypes) {
+    bool refusal_type = t == EventType::limit_hit || t == EventType::handshake_failed ||
+                        t == EventType::peer_misbehaved || t == EventType::stream_reset;
+    EXPECT_EQ(is_summarized(t), refusal_type) << event_type_name(t);
+  }
+  for (int i = 0; i < 10; ++i) {
+    r.record(refusal(EventType::limit_hit, "connections_max", kT0 + 200 + i));
+    r.record(refusal(EventType::limit_hit, "pending_dials_max", kT0 + 200 + i));
+    r.record(refusal(EventType::handshake_failed, "connections_max", kT0 + 200 + i));
+  }
+  EXPECT_EQ(r.size(), 203u);  // the first of each of the three keys
+  EXPECT_EQ(r.summary_keys(), 3u);
+  r.flush(kT0 + 2 * kSecond);
+  auto all = r.since(0, 1000);
+  EXPECT_EQ(all.size(), 206u);
+  EXPECT_EQ(counted(all, EventType::limit_hit), 20u);
+  EXPECT_EQ(counted(all, EventType::handshake_failed), 10u);
+}
+
+TEST(EventRecorder, SummaryKeysAreBounded) {
+  EventRecorder r(EventRecorderConfig{.capacity = 1000, .summary_keys_max = 4});
+  for (int round = 0; round < 10; ++round) {
+    for (int k = 0; k < 100; ++k)
+      r.record(refusal(EventType::peer_misbehaved, "kind" + std::to_string(k), kT0 + round));
+    EXPECT_LE(r.summary_keys(), 5u);  // 4 keys and the shared overflow slot
+  }
+  r.flush(kT0 + 2 * kSecond);
+  auto all = r.since(0, 1000);
+  EXPECT_EQ(counted(all, EventType::peer_misbehaved), 1000u);
+  EXPECT_EQ(all.size(), 10u);  // 5 first-of-window events and 5 summaries
+  EXPECT_EQ(all.back().reason, "summary_keys_max");
+  EXPECT_EQ(all.back().count, 1000u - 4 * 10 - 1);
+}
+
+TEST(EventRecorder, ZeroWindowRecordsEveryRefusal) {
+  EventRecorder r(EventRecorderConfig{.capacity = 100, .summary_window = {}});
+  for (int i = 0; i < 50; ++i) r.record(refusal(EventType::limit_hit, "x", kT0 + i));
+  EXPECT_EQ(r.size(), 50u);
+  EXPECT_EQ(r.summary_keys(), 0u);
+}
+
+TEST(EventRecorder, ClockSteppedBackEndsTheWindow) {
+  EventRecorder r(EventRecorderConfig{.capacity = 100});
+  r.record(refusal(EventType::limit_hit, "x", kT0));
+  EXPECT_EQ(r.record(refusal(EventType::limit_hit, "x", kT0 + 5)), 0u);
+  // Microseconds back (threads stamping out of order) stay in the window...
+  EXPECT_EQ(r.record(refusal(EventType::limit_hit, "x", kT0 - 1000)), 0u);
+  EXPECT_EQ(r.size(), 1u);
+  // ...a step back of more than the window ends it, so counts are not held for long.
+  r.record(refusal(EventType::limit_hit, "x", kT0 - 10 * kSecond));
+  auto all = r.since(0, 100);
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[1].count, 2u);
 }
 
 TEST(Events, TypeNamesRoundTrip) {
@@ -121,8 +281,10 @@ TEST(Events, JsonRoundTrip) {
   e.protocol = "/yamux/1.0.0";
   e.reason = "idle";
   e.detail = "no streams for \"60\" s";
+  e.count = 7;
   auto j = to_json(e);
   EXPECT_EQ(j["type"], "connection_closed");
+  EXPECT_EQ(j["count"], 7);
   EXPECT_EQ(j["direction"], "inbound");
   auto back = event_from_json(nlohmann::json::parse(j.dump()));
   ASSERT_TRUE(back.ok()) << back.error().to_string();
@@ -143,8 +305,13 @@ TEST(Events, FromJsonRejectsBadInput) {
   EXPECT_FALSE(
       event_from_json(json::parse(R"({"seq":1,"wall_ns":18446744073709551615,"type":"limit_hit"})"))
           .ok());
+  EXPECT_FALSE(
+      event_from_json(json::parse(R"({"seq":1,"wall_ns":1,"type":"limit_hit","count":0})")).ok());
+  EXPECT_FALSE(
+      event_from_json(json::parse(R"({"seq":1,"wall_ns":1,"type":"limit_hit","count":"2"})")).ok());
   auto ok = event_from_json(json::parse(R"({"seq":1,"wall_ns":5,"type":"limit_hit"})"));
   ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(ok->count, 1u);
   EXPECT_EQ(ok->direction, Direction::none);
   EXPECT_EQ(ok->peer, "");
 }

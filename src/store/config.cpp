@@ -312,6 +312,12 @@ Status parse_table(const Parser& p, const toml::table& root, Config& c) {
       AGORA_TRY(p.read_string_array(node, k, c.discovery.bootstrap, validate_bootstrap_addr));
     } else if (k == "event_buffer_max") {
       AGORA_TRY(p.read_uint(node, k, 1, c.event_buffer_max));
+    } else if (k == "event_summary_window_ms") {
+      AGORA_TRY(p.read_uint(node, k, 0, c.event_summary_window_ms));
+      if (c.event_summary_window_ms > kEventSummaryWindowMsMax)
+        return p.error_at(node.source(), k + ": " + std::to_string(c.event_summary_window_ms) +
+                                             " is out of range (0.." +
+                                             std::to_string(kEventSummaryWindowMsMax) + ")");
     } else if (k == "noise_inline_muxer") {
       AGORA_TRY(p.read_bool(node, k, c.noise_inline_muxer));
     } else if (k == "limits") {
@@ -330,9 +336,11 @@ Status parse_table(const Parser& p, const toml::table& root, Config& c) {
       if (k == "dht") AGORA_TRY(parse_dht(p, *t, c.dht));
       if (k == "perf") AGORA_TRY(parse_perf(p, *t, c.perf));
     } else {
-      return p.unknown_key(key, "",
-                           {"listen", "api_address", "event_buffer_max", "noise_inline_muxer",
-                            "limits", "discovery", "connections", "peerstore", "dht", "perf"});
+      return p.unknown_key(
+          key, "",
+          {"listen", "api_address", "event_buffer_max", "event_summary_window_ms",
+           "noise_inline_muxer", "limits", "discovery", "connections", "peerstore", "dht",
+            "perf"});
     }
   }
   return {};
@@ -508,6 +516,10 @@ std::string render_default_config(const Config& c) {
       toml_quote(c.api_address), toml_quote(d.api_address));
   key("Number of recent events kept in memory by the flight recorder.", "event_buffer_max",
       num(c.event_buffer_max), num(d.event_buffer_max));
+  key("Repeats of one refusal (limit hit, failed handshake, bad input) within this many ms are "
+      "one\n# summary event with a count, so floods cannot push other events out; 0 records "
+      "each.",
+      "event_summary_window_ms", num(c.event_summary_window_ms), num(d.event_summary_window_ms));
   key("Offer the stream muxer inside the Noise handshake (saves a round trip).",
       "noise_inline_muxer", boolean(c.noise_inline_muxer), boolean(d.noise_inline_muxer));
   out += "# Limits on what remote peers can make this node hold.\n[limits]\n\n";

@@ -91,11 +91,14 @@ struct Config {
   Dht dht;
   Perf perf;
   size_t event_buffer_max = 4096;  // events kept by the flight recorder
+  // Repeats of one refusal kind within this window become one summary event; 0 records each.
+  uint64_t event_summary_window_ms = 1000;
   bool noise_inline_muxer = true;  // offer the muxer inside the Noise handshake
   bool operator==(const Config&) const = default;
 };
 
 inline constexpr size_t kConfigFileBytesMax = 1 << 20;
+inline constexpr uint64_t kEventSummaryWindowMsMax = 3'600'000;  // an hour: longer hides too much
 
 // Parses TOML text. `source_name` prefixes errors: "<source_name>:<line>:<col>: <what>".
 // Missing keys keep their defaults; unknown keys are an error (they are usually typos).

@@ -26,6 +26,7 @@ TEST(Config, ParsesEveryKey) {
 listen = ["/ip4/127.0.0.1/tcp/0"]
 api_address = "[::1]:5002"
 event_buffer_max = 16
+event_summary_window_ms = 250
 noise_inline_muxer = false
 
 [limits]
@@ -62,6 +63,7 @@ addrs_per_peer_max = 2
   EXPECT_EQ(c->connections, (Connections{.low_water = 0, .high_water = 3, .grace_period_ms = 0}));
   EXPECT_EQ(c->peerstore, (PeerStoreLimits{.peers_max = 7, .addrs_per_peer_max = 2}));
   EXPECT_EQ(c->event_buffer_max, 16u);
+  EXPECT_EQ(c->event_summary_window_ms, 250u);
   EXPECT_FALSE(c->noise_inline_muxer);
   EXPECT_EQ(c->limits.connections_max, 10u);
   EXPECT_EQ(c->limits.connections_per_peer_max, 2u);
@@ -110,8 +112,8 @@ TEST(Config, UnknownKeysAreErrors) {
   std::string e = error_of("listen = []\nlisten_addrs = []\n");
   EXPECT_EQ(e,
             "config.toml:2:1: unknown key 'listen_addrs' (known keys: listen, api_address, "
-            "event_buffer_max, noise_inline_muxer, limits, discovery, connections, peerstore, "
-            "dht, perf)");
+            "event_buffer_max, event_summary_window_ms, noise_inline_muxer, limits, discovery, "
+            "connections, peerstore, dht, perf)");
   e = error_of("[limits]\nconnection_max = 3\n");
   EXPECT_EQ(e,
             "config.toml:2:1: unknown key 'limits.connection_max' (did you mean "
@@ -127,6 +129,10 @@ TEST(Config, RangeAndTypeErrors) {
   EXPECT_NE(e.find("limits.dial_timeout_ms: 0 is out of range"), std::string::npos) << e;
   e = error_of("[limits]\ndial_timeout_ms = 4294967296\n");
   EXPECT_NE(e.find("out of range (1..4294967295)"), std::string::npos) << e;
+  e = error_of("event_summary_window_ms = 3600001\n");
+  EXPECT_NE(e.find("event_summary_window_ms: 3600001 is out of range (0..3600000)"),
+            std::string::npos)
+      << e;
   e = error_of("[limits]\nhandshake_timeout_ms = 1.5\n");
   EXPECT_NE(e.find("expected an integer, found a float"), std::string::npos) << e;
   e = error_of("listen = \"/ip4/0.0.0.0/tcp/1\"\n");
@@ -173,6 +179,7 @@ TEST(Config, DefaultRendersAndReparses) {
                           "api_address",
                           "bootstrap",
                           "event_buffer_max",
+                          "event_summary_window_ms",
                           "noise_inline_muxer",
                           "connections_max",
                           "connections_per_peer_max",
@@ -212,6 +219,7 @@ TEST(Config, NonDefaultRendersAndReparses) {
   c.limits.idle_timeout_ms = 30000;
   c.limits.connections_max = 7;
   c.event_buffer_max = 99;
+  c.event_summary_window_ms = 0;
   c.noise_inline_muxer = false;
   std::string text = render_default_config(c);
   auto back = parse_config(text, "config.toml");

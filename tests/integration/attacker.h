@@ -50,10 +50,12 @@ inline double metric_sum(Node& node, const std::string& name) {
   return sum;
 }
 
+// Occurrences the events record, summaries by their count. The read is at the end of time, so
+// every summary window has ended and been recorded.
 inline size_t count_events(Node& node, observe::EventType type, const std::string& reason) {
   size_t n = 0;
-  for (const auto& e : node.events().since(0, 100000))
-    if (e.type == type && e.reason == reason) ++n;
+  for (const auto& e : node.events().read(0, 100000, INT64_MAX).events)
+    if (e.type == type && e.reason == reason) n += e.count;
   return n;
 }
 

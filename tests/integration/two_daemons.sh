@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Two `agora daemon` processes on loopback: connect, identify both ways, ping, perf, the CLI's
-# plain errors, the repo lock, and a clean shutdown on SIGTERM.
+# plain errors, the repo lock, `agora events` after a flood of garbage connections, and a clean
+# shutdown on SIGTERM.
 set -euo pipefail
 agora="${AGORA_BIN:?set AGORA_BIN}"
 work="$(mktemp -d /tmp/agora-it.XXXXXX)"
@@ -19,6 +20,7 @@ start() {
   # No mDNS: daemons of other tests on this host must not find these (discovery_daemons.sh
   # tests mDNS in a network namespace of its own).
   sed -i -e 's/^mdns = true/mdns = false/' "$work/$1/config.toml"
+  if [[ -n "${2:-}" ]]; then sed -i -e "$2" "$work/$1/config.toml"; fi
   "$agora" --repo "$work/$1" daemon >"$work/$1.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 100); do grep -q '^ready' "$work/$1.log" && return; sleep 0.1; done
@@ -33,7 +35,7 @@ grep -q "no agora daemon is running" <<<"$out" || fail "unclear error without da
 if "$agora" --repo "$work/none" init >/dev/null 2>&1; then fail "second init succeeded"; fi
 
 start a
-start b
+start b 's/^event_buffer_max = .*/event_buffer_max = 32/'
 b_addr=$(grep -m1 '^listening /ip4' "$work/b.log" | cut -d' ' -f2)
 b_addr6=$(grep -m1 '^listening /ip6' "$work/b.log" | cut -d' ' -f2)
 [[ -n "$b_addr6" ]] || fail "b does not listen on ip6"
@@ -87,6 +89,35 @@ metrics=$("$agora" --repo "$work/a" metrics)
 grep -Eq '^agora_connections_opened_total\{direction="outbound"\} [1-9][0-9]*$' <<<"$metrics" \
   || fail "metrics do not count the outbound connection: $(grep connections_opened <<<"$metrics")"
 "$agora" --repo "$work/a" events --json | grep -q '"peer_identified"' || fail "no peer_identified event"
+
+# 300 garbage connections to b (ring of 32 events): its first events stay visible, the refusals
+# are summarized with counts that add up to the metric, and the newest come last.
+python3 - "$(sed -E 's|.*/tcp/([0-9]+).*|\1|' <<<"$b_addr")" <<'EOF'
+import os, socket, sys
+for _ in range(300):
+    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+    s.sendall(b"\xff\xff" + os.urandom(510))  # a length prefix far over the multistream limit
+    try:
+        while s.recv(4096):
+            pass
+    except OSError:
+        pass
+    s.close()
+EOF
+sleep 1.2  # the flood's summary window ends
+ev=$("$agora" --repo "$work/b" events)
+grep -q '^#1 listen_started' <<<"$ev" || fail "the flood pushed b's first event out: $ev"
+grep -Eq '^#[0-9]+ handshake_failed .* count=[0-9]+' <<<"$ev" || fail "no summary of the flood: $ev"
+refused=$("$agora" --repo "$work/b" events --json \
+  | python3 -c 'import json, sys; print(sum(e.get("count", 0) for e in map(json.loads, sys.stdin) if e.get("type") == "handshake_failed"))')
+failures=$("$agora" --repo "$work/b" metrics | awk '$1 ~ /^agora_handshake_failures_total/ {s += $2} END {print s + 0}')
+((failures >= 300)) || fail "b counted $failures failed handshakes, not 300"
+((refused == failures)) || fail "b's events count $refused refusals, its metrics $failures"
+newest=$("$agora" --repo "$work/b" events -n 1)
+[[ $(grep -c '^#' <<<"$newest") == 1 ]] || fail "events -n 1 printed: $newest"
+grep -q "$(tail -n1 <<<"$ev" | cut -d' ' -f1) " <<<"$newest" || fail "-n 1 is not the newest: $newest"
+grep -Eq '^… [0-9]+ older events not shown \(raise --limit\)$' <<<"$newest" \
+  || fail "events -n 1 does not say what it left out: $newest"
 
 "$agora" --repo "$work/a" swarm disconnect "$b_id" >/dev/null || fail "disconnect failed"
 "$agora" --repo "$work/a" swarm peers --json | json "any(p['peer'] == '$b_id' for p in d)" \
