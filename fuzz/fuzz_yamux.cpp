@@ -50,10 +50,14 @@ YamuxConfig small_config() {
   config.session_recv_buffer_bytes_max = 5 * kYamuxSpecWindowBytes;
   config.keepalive_interval = std::chrono::seconds(10);
   config.ping_timeout = std::chrono::seconds(5);
+  config.output_bytes_max = 100000;  // small, so the fuzzer reaches the bound
+  config.control_frames_owed_max = 64;
+  config.send_window_bytes_max = 2 * 1024 * 1024;
   return config;
 }
 
-void check_bounds(const YamuxSession& session, const std::vector<StreamId>& ids) {
+void check_bounds(const YamuxSession& session, const std::vector<StreamId>& ids,
+                  size_t local_calls) {
   const YamuxConfig& config = session.config();
   if (session.recv_buffered_bytes() > config.session_recv_buffer_bytes_max) std::abort();
   if (session.recv_window_reserved_bytes() > config.session_recv_buffer_bytes_max) std::abort();
@@ -68,10 +72,16 @@ void check_bounds(const YamuxSession& session, const std::vector<StreamId>& ids)
     size_t readable = session.readable_bytes(id);
     if (readable > session.recv_window_target_bytes(id)) std::abort();
     if (session.recv_window_target_bytes(id) > config.window_bytes_max) std::abort();
-    if (session.send_window_bytes(id) > UINT32_MAX) std::abort();
+    if (session.send_window_bytes(id) > config.send_window_bytes_max) std::abort();
     buffered += readable;
   }
   if (buffered > session.recv_buffered_bytes()) std::abort();
+  // Output not yet taken: data only under output_bytes_max (plus one frame's overshoot and its
+  // header); replies the peer asked for at most control_frames_owed_max before the session fails;
+  // our own control frames (one per local call) on top.
+  size_t output_max = config.output_bytes_max + config.data_frame_bytes_max +
+                      (config.control_frames_owed_max + 1 + local_calls) * kYamuxHeaderBytes * 2;
+  if (session.output_bytes() > output_max) std::abort();
 }
 
 void hostile_peer(Input& in) {
@@ -82,6 +92,7 @@ void hostile_peer(Input& in) {
   std::vector<StreamId> ids = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
   Bytes out, payload;
   uint8_t read_buf[1 + 255 * 300];  // the largest read an op asks for
+  size_t local_calls = 0;           // operations since the output was last taken
   while (!in.empty()) {
     uint8_t op = in.byte();
     switch (op % 12) {
@@ -152,11 +163,12 @@ void hostile_peer(Input& in) {
         out.clear();
         session.take_output(out);
         if (session.has_output()) std::abort();
+        local_calls = 0;
         while (session.poll_event()) {
         }
         break;
     }
-    check_bounds(session, ids);
+    check_bounds(session, ids, ++local_calls);
   }
 }
 
@@ -242,8 +254,9 @@ void honest_pair(Input& in) {
         }
         break;
     }
-    check_bounds(sides[0].session, ids);
-    check_bounds(sides[1].session, ids);
+    // Honest sides keep their output in their outbox; only the session's own queue is bounded.
+    check_bounds(sides[0].session, ids, size_t{1} << 20);
+    check_bounds(sides[1].session, ids, size_t{1} << 20);
   }
   for (Side& side : sides) {
     if (side.session.failed() && side.session.next_timer()) std::abort();

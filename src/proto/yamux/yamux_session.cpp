@@ -29,7 +29,6 @@ const YamuxStream* YamuxSession::find(StreamId id) const {
 }
 
 void YamuxSession::send_frame(YamuxType type, uint16_t flags, StreamId id, uint32_t length) {
-  if (type != YamuxType::data) ++control_frames_owed_;
   put_yamux_header(out_, YamuxHeader{type, flags, id, length});
 }
 

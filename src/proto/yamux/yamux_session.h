@@ -41,8 +41,8 @@ struct YamuxConfig {
   // Output queued but not yet taken by the runtime (the socket is slow, or the peer stops reading):
   // writes wait beyond this.
   size_t output_bytes_max = 1024 * 1024;
-  // Control frames queued since the runtime last took the output; past this the peer is flooding
-  // us with requests for replies it does not read.
+  // Replies the peer asked for (ping ACKs, RSTs of streams we refused) queued since the runtime
+  // last took the output; past this the peer is flooding us with requests it does not read.
   size_t control_frames_owed_max = 4096;
   // The largest send window honoured per stream (a peer may announce up to 2^32-1).
   uint64_t send_window_bytes_max = 16 * 1024 * 1024;
@@ -159,7 +159,7 @@ class YamuxSession {
   size_t unacked_inbound_streams_ = 0;
   size_t unacked_outbound_streams_ = 0;
   size_t streams_refused_ = 0;
-  size_t control_frames_owed_ = 0;  // since the last take_output
+  size_t control_frames_owed_ = 0;  // replies the peer asked for, since the last take_output
   bool control_frames_overflowed_ = false;
   bool output_blocked_ = false;  // some write was cut short by output_bytes_max
   uint64_t output_stalls_ = 0;

@@ -86,6 +86,7 @@ Status YamuxSession::on_header(const YamuxHeader& header, Instant now) {
 Status YamuxSession::on_ping(const YamuxHeader& header, Instant now) {
   if (header.stream != 0) return protocol_error("yamux ping on a stream");
   if (header.flags & yamux_flag::syn) {
+    ++control_frames_owed_;
     send_frame(YamuxType::ping, yamux_flag::ack, 0, header.length);
   } else if ((header.flags & yamux_flag::ack) && ping_in_flight_ == header.length) {
     ping_in_flight_.reset();
@@ -121,6 +122,7 @@ Result<YamuxStream*> YamuxSession::accept_inbound(StreamId id, Instant now) {
   if (refuse) {
     // Refused without allocating; its payload, if any, is skipped.
     ++streams_refused_;
+    ++control_frames_owed_;
     send_frame(YamuxType::window_update, yamux_flag::rst, id, 0);
     return nullptr;
   }
