@@ -20,7 +20,6 @@
 #include <vector>
 
 #include "attacker.h"
-#include "codec/varint.h"
 
 namespace {
 
@@ -57,19 +56,11 @@ bool parse_options(int argc, char** argv, Options& o) {
   return !o.target.empty() && !o.attack.empty() && o.seconds > 0 && o.count > 0;
 }
 
-Bytes multistream_line(const std::string& text) {
-  Bytes out;
-  put_uvarint(out, text.size() + 1);
-  std::string line = text + "\n";
-  append(out, as_bytes(line));
-  return out;
-}
-
 Bytes perf_request(uint64_t bytes) {
   Bytes request = test::frame(YamuxType::window_update, yamux_flag::syn, 1,
                               0xffffffffu - kYamuxSpecWindowBytes);
-  Bytes payload = multistream_line("/multistream/1.0.0");
-  append(payload, multistream_line("/perf/1.0.0"));
+  Bytes payload = test::multistream_line("/multistream/1.0.0");
+  append(payload, test::multistream_line("/perf/1.0.0"));
   uint8_t size[8];
   put_u64_be(size, bytes);
   payload.insert(payload.end(), size, size + 8);

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "codec/varint.h"
 #include "node/node.h"
 #include "node_test_util.h"
 #include "proto/yamux/yamux_frame.h"
@@ -71,6 +72,15 @@ inline std::vector<YamuxHeader> complete_frames(const Bytes& plain) {
     out.push_back(*h);
     pos += kYamuxHeaderBytes + payload;
   }
+  return out;
+}
+
+// One multistream-select message: varint length, the text, a newline.
+inline Bytes multistream_line(const std::string& text) {
+  Bytes out;
+  put_uvarint(out, text.size() + 1);
+  std::string line = text + "\n";
+  append(out, as_bytes(line));
   return out;
 }
 

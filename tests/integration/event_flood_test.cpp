@@ -10,34 +10,18 @@
 #include <random>
 #include <thread>
 
-#include "node/node.h"
-#include "node_test_util.h"
-#include "raw_socket.h"
+#include "victim_fixture.h"
 
 namespace agora {
 namespace {
 
 using namespace std::chrono_literals;
+using test::metric_sum;
 using test::RawSocket;
 
 constexpr auto kWait = 10s;  // generous: the machine may be busy; never a timing assertion
 constexpr size_t kRing = 64;
 constexpr int kAttackers = 4, kConnectionsEach = 2500;  // 10,000 refusals, 156 rings' worth
-
-double metric_sum(Node& node, const std::string& name) {
-  std::string text = node.metrics().render_prometheus();
-  double sum = 0;
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t end = text.find('\n', start);
-    if (end == std::string::npos) end = text.size();
-    std::string line = text.substr(start, end - start);
-    start = end + 1;
-    if (line.rfind(name + "{", 0) == 0 || line.rfind(name + " ", 0) == 0)
-      sum += std::stod(line.substr(line.rfind(' ') + 1));
-  }
-  return sum;
-}
 
 // The ring as a reader sees it once every summary window has ended (a read at the end of time).
 std::vector<observe::Event> final_events(Node& node) {
@@ -69,64 +53,18 @@ int attack(uint16_t port, int connections, unsigned seed) {
   return closed;
 }
 
-class EventFloodTest : public ::testing::Test {
+class EventFloodTest : public test::VictimAndHonestPeer {
  protected:
   void SetUp() override {
     store::Config victim;
-    victim.listen = {"/ip4/127.0.0.1/tcp/0"};
     victim.event_buffer_max = kRing;
-    victim_ = std::make_unique<Node>(io_, crypto::Ed25519PrivateKey::generate(), victim);
-    store::Config honest;
-    honest.listen = {"/ip4/127.0.0.1/tcp/0"};
-    honest_ = std::make_unique<Node>(io_, crypto::Ed25519PrivateKey::generate(), honest);
-    ASSERT_TRUE(victim_->start().ok());
-    ASSERT_TRUE(honest_->start().ok());
-    addr_ = victim_->swarm().listen_addrs().at(0).with_peer_id(victim_->peer_id());
-    port_ = addr_.tcp_endpoint()->port;
-    thread_ = std::thread([this] { io_.run(); });
+    start(victim);
   }
-
-  void TearDown() override {
-    asio::post(io_, [this] {
-      victim_->stop();
-      honest_->stop();
-    });
-    work_.reset();
-    asio::post(io_, [this] { io_.stop(); });
-    if (thread_.joinable()) thread_.join();
-    honest_.reset();
-    victim_.reset();
-  }
-
-  // The honest peer connects (or reuses its connection) and pings once.
-  Status honest_peer_pings() {
-    auto fut = asio::co_spawn(
-        io_,
-        [this]() -> rt::awaitable<Status> {
-          auto conn = co_await honest_->connect(addr_);
-          if (!conn) co_return conn.error();
-          auto rtts = co_await honest_->ping().ping(*conn, 1);
-          if (!rtts) co_return rtts.error();
-          co_return Status{};
-        },
-        asio::use_future);
-    if (fut.wait_for(kWait) != std::future_status::ready)
-      return make_error(Errc::timeout, "honest peer: no answer");
-    return fut.get();
-  }
-
-  asio::io_context io_;
-  asio::executor_work_guard<asio::io_context::executor_type> work_ = asio::make_work_guard(io_);
-  std::unique_ptr<Node> victim_;
-  std::unique_ptr<Node> honest_;
-  Multiaddr addr_;
-  uint16_t port_ = 0;
-  std::thread thread_;
 };
 
 TEST_F(EventFloodTest, RefusalFloodLeavesRealEventsVisibleAndCountsEveryRefusal) {
   using observe::EventType;
-  ASSERT_TRUE(honest_peer_pings().ok());
+  ASSERT_TRUE(honest_ping().ok());
   const std::string honest_peer = honest_->peer_id().to_string();
   auto is_honest_open = [&](const observe::Event& e) {
     return e.type == EventType::connection_opened && e.peer == honest_peer;
@@ -142,12 +80,13 @@ TEST_F(EventFloodTest, RefusalFloodLeavesRealEventsVisibleAndCountsEveryRefusal)
 
   std::vector<std::future<int>> attackers;
   for (int a = 0; a < kAttackers; ++a)
-    attackers.push_back(std::async(std::launch::async, attack, port_, kConnectionsEach, a + 1));
+    attackers.push_back(
+        std::async(std::launch::async, attack, victim_port_, kConnectionsEach, a + 1));
   // The honest peer is served while the flood runs, and the recorder stays within its bounds.
   int pings = 0;
   while (std::any_of(attackers.begin(), attackers.end(),
                      [](auto& f) { return f.wait_for(0s) != std::future_status::ready; })) {
-    auto st = honest_peer_pings();
+    auto st = honest_ping();
     ASSERT_TRUE(st.ok()) << "ping " << pings << " during the flood: " << st.error().to_string();
     ++pings;
     EXPECT_LE(victim_->events().size(), kRing);
@@ -183,7 +122,7 @@ TEST_F(EventFloodTest, RefusalFloodLeavesRealEventsVisibleAndCountsEveryRefusal)
     return e.type == EventType::handshake_failed && e.count > 1;
   })) << "no summary of the flood";
   EXPECT_EQ(test::metric(*victim_, "agora_connections_open"), 1);  // the honest one
-  auto st = honest_peer_pings();
+  auto st = honest_ping();
   EXPECT_TRUE(st.ok()) << st.error().to_string();
 }
 

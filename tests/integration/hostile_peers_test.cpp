@@ -9,8 +9,7 @@
 #include <atomic>
 #include <thread>
 
-#include "attacker.h"
-#include "codec/varint.h"
+#include "victim_fixture.h"
 
 namespace agora {
 namespace {
@@ -20,6 +19,7 @@ using test::count_events;
 using test::frame;
 using test::kAttackWait;
 using test::metric;
+using test::multistream_line;
 using test::rss_kib;
 using test::SecuredAttacker;
 using test::upgrade_attacker;
@@ -33,52 +33,8 @@ bool eventually(const std::function<bool()>& cond,
 // more; the bound leaves room for allocator noise and the honest peer's own traffic.
 constexpr size_t kRssGrowthMaxKib = 64 * 1024;
 
-class HostilePeersTest : public ::testing::Test {
+class HostilePeersTest : public test::VictimAndHonestPeer {
  protected:
-  // The victim listens on 127.0.0.1; the honest peer dials it from 127.0.0.1 (network
-  // 127.0.0.0/24); attackers come from other 127.x.y.z addresses.
-  void start(store::Config victim) {
-    victim.listen = {"/ip4/127.0.0.1/tcp/0"};
-    node1_ = std::make_unique<Node>(io_, crypto::Ed25519PrivateKey::generate(), victim);
-    store::Config good;
-    good.listen = {"/ip4/127.0.0.1/tcp/0"};
-    node2_ = std::make_unique<Node>(io_, crypto::Ed25519PrivateKey::generate(), good);
-    ASSERT_TRUE(node1_->start().ok());
-    ASSERT_TRUE(node2_->start().ok());
-    addr1_ = node1_->swarm().listen_addrs().at(0).with_peer_id(node1_->peer_id());
-    port1_ = addr1_.tcp_endpoint()->port;
-    thread_ = std::thread([this] { io_.run(); });
-  }
-
-  void TearDown() override {
-    asio::post(io_, [this] {
-      if (node1_) node1_->stop();
-      if (node2_) node2_->stop();
-    });
-    work_.reset();
-    asio::post(io_, [this] { io_.stop(); });
-    if (thread_.joinable()) thread_.join();
-    node2_.reset();
-    node1_.reset();
-  }
-
-  // The honest peer connects (or reuses its connection) and pings once; the round trip.
-  Result<Duration> honest_ping() {
-    auto fut = test::spawn_future(io_.get_executor(), ping_once());
-    if (fut.wait_for(kAttackWait) != std::future_status::ready)
-      return make_error(Errc::timeout, "honest peer: no answer");
-    return fut.get();
-  }
-
-  // A member coroutine, not a lambda: its frame keeps `this`, a temporary closure would not.
-  rt::awaitable<Result<Duration>> ping_once() {
-    auto conn = co_await node2_->connect(addr1_);
-    if (!conn) co_return conn.error();
-    auto rtts = co_await node2_->ping().ping(*conn, 1);
-    if (!rtts) co_return rtts.error();
-    co_return rtts->at(0);
-  }
-
   // Pings `n` times while an attack runs; fails the test on any unanswered ping. Returns the
   // slowest round trip (reported, never asserted: tests do not fail on timing).
   Duration honest_pings_during_attack(int n) {
@@ -91,23 +47,7 @@ class HostilePeersTest : public ::testing::Test {
     }
     return slowest;
   }
-
-  asio::io_context io_;
-  asio::executor_work_guard<asio::io_context::executor_type> work_ = asio::make_work_guard(io_);
-  std::unique_ptr<Node> node1_;  // the victim
-  std::unique_ptr<Node> node2_;  // the honest peer
-  Multiaddr addr1_;
-  uint16_t port1_ = 0;
-  std::thread thread_;
 };
-
-Bytes multistream_line(const std::string& text) {
-  Bytes out;
-  put_uvarint(out, text.size() + 1);
-  std::string line = text + "\n";
-  append(out, as_bytes(line));
-  return out;
-}
 
 // Item 1: a peer opens /perf/1.0.0, asks for 300 MB, raises its yamux window to nearly 4 GiB and
 // never reads. The node must not queue the answer; the stalled stream is reset and recorded.
@@ -116,7 +56,8 @@ TEST_F(HostilePeersTest, PerfRequesterThatNeverReadsCostsBoundedMemory) {
   victim.perf.stall_timeout_ms = 1500;
   start(victim);
   size_t rss_before = rss_kib();
-  auto attacker = upgrade_attacker(port1_, node1_->peer_id(), {.receive_buffer_bytes = 16384});
+  auto attacker =
+      upgrade_attacker(victim_port_, victim_->peer_id(), {.receive_buffer_bytes = 16384});
   ASSERT_TRUE(attacker.ok()) << attacker.error().to_string();
   Bytes request = frame(YamuxType::window_update, yamux_flag::syn, 1,
                         0xffffffffu - kYamuxSpecWindowBytes);  // window: 2^32-1
@@ -139,16 +80,17 @@ TEST_F(HostilePeersTest, PerfRequesterThatNeverReadsCostsBoundedMemory) {
     }
   });
   Duration slowest = honest_pings_during_attack(20);
-  bool reset_recorded = eventually(
-      [&] { return metric(*node1_, "agora_perf_streams_refused_total{reason=\"stalled\"}") == 1; });
+  bool reset_recorded = eventually([&] {
+    return metric(*victim_, "agora_perf_streams_refused_total{reason=\"stalled\"}") == 1;
+  });
   sampling = false;
   sampler.join();
   std::printf("perf never-read attack: victim RSS +%zu KiB at most, slowest honest ping %.2f ms\n",
               rss_max - rss_before, std::chrono::duration<double, std::milli>(slowest).count());
   EXPECT_LT(rss_max - rss_before, kRssGrowthMaxKib);
   EXPECT_TRUE(reset_recorded);
-  EXPECT_EQ(count_events(*node1_, observe::EventType::stream_reset, "stalled"), 1u);
-  EXPECT_GE(metric(*node1_, "agora_perf_streams_refused_total{reason=\"stalled\"}"), 1);
+  EXPECT_EQ(count_events(*victim_, observe::EventType::stream_reset, "stalled"), 1u);
+  EXPECT_GE(metric(*victim_, "agora_perf_streams_refused_total{reason=\"stalled\"}"), 1);
   EXPECT_TRUE(honest_ping().ok());
 }
 
@@ -157,7 +99,7 @@ TEST_F(HostilePeersTest, PerfRequestOverTheCapIsRefused) {
   store::Config victim;
   victim.perf.download_bytes_max = 1 << 20;
   start(victim);
-  auto attacker = upgrade_attacker(port1_, node1_->peer_id());
+  auto attacker = upgrade_attacker(victim_port_, victim_->peer_id());
   ASSERT_TRUE(attacker.ok()) << attacker.error().to_string();
   Bytes payload = multistream_line("/multistream/1.0.0");
   append(payload, multistream_line("/perf/1.0.0"));
@@ -174,9 +116,9 @@ TEST_F(HostilePeersTest, PerfRequestOverTheCapIsRefused) {
   };
   EXPECT_TRUE(attacker->read_until(reset));
   EXPECT_TRUE(eventually([&] {
-    return metric(*node1_, "agora_perf_streams_refused_total{reason=\"too_large\"}") == 1;
+    return metric(*victim_, "agora_perf_streams_refused_total{reason=\"too_large\"}") == 1;
   }));
-  EXPECT_EQ(count_events(*node1_, observe::EventType::stream_reset, "too_large"), 1u);
+  EXPECT_EQ(count_events(*victim_, observe::EventType::stream_reset, "too_large"), 1u);
 }
 
 // A peer that floods yamux pings and never reads the ACKs: the node owes at most
@@ -184,7 +126,8 @@ TEST_F(HostilePeersTest, PerfRequestOverTheCapIsRefused) {
 TEST_F(HostilePeersTest, PingFloodWhoseAnswersAreNeverReadIsCutOff) {
   start(store::Config{});
   size_t rss_before = rss_kib();
-  auto attacker = upgrade_attacker(port1_, node1_->peer_id(), {.receive_buffer_bytes = 4096});
+  auto attacker =
+      upgrade_attacker(victim_port_, victim_->peer_id(), {.receive_buffer_bytes = 4096});
   ASSERT_TRUE(attacker.ok()) << attacker.error().to_string();
   std::atomic<bool> flooding{true};
   std::thread flood([&] {
@@ -196,7 +139,7 @@ TEST_F(HostilePeersTest, PingFloodWhoseAnswersAreNeverReadIsCutOff) {
   });
   Duration slowest = honest_pings_during_attack(10);
   const std::string limit = "agora_limit_hits_total{limit=\"control_frames_owed_max\"}";
-  bool cut_off = eventually([&] { return metric(*node1_, limit) == 1; });
+  bool cut_off = eventually([&] { return metric(*victim_, limit) == 1; });
   flooding = false;
   flood.join();
   size_t rss_after = rss_kib();
@@ -205,8 +148,8 @@ TEST_F(HostilePeersTest, PingFloodWhoseAnswersAreNeverReadIsCutOff) {
               std::chrono::duration<double, std::milli>(slowest).count());
   EXPECT_TRUE(cut_off);
   EXPECT_LT(rss_after - std::min(rss_after, rss_before), kRssGrowthMaxKib);
-  EXPECT_EQ(count_events(*node1_, observe::EventType::limit_hit, "control_frames_owed_max"), 1u);
-  EXPECT_GE(metric(*node1_, "agora_connections_closed_total{reason=\"protocol\"}"), 1);
+  EXPECT_EQ(count_events(*victim_, observe::EventType::limit_hit, "control_frames_owed_max"), 1u);
+  EXPECT_GE(metric(*victim_, "agora_connections_closed_total{reason=\"protocol\"}"), 1);
   EXPECT_TRUE(honest_ping().ok());
 }
 
@@ -216,22 +159,22 @@ TEST_F(HostilePeersTest, SilentConnectionsFromOneHostDoNotLockOthersOut) {
   start(store::Config{});
   size_t rss_before = rss_kib();
   std::vector<test::RawSocket> silent;
-  for (int i = 0; i < 64; ++i) silent.push_back(test::silent_connection(port1_, "127.0.2.1"));
+  for (int i = 0; i < 64; ++i) silent.push_back(test::silent_connection(victim_port_, "127.0.2.1"));
   const std::string per_ip =
       "agora_limit_hits_total{limit=\"pending_inbound_handshakes_per_ip_max\"}";
-  ASSERT_TRUE(eventually([&] { return metric(*node1_, per_ip) >= 64 - 8; }));
+  ASSERT_TRUE(eventually([&] { return metric(*victim_, per_ip) >= 64 - 8; }));
   Duration slowest = honest_pings_during_attack(5);  // while the 8 admitted ones are still silent
   std::printf("64 silent connections: slowest honest ping %.2f ms, victim RSS +%zd KiB\n",
               std::chrono::duration<double, std::milli>(slowest).count(),
               ssize_t(rss_kib()) - ssize_t(rss_before));
-  EXPECT_EQ(metric(*node1_, per_ip), 64 - 8);
-  EXPECT_GE(
-      count_events(*node1_, observe::EventType::limit_hit, "pending_inbound_handshakes_per_ip_max"),
-      1u);
+  EXPECT_EQ(metric(*victim_, per_ip), 64 - 8);
+  EXPECT_GE(count_events(*victim_, observe::EventType::limit_hit,
+                         "pending_inbound_handshakes_per_ip_max"),
+            1u);
   // The silent ones that got a slot are cut at the first-bytes deadline (3 s), not 10 s.
   for (auto& s : silent) EXPECT_TRUE(s.wait_closed(kAttackWait));
   EXPECT_TRUE(eventually(
-      [&] { return metric(*node1_, "agora_handshake_failures_total{reason=\"timeout\"}") == 8; }));
+      [&] { return metric(*victim_, "agora_handshake_failures_total{reason=\"timeout\"}") == 8; }));
 }
 
 // 40 throwaway identities from one host: the host gets inbound_connections_per_ip_max of them.
@@ -242,16 +185,16 @@ TEST_F(HostilePeersTest, ThrowawayIdentitiesFromOneHostGetOneShare) {
   std::vector<SecuredAttacker> held;
   int refused = 0;
   for (int i = 0; i < 40; ++i) {
-    auto a = upgrade_attacker(port1_, node1_->peer_id(), {.source_ip = "127.0.5.1"});
+    auto a = upgrade_attacker(victim_port_, victim_->peer_id(), {.source_ip = "127.0.5.1"});
     if (a) {
       held.push_back(std::move(*a));
     } else {
       ++refused;
     }
   }
-  EXPECT_TRUE(eventually([&] { return metric(*node1_, "agora_connections_open") == 10; }));
+  EXPECT_TRUE(eventually([&] { return metric(*victim_, "agora_connections_open") == 10; }));
   EXPECT_EQ(refused, 30);
-  EXPECT_EQ(metric(*node1_, "agora_limit_hits_total{limit=\"inbound_connections_per_ip_max\"}"),
+  EXPECT_EQ(metric(*victim_, "agora_limit_hits_total{limit=\"inbound_connections_per_ip_max\"}"),
             30);
   EXPECT_TRUE(honest_ping().ok());
 }
@@ -269,25 +212,25 @@ TEST_F(HostilePeersTest, FullInboundShareTrimsTheFloodingNetworkForNewcomers) {
   start(victim);
   std::vector<SecuredAttacker> held;
   for (int i = 1; i <= 20; ++i) {
-    auto a =
-        upgrade_attacker(port1_, node1_->peer_id(), {.source_ip = "127.0.3." + std::to_string(i)});
+    auto a = upgrade_attacker(victim_port_, victim_->peer_id(),
+                              {.source_ip = "127.0.3." + std::to_string(i)});
     ASSERT_TRUE(a.ok()) << a.error().to_string();
     held.push_back(std::move(*a));
   }
-  ASSERT_TRUE(eventually([&] { return metric(*node1_, "agora_connections_open") == 20; }));
+  ASSERT_TRUE(eventually([&] { return metric(*victim_, "agora_connections_open") == 20; }));
   auto rtt = honest_ping();
   EXPECT_TRUE(rtt.ok()) << rtt.error().to_string();
-  EXPECT_EQ(metric(*node1_, "agora_admission_trims_total"), 1);
-  EXPECT_EQ(count_events(*node1_, observe::EventType::limit_hit, "admission_trim"), 1u);
+  EXPECT_EQ(metric(*victim_, "agora_admission_trims_total"), 1);
+  EXPECT_EQ(count_events(*victim_, observe::EventType::limit_hit, "admission_trim"), 1u);
   // The trimmed one is the youngest of the flooding network.
   EXPECT_TRUE(held.back().sock.wait_closed(kAttackWait));
   // Another identity from the flooding network cannot take the honest peer's place.
-  auto again = upgrade_attacker(port1_, node1_->peer_id(), {.source_ip = "127.0.3.21"});
+  auto again = upgrade_attacker(victim_port_, victim_->peer_id(), {.source_ip = "127.0.3.21"});
   if (again.ok()) {
     EXPECT_TRUE(again->sock.wait_closed(kAttackWait));
   }
   EXPECT_TRUE(eventually([&] {
-    return metric(*node1_, "agora_limit_hits_total{limit=\"inbound_connections_max\"}") >= 1;
+    return metric(*victim_, "agora_limit_hits_total{limit=\"inbound_connections_max\"}") >= 1;
   }));
   EXPECT_TRUE(honest_ping().ok());
 }
