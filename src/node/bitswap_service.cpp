@@ -50,7 +50,10 @@ struct BitswapService::Counters {
         peers_misbehaved(r.counter("agora_bitswap_peers_misbehaved_total",
                                    "Peers cut off for corrupt blocks, floods or bad messages")),
         streams_refused(r.counter("agora_bitswap_inbound_streams_refused_total",
-                                  "Inbound bitswap streams over the per-peer limit")) {}
+                                  "Inbound bitswap streams over the per-peer limit")),
+        blocks_corrupt(r.counter("agora_blocks_corrupt_total",
+                                 "Stored blocks that failed their hash check when about to be "
+                                 "served: quarantined, not sent")) {}
   observe::Counter& blocks_received;
   observe::Counter& bytes_received;
   observe::Counter& blocks_sent;
@@ -60,6 +63,7 @@ struct BitswapService::Counters {
   observe::Counter& messages_dropped;
   observe::Counter& peers_misbehaved;
   observe::Counter& streams_refused;
+  observe::Counter& blocks_corrupt;
 };
 
 std::optional<size_t> BitswapService::StoreInfo::block_size(const Cid& cid) {
@@ -235,17 +239,32 @@ void BitswapService::misbehaved(const PeerId& peer, const std::string& reason) {
   swarm_.ban(peer, config_.misbehaviour_ban, "bitswap: " + reason);
 }
 
+void BitswapService::quarantine(const Cid& cid) {
+  counters_->blocks_corrupt.inc();
+  auto moved = blocks_.quarantine(cid.hash());
+  observe::Event e;
+  e.type = observe::EventType::block_quarantined;
+  e.protocol = std::string(kProtocolId);
+  e.reason = moved ? "hash_mismatch" : "hash_mismatch_not_moved";
+  e.detail =
+      "block " + cid.to_string() + " does not match its hash; " +
+      (moved ? "moved to " + moved->string() : "could not move it: " + moved.error().message);
+  events_.record(std::move(e));
+}
+
 void BitswapService::run_task(SendTask task) {
   Message message;
   for (const Cid& cid : task.blocks) {
-    auto data = blocks_.get(cid);
-    if (!data) {  // removed since the server looked (gc): say so instead
+    // Re-hashed before it leaves: a peer that receives a corrupt block rightly bans us.
+    auto block = blocks_.get_checked(cid);
+    if (block && block->corrupt) quarantine(cid);
+    if (!block || block->corrupt) {  // removed since the server looked (gc), or rotten
       message.presences.push_back({cid, PresenceType::dont_have});
       continue;
     }
     counters_->blocks_sent.inc();
-    counters_->bytes_sent.add(data->size());
-    message.blocks.push_back({cid, std::move(*data)});
+    counters_->bytes_sent.add(block->data.size());
+    message.blocks.push_back({cid, std::move(block->data)});
   }
   message.presences.insert(message.presences.end(), task.presences.begin(), task.presences.end());
   auto parts = split_message(std::move(message), config_.limits);
