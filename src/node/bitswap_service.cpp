@@ -1,5 +1,7 @@
 #include "node/bitswap_service.h"
 
+#include <malloc.h>
+
 #include <algorithm>
 
 #include "codec/lp_frame.h"
@@ -371,15 +373,15 @@ rt::awaitable<Result<FetchProgress>> BitswapService::fetch_dag(Cid root, Duratio
   Session session(swarm_.executor());
   DagWalk walk(root, config_.walk);
   FetchProgress p;
-  std::vector<Cid> asked;
-  // Leaves no trace on any exit: unregister from waiting_ and withdraw what is still wanted.
+  // Leaves no trace on any exit: unregister from waiting_ and withdraw what is still wanted
+  // (what the walk has in flight: a list of everything ever asked would grow with the DAG).
   struct Cleanup {
     BitswapService& svc;
     Session& session;
-    std::vector<Cid>& asked;
+    const DagWalk& walk;
     ~Cleanup() {
       std::vector<Cid> still;
-      for (const Cid& c : asked) {
+      for (const Cid& c : walk.in_flight_cids()) {
         auto it = svc.waiting_.find(c);
         if (it == svc.waiting_.end()) continue;
         std::erase(it->second, &session);
@@ -392,8 +394,11 @@ rt::awaitable<Result<FetchProgress>> BitswapService::fetch_dag(Cid root, Duratio
         svc.client_.cancel(still, rt::now());
         svc.pump();
       }
+      // The walk's blocks came from the heap, which glibc keeps after free(): hand the pages
+      // back, so a hostile DAG's cost ends with its fetch.
+      if (walk.blocks_done() > 0) ::malloc_trim(0);
     }
-  } cleanup{*this, session, asked};
+  } cleanup{*this, session, walk};
 
   auto gc_guard = blocks_.hold_off_gc();
   auto batch = blocks_.batch();
@@ -426,7 +431,6 @@ rt::awaitable<Result<FetchProgress>> BitswapService::fetch_dag(Cid root, Duratio
         auto& list = waiting_[c];
         if (list.empty()) want.push_back(c);
         list.push_back(&session);
-        asked.push_back(c);
       }
     }
     if (!want.empty()) {
