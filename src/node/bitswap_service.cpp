@@ -370,6 +370,16 @@ void BitswapService::block_added(const Cid& cid) {
 
 rt::awaitable<Result<FetchProgress>> BitswapService::fetch_dag(Cid root, Duration stall_timeout,
                                                                FetchProgressFn progress) {
+  auto fetched = co_await walk_and_fetch(std::move(root), stall_timeout, std::move(progress));
+  // The walk's blocks came from the heap, which glibc keeps after free(): hand the pages back,
+  // so what a hostile DAG cost ends with its fetch.
+  ::malloc_trim(0);
+  co_return fetched;
+}
+
+rt::awaitable<Result<FetchProgress>> BitswapService::walk_and_fetch(Cid root,
+                                                                    Duration stall_timeout,
+                                                                    FetchProgressFn progress) {
   Session session(swarm_.executor());
   DagWalk walk(root, config_.walk);
   FetchProgress p;
@@ -394,9 +404,6 @@ rt::awaitable<Result<FetchProgress>> BitswapService::fetch_dag(Cid root, Duratio
         svc.client_.cancel(still, rt::now());
         svc.pump();
       }
-      // The walk's blocks came from the heap, which glibc keeps after free(): hand the pages
-      // back, so a hostile DAG's cost ends with its fetch.
-      if (walk.blocks_done() > 0) ::malloc_trim(0);
     }
   } cleanup{*this, session, walk};
 

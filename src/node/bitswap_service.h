@@ -95,6 +95,9 @@ class BitswapService {
   void pump();
   void deliver(bitswap::BlockReceived block);
   void misbehaved(const PeerId& peer, const std::string& reason);
+  // fetch_dag's work; its walk is gone when it returns.
+  rt::awaitable<Result<FetchProgress>> walk_and_fetch(Cid root, Duration stall_timeout,
+                                                      FetchProgressFn progress);
 
   void run_task(bitswap::SendTask task);
 
