@@ -341,9 +341,10 @@ void block_routes(httplib::Server& s, Node& node, Content& content) {
       asio::post(node.io(), [&node, c = *cid] {
         if (node.bitswap()) node.bitswap()->quarantine(c);
       });
-      return send_error(res, make_error(Errc::io, "block " + cid->to_string() +
-                                                      " is corrupt on disk: quarantined"),
-                        IoMeans::disk);
+      return send_error(
+          res,
+          make_error(Errc::io, "block " + cid->to_string() + " is corrupt on disk: quarantined"),
+          IoMeans::disk);
     }
     res.set_content(std::string(as_chars(block->data)), "application/octet-stream");
   });
