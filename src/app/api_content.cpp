@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 
+#include <charconv>
 #include <future>
 #include <nlohmann/json.hpp>
 
@@ -19,6 +20,19 @@ bool param_true(const httplib::Request& req, const char* name, bool fallback) {
   if (!req.has_param(name)) return fallback;
   std::string v = req.get_param_value(name);
   return v == "1" || v == "true" || v.empty();
+}
+
+// get's size checks: `max_size` (bytes, decimal) caps what the export writes.
+Result<unixfs::ExportLimits> export_limits(const httplib::Request& req) {
+  unixfs::ExportLimits limits;
+  if (!req.has_param("max_size")) return limits;
+  std::string v = req.get_param_value("max_size");
+  uint64_t bytes = 0;
+  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), bytes);
+  if (v.empty() || ec != std::errc() || end != v.data() + v.size())
+    return make_error(Errc::invalid_input, "max_size must be a number of bytes, not '" + v + "'");
+  limits.output_bytes_max = bytes;
+  return limits;
 }
 
 // "<cid>[/path]" -> root CID and the path below it.
@@ -201,9 +215,12 @@ void read_routes(httplib::Server& s, Node& node, Content& content) {
     std::filesystem::path dest = req.get_param_value("dest");
     if (!dest.is_absolute())
       return send_error(res, make_error(Errc::invalid_input, "dest must be absolute"));
+    auto limits = export_limits(req);
+    if (!limits) return send_error(res, limits.error());
     res.set_chunked_content_provider(
-        "application/x-ndjson", [&node, &content, root = arg->first, path = arg->second,
-                                 peers = *peers, dest](size_t, httplib::DataSink& sink) {
+        "application/x-ndjson",
+        [&node, &content, root = arg->first, path = arg->second, peers = *peers, dest,
+         limits = *limits](size_t, httplib::DataSink& sink) {
           auto write = [&](const json& j) { write_line(sink, j); };
           auto queue = std::make_shared<LineQueue>();
           auto started = std::chrono::steady_clock::now();
@@ -218,7 +235,7 @@ void read_routes(httplib::Server& s, Node& node, Content& content) {
             write(error_json(fetched.error()));
           } else {
             auto cid = content.resolve(root, path);
-            Status st = cid ? content.export_to(*cid, dest) : Status(cid.error());
+            Status st = cid ? content.export_to(*cid, dest, limits) : Status(cid.error());
             double seconds =
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
             if (!st) {
@@ -313,12 +330,23 @@ void block_routes(httplib::Server& s, Node& node, Content& content) {
     });
     send_json(res, {{"cid", cid.to_string()}, {"size", body.size()}});
   });
-  s.Get("/api/v0/block/get", [&content](const httplib::Request& req, httplib::Response& res) {
+  // Re-hashed like a block served to a peer: a rotten one is quarantined, never handed out.
+  s.Get("/api/v0/block/get", [&node, &content](const httplib::Request& req,
+                                               httplib::Response& res) {
     auto cid = Cid::parse(req.get_param_value("arg"));
     if (!cid) return send_error(res, cid.error());
-    auto data = content.blocks().get(*cid);
-    if (!data) return send_error(res, data.error());
-    res.set_content(std::string(as_chars(*data)), "application/octet-stream");
+    auto block = content.blocks().get_checked(*cid);
+    if (!block) return send_error(res, block.error());
+    if (block->corrupt) {
+      asio::post(node.io(), [&node, c = *cid] {
+        if (node.bitswap()) node.bitswap()->quarantine(c);
+      });
+      return send_error(
+          res,
+          make_error(Errc::io, "block " + cid->to_string() + " is corrupt on disk: quarantined"),
+          IoMeans::disk);
+    }
+    res.set_content(std::string(as_chars(block->data)), "application/octet-stream");
   });
   s.Get("/api/v0/block/stat", [&content](const httplib::Request& req, httplib::Response& res) {
     auto cid = Cid::parse(req.get_param_value("arg"));

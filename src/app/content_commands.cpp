@@ -165,6 +165,7 @@ int cmd_get(const CommonOptions& o, const ContentArgs& a) {
   auto dest = std::filesystem::absolute(out, ec).lexically_normal();
   auto q = arg_and_peers(a);
   q.insert({"dest", dest.string()});
+  if (a.max_size > 0) q.insert({"max_size", std::to_string(a.max_size)});
   ProgressBar bar("fetching", std::nullopt, !o.json);
   std::string pending;
   std::optional<json> result;
@@ -321,6 +322,11 @@ void register_content_commands(CLI::App& app, ContentArgs& a) {
   a.get->add_option("-o,--output", a.output,
                     "Where to save it (default: the CID or last path name)");
   a.get->add_option("--peer", a.peers, "Dial this peer first (repeatable)");
+  a.get
+      ->add_option("--max-size", a.max_size,
+                   "Refuse to write more than this (e.g. 500M, 2G; K = 1024), checked against "
+                   "the DAG's declared size before writing and counted while writing")
+      ->transform(CLI::AsSizeValue(false));
 
   a.ls = app.add_subcommand("ls", "List a directory");
   a.ls->add_option("cid", a.arg, "<cid>[/path]")->required();

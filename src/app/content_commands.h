@@ -24,6 +24,7 @@ struct ContentArgs {
   bool quiet = false;
   std::string arg;
   std::string output;
+  uint64_t max_size = 0;  // get --max-size, bytes; 0: no limit
   std::vector<std::string> peers;
   std::string codec = "raw";
   std::string name;

@@ -48,6 +48,30 @@ static void report_dht(bool json, KadService& dht) {
           " provided keys, " + std::to_string(dht.providers_loaded()) + " provider records");
 }
 
+// Exports a killed daemon left half-written: removed before the API takes new ones.
+static void remove_partial_outputs(bool json, Content& content, observe::EventRecorder& events) {
+  auto left = content.remove_partial_outputs();
+  if (!left) {
+    say(json, {{"event", "partial_outputs"}, {"error", left.error().message}},
+        "cannot clean up interrupted exports: " + left.error().message);
+    return;
+  }
+  for (const store::LeftoverPartial& p : *left) {
+    std::string detail = p.path.string() + (p.error.empty() ? "" : ": " + p.error);
+    observe::Event e;
+    e.type = observe::EventType::partial_output_removed;
+    e.reason = p.removed ? "removed" : "not_removed";
+    e.detail = detail;
+    events.record(std::move(e));
+    say(json,
+        {{"event", "partial_output"},
+         {"path", p.path.string()},
+         {"removed", p.removed},
+         {"error", p.error}},
+        (p.removed ? "removed interrupted export " : "interrupted export not removed: ") + detail);
+  }
+}
+
 int run_daemon(const DaemonOptions& options) {
   auto repo = store::open_repo(options.repo);
   if (!repo) {
@@ -68,6 +92,7 @@ int run_daemon(const DaemonOptions& options) {
   }
   asio::io_context io(1);
   Node node(io, repo->identity, repo->config, &(*content)->blocks());
+  remove_partial_outputs(options.json, **content, node.events());
   if (Status st = node.start(); !st) {
     std::cerr << "error: " << st.error().message << "\n";
     return 1;

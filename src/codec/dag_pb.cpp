@@ -107,6 +107,30 @@ Result<PbNode> decode_dag_pb(BytesView block, const DagPbLimits& limits) {
   return node;
 }
 
+Result<std::optional<Cid>> PbLinkCursor::next() {
+  while (!reader_.done()) {
+    AGORA_ASSIGN(pb::Field f, reader_.next());
+    if (f.type != pb::kLen)
+      return pb_error(Errc::invalid_input,
+                      "PBNode field " + std::to_string(f.number) + " has a non-bytes wire type");
+    if (f.number == kNodeData) {
+      if (data_seen_) return pb_error(Errc::invalid_input, "duplicate Data");
+      data_seen_ = true;
+      links_before_data_ = links_ > 0;
+      continue;
+    }
+    if (f.number != kNodeLinks)
+      return pb_error(Errc::invalid_input, "unknown PBNode field " + std::to_string(f.number));
+    if (links_before_data_) return pb_error(Errc::invalid_input, "Links on both sides of Data");
+    if (links_ >= links_max_)
+      return pb_error(Errc::too_large, "more than " + std::to_string(links_max_) + " links");
+    AGORA_ASSIGN(PbLink link, decode_link(f.bytes));
+    ++links_;
+    return std::optional<Cid>(std::move(link.hash));
+  }
+  return std::optional<Cid>();
+}
+
 void sort_links_by_name(std::vector<PbLink>& links) {
   std::stable_sort(links.begin(), links.end(), [](const PbLink& a, const PbLink& b) {
     std::string_view x = a.name ? std::string_view(*a.name) : std::string_view();

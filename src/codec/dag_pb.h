@@ -11,6 +11,7 @@
 
 #include "base/bytes.h"
 #include "codec/cid.h"
+#include "codec/protobuf.h"
 
 namespace agora {
 
@@ -56,5 +57,24 @@ size_t dag_pb_data_encoded_bytes(size_t data_bytes);
 // Errc::unsupported. The block is not checked against the CID here.
 Result<std::vector<Cid>> block_links(const Cid& cid, BytesView block,
                                      const DagPbLimits& limits = {});
+
+// A PBNode's links one at a time, without decoding the node: memory stays flat however many
+// links the block holds. Checks what decode_dag_pb checks on the fields it passes (the Data field
+// is checked for placement and skipped). `block` must outlive the cursor (moving the Bytes that
+// hold it is fine: the buffer stays where it is).
+class PbLinkCursor {
+ public:
+  explicit PbLinkCursor(BytesView block, const DagPbLimits& limits = {})
+      : reader_(block), links_max_(limits.links_max) {}
+  // The next link's CID; nullopt at the end of the block.
+  Result<std::optional<Cid>> next();
+
+ private:
+  pb::Reader reader_;
+  size_t links_max_;
+  size_t links_ = 0;
+  bool data_seen_ = false;
+  bool links_before_data_ = false;
+};
 
 }  // namespace agora

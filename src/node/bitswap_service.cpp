@@ -1,5 +1,7 @@
 #include "node/bitswap_service.h"
 
+#include <malloc.h>
+
 #include <algorithm>
 
 #include "codec/lp_frame.h"
@@ -50,7 +52,10 @@ struct BitswapService::Counters {
         peers_misbehaved(r.counter("agora_bitswap_peers_misbehaved_total",
                                    "Peers cut off for corrupt blocks, floods or bad messages")),
         streams_refused(r.counter("agora_bitswap_inbound_streams_refused_total",
-                                  "Inbound bitswap streams over the per-peer limit")) {}
+                                  "Inbound bitswap streams over the per-peer limit")),
+        blocks_corrupt(r.counter("agora_blocks_corrupt_total",
+                                 "Stored blocks that failed their hash check when about to be "
+                                 "served: quarantined, not sent")) {}
   observe::Counter& blocks_received;
   observe::Counter& bytes_received;
   observe::Counter& blocks_sent;
@@ -60,6 +65,7 @@ struct BitswapService::Counters {
   observe::Counter& messages_dropped;
   observe::Counter& peers_misbehaved;
   observe::Counter& streams_refused;
+  observe::Counter& blocks_corrupt;
 };
 
 std::optional<size_t> BitswapService::StoreInfo::block_size(const Cid& cid) {
@@ -235,17 +241,32 @@ void BitswapService::misbehaved(const PeerId& peer, const std::string& reason) {
   swarm_.ban(peer, config_.misbehaviour_ban, "bitswap: " + reason);
 }
 
+void BitswapService::quarantine(const Cid& cid) {
+  counters_->blocks_corrupt.inc();
+  auto moved = blocks_.quarantine(cid.hash());
+  observe::Event e;
+  e.type = observe::EventType::block_quarantined;
+  e.protocol = std::string(kProtocolId);
+  e.reason = moved ? "hash_mismatch" : "hash_mismatch_not_moved";
+  e.detail =
+      "block " + cid.to_string() + " does not match its hash; " +
+      (moved ? "moved to " + moved->string() : "could not move it: " + moved.error().message);
+  events_.record(std::move(e));
+}
+
 void BitswapService::run_task(SendTask task) {
   Message message;
   for (const Cid& cid : task.blocks) {
-    auto data = blocks_.get(cid);
-    if (!data) {  // removed since the server looked (gc): say so instead
+    // Re-hashed before it leaves: a peer that receives a corrupt block rightly bans us.
+    auto block = blocks_.get_checked(cid);
+    if (block && block->corrupt) quarantine(cid);
+    if (!block || block->corrupt) {  // removed since the server looked (gc), or rotten
       message.presences.push_back({cid, PresenceType::dont_have});
       continue;
     }
     counters_->blocks_sent.inc();
-    counters_->bytes_sent.add(data->size());
-    message.blocks.push_back({cid, std::move(*data)});
+    counters_->bytes_sent.add(block->data.size());
+    message.blocks.push_back({cid, std::move(block->data)});
   }
   message.presences.insert(message.presences.end(), task.presences.begin(), task.presences.end());
   auto parts = split_message(std::move(message), config_.limits);
@@ -349,18 +370,28 @@ void BitswapService::block_added(const Cid& cid) {
 
 rt::awaitable<Result<FetchProgress>> BitswapService::fetch_dag(Cid root, Duration stall_timeout,
                                                                FetchProgressFn progress) {
+  auto fetched = co_await walk_and_fetch(std::move(root), stall_timeout, std::move(progress));
+  // The walk's blocks came from the heap, which glibc keeps after free(): hand the pages back,
+  // so what a hostile DAG cost ends with its fetch.
+  ::malloc_trim(0);
+  co_return fetched;
+}
+
+rt::awaitable<Result<FetchProgress>> BitswapService::walk_and_fetch(Cid root,
+                                                                    Duration stall_timeout,
+                                                                    FetchProgressFn progress) {
   Session session(swarm_.executor());
   DagWalk walk(root, config_.walk);
   FetchProgress p;
-  std::vector<Cid> asked;
-  // Leaves no trace on any exit: unregister from waiting_ and withdraw what is still wanted.
+  // Leaves no trace on any exit: unregister from waiting_ and withdraw what is still wanted
+  // (what the walk has in flight: a list of everything ever asked would grow with the DAG).
   struct Cleanup {
     BitswapService& svc;
     Session& session;
-    std::vector<Cid>& asked;
+    const DagWalk& walk;
     ~Cleanup() {
       std::vector<Cid> still;
-      for (const Cid& c : asked) {
+      for (const Cid& c : walk.in_flight_cids()) {
         auto it = svc.waiting_.find(c);
         if (it == svc.waiting_.end()) continue;
         std::erase(it->second, &session);
@@ -374,7 +405,7 @@ rt::awaitable<Result<FetchProgress>> BitswapService::fetch_dag(Cid root, Duratio
         svc.pump();
       }
     }
-  } cleanup{*this, session, asked};
+  } cleanup{*this, session, walk};
 
   auto gc_guard = blocks_.hold_off_gc();
   auto batch = blocks_.batch();
@@ -407,7 +438,6 @@ rt::awaitable<Result<FetchProgress>> BitswapService::fetch_dag(Cid root, Duratio
         auto& list = waiting_[c];
         if (list.empty()) want.push_back(c);
         list.push_back(&session);
-        asked.push_back(c);
       }
     }
     if (!want.empty()) {

@@ -1,7 +1,6 @@
 #include "node/content.h"
 
 #include "codec/dag_pb.h"
-#include "crypto/random.h"
 #include "unixfs/file_importer.h"
 
 namespace agora {
@@ -22,6 +21,17 @@ Status commit(BlockSink& sink) {
 const store::LinksFn kLinks = [](const Cid& cid, BytesView block) {
   return block_links(cid, block);
 };
+
+// Errors from writing the hidden temporary name the destination the user gave instead.
+std::string name_dest(std::string message, const std::filesystem::path& temp,
+                      const std::filesystem::path& dest) {
+  std::string from = temp.string();
+  std::string to = dest.string();
+  for (size_t at = message.find(from); at != std::string::npos;
+       at = message.find(from, at + to.size()))
+    message.replace(at, from.size(), to);
+  return message;
+}
 
 }  // namespace
 
@@ -93,22 +103,30 @@ Result<Cid> Content::resolve(const Cid& root, std::string_view path) {
   return unixfs::resolve_path(source, root, path);
 }
 
-Status Content::export_to(const Cid& cid, const std::filesystem::path& dest) {
+Status Content::export_to(const Cid& cid, const std::filesystem::path& dest,
+                          const unixfs::ExportLimits& limits) {
   std::error_code ec;
   if (std::filesystem::symlink_status(dest, ec).type() != std::filesystem::file_type::not_found)
     return make_error(Errc::exists, dest.string() + " already exists");
-  uint8_t rnd[6];
-  crypto::random_bytes(rnd, sizeof rnd);
-  std::filesystem::path temp =
-      dest.parent_path() / ("." + dest.filename().string() + ".agora-partial-" + to_hex(rnd));
+  std::filesystem::path temp = store::partial_output_path(dest);
+  AGORA_ASSIGN(std::filesystem::path record, store::record_partial_output(repo_, temp));
   BlockstoreSource source(*blocks_);
-  Status st = unixfs::export_to_path(source, cid, temp);
+  Status st = unixfs::export_to_path(source, cid, temp, limits);
   if (st) {
     std::filesystem::rename(temp, dest, ec);
     if (ec) st = make_error(Errc::io, "rename into " + dest.string() + ": " + ec.message());
   }
-  if (!st) std::filesystem::remove_all(temp, ec);
+  if (!st) {
+    std::filesystem::remove_all(temp, ec);
+    st = make_error(st.error().code, name_dest(st.error().message, temp, dest));
+  }
+  if (std::filesystem::symlink_status(temp, ec).type() == std::filesystem::file_type::not_found)
+    (void)store::forget_partial_output(record);  // else the next start removes what is left
   return st;
+}
+
+Result<std::vector<store::LeftoverPartial>> Content::remove_partial_outputs() {
+  return store::remove_partial_outputs(repo_);
 }
 
 }  // namespace agora

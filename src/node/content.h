@@ -9,6 +9,7 @@
 
 #include "store/blockstore.h"
 #include "store/gc.h"
+#include "store/partial_outputs.h"
 #include "store/pin_store.h"
 #include "store/repo_stat.h"
 #include "store/repo_verify.h"
@@ -71,8 +72,14 @@ class Content {
 
   // Resolves `root/path` against local blocks only.
   Result<Cid> resolve(const Cid& root, std::string_view path);
-  // Writes the file or tree to `dest` atomically: into a hidden sibling, then renamed.
-  Status export_to(const Cid& cid, const std::filesystem::path& dest);
+  // Writes the file or tree to `dest` atomically: into a hidden sibling, then renamed. The
+  // sibling is recorded in the repo first (store/partial_outputs.h), so one left by a daemon that
+  // died mid-export is removed by remove_partial_outputs() at the next start. `limits` carries
+  // the size checks (output_bytes_max, disk_free_margin_bytes).
+  Status export_to(const Cid& cid, const std::filesystem::path& dest,
+                   const unixfs::ExportLimits& limits = {});
+  // At start-up, before any export: removes the recorded temporaries of interrupted exports.
+  Result<std::vector<store::LeftoverPartial>> remove_partial_outputs();
 
  private:
   Content(std::filesystem::path repo, std::unique_ptr<store::Blockstore> blocks,

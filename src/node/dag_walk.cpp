@@ -1,21 +1,50 @@
 #include "node/dag_walk.h"
 
-#include "codec/dag_pb.h"
-
 namespace agora {
 
-DagWalk::DagWalk(const Cid& root, DagWalkLimits limits) : limits_(limits) {
-  pending_.push_back(root);
+namespace {
+
+// Checks the whole node and counts its links without keeping them. Raw blocks have none.
+Result<size_t> count_links(const Cid& cid, BytesView data) {
+  if (cid.codec() == kCodecRaw) return size_t(0);
+  if (cid.codec() != kCodecDagPb)
+    return make_error(Errc::unsupported, std::string("block links: codec ") +
+                                             codec_name(cid.codec()) + " is not supported");
+  PbLinkCursor cursor(data);
+  size_t n = 0;
+  for (;;) {
+    AGORA_ASSIGN(std::optional<Cid> link, cursor.next());
+    if (!link) return n;
+    ++n;
+  }
 }
+
+}  // namespace
+
+DagWalk::DagWalk(const Cid& root, DagWalkLimits limits) : limits_(limits), root_(root) {}
 
 std::vector<Cid> DagWalk::take_requests() {
   std::vector<Cid> out;
-  while (!pending_.empty() && in_flight_.size() < limits_.in_flight_max) {
-    Cid next = std::move(pending_.front());
-    pending_.pop_front();
+  while (in_flight_.size() < limits_.in_flight_max) {
+    std::optional<Cid> next;
+    if (root_) {
+      next = std::move(root_);
+      root_.reset();
+    } else if (!frames_.empty()) {
+      Frame& top = frames_.back();
+      auto link = top.cursor.next();  // checked whole in on_block: cannot fail or end early
+      if (link.ok() && *link) next = std::move(**link);
+      if (--top.links_left == 0 || !next) {
+        pending_bytes_ -= top.block.size();
+        frames_.pop_back();
+      }
+      if (!next) continue;
+    } else {
+      break;
+    }
     // A DAG may link one block twice (identical chunks): ask once.
-    if (!in_flight_.insert(next).second) continue;
-    out.push_back(std::move(next));
+    if (!in_flight_.insert(*next).second) continue;
+    out.push_back(std::move(*next));
   }
   return out;
 }
@@ -25,13 +54,15 @@ Status DagWalk::on_block(const Cid& cid, BytesView data) {
     return make_error(Errc::invalid_input, "block " + cid.to_string() + " was not requested");
   ++blocks_done_;
   bytes_done_ += data.size();
-  AGORA_ASSIGN(std::vector<Cid> links, block_links(cid, data));
-  if (pending_.size() + links.size() > limits_.pending_max)
-    return make_error(Errc::too_large, "DAG has more than " + std::to_string(limits_.pending_max) +
-                                           " blocks waiting to be fetched");
-  // Children go to the front, in link order: depth first.
-  pending_.insert(pending_.begin(), std::make_move_iterator(links.begin()),
-                  std::make_move_iterator(links.end()));
+  AGORA_ASSIGN(size_t links, count_links(cid, data));
+  if (links == 0) return {};
+  if (pending_bytes_ + data.size() > limits_.pending_bytes_max)
+    return make_error(Errc::too_large, "DAG needs more than " +
+                                           std::to_string(limits_.pending_bytes_max) +
+                                           " bytes of blocks held to walk it");
+  // Its links come next, in order: depth first.
+  frames_.emplace_back(Bytes(data.begin(), data.end()), links);
+  pending_bytes_ += data.size();
   return {};
 }
 

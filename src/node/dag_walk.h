@@ -3,21 +3,29 @@
 // of known-but-unrequested blocks short; the window keeps enough requests in flight that
 // throughput is not bound by round trips. Pure logic: the caller looks blocks up locally or asks
 // the network, and feeds every block back in.
+//
+// Memory follows what was verified, not what a block claims: links are not expanded into a list
+// of CIDs. A block with links not yet requested is kept as it arrived (its hash was checked) with
+// a cursor into it, and links are read from it a window at a time; it is dropped once its last
+// link is requested. So a node with a million children costs its own bytes, not a million CIDs,
+// and pending_bytes_max bounds the blocks kept.
 #pragma once
 
-#include <deque>
+#include <optional>
 #include <unordered_set>
 #include <vector>
 
 #include "codec/cid.h"
+#include "codec/dag_pb.h"
 
 namespace agora {
 
 struct DagWalkLimits {
   size_t in_flight_max = 128;
-  // Known blocks not yet requested. A DAG wider than this (millions of leaves) is refused rather
-  // than letting a hostile root make us hold an unbounded list.
-  size_t pending_max = 4 << 20;
+  // Bytes of arrived blocks kept because some of their links are not requested yet. Depth first,
+  // this is about one block per level (UnixFS nodes are a few KiB to 1 MiB); a DAG that needs
+  // more is refused (Errc::too_large) rather than held.
+  size_t pending_bytes_max = 64 << 20;
 };
 
 class DagWalk {
@@ -27,19 +35,34 @@ class DagWalk {
   // Blocks to request now, in depth-first order, up to the free room in the window.
   std::vector<Cid> take_requests();
   // `cid` (which we requested) arrived and matches its hash: schedule its links.
-  // Errc::invalid_input when it was never requested; Errc::too_large over pending_max;
+  // Errc::invalid_input when it was never requested; Errc::too_large over pending_bytes_max;
   // link decoding errors (corrupt dag-pb, unsupported codec) pass through.
   Status on_block(const Cid& cid, BytesView data);
 
-  bool done() const { return pending_.empty() && in_flight_.empty(); }
+  bool done() const { return !root_ && frames_.empty() && in_flight_.empty(); }
   size_t in_flight() const { return in_flight_.size(); }
-  size_t pending() const { return pending_.size(); }
+  const std::unordered_set<Cid, CidHash>& in_flight_cids() const { return in_flight_; }
+  size_t pending_blocks() const { return frames_.size(); }  // blocks kept for their links
+  size_t pending_bytes() const { return pending_bytes_; }
   uint64_t blocks_done() const { return blocks_done_; }
   uint64_t bytes_done() const { return bytes_done_; }
 
  private:
+  // An arrived block whose links are still being requested.
+  struct Frame {
+    Frame(Bytes b, size_t links) : block(std::move(b)), cursor(block), links_left(links) {}
+    Frame(Frame&&) = default;  // the cursor points into block's buffer, which a move keeps
+    Frame& operator=(Frame&&) = default;
+    Frame(const Frame&) = delete;
+    Bytes block;
+    PbLinkCursor cursor;
+    size_t links_left;
+  };
+
   DagWalkLimits limits_;
-  std::deque<Cid> pending_;  // front = next to request
+  std::optional<Cid> root_;    // until requested
+  std::vector<Frame> frames_;  // back = the most recent block: its links are requested first
+  size_t pending_bytes_ = 0;
   std::unordered_set<Cid, CidHash> in_flight_;
   uint64_t blocks_done_ = 0;
   uint64_t bytes_done_ = 0;

@@ -61,14 +61,45 @@ TEST(DagWalk, RefusesUnrequestedBlocksAndCorruptNodes) {
   EXPECT_FALSE(walk.on_block(root, as_bytes("not dag-pb")).ok());
 }
 
-TEST(DagWalk, BoundsPendingBlocks) {
+TEST(DagWalk, BoundsPendingBytes) {
   Dag dag;
   std::vector<Cid> leaves;
   for (int i = 0; i < 10; ++i) leaves.push_back(dag.leaf("l" + std::to_string(i)));
   Cid root = dag.node(leaves);
-  DagWalk walk(root, {.in_flight_max = 4, .pending_max = 5});
+  DagWalk walk(root, {.in_flight_max = 4, .pending_bytes_max = dag.blocks[root].size() - 1});
   ASSERT_EQ(walk.take_requests().size(), 1u);
   EXPECT_EQ(walk.on_block(root, dag.blocks[root]).error().code, Errc::too_large);
+}
+
+// Before, every link of an arrived block became a pending CID at once: a node claiming a million
+// children cost ~170 bytes per claim before any child was seen. Now the block itself is kept and
+// read a window at a time.
+TEST(DagWalk, AWideNodeCostsItsOwnBytesNotItsClaims) {
+  Dag dag;
+  std::vector<Cid> children;
+  for (int i = 0; i < 20000; ++i) children.push_back(Cid::of(as_bytes("c" + std::to_string(i))));
+  Cid root = dag.node(children);  // the children are never stored: all missing
+  size_t root_bytes = dag.blocks[root].size();
+  DagWalk walk(root, {.in_flight_max = 16});
+  ASSERT_EQ(walk.take_requests().size(), 1u);
+  ASSERT_TRUE(walk.on_block(root, dag.blocks[root]).ok());
+  EXPECT_EQ(walk.pending_bytes(), root_bytes);
+  EXPECT_EQ(walk.pending_blocks(), 1u);
+  // The window is asked for, in link order, and no more.
+  auto reqs = walk.take_requests();
+  ASSERT_EQ(reqs.size(), 16u);
+  EXPECT_EQ(reqs.front(), children.front());
+  EXPECT_EQ(walk.in_flight(), 16u);
+  // Answering them moves the window on; once the last link is asked for the block is dropped.
+  size_t asked = 16;
+  while (asked < children.size()) {
+    for (const Cid& c : reqs) ASSERT_TRUE(walk.on_block(c, as_bytes("c")).ok());
+    reqs = walk.take_requests();
+    asked += reqs.size();
+    ASSERT_LE(reqs.size(), 16u);
+  }
+  EXPECT_EQ(walk.pending_blocks(), 0u);
+  EXPECT_EQ(walk.pending_bytes(), 0u);
 }
 
 TEST(DagWalk, RepeatedChildIsRequestedOnceAtATime) {

@@ -30,6 +30,10 @@ const char* event_type_name(EventType type) {
       return "peer_misbehaved";
     case EventType::peer_discovered:
       return "peer_discovered";
+    case EventType::block_quarantined:
+      return "block_quarantined";
+    case EventType::partial_output_removed:
+      return "partial_output_removed";
   }
   return "unknown";
 }

@@ -37,14 +37,17 @@ enum class EventType {
   stream_reset,
   peer_identified,
   listen_started,
-  peer_misbehaved,  // sent bad data (a corrupt block, a malformed message): cut off
-  peer_discovered,  // learned of a peer: reason names how (mdns, bootstrap, ...)
+  peer_misbehaved,         // sent bad data (a corrupt block, a malformed message): cut off
+  peer_discovered,         // learned of a peer: reason names how (mdns, bootstrap, ...)
+  block_quarantined,       // a stored block failed its hash check: moved aside, never served
+  partial_output_removed,  // an interrupted export's .agora-partial-* file, removed at start-up
 };
 inline constexpr EventType kAllEventTypes[] = {
-    EventType::connection_opened,   EventType::connection_closed, EventType::handshake_failed,
-    EventType::protocol_negotiated, EventType::limit_hit,         EventType::dial_failed,
-    EventType::stream_reset,        EventType::peer_identified,   EventType::listen_started,
-    EventType::peer_misbehaved,     EventType::peer_discovered,
+    EventType::connection_opened,      EventType::connection_closed, EventType::handshake_failed,
+    EventType::protocol_negotiated,    EventType::limit_hit,         EventType::dial_failed,
+    EventType::stream_reset,           EventType::peer_identified,   EventType::listen_started,
+    EventType::peer_misbehaved,        EventType::peer_discovered,   EventType::block_quarantined,
+    EventType::partial_output_removed,
 };
 const char* event_type_name(EventType type);  // snake_case, as in the enum
 std::optional<EventType> parse_event_type(std::string_view name);

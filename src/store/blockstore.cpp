@@ -184,6 +184,25 @@ Result<Bytes> Blockstore::get(const Cid& cid) const {
   return read(cid.hash(), cid.to_string());
 }
 
+Result<Blockstore::CheckedBlock> Blockstore::get_checked(const Cid& cid) const {
+  const Multihash& hash = cid.hash();
+  if (hash.code == kMhIdentity) return CheckedBlock{hash.digest, false};
+  AGORA_ASSIGN(Bytes data,
+               read_block_file(path_of(hash), config_.block_bytes_max, cid.to_string()));
+  bool corrupt = hash.code == kMhSha2_256 && multihash_sha2_256(data).digest != hash.digest;
+  return CheckedBlock{std::move(data), corrupt};
+}
+
+Result<fs::path> Blockstore::quarantine(const Multihash& hash) {
+  fs::path dir = quarantine_dir();
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return make_error(Errc::io, dir.string() + ": cannot create: " + ec.message());
+  AGORA_ASSIGN(fs::path moved, move_aside(path_of(hash), dir));
+  if (config_.fsync) AGORA_TRY(fsync_directory(dir));
+  return moved;
+}
+
 Result<Bytes> Blockstore::get(const Multihash& hash) const {
   if (hash.code == kMhIdentity) return hash.digest;
   return read(hash, hash_text(hash));

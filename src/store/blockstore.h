@@ -29,7 +29,8 @@
 
 namespace agora::store {
 
-inline constexpr const char* kBlocksDir = "blocks";  // <repo>/blocks
+inline constexpr const char* kBlocksDir = "blocks";              // <repo>/blocks
+inline constexpr const char* kQuarantineDirName = "quarantine";  // <repo>/quarantine
 
 struct BlockstoreConfig {
   size_t block_bytes_max = 4 << 20;  // put() refuses larger blocks, get() larger files
@@ -73,6 +74,16 @@ class Blockstore {
   // already present is not rewritten. Disk full and I/O errors are Errc::io, leave no file.
   Status put(const Cid& cid, BytesView data);
   Result<Bytes> get(const Cid& cid) const;  // Errc::not_found when absent; see verify_on_read
+  // get() that always re-hashes (sha2-256; identity needs no check), for what is sent to peers.
+  // A mismatch is not an error: `corrupt` is set, and the caller decides (quarantine()).
+  struct CheckedBlock {
+    Bytes data;
+    bool corrupt = false;  // the file's content does not match its hash
+  };
+  Result<CheckedBlock> get_checked(const Cid& cid) const;
+  // Moves the block's file into quarantine_dir() (created if needed) so it is neither served nor
+  // counted as stored; never deleted, so it can be examined. Returns where it went.
+  Result<std::filesystem::path> quarantine(const Multihash& hash);
   bool has(const Cid& cid) const;
   Result<uint64_t> size(const Cid& cid) const;
   Status remove(const Cid& cid);  // Errc::not_found when absent
@@ -104,6 +115,8 @@ class Blockstore {
   }
 
   const std::filesystem::path& dir() const { return dir_; }
+  // <repo>/quarantine next to <repo>/blocks, where `repo verify` also moves corrupt files.
+  std::filesystem::path quarantine_dir() const { return dir_.parent_path() / kQuarantineDirName; }
   const BlockstoreConfig& config() const { return config_; }
   std::filesystem::path path_of(const Multihash& hash) const;
   size_t temp_files_removed_at_open() const { return temp_files_removed_at_open_; }

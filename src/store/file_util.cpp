@@ -2,6 +2,7 @@
 #include "store/file_util.h"
 
 #include <fcntl.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -108,6 +109,30 @@ Status check_private_mode(const std::filesystem::path& path) {
                           "); it holds a secret. Fix it with: chmod 600 " + path.string());
   }
   return {};
+}
+
+namespace {
+constexpr int kMoveAsideSuffixesMax = 1000;
+}  // namespace
+
+// Moves `from` into `dir` without replacing anything there.
+Result<std::filesystem::path> move_aside(const std::filesystem::path& from,
+                                         const std::filesystem::path& dir) {
+  std::string base = from.filename().string();
+  for (int i = 0; i < kMoveAsideSuffixesMax; ++i) {
+    std::filesystem::path to = dir / (i == 0 ? base : base + "." + std::to_string(i));
+    if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) return to;
+    if (errno == EEXIST) continue;
+    if (errno == EINVAL) {  // the filesystem lacks RENAME_NOREPLACE: check, then rename
+      std::error_code ec;
+      if (std::filesystem::exists(to, ec)) continue;
+      if (::rename(from.c_str(), to.c_str()) == 0) return to;
+    }
+    return make_error(Errc::io, "cannot move " + from.string() + " to " + to.string() + ": " +
+                                    std::strerror(errno));
+  }
+  return make_error(Errc::exists, "cannot move " + from.string() + " into " + dir.string() +
+                                      ": too many files of that name");
 }
 
 }  // namespace agora::store

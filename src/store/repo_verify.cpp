@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "crypto/sha256.h"
+#include "store/file_util.h"
 
 namespace agora::store {
 namespace {
@@ -15,7 +16,6 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr size_t kReadChunkBytes = 1 << 20;
-constexpr int kQuarantineSuffixesMax = 1000;
 
 // Streams the file through SHA-256: memory stays flat whatever the file size.
 // Returns the digest, or why the file could not be read.
@@ -36,25 +36,6 @@ Result<crypto::Sha256Digest> hash_file(const fs::path& path, Bytes& buffer) {
   }
   ::close(fd);
   return sha.finish();
-}
-
-// Moves `from` into `dir` without replacing anything there.
-Result<fs::path> move_aside(const fs::path& from, const fs::path& dir) {
-  std::string base = from.filename().string();
-  for (int i = 0; i < kQuarantineSuffixesMax; ++i) {
-    fs::path to = dir / (i == 0 ? base : base + "." + std::to_string(i));
-    if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) return to;
-    if (errno == EEXIST) continue;
-    if (errno == EINVAL) {  // the filesystem lacks RENAME_NOREPLACE: check, then rename
-      std::error_code ec;
-      if (fs::exists(to, ec)) continue;
-      if (::rename(from.c_str(), to.c_str()) == 0) return to;
-    }
-    return make_error(Errc::io, "cannot move " + from.string() + " to " + to.string() + ": " +
-                                    std::strerror(errno));
-  }
-  return make_error(Errc::exists, "cannot move " + from.string() + " into " + dir.string() +
-                                      ": too many quarantined files of that name");
 }
 
 // Why the file at `entry` is not a good block, or "" when it is (or cannot be checked).

@@ -11,7 +11,7 @@
 
 namespace agora::store {
 
-inline constexpr const char* kQuarantineDir = "quarantine";  // <repo>/quarantine
+inline constexpr const char* kQuarantineDir = kQuarantineDirName;  // <repo>/quarantine
 
 struct QuarantinedFile {
   std::filesystem::path original;

@@ -180,6 +180,25 @@ Result<NodeStat> stat(BlockSource& source, const Cid& cid, const ExportLimits& l
   return st;
 }
 
+Result<uint64_t> declared_bytes(BlockSource& source, const Cid& cid, const ExportLimits& limits) {
+  AGORA_ASSIGN(LoadedNode node, load_node(source, cid, limits));
+  switch (node.type) {
+    case NodeType::file:
+    case NodeType::raw:
+      return node.file_bytes;
+    case NodeType::symlink:
+      return uint64_t(node.unixfs.data.size());
+    case NodeType::directory:
+      break;
+  }
+  uint64_t total = 0;
+  for (const PbLink& link : node.pb.links) {
+    uint64_t t = link.tsize.value_or(0);
+    total = t > UINT64_MAX - total ? UINT64_MAX : total + t;  // hostile sizes
+  }
+  return total;
+}
+
 const char* node_type_name(NodeType type) {
   switch (type) {
     case NodeType::file:

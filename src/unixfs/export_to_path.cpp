@@ -1,5 +1,6 @@
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -50,13 +51,38 @@ Status write_all(int fd, BytesView data, const std::string& path) {
   return {};
 }
 
+// Bytes an export may write: the smaller of output_bytes_max and the free space less the margin.
+struct OutputBudget {
+  uint64_t bytes = 0;
+  std::string limit;  // names the limit that binds, for errors
+};
+
+Result<OutputBudget> output_budget(const std::filesystem::path& dir, const ExportLimits& limits) {
+  struct statvfs vfs;
+  if (::statvfs(dir.c_str(), &vfs) != 0) return os_error(dir.string(), "statvfs");
+  uint64_t free_bytes = uint64_t(vfs.f_bavail) * uint64_t(vfs.f_frsize);
+  uint64_t margin = limits.disk_free_margin_bytes;
+  uint64_t usable = free_bytes > margin ? free_bytes - margin : 0;
+  if (limits.output_bytes_max <= usable)
+    return OutputBudget{
+        limits.output_bytes_max,
+        "the size limit of " + std::to_string(limits.output_bytes_max) + " bytes (--max-size)"};
+  return OutputBudget{usable, "the free space of " + dir.string() + " (" +
+                                  std::to_string(free_bytes) + " bytes free, less a margin of " +
+                                  std::to_string(margin) + ")"};
+}
+
 // Every entry is created relative to its parent directory's handle with "must not exist"
 // semantics (O_EXCL, mkdirat, symlinkat) and directories are opened with O_NOFOLLOW, so a symlink
 // in the tree can never redirect a later write, whatever the names and targets say.
 class TreeExporter {
  public:
-  TreeExporter(BlockSource& source, const ExportLimits& limits)
-      : source_(source), limits_(limits), entries_left_(limits.entries_max) {}
+  TreeExporter(BlockSource& source, const ExportLimits& limits, OutputBudget budget)
+      : source_(source),
+        limits_(limits),
+        entries_left_(limits.entries_max),
+        bytes_left_(budget.bytes),
+        budget_(std::move(budget)) {}
 
   Status export_entry(int dir_fd, const std::string& name, const Cid& cid, const std::string& path,
                       size_t depth) {
@@ -79,7 +105,8 @@ class TreeExporter {
     Fd fd(
         ::openat(dir_fd, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
     if (fd.get() < 0) return os_error(path, "create");
-    std::function<Status(BytesView)> out = [&](BytesView data) {
+    std::function<Status(BytesView)> out = [&](BytesView data) -> Status {
+      AGORA_TRY(spend(data.size(), path));
       return write_all(fd.get(), data, path);
     };
     Status s = read_loaded_file(source_, node, out, 0, {}, limits_);
@@ -97,6 +124,7 @@ class TreeExporter {
       return node_error(Errc::invalid_input, node.cid,
                         "symlink target is empty, too long or "
                         "contains NUL");
+    AGORA_TRY(spend(text.size(), path));
     if (::symlinkat(std::string(text).c_str(), dir_fd, name.c_str()) != 0)
       return os_error(path, "symlink");
     return {};
@@ -117,9 +145,20 @@ class TreeExporter {
     return {};
   }
 
+  // Counts bytes about to be written: the declared size was checked, but directory sizes may lie.
+  Status spend(uint64_t bytes, const std::string& path) {
+    if (bytes > bytes_left_)
+      return make_error(Errc::too_large, path + ": the export outgrew " + budget_.limit +
+                                             ": the DAG holds more than it declared");
+    bytes_left_ -= bytes;
+    return {};
+  }
+
   BlockSource& source_;
   const ExportLimits& limits_;
   size_t entries_left_;
+  uint64_t bytes_left_;
+  OutputBudget budget_;
 };
 
 }  // namespace
@@ -137,7 +176,14 @@ Status export_to_path(BlockSource& source, const Cid& cid, const std::filesystem
     return make_error(Errc::exists, dest.string() + ": already exists");
   Fd parent_fd(::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (parent_fd.get() < 0) return os_error(parent.string(), "open");
-  TreeExporter exporter(source, limits);
+  // Refused before anything is written when the DAG says it is too big.
+  AGORA_ASSIGN(uint64_t declared, declared_bytes(source, cid, limits));
+  AGORA_ASSIGN(OutputBudget budget, output_budget(parent, limits));
+  if (declared > budget.bytes)
+    return make_error(Errc::too_large, dest.string() + ": " + cid.to_string() + " declares " +
+                                           std::to_string(declared) + " bytes, over " +
+                                           budget.limit + "; nothing written");
+  TreeExporter exporter(source, limits, std::move(budget));
   return exporter.export_entry(parent_fd.get(), name, cid, target.string(), 0);
 }
 

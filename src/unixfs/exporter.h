@@ -32,6 +32,13 @@ struct ExportLimits {
   size_t path_depth_max = 256;
   // Entries one listing returns or one export writes (shared subtrees count every time).
   size_t entries_max = 1 << 22;
+  // export_to_path: file and symlink bytes written in all (`agora get --max-size`). The DAG's
+  // declared size is checked against it before anything is written, and the bytes are counted
+  // while writing: a DAG that repeats one block, or whose directory sizes lie, cannot exceed it.
+  uint64_t output_bytes_max = UINT64_MAX;
+  // export_to_path leaves this much free on the destination's filesystem: the same two checks
+  // run against the free space (statvfs f_bavail) less this margin.
+  uint64_t disk_free_margin_bytes = 64 << 20;
 };
 
 enum class NodeType { file, directory, symlink, raw };
@@ -72,10 +79,19 @@ Status read_file(BlockSource& source, const Cid& cid, std::function<Status(Bytes
                  uint64_t offset = 0, std::optional<uint64_t> length = {},
                  const ExportLimits& limits = {});
 
+// What the node at `cid` says it holds, before anything under it is fetched or trusted: a file's
+// (or raw block's) bytes, a symlink's target bytes, a directory's link sizes (Tsize) added up
+// (saturating; a lie is caught while writing).
+Result<uint64_t> declared_bytes(BlockSource& source, const Cid& cid,
+                                const ExportLimits& limits = {});
+
 // Writes the file, directory tree or symlink at `cid` to `dest`, which must not exist (its parent
 // must). Nothing is ever written outside `dest`: entries are created relative to directory
 // handles, never through symlinks, and never over an existing entry. Mode and mtime are not
-// applied. On error the entries already written stay; a half-written file is removed.
+// applied. Errc::too_large, before anything is written, when the declared size is over
+// output_bytes_max or the free space less disk_free_margin_bytes; and while writing, once the
+// bytes written pass either. On error the entries already written stay; a half-written file is
+// removed.
 Status export_to_path(BlockSource& source, const Cid& cid, const std::filesystem::path& dest,
                       const ExportLimits& limits = {});
 

@@ -5,6 +5,8 @@
 // fetched it (what lets peers fetching the same content at once serve each other).
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <future>
 #include <map>
 #include <mutex>
@@ -35,6 +37,15 @@ bool eventually(const std::function<bool()>& cond, std::chrono::milliseconds tim
   return test::eventually(cond, timeout);
 }
 using test::metric;
+
+// Occurrences the events record, a summary by its count. The read is at the end of time, so every
+// summary window has ended and been recorded.
+size_t events_of_type(Node& node, observe::EventType type) {
+  size_t n = 0;
+  for (const auto& e : node.events().read(0, 100000, INT64_MAX).events)
+    if (e.type == type) n += e.count;
+  return n;
+}
 
 // Occurrences the events record, a summary by its count (it names the last peer it counts). The
 // read is at the end of time, so every summary window has ended and been recorded.
@@ -265,6 +276,20 @@ class BitswapFaultTest : public ::testing::Test {
     return fut.get();
   }
 
+  // A started peer holding a copy of every block the honest peer has.
+  PeerWithStore& add_mirror() {
+    extra_peers_.push_back(std::make_unique<PeerWithStore>());
+    PeerWithStore& mirror = *extra_peers_.back();
+    make_peer(mirror);
+    Status copied = honest_.blocks->for_each([&](const Multihash& hash, uint64_t) -> Status {
+      AGORA_ASSIGN(Bytes data, honest_.blocks->get(hash));
+      return mirror.blocks->put(Cid::v1(kCodecRaw, hash), data);
+    });
+    EXPECT_TRUE(copied.ok()) << copied.error().to_string();
+    EXPECT_TRUE(mirror.node->start().ok());
+    return mirror;
+  }
+
   ListeningPeer& add_listener() {
     listeners_.push_back(std::make_unique<ListeningPeer>(io_));
     nodes_.push_back(&listeners_.back()->node());
@@ -305,6 +330,7 @@ class BitswapFaultTest : public ::testing::Test {
   std::vector<std::unique_ptr<ListeningPeer>> listeners_;
   std::vector<std::unique_ptr<TamperingPeer>> liars_;
   std::vector<std::shared_ptr<rt::Stream>> open_streams_;
+  std::vector<std::unique_ptr<PeerWithStore>> extra_peers_;
   std::thread thread_;
   PeerWithStore honest_, victim_;
   Cid root_;
@@ -337,6 +363,52 @@ TEST_F(BitswapFaultTest, TamperedBlocksCutTheLiarOffAndTheHonestPeerCompletesThe
                eventually([&] { return connected(*victim_.node, liar.node()); }, 2s));
   EXPECT_FALSE(connect(*victim_.node, liar.node()));
   EXPECT_FALSE(connected(*victim_.node, liar.node()));
+}
+
+// Before, a block that rotted on the honest peer's disk was sent as it was: the victim rightly cut
+// the honest peer off as malicious, and the honest peer recorded nothing.
+TEST_F(BitswapFaultTest, ACorruptStoredBlockIsQuarantinedNotServed) {
+  std::optional<Multihash> leaf;
+  ASSERT_TRUE(honest_.blocks
+                  ->for_each([&](const Multihash& hash, uint64_t size_bytes) -> Status {
+                    if (size_bytes == 256 * 1024 && !leaf) leaf = hash;
+                    return {};
+                  })
+                  .ok());
+  ASSERT_TRUE(leaf);
+  PeerWithStore& mirror = add_mirror();  // a good copy of everything, made before the rot
+  std::filesystem::path leaf_path = honest_.blocks->path_of(*leaf);
+  {
+    std::fstream f(leaf_path, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(1000);
+    char byte = char(f.get() ^ 0x01);
+    f.seekp(1000);
+    f.put(byte);
+  }
+  ASSERT_NE(multihash_sha2_256(*honest_.blocks->get(*leaf)).digest, leaf->digest);
+  run_io();
+  ASSERT_TRUE(connect(*victim_.node, *honest_.node));
+  auto fetching = start_fetch(*victim_.node, root_, 60s);
+
+  // The honest peer is asked for every block; it finds the rotten one, sets it aside, and says
+  // DONT_HAVE instead of sending it.
+  EXPECT_TRUE(eventually(
+      [&] { return events_of_type(*honest_.node, observe::EventType::block_quarantined) == 1; }));
+  EXPECT_EQ(metric(*honest_.node, "agora_blocks_corrupt_total"), 1);
+  EXPECT_FALSE(std::filesystem::exists(leaf_path));
+  EXPECT_TRUE(std::filesystem::exists(honest_.blocks->quarantine_dir() / leaf_path.filename()));
+  EXPECT_FALSE(honest_.blocks->has(*leaf));
+
+  // The victim completes from a peer that still has a good copy, and holds nothing against the
+  // honest one.
+  ASSERT_TRUE(connect(*victim_.node, *mirror.node));
+  ASSERT_EQ(fetching.wait_for(kWait + 40s), std::future_status::ready);
+  auto got = fetching.get();
+  ASSERT_TRUE(got.ok()) << got.error().to_string();
+  expect_victim_has_the_file();
+  EXPECT_EQ(misbehaved_events(*victim_.node, honest_.node->peer_id()), 0u);
+  EXPECT_TRUE(connected(*victim_.node, *honest_.node));
+  EXPECT_EQ(events_of_type(*honest_.node, observe::EventType::block_quarantined), 1u);
 }
 
 // Each bad message comes from a fresh peer over a real bitswap stream.
