@@ -28,7 +28,7 @@ Status KadService::load() {
   AGORA_ASSIGN(db_, store::DhtDb::open(config_.db));
   const kad::KadConfig& k = kad_.config();
   store::DhtDbLimits limits;
-  limits.providers_max = k.provider_keys_max * k.providers_per_key_max;
+  limits.providers_max = k.provider_records_max;
   limits.provided_max = k.provided_keys_max;
   limits.routing_max = size_t(kad::kKeyBits) * k.k;
   limits.addrs_per_peer_max = k.addrs_per_peer_max;
@@ -44,10 +44,15 @@ Status KadService::load() {
     kad_.on_peer_connected(kad::PeerInfo{std::move(r.peer), std::move(r.addrs)}, true,
                            kad::Direction::outbound, now);
   routing_loaded_ = kad_.routing_table().size();
+  // Loading applies the same quotas as ADD_PROVIDER (newest rows first, so the newest stay);
+  // a row refused or evicted now is deleted at the next save.
   for (const store::DhtProviderRow& r : loaded.providers) {
     Instant added = internal::from_unix_ms(r.added_ms, now, unix_now);
-    if (kad_.restore_provider(r.key, kad::PeerInfo{r.peer, r.addrs}, added, now))
+    if (kad_.restore_provider(r.key, kad::PeerInfo{r.peer, r.addrs}, added, now, r.ip_group)) {
       ++providers_loaded_;
+    } else {
+      pending_->providers[{r.key, r.peer}] = std::nullopt;
+    }
   }
   for (const store::DhtProvidedRow& r : loaded.provided) {
     Instant at = internal::from_unix_ms(r.provided_ms, now, unix_now);
@@ -63,12 +68,19 @@ void KadService::save(bool final) {
   const int64_t unix_now = internal::unix_ms_now();
   struct Job {
     std::vector<store::DhtProviderRow> providers;
+    std::vector<store::DhtProviderId> evicted;
     std::optional<std::vector<store::DhtRoutingRow>> routing;
     std::optional<std::vector<store::DhtProvidedRow>> provided;
     std::optional<int64_t> expire_before_ms;
   };
   auto job = std::make_shared<Job>();
-  job->providers = std::move(pending_->providers);
+  for (auto& [id, row] : pending_->providers) {
+    if (row) {
+      job->providers.push_back(std::move(*row));
+    } else {
+      job->evicted.push_back({id.first, id.second});
+    }
+  }
   pending_->providers.clear();
   // An empty table is not saved over a full one: a node that lost its network keeps the peers
   // it knew for the next start.
@@ -92,10 +104,13 @@ void KadService::save(bool final) {
                                            .count();
     pending_->next_expiry = now + std::chrono::hours(1);
   }
-  if (job->providers.empty() && !job->routing && !job->provided && !job->expire_before_ms) return;
+  if (job->providers.empty() && job->evicted.empty() && !job->routing && !job->provided &&
+      !job->expire_before_ms)
+    return;
   // stop() joins the writer, so db_ and the counter outlive every write.
   asio::post(writer_, [db = db_.get(), job, failures = &metrics_->save_failures] {
     bool ok = db->put_providers(job->providers).ok();
+    ok = db->delete_providers(job->evicted).ok() && ok;
     if (job->routing) ok = db->replace_routing(*job->routing).ok() && ok;
     if (job->provided) ok = db->replace_provided(*job->provided).ok() && ok;
     if (job->expire_before_ms) ok = db->expire_providers(*job->expire_before_ms).ok() && ok;

@@ -26,6 +26,14 @@ Result<KadServiceConfig> kad_service_config(const store::Config& config,
                                             const std::filesystem::path& repo) {
   KadServiceConfig out;
   AGORA_ASSIGN(out.server, dht_server_mode(config.dht.mode, listen_addrs));
+  const store::Dht& d = config.dht;
+  out.kad.provider_records_max = d.provider_records_max;
+  out.kad.provider_records_per_peer_max = d.provider_records_per_peer_max;
+  out.kad.provider_records_per_ip_group_max = d.provider_records_per_ip_group_max;
+  out.kad.add_provider_rate_per_s = double(d.add_provider_rate_per_s);
+  out.kad.add_provider_burst = double(d.add_provider_burst);
+  out.kad.provider_overflows_before_ban = d.provider_overflows_before_ban;
+  out.abuse_ban = std::chrono::seconds(d.provider_ban_s);
   out.kad.rng_seed = crypto::random_u64();  // refresh targets; the core itself reads no entropy
   if (!repo.empty()) out.db = repo / store::kDatabaseFile;
   return out;
@@ -43,6 +51,10 @@ KadService::Metrics::Metrics(observe::Registry& r)
                                         "Inbound kad streams over inbound_streams_per_peer_max")),
       save_failures(
           r.counter("agora_dht_save_failures_total", "Failed writes of DHT state to agora.db")),
+      peers_banned(r.counter("agora_dht_peers_banned_total",
+                             "Peers banned for overflowing the provider store")),
+      providers_evicted(r.counter("agora_dht_provider_records_evicted_total",
+                                  "Provider records evicted to make room or from banned peers")),
       query_seconds(r.histogram("agora_dht_query_seconds", "Duration of DHT queries",
                                 {0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30})) {}
 
@@ -240,11 +252,16 @@ void KadService::on_event(kad::KadEvent& event) {
       }
     }
   } else if (auto* rejected = std::get_if<kad::InboundRejected>(&event)) {
-    // The core's reasons: "ADD_PROVIDER entry for another peer ..." or "ADD_PROVIDER not stored".
-    const bool foreign = rejected->reason.find("another peer") != std::string::npos;
-    bad_input(rejected->from, foreign ? "foreign_provider" : "not_stored", rejected->reason);
+    bad_input(rejected->from, kad::reject_kind_name(rejected->kind), rejected->reason);
   } else if (auto* bad = std::get_if<kad::PeerMisbehaved>(&event)) {
     bad_input(bad->peer, internal::answer_fault_kind(bad->reason), bad->reason);
+  } else if (auto* evicted = std::get_if<kad::ProviderEvicted>(&event)) {
+    metrics_->providers_evicted.inc();
+    if (db_) pending_->providers[{std::move(evicted->key), evicted->peer}] = std::nullopt;
+  } else if (auto* banned = std::get_if<kad::PeerBanned>(&event)) {
+    metrics_->peers_banned.inc();
+    bad_input(banned->peer, "banned", banned->reason);
+    swarm_.ban(banned->peer, config_.abuse_ban, "kad: " + banned->reason);
   }
 }
 

@@ -18,7 +18,11 @@
 //     table, written on a worker thread every save_interval and at stop().
 //   - Bad input is counted in agora_dht_bad_input_total{kind} and recorded as a peer_misbehaved
 //     event (protocol /ipfs/kad/1.0.0, reason = kind): malformed, oversized, over_limit,
-//     wrong_type, invalid_record, foreign_provider, refused, not_stored.
+//     wrong_type, invalid_record, foreign_provider, refused, not_stored, rate_limited (over
+//     add_provider_rate_per_s), over_quota (a provider store quota), banned.
+//   - A peer the core bans (it kept overflowing the provider store) is disconnected and refused
+//     for abuse_ban (Swarm::ban), counted in agora_dht_peers_banned_total; provider records
+//     evicted (to make room, or a banned peer's) are deleted from agora.db too.
 //
 // Runs on the node's event-loop thread; call every method from that thread.
 #pragma once
@@ -52,6 +56,9 @@ struct KadServiceConfig {
   std::filesystem::path db;                 // empty: nothing persisted
   Duration save_interval = std::chrono::seconds(30);  // routing table, provided keys, providers
   Duration bootstrap_retry = std::chrono::seconds(30);
+  // How long a peer the core banned (PeerBanned: it kept overflowing the provider store) is
+  // refused by the swarm.
+  Duration abuse_ban = std::chrono::hours(1);
 };
 
 class KadService {
@@ -126,7 +133,8 @@ class KadService {
                                                               std::weak_ptr<int> alive);
   rt::awaitable<void> serve(std::shared_ptr<rt::Stream> stream);
   void request_failed(kad::RequestId id, const char* reason, const std::string& detail);
-  void answered_add_provider(const PeerId& from, const kad::Message& request, Instant now);
+  void answered_add_provider(const PeerId& from, BytesView ip_group, const kad::Message& request,
+                             Instant now);
 
   // kad_persist.cpp: agora.db.
   Status load();

@@ -1,7 +1,9 @@
 // KadService's private pieces, shared by kad_service.cpp, kad_streams.cpp and kad_persist.cpp.
 #pragma once
 
+#include <map>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "node/kad_service.h"
@@ -24,6 +26,8 @@ struct KadService::Metrics {
   observe::Counter& requests_sent;
   observe::Counter& inbound_streams_refused;
   observe::Counter& save_failures;
+  observe::Counter& peers_banned;
+  observe::Counter& providers_evicted;
   observe::Histogram& query_seconds;
 };
 
@@ -45,7 +49,9 @@ struct KadService::Dial {
 
 // What has changed since the last save (kad_persist.cpp).
 struct KadService::Pending {
-  std::vector<store::DhtProviderRow> providers;
+  // Provider records to write (a row) or delete (nullopt: evicted), by (key, peer); the last
+  // change of a record wins.
+  std::map<std::pair<Bytes, PeerId>, std::optional<store::DhtProviderRow>> providers;
   bool routing_dirty = false;
   bool provided_dirty = false;
   Instant next_expiry{};

@@ -224,6 +224,7 @@ rt::awaitable<void> KadService::serve(std::shared_ptr<rt::Stream> stream) {
   } release{*this, slot, alive};
 
   const kad::MessageLimits& limits = config_.kad.limits;
+  const Bytes group = ip_group(stream->connection().info().remote_addr);
   FrameReader reader(limits.message_bytes_max);
   for (size_t handled = 0; handled < config_.requests_per_stream_max; ++handled) {
     std::weak_ptr<rt::Stream> weak = stream;
@@ -248,10 +249,14 @@ rt::awaitable<void> KadService::serve(std::shared_ptr<rt::Stream> stream) {
     }
     metrics_->inbound(request->type).inc();
     const Instant now = rt::now();
-    auto answer = kad_.handle_request(peer, *request, now);
+    auto answer = kad_.handle_request(peer, group, *request, now);
     if (answer && request->type == kad::MessageType::add_provider)
-      answered_add_provider(peer, *request, now);
+      answered_add_provider(peer, group, *request, now);
     pump();
+    if (!swarm_.connection_to(peer)) {  // banned or gone: what it sent after is not handled
+      stream->reset();
+      co_return;
+    }
     if (!answer) {
       const char* kind = answer.error().code == Errc::limit             ? "not_stored"
                          : request->type == kad::MessageType::put_value ? "invalid_record"
@@ -272,12 +277,14 @@ rt::awaitable<void> KadService::serve(std::shared_ptr<rt::Stream> stream) {
   stream->close_write();
 }
 
-void KadService::answered_add_provider(const PeerId& from, const kad::Message& request,
-                                       Instant now) {
+void KadService::answered_add_provider(const PeerId& from, BytesView ip_group,
+                                       const kad::Message& request, Instant now) {
   if (!db_) return;
   for (const kad::ProviderRecord& r : kad_.providers().records(request.key, now)) {
     if (r.peer.id != from || r.added != now) continue;
-    pending_->providers.push_back({request.key, from, r.peer.addrs, internal::unix_ms_now()});
+    pending_->providers[{request.key, from}] =
+        store::DhtProviderRow{request.key, from, r.peer.addrs, internal::unix_ms_now(),
+                              Bytes(ip_group.begin(), ip_group.end())};
   }
   if (pending_->providers.size() >= config_.provider_rows_pending_max) save(false);
 }

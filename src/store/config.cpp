@@ -285,8 +285,26 @@ Status parse_dht(const Parser& p, const toml::table& t, Dht& d) {
       AGORA_TRY(p.read_string(node, name, d.provide));
       if (d.provide != "roots" && d.provide != "all")
         return p.error_at(node.source(), name + ": must be \"roots\" or \"all\"");
+    } else if (k == "provider_records_max") {
+      AGORA_TRY(p.read_uint(node, name, 1, d.provider_records_max));
+    } else if (k == "provider_records_per_peer_max") {
+      AGORA_TRY(p.read_uint(node, name, 1, d.provider_records_per_peer_max));
+    } else if (k == "provider_records_per_ip_group_max") {
+      AGORA_TRY(p.read_uint(node, name, 1, d.provider_records_per_ip_group_max));
+    } else if (k == "add_provider_rate_per_s") {
+      AGORA_TRY(p.read_uint(node, name, 1, d.add_provider_rate_per_s));
+    } else if (k == "add_provider_burst") {
+      AGORA_TRY(p.read_uint(node, name, 1, d.add_provider_burst));
+    } else if (k == "provider_overflows_before_ban") {
+      AGORA_TRY(p.read_uint(node, name, 0, d.provider_overflows_before_ban));
+    } else if (k == "provider_ban_s") {
+      AGORA_TRY(p.read_uint(node, name, 1, d.provider_ban_s));
     } else {
-      return p.unknown_key(key, "dht.", {"mode", "provide"});
+      return p.unknown_key(
+          key, "dht.",
+          {"mode", "provide", "provider_records_max", "provider_records_per_peer_max",
+           "provider_records_per_ip_group_max", "add_provider_rate_per_s", "add_provider_burst",
+           "provider_overflows_before_ban", "provider_ban_s"});
     }
   }
   return {};
@@ -492,6 +510,27 @@ void render_connectivity(const Config& c, Key& key, std::string& out) {
       "mode", toml_quote(c.dht.mode), toml_quote(d.dht.mode));
   key("What `agora add` announces: \"roots\" (the CID add prints) or \"all\" (every block).",
       "provide", toml_quote(c.dht.provide), toml_quote(d.dht.provide));
+  key("Provider records (ADD_PROVIDER) kept for other peers; when full, the oldest record of\n"
+      "# the largest contributor (IP group, then peer) makes room for a newcomer.",
+      "provider_records_max", num(c.dht.provider_records_max), num(d.dht.provider_records_max));
+  key("Records one peer may hold; past it its new ones are refused (an overflow).",
+      "provider_records_per_peer_max", num(c.dht.provider_records_per_peer_max),
+      num(d.dht.provider_records_per_peer_max));
+  key("Records one IP group (/24 IPv4, /64 IPv6) may hold: many identities on one network\n"
+      "# share it; past it the group's largest peer loses its oldest record.",
+      "provider_records_per_ip_group_max", num(c.dht.provider_records_per_ip_group_max),
+      num(d.dht.provider_records_per_ip_group_max));
+  key("ADD_PROVIDER entries one peer may send per second (token bucket), and its burst.",
+      "add_provider_rate_per_s", num(c.dht.add_provider_rate_per_s),
+      num(d.dht.add_provider_rate_per_s));
+  key("Entries a peer may send at once before the rate applies.", "add_provider_burst",
+      num(c.dht.add_provider_burst), num(d.dht.add_provider_burst));
+  key("Entries refused to one peer (rate or quota) within 10 minutes before it is\n"
+      "# disconnected and banned; 0 = never ban.",
+      "provider_overflows_before_ban", num(c.dht.provider_overflows_before_ban),
+      num(d.dht.provider_overflows_before_ban));
+  key("Seconds such a peer stays banned.", "provider_ban_s", num(c.dht.provider_ban_s),
+      num(d.dht.provider_ban_s));
 }
 
 }  // namespace

@@ -78,6 +78,16 @@ struct Dht {
   std::string mode = "auto";
   // What `agora add` announces as provided: "roots" (the CID add prints) or "all" (every block).
   std::string provide = "roots";
+  // Provider records other peers may store here (ADD_PROVIDER), and what one peer or one IP
+  // group (/24 IPv4, /64 IPv6) may hold or send; see docs/architecture.md "Provider store
+  // limits" for what each defends against.
+  size_t provider_records_max = 65536;
+  size_t provider_records_per_peer_max = 4096;
+  size_t provider_records_per_ip_group_max = 8192;
+  size_t add_provider_rate_per_s = 100;  // entries per peer, refilled continuously
+  size_t add_provider_burst = 1000;
+  size_t provider_overflows_before_ban = 10000;  // refused entries in 10 min; 0 = never ban
+  size_t provider_ban_s = 3600;                  // how long such a peer is refused
   bool operator==(const Dht&) const = default;
 };
 

@@ -37,10 +37,30 @@ TEST(ConfigDht, BadValuesNameTheKeyAndLine) {
   EXPECT_FALSE(parse_config("[dht]\nmode = 1\n", "config.toml").ok());
 }
 
+TEST(ConfigDht, ProviderStoreLimits) {
+  auto c = parse_config(
+      "[dht]\nprovider_records_max = 1000\nprovider_records_per_peer_max = 10\n"
+      "provider_records_per_ip_group_max = 20\nadd_provider_rate_per_s = 5\n"
+      "add_provider_burst = 50\nprovider_overflows_before_ban = 0\nprovider_ban_s = 60\n",
+      "config.toml");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->dht.provider_records_max, 1000u);
+  EXPECT_EQ(c->dht.provider_records_per_peer_max, 10u);
+  EXPECT_EQ(c->dht.provider_records_per_ip_group_max, 20u);
+  EXPECT_EQ(c->dht.add_provider_rate_per_s, 5u);
+  EXPECT_EQ(c->dht.add_provider_burst, 50u);
+  EXPECT_EQ(c->dht.provider_overflows_before_ban, 0u);  // never ban
+  EXPECT_EQ(c->dht.provider_ban_s, 60u);
+  auto zero = parse_config("[dht]\nprovider_records_per_peer_max = 0\n", "config.toml");
+  ASSERT_FALSE(zero.ok());
+  EXPECT_NE(zero.error().message.find("dht.provider_records_per_peer_max"), std::string::npos);
+}
+
 TEST(ConfigDht, DefaultFileRoundTrips) {
   Config c;
   c.dht.mode = "client";
   c.dht.provide = "all";
+  c.dht.provider_records_per_ip_group_max = 123;
   std::string text = render_default_config(c);
   EXPECT_NE(text.find("[dht]"), std::string::npos);
   auto back = parse_config(text, "config.toml");

@@ -25,6 +25,8 @@ constexpr const char* kDhtMigrations[] = {
     "CREATE TABLE dht_routing("
     "  peer BLOB PRIMARY KEY NOT NULL,"
     "  addrs BLOB NOT NULL) WITHOUT ROWID;",
+    // 2: the IP group a provider record came from, so loading applies the group quota too.
+    "ALTER TABLE dht_providers ADD COLUMN ip_group BLOB NOT NULL DEFAULT x'';",
 };
 
 constexpr const char* kTrimProviders =
@@ -96,7 +98,7 @@ Result<DhtDbLoad> DhtDb::load(const DhtDbLimits& limits, int64_t now_ms) {
   auto key_ok = [&](BytesView key) { return !key.empty() && key.size() <= limits.key_bytes_max; };
 
   AGORA_ASSIGN(SqliteStmt providers,
-               db_->prepare("SELECT key, peer, addrs, added_ms FROM dht_providers "
+               db_->prepare("SELECT key, peer, addrs, added_ms, ip_group FROM dht_providers "
                             "ORDER BY added_ms DESC, key, peer"));
   for (;;) {
     AGORA_ASSIGN(bool row, providers.step());
@@ -108,8 +110,10 @@ Result<DhtDbLoad> DhtDb::load(const DhtDbLimits& limits, int64_t now_ms) {
       ++out.rows_skipped;
       continue;
     }
+    BytesView group = providers.column_blob(4);
     out.providers.push_back({Bytes(key.begin(), key.end()), std::move(peer).value(),
-                             std::move(addrs).value(), providers.column_int(3)});
+                             std::move(addrs).value(), providers.column_int(3),
+                             Bytes(group.begin(), group.end())});
   }
   AGORA_ASSIGN(SqliteStmt provided, db_->prepare("SELECT key, provided_ms FROM dht_provided "
                                                  "ORDER BY provided_ms DESC, key"));
@@ -143,16 +147,30 @@ Status DhtDb::put_providers(std::span<const DhtProviderRow> rows) {
   if (rows.empty()) return {};
   AGORA_ASSIGN(SqliteTransaction txn, SqliteTransaction::begin(*db_));
   AGORA_ASSIGN(SqliteStmt put,
-               db_->prepare("INSERT OR REPLACE INTO dht_providers(key, peer, addrs, added_ms) "
-                            "VALUES(?1, ?2, ?3, ?4)"));
+               db_->prepare("INSERT OR REPLACE INTO dht_providers(key, peer, addrs, added_ms, "
+                            "ip_group) VALUES(?1, ?2, ?3, ?4, ?5)"));
   for (const DhtProviderRow& r : rows) {
     put.reset();
     Bytes addrs = pack_dht_addrs(r.addrs);
     put.bind(1, BytesView(r.key))
         .bind(2, BytesView(r.peer.bytes()))
         .bind(3, BytesView(addrs))
-        .bind(4, r.added_ms);
+        .bind(4, r.added_ms)
+        .bind(5, BytesView(r.ip_group));
     AGORA_TRY(put.run());
+  }
+  return txn.commit();
+}
+
+Status DhtDb::delete_providers(std::span<const DhtProviderId> ids) {
+  if (ids.empty()) return {};
+  AGORA_ASSIGN(SqliteTransaction txn, SqliteTransaction::begin(*db_));
+  AGORA_ASSIGN(SqliteStmt del,
+               db_->prepare("DELETE FROM dht_providers WHERE key = ?1 AND peer = ?2"));
+  for (const DhtProviderId& id : ids) {
+    del.reset();
+    del.bind(1, BytesView(id.key)).bind(2, BytesView(id.peer.bytes()));
+    AGORA_TRY(del.run());
   }
   return txn.commit();
 }

@@ -28,7 +28,15 @@ struct DhtProviderRow {
   PeerId peer;
   std::vector<Bytes> addrs;  // binary multiaddrs
   int64_t added_ms = 0;
+  Bytes ip_group;  // the network it was sent from (host/address_filter.h ip_group); may be empty
   bool operator==(const DhtProviderRow&) const = default;
+};
+
+// Which provider record: the content multihash and the providing peer.
+struct DhtProviderId {
+  Bytes key;
+  PeerId peer;
+  bool operator==(const DhtProviderId&) const = default;
 };
 
 // A key we provide, and when we last sent it out.
@@ -46,8 +54,8 @@ struct DhtRoutingRow {
 };
 
 struct DhtDbLimits {
-  size_t providers_max = 16384 * 20;  // newest kept
-  size_t provided_max = 65536;        // most recently provided kept
+  size_t providers_max = 65536;  // newest kept (KadConfig::provider_records_max)
+  size_t provided_max = 65536;   // most recently provided kept
   size_t routing_max = 256 * 20;
   size_t addrs_per_peer_max = 4;
   size_t addr_bytes_max = 256;
@@ -74,6 +82,8 @@ class DhtDb {
   Result<DhtDbLoad> load(const DhtDbLimits& limits, int64_t now_ms);
   // Inserts or replaces provider records (one transaction).
   Status put_providers(std::span<const DhtProviderRow> rows);
+  // Deletes provider records (evicted from memory: they must not come back at the next load).
+  Status delete_providers(std::span<const DhtProviderId> ids);
   // Replaces the whole list of our provided keys (one transaction).
   Status replace_provided(std::span<const DhtProvidedRow> rows);
   // Replaces the whole saved routing table (one transaction).

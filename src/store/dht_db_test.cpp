@@ -54,6 +54,31 @@ TEST(DhtDb, RoundTripAcrossReopen) {
   EXPECT_EQ(loaded->routing, routing);
 }
 
+TEST(DhtDb, EvictedProvidersAreDeletedAndGroupsKept) {
+  TestDir dir;
+  const auto path = dir.path() / kDatabaseFile;
+  const int64_t now = 1000 * kHourMs;
+  const Bytes net{4, 10, 0, 1};
+  std::vector<DhtProviderRow> rows = {{key(1), peer(1), {}, now - 3, net},
+                                      {key(1), peer(2), {}, now - 2, {}},
+                                      {key(2), peer(1), {}, now - 1, net}};
+  {
+    auto db = open_db(path);
+    ASSERT_TRUE(db);
+    ASSERT_TRUE(db->put_providers(rows).ok());
+    std::vector<DhtProviderId> evicted = {{key(1), peer(1)}, {key(9), peer(9)}};
+    ASSERT_TRUE(db->delete_providers(evicted).ok());
+    EXPECT_EQ(db->provider_count().value(), 2u);
+  }
+  auto db = open_db(path);
+  ASSERT_TRUE(db);
+  auto loaded = db->load({}, now);
+  ASSERT_TRUE(loaded.ok()) << loaded.error().to_string();
+  ASSERT_EQ(loaded->providers.size(), 2u);
+  EXPECT_EQ(loaded->providers[0], rows[2]);  // the group comes back too
+  EXPECT_EQ(loaded->providers[1], rows[1]);
+}
+
 TEST(DhtDb, ProvidersExpireAfterValidityAndReplaceByKeyAndPeer) {
   TestDir dir;
   auto db = open_db(dir.path() / kDatabaseFile);

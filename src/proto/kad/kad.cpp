@@ -69,9 +69,14 @@ Kad::Kad(PeerId self, KadConfig config)
       routing_(self_, RoutingConfig{config.k, config.replacements_max, config.addrs_per_peer_max,
                                     config.limits.addr_bytes_max, config.liveness_check_after}),
       records_(RecordStoreConfig{config.records_max, config.record_ttl}),
-      providers_(ProviderStoreConfig{config.provider_keys_max, config.providers_per_key_max,
+      providers_(ProviderStoreConfig{config.provider_records_max, config.providers_per_key_max,
+                                     config.provider_records_per_peer_max,
+                                     config.provider_records_per_ip_group_max,
                                      config.addrs_per_peer_max, config.limits.addr_bytes_max,
                                      config.provider_validity, config.provider_addrs_validity}),
+      add_provider_gate_(AddProviderGateConfig{
+          config.add_provider_rate_per_s, config.add_provider_burst,
+          config.provider_overflows_before_ban, config.provider_overflow_window}),
       rng_(config.rng_seed) {
   assert(!self_.empty());
   config_.k = std::max<size_t>(config_.k, 1);
@@ -300,11 +305,13 @@ Result<QueryId> Kad::provide(BytesView multihash, std::vector<Bytes> self_addrs,
 }
 
 Status Kad::restore_provider(BytesView multihash, const PeerInfo& provider, Instant added,
-                             Instant now) {
+                             Instant now, BytesView ip_group) {
   AGORA_TRY(check_multihash(multihash, config_.limits));
   if (added > now || now - added >= config_.provider_validity)
     return make_error(Errc::invalid_input, "kad: provider record not within provider_validity");
-  AGORA_TRY(providers_.add(multihash, provider, added));
+  Status st = providers_.add(multihash, provider, ip_group, added);
+  emit_evicted();
+  AGORA_TRY(st);
   arm_cleanup(now);
   return {};
 }
@@ -319,8 +326,9 @@ Status Kad::restore_provided(BytesView multihash, Instant last_provided, Instant
   if (last_provided > now) last_provided = now;  // a clock that went back: republish on time
   // Past provider_validity the local record is gone; the key is still ours, republished soon.
   if (now - last_provided < config_.provider_validity &&
-      providers_.add(key, PeerInfo{self_, self_addrs_}, last_provided))
+      providers_.add_own(key, PeerInfo{self_, self_addrs_}, last_provided))
     arm_cleanup(now);
+  emit_evicted();
   const Instant due = last_provided + config_.provider_republish;
   provided_[std::move(key)] = last_provided;
   if (!next_republish_ || due < *next_republish_) next_republish_ = due;
@@ -328,7 +336,8 @@ Status Kad::restore_provided(BytesView multihash, Instant last_provided, Instant
 }
 
 Result<QueryId> Kad::start_provide(Bytes multihash, Instant now) {
-  if (providers_.add(multihash, PeerInfo{self_, self_addrs_}, now)) arm_cleanup(now);
+  if (providers_.add_own(multihash, PeerInfo{self_, self_addrs_}, now)) arm_cleanup(now);
+  emit_evicted();
   AGORA_ASSIGN(QueryId id, start_query(QueryKind::provide, std::move(multihash), now));
   pump(id, now);
   return id;

@@ -18,6 +18,12 @@
 // send a liveness check (FIND_NODE for our own id) to the least-recently-seen entry by itself,
 // unless the newcomer is a peer that connected to us (see on_peer_connected).
 //
+// Provider store poisoning: ADD_PROVIDER entries are rate-limited per peer (a token bucket),
+// records are held under quotas per peer and per IP group (the caller passes the sender's
+// group to handle_request), full keys and a full store evict the largest contributor's oldest
+// record (providers.h), and a peer that keeps overflowing is banned: PeerBanned tells the
+// runtime to disconnect it; ProviderEvicted tells it which records to drop from its copy.
+//
 // Memory: idle cost is the routing table plus a few empty containers; queries, pending requests
 // and queues exist only while there is work. Nothing is preallocated per node.
 //
@@ -79,8 +85,18 @@ struct KadConfig {
   Duration liveness_check_after = minutes(1);
   size_t addrs_per_peer_max = 4;  // kept per routing entry and per provider
   size_t records_max = 1024;
-  size_t provider_keys_max = 16384;
+  // Provider records from other peers, and what one peer or network may hold or send (see
+  // providers.h and docs/architecture.md "Provider store limits").
+  size_t provider_records_max = 65536;
   size_t providers_per_key_max = 20;
+  size_t provider_records_per_peer_max = 4096;
+  size_t provider_records_per_ip_group_max = 8192;  // one /24 (IPv4) or /64 (IPv6)
+  double add_provider_rate_per_s = 100;             // ADD_PROVIDER entries, per peer
+  double add_provider_burst = 1000;
+  // Records refused to one peer (rate or quota) within provider_overflow_window before it is
+  // banned (PeerBanned); 0 never bans.
+  size_t provider_overflows_before_ban = 10000;
+  Duration provider_overflow_window = minutes(10);
   size_t provided_keys_max = 65536;  // our own keys, republished every provider_republish
   size_t get_value_quorum = 1;       // valid records that end a get_value (local copy counts)
   size_t providers_wanted = 20;      // providers that end a get_providers (local ones count)
@@ -146,10 +162,30 @@ struct RoutingUpdated {
   PeerId peer;
   bool added;
 };
+enum class RejectKind : uint8_t {
+  foreign_provider,  // an ADD_PROVIDER entry for another peer
+  not_stored,        // invalid entry
+  rate_limited,      // over add_provider_rate_per_s
+  over_quota,        // over a provider store quota (providers.h)
+};
+const char* reject_kind_name(RejectKind kind);  // snake_case, as in the enum
 // Part of a request we answered was refused (e.g. an ADD_PROVIDER entry for another peer).
 // Requests refused entirely come back as handle_request errors instead.
 struct InboundRejected {
   PeerId from;
+  std::string reason;
+  RejectKind kind = RejectKind::not_stored;
+};
+// A provider record dropped to make room, or because its peer was banned: a persistent copy
+// should drop it too.
+struct ProviderEvicted {
+  Bytes key;
+  PeerId peer;
+};
+// A peer overflowed the provider store provider_overflows_before_ban times: its records are
+// dropped (ProviderEvicted) and it left the routing table; disconnect and ban it.
+struct PeerBanned {
+  PeerId peer;
   std::string reason;
 };
 // An answer broke the rules: over a limit, invalid record, wrong type. The answer is treated as
@@ -158,8 +194,8 @@ struct PeerMisbehaved {
   PeerId peer;
   std::string reason;
 };
-using KadEvent =
-    std::variant<QueryStep, QueryFinished, RoutingUpdated, InboundRejected, PeerMisbehaved>;
+using KadEvent = std::variant<QueryStep, QueryFinished, RoutingUpdated, InboundRejected,
+                              PeerMisbehaved, ProviderEvicted, PeerBanned>;
 
 struct KadStats {
   uint64_t requests_sent = 0;
@@ -172,7 +208,11 @@ struct KadStats {
   uint64_t misbehaved = 0;
   uint64_t events_dropped = 0;
   uint64_t queries_started = 0;
-  uint64_t queries_refused = 0;  // queries_max reached
+  uint64_t queries_refused = 0;         // queries_max reached
+  uint64_t providers_rate_limited = 0;  // ADD_PROVIDER entries over the rate
+  uint64_t providers_over_quota = 0;    // ADD_PROVIDER entries over a store quota
+  uint64_t providers_evicted = 0;
+  uint64_t peers_banned = 0;
 };
 
 class Kad {
@@ -192,9 +232,15 @@ class Kad {
 
   // A request that arrived on an inbound stream: the response to write (nullopt for
   // ADD_PROVIDER), or an error -> reset the stream and count it. PING and unknown types are
-  // refused, and everything is refused in client mode.
+  // refused, and everything is refused in client mode. `ip_group` is the sender's network
+  // (host/address_filter.h ip_group of the connection's remote address; empty: unknown), which
+  // the provider store's quotas count by.
+  Result<std::optional<Message>> handle_request(const PeerId& from, BytesView ip_group,
+                                                const Message& request, Instant now);
   Result<std::optional<Message>> handle_request(const PeerId& from, const Message& request,
-                                                Instant now);
+                                                Instant now) {
+    return handle_request(from, {}, request, now);
+  }
 
   // Operations; each returns a QueryId (Errc::limit when queries_max are running) and ends with
   // one QueryFinished event, possibly before the call returns (e.g. empty routing table).
@@ -215,8 +261,10 @@ class Kad {
   // Restoring state a runtime persisted (a restarted daemon). `added`/`last_provided` may lie in
   // the past; records older than provider_validity are refused with Errc::invalid_input.
   // A provider record as it was added (ADD_PROVIDER) before the restart.
-  Status restore_provider(BytesView multihash, const PeerInfo& provider, Instant added,
-                          Instant now);
+  // It counts for the provider store's quotas as when it was added, `ip_group` included (empty:
+  // unknown, counted per peer); rows that no longer fit are refused (Errc::limit).
+  Status restore_provider(BytesView multihash, const PeerInfo& provider, Instant added, Instant now,
+                          BytesView ip_group = {});
   // One of our own keys: republished provider_republish after `last_provided`, and listed as
   // provided by us (with the current set_self_addrs()) until then.
   Status restore_provided(BytesView multihash, Instant last_provided, Instant now);
@@ -320,8 +368,10 @@ class Kad {
   Result<std::optional<Message>> on_put_value(const Message& request, Instant now);
   Result<std::optional<Message>> on_get_providers(const PeerId& from, const Message& request,
                                                   Instant now);
-  Result<std::optional<Message>> on_add_provider(const PeerId& from, const Message& request,
-                                                 Instant now);
+  Result<std::optional<Message>> on_add_provider(const PeerId& from, BytesView ip_group,
+                                                 const Message& request, Instant now);
+  bool provider_overflow(const PeerId& from, Instant now);  // true: banned now
+  void emit_evicted();
 
   PeerId self_;
   Key self_key_;
@@ -330,6 +380,7 @@ class Kad {
   RoutingTable routing_;
   RecordStore records_;
   ProviderStore providers_;
+  AddProviderGate add_provider_gate_;
 
   std::map<QueryId, QueryState> queries_;
   QueryId next_query_id_ = 1;

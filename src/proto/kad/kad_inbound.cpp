@@ -27,8 +27,22 @@ Status need_multihash_key(const Message& request) {
 
 }  // namespace
 
-Result<std::optional<Message>> Kad::handle_request(const PeerId& from, const Message& request,
-                                                   Instant now) {
+const char* reject_kind_name(RejectKind kind) {
+  switch (kind) {
+    case RejectKind::foreign_provider:
+      return "foreign_provider";
+    case RejectKind::not_stored:
+      return "not_stored";
+    case RejectKind::rate_limited:
+      return "rate_limited";
+    case RejectKind::over_quota:
+      return "over_quota";
+  }
+  return "unknown";
+}
+
+Result<std::optional<Message>> Kad::handle_request(const PeerId& from, BytesView ip_group,
+                                                   const Message& request, Instant now) {
   ++stats_.inbound_requests;
   auto result = [&]() -> Result<std::optional<Message>> {
     if (!config_.server_mode)
@@ -44,7 +58,7 @@ Result<std::optional<Message>> Kad::handle_request(const PeerId& from, const Mes
       case MessageType::get_providers:
         return on_get_providers(from, request, now);
       case MessageType::add_provider:
-        return on_add_provider(from, request, now);
+        return on_add_provider(from, ip_group, request, now);
       case MessageType::ping:
         return refused(Errc::unsupported, "PING is deprecated and not served");
     }
@@ -117,21 +131,59 @@ Result<std::optional<Message>> Kad::on_get_providers(const PeerId& from, const M
 }
 
 // Only entries for the sender itself are stored (spec); the others are reported, not fatal.
-Result<std::optional<Message>> Kad::on_add_provider(const PeerId& from, const Message& request,
-                                                    Instant now) {
+// Each entry takes a token of the sender's rate; entries refused by the rate or a quota are
+// overflows, and a peer that keeps overflowing is banned (PeerBanned).
+Result<std::optional<Message>> Kad::on_add_provider(const PeerId& from, BytesView ip_group,
+                                                    const Message& request, Instant now) {
   AGORA_TRY(need_multihash_key(request));
+  if (add_provider_gate_.banned(from, now))
+    return refused(Errc::limit, "ADD_PROVIDER from a peer banned for overflowing");
   for (const Peer& p : request.provider_peers) {
     if (p.id != from) {
-      emit(InboundRejected{from, "ADD_PROVIDER entry for another peer " + p.id.to_string()});
+      emit(InboundRejected{from, "ADD_PROVIDER entry for another peer " + p.id.to_string(),
+                           RejectKind::foreign_provider});
       continue;
     }
-    if (auto st = providers_.add(request.key, to_peer_info(p), now); !st) {
-      emit(InboundRejected{from, "ADD_PROVIDER not stored: " + st.error().message});
+    if (!add_provider_gate_.admit(from, now)) {
+      ++stats_.providers_rate_limited;
+      emit(InboundRejected{from, "ADD_PROVIDER over add_provider_rate_per_s",
+                           RejectKind::rate_limited});
+      if (provider_overflow(from, now)) break;  // banned: the rest is not looked at
+      continue;
+    }
+    Status st = providers_.add(request.key, to_peer_info(p), ip_group, now);
+    emit_evicted();
+    if (!st) {
+      const bool quota = st.error().code == Errc::limit;
+      if (quota) ++stats_.providers_over_quota;
+      emit(InboundRejected{from, "ADD_PROVIDER not stored: " + st.error().message,
+                           quota ? RejectKind::over_quota : RejectKind::not_stored});
+      if (quota && provider_overflow(from, now)) break;
       continue;
     }
     arm_cleanup(now);
   }
   return std::optional<Message>();
+}
+
+bool Kad::provider_overflow(const PeerId& from, Instant now) {
+  if (config_.provider_overflows_before_ban == 0 || !add_provider_gate_.overflowed(from, now))
+    return false;
+  ++stats_.peers_banned;
+  add_provider_gate_.ban(from, now);
+  providers_.remove_peer(from);
+  emit_evicted();
+  routing_remove(from, now);
+  emit(PeerBanned{from, "overflowed the provider store " +
+                            std::to_string(config_.provider_overflows_before_ban) + " times"});
+  return true;
+}
+
+void Kad::emit_evicted() {
+  for (EvictedProvider& e : providers_.take_evicted()) {
+    ++stats_.providers_evicted;
+    emit(ProviderEvicted{std::move(e.key), std::move(e.peer)});
+  }
 }
 
 }  // namespace agora::kad

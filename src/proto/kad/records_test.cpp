@@ -67,8 +67,8 @@ TEST(KadProviders, AddGetAndRefresh) {
   ProviderStore store;
   const Bytes key = test::content_key("a");
   const PeerId p1 = test::peer(1), p2 = test::peer(2);
-  ASSERT_TRUE(store.add(key, test::info(p1), kT0).ok());
-  ASSERT_TRUE(store.add(key, test::info(p2), test::at(seconds(1))).ok());
+  ASSERT_TRUE(store.add(key, test::info(p1), {}, kT0).ok());
+  ASSERT_TRUE(store.add(key, test::info(p2), {}, test::at(seconds(1))).ok());
   std::vector<PeerInfo> got = store.providers(key, test::at(seconds(2)));
   ASSERT_EQ(got.size(), 2u);
   EXPECT_EQ(got[0].id, p2);  // most recent first
@@ -76,7 +76,7 @@ TEST(KadProviders, AddGetAndRefresh) {
   EXPECT_EQ(got[1].addrs.size(), 1u);
   EXPECT_TRUE(store.providers(test::content_key("b"), kT0).empty());
   // Adding again refreshes instead of duplicating.
-  ASSERT_TRUE(store.add(key, PeerInfo{p1, {}}, test::at(seconds(3))).ok());
+  ASSERT_TRUE(store.add(key, PeerInfo{p1, {}}, {}, test::at(seconds(3))).ok());
   got = store.providers(key, test::at(seconds(4)));
   ASSERT_EQ(got.size(), 2u);
   EXPECT_EQ(got[0].id, p1);
@@ -87,7 +87,7 @@ TEST(KadProviders, AddGetAndRefresh) {
 TEST(KadProviders, ExpireAfter48HoursAndAddressesAfter30Minutes) {
   ProviderStore store;
   const Bytes key = test::content_key("a");
-  ASSERT_TRUE(store.add(key, test::info(test::peer(1)), kT0).ok());
+  ASSERT_TRUE(store.add(key, test::info(test::peer(1)), {}, kT0).ok());
   EXPECT_EQ(store.providers(key, test::at(std::chrono::minutes(29)))[0].addrs.size(), 1u);
   EXPECT_TRUE(store.providers(key, test::at(std::chrono::minutes(30)))[0].addrs.empty());
   EXPECT_EQ(store.providers(key, test::at(std::chrono::hours(48) - seconds(1))).size(), 1u);
@@ -98,32 +98,34 @@ TEST(KadProviders, ExpireAfter48HoursAndAddressesAfter30Minutes) {
   EXPECT_EQ(store.record_count(), 0u);
 }
 
-TEST(KadProviders, CapsPerKeyAndKeys) {
+TEST(KadProviders, CapsPerKeyAndRecords) {
   ProviderStoreConfig config;
-  config.keys_max = 2;
+  config.records_max = 4;
   config.providers_per_key_max = 3;
   config.addrs_per_provider_max = 1;
   ProviderStore store(config);
   const Bytes key = test::content_key("a");
   for (uint64_t i = 1; i <= 3; ++i)
-    ASSERT_TRUE(store.add(key, test::info(test::peer(i)), kT0).ok());
-  auto full = store.add(key, test::info(test::peer(4)), kT0);
-  ASSERT_FALSE(full.ok());
-  EXPECT_EQ(full.error().code, Errc::limit);
-  EXPECT_NE(full.error().message.find("providers_per_key_max"), std::string::npos);
-  // An existing provider may still refresh, and expired ones make room.
-  EXPECT_TRUE(store.add(key, test::info(test::peer(2)), test::at(seconds(1))).ok());
-  EXPECT_TRUE(store.add(key, test::info(test::peer(4)), test::at(std::chrono::hours(48))).ok());
+    ASSERT_TRUE(store.add(key, test::info(test::peer(i)), {}, test::at(seconds(i))).ok());
+  // A full key takes a newcomer in place of its oldest record.
+  ASSERT_TRUE(store.add(key, test::info(test::peer(4)), {}, test::at(seconds(4))).ok());
+  EXPECT_EQ(store.take_evicted(), (std::vector<EvictedProvider>{{key, test::peer(1)}}));
+  EXPECT_EQ(store.providers(key, test::at(seconds(5))).size(), 3u);
+  // An existing provider may still refresh.
+  EXPECT_TRUE(store.add(key, test::info(test::peer(2)), {}, test::at(seconds(6))).ok());
+  EXPECT_TRUE(store.take_evicted().empty());
 
-  ASSERT_TRUE(store.add(test::content_key("b"), test::info(test::peer(1)), kT0).ok());
-  auto keys_full =
-      store.add(test::content_key("c"), test::info(test::peer(1)), test::at(seconds(5)));
-  ASSERT_FALSE(keys_full.ok());
-  EXPECT_NE(keys_full.error().message.find("keys_max"), std::string::npos);
+  ASSERT_TRUE(store.add(test::content_key("b"), test::info(test::peer(1)), {}, kT0).ok());
+  EXPECT_EQ(store.record_count(), 4u);
+  // records_max: the newcomer gets in (each peer is its own group here; one is evicted).
+  ASSERT_TRUE(
+      store.add(test::content_key("c"), test::info(test::peer(5)), {}, test::at(seconds(7))).ok());
+  EXPECT_EQ(store.record_count(), 4u);
+  EXPECT_EQ(store.take_evicted().size(), 1u);
 
   PeerInfo many{test::peer(9), {Bytes(4, 1), Bytes(4, 2)}};
-  ASSERT_TRUE(store.add(test::content_key("b"), many, kT0).ok());
-  EXPECT_EQ(store.providers(test::content_key("b"), kT0)[0].addrs.size(), 1u);
+  ASSERT_TRUE(store.add(test::content_key("d"), many, {}, test::at(seconds(8))).ok());
+  EXPECT_EQ(store.providers(test::content_key("d"), test::at(seconds(8)))[0].addrs.size(), 1u);
 }
 
 }  // namespace
