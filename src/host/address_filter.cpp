@@ -75,19 +75,6 @@ bool is_private_or_loopback(const Multiaddr& addr) {
   return false;
 }
 
-Bytes ip_group(const Multiaddr& addr) {
-  if (addr.empty()) return {};
-  const MultiaddrComponent& first = addr.components()[0];
-  const Bytes& ip = first.value;
-  if (first.proto == Proto::ip4 && ip.size() == 4) return Bytes{4, ip[0], ip[1], ip[2]};
-  if (first.proto != Proto::ip6 || ip.size() != 16) return {};
-  if (all_zero(ip.data(), 10) && ip[10] == 0xff && ip[11] == 0xff)
-    return Bytes{4, ip[12], ip[13], ip[14]};  // ::ffff:a.b.c.d
-  Bytes out{6};
-  out.insert(out.end(), ip.begin(), ip.begin() + 8);
-  return out;
-}
-
 std::optional<Multiaddr> address_of(const Multiaddr& addr, const PeerId& peer) {
   auto named = addr.peer_id();
   if (named && *named != peer) return std::nullopt;

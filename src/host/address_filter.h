@@ -17,12 +17,6 @@ bool is_dialable_tcp(const Multiaddr& addr);
 // False for anything without a leading /ip4 or /ip6.
 bool is_private_or_loopback(const Multiaddr& addr);
 
-// The network an address's IP belongs to, for quotas that one operator should not be able to
-// exhaust with many identities: 4 || the first 3 bytes of an IPv4 address (its /24), 6 || the
-// first 8 bytes of an IPv6 address (its /64; IPv4-mapped ones count as IPv4). Empty for
-// anything without a leading /ip4 or /ip6.
-Bytes ip_group(const Multiaddr& addr);
-
 // `addr` without a trailing /p2p/ component, provided it names `peer` (or no one); else nothing:
 // an address that names another peer is not this peer's address.
 std::optional<Multiaddr> address_of(const Multiaddr& addr, const PeerId& peer);

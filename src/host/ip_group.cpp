@@ -24,23 +24,44 @@ std::string v6_text(const uint8_t* p, size_t groups) {
   return out;
 }
 
-IpSource v4_source(const uint8_t* p) {
-  uint8_t net[4] = {p[0], p[1], p[2], 0};
-  return {"ip4/" + v4_text(p), "ip4/" + v4_text(net) + "/24"};
-}
-
 }  // namespace
 
-std::optional<IpSource> ip_source(const Multiaddr& addr) {
+// The leading IP: its bytes (4 or 16) and whether it is IPv4 (mapped IPv6 addresses unwrapped).
+std::optional<LeadingIp> leading_ip(const Multiaddr& addr) {
   if (addr.components().empty()) return std::nullopt;
   const MultiaddrComponent& first = addr.components().front();
-  if (first.proto == Proto::ip4 && first.value.size() == 4) return v4_source(first.value.data());
+  if (first.proto == Proto::ip4 && first.value.size() == 4)
+    return LeadingIp{first.value.data(), true};
   if (first.proto != Proto::ip6 || first.value.size() != 16) return std::nullopt;
   const uint8_t* p = first.value.data();
   bool mapped =
       std::all_of(p, p + 10, [](uint8_t b) { return b == 0; }) && p[10] == 0xff && p[11] == 0xff;
-  if (mapped) return v4_source(p + 12);
+  return mapped ? LeadingIp{p + 12, true} : LeadingIp{p, false};
+}
+
+std::optional<IpSource> ip_source(const Multiaddr& addr) {
+  auto ip = leading_ip(addr);
+  if (!ip) return std::nullopt;
+  const uint8_t* p = ip->bytes;
+  if (ip->v4) {
+    uint8_t net[4] = {p[0], p[1], p[2], 0};
+    return IpSource{"ip4/" + v4_text(p), "ip4/" + v4_text(net) + "/24"};
+  }
   return IpSource{"ip6/" + v6_text(p, 8), "ip6/" + v6_text(p, 4) + "::/64"};
 }
 
 }  // namespace agora::host
+
+namespace agora {
+
+Bytes ip_group(const Multiaddr& addr) {
+  auto ip = host::leading_ip(addr);
+  if (!ip) return {};
+  const uint8_t* p = ip->bytes;
+  if (ip->v4) return Bytes{4, p[0], p[1], p[2]};
+  Bytes out{6};
+  out.insert(out.end(), p, p + 8);
+  return out;
+}
+
+}  // namespace agora

@@ -41,5 +41,18 @@ TEST(IpSource, MappedIpv4CountsAsIpv4AndOthersHaveNone) {
   EXPECT_FALSE(ip_source(Multiaddr{}));
 }
 
+Bytes group(const char* text) { return ip_group(Multiaddr::parse(text).value()); }
+
+TEST(IpGroup, BinaryGroupIsTheSlash24OrSlash64) {
+  EXPECT_EQ(group("/ip4/10.1.2.3/tcp/1"), (Bytes{4, 10, 1, 2}));
+  EXPECT_EQ(group("/ip4/10.1.2.3/tcp/1"), group("/ip4/10.1.2.200/tcp/9"));
+  EXPECT_NE(group("/ip4/10.1.2.3/tcp/1"), group("/ip4/10.1.3.3/tcp/1"));
+  EXPECT_EQ(group("/ip6/::ffff:10.1.2.3/tcp/1"), (Bytes{4, 10, 1, 2}));
+  EXPECT_EQ(group("/ip6/2001:db8:1:2:aaaa::1/tcp/1"), group("/ip6/2001:db8:1:2:bbbb::7/tcp/1"));
+  EXPECT_NE(group("/ip6/2001:db8:1:2::1/tcp/1"), group("/ip6/2001:db8:1:3::1/tcp/1"));
+  EXPECT_EQ(group("/ip6/2001:db8:1:2::1/tcp/1").size(), 9u);
+  EXPECT_TRUE(group("/dns4/localhost/tcp/1").empty());
+}
+
 }  // namespace
 }  // namespace agora::host

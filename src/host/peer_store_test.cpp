@@ -49,18 +49,6 @@ TEST(AddressFilter, AddressOf) {
   EXPECT_FALSE(address_of(a.with_peer_id(peer(2)), peer(1)));
 }
 
-TEST(AddressFilter, IpGroupIsTheSlash24OrSlash64) {
-  EXPECT_EQ(ip_group(ma("/ip4/10.1.2.3/tcp/1")), (Bytes{4, 10, 1, 2}));
-  EXPECT_EQ(ip_group(ma("/ip4/10.1.2.3/tcp/1")), ip_group(ma("/ip4/10.1.2.200/tcp/9")));
-  EXPECT_NE(ip_group(ma("/ip4/10.1.2.3/tcp/1")), ip_group(ma("/ip4/10.1.3.3/tcp/1")));
-  EXPECT_EQ(ip_group(ma("/ip6/::ffff:10.1.2.3/tcp/1")), (Bytes{4, 10, 1, 2}));
-  EXPECT_EQ(ip_group(ma("/ip6/2001:db8:1:2:aaaa::1/tcp/1")),
-            ip_group(ma("/ip6/2001:db8:1:2:bbbb::7/tcp/1")));
-  EXPECT_NE(ip_group(ma("/ip6/2001:db8:1:2::1/tcp/1")), ip_group(ma("/ip6/2001:db8:1:3::1/tcp/1")));
-  EXPECT_EQ(ip_group(ma("/ip6/2001:db8:1:2::1/tcp/1")).size(), 9u);
-  EXPECT_TRUE(ip_group(ma("/dns4/localhost/tcp/1")).empty());
-}
-
 TEST(PeerStore, LearnsAddressesNewestFirstAndBounded) {
   PeerStore s({.addrs_per_peer_max = 2});
   ASSERT_TRUE(s.add_addrs(peer(1), one("/ip4/10.0.0.1/tcp/1"), src(PeerSource::mdns), 100));

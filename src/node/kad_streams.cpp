@@ -3,6 +3,7 @@
 
 #include "codec/lp_frame.h"
 #include "host/address_filter.h"
+#include "host/ip_group.h"
 #include "node/kad_service_internal.h"
 
 namespace agora {

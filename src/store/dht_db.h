@@ -28,7 +28,7 @@ struct DhtProviderRow {
   PeerId peer;
   std::vector<Bytes> addrs;  // binary multiaddrs
   int64_t added_ms = 0;
-  Bytes ip_group;  // the network it was sent from (host/address_filter.h ip_group); may be empty
+  Bytes ip_group;  // the network it was sent from (host/ip_group.h ip_group); may be empty
   bool operator==(const DhtProviderRow&) const = default;
 };
 

@@ -233,7 +233,7 @@ class Kad {
   // A request that arrived on an inbound stream: the response to write (nullopt for
   // ADD_PROVIDER), or an error -> reset the stream and count it. PING and unknown types are
   // refused, and everything is refused in client mode. `ip_group` is the sender's network
-  // (host/address_filter.h ip_group of the connection's remote address; empty: unknown), which
+  // (host/ip_group.h ip_group of the connection's remote address; empty: unknown), which
   // the provider store's quotas count by.
   Result<std::optional<Message>> handle_request(const PeerId& from, BytesView ip_group,
                                                 const Message& request, Instant now);

@@ -7,7 +7,7 @@
 // find the peer's addresses itself.
 //
 // Quotas (each record counts for the peer that provides and for the IP group it wrote from, the
-// /24 or /64 of its connection, see host/address_filter.h ip_group; a record with no group counts
+// /24 or /64 of its connection, see host/ip_group.h ip_group; a record with no group counts
 // the peer as a group of its own):
 //   - a peer at records_per_peer_max has its new records refused (Errc::limit: an overflow);
 //   - a group at records_per_ip_group_max makes room by evicting the oldest record of the
