@@ -142,10 +142,7 @@ void ApiConnection::send_now(std::string_view bytes) {
 // A fixed set of threads and a bounded queue of connections whose header block has arrived.
 class ApiGate::Pool {
  public:
-  struct Job {
-    std::unique_ptr<ApiConnection> conn;
-    size_t listener = 0;
-  };
+  using Job = std::unique_ptr<ApiConnection>;
   Pool(ApiGate& gate, size_t threads, size_t queue_max) : gate_(gate), queue_max_(queue_max) {
     for (size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { run(); });
   }
@@ -167,8 +164,7 @@ class ApiGate::Pool {
     }
     for (auto& t : threads_)
       if (t.joinable()) t.join();
-    for (auto& job : jobs_) finish(job);
-    jobs_.clear();
+    jobs_.clear();  // closes them
   }
 
  private:
@@ -182,14 +178,8 @@ class ApiGate::Pool {
         job = std::move(jobs_.front());
         jobs_.pop_front();
       }
-      gate_.serve_(*job.conn);
-      finish(job);
+      gate_.serve_(*job);
     }
-  }
-  void finish(Job& job) {
-    std::string client = job.conn->client();
-    job.conn.reset();  // closes the socket before the slot is given back
-    gate_.release(job.listener, client);
   }
   ApiGate& gate_;
   size_t queue_max_;
@@ -325,7 +315,8 @@ void ApiGate::poll_loop() {
       short ready = fds[1 + listeners_.size() + i].revents;
       if (ready != 0 && read_head(p)) continue;
       if (now >= p.deadline) {
-        refuse(std::move(p.conn), p.listener, "header_timeout", 408);
+        release(p.listener, p.conn->client());
+        refuse(std::move(p.conn), "header_timeout", 408);
         continue;
       }
       still.push_back(std::move(p));
@@ -347,10 +338,11 @@ void ApiGate::accept_all(size_t listener) {
     {
       std::lock_guard lock(count_mu_);
       size_t& mine = per_client_[{listener, conn->client()}];
-      if (l.open >= limits_.connections_max) {
-        reason = "connections_max";
-      } else if (mine >= limits_.connections_per_client_max) {
+      // The client's own share first: it names the one over it, not the listener it filled.
+      if (mine >= limits_.connections_per_client_max) {
         reason = "connections_per_client_max";
+      } else if (l.open >= limits_.connections_max) {
+        reason = "connections_max";
       } else {
         ++l.open;
         ++mine;
@@ -387,7 +379,8 @@ bool ApiGate::read_head(Pending& p) {
       return true;
     }
     if (buf.size() >= kApiHeaderBytesMax) {
-      refuse(std::move(p.conn), p.listener, "header_too_large", 431);
+      release(p.listener, p.conn->client());
+      refuse(std::move(p.conn), "header_too_large", 431);
       return true;
     }
   }
@@ -404,19 +397,18 @@ void ApiGate::dispatch(Pending& p) {
       sp2 == std::string_view::npos ? std::string_view() : line.substr(sp1 + 1, sp2 - sp1 - 1);
   std::string_view path = target.substr(0, target.find('?'));
   ApiLane lane = classify_(method, path);
-  Pool::Job job{std::move(p.conn), p.listener};
+  // From here the pools bound it: the gate's slots are for requests still arriving.
+  release(p.listener, p.conn->client());
+  Pool::Job job = std::move(p.conn);
   Pool& pool = lane == ApiLane::short_call ? *short_pool_ : *long_pool_;
-  if (!pool.push(job)) refuse(std::move(job.conn), job.listener, "queue_max", 503);
+  if (!pool.push(job)) refuse(std::move(job), "queue_max", 503);
 }
 
-void ApiGate::refuse(std::unique_ptr<ApiConnection> conn, size_t listener, const char* reason,
-                     int status) {
+void ApiGate::refuse(std::unique_ptr<ApiConnection> conn, const char* reason, int status) {
   std::string client = conn->client();
   on_refused_(reason, client);
   std::string why = std::string("API request refused: ") + reason + " (see [api] in config.toml)";
   conn->send_now(status_answer(status, why));
-  conn.reset();
-  release(listener, client);
 }
 
 void ApiGate::release(size_t listener, const std::string& client) {

@@ -5,11 +5,14 @@
 // never queue behind long ones (add, get, ping, dht queries).
 //
 // Bounds (store::ApiLimits): a header block must arrive within header_timeout_ms and fit in
-// kApiHeaderBytesMax; each listener holds at most connections_max connections and each client
-// (source address on TCP, user id on the Unix socket) connections_per_client_max; each pool runs
-// its threads and queues at most queue_max requests. So the gate holds at most
-// 2 * connections_max * kApiHeaderBytesMax bytes of header buffers. One request per connection:
-// every answer says Connection: close, so an idle keep-alive connection holds nothing.
+// kApiHeaderBytesMax; each listener holds at most connections_max connections whose header block
+// is still arriving, each client (source address on TCP, user id on the Unix socket) at most
+// connections_per_client_max of them; each pool runs its threads and queues at most queue_max
+// requests (past that: 503). So the gate holds at most 2 * connections_max * kApiHeaderBytesMax
+// bytes of header buffers, and at most 2 * queue_max + workers + long_workers requests are past
+// it. A user's own long calls do not count against its connection cap once their requests are in.
+// One request per connection: every answer says Connection: close, so an idle keep-alive connection
+// holds nothing.
 #pragma once
 
 #include <httplib.h>
@@ -94,7 +97,7 @@ class ApiGate {
   struct Listener {
     int fd = -1;
     bool unix_socket = false;
-    size_t open = 0;  // connections accepted and not yet closed
+    size_t open = 0;  // connections whose header block is still arriving
   };
   struct Pending {
     std::unique_ptr<ApiConnection> conn;
@@ -107,7 +110,9 @@ class ApiGate {
   void accept_all(size_t listener);
   // Reads what is there; true when the connection left the poller (handed on or closed).
   bool read_head(Pending& p);
-  void refuse(std::unique_ptr<ApiConnection> conn, size_t listener, const char* reason, int status);
+  // Answers `status` and closes; the connection's slot must already be given back.
+  void refuse(std::unique_ptr<ApiConnection> conn, const char* reason, int status);
+  // Gives back a slot taken at accept: when the header block is in, or the connection ended.
   void release(size_t listener, const std::string& client);
   void dispatch(Pending& p);
   std::string client_of(int fd, bool unix_socket) const;
