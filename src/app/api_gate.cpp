@@ -331,12 +331,16 @@ void ApiGate::accept_all(size_t listener) {
   Listener& l = listeners_[listener];
   for (;;) {
     int fd = ::accept4(l.fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0) return;  // EAGAIN: all taken; EMFILE and the like: try on the next wake-up
+    if (fd < 0) {
+      // Out of descriptors: the listener stays readable, so pause rather than spin.
+      if (errno == EMFILE || errno == ENFILE)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      return;  // EAGAIN: all taken
+    }
     auto conn = std::make_unique<ApiConnection>(fd, l.unix_socket, client_of(fd, l.unix_socket),
                                                 std::chrono::milliseconds(limits_.body_timeout_ms));
     const char* reason = nullptr;
     {
-      std::lock_guard lock(count_mu_);
       size_t& mine = per_client_[{listener, conn->client()}];
       // The client's own share first: it names the one over it, not the listener it filled.
       if (mine >= limits_.connections_per_client_max) {
@@ -412,7 +416,6 @@ void ApiGate::refuse(std::unique_ptr<ApiConnection> conn, const char* reason, in
 }
 
 void ApiGate::release(size_t listener, const std::string& client) {
-  std::lock_guard lock(count_mu_);
   --listeners_[listener].open;
   auto it = per_client_.find({listener, client});
   if (it != per_client_.end() && --it->second == 0) per_client_.erase(it);

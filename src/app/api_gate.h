@@ -126,8 +126,8 @@ class ApiGate {
   int wake_fd_ = -1;
   std::atomic<bool> stopping_{false};
   std::thread poller_;
-  std::vector<Pending> pending_;  // poller thread only
-  std::mutex count_mu_;           // guards listeners_[i].open and per_client_
+  // The poller thread's alone, as are listeners_[i].open: workers never touch the counts.
+  std::vector<Pending> pending_;
   std::map<std::pair<size_t, std::string>, size_t> per_client_;
   std::unique_ptr<Pool> short_pool_;
   std::unique_ptr<Pool> long_pool_;

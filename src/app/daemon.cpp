@@ -128,10 +128,12 @@ int run_daemon(const DaemonOptions& options) {
   }
   report_connectivity(options.json, *node.connectivity());
   report_dht(options.json, *node.dht());
-  nlohmann::json ready = {{"event", "ready"},
-                          {"peer", node.peer_id().to_string()},
-                          {"api", api.url()},
-                          {"api_socket", api.unix_path()}};
+  nlohmann::json ready = {
+      {"event", "ready"},
+      {"peer", node.peer_id().to_string()},
+      {"api", api.url()},
+      {"api_socket",
+       api.unix_path().empty() ? nlohmann::json(nullptr) : nlohmann::json(api.unix_path())}};
   std::string ready_text = "API " + api.url() + "\n";
   if (!api.unix_path().empty()) ready_text += "API socket " + api.unix_path() + "\n";
   say(options.json, ready, ready_text + "ready");
