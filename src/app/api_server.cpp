@@ -61,10 +61,16 @@ Result<uint64_t> parse_u64(const std::string& text, const char* name) {
 // httplib's router, fed one request at a time by the gate.
 class ApiRoutes : public httplib::Server {
  public:
+  // httplib ends streamed answers (get, add, cat, dht query) once svr_sock_ is INVALID_SOCKET,
+  // which it is until listen(); this server has no socket of its own, so any other value
+  // means "serving".
+  ApiRoutes() { svr_sock_ = 0; }
   void serve(httplib::Stream& stream) {
     bool closed = false;
     process_request(stream, /*close_connection=*/true, closed, nullptr);
   }
+  // Streamed answers in progress stop at their next chunk.
+  void stop_streams() { svr_sock_ = INVALID_SOCKET; }
 };
 
 namespace {
@@ -131,6 +137,7 @@ Status ApiServer::start(const std::string& host_port, const std::string& unix_pa
 }
 
 void ApiServer::stop() {
+  server_->stop_streams();
   if (gate_) gate_->stop();
 }
 
