@@ -74,7 +74,12 @@ ApiConnection::ApiConnection(int fd, bool unix_socket, std::string client,
     : fd_(fd), unix_socket_(unix_socket), client_(std::move(client)), io_timeout_(io_timeout) {}
 
 ApiConnection::~ApiConnection() {
-  ::shutdown(fd_, SHUT_RDWR);
+  // Closing with unread bytes (a refused request, a body nobody read) would send a reset that
+  // can overtake the answer: say FIN first and take what already arrived.
+  ::shutdown(fd_, SHUT_WR);
+  char sink[4096];
+  for (int i = 0; i < 16 && ::recv(fd_, sink, sizeof sink, MSG_DONTWAIT) > 0; ++i) {
+  }
   ::close(fd_);
 }
 
