@@ -1,7 +1,12 @@
 #include "app/api_client.h"
 
 #include <httplib.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
+#include <atomic>
+#include <cstring>
 #include <fstream>
 
 #include "store/api_file.h"
@@ -14,6 +19,22 @@ static Error no_daemon(const std::filesystem::path& repo) {
 }
 
 namespace {
+
+std::atomic<bool> prefer_tcp{false};
+
+// True when a daemon accepts connections on the socket at `path` (a file left by a crashed one
+// refuses them).
+bool socket_answers(const std::string& path) {
+  sockaddr_un sa{};
+  if (path.size() >= sizeof sa.sun_path) return false;
+  sa.sun_family = AF_UNIX;
+  std::memcpy(sa.sun_path, path.data(), path.size());
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0;
+  ::close(fd);
+  return ok;
+}
 
 Error error_from_body(int status, const std::string& body) {
   auto j = nlohmann::json::parse(body, nullptr, false);
@@ -38,14 +59,26 @@ Result<nlohmann::json> ApiClient::json_answer(const httplib::Result& res) const 
   return body;
 }
 
+void ApiClient::set_prefer_tcp(bool on) { prefer_tcp = on; }
+
 Result<ApiClient> ApiClient::connect(const std::filesystem::path& repo) {
   auto url = store::read_api_file(repo);
-  if (!url) return no_daemon(repo);
+  std::string socket_path = (repo / store::kApiSocketFile).string();
+  if (prefer_tcp || !socket_answers(socket_path)) socket_path.clear();
+  if (!url && socket_path.empty()) return no_daemon(repo);
   std::ifstream token_file(repo / "api.token");
   std::string token;
   if (!(token_file >> token))
     return make_error(Errc::io, "cannot read " + (repo / "api.token").string());
-  return ApiClient(repo, *url, token);
+  return ApiClient(repo, url ? *url : "", socket_path, token);
+}
+
+httplib::Client ApiClient::http() const {
+  if (socket_path_.empty()) return httplib::Client(url_);
+  // httplib 0.11 takes a Unix socket's path as the host; the port is not used.
+  httplib::Client client(socket_path_, 80);
+  client.set_address_family(AF_UNIX);
+  return client;
 }
 
 Result<nlohmann::json> ApiClient::get(const std::string& path,
@@ -60,7 +93,7 @@ Result<nlohmann::json> ApiClient::post(const std::string& path,
 
 Result<nlohmann::json> ApiClient::call(const std::string& method, const std::string& path,
                                        const std::map<std::string, std::string>& params) {
-  httplib::Client client(url_);
+  httplib::Client client = http();
   client.set_bearer_token_auth(token_.c_str());
   // Pings, dials and perf runs take as long as the network does; the daemon bounds them itself.
   client.set_read_timeout(std::chrono::hours(1));
@@ -71,7 +104,7 @@ Result<nlohmann::json> ApiClient::call(const std::string& method, const std::str
 }
 
 Result<std::string> ApiClient::get_text(const std::string& path) {
-  httplib::Client client(url_);
+  httplib::Client client = http();
   client.set_bearer_token_auth(token_.c_str());
   auto res = client.Get(path.c_str());
   if (!res) return request_failed(res);
@@ -82,7 +115,7 @@ Result<std::string> ApiClient::get_text(const std::string& path) {
 Status ApiClient::stream(const std::string& method, const std::string& path,
                          const std::multimap<std::string, std::string>& params,
                          const std::function<bool(const char*, size_t)>& on_chunk) {
-  httplib::Client client(url_);
+  httplib::Client client = http();
   client.set_read_timeout(std::chrono::hours(24));
   httplib::Params query(params.begin(), params.end());
   httplib::Request req;
@@ -117,7 +150,7 @@ Status ApiClient::stream(const std::string& method, const std::string& path,
 Result<nlohmann::json> ApiClient::post_stream(
     const std::string& path, const std::map<std::string, std::string>& params,
     const std::function<Result<size_t>(char*, size_t)>& read) {
-  httplib::Client client(url_);
+  httplib::Client client = http();
   client.set_bearer_token_auth(token_.c_str());
   client.set_read_timeout(std::chrono::hours(24));
   client.set_write_timeout(std::chrono::hours(24));
@@ -148,7 +181,7 @@ Result<nlohmann::json> ApiClient::post_stream(
 Result<nlohmann::json> ApiClient::post_body(const std::string& path,
                                             const std::map<std::string, std::string>& params,
                                             const std::string& data) {
-  httplib::Client client(url_);
+  httplib::Client client = http();
   client.set_bearer_token_auth(token_.c_str());
   client.set_read_timeout(std::chrono::hours(1));
   httplib::Params query(params.begin(), params.end());

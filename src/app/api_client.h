@@ -1,5 +1,6 @@
-// The CLI's side of the local HTTP API: finds the running daemon through the repo's `api` file
-// and authenticates with the repo's token.
+// The CLI's side of the local HTTP API: finds the running daemon through the repo's Unix socket
+// (api.sock, preferred when it accepts a connection) or its `api` file (the TCP URL), and
+// authenticates with the repo's token on both.
 #pragma once
 
 #include <filesystem>
@@ -11,8 +12,9 @@
 #include "base/result.h"
 
 namespace httplib {
+class Client;
 class Result;
-}
+}  // namespace httplib
 
 namespace agora {
 
@@ -20,6 +22,10 @@ class ApiClient {
  public:
   // Errc::not_found with a plain message when no daemon runs for this repo.
   static Result<ApiClient> connect(const std::filesystem::path& repo);
+  // Use TCP even when the daemon's Unix socket answers (`agora --api-tcp`); for this process.
+  static void set_prefer_tcp(bool on);
+  // Where calls go: "unix:<path>" or the TCP URL.
+  std::string endpoint() const { return socket_path_.empty() ? url_ : "unix:" + socket_path_; }
 
   Result<nlohmann::json> get(const std::string& path,
                              const std::map<std::string, std::string>& params = {});
@@ -41,8 +47,12 @@ class ApiClient {
                                    const std::string& body);
 
  private:
-  ApiClient(std::filesystem::path repo, std::string url, std::string token)
-      : repo_(std::move(repo)), url_(std::move(url)), token_(std::move(token)) {}
+  ApiClient(std::filesystem::path repo, std::string url, std::string socket_path, std::string token)
+      : repo_(std::move(repo)),
+        url_(std::move(url)),
+        socket_path_(std::move(socket_path)),
+        token_(std::move(token)) {}
+  httplib::Client http() const;
   Result<nlohmann::json> call(const std::string& method, const std::string& path,
                               const std::map<std::string, std::string>& params);
   // No answer: no daemon (connection refused) or the request failed on the way.
@@ -50,7 +60,8 @@ class ApiClient {
   // A 200 answer's JSON body, or the error the answer carries.
   Result<nlohmann::json> json_answer(const httplib::Result& res) const;
   std::filesystem::path repo_;
-  std::string url_;
+  std::string url_;          // TCP; empty when only the socket answered
+  std::string socket_path_;  // empty: use url_
   std::string token_;
 };
 

@@ -3,9 +3,11 @@
 #include <httplib.h>
 
 #include <future>
+#include <set>
 
 #include "app/api_content.h"
 #include "app/api_dht.h"
+#include "app/api_gate.h"
 #include "app/api_http.h"
 #include "app/api_json.h"
 #include "app/events_view.h"
@@ -57,36 +59,116 @@ Result<uint64_t> parse_u64(const std::string& text, const char* name) {
 
 }  // namespace
 
-ApiServer::ApiServer(Node& node, std::string token, Content* content)
+// httplib's router, fed one request at a time by the gate.
+class ApiRoutes : public httplib::Server {
+ public:
+  // httplib ends streamed answers (get, add, cat, dht query) once svr_sock_ is INVALID_SOCKET,
+  // which it is until listen(); this server has no socket of its own, so any other value
+  // means "serving".
+  ApiRoutes() { svr_sock_ = 0; }
+  void serve(httplib::Stream& stream) {
+    bool closed = false;
+    process_request(stream, /*close_connection=*/true, closed, nullptr);
+  }
+  // Streamed answers in progress stop at their next chunk.
+  void stop_streams() { svr_sock_ = INVALID_SOCKET; }
+};
+
+namespace {
+
+// Calls that answer from memory at once; anything else (add, get, ping, dht queries, and any
+// route not named here) runs on the long-call threads.
+ApiLane lane_of(std::string_view method, std::string_view path) {
+  static const std::set<std::string_view> short_gets = {
+      "/api/v0/id",       "/api/v0/swarm/peers",    "/api/v0/swarm/known", "/api/v0/events",
+      "/metrics",         "/api/v0/bootstrap/list", "/api/v0/dht/status",  "/api/v0/dht/table",
+      "/api/v0/repo/stat"};
+  static const std::set<std::string_view> short_posts = {
+      "/api/v0/swarm/disconnect", "/api/v0/bootstrap/add",   "/api/v0/bootstrap/rm",
+      "/api/v0/swarm/protect",    "/api/v0/swarm/unprotect", "/api/v0/shutdown"};
+  if (method == "GET" && short_gets.contains(path)) return ApiLane::short_call;
+  if (method == "POST" && short_posts.contains(path)) return ApiLane::short_call;
+  return ApiLane::long_call;
+}
+
+constexpr const char* kRefusalReasons[] = {"connections_max", "connections_per_client_max",
+                                           "header_timeout", "header_too_large", "queue_max"};
+
+}  // namespace
+
+ApiServer::ApiServer(Node& node, std::string token, const store::ApiLimits& limits,
+                     Content* content)
     : node_(node),
       content_(content),
       token_(std::move(token)),
-      server_(std::make_unique<httplib::Server>()) {}
+      limits_(limits),
+      server_(std::make_unique<ApiRoutes>()) {
+  for (const char* reason : kRefusalReasons)
+    node_.metrics().counter("agora_api_refused_total",
+                            "Local API connections refused or cut off, by limit",
+                            {{"reason", reason}});
+}
 
 ApiServer::~ApiServer() { stop(); }
 
-Status ApiServer::start(const std::string& host_port) {
+Status ApiServer::start(const std::string& host_port, const std::string& unix_path) {
   auto colon = host_port.rfind(':');
   if (colon == std::string::npos)
     return make_error(Errc::invalid_input, "API address needs host:port: " + host_port);
   std::string host = host_port.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
   auto port = parse_u64(host_port.substr(colon + 1), "API port");
   if (!port || *port > 65535)
     return make_error(Errc::invalid_input, "bad API port in " + host_port);
   if (host != "127.0.0.1" && host != "::1" && host != "localhost")
     return make_error(Errc::invalid_input, "the API listens on loopback only, not " + host);
   routes();
-  int bound = *port == 0 ? server_->bind_to_any_port(host)
-                         : (server_->bind_to_port(host, int(*port)) ? int(*port) : -1);
-  if (bound <= 0) return make_error(Errc::io, "cannot bind the API to " + host_port);
+  gate_ = std::make_unique<ApiGate>(
+      limits_, [this](ApiConnection& c) { server_->serve(c); }, lane_of,
+      [this](const char* reason, const std::string& client) { refused(reason, client); });
+  AGORA_ASSIGN(int bound, gate_->listen_tcp(host, int(*port)));
+  if (!unix_path.empty()) {
+    AGORA_TRY(gate_->listen_unix(unix_path));
+    unix_path_ = unix_path;
+  }
   url_ = "http://" + (host == "::1" ? "[::1]" : host) + ":" + std::to_string(bound);
-  thread_ = std::thread([this] { server_->listen_after_bind(); });
+  gate_->start();
   return {};
 }
 
 void ApiServer::stop() {
-  if (server_) server_->stop();
-  if (thread_.joinable()) thread_.join();
+  server_->stop_streams();
+  if (gate_) gate_->stop();
+}
+
+void ApiServer::refused(const char* reason, const std::string& client) {
+  node_.metrics()
+      .counter("agora_api_refused_total", "Local API connections refused or cut off, by limit",
+               {{"reason", reason}})
+      .inc();
+  int64_t second = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::steady_clock::now().time_since_epoch())
+                       .count();
+  uint64_t unsaid = 0;
+  {
+    std::lock_guard lock(event_mu_);
+    auto& [last, count] = last_event_[reason];
+    if (last == second) {
+      ++count;  // an attacker must not flush the flight recorder: one event a second
+      return;
+    }
+    last = second;
+    unsaid = std::exchange(count, 0);
+  }
+  observe::Event e;
+  e.type = observe::EventType::limit_hit;
+  e.direction = observe::Direction::inbound;
+  e.protocol = "http-api";
+  e.reason = reason;
+  e.detail = "local API client " + client + " refused or cut off (" + reason + ")";
+  if (unsaid > 0) e.detail += "; " + std::to_string(unsaid) + " more since the last such event";
+  node_.events().record(std::move(e));
 }
 
 void ApiServer::routes() {

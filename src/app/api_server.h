@@ -1,42 +1,57 @@
-// The daemon's local HTTP API: loopback only, every request needs the repo's API token.
-// Handlers run on the HTTP server's threads and hop onto the node's event loop for node state.
+// The daemon's local HTTP API: on loopback TCP and on a Unix socket (mode 0600), and every
+// request needs the repo's API token on both. The token stays on the Unix socket too: the file
+// mode keeps other users out, the token keeps out a process that was only handed the path (or a
+// copy of the repo on a filesystem that ignores modes), and the CLI reads it anyway.
+// Connections go through ApiGate (api_gate.h), which bounds what a local client can hold: header
+// deadline, connections per client, and separate threads for short and long calls. Handlers
+// hop onto the node's event loop for node state.
 #pragma once
 
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
-#include <thread>
 
 #include "node/content.h"
 #include "node/node.h"
-
-namespace httplib {
-class Server;
-}
+#include "store/config.h"
 
 namespace agora {
+
+class ApiGate;
+class ApiRoutes;
 
 class ApiServer {
  public:
   // With `content`, the add/cat/get/ls/pin/block/repo endpoints are served too.
-  ApiServer(Node& node, std::string token, Content* content = nullptr);
+  ApiServer(Node& node, std::string token, const store::ApiLimits& limits,
+            Content* content = nullptr);
   ~ApiServer();
-  // Binds host:port (port 0 picks one); refuses non-loopback hosts.
-  Status start(const std::string& host_port);
+  // Binds host:port (port 0 picks one); refuses non-loopback hosts. With a `unix_path`, serves
+  // there too (a stale file there is replaced; stop() removes it).
+  Status start(const std::string& host_port, const std::string& unix_path = "");
   void stop();
   std::string url() const { return url_; }
+  std::string unix_path() const { return unix_path_; }
   // Set when a client asked the daemon to shut down.
   void on_shutdown_request(std::function<void()> fn) { on_shutdown_ = std::move(fn); }
 
  private:
   void routes();
   void connectivity_routes();  // peer store, bootstrap list, protection
+  // Counts the refusal and records an event (at most one per reason and second).
+  void refused(const char* reason, const std::string& client);
   Node& node_;
   Content* content_;
   std::string token_;
-  std::unique_ptr<httplib::Server> server_;
-  std::thread thread_;
+  store::ApiLimits limits_;
+  std::unique_ptr<ApiRoutes> server_;
+  std::unique_ptr<ApiGate> gate_;
   std::string url_;
+  std::string unix_path_;
   std::function<void()> on_shutdown_;
+  std::mutex event_mu_;
+  std::map<std::string, std::pair<int64_t, uint64_t>> last_event_;  // reason -> (second, unsaid)
 };
 
 }  // namespace agora

@@ -1,5 +1,7 @@
 #include "app/daemon.h"
 
+#include <sys/un.h>
+
 #include <iostream>
 #include <thread>
 
@@ -105,8 +107,17 @@ int run_daemon(const DaemonOptions& options) {
     std::cerr << "error: " << st.error().message << "\n";
     return 1;
   }
-  ApiServer api(node, repo->api_token, content->get());
-  if (Status st = api.start(repo->config.api_address); !st) {
+  ApiServer api(node, repo->api_token, repo->config.api, content->get());
+  std::string socket_path =
+      repo->config.api.unix_socket
+          ? std::filesystem::absolute(options.repo / store::kApiSocketFile).string()
+          : "";
+  if (socket_path.size() >= sizeof(sockaddr_un::sun_path)) {
+    std::cerr << "warning: no API socket: " << socket_path << " is longer than a Unix socket path"
+              << " may be; the CLI uses TCP\n";
+    socket_path.clear();
+  }
+  if (Status st = api.start(repo->config.api_address, socket_path); !st) {
     std::cerr << "error: " << st.error().message << "\n";
     return 1;
   }
@@ -142,8 +153,15 @@ int run_daemon(const DaemonOptions& options) {
   }
   report_connectivity(options.json, *node.connectivity());
   report_dht(options.json, *node.dht());
-  say(options.json, {{"event", "ready"}, {"peer", node.peer_id().to_string()}, {"api", api.url()}},
-      "API " + api.url() + "\nready");
+  nlohmann::json ready = {
+      {"event", "ready"},
+      {"peer", node.peer_id().to_string()},
+      {"api", api.url()},
+      {"api_socket",
+       api.unix_path().empty() ? nlohmann::json(nullptr) : nlohmann::json(api.unix_path())}};
+  std::string ready_text = "API " + api.url() + "\n";
+  if (!api.unix_path().empty()) ready_text += "API socket " + api.unix_path() + "\n";
+  say(options.json, ready, ready_text + "ready");
   io.run();
   if (stopper.joinable()) stopper.join();
   say(options.json, {{"event", "stopped"}}, "stopped");

@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "app/api_client.h"
 #include "app/commands.h"
 #include "app/content_commands.h"
 #include "app/daemon.h"
@@ -39,6 +40,10 @@ int main(int argc, char** argv) {
   CommonOptions common;
   app.add_option("--repo", repo_arg, "Repo directory (default: $AGORA_PATH or ~/.agora)");
   app.add_flag("--json", common.json, "Machine-readable JSON output");
+  bool api_tcp = false;
+  app.add_flag("--api-tcp", api_tcp,
+               "Reach the daemon over its TCP API address even when its Unix socket "
+               "(<repo>/api.sock) answers");
 
   auto* init = app.add_subcommand("init", "Create a repo: identity key, API token, config.toml");
   std::vector<std::string> listen;
@@ -107,6 +112,7 @@ int main(int argc, char** argv) {
   app.add_subcommand("shutdown", "Ask the running daemon to stop");
 
   CLI11_PARSE(app, argc, argv);
+  ApiClient::set_prefer_tcp(api_tcp);
 
   if (repo_arg.empty()) {
     auto path = store::default_repo_path();

@@ -12,6 +12,8 @@
 namespace agora::store {
 
 inline constexpr const char* kApiFile = "api";
+// The daemon's Unix socket for the same API (mode 0600); the CLI prefers it when it answers.
+inline constexpr const char* kApiSocketFile = "api.sock";
 
 Status write_api_file(const std::filesystem::path& root, std::string_view url);
 // Errc::not_found when no daemon advertises an API.

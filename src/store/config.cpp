@@ -214,6 +214,36 @@ Status parse_perf(const Parser& p, const toml::table& t, Perf& perf) {
   return {};
 }
 
+Status parse_api(const Parser& p, const toml::table& t, ApiLimits& a) {
+  for (auto&& [key, node] : t) {
+    std::string k(key.str());
+    std::string name = "api." + k;
+    if (k == "header_timeout_ms") {
+      AGORA_TRY(p.read_uint(node, name, 1, a.header_timeout_ms));
+    } else if (k == "body_timeout_ms") {
+      AGORA_TRY(p.read_uint(node, name, 1, a.body_timeout_ms));
+    } else if (k == "connections_max") {
+      AGORA_TRY(p.read_uint(node, name, 1, a.connections_max));
+    } else if (k == "connections_per_client_max") {
+      AGORA_TRY(p.read_uint(node, name, 1, a.connections_per_client_max));
+    } else if (k == "workers") {
+      AGORA_TRY(p.read_uint(node, name, 1, a.workers));
+    } else if (k == "long_workers") {
+      AGORA_TRY(p.read_uint(node, name, 1, a.long_workers));
+    } else if (k == "queue_max") {
+      AGORA_TRY(p.read_uint(node, name, 1, a.queue_max));
+    } else if (k == "unix_socket") {
+      AGORA_TRY(p.read_bool(node, name, a.unix_socket));
+    } else {
+      return p.unknown_key(
+          key, "api.",
+          {"header_timeout_ms", "body_timeout_ms", "connections_max", "connections_per_client_max",
+           "workers", "long_workers", "queue_max", "unix_socket"});
+    }
+  }
+  return {};
+}
+
 Status parse_discovery(const Parser& p, const toml::table& t, bool legacy_bootstrap, Discovery& d) {
   for (auto&& [key, node] : t) {
     std::string k(key.str());
@@ -342,11 +372,12 @@ Status parse_table(const Parser& p, const toml::table& root, Config& c) {
       const auto* t = node.as_table();
       if (t == nullptr) return p.error_at(node.source(), "limits: expected a table ([limits])");
       AGORA_TRY(parse_limits(p, *t, c.limits));
-    } else if (k == "discovery" || k == "connections" || k == "peerstore" || k == "dht" ||
-               k == "perf") {
+    } else if (k == "api" || k == "discovery" || k == "connections" || k == "peerstore" ||
+               k == "dht" || k == "perf") {
       Status st;
       const toml::table* t = table_of(p, node, k, st);
       if (t == nullptr) return st;
+      if (k == "api") AGORA_TRY(parse_api(p, *t, c.api));
       if (k == "discovery")
         AGORA_TRY(parse_discovery(p, *t, root.contains("bootstrap"), c.discovery));
       if (k == "connections") AGORA_TRY(parse_connections(p, *t, c.connections));
@@ -354,11 +385,10 @@ Status parse_table(const Parser& p, const toml::table& root, Config& c) {
       if (k == "dht") AGORA_TRY(parse_dht(p, *t, c.dht));
       if (k == "perf") AGORA_TRY(parse_perf(p, *t, c.perf));
     } else {
-      return p.unknown_key(
-          key, "",
-          {"listen", "api_address", "event_buffer_max", "event_summary_window_ms",
-           "noise_inline_muxer", "limits", "discovery", "connections", "peerstore", "dht",
-            "perf"});
+      return p.unknown_key(key, "",
+                           {"listen", "api_address", "event_buffer_max", "event_summary_window_ms",
+                            "noise_inline_muxer", "api", "limits", "discovery", "connections",
+                            "peerstore", "dht", "perf"});
     }
   }
   return {};
@@ -469,6 +499,35 @@ Result<Config> load_config(const std::filesystem::path& path) {
 
 namespace {
 
+// [api]: the local API's defences against a client that would starve it (docs/api.md).
+template <class Key>
+void render_api(const ApiLimits& a, Key& key, std::string& out) {
+  const ApiLimits d;
+  auto num = [](auto v) { return std::to_string(v); };
+  out +=
+      "# The local API's defences against a local client that would starve it (docs/api.md).\n"
+      "[api]\n\n";
+  key("Milliseconds a client has to send a request's whole header block; a slower one is cut\n"
+      "# off. No worker thread waits on a header that is still arriving.",
+      "header_timeout_ms", num(a.header_timeout_ms), num(d.header_timeout_ms));
+  key("Milliseconds a request body may stall, or a response wait for its reader.",
+      "body_timeout_ms", num(a.body_timeout_ms), num(d.body_timeout_ms));
+  key("Open connections on each listener (the TCP port and the Unix socket).", "connections_max",
+      num(a.connections_max), num(d.connections_max));
+  key("Open connections from one client: one source address on TCP (every local user shares\n"
+      "# 127.0.0.1), one user id on the Unix socket.",
+      "connections_per_client_max", num(a.connections_per_client_max),
+      num(d.connections_per_client_max));
+  key("Threads serving short calls (id, swarm peers, events, metrics, ...).", "workers",
+      num(a.workers), num(d.workers));
+  key("Threads serving long calls (add, cat, get, ping, perf, connect, dht queries, ...).",
+      "long_workers", num(a.long_workers), num(d.long_workers));
+  key("Complete requests waiting for a thread, per pool; past this a call is refused (503).",
+      "queue_max", num(a.queue_max), num(d.queue_max));
+  key("Also serve the API on <repo>/api.sock (mode 0600), which the CLI prefers.", "unix_socket",
+      a.unix_socket ? "true" : "false", d.unix_socket ? "true" : "false");
+}
+
 // [discovery], [connections] and [peerstore]; `key` writes one commented key.
 template <class Key>
 void render_connectivity(const Config& c, Key& key, std::string& out) {
@@ -561,6 +620,7 @@ std::string render_default_config(const Config& c) {
       "event_summary_window_ms", num(c.event_summary_window_ms), num(d.event_summary_window_ms));
   key("Offer the stream muxer inside the Noise handshake (saves a round trip).",
       "noise_inline_muxer", boolean(c.noise_inline_muxer), boolean(d.noise_inline_muxer));
+  render_api(c.api, key, out);
   out += "# Limits on what remote peers can make this node hold.\n[limits]\n\n";
   key("Open connections, all peers together.", "connections_max", num(l.connections_max),
       num(dl.connections_max));

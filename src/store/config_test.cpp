@@ -110,10 +110,11 @@ TEST(Config, AdmissionAndPerfKeys) {
 
 TEST(Config, UnknownKeysAreErrors) {
   std::string e = error_of("listen = []\nlisten_addrs = []\n");
-  EXPECT_EQ(e,
-            "config.toml:2:1: unknown key 'listen_addrs' (known keys: listen, api_address, "
-            "event_buffer_max, event_summary_window_ms, noise_inline_muxer, limits, discovery, "
-            "connections, peerstore, dht, perf)");
+  EXPECT_EQ(
+      e,
+      "config.toml:2:1: unknown key 'listen_addrs' (known keys: listen, api_address, "
+      "event_buffer_max, event_summary_window_ms, noise_inline_muxer, api, limits, discovery, "
+      "connections, peerstore, dht, perf)");
   e = error_of("[limits]\nconnection_max = 3\n");
   EXPECT_EQ(e,
             "config.toml:2:1: unknown key 'limits.connection_max' (did you mean "
@@ -221,11 +222,32 @@ TEST(Config, NonDefaultRendersAndReparses) {
   c.event_buffer_max = 99;
   c.event_summary_window_ms = 0;
   c.noise_inline_muxer = false;
+  c.api = {.header_timeout_ms = 1,
+           .body_timeout_ms = 2,
+           .connections_max = 3,
+           .connections_per_client_max = 4,
+           .workers = 5,
+           .long_workers = 6,
+           .queue_max = 7,
+           .unix_socket = false};
   std::string text = render_default_config(c);
   auto back = parse_config(text, "config.toml");
   ASSERT_TRUE(back.ok()) << back.error().to_string() << "\n" << text;
   EXPECT_EQ(*back, c);
   EXPECT_NE(text.find("# Default: [\"/ip4/0.0.0.0/tcp/4001\", \"/ip6/::/tcp/4001\"]"),
+            std::string::npos);
+}
+
+TEST(Config, ApiLimitsParseAndRefuseZero) {
+  auto c = parse_config("[api]\nheader_timeout_ms = 250\nconnections_per_client_max = 2\n",
+                        "config.toml");
+  ASSERT_TRUE(c.ok()) << c.error().to_string();
+  EXPECT_EQ(c->api.header_timeout_ms, 250u);
+  EXPECT_EQ(c->api.connections_per_client_max, 2u);
+  EXPECT_EQ(c->api.workers, ApiLimits{}.workers);
+  EXPECT_EQ(error_of("[api]\nworkers = 0\n").rfind("config.toml:2:11: api.workers: 0 is out", 0),
+            0u);
+  EXPECT_NE(error_of("[api]\nheader_timeout = 1\n").find("did you mean 'header_timeout_ms'"),
             std::string::npos);
 }
 
