@@ -147,27 +147,13 @@ void ApiServer::refused(const char* reason, const std::string& client) {
       .counter("agora_api_refused_total", "Local API connections refused or cut off, by limit",
                {{"reason", reason}})
       .inc();
-  int64_t second = std::chrono::duration_cast<std::chrono::seconds>(
-                       std::chrono::steady_clock::now().time_since_epoch())
-                       .count();
-  uint64_t unsaid = 0;
-  {
-    std::lock_guard lock(event_mu_);
-    auto& [last, count] = last_event_[reason];
-    if (last == second) {
-      ++count;  // an attacker must not flush the flight recorder: one event a second
-      return;
-    }
-    last = second;
-    unsaid = std::exchange(count, 0);
-  }
+  // One event per refusal: the recorder folds a flood of them into rate-limited summaries.
   observe::Event e;
   e.type = observe::EventType::limit_hit;
   e.direction = observe::Direction::inbound;
   e.protocol = "http-api";
   e.reason = reason;
   e.detail = "local API client " + client + " refused or cut off (" + reason + ")";
-  if (unsaid > 0) e.detail += "; " + std::to_string(unsaid) + " more since the last such event";
   node_.events().record(std::move(e));
 }
 

@@ -50,8 +50,6 @@ class ApiServer {
   std::string url_;
   std::string unix_path_;
   std::function<void()> on_shutdown_;
-  std::mutex event_mu_;
-  std::map<std::string, std::pair<int64_t, uint64_t>> last_event_;  // reason -> (second, unsaid)
 };
 
 }  // namespace agora

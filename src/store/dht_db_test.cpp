@@ -134,7 +134,8 @@ TEST(DhtDb, UndecodableRowsAreSkipped) {
     ASSERT_TRUE(raw.ok());
     ASSERT_TRUE((*raw)
                     ->exec("INSERT INTO dht_routing VALUES(x'0102', x'');"
-                           "INSERT INTO dht_providers VALUES(x'1220', x'0024', x'', 5);"
+                           "INSERT INTO dht_providers(key, peer, addrs, added_ms) VALUES(x'1220', "
+                           "x'0024', x'', 5);"
                            "INSERT INTO dht_provided VALUES(x'', 5);")
                     .ok());
     // A good peer with a truncated address list.
