@@ -1,7 +1,10 @@
 // decode_dag_pb on arbitrary bytes: never crashes; whatever decodes re-encodes canonically to
-// something no larger, which decodes to the same node and re-encodes to the same bytes.
+// something no larger, which decodes to the same node and re-encodes to the same bytes. The
+// streaming PbLinkCursor (the DAG walk reads links through it) never yields more than links_max
+// links, and on a block that decodes it yields exactly the decoder's links, in order.
 #include <cstdio>
 #include <cstdlib>
+#include <vector>
 
 #include "codec/dag_pb.h"
 
@@ -23,7 +26,23 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Cid cid = Cid::of(input, kCodecDagPb);
   auto links = block_links(cid, input, limits);
   CHECK(links.ok() == node.ok());
+  PbLinkCursor cursor(input, limits);
+  std::vector<Cid> streamed;
+  bool cursor_failed = false;
+  for (;;) {
+    auto next = cursor.next();
+    if (!next.ok()) {
+      cursor_failed = true;
+      break;
+    }
+    if (!next->has_value()) break;
+    streamed.push_back(std::move(**next));
+    CHECK(streamed.size() <= limits.links_max);
+  }
   if (!node.ok()) return 0;
+  CHECK(!cursor_failed);
+  CHECK(streamed.size() == node->links.size());
+  for (size_t i = 0; i < streamed.size(); ++i) CHECK(streamed[i] == node->links[i].hash);
   CHECK(node->links.size() <= limits.links_max);
   CHECK(links->size() == node->links.size());
 
