@@ -76,13 +76,12 @@ class ApiRoutes : public httplib::Server {
 
 namespace {
 
-// Calls that answer from memory at once; anything else (add, get, ping, dht queries, and any
-// route not named here) runs on the long-call threads.
+// Calls that answer from memory at once; anything else (add, get, ping, dht queries, repo stat,
+// which stats every block file, and any route not named here) runs on the long-call threads.
 ApiLane lane_of(std::string_view method, std::string_view path) {
   static const std::set<std::string_view> short_gets = {
-      "/api/v0/id",       "/api/v0/swarm/peers",    "/api/v0/swarm/known", "/api/v0/events",
-      "/metrics",         "/api/v0/bootstrap/list", "/api/v0/dht/status",  "/api/v0/dht/table",
-      "/api/v0/repo/stat"};
+      "/api/v0/id", "/api/v0/swarm/peers",    "/api/v0/swarm/known", "/api/v0/events",
+      "/metrics",   "/api/v0/bootstrap/list", "/api/v0/dht/status",  "/api/v0/dht/table"};
   static const std::set<std::string_view> short_posts = {
       "/api/v0/swarm/disconnect", "/api/v0/bootstrap/add",   "/api/v0/bootstrap/rm",
       "/api/v0/swarm/protect",    "/api/v0/swarm/unprotect", "/api/v0/shutdown"};
@@ -128,9 +127,14 @@ Status ApiServer::start(const std::string& host_port, const std::string& unix_pa
       limits_, [this](ApiConnection& c) { server_->serve(c); }, lane_of,
       [this](const char* reason, const std::string& client) { refused(reason, client); });
   AGORA_ASSIGN(int bound, gate_->listen_tcp(host, int(*port)));
+  // The socket is a convenience beside TCP: a repo on a filesystem without sockets (some FUSE,
+  // 9p or shared folders) still gets a daemon, over TCP only.
   if (!unix_path.empty()) {
-    AGORA_TRY(gate_->listen_unix(unix_path));
-    unix_path_ = unix_path;
+    if (Status st = gate_->listen_unix(unix_path); st) {
+      unix_path_ = unix_path;
+    } else {
+      unix_error_ = st.error().message;
+    }
   }
   url_ = "http://" + (host == "::1" ? "[::1]" : host) + ":" + std::to_string(bound);
   gate_->start();

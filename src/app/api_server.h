@@ -33,6 +33,8 @@ class ApiServer {
   void stop();
   std::string url() const { return url_; }
   std::string unix_path() const { return unix_path_; }
+  // Why the Unix socket could not be opened (empty when it was, or none was asked for).
+  const std::string& unix_error() const { return unix_error_; }
   // Set when a client asked the daemon to shut down.
   void on_shutdown_request(std::function<void()> fn) { on_shutdown_ = std::move(fn); }
 
@@ -49,6 +51,7 @@ class ApiServer {
   std::unique_ptr<ApiGate> gate_;
   std::string url_;
   std::string unix_path_;
+  std::string unix_error_;
   std::function<void()> on_shutdown_;
 };
 

@@ -121,6 +121,8 @@ int run_daemon(const DaemonOptions& options) {
     std::cerr << "error: " << st.error().message << "\n";
     return 1;
   }
+  if (!api.unix_error().empty())
+    std::cerr << "warning: no API socket: " << api.unix_error() << "; the CLI uses TCP\n";
   if (Status st = store::write_api_file(options.repo, api.url()); !st) {
     std::cerr << "error: " << st.error().message << "\n";
     return 1;

@@ -407,6 +407,7 @@ rt::awaitable<Result<FetchProgress>> BitswapService::walk_and_fetch(Cid root,
     }
   } cleanup{*this, session, walk};
 
+  constexpr uint64_t kLocalBlocksPerYield = 64;
   auto gc_guard = blocks_.hold_off_gc();
   auto batch = blocks_.batch();
   // Blocks in the batch: once committed, peers that asked us for them while we lacked them get
@@ -433,6 +434,10 @@ rt::awaitable<Result<FetchProgress>> BitswapService::walk_and_fetch(Cid root,
           ++p.blocks_local;
           p.bytes_local += data->size();
           more = true;
+          // A DAG we mostly hold is read here without waiting on the network: let the loop serve
+          // everyone else between batches of local reads.
+          if (p.blocks_local % kLocalBlocksPerYield == 0)
+            co_await asio::post(swarm_.executor(), asio::use_awaitable);
           continue;
         }
         auto& list = waiting_[c];

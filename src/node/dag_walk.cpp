@@ -42,8 +42,9 @@ std::vector<Cid> DagWalk::take_requests() {
     } else {
       break;
     }
-    // A DAG may link one block twice (identical chunks): ask once.
-    if (!in_flight_.insert(*next).second) continue;
+    // A DAG may link one block many times (identical chunks): ask once, and never walk a
+    // subtree again once its root arrived (its links were scheduled then).
+    if (walked_.contains(*next) || !in_flight_.insert(*next).second) continue;
     out.push_back(std::move(*next));
   }
   return out;
@@ -52,6 +53,7 @@ std::vector<Cid> DagWalk::take_requests() {
 Status DagWalk::on_block(const Cid& cid, BytesView data) {
   if (in_flight_.erase(cid) == 0)
     return make_error(Errc::invalid_input, "block " + cid.to_string() + " was not requested");
+  walked_.insert(cid);
   ++blocks_done_;
   bytes_done_ += data.size();
   AGORA_ASSIGN(size_t links, count_links(cid, data));

@@ -64,6 +64,8 @@ class DagWalk {
   std::vector<Frame> frames_;  // back = the most recent block: its links are requested first
   size_t pending_bytes_ = 0;
   std::unordered_set<Cid, CidHash> in_flight_;
+  // Blocks that arrived: a repeated link to one is skipped. Grows with verified blocks only.
+  std::unordered_set<Cid, CidHash> walked_;
   uint64_t blocks_done_ = 0;
   uint64_t bytes_done_ = 0;
 };

@@ -114,5 +114,26 @@ TEST(DagWalk, RepeatedChildIsRequestedOnceAtATime) {
   EXPECT_TRUE(walk.done());
 }
 
+// One block linked 1,000 times by a node linked 1,000 times: a million paths, three blocks. Each
+// block is walked once, however often it is linked, also after it arrived (the fetch reads local
+// blocks in a loop: re-walking repeated subtrees would stall it for 10^6 reads).
+TEST(DagWalk, RepeatedSubtreesAreWalkedOnce) {
+  Dag dag;
+  Cid leaf = dag.leaf("repeated");
+  Cid middle = dag.node(std::vector<Cid>(1000, leaf));
+  Cid root = dag.node(std::vector<Cid>(1000, middle));
+  DagWalk walk(root, {.in_flight_max = 4});
+  size_t delivered = 0;
+  while (!walk.done()) {
+    auto reqs = walk.take_requests();
+    ASSERT_FALSE(reqs.empty());
+    for (const Cid& c : reqs) {
+      ++delivered;
+      ASSERT_TRUE(walk.on_block(c, dag.blocks[c]).ok());
+    }
+  }
+  EXPECT_EQ(delivered, 3u);
+}
+
 }  // namespace
 }  // namespace agora

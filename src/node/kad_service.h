@@ -133,8 +133,7 @@ class KadService {
                                                               std::weak_ptr<int> alive);
   rt::awaitable<void> serve(std::shared_ptr<rt::Stream> stream);
   void request_failed(kad::RequestId id, const char* reason, const std::string& detail);
-  void answered_add_provider(const PeerId& from, BytesView ip_group, const kad::Message& request,
-                             Instant now);
+  void answered_add_provider(const PeerId& from, const kad::Message& request, Instant now);
 
   // kad_persist.cpp: agora.db.
   Status load();

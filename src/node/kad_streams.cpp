@@ -252,7 +252,7 @@ rt::awaitable<void> KadService::serve(std::shared_ptr<rt::Stream> stream) {
     const Instant now = rt::now();
     auto answer = kad_.handle_request(peer, group, *request, now);
     if (answer && request->type == kad::MessageType::add_provider)
-      answered_add_provider(peer, group, *request, now);
+      answered_add_provider(peer, *request, now);
     pump();
     if (!swarm_.connection_to(peer)) {  // banned or gone: what it sent after is not handled
       stream->reset();
@@ -278,14 +278,15 @@ rt::awaitable<void> KadService::serve(std::shared_ptr<rt::Stream> stream) {
   stream->close_write();
 }
 
-void KadService::answered_add_provider(const PeerId& from, BytesView ip_group,
-                                       const kad::Message& request, Instant now) {
+// A refreshed record keeps the group it was first added under (the store's quota counts it
+// there), so the row says that group, not the group of the connection that refreshed it.
+void KadService::answered_add_provider(const PeerId& from, const kad::Message& request,
+                                       Instant now) {
   if (!db_) return;
   for (const kad::ProviderRecord& r : kad_.providers().records(request.key, now)) {
     if (r.peer.id != from || r.added != now) continue;
     pending_->providers[{request.key, from}] =
-        store::DhtProviderRow{request.key, from, r.peer.addrs, internal::unix_ms_now(),
-                              Bytes(ip_group.begin(), ip_group.end())};
+        store::DhtProviderRow{request.key, from, r.peer.addrs, internal::unix_ms_now(), r.group};
   }
   if (pending_->providers.size() >= config_.provider_rows_pending_max) save(false);
 }

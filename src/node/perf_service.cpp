@@ -11,16 +11,18 @@ void PerfService::start() {
   swarm_.set_handler(kPerfProtocol, [this](auto s) { return serve(std::move(s)); });
 }
 
-// Resets the stream when one chunk takes longer than `stall`: the peer stopped reading/sending.
-static rt::Deadline stall_guard(rt::Stream& stream, Duration stall) {
+// Resets the stream when one chunk (chunk_bytes) takes longer than `stall` to move: the peer
+// stopped reading or sending, or trickles (a byte now and then does not re-arm it).
+static std::unique_ptr<rt::Deadline> stall_guard(rt::Stream& stream, Duration stall) {
   std::weak_ptr<rt::Stream> weak = stream.weak_from_this();
-  return rt::Deadline(stream.connection().executor(), stall, [weak] {
+  return std::make_unique<rt::Deadline>(stream.connection().executor(), stall, [weak] {
     if (auto s = weak.lock()) s->reset();
   });
 }
 
 static Error stalled(Duration stall) {
-  return make_error(Errc::timeout, "no byte moved for " + std::to_string(to_ms(stall)) + " ms");
+  return make_error(Errc::timeout,
+                    "less than a chunk moved in " + std::to_string(to_ms(stall)) + " ms");
 }
 
 static rt::awaitable<Status> send_zeros(rt::Stream& stream, uint64_t n, size_t chunk_bytes,
@@ -28,9 +30,9 @@ static rt::awaitable<Status> send_zeros(rt::Stream& stream, uint64_t n, size_t c
   Bytes chunk(chunk_bytes, 0);
   while (n > 0) {
     size_t len = size_t(std::min<uint64_t>(n, chunk.size()));
-    rt::Deadline guard = stall_guard(stream, stall);
+    auto guard = stall_guard(stream, stall);
     if (Status st = co_await stream.write_all({chunk.data(), len}); !st)
-      co_return guard.expired() ? stalled(stall) : st;
+      co_return guard->expired() ? stalled(stall) : st;
     n -= len;
   }
   co_return Status{};
@@ -39,13 +41,18 @@ static rt::awaitable<Status> send_zeros(rt::Stream& stream, uint64_t n, size_t c
 static rt::awaitable<Result<uint64_t>> drain(rt::Stream& stream, size_t chunk_bytes,
                                              Duration stall) {
   Bytes buf(chunk_bytes);
-  uint64_t total = 0;
+  uint64_t total = 0, since_guard = 0;
+  auto guard = stall_guard(stream, stall);
   for (;;) {
-    rt::Deadline guard = stall_guard(stream, stall);
     auto n = co_await stream.read_some(buf.data(), buf.size());
-    if (!n) co_return guard.expired() ? stalled(stall) : n.error();
+    if (!n) co_return guard->expired() ? stalled(stall) : n.error();
     if (*n == 0) co_return total;
     total += *n;
+    since_guard += *n;
+    if (since_guard >= chunk_bytes) {  // a whole chunk moved: a fresh deadline for the next
+      guard = stall_guard(stream, stall);
+      since_guard = 0;
+    }
   }
 }
 
@@ -86,18 +93,27 @@ rt::awaitable<void> PerfService::serve(std::shared_ptr<rt::Stream> stream) {
         "concurrent_streams_max reached (" + std::to_string(config_.concurrent_streams_max) + ")");
     co_return;
   }
+  // One peer cannot take every slot: perf is a measurement, one stream per peer measures it.
+  PeerId peer = stream->connection().info().peer;
+  if (active_by_peer_[peer] >= config_.streams_per_peer_max) {
+    refuse(*stream, "limit",
+           "streams_per_peer_max reached (" + std::to_string(config_.streams_per_peer_max) + ")");
+    co_return;
+  }
   ++active_;
+  ++active_by_peer_[peer];
   co_await answer(*stream);
   --active_;
+  if (--active_by_peer_[peer] == 0) active_by_peer_.erase(peer);
 }
 
 rt::awaitable<void> PerfService::answer(rt::Stream& stream) {
   uint8_t header[8];
   Status header_read;
   {
-    rt::Deadline guard = stall_guard(stream, config_.stall_timeout);
+    auto guard = stall_guard(stream, config_.stall_timeout);
     header_read = co_await stream.read_exact(header, sizeof header);
-    if (guard.expired()) header_read = stalled(config_.stall_timeout);
+    if (guard->expired()) header_read = stalled(config_.stall_timeout);
   }
   if (!header_read) {
     finish_failed(stream, "request", header_read.error());

@@ -2,10 +2,13 @@
 // then closes its side; the server drains the upload and answers with that many bytes.
 //
 // Bounds on what a peer can make us spend: the answer is capped (download_bytes_max; more is
-// refused with a reset), few perf streams run at once, and a stream whose peer stops reading or
-// sending makes no progress for stall_timeout is reset. The yamux session's output bound keeps
+// refused with a reset), few perf streams run at once and one per peer, and a stream that moves no
+// whole chunk (256 KiB) within stall_timeout is reset: a peer that stops reading or sending, or
+// trickles, cannot hold a slot. The yamux session's output bound keeps
 // the bytes queued for a slow reader small whatever window it announces.
 #pragma once
+
+#include <map>
 
 #include "observe/events.h"
 #include "observe/metrics.h"
@@ -19,8 +22,9 @@ struct PerfServiceConfig {
   bool enabled = true;                              // serve /perf/1.0.0 at all
   uint64_t download_bytes_max = uint64_t(4) << 30;  // what one request may make us send
   size_t concurrent_streams_max = 4;                // perf is costly: few at a time
+  size_t streams_per_peer_max = 1;                  // and one peer cannot take them all
   size_t chunk_bytes = 256 * 1024;
-  Duration stall_timeout = std::chrono::seconds(30);  // no byte moved for this long: reset
+  Duration stall_timeout = std::chrono::seconds(30);  // no whole chunk moved in this long: reset
 };
 
 struct PerfResult {
@@ -49,6 +53,7 @@ class PerfService {
   observe::Registry& metrics_;
   observe::EventRecorder& events_;
   size_t active_ = 0;
+  std::map<PeerId, size_t> active_by_peer_;  // at most concurrent_streams_max entries
 };
 
 }  // namespace agora

@@ -662,7 +662,8 @@ std::string render_default_config(const Config& c) {
   key("Answer /perf/1.0.0 requests.", "enabled", boolean(c.perf.enabled), boolean(d.perf.enabled));
   key("The most bytes one request may ask this node to send.", "download_bytes_max",
       num(c.perf.download_bytes_max), num(d.perf.download_bytes_max));
-  key("Milliseconds a perf stream may go without moving a byte (its peer stopped reading).",
+  key("Milliseconds a perf stream may take to move 256 KiB (its peer stopped reading, or "
+      "trickles).",
       "stall_timeout_ms", num(c.perf.stall_timeout_ms), num(d.perf.stall_timeout_ms));
   out.pop_back();  // one trailing newline, not a blank line
   return out;

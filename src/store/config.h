@@ -38,7 +38,7 @@ struct Limits {
 struct Perf {
   bool enabled = true;
   uint64_t download_bytes_max = uint64_t(4) << 30;  // the most one request may ask us to send
-  uint32_t stall_timeout_ms = 30000;  // a perf stream that moves no byte for this long is reset
+  uint32_t stall_timeout_ms = 30000;  // a perf stream moving less than 256 KiB in this is reset
   bool operator==(const Perf&) const = default;
 };
 

@@ -121,6 +121,42 @@ TEST_F(HostilePeersTest, PerfRequestOverTheCapIsRefused) {
   EXPECT_EQ(count_events(*victim_, observe::EventType::stream_reset, "too_large"), 1u);
 }
 
+// A perf requester that trickles its upload (a byte every 200 ms never makes a whole chunk) is
+// reset at the stall deadline, and a second perf stream from the same peer is refused: one peer
+// cannot hold the perf slots.
+TEST_F(HostilePeersTest, PerfTricklerIsResetAndOnePeerGetsOneStream) {
+  store::Config victim;
+  victim.perf.stall_timeout_ms = 1000;
+  start(victim);
+  auto attacker = upgrade_attacker(victim_port_, victim_->peer_id());
+  ASSERT_TRUE(attacker.ok()) << attacker.error().to_string();
+  auto open_perf = [&](StreamId id) {
+    Bytes payload = multistream_line("/multistream/1.0.0");
+    append(payload, multistream_line("/perf/1.0.0"));
+    uint8_t size[8];
+    put_u64_be(size, 1000);
+    payload.insert(payload.end(), size, size + 8);
+    Bytes request = frame(YamuxType::data, yamux_flag::syn, id, uint32_t(payload.size()));
+    append(request, payload);
+    return attacker->send_plain(request);
+  };
+  ASSERT_TRUE(open_perf(1));
+  ASSERT_TRUE(eventually(
+      [&] { return metric(*victim_, "agora_streams_opened_total{direction=\"inbound\"}") >= 1; }));
+  ASSERT_TRUE(open_perf(3));
+  const std::string limit = "agora_perf_streams_refused_total{reason=\"limit\"}";
+  const std::string stalled = "agora_perf_streams_refused_total{reason=\"stalled\"}";
+  EXPECT_TRUE(eventually([&] { return metric(*victim_, limit) == 1; }));
+  Bytes one = frame(YamuxType::data, 0, 1, 1);
+  one.push_back(0);
+  for (int i = 0; i < 30 && metric(*victim_, stalled) == 0; ++i) {
+    attacker->send_plain(one);
+    std::this_thread::sleep_for(200ms);
+  }
+  EXPECT_EQ(metric(*victim_, stalled), 1);
+  EXPECT_TRUE(honest_ping().ok());
+}
+
 // A peer that floods yamux pings and never reads the ACKs: the node owes at most
 // control_frames_owed_max replies, then closes the connection with a protocol error.
 TEST_F(HostilePeersTest, PingFloodWhoseAnswersAreNeverReadIsCutOff) {

@@ -93,7 +93,11 @@ uint64_t Kad::next_random() {
 }
 
 void Kad::emit(KadEvent event) {
-  if (events_.size() >= config_.events_max) {
+  // Evictions and bans carry state the service must mirror (agora.db, the swarm's bans). They are
+  // bounded by the provider store itself, so they never count against events_max nor get dropped.
+  bool must_deliver =
+      std::holds_alternative<ProviderEvicted>(event) || std::holds_alternative<PeerBanned>(event);
+  if (!must_deliver && events_.size() >= config_.events_max) {
     ++stats_.events_dropped;
     return;
   }

@@ -171,11 +171,12 @@ bool Kad::provider_overflow(const PeerId& from, Instant now) {
     return false;
   ++stats_.peers_banned;
   add_provider_gate_.ban(from, now);
+  // The ban first: the service cuts the peer off before it deletes the peer's records.
+  emit(PeerBanned{from, "overflowed the provider store " +
+                            std::to_string(config_.provider_overflows_before_ban) + " times"});
   providers_.remove_peer(from);
   emit_evicted();
   routing_remove(from, now);
-  emit(PeerBanned{from, "overflowed the provider store " +
-                            std::to_string(config_.provider_overflows_before_ban) + " times"});
   return true;
 }
 

@@ -161,6 +161,21 @@ TEST(KadProviderQuota, GateRefillsAtItsRateAndForgetsIdlePeers) {
   EXPECT_EQ(g.tracked(), 1u);
 }
 
+// Identities beyond peers_max, while the tracked ones are active, share one bucket: a horde of
+// fresh identities is rate-limited together, not let through unlimited, and never banned.
+TEST(KadProviderQuota, GateRateLimitsUntrackedPeersTogether) {
+  AddProviderGate g({/*rate_per_s=*/1, /*burst=*/2, /*overflows_before_ban=*/1, minutes(10),
+                     /*peers_max=*/2});
+  EXPECT_TRUE(g.admit(test::peer(1), kT0));
+  EXPECT_TRUE(g.admit(test::peer(2), kT0));
+  EXPECT_TRUE(g.admit(test::peer(3), kT0));
+  EXPECT_TRUE(g.admit(test::peer(4), kT0));
+  EXPECT_FALSE(g.admit(test::peer(5), kT0));  // the shared bucket's burst is spent
+  EXPECT_EQ(g.tracked(), 2u);
+  EXPECT_FALSE(g.overflowed(test::peer(6), kT0));  // no identity to ban
+  EXPECT_TRUE(g.admit(test::peer(7), at(seconds(1))));
+}
+
 // The core: ADD_PROVIDER through handle_request.
 Message add_provider(const Bytes& key, const PeerId& from) {
   Message m;
@@ -188,6 +203,31 @@ TEST(KadProviderQuota, CoreRateLimitsAddProviderPerPeer) {
       kad.handle_request(test::peer(2), kNetB, add_provider(key_n(5), test::peer(2)), kT0).ok());
   ASSERT_TRUE(kad.handle_request(p, kNetA, add_provider(key_n(3), p), at(seconds(1))).ok());
   EXPECT_EQ(kad.providers().record_count(), 4u);
+}
+
+// With the event queue full of other events, the ban and every eviction still reach the service:
+// a dropped ban left the peer connected, a dropped eviction left its record in agora.db.
+TEST(KadProviderQuota, BanAndEvictionsAreNeverDroppedAndTheBanComesFirst) {
+  KadConfig c;
+  c.provider_records_per_peer_max = 10;
+  c.provider_overflows_before_ban = 1;
+  c.events_max = 4;
+  Kad kad(test::peer(0), c);
+  const PeerId spammer = test::peer(1);
+  for (int i = 0; i < 11; ++i)
+    ASSERT_TRUE(kad.handle_request(spammer, kNetA, add_provider(key_n(i), spammer), tick(i)).ok());
+  std::vector<KadEvent> events;
+  while (auto e = kad.poll_event()) events.push_back(std::move(*e));
+  size_t banned_at = events.size(), evicted = 0;
+  for (size_t i = 0; i < events.size(); ++i) {
+    if (std::holds_alternative<PeerBanned>(events[i]) && banned_at == events.size()) banned_at = i;
+    if (std::holds_alternative<ProviderEvicted>(events[i])) {
+      ++evicted;
+      EXPECT_LT(banned_at, i);
+    }
+  }
+  ASSERT_LT(banned_at, events.size());
+  EXPECT_EQ(evicted, 10u);
 }
 
 TEST(KadProviderQuota, CoreBansAPeerThatKeepsOverflowing) {

@@ -268,14 +268,21 @@ void AddProviderGate::prune(Instant now) {
 AddProviderGate::State* AddProviderGate::state(const PeerId& peer, Instant now) {
   auto it = peers_.find(peer);
   if (it != peers_.end()) return &it->second;
-  if (peers_.size() >= config_.peers_max) prune(now);
+  if (peers_.size() >= config_.peers_max && now - pruned_at_ >= kPruneInterval) {
+    prune(now);
+    pruned_at_ = now;
+  }
   if (peers_.size() >= config_.peers_max) return nullptr;
   return &peers_.emplace(peer, State{config_.burst, now, 0, now, now}).first->second;
 }
 
 bool AddProviderGate::admit(const PeerId& peer, Instant now) {
   State* s = state(peer, now);
-  if (!s) return true;  // untracked: the store's quotas still hold
+  if (!s) {
+    if (!untracked_started_) untracked_ = State{config_.burst, now, 0, now, now};
+    untracked_started_ = true;
+    s = &untracked_;  // one bucket for all untracked peers
+  }
   refill(*s, now);
   if (s->tokens < 1) return false;
   s->tokens -= 1;

@@ -164,6 +164,12 @@ class AddProviderGate {
 
   AddProviderGateConfig config_;
   std::map<PeerId, State> peers_;
+  // Peers beyond peers_max (all tracked ones still active) share this one bucket: a horde of
+  // identities is rate-limited together, never let through unlimited. They are never banned.
+  State untracked_;
+  bool untracked_started_ = false;
+  Instant pruned_at_{};  // pruning scans every peer: at most once per prune_interval
+  static constexpr Duration kPruneInterval = std::chrono::seconds(1);
 };
 
 }  // namespace agora::kad

@@ -6,9 +6,10 @@
 // doubles, up to window_bytes_max and within session_recv_buffer_bytes_max for all streams.
 //
 // Send side bounds (a peer that stops reading costs bounded memory): write() queues data only
-// while the output not yet taken stays under output_bytes_max, and never more than
-// send_window_bytes_max per stream whatever window the peer announces; a short write is followed
-// by stream_writable once the runtime takes the output (take_output) or the window reopens.
+// while the output not yet taken stays under output_bytes_max, whatever window the peer announces
+// (up to 2^32-1: the credit is kept, but it never lets more than that bound queue up); a short
+// write is followed by stream_writable once the runtime takes the output (take_output) or the
+// window reopens.
 // Control frames the peer makes us owe (ping ACKs, RSTs for refused streams) are bounded by
 // control_frames_owed_max between two take_output calls: past it the session fails with a
 // protocol error, so a peer flooding pings it never reads is cut off.
@@ -44,8 +45,6 @@ struct YamuxConfig {
   // Replies the peer asked for (ping ACKs, RSTs of streams we refused) queued since the runtime
   // last took the output; past this the peer is flooding us with requests it does not read.
   size_t control_frames_owed_max = 4096;
-  // The largest send window honoured per stream (a peer may announce up to 2^32-1).
-  uint64_t send_window_bytes_max = 16 * 1024 * 1024;
   Duration keepalive_interval = std::chrono::seconds(30);  // zero disables keepalive pings
   Duration ping_timeout = std::chrono::seconds(30);        // no pong => session error
   // Auto-tuning uses max(measured RTT, this): on loopback the measured RTT is microseconds, and a

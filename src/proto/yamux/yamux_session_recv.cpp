@@ -151,8 +151,9 @@ Status YamuxSession::on_stream_frame(const YamuxHeader& header, Instant now) {
       if (window > std::numeric_limits<uint32_t>::max()) {
         return protocol_error("yamux send window over 2^32-1");
       }
-      // Honoured up to our own bound: more would only let data queue up ahead of the reader.
-      stream->send_window_bytes = std::min(window, config_.send_window_bytes_max);
+      // The full credit is kept (dropping some would stall a peer that waits for half its window
+      // before it updates); what we queue for it is bounded by output_bytes_max, not by this.
+      stream->send_window_bytes = window;
       if (stream->write_blocked && window > 0 && !stream->local_closed) {
         stream->write_blocked = false;
         emit(YamuxEvent::Kind::stream_writable, header.stream);

@@ -630,13 +630,22 @@ TEST(YamuxPair, OutputBoundStopsWritesUntilTheRuntimeTakesTheOutput) {
   EXPECT_EQ(read_all(pair.server, id, pair.now), sent);
 }
 
-TEST(YamuxRaw, SendWindowIsHonouredOnlyUpToTheConfiguredMaximum) {
+// A peer may announce a window of almost 4 GiB: the credit is kept in full (a peer that updates
+// only after half its window is consumed must not stall), but what is queued for it at once stays
+// within output_bytes_max.
+TEST(YamuxRaw, HugeSendWindowIsKeptButQueuesNoMoreThanTheOutputBound) {
   RawServer raw;
   ASSERT_TRUE(raw.feed(frame(YamuxType::window_update, yamux_flag::syn, 1, 0)).ok());
   drain_events(raw.session);
-  // 256 KiB + 4 GiB - 1 MiB: legal (under 2^32), but far more than we queue for one stream.
   ASSERT_TRUE(raw.feed(frame(YamuxType::window_update, 0, 1, 0xfff00000u)).ok());
-  EXPECT_EQ(raw.session.send_window_bytes(1), raw.session.config().send_window_bytes_max);
+  EXPECT_EQ(raw.session.send_window_bytes(1), uint64_t{kYamuxSpecWindowBytes} + 0xfff00000u);
+  raw.output();
+  Bytes big(8 * raw.session.config().output_bytes_max, 0x77);
+  size_t accepted = raw.session.write(1, big);
+  EXPECT_LE(accepted, raw.session.config().output_bytes_max);
+  EXPECT_EQ(raw.session.write(1, BytesView(big).subspan(accepted)), 0u);
+  EXPECT_LE(raw.session.output_bytes(),
+            raw.session.config().output_bytes_max + 8 * kYamuxHeaderBytes);
   EXPECT_FALSE(raw.session.failed());
 }
 
