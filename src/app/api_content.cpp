@@ -338,9 +338,15 @@ void block_routes(httplib::Server& s, Node& node, Content& content) {
     auto block = content.blocks().get_checked(*cid);
     if (!block) return send_error(res, block.error());
     if (block->corrupt) {
-      asio::post(node.io(), [&node, c = *cid] {
+      // Moved aside on the loop (the bitswap server's store) before the answer goes out, so a
+      // caller that sees the error finds the block in quarantine.
+      auto moved = std::make_shared<std::promise<void>>();
+      auto moved_future = moved->get_future();
+      asio::post(node.io(), [&node, c = *cid, moved] {
         if (node.bitswap()) node.bitswap()->quarantine(c);
+        moved->set_value();
       });
+      moved_future.wait_for(std::chrono::seconds(10));
       return send_error(
           res,
           make_error(Errc::io, "block " + cid->to_string() + " is corrupt on disk: quarantined"),

@@ -75,4 +75,15 @@ void write_line(httplib::DataSink& sink, const nlohmann::json& j) {
   sink.write(line.data(), line.size());
 }
 
+Result<uint64_t> parse_u64(const std::string& text, const char* name) {
+  if (text.empty() || text.size() > 20 || text.find_first_not_of("0123456789") != std::string::npos)
+    return make_error(Errc::invalid_input,
+                      std::string(name) + ": not a non-negative integer: '" + text + "'");
+  try {
+    return uint64_t(std::stoull(text));
+  } catch (...) {
+    return make_error(Errc::invalid_input, std::string(name) + ": out of range: '" + text + "'");
+  }
+}
+
 }  // namespace agora

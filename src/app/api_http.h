@@ -26,6 +26,9 @@ enum class IoMeans : uint8_t { disk, network };
 // invalid_input, unsupported, too_large, exists: 400; not_found: 404; limit: 429; timeout: 504;
 // io: as `io` says; anything else (the network, a peer): 502.
 int api_error_status(Errc code, IoMeans io);
+
+// A query parameter that must be a decimal uint64; the error names the parameter.
+Result<uint64_t> parse_u64(const std::string& text, const char* name);
 // The error as {"error": ...} with its status.
 void send_error(httplib::Response& res, const Error& e, IoMeans io = IoMeans::disk);
 // 200 with `body`.

@@ -3,20 +3,11 @@
 
 #include <fmt/format.h>
 
+#include "app/api_http.h"
+
 namespace agora {
 
 namespace {
-
-Result<uint64_t> parse_count(const std::string& text, const char* name) {
-  if (text.empty() || text.size() > 20 || text.find_first_not_of("0123456789") != std::string::npos)
-    return make_error(Errc::invalid_input,
-                      std::string(name) + ": not a non-negative integer: '" + text + "'");
-  try {
-    return uint64_t(std::stoull(text));
-  } catch (...) {
-    return make_error(Errc::invalid_input, std::string(name) + ": out of range: '" + text + "'");
-  }
-}
 
 Result<uint64_t> read_u64(const nlohmann::json& answer, const char* key) {
   auto it = answer.find(key);
@@ -42,10 +33,10 @@ Result<EventsQuery> parse_events_query(const std::optional<std::string>& since,
                                        const std::optional<std::string>& limit) {
   EventsQuery q;
   if (since) {
-    AGORA_ASSIGN(q.since, parse_count(*since, "since"));
+    AGORA_ASSIGN(q.since, parse_u64(*since, "since"));
   }
   if (limit) {
-    AGORA_ASSIGN(q.limit, parse_count(*limit, "limit"));
+    AGORA_ASSIGN(q.limit, parse_u64(*limit, "limit"));
     if (q.limit == 0 || q.limit > kEventsLimitMax)
       return make_error(Errc::invalid_input,
                         fmt::format("limit: {} is out of range (1..{})", q.limit, kEventsLimitMax));

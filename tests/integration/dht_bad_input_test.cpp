@@ -86,23 +86,14 @@ class DhtBadInputTest : public ::testing::Test {
     return node;
   }
 
-  // Runs `fn` on the loop thread and returns its result.
   template <class F>
   auto on_loop(F fn) -> decltype(fn()) {
-    std::promise<decltype(fn())> p;
-    asio::post(io_, [&] { p.set_value(fn()); });
-    return p.get_future().get();
+    return test::on_loop(io_, fn);
   }
 
-  // Runs a coroutine on the loop; false if it did not finish within kWait.
   template <class T>
   std::optional<T> await(std::function<rt::awaitable<T>()> task) {
-    auto p = std::make_shared<std::promise<T>>();
-    auto f = p->get_future();
-    asio::co_spawn(
-        io_, [p, task]() -> rt::awaitable<void> { p->set_value(co_await task()); }, asio::detached);
-    if (f.wait_for(kWait) != std::future_status::ready) return std::nullopt;
-    return f.get();
+    return test::await_on_loop<T>(io_, std::move(task), kWait);
   }
 
   // The attacker opens a kad stream to the victim and writes `bytes`; returns what came back

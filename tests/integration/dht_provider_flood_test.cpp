@@ -111,19 +111,12 @@ class DhtProviderFloodTest : public ::testing::Test {
 
   template <class F>
   auto on_loop(F fn) -> decltype(fn()) {
-    std::promise<decltype(fn())> p;
-    asio::post(io_, [&] { p.set_value(fn()); });
-    return p.get_future().get();
+    return test::on_loop(io_, fn);
   }
 
   template <class T>
   std::optional<T> await(std::function<rt::awaitable<T>()> task) {
-    auto p = std::make_shared<std::promise<T>>();
-    auto f = p->get_future();
-    asio::co_spawn(
-        io_, [p, task]() -> rt::awaitable<void> { p->set_value(co_await task()); }, asio::detached);
-    if (f.wait_for(kWait) != std::future_status::ready) return std::nullopt;
-    return f.get();
+    return test::await_on_loop<T>(io_, std::move(task), kWait);
   }
 
   // `from` opens a kad stream to the victim, writes `requests` and reads until the stream ends;

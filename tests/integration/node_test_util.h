@@ -3,6 +3,9 @@
 
 #include <chrono>
 #include <functional>
+#include <future>
+#include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -29,6 +32,26 @@ inline double metric(Node& node, const std::string& series) {
     pos += series.size();
   }
   return 0;
+}
+
+// Runs `fn` on the loop thread of `io` and returns its result (the loop must be running).
+template <class F>
+auto on_loop(asio::io_context& io, F fn) -> decltype(fn()) {
+  std::promise<decltype(fn())> p;
+  asio::post(io, [&] { p.set_value(fn()); });
+  return p.get_future().get();
+}
+
+// Runs a coroutine on the loop of `io`; nothing if it did not finish within `timeout`.
+template <class T>
+std::optional<T> await_on_loop(asio::io_context& io, std::function<rt::awaitable<T>()> task,
+                               std::chrono::milliseconds timeout) {
+  auto p = std::make_shared<std::promise<T>>();
+  auto f = p->get_future();
+  asio::co_spawn(
+      io, [p, task]() -> rt::awaitable<void> { p->set_value(co_await task()); }, asio::detached);
+  if (f.wait_for(timeout) != std::future_status::ready) return std::nullopt;
+  return f.get();
 }
 
 }  // namespace agora::test
