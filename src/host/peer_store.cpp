@@ -8,7 +8,7 @@
 namespace agora {
 namespace {
 
-bool is_bootstrap(const PeerRecord& r) { return r.sources & store::bit(PeerSource::bootstrap); }
+bool is_bootstrap(const PeerRecord& r) { return r.sources & host::bit(PeerSource::bootstrap); }
 
 // Protocol ids are ASCII in every libp2p implementation; anything else is dropped so that what
 // we store and print is always valid text.
@@ -43,7 +43,7 @@ void PeerStore::load(std::vector<PeerRecord> records) {
     if (peers_.size() >= config_.peers_max) break;
     if (r.peer.empty() || peers_.count(r.peer)) continue;
     Entry e;
-    std::vector<store::PeerAddress> addrs = std::move(r.addrs);
+    std::vector<host::PeerAddress> addrs = std::move(r.addrs);
     std::vector<std::string> protocols = std::move(r.protocols);
     e.record = std::move(r);
     // Oldest first, so the newest ends up in front.
@@ -99,7 +99,7 @@ void PeerStore::merge_addr(Entry& e, const Multiaddr& given, int64_t now_ms) {
     return;
   }
   auto& addrs = e.record.addrs;
-  std::erase_if(addrs, [&](const store::PeerAddress& a) { return a.addr == *addr; });
+  std::erase_if(addrs, [&](const host::PeerAddress& a) { return a.addr == *addr; });
   addrs.insert(addrs.begin(), {std::move(*addr), now_ms});
   while (addrs.size() > config_.addrs_per_peer_max) {
     addrs.pop_back();

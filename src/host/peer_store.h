@@ -1,5 +1,5 @@
 // The peers this node knows, in memory: addresses, identify results, last seen, latency and how
-// each was found (store::PeerRecord), plus what the dialler needs: whether we are connected and
+// each was found (host/peer_record.h), plus what the dialler needs: whether we are connected and
 // when we may dial again. Sans-I/O: times come in as arguments. Wall time (Unix ms) is what gets
 // persisted; the monotonic Instant only drives dial backoff.
 //
@@ -22,12 +22,12 @@
 #include <vector>
 
 #include "base/time.h"
-#include "store/peer_db.h"
+#include "host/peer_record.h"
 
 namespace agora {
 
-using store::PeerRecord;
-using store::PeerSource;
+using host::PeerRecord;
+using host::PeerSource;
 
 struct PeerStoreConfig {
   size_t peers_max = 1000;

@@ -13,7 +13,7 @@ using std::chrono::seconds;
 PeerId peer(uint8_t n) { return PeerId::from_public_key({KeyType::ed25519, Bytes(32, n)}); }
 Multiaddr ma(std::string_view text) { return Multiaddr::parse(text).value(); }
 std::vector<Multiaddr> one(std::string_view text) { return {ma(text)}; }
-uint32_t src(PeerSource s) { return store::bit(s); }
+uint32_t src(PeerSource s) { return host::bit(s); }
 
 const Instant t0 = Instant(seconds(1000));
 

@@ -25,6 +25,7 @@
 #include "runtime/asio/mdns_socket.h"
 #include "runtime/asio/swarm.h"
 #include "store/config.h"
+#include "store/peer_db.h"
 
 namespace agora {
 

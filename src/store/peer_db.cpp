@@ -47,29 +47,6 @@ int64_t as_int(size_t n) { return int64_t(std::min<size_t>(n, size_t(INT64_MAX))
 
 }  // namespace
 
-const char* peer_source_name(PeerSource source) {
-  switch (source) {
-    case PeerSource::mdns:
-      return "mdns";
-    case PeerSource::bootstrap:
-      return "bootstrap";
-    case PeerSource::dht:
-      return "dht";
-    case PeerSource::inbound:
-      return "inbound";
-    case PeerSource::manual:
-      return "manual";
-  }
-  return "unknown";
-}
-
-std::vector<std::string> peer_source_names(uint32_t sources) {
-  std::vector<std::string> out;
-  for (PeerSource s : kAllPeerSources)
-    if (sources & bit(s)) out.emplace_back(peer_source_name(s));
-  return out;
-}
-
 Result<std::unique_ptr<PeerDb>> PeerDb::open(const std::filesystem::path& db_path) {
   AGORA_ASSIGN(std::unique_ptr<SqliteDb> db, SqliteDb::open(db_path));
   // A cache: a crash of the process loses nothing (WAL), power loss at most the last commits.
