@@ -10,26 +10,14 @@
 #include <optional>
 #include <vector>
 
+#include "fuzz_input.h"
 #include "host/connection_limits.h"
 
 namespace {
 
 using namespace agora;
-
-void check(bool ok) {
-  if (!ok) std::abort();
-}
-
-struct Input {
-  const uint8_t* p;
-  size_t n;
-  bool empty() const { return n == 0; }
-  uint8_t byte() {
-    if (n == 0) return 0;
-    --n;
-    return *p++;
-  }
-};
+using fuzz::check;
+using fuzz::Input;
 
 PeerId peer(uint8_t n) { return PeerId::from_public_key({KeyType::ed25519, Bytes(32, n)}); }
 

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "fuzz_input.h"
 #include "host/connection_manager.h"
 #include "host/peer_store.h"
 #include "store/config.h"
@@ -20,28 +21,8 @@
 namespace {
 
 using namespace agora;
-
-void check(bool ok) {
-  if (!ok) std::abort();
-}
-
-struct Input {
-  const uint8_t* p;
-  size_t n;
-  bool empty() const { return n == 0; }
-  uint8_t byte() {
-    if (n == 0) return 0;
-    --n;
-    return *p++;
-  }
-  std::string text(size_t max) {
-    size_t len = std::min<size_t>(byte() % (max + 1), n);
-    std::string out(reinterpret_cast<const char*>(p), len);
-    p += len;
-    n -= len;
-    return out;
-  }
-};
+using fuzz::check;
+using fuzz::Input;
 
 const std::vector<PeerId>& peers() {
   static const std::vector<PeerId> ids = [] {

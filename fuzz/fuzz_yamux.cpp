@@ -10,34 +10,13 @@
 #include <map>
 #include <vector>
 
+#include "fuzz_input.h"
 #include "proto/yamux/yamux_session.h"
 
 namespace {
 
 using namespace agora;
-
-class Input {
- public:
-  Input(const uint8_t* data, size_t size) : data_(data), size_(size) {}
-  bool empty() const { return pos_ >= size_; }
-  uint8_t byte() { return pos_ < size_ ? data_[pos_++] : 0; }
-  uint32_t u32() {
-    uint32_t v = 0;
-    for (int i = 0; i < 4; ++i) v = v << 8 | byte();
-    return v;
-  }
-  BytesView take(size_t n) {
-    n = std::min(n, size_ - pos_);
-    BytesView out(data_ + pos_, n);
-    pos_ += n;
-    return out;
-  }
-
- private:
-  const uint8_t* data_;
-  size_t size_;
-  size_t pos_ = 0;
-};
+using fuzz::Input;
 
 YamuxConfig small_config() {
   YamuxConfig config;

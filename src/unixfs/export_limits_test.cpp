@@ -9,18 +9,10 @@
 namespace agora::unixfs {
 namespace {
 
+using testing::put_node;
 using testing::TempDir;
 
 constexpr uint64_t kLeafBytes = 4096;
-
-// A dag-pb node put under its true CIDv1.
-Cid put_node(MemoryBlocks& blocks, const UnixfsData& data, std::vector<PbLink> links = {}) {
-  PbNode node{std::move(links), encode_unixfs_data(data)};
-  Bytes block = encode_dag_pb(node);
-  Cid cid = Cid::of(block, kCodecDagPb);
-  EXPECT_TRUE(blocks.put(cid, std::move(block)).ok());
-  return cid;
-}
 
 // A legal file of `copies` links to one raw leaf: few blocks fetched, copies * 4 KiB written.
 Cid repeated_block_file(MemoryBlocks& blocks, size_t copies) {

@@ -12,6 +12,7 @@ namespace agora::unixfs {
 namespace {
 
 using testing::import_bytes;
+using testing::put_node;
 using testing::random_bytes;
 using testing::read_all;
 using testing::TempDir;
@@ -21,15 +22,6 @@ Profile small_profile(bool raw_leaves) {
   p.chunk_bytes = 64;
   p.links_per_node_max = 4;
   return p;
-}
-
-// A dag-pb node put under its true CIDv1.
-Cid put_node(MemoryBlocks& blocks, const UnixfsData& data, std::vector<PbLink> links = {}) {
-  PbNode node{std::move(links), encode_unixfs_data(data)};
-  Bytes block = encode_dag_pb(node);
-  Cid cid = Cid::of(block, kCodecDagPb);
-  EXPECT_TRUE(blocks.put(cid, std::move(block)).ok());
-  return cid;
 }
 
 Cid put_raw(MemoryBlocks& blocks, std::string_view content) {

@@ -1,6 +1,7 @@
 // Helpers shared by the unixfs tests.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <openssl/evp.h>
 #include <unistd.h>
 
@@ -9,6 +10,8 @@
 #include <random>
 #include <string>
 
+#include "codec/dag_pb.h"
+#include "codec/unixfs_pb.h"
 #include "crypto/sha256.h"
 #include "unixfs/block_sink.h"
 #include "unixfs/exporter.h"
@@ -82,6 +85,15 @@ class TempDir {
  private:
   std::filesystem::path path_;
 };
+
+// A dag-pb node put under its true CIDv1 (a failed put fails the test).
+inline Cid put_node(MemoryBlocks& blocks, const UnixfsData& data, std::vector<PbLink> links = {}) {
+  PbNode node{std::move(links), encode_unixfs_data(data)};
+  Bytes block = encode_dag_pb(node);
+  Cid cid = Cid::of(block, kCodecDagPb);
+  EXPECT_TRUE(blocks.put(cid, std::move(block)).ok());
+  return cid;
+}
 
 inline void write_file(const std::filesystem::path& p, BytesView data) {
   std::filesystem::create_directories(p.parent_path());
