@@ -92,6 +92,10 @@ TEST_F(HostilePeersTest, PerfRequesterThatNeverReadsCostsBoundedMemory) {
   EXPECT_EQ(count_events(*victim_, observe::EventType::stream_reset, "stalled"), 1u);
   EXPECT_GE(metric(*victim_, "agora_perf_streams_refused_total{reason=\"stalled\"}"), 1);
   EXPECT_TRUE(honest_ping().ok());
+  // Once the attacker goes, its connection's waits for the reader are counted.
+  attacker->sock = test::RawSocket();
+  EXPECT_TRUE(
+      eventually([&] { return metric(*victim_, "agora_connection_output_stalls_total") > 0; }));
 }
 
 // Asking for more than download_bytes_max is refused at once, and recorded.

@@ -54,7 +54,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   uint64_t bytes_received() const { return bytes_received_; }
   // The peer flooded us with requests for control replies it did not read (the session failed).
   bool control_frames_overflowed() const { return yamux_.control_frames_overflowed(); }
-  size_t output_bytes() const { return yamux_.output_bytes(); }
+  // Writes cut short because the peer reads slower than we write (backpressure at work).
   uint64_t output_stalls() const { return yamux_.output_stalls(); }
   // Whether Nagle's algorithm is off on the socket (it must be: small replies would wait ~40 ms).
   bool tcp_no_delay() const;

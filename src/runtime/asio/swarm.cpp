@@ -30,6 +30,9 @@ struct Swarm::Metrics {
                              "Bytes written to closed connections' sockets")),
         bytes_received(r.counter("agora_connection_bytes_received_total",
                                  "Bytes read from closed connections' sockets")),
+        output_stalls(r.counter("agora_connection_output_stalls_total",
+                                "Writes to closed connections that waited for the peer to read "
+                                "(the output queue was at output_bytes_max)")),
         admission_trims(r.counter("agora_admission_trims_total",
                                   "Inbound connections closed to admit a newcomer at the limit, "
                                   "from the most represented network")) {}
@@ -66,6 +69,7 @@ struct Swarm::Metrics {
   observe::Counter& streams_outbound;
   observe::Counter& bytes_sent;
   observe::Counter& bytes_received;
+  observe::Counter& output_stalls;
   observe::Counter& admission_trims;
 };
 
@@ -296,6 +300,7 @@ void Swarm::connection_closed(Connection& c, const Error& reason) {
   metrics_->closed(reason.code).inc();
   metrics_->bytes_sent.add(c.bytes_sent());
   metrics_->bytes_received.add(c.bytes_received());
+  metrics_->output_stalls.add(c.output_stalls());
   if (c.control_frames_overflowed()) {
     metrics_->limit_hit("control_frames_owed_max").inc();
     record(EventType::limit_hit, c.info().peer.to_string(), c.info().remote_addr.to_string(),

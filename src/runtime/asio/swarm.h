@@ -69,7 +69,6 @@ class Swarm {
   void set_protection(std::function<bool(const PeerId&)> is_protected) {
     is_protected_ = std::move(is_protected);
   }
-  const ConnectionLimits& limits() const { return limits_; }
   // Stops listening and closes every connection.
   void shutdown();
 
