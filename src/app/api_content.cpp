@@ -2,7 +2,6 @@
 
 #include <httplib.h>
 
-#include <charconv>
 #include <future>
 #include <nlohmann/json.hpp>
 
@@ -22,17 +21,23 @@ bool param_true(const httplib::Request& req, const char* name, bool fallback) {
   return v == "1" || v == "true" || v.empty();
 }
 
-// get's size checks: `max_size` (bytes, decimal) caps what the export writes.
+// get's size checks: `max_size` (bytes, decimal; absent or 0: no limit) caps what the export
+// writes.
 Result<unixfs::ExportLimits> export_limits(const httplib::Request& req) {
   unixfs::ExportLimits limits;
   if (!req.has_param("max_size")) return limits;
-  std::string v = req.get_param_value("max_size");
-  uint64_t bytes = 0;
-  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), bytes);
-  if (v.empty() || ec != std::errc() || end != v.data() + v.size())
-    return make_error(Errc::invalid_input, "max_size must be a number of bytes, not '" + v + "'");
-  limits.output_bytes_max = bytes;
+  AGORA_ASSIGN(uint64_t bytes, parse_u64(req.get_param_value("max_size"), "max_size"));
+  if (bytes > 0) limits.output_bytes_max = bytes;
   return limits;
+}
+
+// What a get of the whole DAG may fetch under --max-size: the content plus its dag-pb nodes
+// (under 1/64 of it for UnixFS) and a MiB of slack. A path below the root is not capped: the
+// fetch takes the root's whole DAG, which may be far larger than the part asked for.
+uint64_t fetch_cap(const unixfs::ExportLimits& limits, const std::string& path) {
+  if (!path.empty() || limits.output_bytes_max == UINT64_MAX) return 0;
+  uint64_t max = limits.output_bytes_max;
+  return max + std::min<uint64_t>(max / 64 + (1 << 20), UINT64_MAX - max);
 }
 
 // "<cid>[/path]" -> root CID and the path below it.
@@ -62,10 +67,11 @@ json progress_json(const FetchProgress& p) {
 // Dials the given peers, then fetches the DAG under `root` over bitswap (a no-op when every
 // block is already stored). Progress lines go to `queue` when there is one.
 Result<FetchProgress> fetch(Node& node, const Cid& root, std::vector<Multiaddr> peers,
-                            std::shared_ptr<LineQueue> queue) {
+                            std::shared_ptr<LineQueue> queue, uint64_t fetched_bytes_max = 0) {
   if (!node.bitswap()) return make_error(Errc::unsupported, "this node has no blockstore");
   return run_on_loop<Result<FetchProgress>>(
-      node.io(), [&node, root, peers, queue]() -> rt::awaitable<Result<FetchProgress>> {
+      node.io(),
+      [&node, root, peers, queue, fetched_bytes_max]() -> rt::awaitable<Result<FetchProgress>> {
         for (const Multiaddr& addr : peers) {
           auto conn = co_await node.connect(addr);
           if (!conn) co_return conn.error();
@@ -73,7 +79,8 @@ Result<FetchProgress> fetch(Node& node, const Cid& root, std::vector<Multiaddr> 
         FetchProgressFn report;
         if (queue)
           report = [queue](const FetchProgress& p) { queue->push(progress_json(p).dump()); };
-        co_return co_await node.bitswap()->fetch_dag(root, kStallTimeout, report);
+        co_return co_await node.bitswap()->fetch_dag(root, kStallTimeout, report,
+                                                     fetched_bytes_max);
       });
 }
 
@@ -225,7 +232,7 @@ void read_routes(httplib::Server& s, Node& node, Content& content) {
           auto queue = std::make_shared<LineQueue>();
           auto started = std::chrono::steady_clock::now();
           auto job = std::async(std::launch::async, [&] {
-            auto r = fetch(node, root, peers, queue);
+            auto r = fetch(node, root, peers, queue, fetch_cap(limits, path));
             queue->close();
             return r;
           });

@@ -58,13 +58,12 @@ std::string status_answer(int status, const std::string& message) {
          "\r\nConnection: close\r\n\r\n" + body;
 }
 
-// Where the header block ends (after its blank line), or npos.
+// Where the header block ends (after its CRLF blank line), or npos. A bare LF does not end it:
+// httplib would go on reading such a request from the socket itself, outside this gate's header
+// deadline, so a client could hand a worker a half request and trickle the rest.
 size_t head_end(const std::string& buf) {
-  size_t crlf = buf.find("\r\n\r\n");
-  size_t lf = buf.find("\n\n");
-  if (crlf == std::string::npos && lf == std::string::npos) return std::string::npos;
-  return std::min(crlf == std::string::npos ? SIZE_MAX : crlf + 4,
-                  lf == std::string::npos ? SIZE_MAX : lf + 2);
+  size_t end = buf.find("\r\n\r\n");
+  return end == std::string::npos ? end : end + 4;
 }
 
 }  // namespace

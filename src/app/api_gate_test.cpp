@@ -108,6 +108,16 @@ TEST(ApiGate, CutsOffATricklerAtTheHeaderDeadlineWhateverItsPace) {
   EXPECT_EQ(get(h.port, "/id"), "HTTP/1.1 200 OK");
 }
 
+// A header block ended by a bare LF is not a whole request: it stays with the gate, under its
+// deadline, instead of reaching a worker that would wait on the socket for the rest.
+TEST(ApiGate, AHeaderBlockEndedByABareLineFeedIsStillUnderTheDeadline) {
+  Harness h({.header_timeout_ms = 300});
+  int fd = dial(h.port);
+  say(fd, "GET /id HTTP/1.1\r\n\n");
+  EXPECT_EQ(status_line(fd), "HTTP/1.1 408 Request Timeout");
+  EXPECT_EQ(h.refused(), std::vector<std::string>{"header_timeout"});
+}
+
 TEST(ApiGate, RefusesAHeaderBlockOverTheCap) {
   Harness h({});
   int fd = dial(h.port);

@@ -324,8 +324,9 @@ void register_content_commands(CLI::App& app, ContentArgs& a) {
   a.get->add_option("--peer", a.peers, "Dial this peer first (repeatable)");
   a.get
       ->add_option("--max-size", a.max_size,
-                   "Refuse to write more than this (e.g. 500M, 2G; K = 1024), checked against "
-                   "the DAG's declared size before writing and counted while writing")
+                   "Refuse to write more than this (e.g. 500M, 2G; K = 1024; 0: no limit): "
+                   "checked against the DAG's declared size before writing and counted while "
+                   "writing; a whole-DAG get also stops fetching past it")
       ->transform(CLI::AsSizeValue(false));
 
   a.ls = app.add_subcommand("ls", "List a directory");

@@ -369,8 +369,10 @@ void BitswapService::block_added(const Cid& cid) {
 }
 
 rt::awaitable<Result<FetchProgress>> BitswapService::fetch_dag(Cid root, Duration stall_timeout,
-                                                               FetchProgressFn progress) {
-  auto fetched = co_await walk_and_fetch(std::move(root), stall_timeout, std::move(progress));
+                                                               FetchProgressFn progress,
+                                                               uint64_t fetched_bytes_max) {
+  auto fetched = co_await walk_and_fetch(std::move(root), stall_timeout, std::move(progress),
+                                         fetched_bytes_max);
   // The walk's blocks came from the heap, which glibc keeps after free(): hand the pages back,
   // so what a hostile DAG cost ends with its fetch.
   ::malloc_trim(0);
@@ -379,7 +381,8 @@ rt::awaitable<Result<FetchProgress>> BitswapService::fetch_dag(Cid root, Duratio
 
 rt::awaitable<Result<FetchProgress>> BitswapService::walk_and_fetch(Cid root,
                                                                     Duration stall_timeout,
-                                                                    FetchProgressFn progress) {
+                                                                    FetchProgressFn progress,
+                                                                    uint64_t fetched_bytes_max) {
   Session session(swarm_.executor());
   DagWalk walk(root, config_.walk);
   FetchProgress p;
@@ -473,6 +476,10 @@ rt::awaitable<Result<FetchProgress>> BitswapService::walk_and_fetch(Cid root,
       if (Status st = walk.on_block(b.cid, b.data); !st) co_return st.error();
       ++p.blocks_fetched;
       p.bytes_fetched += b.data.size();
+      if (fetched_bytes_max > 0 && p.bytes_fetched > fetched_bytes_max)
+        co_return make_error(Errc::too_large, "fetched more than " +
+                                                  std::to_string(fetched_bytes_max) + " bytes of " +
+                                                  root.to_string() + "; stopped");
       ++p.blocks_by_peer[b.from.to_string()];
       last_progress = rt::now();
       if (Status st = batch.add(b.cid, b.data); !st) co_return st.error();

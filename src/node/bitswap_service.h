@@ -56,9 +56,12 @@ class BitswapService {
   void stop();
 
   // Fetches every block of the DAG under `root` that is not stored yet, from connected peers,
-  // verifying each, and stores them. Fails when nothing arrives for `stall_timeout`.
+  // verifying each, and stores them. Fails when nothing arrives for `stall_timeout`, and with
+  // Errc::too_large once more than `fetched_bytes_max` came over the network (0: no cap), so a
+  // DAG bigger than the caller will accept stops filling the repo.
   rt::awaitable<Result<FetchProgress>> fetch_dag(Cid root, Duration stall_timeout,
-                                                 FetchProgressFn progress = {});
+                                                 FetchProgressFn progress = {},
+                                                 uint64_t fetched_bytes_max = 0);
   // A block was stored locally (by add or block put): peers waiting for it get it.
   void block_added(const Cid& cid);
   // Called when no connected peer has a wanted block (bitswap::WantStalled), so the node can
@@ -97,7 +100,8 @@ class BitswapService {
   void misbehaved(const PeerId& peer, const std::string& reason);
   // fetch_dag's work; its walk is gone when it returns.
   rt::awaitable<Result<FetchProgress>> walk_and_fetch(Cid root, Duration stall_timeout,
-                                                      FetchProgressFn progress);
+                                                      FetchProgressFn progress,
+                                                      uint64_t fetched_bytes_max);
 
   void run_task(bitswap::SendTask task);
 

@@ -48,6 +48,8 @@ TEST(ExportLimits, ARepeatedBlockFileOverMaxSizeIsRefusedBeforeWriting) {
   EXPECT_EQ(refused.error().code, Errc::too_large);
   EXPECT_NE(refused.error().message.find("--max-size"), std::string::npos)
       << refused.error().message;
+  // Refused by the declared size, before writing (not cut off by the byte count while writing).
+  EXPECT_NE(refused.error().message.find("declares"), std::string::npos) << refused.error().message;
   EXPECT_EQ(entries_under(tmp.path()), 0u);  // nothing written
 
   // Repeating a block is legal: within the limit, the file is written whole.
@@ -69,6 +71,7 @@ TEST(ExportLimits, AFileThatWouldEatTheFreeSpaceIsRefusedBeforeWriting) {
   EXPECT_EQ(refused.error().code, Errc::too_large);
   EXPECT_NE(refused.error().message.find("free space"), std::string::npos)
       << refused.error().message;
+  EXPECT_NE(refused.error().message.find("declares"), std::string::npos) << refused.error().message;
   EXPECT_EQ(entries_under(tmp.path()), 0u);
   // The default margin leaves room for a small file.
   EXPECT_TRUE(export_to_path(blocks, file, tmp.path() / "out").ok());

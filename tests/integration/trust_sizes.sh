@@ -48,6 +48,7 @@ start() {  # start NAME
   fail "$1 did not become ready"
 }
 ag() { local n=$1; shift; "$agora" --repo "$work/$n" "$@"; }
+json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 addr() { grep -m1 '^listening' "$work/$1.log" | cut -d' ' -f2; }
 status_kib() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/${pid[$1]}/status"; }
 
@@ -92,6 +93,8 @@ for f in "$work"/blocks/wide-[0-9]*; do put_block dag-pb "$f" >/dev/null; done
 wide=$(put_block dag-pb "$work/blocks/wide-root")
 head -c $((4 << 20)) /dev/urandom >"$work/honest.bin"
 honest=$(ag peer add -q "$work/honest.bin")
+head -c $((16 << 20)) /dev/urandom >"$work/distinct.bin"
+distinct=$(ag peer add -q "$work/distinct.bin")
 peer=$(addr peer)
 
 # 1. Declared size against --max-size and free space, before writing.
@@ -99,17 +102,29 @@ mkdir "$work/out"
 out=$(ag victim get "$rep" -o "$work/out/rep.bin" --peer "$peer" --max-size 32M 2>&1) &&
   fail "a 64 MiB DAG was written under --max-size 32M"
 grep -q -- "--max-size" <<<"$out" || fail "unclear --max-size error: $out"
+grep -q "declares .*nothing written" <<<"$out" || fail "not refused before writing: $out"
 [[ -z "$(ls -A "$work/out")" ]] || fail "a refused get wrote something: $(ls -A "$work/out")"
 echo "max-size: $out"
 ag victim get "$rep" -o "$work/out/rep.bin" --peer "$peer" --max-size 64M >/dev/null ||
   fail "a 64 MiB DAG was refused under --max-size 64M"
 [[ $(stat -c %s "$work/out/rep.bin") == $((64 << 20)) ]] || fail "the repeated-block file is not 64 MiB"
 rm "$work/out/rep.bin"
+# A DAG of distinct blocks over --max-size stops the fetch too, not only the write: the repo
+# does not take the whole 16 MiB before the refusal.
+repo_bytes() { ag victim repo stat --json | json 'd["block_bytes"]'; }
+before=$(repo_bytes)
+out=$(ag victim get "$distinct" -o "$work/out/distinct.bin" --peer "$peer" --max-size 2M 2>&1) &&
+  fail "a 16 MiB file was written under --max-size 2M"
+grep -q "fetched more than" <<<"$out" || fail "the fetch did not stop at --max-size: $out"
+[[ ! -e "$work/out/distinct.bin" ]] || fail "a stopped fetch wrote its output"
+(($(repo_bytes) - before < (8 << 20))) || fail "the fetch took $(($(repo_bytes) - before)) bytes"
+echo "max-size fetch: $out"
 if [[ "${AGORA_IN_NAMESPACE:-}" == 1 ]]; then
   mkdir "$work/small"
   mount -t tmpfs -o size=32M tmpfs "$work/small"
   out=$(ag victim get "$rep" -o "$work/small/rep.bin" 2>&1) && fail "64 MiB written to a 32 MiB disk"
   grep -q "free space" <<<"$out" || fail "unclear free-space error: $out"
+  grep -q "declares .*nothing written" <<<"$out" || fail "not refused before writing: $out"
   [[ -z "$(ls -A "$work/small")" ]] || fail "a refused get wrote to the small disk"
   echo "free space: $out"
 else
