@@ -44,7 +44,8 @@ std::vector<Cid> DagWalk::take_requests() {
     }
     // A DAG may link one block many times (identical chunks): ask once, and never walk a
     // subtree again once its root arrived (its links were scheduled then).
-    if (walked_.contains(*next) || !in_flight_.insert(*next).second) continue;
+    if (walked_.contains(crypto::sha256(next->bytes())) || !in_flight_.insert(*next).second)
+      continue;
     out.push_back(std::move(*next));
   }
   return out;
@@ -53,7 +54,8 @@ std::vector<Cid> DagWalk::take_requests() {
 Status DagWalk::on_block(const Cid& cid, BytesView data) {
   if (in_flight_.erase(cid) == 0)
     return make_error(Errc::invalid_input, "block " + cid.to_string() + " was not requested");
-  walked_.insert(cid);
+  if (walked_.size() >= limits_.walked_max) walked_.clear();
+  walked_.insert(crypto::sha256(cid.bytes()));
   ++blocks_done_;
   bytes_done_ += data.size();
   AGORA_ASSIGN(size_t links, count_links(cid, data));

@@ -11,12 +11,14 @@
 // and pending_bytes_max bounds the blocks kept.
 #pragma once
 
+#include <cstring>
 #include <optional>
 #include <unordered_set>
 #include <vector>
 
 #include "codec/cid.h"
 #include "codec/dag_pb.h"
+#include "crypto/sha256.h"
 
 namespace agora {
 
@@ -26,6 +28,8 @@ struct DagWalkLimits {
   // this is about one block per level (UnixFS nodes are a few KiB to 1 MiB); a DAG that needs
   // more is refused (Errc::too_large) rather than held.
   size_t pending_bytes_max = 64 << 20;
+  // Distinct blocks remembered so a repeated subtree is walked once (~70 bytes each).
+  size_t walked_max = 1 << 20;
 };
 
 class DagWalk {
@@ -44,6 +48,7 @@ class DagWalk {
   const std::unordered_set<Cid, CidHash>& in_flight_cids() const { return in_flight_; }
   size_t pending_blocks() const { return frames_.size(); }  // blocks kept for their links
   size_t pending_bytes() const { return pending_bytes_; }
+  size_t walked() const { return walked_.size(); }  // distinct blocks remembered
   uint64_t blocks_done() const { return blocks_done_; }
   uint64_t bytes_done() const { return bytes_done_; }
 
@@ -64,8 +69,17 @@ class DagWalk {
   std::vector<Frame> frames_;  // back = the most recent block: its links are requested first
   size_t pending_bytes_ = 0;
   std::unordered_set<Cid, CidHash> in_flight_;
-  // Blocks that arrived: a repeated link to one is skipped. Grows with verified blocks only.
-  std::unordered_set<Cid, CidHash> walked_;
+  // Blocks that arrived, as the SHA-256 of their CID (32 bytes, not a whole Cid): a repeated link
+  // to one is skipped. At most walked_max entries; past that the set starts afresh, which only
+  // costs walking a repeated subtree again (the loop yields while it reads local blocks).
+  struct DigestHash {
+    size_t operator()(const crypto::Sha256Digest& d) const {
+      size_t h;
+      std::memcpy(&h, d.data(), sizeof h);
+      return h;
+    }
+  };
+  std::unordered_set<crypto::Sha256Digest, DigestHash> walked_;
   uint64_t blocks_done_ = 0;
   uint64_t bytes_done_ = 0;
 };

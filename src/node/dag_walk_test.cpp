@@ -135,5 +135,25 @@ TEST(DagWalk, RepeatedSubtreesAreWalkedOnce) {
   EXPECT_EQ(delivered, 3u);
 }
 
+// The set of walked blocks is bounded: past walked_max it starts afresh, which costs a repeated
+// subtree another walk but never a wrong or unfinished one.
+TEST(DagWalk, WalkedBlocksAreBoundedAndForgettingThemStaysCorrect) {
+  Dag dag;
+  Cid a = dag.node({dag.leaf("a1"), dag.leaf("a2")});
+  Cid b = dag.node({dag.leaf("b1"), a});
+  Cid root = dag.node({a, b, a, b});
+  DagWalk walk(root, {.in_flight_max = 1, .walked_max = 2});
+  std::set<Cid> delivered;
+  for (int steps = 0; !walk.done(); ++steps) {
+    ASSERT_LT(steps, 1000);
+    for (const Cid& c : walk.take_requests()) {
+      delivered.insert(c);
+      ASSERT_TRUE(walk.on_block(c, dag.blocks[c]).ok());
+      EXPECT_LE(walk.walked(), 2u);
+    }
+  }
+  EXPECT_EQ(delivered.size(), dag.blocks.size());  // every block reached
+}
+
 }  // namespace
 }  // namespace agora
