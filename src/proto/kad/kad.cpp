@@ -313,7 +313,7 @@ Status Kad::restore_provider(BytesView multihash, const PeerInfo& provider, Inst
   AGORA_TRY(check_multihash(multihash, config_.limits));
   if (added > now || now - added >= config_.provider_validity)
     return make_error(Errc::invalid_input, "kad: provider record not within provider_validity");
-  Status st = providers_.add(multihash, provider, ip_group, added);
+  Status st = providers_.restore(multihash, provider, ip_group, added);
   emit_evicted();
   AGORA_TRY(st);
   arm_cleanup(now);

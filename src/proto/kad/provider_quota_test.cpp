@@ -45,6 +45,23 @@ TEST(KadProviderQuota, PerPeerQuotaRefusesOnlyThatPeer) {
   EXPECT_TRUE(s.take_evicted().empty());
 }
 
+// Loading from the database goes newest first: a full quota refuses the older rows instead of
+// evicting the newer ones already loaded.
+TEST(KadProviderQuota, RestoreRefusesOlderRowsInsteadOfEvictingNewerOnes) {
+  ProviderStoreConfig c;
+  c.records_per_ip_group_max = 2;
+  ProviderStore s(c);
+  const PeerId a = test::peer(1), b = test::peer(2);
+  ASSERT_TRUE(s.restore(key_n(0), info(a), kNetA, tick(30)).ok());
+  ASSERT_TRUE(s.restore(key_n(1), info(b), kNetA, tick(20)).ok());
+  auto older = s.restore(key_n(2), info(a), kNetA, tick(10));
+  ASSERT_FALSE(older.ok());
+  EXPECT_EQ(older.error().code, Errc::limit);
+  EXPECT_TRUE(s.take_evicted().empty());
+  EXPECT_TRUE(holds(s, key_n(0), a, tick(31)));
+  EXPECT_TRUE(holds(s, key_n(1), b, tick(31)));
+}
+
 TEST(KadProviderQuota, FullIpGroupEvictsItsLargestPeer) {
   ProviderStoreConfig c;
   c.records_per_ip_group_max = 4;

@@ -28,15 +28,20 @@ Error over(const char* what, size_t limit) {
 
 Status ProviderStore::add(BytesView key, const PeerInfo& provider, BytesView ip_group,
                           Instant now) {
-  return add_record(key, provider, group_of(provider.id, ip_group), false, now);
+  return add_record(key, provider, group_of(provider.id, ip_group), false, Room::evict, now);
+}
+
+Status ProviderStore::restore(BytesView key, const PeerInfo& provider, BytesView ip_group,
+                              Instant added) {
+  return add_record(key, provider, group_of(provider.id, ip_group), false, Room::refuse, added);
 }
 
 Status ProviderStore::add_own(BytesView key, const PeerInfo& self, Instant now) {
-  return add_record(key, self, kOwnGroup, true, now);
+  return add_record(key, self, kOwnGroup, true, Room::evict, now);
 }
 
 Status ProviderStore::add_record(BytesView key, const PeerInfo& provider, Bytes group, bool own,
-                                 Instant now) {
+                                 Room room, Instant now) {
   if (provider.id.empty())
     return make_error(Errc::invalid_input, "kad: provider without a peer id");
   Bytes k(key.begin(), key.end());
@@ -45,7 +50,7 @@ Status ProviderStore::add_record(BytesView key, const PeerInfo& provider, Bytes 
     kit = keys_.find(k);
     if (kit != keys_.end() && refresh(kit, provider, now)) return {};
   }
-  AGORA_TRY(make_room(provider.id, group, k, own, now));
+  AGORA_TRY(make_room(provider.id, group, k, own, room, now));
   ProviderRecord record{PeerInfo{provider.id, {}}, now, std::move(group)};
   for (const Bytes& a : provider.addrs) {
     if (record.peer.addrs.size() >= config_.addrs_per_provider_max) break;
@@ -79,25 +84,30 @@ bool ProviderStore::refresh(KeyMap::iterator kit, const PeerInfo& provider, Inst
 
 // Room for one new record of `adder` on `key`: quotas first, then the key, then the store.
 Status ProviderStore::make_room(const PeerId& adder, const Bytes& group, BytesView key, bool own,
-                                Instant now) {
+                                Room room, Instant now) {
   if (!own) {
     if (peer_record_count(adder) >= config_.records_per_peer_max)
       return over("records_per_peer_max", config_.records_per_peer_max);
     auto git = groups_.find(group);
     if (git != groups_.end() && git->second.records >= config_.records_per_ip_group_max) {
       auto victim = largest_peer(git->second, adder);
-      if (!victim || *victim == adder)
+      if (!victim || *victim == adder || room == Room::refuse)
         return over("records_per_ip_group_max", config_.records_per_ip_group_max);
       evict_oldest_of(*victim, &git->first);
     }
   }
   if (auto kit = keys_.find(Bytes(key.begin(), key.end()));
       kit != keys_.end() && kit->second.size() >= config_.providers_per_key_max &&
-      !evict_from_key(kit))
+      (room == Room::refuse || !evict_from_key(kit)))
     return over("providers_per_key_max (all our own)", config_.providers_per_key_max);
   if (records_ < config_.records_max) return {};
-  expire(now);
+  // A full store stays full (each add evicts one): expiring scans every record, so not per add.
+  if (now - expired_at_ >= kExpireInterval) {
+    expire(now);
+    expired_at_ = now;
+  }
   if (records_ < config_.records_max) return {};
+  if (room == Room::refuse) return over("records_max", config_.records_max);
   const Bytes* g = largest_group();
   if (!g) return over("records_max (all our own)", config_.records_max);
   auto victim = largest_peer(groups_.at(*g), adder);

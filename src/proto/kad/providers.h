@@ -69,6 +69,9 @@ class ProviderStore {
   // Adds or refreshes `provider` for `key` (a multihash), sent from `ip_group` (empty: unknown).
   // Errc::limit when the provider is over its quota (see above); nothing is evicted then.
   Status add(BytesView key, const PeerInfo& provider, BytesView ip_group, Instant now);
+  // A record loaded from the database, oldest last: the same quotas as add(), but a full quota
+  // refuses it instead of evicting (what is already loaded is newer and stays).
+  Status restore(BytesView key, const PeerInfo& provider, BytesView ip_group, Instant added);
   // Our own record: no quota, never evicted; makes room like any newcomer. Errc::limit only
   // when the store holds nothing but our own records.
   Status add_own(BytesView key, const PeerInfo& self, Instant now);
@@ -97,9 +100,14 @@ class ProviderStore {
     std::map<PeerId, size_t> peers;  // records per peer in this group
   };
 
-  Status add_record(BytesView key, const PeerInfo& provider, Bytes group, bool own, Instant now);
+  // How a record finds room when a quota is full: evict the largest contributor's oldest record,
+  // or (restoring from the database, newest first) refuse.
+  enum class Room { evict, refuse };
+  Status add_record(BytesView key, const PeerInfo& provider, Bytes group, bool own, Room room,
+                    Instant now);
   bool refresh(KeyMap::iterator kit, const PeerInfo& provider, Instant now);
-  Status make_room(const PeerId& adder, const Bytes& group, BytesView key, bool own, Instant now);
+  Status make_room(const PeerId& adder, const Bytes& group, BytesView key, bool own, Room room,
+                   Instant now);
   bool evict_from_key(KeyMap::iterator kit);
   bool evict_oldest_of(const PeerId& peer, const Bytes* group);
   // The peer with most records in `g`; on a tie, not `adder`.
@@ -119,6 +127,8 @@ class ProviderStore {
   std::map<PeerId, PeerShare> peers_;
   std::map<Bytes, GroupShare> groups_;
   std::vector<EvictedProvider> evicted_;
+  Instant expired_at_{};  // the last full expiry make_room ran
+  static constexpr Duration kExpireInterval = std::chrono::minutes(1);
   size_t records_ = 0;
 };
 
