@@ -25,7 +25,6 @@ class ApiClient {
   // Use TCP even when the daemon's Unix socket answers (`agora --api-tcp`); for this process.
   static void set_prefer_tcp(bool on);
   // Where calls go: "unix:<path>" or the TCP URL.
-  std::string endpoint() const { return socket_path_.empty() ? url_ : "unix:" + socket_path_; }
 
   Result<nlohmann::json> get(const std::string& path,
                              const std::map<std::string, std::string>& params = {});

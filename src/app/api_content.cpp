@@ -338,29 +338,32 @@ void block_routes(httplib::Server& s, Node& node, Content& content) {
     send_json(res, {{"cid", cid.to_string()}, {"size", body.size()}});
   });
   // Re-hashed like a block served to a peer: a rotten one is quarantined, never handed out.
-  s.Get("/api/v0/block/get", [&node, &content](const httplib::Request& req,
-                                               httplib::Response& res) {
-    auto cid = Cid::parse(req.get_param_value("arg"));
-    if (!cid) return send_error(res, cid.error());
-    auto block = content.blocks().get_checked(*cid);
-    if (!block) return send_error(res, block.error());
-    if (block->corrupt) {
-      // Moved aside on the loop (the bitswap server's store) before the answer goes out, so a
-      // caller that sees the error finds the block in quarantine.
-      auto moved = std::make_shared<std::promise<void>>();
-      auto moved_future = moved->get_future();
-      asio::post(node.io(), [&node, c = *cid, moved] {
-        if (node.bitswap()) node.bitswap()->quarantine(c);
-        moved->set_value();
-      });
-      moved_future.wait_for(std::chrono::seconds(10));
-      return send_error(
-          res,
-          make_error(Errc::io, "block " + cid->to_string() + " is corrupt on disk: quarantined"),
-          IoMeans::disk);
-    }
-    res.set_content(std::string(as_chars(block->data)), "application/octet-stream");
-  });
+  s.Get("/api/v0/block/get",
+        [&node, &content](const httplib::Request& req, httplib::Response& res) {
+          auto cid = Cid::parse(req.get_param_value("arg"));
+          if (!cid) return send_error(res, cid.error());
+          auto block = content.blocks().get_checked(*cid);
+          if (!block) return send_error(res, block.error());
+          if (block->corrupt) {
+            // Moved aside on the loop (the bitswap server's store) before the answer goes out, so a
+            // caller that sees the error finds the block in quarantine.
+            auto moved = std::make_shared<std::promise<void>>();
+            auto moved_future = moved->get_future();
+            asio::post(node.io(), [&node, c = *cid, moved] {
+              if (node.bitswap()) node.bitswap()->quarantine(c);
+              moved->set_value();
+            });
+            bool moved_in_time =
+                moved_future.wait_for(std::chrono::seconds(10)) == std::future_status::ready;
+            return send_error(
+                res,
+                make_error(Errc::io, "block " + cid->to_string() + " is corrupt on disk: " +
+                                         (moved_in_time ? "quarantined (see agora events)"
+                                                        : "not served; quarantine pending")),
+                IoMeans::disk);
+          }
+          res.set_content(std::string(as_chars(block->data)), "application/octet-stream");
+        });
   s.Get("/api/v0/block/stat", [&content](const httplib::Request& req, httplib::Response& res) {
     auto cid = Cid::parse(req.get_param_value("arg"));
     if (!cid) return send_error(res, cid.error());

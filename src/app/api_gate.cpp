@@ -10,7 +10,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstring>
 #include <nlohmann/json.hpp>
 
@@ -85,7 +87,8 @@ ApiConnection::~ApiConnection() {
 bool ApiConnection::wait_for(short events) const {
   pollfd p{fd_, events, 0};
   for (;;) {
-    int n = ::poll(&p, 1, int(io_timeout_.count()));
+    // poll takes an int: a body_timeout_ms past INT_MAX must not turn into "wait forever".
+    int n = ::poll(&p, 1, int(std::min<int64_t>(io_timeout_.count(), INT_MAX)));
     if (n < 0 && errno == EINTR) continue;
     return n > 0;
   }

@@ -56,7 +56,6 @@ class ApiConnection : public httplib::Stream {
   socket_t socket() const override { return fd_; }
 
   int fd() const { return fd_; }
-  bool unix_socket() const { return unix_socket_; }
   const std::string& client() const { return client_; }
   std::string& head() { return head_; }
   // Best effort, without blocking: an answer to a request the gate refuses.

@@ -7,9 +7,7 @@
 // hop onto the node's event loop for node state.
 #pragma once
 
-#include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 
 #include "node/content.h"
@@ -41,7 +39,7 @@ class ApiServer {
  private:
   void routes();
   void connectivity_routes();  // peer store, bootstrap list, protection
-  // Counts the refusal and records an event (at most one per reason and second).
+  // Counts the refusal and records an event (the recorder folds floods into summaries).
   void refused(const char* reason, const std::string& client);
   Node& node_;
   Content* content_;

@@ -1,7 +1,5 @@
 #include "app/daemon.h"
 
-#include <sys/un.h>
-
 #include <iostream>
 #include <thread>
 
@@ -112,11 +110,6 @@ int run_daemon(const DaemonOptions& options) {
       repo->config.api.unix_socket
           ? std::filesystem::absolute(options.repo / store::kApiSocketFile).string()
           : "";
-  if (socket_path.size() >= sizeof(sockaddr_un::sun_path)) {
-    std::cerr << "warning: no API socket: " << socket_path << " is longer than a Unix socket path"
-              << " may be; the CLI uses TCP\n";
-    socket_path.clear();
-  }
   if (Status st = api.start(repo->config.api_address, socket_path); !st) {
     std::cerr << "error: " << st.error().message << "\n";
     return 1;

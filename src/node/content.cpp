@@ -89,7 +89,7 @@ Result<std::vector<store::Pin>> Content::pins(const store::PinFilter& filter) {
 Result<store::GcReport> Content::gc() { return store::collect_garbage(*blocks_, *pins_, kLinks); }
 
 Result<store::VerifyReport> Content::verify() {
-  return store::verify_blocks(*blocks_, repo_ / "quarantine");
+  return store::verify_blocks(*blocks_, blocks_->quarantine_dir());
 }
 
 Result<store::PinCheckReport> Content::verify_pins() {

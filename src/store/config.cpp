@@ -512,9 +512,10 @@ void render_api(const ApiLimits& a, Key& key, std::string& out) {
       "header_timeout_ms", num(a.header_timeout_ms), num(d.header_timeout_ms));
   key("Milliseconds a request body may stall, or a response wait for its reader.",
       "body_timeout_ms", num(a.body_timeout_ms), num(d.body_timeout_ms));
-  key("Open connections on each listener (the TCP port and the Unix socket).", "connections_max",
-      num(a.connections_max), num(d.connections_max));
-  key("Open connections from one client: one source address on TCP (every local user shares\n"
+  key("Connections still sending their header block, on each listener (the TCP port and the\n"
+      "# Unix socket); a connection whose request has arrived no longer counts.",
+      "connections_max", num(a.connections_max), num(d.connections_max));
+  key("Of those, from one client: one source address on TCP (every local user shares\n"
       "# 127.0.0.1), one user id on the Unix socket.",
       "connections_per_client_max", num(a.connections_per_client_max),
       num(d.connections_per_client_max));

@@ -96,8 +96,8 @@ struct Dht {
 struct ApiLimits {
   uint32_t header_timeout_ms = 5000;       // a request's whole header block must arrive by then
   uint32_t body_timeout_ms = 30000;        // longest wait for request body bytes or a reader
-  size_t connections_max = 128;            // open connections on each listener (TCP, Unix socket)
-  size_t connections_per_client_max = 16;  // per source address (TCP) or user id (Unix socket)
+  size_t connections_max = 128;            // still sending headers, per listener (TCP, socket)
+  size_t connections_per_client_max = 16;  // of those, per source address (TCP) or user id
   size_t workers = 4;                      // threads for short calls (id, peers, events, ...)
   size_t long_workers = 8;                 // threads for long calls (add, get, ping, dht, ...)
   size_t queue_max = 64;                   // complete requests waiting for a thread, per pool

@@ -3,8 +3,9 @@
 // (killed, power lost) are removed at its next start instead of staying in the destination
 // directory for good.
 //
-// Contract: record() is durable before the caller writes the temporary; forget() follows the
-// rename into place (or the removal on error). remove_leftovers() removes only paths that a record
+// Contract: record_partial_output() is durable before the caller writes the temporary;
+// forget_partial_output() follows the rename into place (or the removal on error).
+// remove_partial_outputs() removes only paths that a record
 // names, that are absolute and whose file name still carries the partial marker: never anything
 // else, whatever the records say. Records are bounded by the exports in flight when the daemon
 // died; each is at most kPartialRecordBytesMax.

@@ -11,7 +11,6 @@
 
 namespace agora::store {
 
-inline constexpr const char* kQuarantineDir = kQuarantineDirName;  // <repo>/quarantine
 
 struct QuarantinedFile {
   std::filesystem::path original;

@@ -51,13 +51,10 @@ inline double metric_sum(Node& node, const std::string& name) {
   return sum;
 }
 
-// Occurrences the events record, summaries by their count. The read is at the end of time, so
-// every summary window has ended and been recorded.
+// Occurrences of events of `type` with `reason`, summaries by their count.
 inline size_t count_events(Node& node, observe::EventType type, const std::string& reason) {
-  size_t n = 0;
-  for (const auto& e : node.events().read(0, 100000, INT64_MAX).events)
-    if (e.type == type && e.reason == reason) n += e.count;
-  return n;
+  return count_events(
+      node, [&](const observe::Event& e) { return e.type == type && e.reason == reason; });
 }
 
 // Yamux frames fully contained in `plain` (Data payloads skipped); stops at a malformed header.
@@ -162,18 +159,6 @@ inline RawSocket silent_connection(uint16_t port, const std::string& source_ip) 
   asio::io_context io;
   auto socket = connect_from(io, port, {.source_ip = source_ip});
   return socket ? RawSocket(socket->release()) : RawSocket();
-}
-
-// This process's resident memory in KiB (the in-process victim's, plus the test's own).
-inline size_t rss_kib() {
-  FILE* f = std::fopen("/proc/self/status", "r");
-  if (f == nullptr) return 0;
-  char line[256];
-  size_t kib = 0;
-  while (std::fgets(line, sizeof line, f))
-    if (std::sscanf(line, "VmRSS: %zu kB", &kib) == 1) break;
-  std::fclose(f);
-  return kib;
 }
 
 }  // namespace agora::test

@@ -41,19 +41,15 @@ using test::metric;
 // Occurrences the events record, a summary by its count. The read is at the end of time, so every
 // summary window has ended and been recorded.
 size_t events_of_type(Node& node, observe::EventType type) {
-  size_t n = 0;
-  for (const auto& e : node.events().read(0, 100000, INT64_MAX).events)
-    if (e.type == type) n += e.count;
-  return n;
+  return test::count_events(node, [&](const observe::Event& e) { return e.type == type; });
 }
 
 // Occurrences the events record, a summary by its count (it names the last peer it counts). The
 // read is at the end of time, so every summary window has ended and been recorded.
 size_t misbehaved_events(Node& node, const PeerId& peer) {
-  size_t n = 0;
-  for (const auto& e : node.events().read(0, 100000, INT64_MAX).events)
-    if (e.type == observe::EventType::peer_misbehaved && e.peer == peer.to_string()) n += e.count;
-  return n;
+  return test::count_events(node, [&](const observe::Event& e) {
+    return e.type == observe::EventType::peer_misbehaved && e.peer == peer.to_string();
+  });
 }
 
 struct PeerWithStore {

@@ -32,11 +32,9 @@ double bad_input(Node& node, const std::string& kind) {
 // Occurrences the events record, a summary by its count. The read is at the end of time, so
 // every summary window has ended and been recorded.
 size_t misbehaved_events(Node& node, const std::string& kind) {
-  size_t n = 0;
-  for (const auto& e : node.events().read(0, 100000, INT64_MAX).events)
-    if (e.type == observe::EventType::peer_misbehaved && e.reason == kind && e.protocol == kKad)
-      n += e.count;
-  return n;
+  return test::count_events(node, [&](const observe::Event& e) {
+    return e.type == observe::EventType::peer_misbehaved && e.reason == kind && e.protocol == kKad;
+  });
 }
 
 PeerId random_peer() {

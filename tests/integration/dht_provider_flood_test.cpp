@@ -12,7 +12,6 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
-#include <fstream>
 #include <future>
 #include <set>
 #include <thread>
@@ -35,14 +34,6 @@ using test::metric;
 bool eventually(const std::function<bool()>& cond) { return test::eventually(cond, kWait); }
 
 Bytes random_key() { return encode_multihash(multihash_sha2_256(crypto::random_bytes(16))); }
-
-size_t rss_kib() {
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("VmRSS:", 0) == 0) return std::stoul(line.substr(6));
-  return 0;
-}
 
 kad::Message add_provider(const Bytes& key, const PeerId& self) {
   kad::Message m;
@@ -223,7 +214,7 @@ class DhtProviderFloodTest : public ::testing::Test {
 };
 
 TEST_F(DhtProviderFloodTest, FloodIsBoundedHonestProviderStaysAndJunkIsNotReloaded) {
-  const size_t rss_before = rss_kib();
+  const size_t rss_before = test::rss_kib();
   // Two identities of one network fill the store, each within its quota.
   std::vector<Bytes> junk_b = flood(*attacker_b_, kPerPeer);
   std::vector<Bytes> junk_c = flood(*attacker_c_, kPerPeer);
@@ -264,7 +255,7 @@ TEST_F(DhtProviderFloodTest, FloodIsBoundedHonestProviderStaysAndJunkIsNotReload
   // After the attack: the honest record is still there; memory stayed bounded.
   EXPECT_TRUE(victim_lists(honest_key, honest_->peer_id()));
   EXPECT_LE(victim_records(), kRecordsMax);
-  const size_t rss_after = rss_kib();
+  const size_t rss_after = test::rss_kib();
   EXPECT_LT(rss_after - std::min(rss_after, rss_before), 64u * 1024) << "KiB grown";
   std::printf("store: %zu records (max %zu); process RSS %zu -> %zu KiB\n", victim_records(),
               kRecordsMax, rss_before, rss_after);

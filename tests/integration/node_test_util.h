@@ -1,7 +1,10 @@
-// Helpers shared by the in-process node tests: polling for a condition, and reading a metric.
+// Helpers shared by the in-process node tests: polling for a condition, reading a metric, counting
+// events, the process's memory, and running work on a node's loop from the test thread.
 #pragma once
 
 #include <chrono>
+#include <cstdint>
+#include <cstdio>
 #include <functional>
 #include <future>
 #include <memory>
@@ -32,6 +35,27 @@ inline double metric(Node& node, const std::string& series) {
     pos += series.size();
   }
   return 0;
+}
+
+// Occurrences of the events matching `match`, a summary by its count. The read is at the end of
+// time, so every summary window has ended and been recorded.
+inline size_t count_events(Node& node, const std::function<bool(const observe::Event&)>& match) {
+  size_t n = 0;
+  for (const auto& e : node.events().read(0, 100000, INT64_MAX).events)
+    if (match(e)) n += e.count;
+  return n;
+}
+
+// This process's resident memory in KiB (the in-process victim's, plus the test's own).
+inline size_t rss_kib() {
+  FILE* f = std::fopen("/proc/self/status", "r");
+  if (f == nullptr) return 0;
+  char line[256];
+  size_t kib = 0;
+  while (std::fgets(line, sizeof line, f))
+    if (std::sscanf(line, "VmRSS: %zu kB", &kib) == 1) break;
+  std::fclose(f);
+  return kib;
 }
 
 // Runs `fn` on the loop thread of `io` and returns its result (the loop must be running).
