@@ -222,17 +222,13 @@ rt::awaitable<void> Connectivity::dial(PeerId peer, uint32_t, std::weak_ptr<int>
   std::vector<Multiaddr> addrs = peers_.dial_addrs(peer);
   if (addrs.size() > config_.dial_addrs_per_peer_max) addrs.resize(config_.dial_addrs_per_peer_max);
   bool connected = false;
-  std::string failures;
-  for (const Multiaddr& addr : addrs) {
-    auto conn = co_await swarm_.dial(addr);
+  if (!addrs.empty()) {
+    // One dial per peer (a dial in flight is joined), addresses best first, failed ones backing
+    // off.
+    auto conn = co_await swarm_.dial_peer(peer, addrs);
     if (alive.expired()) co_return;
-    if (conn.ok()) {
-      connected = true;
-      break;
-    }
-    failures += (failures.empty() ? "" : "; ") + conn.error().message;
-  }
-  if (addrs.empty()) {
+    connected = conn.ok();
+  } else {
     observe::Event e;
     e.type = EventType::dial_failed;
     e.peer = peer.to_string();
@@ -317,11 +313,10 @@ void Connectivity::tick() {
   }
   manager_.on_timer(now);
   while (auto trim = manager_.poll_trim()) {
-    for (const auto& conn : swarm_.connections()) {
-      if (conn->info().id != trim->connection) continue;
-      conn->close(make_error(Errc::closed, trim->reason));  // an orderly GoAway
-      metrics_->trimmed.inc();
-    }
+    if (!swarm_.connection(trim->connection)) continue;
+    // An orderly GoAway, recorded as the manager's trim.
+    swarm_.close_connection(trim->connection, host::CloseReason::manager_trim, trim->reason);
+    metrics_->trimmed.inc();
   }
   if (size_t budget = manager_.take_dial_budget()) {
     for (const PeerId& peer : peers_.dial_candidates(budget + dialing_.size(), now)) {

@@ -21,14 +21,6 @@ std::vector<Bytes> dialable_addrs(const std::vector<Multiaddr>& addrs, const Pee
   return out;
 }
 
-const char* answer_fault_kind(const std::string& reason) {
-  // kad_requests.cpp: "answered FIND_NODE with ...", "invalid record: ...", "GET_VALUE answered
-  // with a record for another key", or a limit from check_limits.
-  if (reason.starts_with("answered ")) return "wrong_type";
-  if (reason.find("record") != std::string::npos) return "invalid_record";
-  return "over_limit";
-}
-
 }  // namespace internal
 
 namespace {
@@ -180,15 +172,10 @@ rt::awaitable<Result<std::shared_ptr<rt::Connection>>> KadService::dial(kad::Pee
   if (addrs.size() > config_.dial_addrs_per_peer_max) addrs.resize(config_.dial_addrs_per_peer_max);
   Result<std::shared_ptr<rt::Connection>> result =
       make_error(Errc::not_found, "no dialable address for " + peer.id.to_string());
-  std::string failures;
-  for (const Multiaddr& a : addrs) {
-    Multiaddr full = a.with_peer_id(peer.id);
-    result = co_await swarm_.dial(full);
+  if (!addrs.empty()) {
+    result = co_await swarm_.dial_peer(peer.id, addrs);
     if (alive.expired()) co_return make_error(Errc::closed, "the DHT stopped");
-    if (result) break;
-    failures += (failures.empty() ? "" : "; ") + result.error().message;
   }
-  if (!result && !failures.empty()) result = make_error(result.error().code, failures);
   d->done = true;
   d->result = result;
   if (auto it = dials_.find(peer.id); it != dials_.end() && it->second == d) dials_.erase(it);

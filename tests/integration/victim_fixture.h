@@ -16,10 +16,9 @@ class VictimAndHonestPeer : public ::testing::Test {
  protected:
   // Both listen on 127.0.0.1; the honest peer dials from 127.0.0.1 (network 127.0.0.0/24), so
   // attackers that must count as other hosts or networks use other 127.x.y.z addresses.
-  void start(store::Config victim) {
+  void start(store::Config victim, store::Config honest = {}) {
     victim.listen = {"/ip4/127.0.0.1/tcp/0"};
     victim_ = std::make_unique<Node>(io_, crypto::Ed25519PrivateKey::generate(), victim);
-    store::Config honest;
     honest.listen = {"/ip4/127.0.0.1/tcp/0"};
     honest_ = std::make_unique<Node>(io_, crypto::Ed25519PrivateKey::generate(), honest);
     ASSERT_TRUE(victim_->start().ok());

@@ -217,6 +217,7 @@ Stream::Stream(std::shared_ptr<Connection> conn, StreamId id, bool inbound)
     : conn_(std::move(conn)), id_(id), inbound_(inbound), waiter_(conn_->socket_.get_executor()) {}
 
 Stream::~Stream() {
+  if (on_release_) on_release_();
   // A stream dropped before both directions finished is reset so the peer is not left waiting.
   if (!reset_ && !(write_closed_ && eof_) && !conn_->closed_) conn_->yamux_.reset(id_);
   conn_->forget_stream(id_);

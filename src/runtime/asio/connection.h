@@ -110,6 +110,8 @@ class Stream : public std::enable_shared_from_this<Stream> {
   bool inbound() const { return inbound_; }
   const std::string& protocol() const { return protocol_; }
   void set_protocol(std::string p) { protocol_ = std::move(p); }
+  // Runs once, when this object is destroyed: the swarm refunds the stream's resource charge.
+  void on_release(std::function<void()> release) { on_release_ = std::move(release); }
   Connection& connection() { return *conn_; }
   std::shared_ptr<Connection> connection_ptr() { return conn_; }
 
@@ -130,6 +132,7 @@ class Stream : public std::enable_shared_from_this<Stream> {
   bool reset_ = false;
   Error reset_reason_{Errc::closed, ""};
   Waiter waiter_;
+  std::function<void()> on_release_;
 };
 
 }  // namespace agora::rt

@@ -55,6 +55,16 @@ struct Swarm::Metrics {
     return registry.counter("agora_limit_hits_total", "Requests refused by a resource limit",
                             {{"limit", limit}});
   }
+  observe::Counter& refused(host::Scope scope, const std::string& limit) {
+    return registry.counter("agora_refusals_total",
+                            "Requests the swarm's policy refused, by scope and limit (or reason)",
+                            {{"scope", host::label(scope)}, {"limit", limit}});
+  }
+  observe::Counter& close_cause(host::CloseReason cause) {
+    return registry.counter("agora_connection_close_causes_total",
+                            "Connections closed, by typed cause (who or what ended them)",
+                            {{"cause", host::label(cause)}});
+  }
   observe::Counter& dial_failed(Errc code) {
     return registry.counter("agora_dial_failures_total", "Failed dials",
                             {{"reason", errc_name(code)}});
@@ -115,7 +125,14 @@ Swarm::Swarm(asio::any_io_executor executor, crypto::Ed25519PrivateKey identity,
       local_peer_(PeerId::from_public_key(
           {KeyType::ed25519, Bytes(identity_.public_key().begin(), identity_.public_key().end())})),
       config_(config),
-      limits_(config.limits),
+      policy_(std::make_shared<Policy>(local_peer_,
+                                       host::SwarmConfig{
+                                           .limits = config.limits,
+                                           .resources = config.resources,
+                                           .dial_joins_max = config.dial_joins_max,
+                                           .dial_backoff_min = config.dial_backoff_min,
+                                           .dial_backoff_max = config.dial_backoff_max,
+                                       })),
       events_(events),
       metrics_(std::make_unique<Metrics>(metrics)) {
   config_.yamux.inbound_streams_max = std::max<size_t>(1, config_.yamux.inbound_streams_max);
@@ -137,10 +154,45 @@ void Swarm::record(EventType type, const std::string& peer, const std::string& a
   events_.record(std::move(e));
 }
 
-void Swarm::limit_hit(const Error& e, const std::string& addr) {
-  const char* name = e.code == Errc::limit ? limit_name(limits_.last_refusal()) : "other";
+void Swarm::limit_hit(const host::Refusal& r, const std::string& addr, const std::string& peer,
+                      const std::string& protocol) {
+  std::string name = r.reason == host::RefusalReason::limit ? r.limit : host::label(r.reason);
   metrics_->limit_hit(name).inc();
-  record(EventType::limit_hit, "", addr, Direction::none, name, e.message);
+  record(EventType::limit_hit, peer, addr, Direction::none, name, r.detail, protocol);
+}
+
+// Carries out what the policy decided (closes, resets) and counts its refusals.
+void Swarm::apply_policy() {
+  host::Swarm& core = policy_->core;
+  while (auto action = core.poll_action()) {
+    if (auto* close = std::get_if<host::CloseConnection>(&*action)) {
+      close_connection(close->connection, close->reason, close->detail);
+    } else if (auto* reset = std::get_if<host::ResetStream>(&*action)) {
+      auto it = policy_->streams.find({reset->connection, reset->stream});
+      if (it == policy_->streams.end()) continue;
+      if (auto stream = it->second.lock()) stream->reset();
+    }
+  }
+  while (auto event = core.poll_event()) {
+    if (event->type != host::SwarmEvent::Type::refused) continue;
+    const host::Refusal& r = event->refusal;
+    metrics_->refused(r.scope, r.reason == host::RefusalReason::limit ? r.limit : label(r.reason))
+        .inc();
+  }
+}
+
+void Swarm::close_connection(uint64_t id, host::CloseReason cause, const std::string& detail) {
+  auto it = connections_.find(id);
+  if (it == connections_.end() || it->second->closed()) return;
+  close_causes_.emplace(id, cause);
+  const ConnectionInfo& info = it->second->info();
+  if (cause == host::CloseReason::admission_trim) {
+    metrics_->admission_trims.inc();
+    record(EventType::limit_hit, info.peer.to_string(), info.remote_addr.to_string(),
+           Direction::inbound, "admission_trim", detail);
+  }
+  Errc code = cause == host::CloseReason::admission_trim ? Errc::limit : Errc::closed;
+  it->second->close(make_error(code, detail));
 }
 
 Status Swarm::listen(const Multiaddr& addr) {
@@ -195,8 +247,9 @@ awaitable<void> Swarm::handle_inbound(asio::ip::tcp::socket socket) {
   if (ec) co_return;
   Multiaddr remote_addr = to_multiaddr(remote);
   std::optional<host::IpSource> source = host::ip_source(remote_addr);
-  if (Status st = limits_.begin_inbound_handshake(source); !st) {
-    limit_hit(st.error(), remote_addr.to_string());
+  if (auto refusal = policy_->core.on_inbound_accepted(source, now())) {
+    limit_hit(*refusal, remote_addr.to_string());
+    apply_policy();
     socket.close(ec);
     co_return;
   }
@@ -216,7 +269,7 @@ awaitable<void> Swarm::handle_inbound(asio::ip::tcp::socket socket) {
   } else {
     co_await secure(std::move(socket), true, std::nullopt, remote_addr);
   }
-  limits_.end_inbound_handshake(source);
+  policy_->core.on_inbound_ended(source);
 }
 
 awaitable<Result<std::shared_ptr<Connection>>> Swarm::secure(asio::ip::tcp::socket socket,
@@ -247,22 +300,22 @@ awaitable<Result<std::shared_ptr<Connection>>> Swarm::secure(asio::ip::tcp::sock
     socket.close(ec);
     co_return err;
   }
-  if (auto why = bans_.banned(up->peer, now())) {
-    Error err = make_error(Errc::limit, "peer is banned: " + *why);
-    metrics_->handshake_failed(err.code).inc();
-    record(EventType::handshake_failed, up->peer.to_string(), remote.to_string(), dir, "banned",
-           err.message);
+  uint64_t id = next_connection_id_++;
+  auto admitted = policy_->core.on_secured(
+      id, up->peer, inbound ? host::Direction::inbound : host::Direction::outbound, remote, now(),
+      is_protected_);
+  if (auto* refusal = std::get_if<host::Refusal>(&admitted)) {
+    Error err = refusal->to_error();
+    if (refusal->reason == host::RefusalReason::banned) {
+      metrics_->handshake_failed(err.code).inc();
+      record(EventType::handshake_failed, up->peer.to_string(), remote.to_string(), dir, "banned",
+             err.message);
+    } else {
+      limit_hit(*refusal, remote.to_string());
+    }
+    apply_policy();
     socket.close(ec);
     co_return err;
-  }
-  uint64_t id = next_connection_id_++;
-  NewConnection admitted{id, up->peer, inbound, inbound ? host::ip_source(remote) : std::nullopt,
-                         now()};
-  auto admission = limits_.add_connection(admitted, is_protected_);
-  if (!admission) {
-    limit_hit(admission.error(), remote.to_string());
-    socket.close(ec);
-    co_return admission.error();
   }
   auto local = socket.local_endpoint(ec);
   ConnectionInfo info;
@@ -288,16 +341,23 @@ awaitable<Result<std::shared_ptr<Connection>>> Swarm::secure(asio::ip::tcp::sock
         asio::co_spawn(executor_, serve_stream(std::move(stream)), asio::detached);
       },
       [this](Connection& c, const Error& reason) { connection_closed(c, reason); });
-  admit(conn, *admission);
+  apply_policy();  // an admission trim closes the connection it chose
   for (auto& observer : on_connection_) observer(conn);
   co_return conn;
 }
 
 void Swarm::connection_closed(Connection& c, const Error& reason) {
-  limits_.remove_connection(c.info().id);
+  host::CloseReason cause = host::close_reason_of(reason.code);
+  if (auto it = close_causes_.find(c.info().id); it != close_causes_.end()) {
+    cause = it->second;
+    close_causes_.erase(it);
+  }
+  policy_->core.on_connection_closed(c.info().id, cause, reason.message, now());
+  apply_policy();
   connections_.erase(c.info().id);
   metrics_->open.dec();
   metrics_->closed(reason.code).inc();
+  metrics_->close_cause(cause).inc();
   metrics_->bytes_sent.add(c.bytes_sent());
   metrics_->bytes_received.add(c.bytes_received());
   metrics_->output_stalls.add(c.output_stalls());
@@ -312,43 +372,92 @@ void Swarm::connection_closed(Connection& c, const Error& reason) {
   for (auto& observer : on_closed_) observer(c, reason);
 }
 
-// A newcomer admitted at the inbound limit makes room: the connection admission chose (the
-// youngest unprotected one of the most represented network) is closed.
-void Swarm::admit(const std::shared_ptr<Connection>& conn, const Admission& admission) {
-  if (!admission.trim) return;
-  auto victim = connections_.find(*admission.trim);
-  if (victim == connections_.end()) return;
-  std::string why = std::string(limit_name(admission.full)) +
-                    ": trimmed from over-represented network " + admission.trim_group +
-                    " to admit " + conn->info().peer.to_string();
-  metrics_->admission_trims.inc();
-  record(EventType::limit_hit, victim->second->info().peer.to_string(),
-         victim->second->info().remote_addr.to_string(), Direction::inbound, "admission_trim", why);
-  victim->second->close(make_error(Errc::limit, why));
-}
-
 awaitable<Result<std::shared_ptr<Connection>>> Swarm::dial(Multiaddr addr) {
-  std::optional<PeerId> expected = addr.peer_id();
-  if (expected && *expected == local_peer_)
-    co_return make_error(Errc::invalid_input, "refusing to dial ourselves");
-  if (expected) {
-    if (auto why = bans_.banned(*expected, now()))
-      co_return make_error(Errc::limit, "not dialling " + expected->to_string() +
-                                            ": banned for misbehaving (" + *why + ")");
-    if (auto existing = connection_to(*expected)) co_return existing;
-  }
-  auto ep = addr.tcp_endpoint();
-  if (!ep)
+  if (!addr.tcp_endpoint())
     co_return make_error(
         Errc::unsupported,
         "can only dial /ip4|ip6/<addr>/tcp/<port>[/p2p/<peer>]: " + addr.to_string());
+  // Named, not braced in the calls: GCC 12 rejects initializer lists inside coroutines.
+  std::vector<Multiaddr> only(1, addr);
+  if (auto peer = addr.peer_id()) co_return co_await dial_peer(*peer, std::move(only));
+  auto decision = policy_->core.dial(std::nullopt, only, now());
+  if (auto* refusal = std::get_if<host::Refusal>(&decision)) {
+    if (refusal->reason == host::RefusalReason::limit) limit_hit(*refusal, addr.to_string());
+    apply_policy();
+    co_return refusal->to_error();
+  }
+  co_return co_await run_dial(std::get<host::DialPlan>(std::move(decision)), std::nullopt);
+}
+
+awaitable<Result<std::shared_ptr<Connection>>> Swarm::dial_peer(PeerId peer,
+                                                                std::vector<Multiaddr> addrs) {
+  std::erase_if(addrs, [](const Multiaddr& a) { return !a.tcp_endpoint(); });
+  auto decision = policy_->core.dial(peer, addrs, now());
+  if (auto* refusal = std::get_if<host::Refusal>(&decision)) {
+    if (refusal->reason == host::RefusalReason::limit)
+      limit_hit(*refusal, addrs.empty() ? "" : addrs.front().to_string(), peer.to_string());
+    apply_policy();
+    if (refusal->reason == host::RefusalReason::no_address)
+      co_return make_error(Errc::unsupported, "no address this node can dial for " +
+                                                  peer.to_string() +
+                                                  " (only /ip4|ip6/<addr>/tcp/<port>)");
+    co_return refusal->to_error();
+  }
+  co_return co_await run_dial(std::get<host::DialPlan>(std::move(decision)), peer);
+}
+
+// Carries out a dial plan: reuse, join the dial in flight, or try the addresses best first.
+// Addresses that failed for their own reasons (not our limits) back off in the policy.
+awaitable<Result<std::shared_ptr<Connection>>> Swarm::run_dial(host::DialPlan plan,
+                                                               std::optional<PeerId> peer) {
+  if (plan.kind == host::DialPlan::Kind::connected) {
+    auto it = connections_.find(plan.connection);
+    if (it != connections_.end() && !it->second->closed()) co_return it->second;
+    co_return make_error(Errc::closed, "the connection closed while dialling");
+  }
+  if (plan.kind == host::DialPlan::Kind::join) {
+    auto in_flight = dials_.find(plan.dial);
+    if (in_flight == dials_.end()) co_return make_error(Errc::closed, "the dial joined is gone");
+    std::shared_ptr<DialInFlight> joined = in_flight->second;
+    Waiter waiter(executor_);
+    joined->waiters.push_back(&waiter);
+    co_await waiter.wait();
+    if (peer)
+      if (auto conn = connection_to(*peer)) co_return conn;
+    co_return joined->error.value_or(make_error(Errc::closed, "the dial joined did not connect"));
+  }
+  auto in_flight = std::make_shared<DialInFlight>();
+  dials_[plan.dial] = in_flight;
+  Result<std::shared_ptr<Connection>> result = make_error(Errc::invalid_input, "no address");
+  std::vector<Multiaddr> failed;
+  std::string failures;
+  for (const Multiaddr& addr : plan.addrs) {
+    // Named first: GCC 12 destroys a conditional's temporary twice across a co_await.
+    Multiaddr target = peer ? addr.with_peer_id(*peer) : addr;
+    result = co_await dial_address(std::move(target), peer);
+    if (result) break;
+    if (result.error().code != Errc::limit) failed.push_back(addr);
+    failures += (failures.empty() ? "" : "; ") + result.error().message;
+  }
+  policy_->core.on_dial_finished(plan.dial, failed, result.ok(), now());
+  apply_policy();
+  if (!result) {
+    if (plan.addrs.size() > 1) result = make_error(result.error().code, failures);
+    in_flight->error = result.error();
+  }
+  dials_.erase(plan.dial);
+  for (Waiter* waiter : in_flight->waiters) waiter->notify();
+  co_return result;
+}
+
+// One TCP connect and handshake; the pending-dial slot is the caller's (host::Swarm::dial).
+awaitable<Result<std::shared_ptr<Connection>>> Swarm::dial_address(Multiaddr addr,
+                                                                   std::optional<PeerId> expected) {
+  auto ep = addr.tcp_endpoint();
+  if (!ep) co_return make_error(Errc::unsupported, "not a TCP address: " + addr.to_string());
   asio::error_code ec;
   auto ip = asio::ip::make_address(ep->host, ec);
   if (ec) co_return make_error(Errc::invalid_input, "bad address " + ep->host);
-  if (Status st = limits_.begin_dial(); !st) {
-    limit_hit(st.error(), addr.to_string());
-    co_return st.error();
-  }
   asio::ip::tcp::socket socket(executor_);
   Deadline deadline(executor_, config_.dial_timeout, [&socket] {
     asio::error_code ignored;
@@ -358,7 +467,6 @@ awaitable<Result<std::shared_ptr<Connection>>> Swarm::dial(Multiaddr addr) {
   deadline.cancel();
   bool timed_out = deadline.expired();
   if (cec || timed_out) {
-    limits_.end_dial();
     Error err = timed_out ? make_error(Errc::timeout, "dial timed out")
                           : make_error(Errc::io, "connect: " + cec.message());
     metrics_->dial_failed(err.code).inc();
@@ -367,7 +475,6 @@ awaitable<Result<std::shared_ptr<Connection>>> Swarm::dial(Multiaddr addr) {
     co_return make_error(err.code, "dial " + addr.to_string() + ": " + err.message);
   }
   auto conn = co_await secure(std::move(socket), false, expected, addr);
-  limits_.end_dial();
   if (!conn)
     co_return make_error(conn.error().code,
                          "dial " + addr.to_string() + ": " + conn.error().message);
@@ -389,7 +496,40 @@ awaitable<Result<std::shared_ptr<Stream>>> Swarm::open_stream(std::shared_ptr<Co
     metrics_->negotiation_failed(selected.error().code).inc();
     co_return selected.error();
   }
+  ensure_protocol(*selected);
+  if (auto refusal = charge(*stream, *selected, host::Direction::outbound)) {
+    limit_hit(*refusal, conn->info().remote_addr.to_string(), conn->info().peer.to_string(),
+              *selected);
+    (*stream)->reset();
+    co_return refusal->to_error();
+  }
   co_return *stream;
+}
+
+void Swarm::ensure_protocol(const std::string& protocol) {
+  if (policy_->core.resources().has_protocol(protocol)) return;
+  // Our own protocol names only (what we chose to open), so their number is bounded by the code;
+  // past protocols_max the stream is refused as an unknown protocol.
+  (void)policy_->core.add_protocol(protocol, host::ProtocolConfig{config_.protocol_limits, {}});
+}
+
+// Charges a negotiated stream to its scopes; the Stream gives the charge back when destroyed.
+std::optional<host::Refusal> Swarm::charge(const std::shared_ptr<Stream>& stream,
+                                           const std::string& protocol, host::Direction dir) {
+  uint64_t conn = stream->connection().info().id;
+  uint64_t id = stream->id();
+  if (auto refusal = policy_->core.on_stream_opened(conn, id, protocol, dir, now())) {
+    apply_policy();
+    return refusal;
+  }
+  policy_->streams[{conn, id}] = stream;
+  stream->on_release([weak = std::weak_ptr<Policy>(policy_), conn, id] {
+    auto policy = weak.lock();
+    if (!policy) return;
+    policy->core.on_stream_closed(conn, id);
+    policy->streams.erase({conn, id});
+  });
+  return std::nullopt;
 }
 
 awaitable<void> Swarm::serve_stream(std::shared_ptr<Stream> stream) {
@@ -409,11 +549,23 @@ awaitable<void> Swarm::serve_stream(std::shared_ptr<Stream> stream) {
     stream->reset();
     co_return;
   }
+  if (auto refusal = charge(stream, *selected, host::Direction::inbound)) {
+    const ConnectionInfo& info = stream->connection().info();
+    limit_hit(*refusal, info.remote_addr.to_string(), info.peer.to_string(), *selected);
+    stream->reset();
+    co_return;
+  }
   StreamHandler handler = it->second;
   co_await handler(std::move(stream));
 }
 
-void Swarm::set_handler(const std::string& protocol, StreamHandler handler) {
+void Swarm::set_handler(const std::string& protocol, StreamHandler handler,
+                        std::optional<host::ProtocolLimits> limits) {
+  // Our own protocol names, a handful: protocols_max (64) is never reached by this code.
+  if (Status st = policy_->core.add_protocol(
+          protocol, host::ProtocolConfig{limits.value_or(config_.protocol_limits), {}});
+      !st)
+    return;  // unregistered: its streams are refused as an unknown protocol
   handlers_[protocol] = std::move(handler);
 }
 
@@ -435,19 +587,20 @@ std::shared_ptr<Connection> Swarm::connection_to(const PeerId& peer) const {
   return nullptr;
 }
 
+std::shared_ptr<Connection> Swarm::connection(uint64_t id) const {
+  auto it = connections_.find(id);
+  return it == connections_.end() ? nullptr : it->second;
+}
+
 size_t Swarm::disconnect(const PeerId& peer, const std::string& why) {
-  size_t n = 0;
-  for (auto& c : connections()) {
-    if (c->info().peer != peer) continue;
-    c->close(make_error(Errc::closed, why));
-    ++n;
-  }
+  size_t n = policy_->core.disconnect(peer, host::CloseReason::requested, why);
+  apply_policy();
   return n;
 }
 
 void Swarm::ban(const PeerId& peer, Duration how_long, const std::string& why) {
-  bans_.ban(peer, now() + how_long, why);
-  disconnect(peer, why);
+  policy_->core.ban(peer, how_long, why, now());
+  apply_policy();
 }
 
 void Swarm::shutdown() {
@@ -455,7 +608,8 @@ void Swarm::shutdown() {
   shut_down_ = true;
   asio::error_code ec;
   for (auto& a : acceptors_) a->close(ec);
-  for (auto& c : connections()) c->close(make_error(Errc::closed, "node shutting down"));
+  for (auto& c : connections())
+    close_connection(c->info().id, host::CloseReason::shutdown, "node shutting down");
 }
 
 }  // namespace agora::rt

@@ -1,14 +1,23 @@
-// The swarm: listeners, dials, the connection table and protocol handlers. Runs on one
-// io_context thread; every method must be called from that thread.
+// The swarm's runtime: listeners, sockets, Noise and yamux, and the protocol handlers. Policy
+// (the connection table, one dial per peer, address ranking and backoff, bans, admission, the
+// resource manager's stream scopes, typed close and refusal reasons) is host::Swarm's
+// (host/swarm.h): this class reports what happened to it, asks it before spending anything and
+// carries out what it polls (close a connection, reset a stream).
+//
+// Every stream is charged to the resource manager once its protocol is negotiated (inbound and
+// outbound) and refunded when the Stream object is destroyed; a refused stream is reset (inbound)
+// or returned as an Errc::limit error (outbound). Runs on one io_context thread; every method
+// must be called from that thread.
 #pragma once
 
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "host/connection_limits.h"
-#include "host/peer_bans.h"
+#include "host/swarm.h"
 #include "observe/events.h"
 #include "observe/metrics.h"
 #include "runtime/asio/connection.h"
@@ -17,6 +26,15 @@ namespace agora::rt {
 
 struct SwarmConfig {
   ConnectionLimitsConfig limits;
+  host::ResourceManagerConfig resources;
+  // Limits of a protocol registered without its own (set_handler's default, outbound-only
+  // protocols). Generous per peer: the services keep their own tighter caps on inbound streams.
+  host::ProtocolLimits protocol_limits{.per_peer = {.streams_inbound_max = 64,
+                                                    .streams_outbound_max = 64,
+                                                    .memory_bytes_max = 4u << 20}};
+  size_t dial_joins_max = 64;  // callers waiting on one peer's dial in flight
+  Duration dial_backoff_min = std::chrono::seconds(5);  // after a failed address; doubles
+  Duration dial_backoff_max = std::chrono::minutes(5);
   YamuxConfig yamux;
   Duration dial_timeout = std::chrono::seconds(10);
   Duration handshake_timeout = std::chrono::seconds(10);
@@ -47,11 +65,18 @@ class Swarm {
 
   // Reuses an open connection to the peer named in `addr`, else dials. A /p2p/ suffix is verified.
   awaitable<Result<std::shared_ptr<Connection>>> dial(Multiaddr addr);
+  // One dial per peer: an open connection is reused, a dial in flight is joined (its result is
+  // ours), else `addrs` are tried best first (host::Swarm::rank_addresses) until one connects.
+  awaitable<Result<std::shared_ptr<Connection>>> dial_peer(PeerId peer,
+                                                           std::vector<Multiaddr> addrs);
   // Opens a stream on the connection and negotiates one of `protocols`.
   awaitable<Result<std::shared_ptr<Stream>>> open_stream(std::shared_ptr<Connection> conn,
                                                          std::vector<std::string> protocols);
 
-  void set_handler(const std::string& protocol, StreamHandler handler);
+  // Serves `protocol`; its streams are charged to the resource manager under `limits` (none
+  // given: SwarmConfig::protocol_limits).
+  void set_handler(const std::string& protocol, StreamHandler handler,
+                   std::optional<host::ProtocolLimits> limits = std::nullopt);
   std::vector<std::string> protocols() const;
   // Observers of new secured connections and of closed ones; each service adds its own.
   void on_connection(ConnectionCallback callback) { on_connection_.push_back(std::move(callback)); }
@@ -59,6 +84,9 @@ class Swarm {
 
   std::vector<std::shared_ptr<Connection>> connections() const;
   std::shared_ptr<Connection> connection_to(const PeerId& peer) const;
+  std::shared_ptr<Connection> connection(uint64_t id) const;
+  // Closes one connection, recording `cause` as why (metrics, events).
+  void close_connection(uint64_t id, host::CloseReason cause, const std::string& detail);
   // Closes every connection to `peer`; returns how many.
   size_t disconnect(const PeerId& peer, const std::string& why);
   // Disconnects `peer` and refuses it for `how_long`: its inbound connections are closed right
@@ -71,9 +99,21 @@ class Swarm {
   }
   // Stops listening and closes every connection.
   void shutdown();
+  // The policy core, for inspection (usage by scope, refusals, backoff).
+  const host::Swarm& policy() const { return policy_->core; }
 
  private:
   struct Metrics;
+  // Shared with the streams' release callbacks, which may run after the swarm is gone.
+  struct Policy {
+    Policy(PeerId local, host::SwarmConfig config) : core(std::move(local), config) {}
+    host::Swarm core;
+    std::map<std::pair<uint64_t, uint64_t>, std::weak_ptr<Stream>> streams;
+  };
+  struct DialInFlight {
+    std::optional<Error> error;
+    std::vector<Waiter*> waiters;
+  };
   awaitable<void> accept_loop(std::shared_ptr<asio::ip::tcp::acceptor> acceptor);
   awaitable<void> handle_inbound(asio::ip::tcp::socket socket);
   awaitable<Result<std::shared_ptr<Connection>>> secure(asio::ip::tcp::socket socket, bool inbound,
@@ -83,16 +123,25 @@ class Swarm {
   void record(observe::EventType type, const std::string& peer, const std::string& addr,
               observe::Direction dir, const std::string& reason, const std::string& detail,
               const std::string& protocol = {});
-  void limit_hit(const Error& e, const std::string& addr);
-  void admit(const std::shared_ptr<Connection>& conn, const Admission& admission);
+  void limit_hit(const host::Refusal& r, const std::string& addr, const std::string& peer = {},
+                 const std::string& protocol = {});
+  awaitable<Result<std::shared_ptr<Connection>>> dial_address(Multiaddr addr,
+                                                              std::optional<PeerId> expected);
+  awaitable<Result<std::shared_ptr<Connection>>> run_dial(host::DialPlan plan,
+                                                          std::optional<PeerId> peer);
+  std::optional<host::Refusal> charge(const std::shared_ptr<Stream>& stream,
+                                      const std::string& protocol, host::Direction dir);
+  void ensure_protocol(const std::string& protocol);
+  void apply_policy();
   void connection_closed(Connection& c, const Error& reason);
 
   asio::any_io_executor executor_;
   crypto::Ed25519PrivateKey identity_;
   PeerId local_peer_;
   SwarmConfig config_;
-  ConnectionLimits limits_;
-  host::PeerBans bans_;
+  std::shared_ptr<Policy> policy_;
+  std::map<host::DialId, std::shared_ptr<DialInFlight>> dials_;
+  std::map<uint64_t, host::CloseReason> close_causes_;  // closes the policy asked for
   observe::EventRecorder& events_;
   std::unique_ptr<Metrics> metrics_;
   std::vector<std::shared_ptr<asio::ip::tcp::acceptor>> acceptors_;
