@@ -254,7 +254,7 @@ void KadService::on_event(kad::KadEvent& event) {
   } else if (auto* rejected = std::get_if<kad::InboundRejected>(&event)) {
     bad_input(rejected->from, kad::reject_kind_name(rejected->kind), rejected->reason);
   } else if (auto* bad = std::get_if<kad::PeerMisbehaved>(&event)) {
-    bad_input(bad->peer, internal::answer_fault_kind(bad->reason), bad->reason);
+    bad_input(bad->peer, kad::answer_fault_name(bad->fault), bad->reason);
   } else if (auto* evicted = std::get_if<kad::ProviderEvicted>(&event)) {
     metrics_->providers_evicted.inc();
     if (db_) pending_->providers[{std::move(evicted->key), evicted->peer}] = std::nullopt;

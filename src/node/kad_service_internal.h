@@ -61,8 +61,6 @@ namespace internal {
 
 // The /ip4|ip6/.../tcp/... addresses among `addrs` that belong to `peer`, without /p2p/, binary.
 std::vector<Bytes> dialable_addrs(const std::vector<Multiaddr>& addrs, const PeerId& peer);
-// bad_input kind for a PeerMisbehaved reason of the core (kad_requests.cpp words them).
-const char* answer_fault_kind(const std::string& reason);
 // Unix ms <-> the steady clock, for what agora.db keeps.
 int64_t unix_ms_now();
 int64_t to_unix_ms(Instant t, Instant now, int64_t unix_now_ms);

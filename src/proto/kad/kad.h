@@ -188,11 +188,19 @@ struct PeerBanned {
   PeerId peer;
   std::string reason;
 };
+// How an answer broke the rules; the name is a metric label.
+enum class AnswerFault : uint8_t {
+  wrong_type,      // answered another message type than the request's
+  over_limit,      // past a MessageLimits bound
+  invalid_record,  // a record that fails validation, or for another key
+};
+const char* answer_fault_name(AnswerFault fault);  // snake_case, as in the enum
 // An answer broke the rules: over a limit, invalid record, wrong type. The answer is treated as
 // a failure.
 struct PeerMisbehaved {
   PeerId peer;
-  std::string reason;
+  AnswerFault fault = AnswerFault::over_limit;
+  std::string reason;  // for people: the detail
 };
 using KadEvent = std::variant<QueryStep, QueryFinished, RoutingUpdated, InboundRejected,
                               PeerMisbehaved, ProviderEvicted, PeerBanned>;
@@ -358,7 +366,7 @@ class Kad {
   void routing_remove(const PeerId& peer, Instant now);
   void on_liveness(const PeerId& peer, bool alive, Instant now);
   void expire_requests(Instant now);
-  std::optional<std::string> check_response(const Pending& p, const Message& response) const;
+  std::optional<PeerMisbehaved> check_response(const Pending& p, const Message& response) const;
 
   // kad_inbound.cpp: handle_request by type.
   std::vector<Peer> closer_peers(BytesView key, const PeerId& requester) const;

@@ -55,12 +55,26 @@ void Kad::drop_query_requests(QueryId query) {
   for (RequestId id : ids) forget_request(id);
 }
 
-std::optional<std::string> Kad::check_response(const Pending& p, const Message& response) const {
-  if (response.type != p.type) {
-    return std::string("answered ") + message_type_name(p.type) + " with " +
-           message_type_name(response.type);
+const char* answer_fault_name(AnswerFault fault) {
+  switch (fault) {
+    case AnswerFault::wrong_type:
+      return "wrong_type";
+    case AnswerFault::over_limit:
+      return "over_limit";
+    case AnswerFault::invalid_record:
+      return "invalid_record";
   }
-  if (auto st = check_limits(response, config_.limits); !st) return st.error().message;
+  return "over_limit";
+}
+
+std::optional<PeerMisbehaved> Kad::check_response(const Pending& p, const Message& response) const {
+  if (response.type != p.type) {
+    return PeerMisbehaved{p.peer, AnswerFault::wrong_type,
+                          std::string("answered ") + message_type_name(p.type) + " with " +
+                              message_type_name(response.type)};
+  }
+  if (auto st = check_limits(response, config_.limits); !st)
+    return PeerMisbehaved{p.peer, AnswerFault::over_limit, st.error().message};
   return std::nullopt;
 }
 
@@ -71,13 +85,14 @@ void Kad::on_response(RequestId id, const Message& response, Instant now) {
   ++stats_.responses;
   if (auto bad = check_response(p, response)) {
     ++stats_.misbehaved;
-    emit(PeerMisbehaved{p.peer, *bad});
+    std::string reason = bad->reason;
+    emit(std::move(*bad));
     switch (p.purpose) {
       case Purpose::liveness:
         on_liveness(p.peer, false, now);
         break;
       case Purpose::lookup:
-        on_lookup_failure(p.query, p, *bad, now);
+        on_lookup_failure(p.query, p, reason, now);
         break;
       case Purpose::store:
         on_store_done(p.query, nullptr, now);
@@ -138,7 +153,7 @@ void Kad::on_lookup_response(QueryId id, const Pending& p, const Message& respon
     }
     if (bad) {
       ++stats_.misbehaved;
-      emit(PeerMisbehaved{p.peer, *bad});
+      emit(PeerMisbehaved{p.peer, AnswerFault::invalid_record, *bad});
       on_lookup_failure(id, p, *bad, now);
       return;
     }

@@ -351,13 +351,15 @@ TEST(KadCore, MisbehavingAnswersAreReportedAndCountAsFailures) {
   kad.on_response(out[1].id, bad_record, at(seconds(1)));
   std::vector<KadEvent> events;
   while (auto e = kad.poll_event()) events.push_back(std::move(*e));
-  size_t misbehaved = 0;
+  std::vector<AnswerFault> faults;
   std::optional<QueryFinished> finished;
   for (auto& e : events) {
-    if (std::holds_alternative<PeerMisbehaved>(e)) ++misbehaved;
+    if (auto* bad = std::get_if<PeerMisbehaved>(&e)) faults.push_back(bad->fault);
     if (auto* f = std::get_if<QueryFinished>(&e)) finished = *f;
   }
-  EXPECT_EQ(misbehaved, 2u);
+  // Typed, so the node labels its metric without reading the message.
+  EXPECT_EQ(faults, (std::vector{AnswerFault::wrong_type, AnswerFault::invalid_record}));
+  EXPECT_STREQ(answer_fault_name(AnswerFault::invalid_record), "invalid_record");
   ASSERT_TRUE(finished);
   EXPECT_FALSE(finished->ok);
   EXPECT_FALSE(finished->record);
