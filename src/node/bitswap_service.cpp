@@ -25,7 +25,6 @@ struct BitswapService::Peer {
   size_t queued_bytes = 0;
   bool writer_running = false;
   bool gone = false;
-  size_t inbound_streams = 0;
   rt::Waiter wake;
 };
 
@@ -51,8 +50,6 @@ struct BitswapService::Counters {
                                    "Outbound messages dropped: peer gone or send queue full")),
         peers_misbehaved(r.counter("agora_bitswap_peers_misbehaved_total",
                                    "Peers cut off for corrupt blocks, floods or bad messages")),
-        streams_refused(r.counter("agora_bitswap_inbound_streams_refused_total",
-                                  "Inbound bitswap streams over the per-peer limit")),
         blocks_corrupt(r.counter("agora_blocks_corrupt_total",
                                  "Stored blocks that failed their hash check when about to be "
                                  "served: quarantined, not sent")) {}
@@ -64,7 +61,6 @@ struct BitswapService::Counters {
   observe::Counter& messages_malformed;
   observe::Counter& messages_dropped;
   observe::Counter& peers_misbehaved;
-  observe::Counter& streams_refused;
   observe::Counter& blocks_corrupt;
 };
 
@@ -90,8 +86,12 @@ BitswapService::BitswapService(rt::Swarm& swarm, store::Blockstore& blocks,
 BitswapService::~BitswapService() = default;
 
 void BitswapService::start() {
-  swarm_.set_handler(std::string(kProtocolId),
-                     [this](auto s) { return serve_inbound(std::move(s)); });
+  // The swarm's resource manager holds each peer to inbound_streams_per_peer_max: a stream past
+  // it is reset before serve_inbound() runs.
+  host::ProtocolLimits limits;
+  limits.per_peer.streams_inbound_max = config_.inbound_streams_per_peer_max;
+  swarm_.set_handler(
+      std::string(kProtocolId), [this](auto s) { return serve_inbound(std::move(s)); }, limits);
   swarm_.on_connection([this](const std::shared_ptr<rt::Connection>& conn) {
     if (!stopped_) peer_connected(conn->info().peer);
   });
@@ -132,13 +132,6 @@ void BitswapService::peer_gone(const PeerId& peer) {
 rt::awaitable<void> BitswapService::serve_inbound(std::shared_ptr<rt::Stream> stream) {
   const PeerId peer = stream->connection().info().peer;
   if (!peers_.count(peer)) peer_connected(peer);
-  std::shared_ptr<Peer> state = peers_.at(peer);
-  if (state->inbound_streams >= config_.inbound_streams_per_peer_max) {
-    counters_->streams_refused.inc();
-    stream->reset();
-    co_return;
-  }
-  ++state->inbound_streams;
   LpReader reader(config_.limits.message_bytes_max);
   Bytes buf(64 * 1024);
   for (;;) {
@@ -170,7 +163,6 @@ rt::awaitable<void> BitswapService::serve_inbound(std::shared_ptr<rt::Stream> st
       break;
     }
   }
-  --state->inbound_streams;
 }
 
 void BitswapService::on_message(const PeerId& peer, Message message) {

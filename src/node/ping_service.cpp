@@ -8,23 +8,22 @@ PingService::PingService(rt::Swarm& swarm, PingServiceConfig config)
     : swarm_(swarm), config_(config) {}
 
 void PingService::start() {
-  swarm_.set_handler(kPingProtocol, [this](auto s) { return serve(std::move(s)); });
+  // The swarm's resource manager holds each peer to inbound_streams_per_peer_max: a stream past
+  // it is reset before serve() runs.
+  host::ProtocolLimits limits;
+  limits.per_peer.streams_inbound_max = config_.inbound_streams_per_peer_max;
+  limits.per_peer.streams_outbound_max = config_.outbound_streams_per_peer_max;
+  swarm_.set_handler(
+      kPingProtocol, [this](auto s) { return serve(std::move(s)); }, limits);
 }
 
 rt::awaitable<void> PingService::serve(std::shared_ptr<rt::Stream> stream) {
-  const PeerId peer = stream->connection().info().peer;
-  if (inbound_[peer] >= config_.inbound_streams_per_peer_max) {
-    stream->reset();
-    co_return;
-  }
-  ++inbound_[peer];
   uint8_t buf[kPingPayloadBytes];
   for (;;) {
     if (Status st = co_await stream->read_exact(buf, sizeof buf); !st) break;
     if (Status st = co_await stream->write_all({buf, sizeof buf}); !st) break;
   }
   stream->close_write();
-  if (--inbound_[peer] == 0) inbound_.erase(peer);
 }
 
 rt::awaitable<Result<std::vector<Duration>>> PingService::ping(std::shared_ptr<rt::Connection> conn,

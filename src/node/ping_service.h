@@ -9,7 +9,8 @@ inline constexpr const char* kPingProtocol = "/ipfs/ping/1.0.0";
 inline constexpr size_t kPingPayloadBytes = 32;
 
 struct PingServiceConfig {
-  size_t inbound_streams_per_peer_max = 2;  // per the spec
+  size_t inbound_streams_per_peer_max = 2;    // per the spec
+  size_t outbound_streams_per_peer_max = 16;  // pings of ours in flight to one peer
   Duration reply_timeout = std::chrono::seconds(10);
 };
 
@@ -25,7 +26,6 @@ class PingService {
   rt::awaitable<void> serve(std::shared_ptr<rt::Stream> stream);
   rt::Swarm& swarm_;
   PingServiceConfig config_;
-  std::map<PeerId, size_t> inbound_;
 };
 
 }  // namespace agora

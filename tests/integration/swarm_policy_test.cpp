@@ -5,6 +5,7 @@
 
 #include <future>
 
+#include "node/ping_service.h"
 #include "victim_fixture.h"
 
 namespace agora {
@@ -146,6 +147,58 @@ TEST_F(SwarmPolicyTest, ClosesAreCountedByTypedCause) {
       [&] {
         EXPECT_FALSE(honest_ping().ok());
         return refused_as_banned() >= 1;
+      },
+      5000ms));
+}
+
+// Ping's cap (2 inbound streams per peer, per the spec) is the swarm's: the third stream one peer
+// holds open is reset before the ping handler runs, and the refusal is counted with its scope.
+TEST_F(SwarmPolicyTest, APeersThirdPingStreamIsRefusedByTheResourceManager) {
+  start(quiet(), quiet());
+  auto conn = test::await_on_loop<DialResult>(
+      io_, [this] { return honest_->swarm().dial_peer(victim_->peer_id(), {victim_addr_}); },
+      test::kAttackWait);
+  ASSERT_TRUE(conn && conn->ok());
+  std::shared_ptr<rt::Connection> c = **conn;
+  std::vector<std::shared_ptr<rt::Stream>> held;
+  for (int i = 0; i < 3; ++i) {
+    auto stream = test::await_on_loop<Result<std::shared_ptr<rt::Stream>>>(
+        io_,
+        [this, c] {
+          return honest_->swarm().open_stream(c, std::vector<std::string>{kPingProtocol});
+        },
+        test::kAttackWait);
+    ASSERT_TRUE(stream.has_value()) << "stream " << i << ": no answer";
+    // The third may already see the victim's reset while it reads the protocol's confirmation.
+    if (i < 2) {
+      ASSERT_TRUE(stream->ok()) << "stream " << i << ": " << stream->error().to_string();
+    }
+    if (stream->ok()) held.push_back(**stream);
+  }
+  const std::string refused =
+      "agora_refusals_total{limit=\"streams_inbound_max\",protocol=\"/ipfs/ping/1.0.0\","
+      "scope=\"peer_protocol\"}";
+  EXPECT_TRUE(eventually([&] { return metric(*victim_, refused) == 1; }, 5000ms));
+  EXPECT_EQ(on_loop(io_,
+                    [&] {
+                      return victim_->swarm().policy().resources().peer_protocol(honest_->peer_id(),
+                                                                                 kPingProtocol);
+                    })
+                .streams_inbound,
+            2u);
+  on_loop(io_, [&] {
+    held.clear();  // streams end on the loop that owns their connection
+    return 0;
+  });
+  EXPECT_TRUE(eventually(
+      [&] {
+        return on_loop(io_, [&] {
+                 return victim_->swarm()
+                     .policy()
+                     .resources()
+                     .peer_protocol(honest_->peer_id(), kPingProtocol)
+                     .streams_inbound;
+               }) == 0;
       },
       5000ms));
 }

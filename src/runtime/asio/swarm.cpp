@@ -55,10 +55,13 @@ struct Swarm::Metrics {
     return registry.counter("agora_limit_hits_total", "Requests refused by a resource limit",
                             {{"limit", limit}});
   }
-  observe::Counter& refused(host::Scope scope, const std::string& limit) {
-    return registry.counter("agora_refusals_total",
-                            "Requests the swarm's policy refused, by scope and limit (or reason)",
-                            {{"scope", host::label(scope)}, {"limit", limit}});
+  // `protocol` is one we registered or opened (our own names, at most protocols_max), or "".
+  observe::Counter& refused(host::Scope scope, const std::string& limit,
+                            const std::string& protocol) {
+    return registry.counter(
+        "agora_refusals_total",
+        "Requests the swarm's policy refused, by scope, limit (or reason) and protocol",
+        {{"scope", host::label(scope)}, {"limit", limit}, {"protocol", protocol}});
   }
   observe::Counter& close_cause(host::CloseReason cause) {
     return registry.counter("agora_connection_close_causes_total",
@@ -176,7 +179,9 @@ void Swarm::apply_policy() {
   while (auto event = core.poll_event()) {
     if (event->type != host::SwarmEvent::Type::refused) continue;
     const host::Refusal& r = event->refusal;
-    metrics_->refused(r.scope, r.reason == host::RefusalReason::limit ? r.limit : label(r.reason))
+    metrics_
+        ->refused(r.scope, r.reason == host::RefusalReason::limit ? r.limit : label(r.reason),
+                  event->protocol)
         .inc();
   }
 }
