@@ -17,7 +17,12 @@ handshake_sum_count() {
   "$AGORA" --repo "$WORK/$1" metrics |
     awk '$1 == "agora_handshake_seconds_sum" {s=$2} $1 == "agora_handshake_seconds_count" {c=$2} END {print s, c}'
 }
-start_daemon server
+# Every client is 127.0.0.1 and keeps its connection: the per-IP and per-network inbound limits
+# (hostile-peer admission, docs/limits.md) are raised to the run's size, as in memory_idle.sh.
+echo "server: connections_max, high_water and the per-IP/network inbound limits raised to $((connections * 2))"
+start_daemon server "s/^connections_max = .*/connections_max = $((connections * 2))/;
+  s/^high_water = .*/high_water = $((connections * 2))/;
+  s/^inbound_connections_per_\(ip\|group\)_max = .*/inbound_connections_per_\1_max = $((connections * 2))/"
 server_addr=$DAEMON_ADDR
 for run in $(seq "$repeat"); do
   read -r s0 c0 < <(handshake_sum_count server)
