@@ -111,8 +111,10 @@ Result<Admission> ConnectionLimits::make_room(const NewConnection& conn, LimitNa
                                               const ProtectedQuery& is_protected) {
   size_t max = full == LimitName::connections_max ? config_.connections_max : inbound_limit();
   std::map<std::string, size_t> unprotected_by_group;
+  // A connection already chosen as a trim is on its way out: choosing it again would admit a
+  // second newcomer for one close, and the count would grow past the limit while it closes.
   for (const auto& [id, open] : connections_) {
-    if (!open.inbound || (is_protected && is_protected(open.peer))) continue;
+    if (!open.inbound || open.leaving || (is_protected && is_protected(open.peer))) continue;
     ++unprotected_by_group[open.source ? open.source->group : std::string()];
   }
   const std::string* largest = nullptr;
@@ -130,7 +132,9 @@ Result<Admission> ConnectionLimits::make_room(const NewConnection& conn, LimitNa
   Instant youngest_opened{};
   for (const auto& [id, open] : connections_) {
     std::string group = open.source ? open.source->group : std::string();
-    if (!open.inbound || group != *largest || (is_protected && is_protected(open.peer))) continue;
+    if (!open.inbound || open.leaving || group != *largest ||
+        (is_protected && is_protected(open.peer)))
+      continue;
     if (!youngest || open.opened >= youngest_opened) youngest = id, youngest_opened = open.opened;
   }
   return Admission{youngest, *largest, full};
@@ -146,6 +150,10 @@ Result<Admission> ConnectionLimits::add_connection(const NewConnection& conn,
     AGORA_ASSIGN(admission, make_room(conn, LimitName::inbound_connections_max, is_protected));
   } else if (connections_.size() >= config_.connections_max) {
     AGORA_ASSIGN(admission, make_room(conn, LimitName::connections_max, is_protected));
+  }
+  if (admission.trim) {
+    connections_[*admission.trim].leaving = true;
+    ++leaving_;
   }
   connections_[conn.id] = Open{conn.peer, conn.inbound, conn.source, conn.opened};
   ++per_peer_[conn.peer];
@@ -163,6 +171,7 @@ void ConnectionLimits::remove_connection(uint64_t id) {
   auto it = connections_.find(id);
   if (it == connections_.end()) return;
   const Open& open = it->second;
+  if (open.leaving) --leaving_;
   auto peer = per_peer_.find(open.peer);
   if (peer != per_peer_.end() && --peer->second == 0) per_peer_.erase(peer);
   if (open.inbound) {

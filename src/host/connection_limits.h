@@ -96,6 +96,9 @@ class ConnectionLimits {
   LimitName last_refusal() const { return last_refusal_; }
 
   size_t connections() const { return connections_.size(); }
+  // Connections chosen as trims and not yet removed: the most connections() can exceed
+  // connections_max by (each is a close in progress).
+  size_t leaving() const { return leaving_; }
   size_t inbound_connections() const { return inbound_; }
   size_t connections_to(const PeerId& peer) const;
   size_t pending_dials() const { return pending_dials_; }
@@ -110,6 +113,7 @@ class ConnectionLimits {
     bool inbound = false;
     std::optional<host::IpSource> source;
     Instant opened{};
+    bool leaving = false;  // chosen as a trim: counted until removed, never chosen again
   };
   Error refuse(LimitName name, size_t max);
   Result<Admission> make_room(const NewConnection& conn, LimitName full,
@@ -118,6 +122,7 @@ class ConnectionLimits {
   ConnectionLimitsConfig config_;
   std::map<uint64_t, Open> connections_;
   size_t inbound_ = 0;
+  size_t leaving_ = 0;
   size_t pending_dials_ = 0;
   size_t pending_inbound_ = 0;
   LimitName last_refusal_ = LimitName::none;

@@ -123,6 +123,35 @@ TEST(ConnectionLimits, FullInboundShareTrimsTheMostRepresentedNetwork) {
   EXPECT_TRUE(ninth->trim.has_value());
 }
 
+// Found by fuzz_swarm: while a trimmed connection was still closing, every newcomer chose it again,
+// so one close admitted any number of newcomers and the count grew past connections_max.
+TEST(ConnectionLimits, AConnectionChosenAsATrimIsNotChosenAgainWhileItCloses) {
+  ConnectionLimits limits({.connections_max = 4, .outbound_reserve = 0});
+  ASSERT_TRUE(limits.add_connection(inbound(1, 1, 9, 1, 0), kNoneProtected).ok());
+  ASSERT_TRUE(limits.add_connection(inbound(2, 2, 9, 2, 1), kNoneProtected).ok());
+  ASSERT_TRUE(limits.add_connection(inbound(3, 3, 9, 3, 2), kNoneProtected).ok());
+  ASSERT_TRUE(limits.add_connection(inbound(4, 4, 8, 1, 3), kNoneProtected).ok());
+  auto first = limits.add_connection(inbound(5, 5, 1, 1, 4), kNoneProtected);
+  ASSERT_TRUE(first.ok() && first->trim);
+  EXPECT_EQ(*first->trim, 3u);  // the youngest of network 9
+  EXPECT_EQ(limits.leaving(), 1u);
+  // Connection 3 has not closed yet: the next newcomer trims another one of network 9.
+  auto second = limits.add_connection(inbound(6, 6, 2, 1, 5), kNoneProtected);
+  ASSERT_TRUE(second.ok() && second->trim);
+  EXPECT_EQ(*second->trim, 2u);
+  EXPECT_EQ(limits.leaving(), 2u);
+  // Each further newcomer makes its own room: never from a connection already leaving.
+  auto third = limits.add_connection(inbound(7, 7, 3, 1, 6), kNoneProtected);
+  ASSERT_TRUE(third.ok() && third->trim);
+  EXPECT_NE(*third->trim, 2u);
+  EXPECT_NE(*third->trim, 3u);
+  EXPECT_EQ(limits.leaving(), 3u);
+  EXPECT_EQ(limits.connections(), 4u + limits.leaving());
+  for (uint64_t id : {*first->trim, *second->trim, *third->trim}) limits.remove_connection(id);
+  EXPECT_EQ(limits.leaving(), 0u);
+  EXPECT_EQ(limits.connections(), 4u);
+}
+
 TEST(ConnectionLimits, ProtectedPeersAreNeverTrimmedAndAlwaysGetIn) {
   ConnectionLimits limits({.connections_max = 3, .outbound_reserve = 0});
   auto protect_2_and_4 = [](const PeerId& p) { return p == peer(2) || p == peer(4); };
