@@ -105,4 +105,57 @@ nlohmann::json error_json(const Error& e) {
   return {{"error", e.message}, {"code", errc_name(e.code)}};
 }
 
+static nlohmann::json usage_json(size_t in, size_t in_max, size_t out, size_t out_max) {
+  return {{"inbound", in}, {"inbound_max", in_max}, {"outbound", out}, {"outbound_max", out_max}};
+}
+
+nlohmann::json swarm_limits_json(Node& node) {
+  const host::Swarm& policy = node.swarm().policy();
+  const ConnectionLimits& conns = policy.limits();
+  const ConnectionLimitsConfig& cc = conns.config();
+  const host::ResourceManager& rm = policy.resources();
+  const host::ResourceManagerConfig& rc = rm.config();
+  nlohmann::json connections = {
+      {"open", conns.connections()},
+      {"max", cc.connections_max},
+      {"inbound", conns.inbound_connections()},
+      {"inbound_max", conns.inbound_limit()},
+      {"leaving", conns.leaving()},
+      {"pending_dials", conns.pending_dials()},
+      {"pending_dials_max", cc.pending_dials_max},
+      {"pending_inbound_handshakes", conns.pending_inbound_handshakes()},
+      {"pending_inbound_handshakes_max", cc.pending_inbound_handshakes_max}};
+  host::ScopeUsage sys = rm.system();
+  nlohmann::json streams = {
+      {"system", usage_json(sys.streams_inbound, rc.system.streams_inbound_max,
+                            sys.streams_outbound, rc.system.streams_outbound_max)},
+      {"per_peer_max",
+       {{"inbound_max", rc.peer.streams_inbound_max},
+        {"outbound_max", rc.peer.streams_outbound_max}}},
+      {"peers_holding_streams", rm.peers_tracked()}};
+  auto protocols = nlohmann::json::array();
+  for (const std::string& name : policy.protocols()) {
+    host::ScopeUsage u = rm.protocol(name);
+    host::ProtocolLimits l = rm.limits_of(name).value_or(host::ProtocolLimits{});
+    nlohmann::json p = usage_json(u.streams_inbound, l.all_peers.streams_inbound_max,
+                                  u.streams_outbound, l.all_peers.streams_outbound_max);
+    p["protocol"] = name;
+    p["per_peer_inbound_max"] = l.per_peer.streams_inbound_max;
+    p["per_peer_outbound_max"] = l.per_peer.streams_outbound_max;
+    protocols.push_back(std::move(p));
+  }
+  auto refusals = nlohmann::json::array();
+  for (const auto& [key, count] : policy.stats().refusals)
+    refusals.push_back(
+        {{"scope", host::label(key.first)}, {"limit", key.second}, {"count", count}});
+  return {{"connections", connections},
+          {"streams", streams},
+          {"protocols", protocols},
+          {"dials",
+           {{"in_flight", policy.dials_in_flight()},
+            {"joins_max", policy.config().dial_joins_max},
+            {"addresses_backing_off", policy.backoff_entries()}}},
+          {"refusals", refusals}};
+}
+
 }  // namespace agora

@@ -68,9 +68,15 @@ namespace {
 // Calls that answer from memory at once; anything else (add, get, ping, dht queries, repo stat,
 // which stats every block file, and any route not named here) runs on the long-call threads.
 ApiLane lane_of(std::string_view method, std::string_view path) {
-  static const std::set<std::string_view> short_gets = {
-      "/api/v0/id", "/api/v0/swarm/peers",    "/api/v0/swarm/known", "/api/v0/events",
-      "/metrics",   "/api/v0/bootstrap/list", "/api/v0/dht/status",  "/api/v0/dht/table"};
+  static const std::set<std::string_view> short_gets = {"/api/v0/id",
+                                                        "/api/v0/swarm/peers",
+                                                        "/api/v0/swarm/known",
+                                                        "/api/v0/swarm/limits",
+                                                        "/api/v0/events",
+                                                        "/metrics",
+                                                        "/api/v0/bootstrap/list",
+                                                        "/api/v0/dht/status",
+                                                        "/api/v0/dht/table"};
   static const std::set<std::string_view> short_posts = {
       "/api/v0/swarm/disconnect", "/api/v0/bootstrap/add",   "/api/v0/bootstrap/rm",
       "/api/v0/swarm/protect",    "/api/v0/swarm/unprotect", "/api/v0/shutdown"};
@@ -171,6 +177,11 @@ void ApiServer::routes() {
   s.Get("/api/v0/swarm/peers", [this, &io](const httplib::Request&, httplib::Response& res) {
     send(res, on_loop(io, [this]() -> rt::awaitable<Reply> {
            co_return Reply{200, peers_json(node_)};
+         }));
+  });
+  s.Get("/api/v0/swarm/limits", [this, &io](const httplib::Request&, httplib::Response& res) {
+    send(res, on_loop(io, [this]() -> rt::awaitable<Reply> {
+           co_return Reply{200, swarm_limits_json(node_)};
          }));
   });
   s.Post("/api/v0/swarm/connect", [this, &io](const httplib::Request& req, httplib::Response& res) {

@@ -140,6 +140,35 @@ int cmd_swarm_peers(const CommonOptions& o) {
   });
 }
 
+int cmd_swarm_limits(const CommonOptions& o) {
+  return call(o, false, "/api/v0/swarm/limits", {}, [](const nlohmann::json& r) {
+    auto& c = r["connections"];
+    std::cout << "connections    " << c["open"] << " of " << c["max"] << " (inbound "
+              << c["inbound"] << " of " << c["inbound_max"] << ", closing to make room "
+              << c["leaving"] << ")\n"
+              << "pending        dials " << c["pending_dials"] << " of " << c["pending_dials_max"]
+              << ", inbound handshakes " << c["pending_inbound_handshakes"] << " of "
+              << c["pending_inbound_handshakes_max"] << "\n";
+    auto& s = r["streams"]["system"];
+    std::cout << "streams        inbound " << s["inbound"] << " of " << s["inbound_max"]
+              << ", outbound " << s["outbound"] << " of " << s["outbound_max"] << " (per peer "
+              << r["streams"]["per_peer_max"]["inbound_max"] << "/"
+              << r["streams"]["per_peer_max"]["outbound_max"] << ")\n";
+    for (auto& p : r["protocols"])
+      std::cout << "  " << p["protocol"].get<std::string>() << "  in " << p["inbound"] << "/"
+                << p["inbound_max"] << ", out " << p["outbound"] << "/" << p["outbound_max"]
+                << " (per peer " << p["per_peer_inbound_max"] << "/" << p["per_peer_outbound_max"]
+                << ")\n";
+    auto& d = r["dials"];
+    std::cout << "dials          in flight " << d["in_flight"] << ", addresses backing off "
+              << d["addresses_backing_off"] << "\n";
+    if (r["refusals"].empty()) std::cout << "refusals       none\n";
+    for (auto& x : r["refusals"])
+      std::cout << "refused        " << x["count"] << " x " << x["limit"].get<std::string>()
+                << " (scope " << x["scope"].get<std::string>() << ")\n";
+  });
+}
+
 int cmd_swarm_connect(const CommonOptions& o, const std::string& addr) {
   if (auto ma = Multiaddr::parse(addr); !ma) return fail(ma.error());
   return call(o, true, "/api/v0/swarm/connect", {{"arg", addr}}, [](const nlohmann::json& r) {

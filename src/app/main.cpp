@@ -76,6 +76,9 @@ int main(int argc, char** argv) {
   auto* swarm = app.add_subcommand("swarm", "Inspect and manage connections");
   swarm->require_subcommand(1);
   swarm->add_subcommand("peers", "List connected peers with what identify told us");
+  swarm->add_subcommand("limits",
+                        "Show the swarm's limits beside what is in use (connections, streams by "
+                        "scope and protocol, dials) and the refusals so far by scope and limit");
   auto* connect = swarm->add_subcommand("connect", "Dial a peer");
   connect->add_option("multiaddr", target, "Peer address")->required();
   auto* disconnect = swarm->add_subcommand("disconnect", "Close every connection to a peer");
@@ -136,6 +139,7 @@ int main(int argc, char** argv) {
   if (*perf) return cmd_perf(common, target, upload, download);
   if (*swarm) {
     if (swarm->got_subcommand("peers")) return cmd_swarm_peers(common);
+    if (swarm->got_subcommand("limits")) return cmd_swarm_limits(common);
     if (*connect) return cmd_swarm_connect(common, target);
     if (*disconnect) return cmd_swarm_disconnect(common, peer);
   }

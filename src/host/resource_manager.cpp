@@ -39,6 +39,12 @@ bool ResourceManager::has_protocol(std::string_view protocol) const {
   return protocols_.find(protocol) != protocols_.end();
 }
 
+std::optional<ProtocolLimits> ResourceManager::limits_of(std::string_view protocol) const {
+  auto it = protocols_.find(protocol);
+  if (it == protocols_.end()) return std::nullopt;
+  return it->second.limits;
+}
+
 Refusal ResourceManager::refuse(Scope scope, Kind kind, size_t max, std::string_view protocol,
                                 const PeerId* peer) {
   int k = int(kind);

@@ -67,6 +67,7 @@ class ResourceManager {
   // Errc::limit past protocols_max.
   Status set_protocol(const std::string& protocol, ProtocolLimits limits);
   bool has_protocol(std::string_view protocol) const;
+  std::optional<ProtocolLimits> limits_of(std::string_view protocol) const;
 
   // nullopt when granted. Unknown protocols are refused (RefusalReason::unknown_protocol).
   std::optional<Refusal> open_stream(const PeerId& peer, std::string_view protocol, Direction dir);

@@ -68,6 +68,15 @@ for _ in $(seq 50); do
 done
 [[ "$n" == 1 ]] || fail "b did not identify a"
 
+# swarm limits: what is in use beside each limit, and the refusals so far.
+limits=$("$agora" --repo "$work/a" swarm limits --json)
+json 'd["connections"]["open"] >= 1 and d["connections"]["max"] > 0' <<<"$limits" | grep -qx True \
+  || fail "swarm limits: no open connection counted: $limits"
+json '[p["per_peer_inbound_max"] for p in d["protocols"] if p["protocol"] == "/ipfs/ping/1.0.0"]' \
+  <<<"$limits" | grep -qx '\[2\]' || fail "swarm limits: ping's per-peer cap is not 2: $limits"
+"$agora" --repo "$work/a" swarm limits | grep -q '^streams .*inbound [0-9]* of 8192' \
+  || fail "swarm limits: no streams line"
+
 rtts=$("$agora" --repo "$work/a" ping "$b_addr" -n 3 --json | json 'len(d["rtt_ms"])')
 [[ "$rtts" == 3 ]] || fail "expected 3 ping replies, got $rtts"
 "$agora" --repo "$work/b" ping "/ip4/127.0.0.1/tcp/1/p2p/$a_id" -n 1 --json >/dev/null \
