@@ -18,6 +18,10 @@ static rt::SwarmConfig swarm_config(const store::Config& c) {
   s.limits.outbound_reserve = c.limits.outbound_reserve;
   s.first_bytes_timeout = std::chrono::milliseconds(c.limits.first_bytes_timeout_ms);
   s.yamux.inbound_streams_max = c.limits.inbound_streams_per_connection_max;
+  s.resources.system.streams_inbound_max = c.limits.streams_max;
+  s.resources.system.streams_outbound_max = c.limits.streams_max;
+  s.resources.peer.streams_inbound_max = c.limits.streams_per_peer_max;
+  s.resources.peer.streams_outbound_max = c.limits.streams_per_peer_max;
   s.dial_timeout = std::chrono::milliseconds(c.limits.dial_timeout_ms);
   s.handshake_timeout = std::chrono::milliseconds(c.limits.handshake_timeout_ms);
   s.inline_muxer = c.noise_inline_muxer;

@@ -161,6 +161,10 @@ Status parse_limits(const Parser& p, const toml::table& t, Limits& l) {
       AGORA_TRY(p.read_uint(node, name, 1, l.connections_per_peer_max));
     } else if (k == "inbound_streams_per_connection_max") {
       AGORA_TRY(p.read_uint(node, name, 1, l.inbound_streams_per_connection_max));
+    } else if (k == "streams_max") {
+      AGORA_TRY(p.read_uint(node, name, 1, l.streams_max));
+    } else if (k == "streams_per_peer_max") {
+      AGORA_TRY(p.read_uint(node, name, 1, l.streams_per_peer_max));
     } else if (k == "pending_dials_max") {
       AGORA_TRY(p.read_uint(node, name, 1, l.pending_dials_max));
     } else if (k == "pending_inbound_handshakes_max") {
@@ -187,11 +191,11 @@ Status parse_limits(const Parser& p, const toml::table& t, Limits& l) {
       return p.unknown_key(
           key, "limits.",
           {"connections_max", "connections_per_peer_max", "inbound_streams_per_connection_max",
-           "pending_dials_max", "pending_inbound_handshakes_max",
-           "pending_inbound_handshakes_per_ip_max", "pending_inbound_handshakes_per_group_max",
-           "inbound_connections_per_ip_max", "inbound_connections_per_group_max",
-           "outbound_reserve", "dial_timeout_ms", "handshake_timeout_ms", "first_bytes_timeout_ms",
-           "idle_timeout_ms"});
+           "streams_max", "streams_per_peer_max", "pending_dials_max",
+           "pending_inbound_handshakes_max", "pending_inbound_handshakes_per_ip_max",
+           "pending_inbound_handshakes_per_group_max", "inbound_connections_per_ip_max",
+           "inbound_connections_per_group_max", "outbound_reserve", "dial_timeout_ms",
+           "handshake_timeout_ms", "first_bytes_timeout_ms", "idle_timeout_ms"});
     }
   }
   return {};
@@ -629,6 +633,11 @@ std::string render_default_config(const Config& c) {
       num(dl.connections_per_peer_max));
   key("Streams a remote peer may open on one connection.", "inbound_streams_per_connection_max",
       num(l.inbound_streams_per_connection_max), num(dl.inbound_streams_per_connection_max));
+  key("Streams open at once, each direction, all peers and protocols together (a stream past it\n"
+      "# is reset, or fails to open; agora swarm limits shows the use).",
+      "streams_max", num(l.streams_max), num(dl.streams_max));
+  key("Streams open at once with one peer, each direction, all its protocols together.",
+      "streams_per_peer_max", num(l.streams_per_peer_max), num(dl.streams_per_peer_max));
   key("Outgoing dials in progress at once.", "pending_dials_max", num(l.pending_dials_max),
       num(dl.pending_dials_max));
   key("Incoming connections still in their security/muxer handshake.",

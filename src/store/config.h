@@ -19,6 +19,9 @@ struct Limits {
   size_t connections_max = 512;
   size_t connections_per_peer_max = 4;
   size_t inbound_streams_per_connection_max = 256;
+  // Negotiated streams held open at once (the resource manager's scopes), each direction.
+  size_t streams_max = 8192;          // all peers and protocols together
+  size_t streams_per_peer_max = 256;  // one peer, all its protocols
   size_t pending_dials_max = 64;
   size_t pending_inbound_handshakes_max = 64;
   // Fairness per remote IP and per remote network (/24 IPv4, /64 IPv6).

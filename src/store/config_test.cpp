@@ -33,6 +33,8 @@ noise_inline_muxer = false
 connections_max = 10
 connections_per_peer_max = 2
 inbound_streams_per_connection_max = 8
+streams_max = 100
+streams_per_peer_max = 9
 pending_dials_max = 3
 pending_inbound_handshakes_max = 5
 dial_timeout_ms = 1500
@@ -68,6 +70,8 @@ addrs_per_peer_max = 2
   EXPECT_EQ(c->limits.connections_max, 10u);
   EXPECT_EQ(c->limits.connections_per_peer_max, 2u);
   EXPECT_EQ(c->limits.inbound_streams_per_connection_max, 8u);
+  EXPECT_EQ(c->limits.streams_max, 100u);
+  EXPECT_EQ(c->limits.streams_per_peer_max, 9u);
   EXPECT_EQ(c->limits.pending_dials_max, 3u);
   EXPECT_EQ(c->limits.pending_inbound_handshakes_max, 5u);
   EXPECT_EQ(c->limits.dial_timeout_ms, 1500u);
@@ -185,6 +189,8 @@ TEST(Config, DefaultRendersAndReparses) {
                           "connections_max",
                           "connections_per_peer_max",
                           "inbound_streams_per_connection_max",
+                          "streams_max",
+                          "streams_per_peer_max",
                           "pending_dials_max",
                           "pending_inbound_handshakes_max",
                           "dial_timeout_ms",

@@ -203,5 +203,49 @@ TEST_F(SwarmPolicyTest, APeersThirdPingStreamIsRefusedByTheResourceManager) {
       5000ms));
 }
 
+// [limits] streams_per_peer_max reaches the resource manager: with 1, a peer's second stream (of
+// any protocol) is refused in the peer scope.
+TEST_F(SwarmPolicyTest, StreamsPerPeerFromTheConfigBoundEveryProtocolTogether) {
+  store::Config victim = quiet();
+  victim.limits.streams_per_peer_max = 1;
+  start(victim, quiet());
+  auto conn = test::await_on_loop<DialResult>(
+      io_, [this] { return honest_->swarm().dial_peer(victim_->peer_id(), {victim_addr_}); },
+      test::kAttackWait);
+  ASSERT_TRUE(conn && conn->ok());
+  std::shared_ptr<rt::Connection> c = **conn;
+  // Identify's streams come and go; then one ping stream is held and a second one refused.
+  EXPECT_TRUE(eventually(
+      [&] {
+        return on_loop(io_, [&] {
+                 return victim_->swarm()
+                     .policy()
+                     .resources()
+                     .peer(honest_->peer_id())
+                     .streams_inbound;
+               }) == 0;
+      },
+      5000ms));
+  std::vector<std::shared_ptr<rt::Stream>> held;
+  for (int i = 0; i < 2; ++i) {
+    auto stream = test::await_on_loop<Result<std::shared_ptr<rt::Stream>>>(
+        io_,
+        [this, c] {
+          return honest_->swarm().open_stream(c, std::vector<std::string>{kPingProtocol});
+        },
+        test::kAttackWait);
+    ASSERT_TRUE(stream.has_value());
+    if (stream->ok()) held.push_back(**stream);
+  }
+  const std::string refused =
+      "agora_refusals_total{limit=\"streams_inbound_max\",protocol=\"/ipfs/ping/1.0.0\","
+      "scope=\"peer\"}";
+  EXPECT_TRUE(eventually([&] { return metric(*victim_, refused) >= 1; }, 5000ms));
+  on_loop(io_, [&] {
+    held.clear();
+    return 0;
+  });
+}
+
 }  // namespace
 }  // namespace agora
