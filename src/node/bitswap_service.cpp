@@ -88,7 +88,7 @@ BitswapService::~BitswapService() = default;
 void BitswapService::start() {
   // The swarm's resource manager holds each peer to inbound_streams_per_peer_max: a stream past
   // it is reset before serve_inbound() runs.
-  host::ProtocolLimits limits;
+  host::ProtocolLimits limits = swarm_.default_protocol_limits();
   limits.per_peer.streams_inbound_max = config_.inbound_streams_per_peer_max;
   swarm_.set_handler(
       std::string(kProtocolId), [this](auto s) { return serve_inbound(std::move(s)); }, limits);

@@ -10,7 +10,7 @@ PingService::PingService(rt::Swarm& swarm, PingServiceConfig config)
 void PingService::start() {
   // The swarm's resource manager holds each peer to inbound_streams_per_peer_max: a stream past
   // it is reset before serve() runs.
-  host::ProtocolLimits limits;
+  host::ProtocolLimits limits = swarm_.default_protocol_limits();
   limits.per_peer.streams_inbound_max = config_.inbound_streams_per_peer_max;
   limits.per_peer.streams_outbound_max = config_.outbound_streams_per_peer_max;
   swarm_.set_handler(

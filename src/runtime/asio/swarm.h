@@ -29,9 +29,15 @@ struct SwarmConfig {
   host::ResourceManagerConfig resources;
   // Limits of a protocol registered without its own (set_handler's default, outbound-only
   // protocols). Generous per peer: the services keep their own tighter caps on inbound streams.
-  host::ProtocolLimits protocol_limits{.per_peer = {.streams_inbound_max = 64,
-                                                    .streams_outbound_max = 64,
-                                                    .memory_bytes_max = 4u << 20}};
+  // Across peers as wide as the system scope: a protocol-wide cap below what the per-peer caps
+  // allow over every connection would let a few hundred peers holding their share (bitswap keeps
+  // a long-lived stream per peer) refuse the protocol to everyone else.
+  host::ProtocolLimits protocol_limits{
+      .all_peers = {.streams_inbound_max = 8192,
+                    .streams_outbound_max = 8192,
+                    .memory_bytes_max = size_t(1) << 30},
+      .per_peer = {
+          .streams_inbound_max = 64, .streams_outbound_max = 64, .memory_bytes_max = 4u << 20}};
   size_t dial_joins_max = 64;  // callers waiting on one peer's dial in flight
   Duration dial_backoff_min = std::chrono::seconds(5);  // after a failed address; doubles
   Duration dial_backoff_max = std::chrono::minutes(5);
@@ -99,6 +105,8 @@ class Swarm {
   }
   // Stops listening and closes every connection.
   void shutdown();
+  // What set_handler uses when given no limits; services start from it to set their own caps.
+  const host::ProtocolLimits& default_protocol_limits() const { return config_.protocol_limits; }
   // The policy core, for inspection (usage by scope, refusals, backoff).
   const host::Swarm& policy() const { return policy_->core; }
 
