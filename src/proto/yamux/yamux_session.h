@@ -150,6 +150,10 @@ class YamuxSession {
   size_t header_fill_ = 0;
   YamuxHeader frame_{};  // Data frame whose payload is arriving
   uint32_t payload_left_ = 0;
+  // Whether frame_'s stream existed at its header (its window was checked then). A frame for a
+  // stream we did not know is skipped to its end, even if we open a stream with that id
+  // meanwhile: it was never held to that stream's window.
+  bool frame_known_ = false;
 
   StreamId next_outbound_id_;
   StreamId last_inbound_id_ = 0;

@@ -37,7 +37,7 @@ Status YamuxSession::on_bytes(BytesView in, Instant now) {
       p += take;
       n -= take;
       payload_left_ -= static_cast<uint32_t>(take);
-      if (payload_left_ == 0) on_stream_flags(frame_.stream, frame_.flags);
+      if (payload_left_ == 0 && frame_known_) on_stream_flags(frame_.stream, frame_.flags);
       continue;
     }
     const uint8_t* header_bytes;
@@ -175,12 +175,14 @@ Status YamuxSession::on_stream_frame(const YamuxHeader& header, Instant now) {
     // in flight a second time.
   }
   frame_ = header;
+  frame_known_ = stream != nullptr;
   payload_left_ = header.length;
   if (payload_left_ == 0) on_stream_flags(header.stream, header.flags);
   return {};
 }
 
 void YamuxSession::deliver_payload(const uint8_t* data, size_t n) {
+  if (!frame_known_) return;  // skipped: see frame_known_
   YamuxStream* stream = find(frame_.stream);
   if (stream == nullptr) return;  // reset or refused meanwhile: skip
   stream->recv_window_bytes -= static_cast<uint32_t>(n);

@@ -583,6 +583,25 @@ TEST(YamuxRaw, AnswersPingAndIgnoresUnknownStreams) {
   EXPECT_FALSE(raw.session.poll_event());
 }
 
+// Found by fuzz_yamux: a data frame for one of our stream ids we had not opened yet was skipped
+// only until we opened that stream; the rest of its payload (up to 4 GiB claimed, never held to a
+// window) then landed in the new stream.
+TEST(YamuxRaw, DataForAStreamWeOpenMidFrameIsStillSkipped) {
+  RawServer raw;
+  Bytes head = frame(YamuxType::data, yamux_flag::fin, 2, 0xfff00000u);  // our parity, not open
+  append(head, Bytes(1000, 0xaa));
+  ASSERT_TRUE(raw.feed(head).ok());
+  Result<StreamId> id = raw.session.open_stream(kStart);
+  ASSERT_TRUE(id.ok());
+  ASSERT_EQ(*id, 2u);
+  ASSERT_TRUE(raw.feed(Bytes(300000, 0xbb)).ok());
+  EXPECT_EQ(raw.session.readable_bytes(2), 0u);
+  EXPECT_EQ(raw.session.recv_buffered_bytes(), 0u);
+  // The frame's FIN was not ours either: the stream we opened is still open both ways.
+  EXPECT_FALSE(raw.session.failed());
+  EXPECT_EQ(raw.session.write(2, as_bytes("hi")), 2u);
+}
+
 TEST(YamuxRaw, SynWithDataOneByteAtATime) {
   RawServer raw;
   Bytes input = frame(YamuxType::data, yamux_flag::syn, 1, 5);
