@@ -152,7 +152,7 @@ Result<Admission> ConnectionLimits::add_connection(const NewConnection& conn,
     AGORA_ASSIGN(admission, make_room(conn, LimitName::connections_max, is_protected));
   }
   if (admission.trim) {
-    connections_[*admission.trim].leaving = true;
+    connections_.at(*admission.trim).leaving = true;  // make_room chose it from connections_
     ++leaving_;
   }
   connections_[conn.id] = Open{conn.peer, conn.inbound, conn.source, conn.opened};

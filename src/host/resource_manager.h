@@ -11,7 +11,8 @@
 // scope and the limit (fixed labels) and is counted in refusals().
 //
 // Drive it: open_stream/close_stream around every stream once its protocol is known;
-// reserve_memory/release_memory around buffered bytes (messages being assembled, queued output).
+// reserve_memory/release_memory around buffered bytes (messages being assembled, queued output;
+// the Asio runtime charges streams only so far).
 // Every grant must be released exactly once with the same arguments.
 #pragma once
 

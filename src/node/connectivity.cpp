@@ -313,10 +313,9 @@ void Connectivity::tick() {
   }
   manager_.on_timer(now);
   while (auto trim = manager_.poll_trim()) {
-    if (!swarm_.connection(trim->connection)) continue;
     // An orderly GoAway, recorded as the manager's trim.
-    swarm_.close_connection(trim->connection, host::CloseReason::manager_trim, trim->reason);
-    metrics_->trimmed.inc();
+    if (swarm_.close_connection(trim->connection, host::CloseReason::manager_trim, trim->reason))
+      metrics_->trimmed.inc();
   }
   if (size_t budget = manager_.take_dial_budget()) {
     for (const PeerId& peer : peers_.dial_candidates(budget + dialing_.size(), now)) {

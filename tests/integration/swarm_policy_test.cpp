@@ -17,6 +17,7 @@ using test::metric;
 using test::on_loop;
 
 using DialResult = Result<std::shared_ptr<rt::Connection>>;
+using StreamResult = Result<std::shared_ptr<rt::Stream>>;
 
 class SwarmPolicyTest : public test::VictimAndHonestPeer {
  protected:
@@ -41,6 +42,44 @@ class SwarmPolicyTest : public test::VictimAndHonestPeer {
   }
   host::SwarmStats honest_stats() {
     return on_loop(io_, [&] { return honest_->swarm().policy().stats(); });
+  }
+  // The honest peer's connection to the victim; null when the dial failed or did not answer.
+  std::shared_ptr<rt::Connection> connect_honest() {
+    auto conn = test::await_on_loop<DialResult>(
+        io_, [this] { return honest_->swarm().dial_peer(victim_->peer_id(), {victim_addr_}); },
+        test::kAttackWait);
+    return conn && conn->ok() ? **conn : nullptr;
+  }
+  // Opens `n` ping streams from the honest peer, one after another, and keeps them open; stops at
+  // the first that gets no answer at all.
+  std::vector<StreamResult> open_pings(std::shared_ptr<rt::Connection> c, int n) {
+    std::vector<StreamResult> out;
+    for (int i = 0; i < n; ++i) {
+      auto stream = test::await_on_loop<StreamResult>(
+          io_,
+          [this, c] {
+            return honest_->swarm().open_stream(c, std::vector<std::string>{kPingProtocol});
+          },
+          test::kAttackWait);
+      if (!stream) break;
+      out.push_back(std::move(*stream));
+    }
+    return out;
+  }
+  // Streams end on the loop that owns their connection.
+  void release(std::vector<StreamResult>& streams) {
+    on_loop(io_, [&] {
+      streams.clear();
+      return 0;
+    });
+  }
+  // What the honest peer holds at the victim: all its protocols, or one.
+  host::ScopeUsage victim_usage_of_honest(const char* protocol = nullptr) {
+    return on_loop(io_, [&] {
+      const host::ResourceManager& rm = victim_->swarm().policy().resources();
+      return protocol ? rm.peer_protocol(honest_->peer_id(), protocol)
+                      : rm.peer(honest_->peer_id());
+    });
   }
   // No mDNS: the only dials are the test's.
   static store::Config quiet() {
@@ -155,52 +194,21 @@ TEST_F(SwarmPolicyTest, ClosesAreCountedByTypedCause) {
 // holds open is reset before the ping handler runs, and the refusal is counted with its scope.
 TEST_F(SwarmPolicyTest, APeersThirdPingStreamIsRefusedByTheResourceManager) {
   start(quiet(), quiet());
-  auto conn = test::await_on_loop<DialResult>(
-      io_, [this] { return honest_->swarm().dial_peer(victim_->peer_id(), {victim_addr_}); },
-      test::kAttackWait);
-  ASSERT_TRUE(conn && conn->ok());
-  std::shared_ptr<rt::Connection> c = **conn;
-  std::vector<std::shared_ptr<rt::Stream>> held;
-  for (int i = 0; i < 3; ++i) {
-    auto stream = test::await_on_loop<Result<std::shared_ptr<rt::Stream>>>(
-        io_,
-        [this, c] {
-          return honest_->swarm().open_stream(c, std::vector<std::string>{kPingProtocol});
-        },
-        test::kAttackWait);
-    ASSERT_TRUE(stream.has_value()) << "stream " << i << ": no answer";
-    // The third may already see the victim's reset while it reads the protocol's confirmation.
-    if (i < 2) {
-      ASSERT_TRUE(stream->ok()) << "stream " << i << ": " << stream->error().to_string();
-    }
-    if (stream->ok()) held.push_back(**stream);
-  }
+  std::shared_ptr<rt::Connection> c = connect_honest();
+  ASSERT_TRUE(c);
+  std::vector<StreamResult> opened = open_pings(c, 3);
+  ASSERT_EQ(opened.size(), 3u);
+  // The third may already see the victim's reset while it reads the protocol's confirmation.
+  for (int i = 0; i < 2; ++i)
+    ASSERT_TRUE(opened[i].ok()) << "stream " << i << ": " << opened[i].error().to_string();
   const std::string refused =
       "agora_refusals_total{limit=\"streams_inbound_max\",protocol=\"/ipfs/ping/1.0.0\","
       "scope=\"peer_protocol\"}";
   EXPECT_TRUE(eventually([&] { return metric(*victim_, refused) == 1; }, 5000ms));
-  EXPECT_EQ(on_loop(io_,
-                    [&] {
-                      return victim_->swarm().policy().resources().peer_protocol(honest_->peer_id(),
-                                                                                 kPingProtocol);
-                    })
-                .streams_inbound,
-            2u);
-  on_loop(io_, [&] {
-    held.clear();  // streams end on the loop that owns their connection
-    return 0;
-  });
-  EXPECT_TRUE(eventually(
-      [&] {
-        return on_loop(io_, [&] {
-                 return victim_->swarm()
-                     .policy()
-                     .resources()
-                     .peer_protocol(honest_->peer_id(), kPingProtocol)
-                     .streams_inbound;
-               }) == 0;
-      },
-      5000ms));
+  EXPECT_EQ(victim_usage_of_honest(kPingProtocol).streams_inbound, 2u);
+  release(opened);
+  EXPECT_TRUE(eventually([&] { return victim_usage_of_honest(kPingProtocol).streams_inbound == 0; },
+                         5000ms));
 }
 
 // [limits] streams_per_peer_max reaches the resource manager: with 1, a peer's second stream (of
@@ -209,42 +217,17 @@ TEST_F(SwarmPolicyTest, StreamsPerPeerFromTheConfigBoundEveryProtocolTogether) {
   store::Config victim = quiet();
   victim.limits.streams_per_peer_max = 1;
   start(victim, quiet());
-  auto conn = test::await_on_loop<DialResult>(
-      io_, [this] { return honest_->swarm().dial_peer(victim_->peer_id(), {victim_addr_}); },
-      test::kAttackWait);
-  ASSERT_TRUE(conn && conn->ok());
-  std::shared_ptr<rt::Connection> c = **conn;
+  std::shared_ptr<rt::Connection> c = connect_honest();
+  ASSERT_TRUE(c);
   // Identify's streams come and go; then one ping stream is held and a second one refused.
-  EXPECT_TRUE(eventually(
-      [&] {
-        return on_loop(io_, [&] {
-                 return victim_->swarm()
-                     .policy()
-                     .resources()
-                     .peer(honest_->peer_id())
-                     .streams_inbound;
-               }) == 0;
-      },
-      5000ms));
-  std::vector<std::shared_ptr<rt::Stream>> held;
-  for (int i = 0; i < 2; ++i) {
-    auto stream = test::await_on_loop<Result<std::shared_ptr<rt::Stream>>>(
-        io_,
-        [this, c] {
-          return honest_->swarm().open_stream(c, std::vector<std::string>{kPingProtocol});
-        },
-        test::kAttackWait);
-    ASSERT_TRUE(stream.has_value());
-    if (stream->ok()) held.push_back(**stream);
-  }
+  EXPECT_TRUE(eventually([&] { return victim_usage_of_honest().streams_inbound == 0; }, 5000ms));
+  std::vector<StreamResult> opened = open_pings(c, 2);
+  ASSERT_EQ(opened.size(), 2u);
   const std::string refused =
       "agora_refusals_total{limit=\"streams_inbound_max\",protocol=\"/ipfs/ping/1.0.0\","
       "scope=\"peer\"}";
   EXPECT_TRUE(eventually([&] { return metric(*victim_, refused) >= 1; }, 5000ms));
-  on_loop(io_, [&] {
-    held.clear();
-    return 0;
-  });
+  release(opened);
 }
 
 }  // namespace

@@ -186,9 +186,9 @@ void Swarm::apply_policy() {
   }
 }
 
-void Swarm::close_connection(uint64_t id, host::CloseReason cause, const std::string& detail) {
+bool Swarm::close_connection(uint64_t id, host::CloseReason cause, const std::string& detail) {
   auto it = connections_.find(id);
-  if (it == connections_.end() || it->second->closed()) return;
+  if (it == connections_.end() || it->second->closed()) return false;
   close_causes_.emplace(id, cause);
   const ConnectionInfo& info = it->second->info();
   if (cause == host::CloseReason::admission_trim) {
@@ -198,6 +198,7 @@ void Swarm::close_connection(uint64_t id, host::CloseReason cause, const std::st
   }
   Errc code = cause == host::CloseReason::admission_trim ? Errc::limit : Errc::closed;
   it->second->close(make_error(code, detail));
+  return true;
 }
 
 Status Swarm::listen(const Multiaddr& addr) {
@@ -382,33 +383,34 @@ awaitable<Result<std::shared_ptr<Connection>>> Swarm::dial(Multiaddr addr) {
     co_return make_error(
         Errc::unsupported,
         "can only dial /ip4|ip6/<addr>/tcp/<port>[/p2p/<peer>]: " + addr.to_string());
-  // Named, not braced in the calls: GCC 12 rejects initializer lists inside coroutines.
+  // Named, not braced in the call: GCC 12 rejects initializer lists inside coroutines.
   std::vector<Multiaddr> only(1, addr);
-  if (auto peer = addr.peer_id()) co_return co_await dial_peer(*peer, std::move(only));
-  auto decision = policy_->core.dial(std::nullopt, only, now());
-  if (auto* refusal = std::get_if<host::Refusal>(&decision)) {
-    if (refusal->reason == host::RefusalReason::limit) limit_hit(*refusal, addr.to_string());
-    apply_policy();
-    co_return refusal->to_error();
-  }
-  co_return co_await run_dial(std::get<host::DialPlan>(std::move(decision)), std::nullopt);
+  co_return co_await dial_with(addr.peer_id(), std::move(only));
 }
 
 awaitable<Result<std::shared_ptr<Connection>>> Swarm::dial_peer(PeerId peer,
+                                                                std::vector<Multiaddr> addrs) {
+  co_return co_await dial_with(std::move(peer), std::move(addrs));
+}
+
+// Asks the policy (reuse, join, start or refuse) and carries out its plan. Without a peer
+// (a bare address) the dial is never joined or reused: we do not know whom it reaches.
+awaitable<Result<std::shared_ptr<Connection>>> Swarm::dial_with(std::optional<PeerId> peer,
                                                                 std::vector<Multiaddr> addrs) {
   std::erase_if(addrs, [](const Multiaddr& a) { return !a.tcp_endpoint(); });
   auto decision = policy_->core.dial(peer, addrs, now());
   if (auto* refusal = std::get_if<host::Refusal>(&decision)) {
     if (refusal->reason == host::RefusalReason::limit)
-      limit_hit(*refusal, addrs.empty() ? "" : addrs.front().to_string(), peer.to_string());
+      limit_hit(*refusal, addrs.empty() ? "" : addrs.front().to_string(),
+                peer ? peer->to_string() : "");
     apply_policy();
-    if (refusal->reason == host::RefusalReason::no_address)
+    if (refusal->reason == host::RefusalReason::no_address && peer)
       co_return make_error(Errc::unsupported, "no address this node can dial for " +
-                                                  peer.to_string() +
+                                                  peer->to_string() +
                                                   " (only /ip4|ip6/<addr>/tcp/<port>)");
     co_return refusal->to_error();
   }
-  co_return co_await run_dial(std::get<host::DialPlan>(std::move(decision)), peer);
+  co_return co_await run_dial(std::get<host::DialPlan>(std::move(decision)), std::move(peer));
 }
 
 // Carries out a dial plan: reuse, join the dial in flight, or try the addresses best first.
@@ -501,7 +503,8 @@ awaitable<Result<std::shared_ptr<Stream>>> Swarm::open_stream(std::shared_ptr<Co
     metrics_->negotiation_failed(selected.error().code).inc();
     co_return selected.error();
   }
-  ensure_protocol(*selected);
+  if (!policy_->core.resources().has_protocol(*selected))
+    register_protocol(*selected, config_.protocol_limits);  // an outbound-only protocol
   if (auto refusal = charge(*stream, *selected, host::Direction::outbound)) {
     limit_hit(*refusal, conn->info().remote_addr.to_string(), conn->info().peer.to_string(),
               *selected);
@@ -511,11 +514,16 @@ awaitable<Result<std::shared_ptr<Stream>>> Swarm::open_stream(std::shared_ptr<Co
   co_return *stream;
 }
 
-void Swarm::ensure_protocol(const std::string& protocol) {
-  if (policy_->core.resources().has_protocol(protocol)) return;
-  // Our own protocol names only (what we chose to open), so their number is bounded by the code;
-  // past protocols_max the stream is refused as an unknown protocol.
-  (void)policy_->core.add_protocol(protocol, host::ProtocolConfig{config_.protocol_limits, {}});
+// Our own protocol names only (those we serve or chose to open), so their number is bounded by
+// the code. Past protocols_max the protocol stays unregistered: recorded, and its streams are
+// refused as an unknown protocol.
+bool Swarm::register_protocol(const std::string& protocol, const host::ProtocolLimits& limits) {
+  Status st = policy_->core.add_protocol(protocol, host::ProtocolConfig{limits, {}});
+  if (!st)
+    limit_hit(
+        {host::RefusalReason::limit, host::Scope::system, "protocols_max", st.error().message}, "",
+        "", protocol);
+  return st.ok();
 }
 
 // Charges a negotiated stream to its scopes; the Stream gives the charge back when destroyed.
@@ -566,12 +574,8 @@ awaitable<void> Swarm::serve_stream(std::shared_ptr<Stream> stream) {
 
 void Swarm::set_handler(const std::string& protocol, StreamHandler handler,
                         std::optional<host::ProtocolLimits> limits) {
-  // Our own protocol names, a handful: protocols_max (64) is never reached by this code.
-  if (Status st = policy_->core.add_protocol(
-          protocol, host::ProtocolConfig{limits.value_or(config_.protocol_limits), {}});
-      !st)
-    return;  // unregistered: its streams are refused as an unknown protocol
-  handlers_[protocol] = std::move(handler);
+  if (register_protocol(protocol, limits.value_or(config_.protocol_limits)))
+    handlers_[protocol] = std::move(handler);
 }
 
 std::vector<std::string> Swarm::protocols() const {
@@ -590,11 +594,6 @@ std::shared_ptr<Connection> Swarm::connection_to(const PeerId& peer) const {
   for (auto& [id, c] : connections_)
     if (c->info().peer == peer && !c->closed()) return c;
   return nullptr;
-}
-
-std::shared_ptr<Connection> Swarm::connection(uint64_t id) const {
-  auto it = connections_.find(id);
-  return it == connections_.end() ? nullptr : it->second;
 }
 
 size_t Swarm::disconnect(const PeerId& peer, const std::string& why) {

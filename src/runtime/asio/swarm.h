@@ -90,9 +90,9 @@ class Swarm {
 
   std::vector<std::shared_ptr<Connection>> connections() const;
   std::shared_ptr<Connection> connection_to(const PeerId& peer) const;
-  std::shared_ptr<Connection> connection(uint64_t id) const;
   // Closes one connection, recording `cause` as why (metrics, events).
-  void close_connection(uint64_t id, host::CloseReason cause, const std::string& detail);
+  // False when it is gone or already closing.
+  bool close_connection(uint64_t id, host::CloseReason cause, const std::string& detail);
   // Closes every connection to `peer`; returns how many.
   size_t disconnect(const PeerId& peer, const std::string& why);
   // Disconnects `peer` and refuses it for `how_long`: its inbound connections are closed right
@@ -133,13 +133,15 @@ class Swarm {
               const std::string& protocol = {});
   void limit_hit(const host::Refusal& r, const std::string& addr, const std::string& peer = {},
                  const std::string& protocol = {});
+  awaitable<Result<std::shared_ptr<Connection>>> dial_with(std::optional<PeerId> peer,
+                                                           std::vector<Multiaddr> addrs);
   awaitable<Result<std::shared_ptr<Connection>>> dial_address(Multiaddr addr,
                                                               std::optional<PeerId> expected);
   awaitable<Result<std::shared_ptr<Connection>>> run_dial(host::DialPlan plan,
                                                           std::optional<PeerId> peer);
   std::optional<host::Refusal> charge(const std::shared_ptr<Stream>& stream,
                                       const std::string& protocol, host::Direction dir);
-  void ensure_protocol(const std::string& protocol);
+  bool register_protocol(const std::string& protocol, const host::ProtocolLimits& limits);
   void apply_policy();
   void connection_closed(Connection& c, const Error& reason);
 
