@@ -1,19 +1,20 @@
-// Identify and identify/push: learn each peer's agent, protocols and addresses on connect, and
-// answer the same questions about us.
+// Identify and identify/push for the node: behaviour::IdentifyBehaviour (the protocol, sans-I/O)
+// driven by the node's BehaviourHost. This adapter supplies what we tell peers (our key, listen
+// addresses, protocols, a signed peer record), records each answer as an event and passes it to
+// the services that learn from it (connectivity, the DHT).
 #pragma once
 
 #include <map>
 
-#include "proto/identify/identify.h"
-#include "runtime/asio/swarm.h"
+#include "behaviour/identify_behaviour.h"
+#include "runtime/asio/behaviour_host.h"
 
 namespace agora {
 
+using behaviour::kIdentifyProtocol;
+using behaviour::kIdentifyPushProtocol;
 using identify::IdentifyInfo;
 using identify::IdentifyLimits;
-
-inline constexpr const char* kIdentifyProtocol = "/ipfs/id/1.0.0";
-inline constexpr const char* kIdentifyPushProtocol = "/ipfs/id/push/1.0.0";
 
 struct IdentifyServiceConfig {
   std::string agent_version;
@@ -24,30 +25,28 @@ struct IdentifyServiceConfig {
 
 class IdentifyService {
  public:
-  IdentifyService(rt::Swarm& swarm, IdentifyServiceConfig config, observe::EventRecorder& events);
+  IdentifyService(rt::Swarm& swarm, rt::BehaviourHost& host, IdentifyServiceConfig config,
+                  observe::EventRecorder& events);
 
-  // Registers the stream handlers and identifies every new connection.
+  // Serves both protocols and identifies every new connection.
   void start();
   // What we tell a peer; `observed` is how its connection looks from here.
   IdentifyInfo local_info(const std::optional<Multiaddr>& observed) const;
   // The last identify result for `peer`, if any.
-  const IdentifyInfo* peer_info(const PeerId& peer) const;
+  const IdentifyInfo* peer_info(const PeerId& peer) const { return behaviour_.peer_info(peer); }
   // Observers of each verified identify answer and each identify push (merged).
   using IdentifiedCallback = std::function<void(const PeerId&, const IdentifyInfo&)>;
   void on_identified(IdentifiedCallback callback) { on_identified_.push_back(std::move(callback)); }
 
  private:
-  rt::awaitable<void> identify_connection(std::shared_ptr<rt::Connection> conn);
-  rt::awaitable<Result<IdentifyInfo>> read_identify(rt::Stream& stream);
-  rt::awaitable<void> serve(std::shared_ptr<rt::Stream> stream);
-  rt::awaitable<void> serve_push(std::shared_ptr<rt::Stream> stream);
-  void remember(const PeerId& peer, IdentifyInfo info);
+  void deliver();
 
   rt::Swarm& swarm_;
+  rt::BehaviourHost& host_;
   IdentifyServiceConfig config_;
   observe::EventRecorder& events_;
   uint64_t record_seq_;
-  std::map<PeerId, IdentifyInfo> peers_;
+  behaviour::IdentifyBehaviour behaviour_;
   std::vector<IdentifiedCallback> on_identified_;
 };
 

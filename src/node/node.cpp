@@ -37,9 +37,10 @@ Node::Node(asio::io_context& io, crypto::Ed25519PrivateKey identity, const store
           .summary_window = std::chrono::milliseconds(config.event_summary_window_ms)}),
       swarm_(std::make_unique<rt::Swarm>(io.get_executor(), std::move(identity),
                                          swarm_config(config), metrics_, events_)),
+      behaviours_(std::make_unique<rt::BehaviourHost>(*swarm_, rt::BehaviourHostConfig{})),
       identify_(std::make_unique<IdentifyService>(
-          *swarm_, IdentifyServiceConfig{.agent_version = agent_version()}, events_)),
-      ping_(std::make_unique<PingService>(*swarm_, PingServiceConfig{})),
+          *swarm_, *behaviours_, IdentifyServiceConfig{.agent_version = agent_version()}, events_)),
+      ping_(std::make_unique<PingService>(*swarm_, *behaviours_, PingServiceConfig{})),
       perf_(std::make_unique<PerfService>(
           *swarm_,
           PerfServiceConfig{
@@ -53,7 +54,10 @@ Node::Node(asio::io_context& io, crypto::Ed25519PrivateKey identity, const store
                                                 events_);
 }
 
-Node::~Node() { stop(); }
+Node::~Node() {
+  stop();
+  behaviours_.reset();  // before the behaviours it drives
+}
 
 Status Node::start() {
   identify_->start();

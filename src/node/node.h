@@ -13,6 +13,7 @@
 #include "node/ping_service.h"
 #include "observe/events.h"
 #include "observe/metrics.h"
+#include "runtime/asio/behaviour_host.h"
 #include "runtime/asio/swarm.h"
 #include "store/config.h"
 
@@ -44,6 +45,7 @@ class Node {
 
   const PeerId& peer_id() const { return swarm_->local_peer(); }
   rt::Swarm& swarm() { return *swarm_; }
+  rt::BehaviourHost& behaviours() { return *behaviours_; }
   IdentifyService& identify() { return *identify_; }
   PingService& ping() { return *ping_; }
   PerfService& perf() { return *perf_; }
@@ -64,6 +66,7 @@ class Node {
   observe::Registry metrics_;
   observe::EventRecorder events_;
   std::unique_ptr<rt::Swarm> swarm_;
+  std::unique_ptr<rt::BehaviourHost> behaviours_;  // drives the protocols ported to host::Behaviour
   std::unique_ptr<IdentifyService> identify_;
   std::unique_ptr<PingService> ping_;
   std::unique_ptr<PerfService> perf_;

@@ -1,31 +1,35 @@
-// /ipfs/ping/1.0.0: the dialer writes 32 random bytes, the listener echoes them, repeatedly.
+// /ipfs/ping/1.0.0 for the node: behaviour::PingBehaviour (the protocol, sans-I/O) driven by the
+// node's BehaviourHost. This adapter only turns a ping's result into an awaitable for callers.
 #pragma once
 
-#include "runtime/asio/swarm.h"
+#include <map>
+
+#include "behaviour/ping_behaviour.h"
+#include "runtime/asio/behaviour_host.h"
 
 namespace agora {
 
-inline constexpr const char* kPingProtocol = "/ipfs/ping/1.0.0";
-inline constexpr size_t kPingPayloadBytes = 32;
-
-struct PingServiceConfig {
-  size_t inbound_streams_per_peer_max = 2;    // per the spec
-  size_t outbound_streams_per_peer_max = 16;  // pings of ours in flight to one peer
-  Duration reply_timeout = std::chrono::seconds(10);
-};
+using behaviour::kPingPayloadBytes;
+using behaviour::kPingProtocol;
+using PingServiceConfig = behaviour::PingConfig;
 
 class PingService {
  public:
-  PingService(rt::Swarm& swarm, PingServiceConfig config);
+  PingService(rt::Swarm& swarm, rt::BehaviourHost& host, PingServiceConfig config);
+  ~PingService();
   void start();
-  // Round-trip times of `count` pings on one stream.
+  // Round-trip times of `count` pings on one stream to the connection's peer.
   rt::awaitable<Result<std::vector<Duration>>> ping(std::shared_ptr<rt::Connection> conn,
                                                     int count);
 
  private:
-  rt::awaitable<void> serve(std::shared_ptr<rt::Stream> stream);
+  struct Waiting;
+  void deliver();
+
   rt::Swarm& swarm_;
-  PingServiceConfig config_;
+  rt::BehaviourHost& host_;
+  behaviour::PingBehaviour behaviour_;
+  std::map<behaviour::PingId, std::shared_ptr<Waiting>> waiting_;
 };
 
 }  // namespace agora

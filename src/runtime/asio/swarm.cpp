@@ -578,6 +578,11 @@ void Swarm::set_handler(const std::string& protocol, StreamHandler handler,
     handlers_[protocol] = std::move(handler);
 }
 
+void Swarm::add_outbound_protocol(const std::string& protocol,
+                                  const host::ProtocolLimits& limits) {
+  if (!policy_->core.resources().has_protocol(protocol)) register_protocol(protocol, limits);
+}
+
 std::vector<std::string> Swarm::protocols() const {
   std::vector<std::string> out;
   for (auto& [p, h] : handlers_) out.push_back(p);

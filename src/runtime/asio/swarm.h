@@ -83,6 +83,9 @@ class Swarm {
   // given: SwarmConfig::protocol_limits).
   void set_handler(const std::string& protocol, StreamHandler handler,
                    std::optional<host::ProtocolLimits> limits = std::nullopt);
+  // A protocol we only open (never serve), charged under `limits`. Outbound-only protocols not
+  // declared are charged under SwarmConfig::protocol_limits when first opened.
+  void add_outbound_protocol(const std::string& protocol, const host::ProtocolLimits& limits);
   std::vector<std::string> protocols() const;
   // Observers of new secured connections and of closed ones; each service adds its own.
   void on_connection(ConnectionCallback callback) { on_connection_.push_back(std::move(callback)); }

@@ -1,0 +1,174 @@
+// The behaviour seam (in the spirit of rust-libp2p's NetworkBehaviour): a protocol is a sans-I/O
+// core that hears connection events and whole, bounded messages on streams, and emits what to
+// send, which streams to open or close, which peers to dial and when to wake it. It never sees a
+// socket, a clock or a coroutine. A runtime (runtime/asio's BehaviourHost, the in-memory network
+// of runtime/sim) maps streams and messages onto the wire and drives every behaviour the same way,
+// so a protocol written against this header runs in production, in tests and in the simulator.
+//
+// The contract, for a runtime:
+// - every protocol a behaviour lists in protocols() is served with its framing and limits; an
+//   inbound message larger than the framing allows resets the stream (Errc::too_large) before its
+//   body is buffered, and a message the behaviour sends that is too large is never written;
+// - bytes queued for one stream are bounded by ProtocolSpec::send_queue_bytes_max: a stream whose
+//   peer does not read is reset rather than buffered without end;
+// - inputs arrive one at a time, each with `now`; after each input the runtime drains
+//   poll_action() and re-arms its timer from next_timer();
+// - every stream a behaviour opened or was given ends in exactly one on_stream_closed.
+//
+// The contract, for a behaviour: poll_action() is bounded by what the inputs caused (a behaviour
+// keeps its own queues bounded); it must not assume a message arrives in one piece on the wire
+// (the runtime reassembles frames) nor that an action succeeds (failures come back as inputs).
+#pragma once
+
+#include <compare>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "base/bytes.h"
+#include "base/result.h"
+#include "base/time.h"
+#include "codec/lp_frame.h"
+#include "codec/multiaddr.h"
+#include "codec/peer_id.h"
+#include "host/swarm.h"
+
+namespace agora::host {
+
+// How a protocol's streams carry messages.
+struct Framing {
+  enum class Kind {
+    length_prefixed,  // each message after its uvarint length (protobuf protocols)
+    fixed_size,       // every message exactly message_bytes_max bytes (ping)
+  };
+  Kind kind = Kind::length_prefixed;
+  size_t message_bytes_max = 64 * 1024;
+};
+
+struct ProtocolSpec {
+  std::string name;  // e.g. "/ipfs/ping/1.0.0"
+  Framing framing;
+  ProtocolConfig config;                    // the swarm's stream caps and idle timeout
+  size_t send_queue_bytes_max = 1u << 20;   // written to one stream but not yet taken by the peer
+  bool inbound = true;                      // served; false: only opened by us
+};
+
+// Randomness, injected by the runtime (the operating system's in production, a seeded PRNG in
+// the simulator): cores draw no entropy of their own.
+using Entropy = std::function<void(std::span<uint8_t>)>;
+
+// One stream, as the runtime names it.
+struct StreamRef {
+  ConnectionId connection = 0;
+  uint64_t stream = 0;
+  auto operator<=>(const StreamRef&) const = default;
+};
+
+// --- Inputs.
+struct ConnectionOpened {
+  ConnectionId connection = 0;
+  PeerId peer;
+  Direction direction = Direction::outbound;
+  Multiaddr remote;
+};
+struct ConnectionEnded {
+  ConnectionId connection = 0;
+  PeerId peer;
+  Error reason{Errc::closed, ""};
+  bool last = true;  // no other connection to this peer remains
+};
+struct StreamOpened {
+  StreamRef ref;
+  PeerId peer;
+  std::string protocol;
+  Direction direction = Direction::inbound;
+  uint64_t tag = 0;  // outbound: the OpenStream's tag
+  Multiaddr remote;  // the connection's remote address
+};
+struct StreamOpenFailed {
+  uint64_t tag = 0;
+  PeerId peer;
+  std::string protocol;
+  Error error{Errc::closed, ""};
+};
+
+// --- Outputs.
+struct OpenStream {
+  PeerId peer;
+  std::string protocol;  // one of the behaviour's ProtocolSpecs
+  uint64_t tag = 0;      // echoed in StreamOpened or StreamOpenFailed
+  // With no connection to the peer: dial these first. Empty: fail with Errc::not_found.
+  std::vector<Multiaddr> addrs;
+};
+struct SendMessage {
+  StreamRef ref;
+  Bytes message;  // unframed; the runtime frames it by the protocol's Framing
+};
+struct CloseWrite {
+  StreamRef ref;  // after what was sent so far; the peer reads EOF
+};
+struct AbortStream {  // reset it: both directions end at once
+  StreamRef ref;
+  std::string why;
+};
+struct DialPeer {
+  PeerId peer;
+  std::vector<Multiaddr> addrs;
+};
+// The peer misbehaved: disconnect it and refuse it for `how_long` (zero: disconnect only).
+struct PunishPeer {
+  PeerId peer;
+  Duration how_long{0};
+  std::string why;
+};
+using BehaviourAction =
+    std::variant<OpenStream, SendMessage, CloseWrite, AbortStream, DialPeer, PunishPeer>;
+
+class Behaviour {
+ public:
+  virtual ~Behaviour() = default;
+  // The protocols this behaviour speaks; read once, when the runtime adds the behaviour.
+  virtual std::vector<ProtocolSpec> protocols() const = 0;
+
+  virtual void on_connection_opened(const ConnectionOpened&, Instant) {}
+  virtual void on_connection_ended(const ConnectionEnded&, Instant) {}
+  virtual void on_stream_opened(const StreamOpened& stream, Instant now) = 0;
+  virtual void on_stream_open_failed(const StreamOpenFailed&, Instant) {}
+  virtual void on_message(StreamRef ref, Bytes message, Instant now) = 0;
+  // The peer closed its side: no more messages on `ref`, though we may still send.
+  virtual void on_stream_finished(StreamRef, Instant) {}
+  // The stream is gone (both sides closed, reset, connection lost). Its last input.
+  virtual void on_stream_closed(StreamRef, const Error&, Instant) {}
+  virtual void on_timer(Instant) {}
+  virtual std::optional<Instant> next_timer() const { return std::nullopt; }
+  virtual std::optional<BehaviourAction> poll_action() = 0;
+};
+
+// Frames `message` for `framing`; Errc::too_large (or Errc::invalid_input for a fixed-size
+// message of the wrong size) when the framing cannot carry it.
+Result<Bytes> frame_message(const Framing& framing, BytesView message);
+
+// Reassembles the messages of one stream from arbitrary chunks, bounded by the framing: at most
+// one message (plus one read's worth of bytes) is buffered.
+class MessageReader {
+ public:
+  explicit MessageReader(Framing framing);
+  void feed(BytesView chunk);
+  // A whole message, std::nullopt when more bytes are needed, or an error (the stream is broken).
+  Result<std::optional<Bytes>> next();
+  // Bytes of a message begun but not finished (at EOF: Errc::truncated).
+  size_t buffered() const;
+
+ private:
+  Framing framing_;
+  LpReader lp_;     // length_prefixed
+  Bytes fixed_;     // fixed_size: the message begun
+  Bytes pending_;   // fixed_size: bytes fed but not yet taken
+  size_t pending_pos_ = 0;
+};
+
+}  // namespace agora::host

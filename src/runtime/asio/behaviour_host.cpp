@@ -1,0 +1,390 @@
+#include "runtime/asio/behaviour_host.h"
+
+#include <deque>
+
+namespace agora::rt {
+
+namespace {
+
+struct Entry {
+  host::Behaviour* behaviour = nullptr;
+  std::map<std::string, host::ProtocolSpec> specs;
+  std::function<void()> on_progress;
+  std::unique_ptr<asio::steady_timer> timer;
+  std::optional<Instant> armed;
+  bool pumping = false;
+  bool again = false;
+};
+
+// One stream of one behaviour.
+struct Channel {
+  std::shared_ptr<Stream> stream;
+  Entry* entry = nullptr;
+  const host::ProtocolSpec* spec = nullptr;
+  host::StreamRef ref;
+  std::deque<Bytes> queue;  // framed, waiting for the writer
+  size_t queued_bytes = 0;  // in the queue or being written
+  bool writing = false;
+  bool close_wanted = false;  // the behaviour asked to close our side
+  bool write_closed = false;
+  bool read_done = false;  // the peer's EOF was read
+  bool ended = false;
+  std::unique_ptr<Deadline> linger;
+};
+
+}  // namespace
+
+struct BehaviourHost::State : std::enable_shared_from_this<BehaviourHost::State> {
+  State(Swarm& s, BehaviourHostConfig c) : swarm(s), config(c) {}
+
+  Swarm& swarm;
+  BehaviourHostConfig config;
+  bool stopped = false;
+  std::vector<std::unique_ptr<Entry>> entries;
+  std::map<host::StreamRef, std::shared_ptr<Channel>> channels;
+
+  Entry* find(host::Behaviour& b) {
+    for (auto& e : entries)
+      if (e->behaviour == &b) return e.get();
+    return nullptr;
+  }
+
+  void pump(Entry& e) {
+    if (e.pumping) {
+      e.again = true;
+      return;
+    }
+    e.pumping = true;
+    do {
+      e.again = false;
+      while (auto action = e.behaviour->poll_action()) {
+        execute(e, std::move(*action));
+        if (stopped) return;
+      }
+    } while (e.again);
+    e.pumping = false;
+    arm_timer(e);
+    if (e.on_progress) e.on_progress();
+  }
+
+  void arm_timer(Entry& e) {
+    std::optional<Instant> next = e.behaviour->next_timer();
+    if (next == e.armed) return;
+    e.armed = next;
+    if (!next) {
+      e.timer->cancel();
+      return;
+    }
+    e.timer->expires_at(std::chrono::time_point_cast<asio::steady_timer::duration>(*next));
+    e.timer->async_wait([weak = weak_from_this(), entry = &e](asio::error_code ec) {
+      auto self = weak.lock();
+      if (ec || !self || self->stopped) return;
+      entry->armed.reset();
+      entry->behaviour->on_timer(now());
+      self->pump(*entry);
+    });
+  }
+
+  std::shared_ptr<Channel> attach(Entry& e, const host::ProtocolSpec& spec,
+                                  std::shared_ptr<Stream> stream) {
+    auto ch = std::make_shared<Channel>();
+    ch->ref = {stream->connection().info().id, stream->id()};
+    ch->stream = std::move(stream);
+    ch->entry = &e;
+    ch->spec = &spec;
+    channels[ch->ref] = ch;
+    return ch;
+  }
+
+  // The stream's last input. `reset`: it did not end cleanly on both sides.
+  void end(Channel& ch, const Error& why, bool reset) {
+    if (ch.ended) return;
+    ch.ended = true;
+    ch.linger.reset();
+    if (reset) ch.stream->reset();
+    host::StreamRef ref = ch.ref;
+    Entry& e = *ch.entry;
+    channels.erase(ref);  // `ch` lives on in its coroutines' references
+    e.behaviour->on_stream_closed(ref, why, now());
+    pump(e);
+  }
+
+  void maybe_done(Channel& ch) {
+    if (!ch.ended && ch.read_done && ch.write_closed)
+      end(ch, make_error(Errc::closed, "stream closed by both sides"), false);
+  }
+
+  void close_write(Channel& ch) {
+    ch.stream->close_write();
+    ch.write_closed = true;
+    if (!ch.read_done) {
+      std::weak_ptr<Stream> weak = ch.stream;
+      ch.linger = std::make_unique<Deadline>(swarm.executor(), config.close_linger, [weak] {
+        if (auto s = weak.lock()) s->reset();
+      });
+    }
+    maybe_done(ch);
+  }
+
+  std::shared_ptr<Channel> channel(const host::StreamRef& ref) {
+    auto it = channels.find(ref);
+    return it == channels.end() ? nullptr : it->second;
+  }
+
+  void execute(Entry& e, host::BehaviourAction action);
+  void send(Channel& ch, Bytes message);
+  static awaitable<void> read_loop(std::shared_ptr<State> self, std::shared_ptr<Channel> ch);
+  static awaitable<void> write_loop(std::shared_ptr<State> self, std::shared_ptr<Channel> ch);
+  static awaitable<void> open(std::shared_ptr<State> self, Entry* e, host::OpenStream req);
+  static awaitable<void> serve(std::shared_ptr<State> self, Entry* e, std::string protocol,
+                               std::shared_ptr<Stream> stream);
+};
+
+void BehaviourHost::State::send(Channel& ch, Bytes message) {
+  if (ch.close_wanted) return;  // after our close: nothing more goes out
+  auto frame = host::frame_message(ch.spec->framing, message);
+  if (!frame) {
+    end(ch, frame.error(), true);
+    return;
+  }
+  if (ch.queued_bytes + frame->size() > ch.spec->send_queue_bytes_max) {
+    end(ch,
+        make_error(Errc::limit, "the peer does not read: over " +
+                                    std::to_string(ch.spec->send_queue_bytes_max) +
+                                    " bytes queued for the stream"),
+        true);
+    return;
+  }
+  ch.queued_bytes += frame->size();
+  ch.queue.push_back(std::move(*frame));
+  if (!ch.writing) {
+    ch.writing = true;
+    asio::co_spawn(swarm.executor(), write_loop(shared_from_this(), channel(ch.ref)),
+                   asio::detached);
+  }
+}
+
+void BehaviourHost::State::execute(Entry& e, host::BehaviourAction action) {
+  if (auto* open_req = std::get_if<host::OpenStream>(&action)) {
+    asio::co_spawn(swarm.executor(), open(shared_from_this(), &e, std::move(*open_req)),
+                   asio::detached);
+  } else if (auto* msg = std::get_if<host::SendMessage>(&action)) {
+    if (auto ch = channel(msg->ref)) send(*ch, std::move(msg->message));
+  } else if (auto* close = std::get_if<host::CloseWrite>(&action)) {
+    if (auto ch = channel(close->ref); ch && !ch->close_wanted) {
+      ch->close_wanted = true;
+      if (!ch->writing) close_write(*ch);
+    }
+  } else if (auto* reset = std::get_if<host::AbortStream>(&action)) {
+    if (auto ch = channel(reset->ref)) end(*ch, make_error(Errc::closed, reset->why), true);
+  } else if (auto* dial = std::get_if<host::DialPeer>(&action)) {
+    asio::co_spawn(
+        swarm.executor(),
+        [](std::shared_ptr<State> self, host::DialPeer d) -> awaitable<void> {
+          (void)co_await self->swarm.dial_peer(d.peer, d.addrs);  // events report the outcome
+        }(shared_from_this(), std::move(*dial)),
+        asio::detached);
+  } else if (auto* punish = std::get_if<host::PunishPeer>(&action)) {
+    if (punish->how_long > Duration::zero()) {
+      swarm.ban(punish->peer, punish->how_long, punish->why);
+    } else {
+      swarm.disconnect(punish->peer, punish->why);
+    }
+  }
+}
+
+awaitable<void> BehaviourHost::State::read_loop(std::shared_ptr<State> self,
+                                                std::shared_ptr<Channel> ch) {
+  host::MessageReader reader(ch->spec->framing);
+  // A buffer no larger than a message needs: small-message protocols keep small streams.
+  const size_t chunk =
+      std::min(self->config.read_chunk_bytes, ch->spec->framing.message_bytes_max + 10);
+  Bytes buf(chunk);
+  for (;;) {
+    auto n = co_await ch->stream->read_some(buf.data(), buf.size());
+    if (self->stopped || ch->ended) co_return;
+    if (!n) {
+      self->end(*ch, n.error(), true);
+      co_return;
+    }
+    if (*n == 0) {
+      if (reader.buffered() > 0) {
+        self->end(*ch, make_error(Errc::truncated, "the stream ended inside a message"), true);
+        co_return;
+      }
+      ch->read_done = true;
+      ch->entry->behaviour->on_stream_finished(ch->ref, now());
+      self->pump(*ch->entry);
+      if (!self->stopped) self->maybe_done(*ch);
+      co_return;
+    }
+    reader.feed({buf.data(), *n});
+    for (;;) {
+      auto message = reader.next();
+      if (!message) {
+        self->end(*ch, message.error(), true);
+        co_return;
+      }
+      if (!*message) break;
+      ch->entry->behaviour->on_message(ch->ref, std::move(**message), now());
+      self->pump(*ch->entry);
+      if (self->stopped || ch->ended) co_return;
+    }
+  }
+}
+
+awaitable<void> BehaviourHost::State::write_loop(std::shared_ptr<State> self,
+                                                 std::shared_ptr<Channel> ch) {
+  while (!ch->queue.empty()) {
+    Bytes frame = std::move(ch->queue.front());
+    ch->queue.pop_front();
+    Status st = co_await ch->stream->write_all(frame);
+    ch->queued_bytes -= frame.size();
+    if (self->stopped || ch->ended) co_return;
+    if (!st) {
+      ch->writing = false;
+      self->end(*ch, st.error(), true);
+      co_return;
+    }
+  }
+  ch->writing = false;
+  if (ch->close_wanted && !ch->write_closed) self->close_write(*ch);
+}
+
+awaitable<void> BehaviourHost::State::open(std::shared_ptr<State> self, Entry* e,
+                                           host::OpenStream req) {
+  auto fail = [&](Error error) {
+    e->behaviour->on_stream_open_failed(
+        host::StreamOpenFailed{req.tag, req.peer, req.protocol, std::move(error)}, now());
+    self->pump(*e);
+  };
+  std::shared_ptr<Connection> conn = self->swarm.connection_to(req.peer);
+  if (!conn && !req.addrs.empty()) {
+    auto dialed = co_await self->swarm.dial_peer(req.peer, req.addrs);
+    if (self->stopped) co_return;
+    if (!dialed) {
+      fail(dialed.error());
+      co_return;
+    }
+    conn = *dialed;
+  }
+  if (!conn) {
+    fail(make_error(Errc::not_found, "not connected to the peer"));
+    co_return;
+  }
+  std::vector<std::string> protocols{req.protocol};  // named: see upgrade.cpp on GCC 12
+  auto stream = co_await self->swarm.open_stream(conn, protocols);
+  if (self->stopped) co_return;
+  if (!stream) {
+    fail(stream.error());
+    co_return;
+  }
+  auto spec = e->specs.find(req.protocol);
+  if (spec == e->specs.end()) {
+    fail(make_error(Errc::internal, "protocol not declared by the behaviour"));
+    co_return;
+  }
+  auto ch = self->attach(*e, spec->second, std::move(*stream));
+  host::StreamOpened opened{ch->ref, req.peer, req.protocol, host::Direction::outbound, req.tag,
+                            conn->info().remote_addr};
+  e->behaviour->on_stream_opened(opened, now());
+  self->pump(*e);
+  if (self->stopped || ch->ended) co_return;
+  co_await read_loop(self, ch);
+}
+
+awaitable<void> BehaviourHost::State::serve(std::shared_ptr<State> self, Entry* e,
+                                            std::string protocol, std::shared_ptr<Stream> stream) {
+  if (self->stopped) co_return;
+  const ConnectionInfo& info = stream->connection().info();
+  host::StreamOpened opened{{info.id, stream->id()}, info.peer,  protocol,
+                            host::Direction::inbound, 0,        info.remote_addr};
+  auto ch = self->attach(*e, e->specs.at(protocol), std::move(stream));
+  e->behaviour->on_stream_opened(opened, now());
+  self->pump(*e);
+  if (self->stopped || ch->ended) co_return;
+  co_await read_loop(self, ch);
+}
+
+BehaviourHost::BehaviourHost(Swarm& swarm, BehaviourHostConfig config)
+    : state_(std::make_shared<State>(swarm, config)) {
+  // A connection's end ends its streams, read or not (registered first: streams close before
+  // the behaviours hear of the connection).
+  std::weak_ptr<State> weak = state_;
+  swarm.on_connection_closed([weak](Connection& c, const Error& reason) {
+    auto self = weak.lock();
+    if (!self || self->stopped) return;
+    std::vector<std::shared_ptr<Channel>> gone;
+    for (auto& [ref, ch] : self->channels)
+      if (ref.connection == c.info().id) gone.push_back(ch);
+    for (auto& ch : gone) self->end(*ch, reason, false);
+  });
+}
+
+BehaviourHost::~BehaviourHost() {
+  state_->stopped = true;
+  for (auto& e : state_->entries) e->timer->cancel();
+  auto channels = std::move(state_->channels);
+  for (auto& [ref, ch] : channels) {
+    ch->ended = true;
+    ch->linger.reset();
+    ch->stream->reset();
+  }
+}
+
+void BehaviourHost::add(host::Behaviour& behaviour, std::function<void()> on_progress) {
+  auto entry = std::make_unique<Entry>();
+  Entry* e = entry.get();
+  e->behaviour = &behaviour;
+  e->on_progress = std::move(on_progress);
+  e->timer = std::make_unique<asio::steady_timer>(state_->swarm.executor());
+  for (auto& spec : behaviour.protocols()) e->specs[spec.name] = spec;
+  state_->entries.push_back(std::move(entry));
+  std::weak_ptr<State> weak = state_;
+  for (auto& [name, spec] : e->specs) {
+    if (!spec.inbound) {
+      state_->swarm.add_outbound_protocol(name, spec.config.limits);
+      continue;
+    }
+    state_->swarm.set_handler(
+        name,
+        [weak, e, name = name](std::shared_ptr<Stream> stream) -> awaitable<void> {
+          auto self = weak.lock();
+          if (!self) return [](std::shared_ptr<Stream> s) -> awaitable<void> {
+            s->reset();
+            co_return;
+          }(std::move(stream));
+          return State::serve(std::move(self), e, name, std::move(stream));
+        },
+        spec.config.limits);
+  }
+  auto opened = [weak, e](const std::shared_ptr<Connection>& c) {
+    auto self = weak.lock();
+    if (!self || self->stopped) return;
+    const ConnectionInfo& info = c->info();
+    e->behaviour->on_connection_opened(
+        {info.id, info.peer,
+         info.inbound ? host::Direction::inbound : host::Direction::outbound, info.remote_addr},
+        now());
+    self->pump(*e);
+  };
+  for (auto& c : state_->swarm.connections()) opened(c);
+  state_->swarm.on_connection(opened);
+  state_->swarm.on_connection_closed([weak, e](Connection& c, const Error& reason) {
+    auto self = weak.lock();
+    if (!self || self->stopped) return;
+    const ConnectionInfo& info = c.info();
+    bool last = self->swarm.connection_to(info.peer) == nullptr;
+    e->behaviour->on_connection_ended({info.id, info.peer, reason, last}, now());
+    self->pump(*e);
+  });
+  state_->pump(*e);
+}
+
+void BehaviourHost::wake(host::Behaviour& behaviour) {
+  if (Entry* e = state_->find(behaviour)) state_->pump(*e);
+}
+
+size_t BehaviourHost::streams() const { return state_->channels.size(); }
+
+}  // namespace agora::rt

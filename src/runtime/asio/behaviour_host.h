@@ -1,0 +1,49 @@
+// Drives host::Behaviours (host/behaviour.h) over the Asio swarm: the one place where a
+// behaviour's messages meet real streams. For each behaviour it serves the protocols it lists
+// (charged to the resource manager under their limits), reads each stream into whole messages
+// with a MessageReader bounded by the protocol's framing, writes what the behaviour sends through
+// a per-stream queue bounded by send_queue_bytes_max, opens the streams it asks for, and arms one
+// timer at its next_timer(). Behaviours have no coroutines: the only ones are here, one reader
+// per stream and at most one writer per stream with something to write.
+//
+// A stream ends (on_stream_closed, exactly once) when both sides have closed, when it is reset by
+// either side, when a limit is broken (a message too large, a send queue full: the stream is
+// reset and the reason given), or when our side is closed and the peer has not closed its own
+// within close_linger (reset). Runs on the swarm's thread; every method must be called there.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+
+#include "host/behaviour.h"
+#include "runtime/asio/swarm.h"
+
+namespace agora::rt {
+
+struct BehaviourHostConfig {
+  size_t read_chunk_bytes = 64 * 1024;
+  Duration close_linger = std::chrono::seconds(10);  // for the peer's EOF after ours
+};
+
+class BehaviourHost {
+ public:
+  BehaviourHost(Swarm& swarm, BehaviourHostConfig config);
+  ~BehaviourHost();
+  BehaviourHost(const BehaviourHost&) = delete;
+  BehaviourHost& operator=(const BehaviourHost&) = delete;
+
+  // Serves `behaviour`'s protocols and feeds it every connection event from now on; it must
+  // outlive this host. `on_progress` runs after its actions have been carried out: the adapter
+  // drains the behaviour's results for its users there.
+  void add(host::Behaviour& behaviour, std::function<void()> on_progress = {});
+  // Carries out what `behaviour` wants after its owner called into it (a user command).
+  void wake(host::Behaviour& behaviour);
+  size_t streams() const;
+
+ private:
+  struct State;
+  std::shared_ptr<State> state_;
+};
+
+}  // namespace agora::rt

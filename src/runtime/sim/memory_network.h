@@ -1,0 +1,100 @@
+// An in-memory network that drives host::Behaviours (host/behaviour.h) at the message level
+// under virtual time: no sockets, no threads, no clock. Each node has its own host::Swarm policy
+// core (admission, bans, the resource manager's stream scopes), the same one runtime/asio asks,
+// so a behaviour meets the same limits here as in production. It is the two-node harness of the
+// behaviour tests and the network of simulator scenarios: the same code runs in both.
+//
+// What it models: connections (one id shared by both ends), streams with protocol negotiation
+// (the opener hears StreamOpened after a round trip; a protocol the remote does not serve fails
+// with Errc::unsupported), ordered message delivery after a fixed one-way latency, half-close,
+// resets, the framing's size limit (a message over it resets the stream) and connection loss.
+// What it does not: bandwidth, partial frames, Noise and yamux (covered by their own tests).
+//
+// Deterministic: events at the same instant run in the order they were scheduled.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <queue>
+#include <vector>
+
+#include "host/behaviour.h"
+#include "host/swarm.h"
+
+namespace agora::sim {
+
+struct MemoryNetworkConfig {
+  Duration latency = std::chrono::milliseconds(5);  // one way, every link
+  host::SwarmConfig swarm;                          // each node's policy core
+  size_t events_max = 1u << 24;  // pending deliveries and timers; past it run() stops with an error
+};
+
+class MemoryNetwork {
+ public:
+  using NodeId = size_t;
+  explicit MemoryNetwork(MemoryNetworkConfig config = {});
+  ~MemoryNetwork();
+
+  NodeId add_node(PeerId peer);
+  // `behaviour` must outlive the network. Its protocols are registered with the node's swarm.
+  void add_behaviour(NodeId node, host::Behaviour& behaviour);
+  // Connects `from` to `to` (from dials); refused by either side's admission or bans.
+  Result<host::ConnectionId> connect(NodeId from, NodeId to);
+  void disconnect(host::ConnectionId id, const std::string& why);
+  // Runs the actions `behaviour` queued after its owner called into it.
+  void wake(NodeId node, host::Behaviour& behaviour);
+
+  Instant now() const { return now_; }
+  // Runs every event due up to `until`, then sets the clock to it. Errc::limit if the queue
+  // overflowed.
+  Status run_until(Instant until);
+  Status run_for(Duration d) { return run_until(now_ + d); }
+
+  const PeerId& peer(NodeId node) const;
+  host::Swarm& swarm(NodeId node);
+  size_t connections() const { return connections_.size(); }
+  size_t streams() const { return streams_.size(); }
+  uint64_t messages_delivered() const { return messages_delivered_; }
+
+ private:
+  struct Node;
+  struct Stream;
+  struct Connection {
+    NodeId a = 0, b = 0;  // a dialed b
+  };
+  struct Event {
+    Instant at;
+    uint64_t seq = 0;
+    std::function<void()> run;
+    bool operator>(const Event& o) const { return at != o.at ? at > o.at : seq > o.seq; }
+  };
+  struct BehaviourSlot;
+
+  void schedule(Duration after, std::function<void()> run);
+  void pump(NodeId node, BehaviourSlot& slot);
+  void execute(NodeId node, BehaviourSlot& slot, host::BehaviourAction action);
+  void open_stream(NodeId node, BehaviourSlot& slot, host::OpenStream req);
+  void send(NodeId node, host::StreamRef ref, Bytes message);
+  void close_write(NodeId node, host::StreamRef ref);
+  void reset_stream(host::StreamRef ref, NodeId by, const Error& why);
+  void end_side(host::StreamRef ref, int side, const Error& why);
+  void maybe_done(host::StreamRef ref);
+  void close_connection(host::ConnectionId id, host::CloseReason reason, const std::string& why);
+  void apply_policy(NodeId node);
+  BehaviourSlot* slot_for(NodeId node, host::Behaviour& b);
+
+  MemoryNetworkConfig config_;
+  Instant now_{};
+  uint64_t seq_ = 0;
+  bool overflowed_ = false;
+  std::priority_queue<Event, std::vector<Event>, std::greater<>> events_;
+  std::vector<std::unique_ptr<Node>> nodes_;
+  std::map<host::ConnectionId, Connection> connections_;
+  std::map<host::StreamRef, std::unique_ptr<Stream>> streams_;
+  host::ConnectionId next_connection_ = 1;
+  uint64_t next_stream_ = 1;
+  uint64_t messages_delivered_ = 0;
+};
+
+}  // namespace agora::sim

@@ -1,0 +1,169 @@
+// MemoryNetwork's streams: negotiation, messages, half-close, reset (see memory_network.h).
+#include "runtime/sim/memory_network.h"
+
+#include "runtime/sim/memory_network_internal.h"
+
+namespace agora::sim {
+
+using host::StreamRef;
+
+void MemoryNetwork::open_stream(NodeId node, BehaviourSlot& slot, host::OpenStream req) {
+  auto fail = [&](Error e) {
+    schedule(Duration::zero(), [this, node, &slot, req, e] {
+      slot.behaviour->on_stream_open_failed({req.tag, req.peer, req.protocol, e}, now_);
+      pump(node, slot);
+    });
+  };
+  std::optional<host::ConnectionId> conn = nodes_[node]->swarm.connection_to(req.peer);
+  if (!conn || !connections_.count(*conn))
+    return fail(make_error(Errc::not_found, "not connected to the peer"));
+  if (!slot.specs.count(req.protocol))
+    return fail(make_error(Errc::internal, "protocol not declared by the behaviour"));
+  StreamRef ref{*conn, next_stream_++};
+  if (auto refusal = nodes_[node]->swarm.on_stream_opened(ref.connection, ref.stream, req.protocol,
+                                                          host::Direction::outbound, now_))
+    return fail(refusal->to_error());
+  const Connection& c = connections_.at(*conn);
+  NodeId remote = c.a == node ? c.b : c.a;
+  auto s = std::make_unique<Stream>();
+  s->ref = ref;
+  s->protocol = req.protocol;
+  s->node[0] = node;
+  s->node[1] = remote;
+  s->slot[0] = &slot;
+  streams_[ref] = std::move(s);
+  // The remote hears of it after one latency; we hear its answer after a round trip.
+  schedule(config_.latency, [this, ref, req, remote] {
+    auto it = streams_.find(ref);
+    if (it == streams_.end()) return;
+    Stream& s = *it->second;
+    Node& r = *nodes_[remote];
+    auto served = r.served.find(s.protocol);
+    std::optional<Error> refused;
+    if (served == r.served.end()) {
+      refused = make_error(Errc::unsupported, "the peer does not speak " + s.protocol);
+    } else if (auto refusal = r.swarm.on_stream_opened(ref.connection, ref.stream, s.protocol,
+                                                       host::Direction::inbound, now_)) {
+      refused = refusal->to_error();
+    }
+    if (refused) {
+      schedule(config_.latency, [this, ref, req, e = *refused] {
+        auto it = streams_.find(ref);
+        if (it == streams_.end()) return;
+        BehaviourSlot& opener = *it->second->slot[0];
+        NodeId node = it->second->node[0];
+        nodes_[node]->swarm.on_stream_closed(ref.connection, ref.stream);
+        streams_.erase(it);
+        opener.behaviour->on_stream_open_failed({req.tag, req.peer, req.protocol, e}, now_);
+        pump(node, opener);
+      });
+      return;
+    }
+    s.slot[1] = served->second;
+    s.ended[1] = false;
+    NodeId opener_node = s.node[0];
+    host::StreamOpened inbound{ref, nodes_[opener_node]->peer, s.protocol,
+                               host::Direction::inbound, 0, sim_address(opener_node)};
+    // The negotiation's answer goes out before anything the acceptor sends on the stream.
+    schedule(config_.latency, [this, ref, req, remote] {
+      auto it = streams_.find(ref);
+      if (it == streams_.end() || it->second->ended[0]) return;
+      host::StreamOpened outbound{ref, req.peer, req.protocol, host::Direction::outbound, req.tag,
+                                  sim_address(remote)};
+      it->second->slot[0]->behaviour->on_stream_opened(outbound, now_);
+      pump(it->second->node[0], *it->second->slot[0]);
+    });
+    served->second->behaviour->on_stream_opened(inbound, now_);
+    pump(remote, *served->second);
+  });
+}
+
+void MemoryNetwork::send(NodeId node, StreamRef ref, Bytes message) {
+  auto it = streams_.find(ref);
+  if (it == streams_.end()) return;
+  Stream& s = *it->second;
+  int side = s.side_of(node);
+  if (s.ended[side] || s.write_closed[side]) return;
+  auto framed = host::frame_message(s.slot[side]->specs.at(s.protocol).framing, message);
+  if (!framed) return reset_stream(ref, node, framed.error());
+  nodes_[node]->swarm.on_stream_activity(ref.connection, ref.stream, now_);
+  int other = 1 - side;
+  schedule(config_.latency, [this, ref, other, message = std::move(message)]() mutable {
+    auto it = streams_.find(ref);
+    if (it == streams_.end() || it->second->ended[other]) return;
+    Stream& s = *it->second;
+    const host::Framing& framing = s.slot[other]->specs.at(s.protocol).framing;
+    if (message.size() > framing.message_bytes_max) {
+      return reset_stream(ref, s.node[other],
+                          make_error(Errc::too_large, "message of " +
+                                                          std::to_string(message.size()) +
+                                                          " bytes over the protocol's max"));
+    }
+    NodeId receiver = s.node[other];
+    BehaviourSlot& slot = *s.slot[other];
+    nodes_[receiver]->swarm.on_stream_activity(ref.connection, ref.stream, now_);
+    ++messages_delivered_;
+    slot.behaviour->on_message(ref, std::move(message), now_);
+    pump(receiver, slot);
+  });
+}
+
+void MemoryNetwork::close_write(NodeId node, StreamRef ref) {
+  auto it = streams_.find(ref);
+  if (it == streams_.end()) return;
+  Stream& s = *it->second;
+  int side = s.side_of(node);
+  if (s.ended[side] || s.write_closed[side]) return;
+  s.write_closed[side] = true;
+  int other = 1 - side;
+  schedule(config_.latency, [this, ref, other] {
+    auto it = streams_.find(ref);
+    if (it == streams_.end() || it->second->ended[other]) return;
+    it->second->read_done[other] = true;
+    NodeId receiver = it->second->node[other];
+    BehaviourSlot& slot = *it->second->slot[other];
+    slot.behaviour->on_stream_finished(ref, now_);
+    pump(receiver, slot);
+    maybe_done(ref);
+  });
+  maybe_done(ref);
+}
+
+void MemoryNetwork::maybe_done(StreamRef ref) {
+  for (int side : {0, 1}) {
+    auto it = streams_.find(ref);
+    if (it == streams_.end()) return;
+    Stream& s = *it->second;
+    if (!s.ended[side] && s.write_closed[side] && s.read_done[side])
+      end_side(ref, side, make_error(Errc::closed, "stream closed by both sides"));
+  }
+}
+
+void MemoryNetwork::reset_stream(StreamRef ref, NodeId by, const Error& why) {
+  auto it = streams_.find(ref);
+  if (it == streams_.end()) return;
+  int side = it->second->side_of(by);
+  int other = 1 - side;
+  if (!it->second->ended[side]) end_side(ref, side, why);
+  schedule(config_.latency, [this, ref, other, why] {
+    auto it = streams_.find(ref);
+    if (it == streams_.end() || it->second->ended[other]) return;
+    end_side(ref, other, make_error(Errc::closed, "reset by the peer: " + why.message));
+  });
+}
+
+// One side's last input. The stream is forgotten once both sides have ended.
+void MemoryNetwork::end_side(StreamRef ref, int side, const Error& why) {
+  auto it = streams_.find(ref);
+  if (it == streams_.end() || it->second->ended[side]) return;
+  Stream& s = *it->second;
+  s.ended[side] = true;
+  NodeId node = s.node[side];
+  BehaviourSlot& slot = *s.slot[side];
+  nodes_[node]->swarm.on_stream_closed(ref.connection, ref.stream);
+  if (s.ended[0] && s.ended[1]) streams_.erase(it);
+  slot.behaviour->on_stream_closed(ref, why, now_);
+  pump(node, slot);
+}
+
+}  // namespace agora::sim
