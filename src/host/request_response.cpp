@@ -41,6 +41,17 @@ Result<RequestId> RequestResponse::request(const PeerId& peer, Bytes request,
 }
 
 Status RequestResponse::respond(RequestId id, Bytes response) {
+  return answer(id, std::move(response));
+}
+
+Status RequestResponse::respond_nothing(RequestId id) { return answer(id, std::nullopt); }
+
+void RequestResponse::reject(RequestId id, const std::string& why) {
+  auto it = inbound_.find(id);
+  if (it != inbound_.end()) abort_served(it->second.ref, why);
+}
+
+Status RequestResponse::answer(RequestId id, std::optional<Bytes> response) {
   auto it = inbound_.find(id);
   if (it == inbound_.end())
     return make_error(Errc::not_found, config_.protocol + ": no such request awaits an answer");
@@ -58,7 +69,7 @@ void RequestResponse::flush(StreamRef ref, Served& s) {
   while (!s.order.empty()) {
     auto a = s.answered.find(s.order.front());
     if (a == s.answered.end()) break;
-    actions_.push_back(SendMessage{ref, std::move(a->second)});
+    if (a->second) actions_.push_back(SendMessage{ref, std::move(*a->second)});
     s.answered.erase(a);
     s.order.pop_front();
   }
@@ -94,7 +105,8 @@ void RequestResponse::abort_served(StreamRef ref, const std::string& why) {
 bool RequestResponse::on_stream_opened(const StreamOpened& stream, Instant now) {
   if (stream.protocol != config_.protocol) return false;
   if (stream.direction == Direction::inbound) {
-    served_[stream.ref] = {.peer = stream.peer, .idle_deadline = now + config_.idle_timeout};
+    served_[stream.ref] = {
+        .peer = stream.peer, .remote = stream.remote, .idle_deadline = now + config_.idle_timeout};
     return true;
   }
   auto it = outbound_.find(stream.tag);
@@ -138,7 +150,7 @@ bool RequestResponse::on_message(StreamRef ref, Bytes& message, Instant now) {
   inbound_[id] = {ref, now + config_.response_timeout};
   s->second.order.push_back(id);
   s->second.idle_deadline = now + config_.idle_timeout;
-  emit(InboundRequest{id, s->second.peer, std::move(message)});
+  emit(InboundRequest{id, s->second.peer, std::move(message), s->second.remote});
   return true;
 }
 
@@ -146,7 +158,7 @@ bool RequestResponse::on_stream_finished(StreamRef ref, Instant) {
   if (auto b = by_stream_.find(ref); b != by_stream_.end()) {
     RequestId id = b->second;
     if (outbound_.at(id).expect_response) {
-      fail_outbound(id, make_error(Errc::truncated, "the peer closed the stream without answering"),
+      fail_outbound(id, make_error(Errc::closed, "the peer closed the stream without answering"),
                     false);
     } else {  // one-way: written, and the peer closed its side after reading it
       emit(Response{id, outbound_.at(id).peer, Bytes{}});
@@ -171,6 +183,9 @@ bool RequestResponse::on_stream_closed(StreamRef ref, const Error& why, Instant)
   }
   if (auto s = served_.find(ref); s != served_.end()) {
     for (RequestId id : s->second.order) inbound_.erase(id);
+    if (why.code == Errc::too_large || why.code == Errc::invalid_input ||
+        why.code == Errc::truncated)
+      emit(InboundFailed{s->second.peer, why});
     served_.erase(s);
     return true;
   }

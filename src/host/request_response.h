@@ -54,8 +54,15 @@ struct InboundRequest {
   RequestId id = 0;
   PeerId peer;
   Bytes request;
+  Multiaddr remote;  // the connection's remote address
 };
-using RequestResponseEvent = std::variant<Response, InboundRequest>;
+// An inbound stream broke a rule (a message over the limit, or malformed framing): the peer's
+// fault, for the owner to count. Streams that merely end or time out yield nothing.
+struct InboundFailed {
+  PeerId peer;
+  Error error;
+};
+using RequestResponseEvent = std::variant<Response, InboundRequest, InboundFailed>;
 
 class RequestResponse {
  public:
@@ -68,6 +75,10 @@ class RequestResponse {
                             Instant now, bool expect_response = true);
   // Errc::not_found when the request is gone (its stream ended or it timed out).
   Status respond(RequestId inbound, Bytes response);
+  // The request needs no answer (a one-way request): the next ones on its stream go ahead.
+  Status respond_nothing(RequestId inbound);
+  // The request was bad: its stream is reset, and every request still on it dropped.
+  void reject(RequestId inbound, const std::string& why);
   size_t outbound() const { return outbound_.size(); }
   size_t inbound() const { return inbound_.size(); }
   size_t streams() const { return served_.size() + by_stream_.size() + closing_.size(); }
@@ -93,8 +104,9 @@ class RequestResponse {
   };
   struct Served {  // an inbound stream
     PeerId peer;
-    std::deque<RequestId> order;           // requests on it, oldest first
-    std::map<RequestId, Bytes> answered;   // answers waiting for older ones
+    Multiaddr remote;
+    std::deque<RequestId> order;                          // requests on it, oldest first
+    std::map<RequestId, std::optional<Bytes>> answered;   // waiting for older ones; nullopt: none
     Instant idle_deadline{};
     bool finished = false;  // the peer closed its side
     bool closed = false;    // and so did we
@@ -106,6 +118,7 @@ class RequestResponse {
   void emit(RequestResponseEvent e);
   void fail_outbound(RequestId id, Error why, bool reset);
   void flush(StreamRef ref, Served& s);
+  Status answer(RequestId id, std::optional<Bytes> response);
   void abort_served(StreamRef ref, const std::string& why);
 
   RequestResponseConfig config_;

@@ -30,6 +30,8 @@ IdentifyService::IdentifyService(rt::Swarm& swarm, rt::BehaviourHost& host,
       behaviour_(behaviour_config(config_, swarm.default_protocol_limits()),
                  [this](const Multiaddr& observed) { return local_info(observed); }) {}
 
+IdentifyService::~IdentifyService() { host_.remove(behaviour_); }
+
 void IdentifyService::start() { host_.add(behaviour_, [this] { deliver(); }); }
 
 IdentifyInfo IdentifyService::local_info(const std::optional<Multiaddr>& observed) const {

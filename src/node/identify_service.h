@@ -27,6 +27,7 @@ class IdentifyService {
  public:
   IdentifyService(rt::Swarm& swarm, rt::BehaviourHost& host, IdentifyServiceConfig config,
                   observe::EventRecorder& events);
+  ~IdentifyService();
 
   // Serves both protocols and identifies every new connection.
   void start();

@@ -118,4 +118,16 @@ void KadService::save(bool final) {
   });
 }
 
+// A refreshed record keeps the group it was first added under (the store's quota counts it
+// there), so the row says that group, not the group of the connection that refreshed it.
+void KadService::provider_accepted(const PeerId& from, const Bytes& key, Instant now) {
+  if (!db_) return;
+  for (const kad::ProviderRecord& r : kad_.providers().records(key, now)) {
+    if (r.peer.id != from || r.added != now) continue;
+    pending_->providers[{key, from}] =
+        store::DhtProviderRow{key, from, r.peer.addrs, internal::unix_ms_now(), r.group};
+  }
+  if (pending_->providers.size() >= config_.provider_rows_pending_max) save(false);
+}
+
 }  // namespace agora

@@ -1,5 +1,5 @@
 // KadService: lifecycle, connection and identify hooks, the core's events, bootstrap and timers.
-// Streams are in kad_streams.cpp, agora.db in kad_persist.cpp.
+// The protocol is behaviour::KadBehaviour's; agora.db is in kad_persist.cpp.
 #include "node/kad_service.h"
 
 #include "crypto/random.h"
@@ -47,8 +47,6 @@ KadService::Metrics::Metrics(observe::Registry& r)
       value_records(r.gauge("agora_dht_value_records", "DHT value records held (pk)")),
       provided_keys(r.gauge("agora_dht_provided_keys", "Keys this node provides (republished)")),
       requests_sent(r.counter("agora_dht_requests_sent_total", "DHT requests sent to peers")),
-      inbound_streams_refused(r.counter("agora_dht_inbound_streams_refused_total",
-                                        "Inbound kad streams over inbound_streams_per_peer_max")),
       save_failures(
           r.counter("agora_dht_save_failures_total", "Failed writes of DHT state to agora.db")),
       peers_banned(r.counter("agora_dht_peers_banned_total",
@@ -76,23 +74,40 @@ observe::Counter& KadService::Metrics::queries(kad::QueryKind kind, bool ok) {
                           {{"kind", kad::query_kind_name(kind)}, {"result", ok ? "ok" : "failed"}});
 }
 
-KadService::KadService(rt::Swarm& swarm, IdentifyService& identify, KadServiceConfig config,
-                       observe::Registry& metrics, observe::EventRecorder& events)
+namespace {
+
+behaviour::KadBehaviourConfig behaviour_config(const KadServiceConfig& c) {
+  behaviour::KadBehaviourConfig b;
+  b.kad = c.kad;
+  b.kad.server_mode = c.server;
+  b.inbound_streams_per_peer_max = c.inbound_streams_per_peer_max;
+  b.inbound_idle_timeout = c.inbound_idle_timeout;
+  b.dial_addrs_per_peer_max = c.dial_addrs_per_peer_max;
+  b.abuse_ban = c.abuse_ban;
+  return b;
+}
+
+}  // namespace
+
+KadService::KadService(rt::Swarm& swarm, rt::BehaviourHost& host, IdentifyService& identify,
+                       KadServiceConfig config, observe::Registry& metrics,
+                       observe::EventRecorder& events)
     : swarm_(swarm),
+      host_(host),
       identify_(identify),
       config_(std::move(config)),
       events_(events),
       metrics_(std::make_unique<Metrics>(metrics)),
-      kad_(swarm.local_peer(),
-           [&] {
-             kad::KadConfig k = config_.kad;
-             k.server_mode = config_.server;
-             return k;
-           }()),
+      behaviour_(swarm.local_peer(), behaviour_config(config_),
+                 [&identify](const PeerId& p) { return identify.peer_info(p); }),
+      kad_(behaviour_.core()),
       pending_(std::make_unique<Pending>()),
       timer_wake_(std::make_unique<rt::Waiter>(swarm.executor())) {}
 
-KadService::~KadService() { stop(); }
+KadService::~KadService() {
+  stop();
+  host_.remove(behaviour_);
+}
 
 std::vector<Bytes> KadService::self_addrs() const {
   std::vector<Bytes> out;
@@ -106,18 +121,13 @@ Status KadService::start() {
   kad_.set_self_addrs(self_addrs());
   AGORA_TRY(load());
   started_ = true;
-  if (config_.server)
-    swarm_.set_handler(std::string(kProtocolId), [this](auto s) { return serve(std::move(s)); });
-  // The swarm and identify outlive nothing of ours on purpose: the hooks check we still exist.
+  host_.add(behaviour_, [this] { deliver(); });
+  // Identify outlives nothing of ours on purpose: the hook checks we still exist.
   std::weak_ptr<int> alive = alive_;
-  swarm_.on_connection([this, alive](const std::shared_ptr<rt::Connection>& c) {
-    if (!alive.expired() && !stopped_) on_connection(c);
-  });
-  swarm_.on_connection_closed([this, alive](rt::Connection& c, const Error&) {
-    if (!alive.expired() && !stopped_) on_closed(c);
-  });
   identify_.on_identified([this, alive](const PeerId& peer, const IdentifyInfo& info) {
-    if (!alive.expired() && !stopped_) on_identified(peer, info);
+    if (alive.expired() || stopped_) return;
+    behaviour_.identified(peer, info, rt::now());
+    host_.wake(behaviour_);
   });
   const Instant now = rt::now();
   next_save_ = now + config_.save_interval;
@@ -136,52 +146,8 @@ void KadService::stop() {
     op->wake.notify();
   }
   ops_.clear();
-  for (auto& [peer, d] : dials_)
-    for (rt::Waiter* w : d->waiters) w->notify();
   save(true);
   writer_.join();
-}
-
-namespace {
-
-kad::Direction direction_of(const rt::Connection& conn) {
-  return conn.info().inbound ? kad::Direction::inbound : kad::Direction::outbound;
-}
-
-}  // namespace
-
-void KadService::on_connection(const std::shared_ptr<rt::Connection>& conn) {
-  const PeerId& peer = conn->info().peer;
-  // Identify answers on every connection; until then a known server from an earlier identify
-  // counts as one.
-  bool server = false;
-  std::vector<Bytes> addrs;
-  if (const IdentifyInfo* info = identify_.peer_info(peer)) {
-    server = std::find(info->protocols.begin(), info->protocols.end(), kProtocolId) !=
-             info->protocols.end();
-    addrs = internal::dialable_addrs(info->listen_addrs, peer);
-  }
-  kad_.on_peer_connected(kad::PeerInfo{peer, std::move(addrs)}, server, direction_of(*conn),
-                         rt::now());
-  pump();
-}
-
-void KadService::on_closed(rt::Connection& conn) {
-  const PeerId peer = conn.info().peer;
-  if (swarm_.connection_to(peer)) return;  // another connection to it remains
-  kad_.on_peer_disconnected(peer, rt::now());
-  pump();
-}
-
-void KadService::on_identified(const PeerId& peer, const IdentifyInfo& info) {
-  const bool server =
-      std::find(info.protocols.begin(), info.protocols.end(), kProtocolId) != info.protocols.end();
-  if (!server) return;
-  auto conn = swarm_.connection_to(peer);
-  if (!conn) return;  // gone already
-  kad_.on_peer_connected(kad::PeerInfo{peer, internal::dialable_addrs(info.listen_addrs, peer)},
-                         true, direction_of(*conn), rt::now());
-  pump();
 }
 
 rt::awaitable<Result<kad::QueryFinished>> KadService::run(StartFn start, StepFn steps) {
@@ -211,26 +177,43 @@ rt::awaitable<Result<kad::QueryFinished>> KadService::provide(Bytes multihash) {
   co_return co_await run(start, no_steps);
 }
 
+// After a call into the core: the behaviour takes its requests, the runtime carries them out,
+// and deliver() hears the outcome.
 void KadService::pump() {
-  if (pumping_) return;  // an input arrived while draining: the loop below picks it up
-  pumping_ = true;
-  bool again = true;
-  while (again) {
-    again = false;
-    while (auto request = kad_.poll_outbound()) {
-      again = true;
+  if (stopped_) return;
+  behaviour_.commanded(rt::now());
+  host_.wake(behaviour_);
+}
+
+rt::awaitable<Result<std::shared_ptr<rt::Connection>>> KadService::connect(kad::PeerInfo peer) {
+  if (auto conn = swarm_.connection_to(peer.id)) co_return conn;
+  if (peer.id == swarm_.local_peer()) co_return make_error(Errc::invalid_input, "that is us");
+  std::vector<Multiaddr> addrs = behaviour_.dial_addrs(peer);
+  if (addrs.empty())
+    co_return make_error(Errc::not_found, "no dialable address for " + peer.id.to_string());
+  co_return co_await swarm_.dial_peer(peer.id, std::move(addrs));
+}
+
+// What the behaviour reported: the core's events, bad input, and what the metrics count.
+void KadService::deliver() {
+  while (auto e = behaviour_.poll_event()) {
+    if (stopped_) continue;
+    if (auto* core = std::get_if<kad::KadEvent>(&*e)) {
+      on_event(*core);
+    } else if (auto* bad = std::get_if<behaviour::KadBadInput>(&*e)) {
+      bad_input(bad->peer, bad->kind.c_str(), bad->detail);
+    } else if (std::holds_alternative<behaviour::KadRequestSent>(*e)) {
       metrics_->requests_sent.inc();
-      if (stopped_) continue;
-      asio::co_spawn(swarm_.executor(), send_request(std::move(*request), alive_), asio::detached);
-    }
-    while (auto event = kad_.poll_event()) {
-      again = true;
-      on_event(*event);
+    } else if (auto* failed = std::get_if<behaviour::KadRequestFailed>(&*e)) {
+      metrics_->requests_failed(failed->reason.c_str()).inc();
+    } else if (auto* inbound = std::get_if<behaviour::KadInboundRequest>(&*e)) {
+      metrics_->inbound(inbound->type).inc();
+    } else if (auto* accepted = std::get_if<behaviour::KadProviderAccepted>(&*e)) {
+      provider_accepted(accepted->from, accepted->key, accepted->now);
     }
   }
-  pumping_ = false;
   update_gauges();
-  timer_wake_->notify();  // the core's next timer may have moved
+  timer_wake_->notify();  // bootstrap may be due sooner
 }
 
 void KadService::on_event(kad::KadEvent& event) {
@@ -260,8 +243,7 @@ void KadService::on_event(kad::KadEvent& event) {
     if (db_) pending_->providers[{std::move(evicted->key), evicted->peer}] = std::nullopt;
   } else if (auto* banned = std::get_if<kad::PeerBanned>(&event)) {
     metrics_->peers_banned.inc();
-    bad_input(banned->peer, "banned", banned->reason);
-    swarm_.ban(banned->peer, config_.abuse_ban, "kad: " + banned->reason);
+    bad_input(banned->peer, "banned", banned->reason);  // the behaviour has the peer banned
   }
 }
 
@@ -297,25 +279,21 @@ void KadService::maybe_bootstrap(Instant now) {
 }
 
 rt::awaitable<void> KadService::timer_loop(std::weak_ptr<int> alive) {
+  // The core's own timers run in the BehaviourHost; these are the adapter's.
   while (!alive.expired() && !stopped_) {
-    std::optional<Instant> next = kad_.next_timer();
-    auto consider = [&](std::optional<Instant> t) {
-      if (t && (!next || *t < *next)) next = t;
-    };
-    consider(bootstrap_at_);
-    consider(next_save_);
+    std::optional<Instant> next = next_save_;
+    if (bootstrap_at_ && *bootstrap_at_ < *next) next = bootstrap_at_;
     const Instant now = rt::now();
     if (now >= *next) {
       on_timer(now);
       continue;
     }
-    // Woken early by pump() when the core's next timer may have moved: look again.
+    // Woken early by deliver() when a bootstrap may be due sooner: look again.
     co_await timer_wake_->wait_for(*next - now);
   }
 }
 
 void KadService::on_timer(Instant now) {
-  kad_.on_timer(now);
   maybe_bootstrap(now);
   if (now >= next_save_) {
     save(false);

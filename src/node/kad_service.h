@@ -1,15 +1,9 @@
-// /ipfs/kad/1.0.0 on the node: drives the sans-I/O Kademlia core (proto/kad/kad.h) over streams.
+// /ipfs/kad/1.0.0 on the node: behaviour::KadBehaviour (the core over request/response
+// streams, sans-I/O; see behaviour/kad_behaviour.h for the protocol's rules and bounds) driven
+// by the node's BehaviourHost. This adapter adds what needs the node:
 //
-//   - One request per outbound stream: open a stream (dialling the peer first if needed, with
-//     the addresses the DHT gave and those identify reported), write LP(request), read
-//     LP(response), close. ADD_PROVIDER has no response: written, then the stream is closed.
-//   - Inbound streams carry any number of requests, answered in order, each bounded by
-//     message_bytes_max; at most inbound_streams_per_peer_max at once per peer; a stream silent
-//     for inbound_idle_timeout is reset. Malformed, oversized or refused requests reset the stream.
-//   - Every connection is reported to the core; identify tells whether the peer is a DHT server
-//     (it lists /ipfs/kad/1.0.0), and only servers enter the routing table.
-//   - Server mode registers the protocol handler (so identify advertises it); client mode does not
-//     and the core refuses inbound requests.
+//   - Queries for callers: run() starts one on the core and awaits its end.
+//   - Identify answers reach the behaviour (a DHT server enters the routing table).
 //   - Bootstrap: a self lookup as soon as the routing table has peers (loaded from agora.db, or the
 //     first server peer that connects), retried until one succeeds; the core then refreshes every
 //     refresh_interval.
@@ -21,8 +15,10 @@
 //     wrong_type, invalid_record, foreign_provider, refused, not_stored, rate_limited (over
 //     add_provider_rate_per_s), over_quota (a provider store quota), banned.
 //   - A peer the core bans (it kept overflowing the provider store) is disconnected and refused
-//     for abuse_ban (Swarm::ban), counted in agora_dht_peers_banned_total; provider records
-//     evicted (to make room, or a banned peer's) are deleted from agora.db too.
+//     for abuse_ban, counted in agora_dht_peers_banned_total; provider records evicted (to make
+//     room, or a banned peer's) are deleted from agora.db too.
+//   - Streams past inbound_streams_per_peer_max are refused by the swarm's resource manager
+//     (agora_refusals_total{scope="peer_protocol",protocol="/ipfs/kad/1.0.0"}).
 //
 // Runs on the node's event-loop thread; call every method from that thread.
 #pragma once
@@ -32,11 +28,12 @@
 #include <map>
 #include <memory>
 
+#include "behaviour/kad_behaviour.h"
 #include "node/identify_service.h"
 #include "observe/events.h"
 #include "observe/metrics.h"
 #include "proto/kad/kad.h"
-#include "runtime/asio/swarm.h"
+#include "runtime/asio/behaviour_host.h"
 #include "store/config.h"
 
 namespace agora {
@@ -49,8 +46,7 @@ struct KadServiceConfig {
   kad::KadConfig kad;
   bool server = true;                       // see [dht] mode in store/config.h
   size_t inbound_streams_per_peer_max = 8;  // kad streams one peer may have open to us
-  size_t requests_per_stream_max = 256;     // then the stream is closed
-  Duration inbound_idle_timeout = std::chrono::seconds(60);
+  Duration inbound_idle_timeout = std::chrono::seconds(60);  // a stream with no request
   size_t dial_addrs_per_peer_max = 4;       // addresses tried per dial
   size_t provider_rows_pending_max = 4096;  // unsaved provider records; then saved at once
   std::filesystem::path db;                 // empty: nothing persisted
@@ -66,8 +62,8 @@ class KadService {
   using StepFn = std::function<void(const kad::QueryStep&)>;
   using StartFn = std::function<Result<kad::QueryId>(kad::Kad&, Instant now)>;
 
-  KadService(rt::Swarm& swarm, IdentifyService& identify, KadServiceConfig config,
-             observe::Registry& metrics, observe::EventRecorder& events);
+  KadService(rt::Swarm& swarm, rt::BehaviourHost& host, IdentifyService& identify,
+             KadServiceConfig config, observe::Registry& metrics, observe::EventRecorder& events);
   ~KadService();
   KadService(const KadService&) = delete;
   KadService& operator=(const KadService&) = delete;
@@ -88,7 +84,7 @@ class KadService {
   // Provides `multihash` (our current addresses go with it); ends when the ADD_PROVIDERs are sent.
   rt::awaitable<Result<kad::QueryFinished>> provide(Bytes multihash);
   // A connection to `peer`: the open one, else a dial of its addresses (those given, then those
-  // identify reported). Concurrent calls for one peer share one dial.
+  // identify reported). Concurrent calls for one peer share one dial (the swarm's).
   rt::awaitable<Result<std::shared_ptr<rt::Connection>>> connect(kad::PeerInfo peer);
 
   // Called for each peer that enters the routing table (a DHT server), with its addresses; the
@@ -111,14 +107,10 @@ class KadService {
  private:
   struct Metrics;
   struct Op;
-  struct Dial;
-  class FrameReader;
 
-  // kad_service.cpp: lifecycle, hooks, the core's outputs, timers.
-  void on_connection(const std::shared_ptr<rt::Connection>& conn);
-  void on_closed(rt::Connection& conn);
-  void on_identified(const PeerId& peer, const IdentifyInfo& info);
+  // kad_service.cpp: lifecycle, hooks, the behaviour's outputs, timers.
   void pump();
+  void deliver();
   void on_event(kad::KadEvent& event);
   void on_finished(kad::QueryFinished& finished);
   void maybe_bootstrap(Instant now);
@@ -127,32 +119,24 @@ class KadService {
   void bad_input(const PeerId& peer, const char* kind, const std::string& detail);
   void update_gauges();
 
-  // kad_streams.cpp: requests we send, requests we answer.
-  rt::awaitable<void> send_request(kad::OutboundRequest request, std::weak_ptr<int> alive);
-  rt::awaitable<Result<std::shared_ptr<rt::Connection>>> dial(kad::PeerInfo peer,
-                                                              std::weak_ptr<int> alive);
-  rt::awaitable<void> serve(std::shared_ptr<rt::Stream> stream);
-  void request_failed(kad::RequestId id, const char* reason, const std::string& detail);
-  void answered_add_provider(const PeerId& from, const kad::Message& request, Instant now);
-
   // kad_persist.cpp: agora.db.
   Status load();
   void save(bool final);
+  void provider_accepted(const PeerId& from, const Bytes& key, Instant now);
 
   rt::Swarm& swarm_;
+  rt::BehaviourHost& host_;
   IdentifyService& identify_;
   KadServiceConfig config_;
   observe::EventRecorder& events_;
   std::unique_ptr<Metrics> metrics_;
-  kad::Kad kad_;
+  behaviour::KadBehaviour behaviour_;
+  kad::Kad& kad_;  // behaviour_'s
   std::map<kad::QueryId, Op*> ops_;
-  std::map<PeerId, std::shared_ptr<Dial>> dials_;
-  std::map<PeerId, size_t> inbound_streams_;
   ServerAddedFn on_server_added_;
   std::optional<kad::QueryId> bootstrap_query_;
   std::optional<Instant> bootstrap_at_;
   bool bootstrapped_ = false;
-  bool pumping_ = false;
   bool started_ = false;
   bool stopped_ = false;
   uint64_t bad_input_total_ = 0;

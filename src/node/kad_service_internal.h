@@ -1,4 +1,4 @@
-// KadService's private pieces, shared by kad_service.cpp, kad_streams.cpp and kad_persist.cpp.
+// KadService's private pieces, shared by kad_service.cpp and kad_persist.cpp.
 #pragma once
 
 #include <map>
@@ -24,7 +24,6 @@ struct KadService::Metrics {
   observe::Gauge& value_records;
   observe::Gauge& provided_keys;
   observe::Counter& requests_sent;
-  observe::Counter& inbound_streams_refused;
   observe::Counter& save_failures;
   observe::Counter& peers_banned;
   observe::Counter& providers_evicted;
@@ -40,13 +39,6 @@ struct KadService::Op {
   std::optional<Error> error;
 };
 
-// A dial in progress; later callers for the same peer wait for it.
-struct KadService::Dial {
-  std::vector<rt::Waiter*> waiters;  // one each: a Waiter wakes a single coroutine
-  bool done = false;
-  Result<std::shared_ptr<rt::Connection>> result = make_error(Errc::closed, "dial pending");
-};
-
 // What has changed since the last save (kad_persist.cpp).
 struct KadService::Pending {
   // Provider records to write (a row) or delete (nullopt: evicted), by (key, peer); the last
@@ -59,8 +51,6 @@ struct KadService::Pending {
 
 namespace internal {
 
-// The /ip4|ip6/.../tcp/... addresses among `addrs` that belong to `peer`, without /p2p/, binary.
-std::vector<Bytes> dialable_addrs(const std::vector<Multiaddr>& addrs, const PeerId& peer);
 // Unix ms <-> the steady clock, for what agora.db keeps.
 int64_t unix_ms_now();
 int64_t to_unix_ms(Instant t, Instant now, int64_t unix_now_ms);

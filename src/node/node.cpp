@@ -54,10 +54,9 @@ Node::Node(asio::io_context& io, crypto::Ed25519PrivateKey identity, const store
                                                 events_);
 }
 
-Node::~Node() {
-  stop();
-  behaviours_.reset();  // before the behaviours it drives
-}
+// Members go in reverse order: the services (each removes its behaviour from the host) before
+// the BehaviourHost, the host before the swarm.
+Node::~Node() { stop(); }
 
 Status Node::start() {
   identify_->start();
@@ -89,7 +88,8 @@ Status Node::start_dht(const std::filesystem::path& repo) {
   if (kad_) return {};
   AGORA_ASSIGN(KadServiceConfig config, kad_service_config(config_, swarm_->listen_addrs(), repo));
   auto kad =
-      std::make_unique<KadService>(*swarm_, *identify_, std::move(config), metrics_, events_);
+      std::make_unique<KadService>(*swarm_, *behaviours_, *identify_, std::move(config), metrics_,
+                                   events_);
   AGORA_TRY(kad->start());
   kad_ = std::move(kad);
   content_routing_ = std::make_unique<ContentRouting>(

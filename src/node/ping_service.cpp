@@ -16,6 +16,7 @@ PingService::PingService(rt::Swarm& swarm, rt::BehaviourHost& host, PingServiceC
       behaviour_(config, [](std::span<uint8_t> out) { crypto::random_bytes(out.data(), out.size()); }) {}
 
 PingService::~PingService() {
+  host_.remove(behaviour_);
   for (auto& [id, w] : waiting_) {
     w->result = make_error(Errc::closed, "the node is stopping");
     w->waiter.notify();

@@ -355,8 +355,13 @@ TEST_F(DhtBadInputTest, InvalidRecordInAnAnswerIsRefused) {
   EXPECT_TRUE(victim_still_answers());
 }
 
+const std::string kKadStreamsRefused =
+    "agora_refusals_total{limit=\"streams_inbound_max\",protocol=\"/ipfs/kad/1.0.0\","
+    "scope=\"peer_protocol\"}";
+
 TEST_F(DhtBadInputTest, InboundStreamFloodIsBounded) {
-  // 20 kad streams that send nothing: past inbound_streams_per_peer_max (8) they are reset.
+  // 20 kad streams that send nothing: past inbound_streams_per_peer_max (8) the swarm's resource
+  // manager refuses them (scope peer_protocol) and resets them.
   auto opened = await<Result<size_t>>([this]() -> rt::awaitable<Result<size_t>> {
     auto conn = co_await attacker_->connect(victim_addr_);
     if (!conn) co_return conn.error();
@@ -373,10 +378,11 @@ TEST_F(DhtBadInputTest, InboundStreamFloodIsBounded) {
   });
   ASSERT_TRUE(opened && *opened);
   EXPECT_TRUE(eventually(
-      [&] { return metric(*victim_, "agora_dht_inbound_streams_refused_total") >= 12; }));
+      [&] { return metric(*victim_, kKadStreamsRefused) >= 12; }));
   size_t limit_events = 0;
   for (const auto& e : victim_->events().read(0, 100000, INT64_MAX).events)
-    if (e.type == observe::EventType::limit_hit && e.reason == "inbound_streams_per_peer_max")
+    if (e.type == observe::EventType::limit_hit && e.reason == "streams_inbound_max" &&
+        e.protocol == kKad)
       limit_events += e.count;
   EXPECT_GE(limit_events, 12u);
   EXPECT_TRUE(victim_still_answers());

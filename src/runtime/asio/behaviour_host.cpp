@@ -14,6 +14,7 @@ struct Entry {
   std::optional<Instant> armed;
   bool pumping = false;
   bool again = false;
+  bool removed = false;  // no longer driven; `behaviour` may be gone
 };
 
 // One stream of one behaviour.
@@ -45,11 +46,12 @@ struct BehaviourHost::State : std::enable_shared_from_this<BehaviourHost::State>
 
   Entry* find(host::Behaviour& b) {
     for (auto& e : entries)
-      if (e->behaviour == &b) return e.get();
+      if (e->behaviour == &b && !e->removed) return e.get();
     return nullptr;
   }
 
   void pump(Entry& e) {
+    if (e.removed) return;
     if (e.pumping) {
       e.again = true;
       return;
@@ -59,7 +61,7 @@ struct BehaviourHost::State : std::enable_shared_from_this<BehaviourHost::State>
       e.again = false;
       while (auto action = e.behaviour->poll_action()) {
         execute(e, std::move(*action));
-        if (stopped) return;
+        if (stopped || e.removed) return;
       }
     } while (e.again);
     e.pumping = false;
@@ -78,7 +80,7 @@ struct BehaviourHost::State : std::enable_shared_from_this<BehaviourHost::State>
     e.timer->expires_at(std::chrono::time_point_cast<asio::steady_timer::duration>(*next));
     e.timer->async_wait([weak = weak_from_this(), entry = &e](asio::error_code ec) {
       auto self = weak.lock();
-      if (ec || !self || self->stopped) return;
+      if (ec || !self || self->stopped || entry->removed) return;
       entry->armed.reset();
       entry->behaviour->on_timer(now());
       self->pump(*entry);
@@ -105,6 +107,7 @@ struct BehaviourHost::State : std::enable_shared_from_this<BehaviourHost::State>
     host::StreamRef ref = ch.ref;
     Entry& e = *ch.entry;
     channels.erase(ref);  // `ch` lives on in its coroutines' references
+    if (e.removed) return;
     e.behaviour->on_stream_closed(ref, why, now());
     pump(e);
   }
@@ -203,6 +206,10 @@ awaitable<void> BehaviourHost::State::read_loop(std::shared_ptr<State> self,
   for (;;) {
     auto n = co_await ch->stream->read_some(buf.data(), buf.size());
     if (self->stopped || ch->ended) co_return;
+    if (ch->entry->removed) {
+      self->end(*ch, make_error(Errc::closed, "the protocol stopped"), true);
+      co_return;
+    }
     if (!n) {
       self->end(*ch, n.error(), true);
       co_return;
@@ -254,6 +261,7 @@ awaitable<void> BehaviourHost::State::write_loop(std::shared_ptr<State> self,
 awaitable<void> BehaviourHost::State::open(std::shared_ptr<State> self, Entry* e,
                                            host::OpenStream req) {
   auto fail = [&](Error error) {
+    if (e->removed) return;
     e->behaviour->on_stream_open_failed(
         host::StreamOpenFailed{req.tag, req.peer, req.protocol, std::move(error)}, now());
     self->pump(*e);
@@ -261,7 +269,7 @@ awaitable<void> BehaviourHost::State::open(std::shared_ptr<State> self, Entry* e
   std::shared_ptr<Connection> conn = self->swarm.connection_to(req.peer);
   if (!conn && !req.addrs.empty()) {
     auto dialed = co_await self->swarm.dial_peer(req.peer, req.addrs);
-    if (self->stopped) co_return;
+    if (self->stopped || e->removed) co_return;
     if (!dialed) {
       fail(dialed.error());
       co_return;
@@ -274,7 +282,7 @@ awaitable<void> BehaviourHost::State::open(std::shared_ptr<State> self, Entry* e
   }
   std::vector<std::string> protocols{req.protocol};  // named: see upgrade.cpp on GCC 12
   auto stream = co_await self->swarm.open_stream(conn, protocols);
-  if (self->stopped) co_return;
+  if (self->stopped || e->removed) co_return;
   if (!stream) {
     fail(stream.error());
     co_return;
@@ -295,7 +303,10 @@ awaitable<void> BehaviourHost::State::open(std::shared_ptr<State> self, Entry* e
 
 awaitable<void> BehaviourHost::State::serve(std::shared_ptr<State> self, Entry* e,
                                             std::string protocol, std::shared_ptr<Stream> stream) {
-  if (self->stopped) co_return;
+  if (self->stopped || e->removed) {
+    stream->reset();
+    co_return;
+  }
   const ConnectionInfo& info = stream->connection().info();
   host::StreamOpened opened{{info.id, stream->id()}, info.peer,  protocol,
                             host::Direction::inbound, 0,        info.remote_addr};
@@ -360,7 +371,7 @@ void BehaviourHost::add(host::Behaviour& behaviour, std::function<void()> on_pro
   }
   auto opened = [weak, e](const std::shared_ptr<Connection>& c) {
     auto self = weak.lock();
-    if (!self || self->stopped) return;
+    if (!self || self->stopped || e->removed) return;
     const ConnectionInfo& info = c->info();
     e->behaviour->on_connection_opened(
         {info.id, info.peer,
@@ -372,7 +383,7 @@ void BehaviourHost::add(host::Behaviour& behaviour, std::function<void()> on_pro
   state_->swarm.on_connection(opened);
   state_->swarm.on_connection_closed([weak, e](Connection& c, const Error& reason) {
     auto self = weak.lock();
-    if (!self || self->stopped) return;
+    if (!self || self->stopped || e->removed) return;
     const ConnectionInfo& info = c.info();
     bool last = self->swarm.connection_to(info.peer) == nullptr;
     e->behaviour->on_connection_ended({info.id, info.peer, reason, last}, now());
@@ -383,6 +394,17 @@ void BehaviourHost::add(host::Behaviour& behaviour, std::function<void()> on_pro
 
 void BehaviourHost::wake(host::Behaviour& behaviour) {
   if (Entry* e = state_->find(behaviour)) state_->pump(*e);
+}
+
+void BehaviourHost::remove(host::Behaviour& behaviour) {
+  Entry* e = state_->find(behaviour);
+  if (!e) return;
+  e->removed = true;
+  e->timer->cancel();
+  std::vector<std::shared_ptr<Channel>> mine;
+  for (auto& [ref, ch] : state_->channels)
+    if (ch->entry == e) mine.push_back(ch);
+  for (auto& ch : mine) state_->end(*ch, make_error(Errc::closed, "the protocol stopped"), true);
 }
 
 size_t BehaviourHost::streams() const { return state_->channels.size(); }

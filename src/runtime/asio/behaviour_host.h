@@ -39,6 +39,9 @@ class BehaviourHost {
   void add(host::Behaviour& behaviour, std::function<void()> on_progress = {});
   // Carries out what `behaviour` wants after its owner called into it (a user command).
   void wake(host::Behaviour& behaviour);
+  // Stops driving `behaviour` (before it is destroyed): its streams are reset, and its protocols
+  // stay registered but refuse every stream.
+  void remove(host::Behaviour& behaviour);
   size_t streams() const;
 
  private:
