@@ -54,6 +54,10 @@ void IdentifyBehaviour::on_connection_opened(const host::ConnectionOpened& c, In
 void IdentifyBehaviour::on_connection_ended(const host::ConnectionEnded& c, Instant) {
   auto it = connections_.find(c.peer);
   if (it != connections_.end() && (c.last || --it->second == 0)) connections_.erase(it);
+  if (!c.last) return;
+  // Opens to a peer that is gone may never be answered: forget them (a late answer still works).
+  for (auto o = opening_.begin(); o != opening_.end();)
+    o = o->second.first == c.peer ? opening_.erase(o) : std::next(o);
 }
 
 void IdentifyBehaviour::on_stream_opened(const host::StreamOpened& s, Instant now) {

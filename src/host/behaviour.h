@@ -52,9 +52,14 @@ struct Framing {
 struct ProtocolSpec {
   std::string name;  // e.g. "/ipfs/ping/1.0.0"
   Framing framing;
-  ProtocolConfig config;                    // the swarm's stream caps and idle timeout
-  size_t send_queue_bytes_max = 1u << 20;   // written to one stream but not yet taken by the peer
-  bool inbound = true;                      // served; false: only opened by us
+  // The swarm's stream caps. (Its idle_timeout is not driven by the runtimes yet: behaviours
+  // keep their own deadlines.)
+  ProtocolConfig config;
+  size_t send_queue_bytes_max = 1u << 20;  // written to one stream but not yet taken by the peer
+  // After we close our side: how long the rest of our bytes and the peer's close may take before
+  // the stream is reset. At least as long as the behaviour still waits for an answer.
+  Duration close_linger = std::chrono::seconds(10);
+  bool inbound = true;  // served; false: only opened by us
 };
 
 // Randomness, injected by the runtime (the operating system's in production, a seeded PRNG in

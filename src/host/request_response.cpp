@@ -11,6 +11,9 @@ ProtocolSpec RequestResponse::spec() const {
           .framing = config_.framing,
           .config = config_.stream,
           .send_queue_bytes_max = config_.send_queue_bytes_max,
+          // Our side closes as soon as a request is written: the answer still has to come.
+          .close_linger = std::max(config_.request_timeout, config_.response_timeout) +
+                          std::chrono::seconds(1),
           .inbound = config_.serve};
 }
 
@@ -56,7 +59,7 @@ Status RequestResponse::answer(RequestId id, std::optional<Bytes> response) {
   if (it == inbound_.end())
     return make_error(Errc::not_found, config_.protocol + ": no such request awaits an answer");
   StreamRef ref = it->second.ref;
-  inbound_.erase(it);
+  forget_inbound(id);
   Served& s = served_.at(ref);
   s.answered[id] = std::move(response);
   flush(ref, s);
@@ -93,10 +96,18 @@ void RequestResponse::fail_outbound(RequestId id, Error why, bool reset) {
   outbound_.erase(it);
 }
 
+void RequestResponse::forget_inbound(RequestId id) {
+  auto it = inbound_.find(id);
+  if (it == inbound_.end()) return;
+  auto p = inbound_by_peer_.find(served_.at(it->second.ref).peer);
+  if (p != inbound_by_peer_.end() && --p->second == 0) inbound_by_peer_.erase(p);
+  inbound_.erase(it);
+}
+
 void RequestResponse::abort_served(StreamRef ref, const std::string& why) {
   auto it = served_.find(ref);
   if (it == served_.end()) return;
-  for (RequestId id : it->second.order) inbound_.erase(id);
+  for (RequestId id : it->second.order) forget_inbound(id);
   served_.erase(it);
   actions_.push_back(AbortStream{ref, config_.protocol + ": " + why});
   aborted_.insert(ref);
@@ -142,10 +153,14 @@ bool RequestResponse::on_message(StreamRef ref, Bytes& message, Instant now) {
   if (closing_.count(ref) || aborted_.count(ref)) return true;
   auto s = served_.find(ref);
   if (s == served_.end()) return false;
-  if (inbound_.size() >= config_.inbound_max || s->second.order.size() >= config_.pipelined_max) {
+  size_t& from_peer = inbound_by_peer_[s->second.peer];
+  if (inbound_.size() >= config_.inbound_max || from_peer >= config_.inbound_per_peer_max ||
+      s->second.order.size() >= config_.pipelined_max) {
+    if (from_peer == 0) inbound_by_peer_.erase(s->second.peer);
     abort_served(ref, "too many requests awaiting an answer");
     return true;
   }
+  ++from_peer;
   RequestId id = next_id_++;
   inbound_[id] = {ref, now + config_.response_timeout};
   s->second.order.push_back(id);
@@ -182,7 +197,7 @@ bool RequestResponse::on_stream_closed(StreamRef ref, const Error& why, Instant)
     return true;
   }
   if (auto s = served_.find(ref); s != served_.end()) {
-    for (RequestId id : s->second.order) inbound_.erase(id);
+    for (RequestId id : s->second.order) forget_inbound(id);
     if (why.code == Errc::too_large || why.code == Errc::invalid_input ||
         why.code == Errc::truncated)
       emit(InboundFailed{s->second.peer, why});

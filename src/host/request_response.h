@@ -12,8 +12,8 @@
 // unanswered for response_timeout resets its stream, and so does a stream idle for idle_timeout.
 //
 // Bounds: requests in flight by outbound_max (request() fails with Errc::limit past it); inbound
-// requests awaiting an answer by inbound_max (past it the stream that brought one more is reset),
-// and per stream by pipelined_max; events waiting for poll_event() by outbound_max + inbound_max
+// requests awaiting an answer by inbound_max, per peer by inbound_per_peer_max and per stream by
+// pipelined_max (past any, the stream that brought one more is reset); events waiting for poll_event() by outbound_max + inbound_max
 // (each request yields at most one). Messages by the framing, both ways.
 //
 // The owning behaviour forwards its inputs: each on_* returns false when the input is not for
@@ -36,6 +36,7 @@ struct RequestResponseConfig {
   bool serve = true;          // false: outbound only (inbound streams are never offered)
   size_t outbound_max = 256;  // our requests in flight
   size_t inbound_max = 256;   // peer requests awaiting our answer
+  size_t inbound_per_peer_max = 32;  // of those, from one peer
   size_t pipelined_max = 16;  // of those, on one stream
   Duration request_timeout = std::chrono::seconds(10);   // open, write and answer
   Duration response_timeout = std::chrono::seconds(10);  // for us to answer
@@ -120,6 +121,7 @@ class RequestResponse {
   void flush(StreamRef ref, Served& s);
   Status answer(RequestId id, std::optional<Bytes> response);
   void abort_served(StreamRef ref, const std::string& why);
+  void forget_inbound(RequestId id);
 
   RequestResponseConfig config_;
   RequestId next_id_ = 1;
@@ -127,6 +129,7 @@ class RequestResponse {
   std::map<StreamRef, RequestId> by_stream_;
   std::map<StreamRef, Served> served_;
   std::map<RequestId, Inbound> inbound_;
+  std::map<PeerId, size_t> inbound_by_peer_;
   std::map<StreamRef, Instant> closing_;  // answered; waiting (bounded) for the peer's EOF
   std::set<StreamRef> aborted_;           // reset by us; their on_stream_closed is still ours
   std::deque<BehaviourAction> actions_;

@@ -117,15 +117,20 @@ struct BehaviourHost::State : std::enable_shared_from_this<BehaviourHost::State>
       end(ch, make_error(Errc::closed, "stream closed by both sides"), false);
   }
 
+  // From the behaviour's CloseWrite: our queued bytes and the peer's close have close_linger
+  // between them, then the stream is reset (a peer that never reads cannot hold it).
+  void want_close(Channel& ch) {
+    ch.close_wanted = true;
+    std::weak_ptr<Stream> weak = ch.stream;
+    ch.linger = std::make_unique<Deadline>(swarm.executor(), ch.spec->close_linger, [weak] {
+      if (auto s = weak.lock()) s->reset();
+    });
+    if (!ch.writing) close_write(ch);
+  }
+
   void close_write(Channel& ch) {
     ch.stream->close_write();
     ch.write_closed = true;
-    if (!ch.read_done) {
-      std::weak_ptr<Stream> weak = ch.stream;
-      ch.linger = std::make_unique<Deadline>(swarm.executor(), config.close_linger, [weak] {
-        if (auto s = weak.lock()) s->reset();
-      });
-    }
     maybe_done(ch);
   }
 
@@ -174,10 +179,7 @@ void BehaviourHost::State::execute(Entry& e, host::BehaviourAction action) {
   } else if (auto* msg = std::get_if<host::SendMessage>(&action)) {
     if (auto ch = channel(msg->ref)) send(*ch, std::move(msg->message));
   } else if (auto* close = std::get_if<host::CloseWrite>(&action)) {
-    if (auto ch = channel(close->ref); ch && !ch->close_wanted) {
-      ch->close_wanted = true;
-      if (!ch->writing) close_write(*ch);
-    }
+    if (auto ch = channel(close->ref); ch && !ch->close_wanted) want_close(*ch);
   } else if (auto* reset = std::get_if<host::AbortStream>(&action)) {
     if (auto ch = channel(reset->ref)) end(*ch, make_error(Errc::closed, reset->why), true);
   } else if (auto* dial = std::get_if<host::DialPeer>(&action)) {
@@ -371,7 +373,8 @@ void BehaviourHost::add(host::Behaviour& behaviour, std::function<void()> on_pro
   }
   auto opened = [weak, e](const std::shared_ptr<Connection>& c) {
     auto self = weak.lock();
-    if (!self || self->stopped || e->removed) return;
+    // Closed already (an earlier observer, or a behaviour, ended it): its end was heard first.
+    if (!self || self->stopped || e->removed || c->closed()) return;
     const ConnectionInfo& info = c->info();
     e->behaviour->on_connection_opened(
         {info.id, info.peer,

@@ -8,8 +8,8 @@
 //
 // A stream ends (on_stream_closed, exactly once) when both sides have closed, when it is reset by
 // either side, when a limit is broken (a message too large, a send queue full: the stream is
-// reset and the reason given), or when our side is closed and the peer has not closed its own
-// within close_linger (reset). Runs on the swarm's thread; every method must be called there.
+// reset and the reason given), or when the protocol's close_linger has passed since the behaviour
+// closed our side and the stream has not ended (reset: the peer did not read or did not close). Runs on the swarm's thread; every method must be called there.
 #pragma once
 
 #include <functional>
@@ -22,8 +22,7 @@
 namespace agora::rt {
 
 struct BehaviourHostConfig {
-  size_t read_chunk_bytes = 64 * 1024;
-  Duration close_linger = std::chrono::seconds(10);  // for the peer's EOF after ours
+  size_t read_chunk_bytes = 64 * 1024;  // at most; a protocol with smaller messages reads less
 };
 
 class BehaviourHost {

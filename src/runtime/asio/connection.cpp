@@ -214,7 +214,8 @@ void Connection::process_events() {
 // ---- Stream ----
 
 Stream::Stream(std::shared_ptr<Connection> conn, StreamId id, bool inbound)
-    : conn_(std::move(conn)), id_(id), inbound_(inbound), waiter_(conn_->socket_.get_executor()) {}
+    : conn_(std::move(conn)), id_(id), inbound_(inbound), read_waiter_(conn_->socket_.get_executor()),
+      write_waiter_(conn_->socket_.get_executor()) {}
 
 Stream::~Stream() {
   if (on_release_) on_release_();
@@ -228,7 +229,7 @@ void Stream::mark_reset(Error reason) {
   if (reset_) return;
   reset_ = true;
   reset_reason_ = std::move(reason);
-  waiter_.notify();
+  wake();
 }
 
 Status Stream::usable() const {
@@ -266,7 +267,8 @@ awaitable<Result<size_t>> Stream::read_some(uint8_t* out, size_t max) {
       eof_ = true;
       co_return size_t{0};
     }
-    co_await waiter_.wait();
+    ++waits_;
+    co_await read_waiter_.wait();
   }
 }
 
@@ -292,7 +294,8 @@ awaitable<Status> Stream::write_all(BytesView data) {
       conn_->signal_write();
       continue;
     }
-    co_await waiter_.wait();  // send window exhausted: wait for a window update
+    ++waits_;
+    co_await write_waiter_.wait();  // send window exhausted: wait for a window update
   }
   co_return Status{};
 }

@@ -110,6 +110,8 @@ class Stream : public std::enable_shared_from_this<Stream> {
   bool inbound() const { return inbound_; }
   const std::string& protocol() const { return protocol_; }
   void set_protocol(std::string p) { protocol_ = std::move(p); }
+  // How many times a read or write has waited: a stalled stream waits once, not in a loop.
+  uint64_t waits() const { return waits_; }
   // Runs once, when this object is destroyed: the swarm refunds the stream's resource charge.
   void on_release(std::function<void()> release) { on_release_ = std::move(release); }
   Connection& connection() { return *conn_; }
@@ -117,7 +119,13 @@ class Stream : public std::enable_shared_from_this<Stream> {
 
  private:
   friend class Connection;
-  void wake() { waiter_.notify(); }
+  // A reader and a writer may wait at once (a behaviour's stream is read and written by two
+  // coroutines); each has its own waiter, or each wait would cancel the other's and they would
+  // wake each other without end.
+  void wake() {
+    read_waiter_.notify();
+    write_waiter_.notify();
+  }
   void mark_reset(Error reason);
   Status usable() const;
 
@@ -131,7 +139,9 @@ class Stream : public std::enable_shared_from_this<Stream> {
   bool eof_ = false;
   bool reset_ = false;
   Error reset_reason_{Errc::closed, ""};
-  Waiter waiter_;
+  Waiter read_waiter_;
+  Waiter write_waiter_;
+  uint64_t waits_ = 0;
   std::function<void()> on_release_;
 };
 

@@ -84,6 +84,7 @@ Result<host::ConnectionId> MemoryNetwork::connect(NodeId from, NodeId to) {
                                   std::tuple{to, from, host::Direction::inbound}}) {
     host::ConnectionOpened opened{id, nodes_[other]->peer, dir, sim_address(other)};
     for (auto& slot : nodes_[self]->slots) {
+      if (!connections_.count(id)) break;  // a behaviour ended it: its end was heard instead
       slot->behaviour->on_connection_opened(opened, now_);
       pump(self, *slot);
     }

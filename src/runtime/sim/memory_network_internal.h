@@ -40,6 +40,8 @@ struct MemoryNetwork::Stream {
   bool write_closed[2] = {false, false};
   bool read_done[2] = {false, false};
   bool ended[2] = {false, true};  // side 1 exists once accepted
+  uint64_t tag = 0;               // the opener's OpenStream tag
+  bool announced = false;         // the opener heard StreamOpened
   int side_of(NodeId n) const { return n == node[0] ? 0 : 1; }
 };
 

@@ -156,6 +156,19 @@ TEST_F(Pair, PunishingAPeerWithABanDisconnectsAndRefusesItsReturn) {
   EXPECT_TRUE(net.connect(na, nb).ok());
 }
 
+TEST_F(Pair, AConnectionLostBeforeTheOpenerHeardOfItsStreamFailsTheOpen) {
+  a.push(host::OpenStream{.peer = peer(2), .protocol = kEcho, .tag = 4});
+  net.wake(na, a);
+  ASSERT_TRUE(net.run_for(milliseconds(6)).ok());
+  ASSERT_EQ(b.opened.size(), 1u);  // accepted; the answer is on its way
+  net.disconnect(a.connections[0].connection, "test");
+  ASSERT_EQ(a.open_failed.size(), 1u);
+  EXPECT_EQ(a.open_failed[0].tag, 4u);
+  EXPECT_TRUE(a.closed.empty());  // never opened, so never closed
+  EXPECT_EQ(b.closed.size(), 1u);
+  EXPECT_EQ(net.swarm(na).streams(), 0u);
+}
+
 TEST(MemoryNetwork, ANodeCannotConnectToItself) {
   MemoryNetwork net;
   auto n = net.add_node(peer(1));

@@ -31,6 +31,7 @@ void MemoryNetwork::open_stream(NodeId node, BehaviourSlot& slot, host::OpenStre
   s->node[0] = node;
   s->node[1] = remote;
   s->slot[0] = &slot;
+  s->tag = req.tag;
   streams_[ref] = std::move(s);
   // The remote hears of it after one latency; we hear its answer after a round trip.
   schedule(config_.latency, [this, ref, req, remote] {
@@ -68,6 +69,7 @@ void MemoryNetwork::open_stream(NodeId node, BehaviourSlot& slot, host::OpenStre
     schedule(config_.latency, [this, ref, req, remote] {
       auto it = streams_.find(ref);
       if (it == streams_.end() || it->second->ended[0]) return;
+      it->second->announced = true;
       host::StreamOpened outbound{ref, req.peer, req.protocol, host::Direction::outbound, req.tag,
                                   sim_address(remote)};
       it->second->slot[0]->behaviour->on_stream_opened(outbound, now_);
@@ -92,13 +94,10 @@ void MemoryNetwork::send(NodeId node, StreamRef ref, Bytes message) {
     auto it = streams_.find(ref);
     if (it == streams_.end() || it->second->ended[other]) return;
     Stream& s = *it->second;
+    // The receiver's framing decides, as a MessageReader would on the wire.
     const host::Framing& framing = s.slot[other]->specs.at(s.protocol).framing;
-    if (message.size() > framing.message_bytes_max) {
-      return reset_stream(ref, s.node[other],
-                          make_error(Errc::too_large, "message of " +
-                                                          std::to_string(message.size()) +
-                                                          " bytes over the protocol's max"));
-    }
+    if (auto framed = host::frame_message(framing, message); !framed)
+      return reset_stream(ref, s.node[other], framed.error());
     NodeId receiver = s.node[other];
     BehaviourSlot& slot = *s.slot[other];
     nodes_[receiver]->swarm.on_stream_activity(ref.connection, ref.stream, now_);
@@ -161,8 +160,15 @@ void MemoryNetwork::end_side(StreamRef ref, int side, const Error& why) {
   NodeId node = s.node[side];
   BehaviourSlot& slot = *s.slot[side];
   nodes_[node]->swarm.on_stream_closed(ref.connection, ref.stream);
+  // An opener that never heard StreamOpened hears that the open failed, as on the wire.
+  const bool open_failed = side == 0 && !s.announced;
+  host::StreamOpenFailed failed{s.tag, nodes_[s.node[1]]->peer, s.protocol, why};
   if (s.ended[0] && s.ended[1]) streams_.erase(it);
-  slot.behaviour->on_stream_closed(ref, why, now_);
+  if (open_failed) {
+    slot.behaviour->on_stream_open_failed(failed, now_);
+  } else {
+    slot.behaviour->on_stream_closed(ref, why, now_);
+  }
   pump(node, slot);
 }
 

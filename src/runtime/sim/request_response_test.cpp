@@ -26,6 +26,7 @@ RequestResponseConfig rr_config() {
   c.framing.message_bytes_max = 1024;
   c.outbound_max = 4;
   c.inbound_max = 4;
+  c.inbound_per_peer_max = 4;
   c.pipelined_max = 3;
   c.request_timeout = seconds(2);
   c.response_timeout = seconds(2);
@@ -203,6 +204,24 @@ TEST_F(Served, MoreRequestsOnOneStreamThanPipelinedMaxResetIt) {
   ASSERT_EQ(client.closed.size(), 1u);
   EXPECT_EQ(server.rr.inbound(), 0u);
   EXPECT_EQ(server.rr.streams(), 0u);
+}
+
+TEST_F(Served, OnePeerCannotTakeEveryInboundSlot) {
+  server.answer = false;
+  send({{1}, {2}, {3}});  // pipelined_max on the first stream
+  client.push(host::OpenStream{.peer = peer(2), .protocol = kProto, .tag = 2});
+  net.wake(nc, client);
+  ASSERT_TRUE(net.run_for(milliseconds(10)).ok());
+  ASSERT_EQ(client.opened.size(), 2u);
+  host::StreamRef second = client.opened[1].ref;
+  client.push(host::SendMessage{second, {4}});  // the peer's fourth: inbound_per_peer_max
+  client.push(host::SendMessage{second, {5}});  // one more: refused
+  net.wake(nc, client);
+  ASSERT_TRUE(net.run_for(milliseconds(10)).ok());
+  EXPECT_EQ(server.requests.size(), 4u);
+  EXPECT_EQ(server.rr.inbound(), 3u);  // the second stream's were dropped with it
+  ASSERT_EQ(client.closed.size(), 1u);
+  EXPECT_EQ(client.closed[0].first, second);
 }
 
 TEST_F(Served, AnIdleStreamIsResetAfterIdleTimeout) {

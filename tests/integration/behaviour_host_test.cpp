@@ -1,0 +1,68 @@
+// rt::BehaviourHost over real sockets: what the memory network cannot show (yamux windows,
+// streams read and written at once, peers that stop reading).
+#include <gtest/gtest.h>
+
+#include "node_test_util.h"
+#include "victim_fixture.h"
+
+namespace agora::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+class BehaviourHostTest : public VictimAndHonestPeer {
+ protected:
+  // The victim's streams on its connection from the honest peer.
+  std::vector<std::shared_ptr<rt::Stream>> victim_streams() {
+    return on_loop(io_, [&] {
+      auto conn = victim_->swarm().connection_to(honest_->peer_id());
+      return conn ? conn->open_streams() : std::vector<std::shared_ptr<rt::Stream>>{};
+    });
+  }
+};
+
+// A peer that sends pings and never reads the echoes: once our send window is spent, the echo
+// stream has a reader waiting for more pings and a writer waiting for window. Each must wait on
+// its own: with one waiter for both they cancelled each other's wait and spun the loop at full
+// CPU for as long as the peer kept the stream open.
+TEST_F(BehaviourHostTest, AnEchoToAPeerThatStopsReadingWaitsWithoutSpinning) {
+  start({}, {});
+  auto held = await_on_loop<Result<std::shared_ptr<rt::Stream>>>(
+      io_,
+      [this]() -> rt::awaitable<Result<std::shared_ptr<rt::Stream>>> {
+        auto conn = co_await honest_->connect(victim_addr_);
+        if (!conn) co_return conn.error();
+        std::vector<std::string> protocols{kPingProtocol};
+        auto s = co_await honest_->swarm().open_stream(*conn, protocols);
+        if (!s) co_return s.error();
+        // 256 KiB of echoes fill the window; ten more wait in the victim's send queue.
+        const Bytes pings(kPingPayloadBytes * (8192 + 10), 7);
+        if (Status st = co_await (*s)->write_all(pings); !st) co_return st.error();
+        co_return *s;
+      },
+      10s);
+  ASSERT_TRUE(held && held->ok()) << (held ? held->error().to_string() : "timeout");
+  std::shared_ptr<rt::Stream> echo;
+  ASSERT_TRUE(eventually(
+      [&] {
+        for (auto& s : victim_streams())
+          if (s->protocol() == kPingProtocol) echo = s;
+        return echo != nullptr;
+      },
+      5000ms));
+  // Let the victim read every ping and block on the window.
+  std::this_thread::sleep_for(300ms);
+  const uint64_t before = on_loop(io_, [&] { return echo->waits(); });
+  std::this_thread::sleep_for(300ms);
+  const uint64_t after = on_loop(io_, [&] { return echo->waits(); });
+  EXPECT_LT(after - before, 10u) << "the stalled stream kept waking itself";
+  EXPECT_TRUE(honest_ping().ok());
+  on_loop(io_, [&] {
+    (*held)->reset();
+    echo.reset();
+    return 0;
+  });
+}
+
+}  // namespace
+}  // namespace agora::test
