@@ -112,6 +112,10 @@ struct OpenStream {
 struct SendMessage {
   StreamRef ref;
   Bytes message;  // unframed; the runtime frames it by the protocol's Framing
+  // Not zero: on_message_sent(ref, token) once the message has left the stream's send queue (for
+  // behaviours that pace themselves, as the bitswap server does). A stream that ends first ends
+  // with on_stream_closed and no on_message_sent for what it still held.
+  uint64_t token = 0;
 };
 struct CloseWrite {
   StreamRef ref;  // after what was sent so far; the peer reads EOF
@@ -144,6 +148,8 @@ class Behaviour {
   virtual void on_stream_opened(const StreamOpened& stream, Instant now) = 0;
   virtual void on_stream_open_failed(const StreamOpenFailed&, Instant) {}
   virtual void on_message(StreamRef ref, Bytes message, Instant now) = 0;
+  // A SendMessage with this token has been written out.
+  virtual void on_message_sent(StreamRef, uint64_t /*token*/, Instant) {}
   // The peer closed its side: no more messages on `ref`, though we may still send.
   virtual void on_stream_finished(StreamRef, Instant) {}
   // The stream is gone (both sides closed, reset, connection lost). Its last input.

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 
-#include "codec/lp_frame.h"
 
 namespace agora {
 
@@ -14,19 +13,6 @@ namespace {
 // Commit often enough that an interrupted fetch keeps most of what arrived (resume).
 constexpr uint64_t kFetchCommitBytes = 16 << 20;
 }  // namespace
-
-struct BitswapService::Peer {
-  explicit Peer(asio::any_io_executor ex) : wake(ex) {}
-  struct Queued {
-    Bytes frame;
-    uint64_t task_id;  // 0: not a server task
-  };
-  std::deque<Queued> queue;
-  size_t queued_bytes = 0;
-  bool writer_running = false;
-  bool gone = false;
-  rt::Waiter wake;
-};
 
 struct BitswapService::Session {
   explicit Session(asio::any_io_executor ex) : wake(ex) {}
@@ -64,148 +50,85 @@ struct BitswapService::Counters {
   observe::Counter& blocks_corrupt;
 };
 
-std::optional<size_t> BitswapService::StoreInfo::block_size(const Cid& cid) {
-  auto size = blocks_.size(cid);
+std::optional<size_t> BitswapService::StoreBlocks::block_size(const Cid& cid) {
+  auto size = svc_.blocks_.size(cid);
   if (!size) return std::nullopt;
   return size_t(*size);
 }
 
-BitswapService::BitswapService(rt::Swarm& swarm, store::Blockstore& blocks,
-                               BitswapServiceConfig config, observe::Registry& metrics,
-                               observe::EventRecorder& events)
+// Re-hashed before it leaves: a peer that receives a corrupt block rightly bans us.
+std::optional<Bytes> BitswapService::StoreBlocks::read_checked(const Cid& cid) {
+  auto block = svc_.blocks_.get_checked(cid);
+  if (block && block->corrupt) svc_.quarantine(cid);
+  if (!block || block->corrupt) return std::nullopt;
+  return std::move(block->data);
+}
+
+namespace {
+behaviour::BitswapBehaviourConfig behaviour_config(const BitswapServiceConfig& c) {
+  behaviour::BitswapBehaviourConfig b;
+  b.client = c.client;
+  b.server = c.server;
+  b.limits = c.limits;
+  b.inbound_streams_per_peer_max = c.inbound_streams_per_peer_max;
+  b.peer_send_queue_bytes_max = c.peer_send_queue_bytes_max;
+  b.misbehaviour_ban = c.misbehaviour_ban;
+  return b;
+}
+}  // namespace
+
+BitswapService::BitswapService(rt::Swarm& swarm, rt::BehaviourHost& host,
+                               store::Blockstore& blocks, BitswapServiceConfig config,
+                               observe::Registry& metrics, observe::EventRecorder& events)
     : swarm_(swarm),
+      host_(host),
       blocks_(blocks),
       config_(config),
       events_(events),
-      store_info_(blocks),
-      client_(config.client),
-      server_(config.server, store_info_),
-      timer_wake_(swarm.executor()),
+      store_blocks_(*this),
+      behaviour_(behaviour_config(config_), store_blocks_),
+      client_(behaviour_.client()),
       counters_(std::make_unique<Counters>(metrics)) {}
 
-BitswapService::~BitswapService() = default;
+BitswapService::~BitswapService() { host_.remove(behaviour_); }
 
-void BitswapService::start() {
-  // The swarm's resource manager holds each peer to inbound_streams_per_peer_max: a stream past
-  // it is reset before serve_inbound() runs.
-  host::ProtocolLimits limits = swarm_.default_protocol_limits();
-  limits.per_peer.streams_inbound_max = config_.inbound_streams_per_peer_max;
-  swarm_.set_handler(
-      std::string(kProtocolId), [this](auto s) { return serve_inbound(std::move(s)); }, limits);
-  swarm_.on_connection([this](const std::shared_ptr<rt::Connection>& conn) {
-    if (!stopped_) peer_connected(conn->info().peer);
-  });
-  swarm_.on_connection_closed([this](rt::Connection& conn, const Error&) {
-    if (!stopped_) peer_gone(conn.info().peer);
-  });
-  asio::co_spawn(swarm_.executor(), timer_loop(), asio::detached);
-}
+void BitswapService::start() { host_.add(behaviour_, [this] { on_progress(); }); }
 
-void BitswapService::stop() {
-  stopped_ = true;
-  timer_wake_.notify();
-  for (auto& [id, peer] : peers_) {
-    peer->gone = true;
-    peer->wake.notify();
-  }
-}
-
-void BitswapService::peer_connected(const PeerId& peer) {
-  if (!peers_.count(peer)) peers_.emplace(peer, std::make_shared<Peer>(swarm_.executor()));
-  (void)client_.on_peer_connected(peer, rt::now());  // over peers_max: it is simply not asked
-  pump();
-}
-
-void BitswapService::peer_gone(const PeerId& peer) {
-  if (swarm_.connection_to(peer)) return;  // another connection to it remains
-  auto it = peers_.find(peer);
-  if (it != peers_.end()) {
-    it->second->gone = true;
-    it->second->wake.notify();
-    peers_.erase(it);
-  }
-  client_.on_peer_disconnected(peer, rt::now());
-  server_.on_peer_disconnected(peer);
-  pump();
-}
-
-rt::awaitable<void> BitswapService::serve_inbound(std::shared_ptr<rt::Stream> stream) {
-  const PeerId peer = stream->connection().info().peer;
-  if (!peers_.count(peer)) peer_connected(peer);
-  LpReader reader(config_.limits.message_bytes_max);
-  Bytes buf(64 * 1024);
-  for (;;) {
-    auto n = co_await stream->read_some(buf.data(), buf.size());
-    if (!n || *n == 0 || stopped_) break;
-    reader.feed({buf.data(), *n});
-    bool bad = false;
-    for (;;) {
-      auto frame = reader.next_view();
-      if (!frame) {
-        counters_->messages_malformed.inc();
-        misbehaved(peer, "bitswap message: " + frame.error().message);
-        bad = true;
-        break;
-      }
-      if (!*frame) break;
-      auto message = decode_message(**frame, config_.limits);
-      if (!message) {
-        counters_->messages_malformed.inc();
-        misbehaved(peer, "bitswap message: " + message.error().message);
-        bad = true;
-        break;
-      }
-      counters_->messages_received.inc();
-      on_message(peer, std::move(*message));
-    }
-    if (bad) {
-      stream->reset();
-      break;
-    }
-  }
-}
-
-void BitswapService::on_message(const PeerId& peer, Message message) {
-  Instant now = rt::now();
-  if (!message.wantlist.empty() || message.full_wantlist)
-    (void)server_.on_message(peer, message, now);
-  client_.on_message(peer, std::move(message), now);
-  pump();
-}
+void BitswapService::stop() { stopped_ = true; }
 
 void BitswapService::pump() {
-  if (pumping_) return;  // an input arrived while draining: the loop below picks it up
-  pumping_ = true;
-  bool again = true;
-  while (again) {
-    again = false;
-    while (auto out = client_.poll_outbound()) {
-      send(out->peer, out->message);
-      again = true;
-    }
-    while (auto event = client_.poll_event()) {
-      again = true;
-      if (auto* block = std::get_if<BlockReceived>(&*event)) {
-        deliver(std::move(*block));
-      } else if (auto* bad = std::get_if<PeerMisbehaved>(&*event)) {
-        misbehaved(bad->peer, bad->reason);
-      } else if (auto* stalled = std::get_if<WantStalled>(&*event)) {
-        // Fetch sessions notice a stall through their own timeout; the hook may find providers.
-        if (on_want_stalled_) on_want_stalled_(stalled->cid);
-      }
-    }
-    while (auto task = server_.poll_task(rt::now())) {
-      run_task(std::move(*task));
-      again = true;
+  behaviour_.commanded(rt::now());
+  host_.wake(behaviour_);
+}
+
+void BitswapService::on_progress() {
+  while (auto e = behaviour_.poll_event()) {
+    if (auto* block = std::get_if<BlockReceived>(&*e)) {
+      deliver(std::move(*block));
+    } else if (auto* stalled = std::get_if<WantStalled>(&*e)) {
+      // Fetch sessions notice a stall through their own timeout; the hook may find providers.
+      if (on_want_stalled_ && !stopped_) on_want_stalled_(stalled->cid);
+    } else if (auto* bad = std::get_if<behaviour::BitswapMisbehaved>(&*e)) {
+      misbehaved(bad->peer, bad->reason);
     }
   }
-  pumping_ = false;
-  timer_wake_.notify();  // the cores' next timer may have moved
+  // The behaviour counts; the metrics registry gets what is new since the last time.
+  const behaviour::BitswapBehaviourStats& now = behaviour_.stats();
+  auto add = [](observe::Counter& c, uint64_t current, uint64_t& seen) {
+    if (current > seen) c.add(current - seen);
+    seen = current;
+  };
+  add(counters_->blocks_received, now.blocks_received, counted_.blocks_received);
+  add(counters_->bytes_received, now.block_bytes_received, counted_.block_bytes_received);
+  add(counters_->blocks_sent, now.blocks_sent, counted_.blocks_sent);
+  add(counters_->bytes_sent, now.block_bytes_sent, counted_.block_bytes_sent);
+  add(counters_->messages_received, now.messages_received, counted_.messages_received);
+  add(counters_->messages_malformed, now.messages_malformed, counted_.messages_malformed);
+  add(counters_->messages_dropped, now.messages_dropped, counted_.messages_dropped);
+  add(counters_->peers_misbehaved, now.peers_misbehaved, counted_.peers_misbehaved);
 }
 
 void BitswapService::deliver(BlockReceived block) {
-  counters_->blocks_received.inc();
-  counters_->bytes_received.add(block.data.size());
   auto it = waiting_.find(block.cid);
   if (it == waiting_.end()) return;  // the session that wanted it has ended
   std::vector<Session*> sessions = std::move(it->second);
@@ -221,8 +144,8 @@ void BitswapService::deliver(BlockReceived block) {
   }
 }
 
+// The behaviour has cut the peer off and banned it; this records why.
 void BitswapService::misbehaved(const PeerId& peer, const std::string& reason) {
-  counters_->peers_misbehaved.inc();
   observe::Event e;
   e.type = observe::EventType::peer_misbehaved;
   e.peer = peer.to_string();
@@ -230,7 +153,6 @@ void BitswapService::misbehaved(const PeerId& peer, const std::string& reason) {
   e.reason = "bitswap";
   e.detail = reason;
   events_.record(std::move(e));
-  swarm_.ban(peer, config_.misbehaviour_ban, "bitswap: " + reason);
 }
 
 void BitswapService::quarantine(const Cid& cid) {
@@ -246,117 +168,8 @@ void BitswapService::quarantine(const Cid& cid) {
   events_.record(std::move(e));
 }
 
-void BitswapService::run_task(SendTask task) {
-  Message message;
-  for (const Cid& cid : task.blocks) {
-    // Re-hashed before it leaves: a peer that receives a corrupt block rightly bans us.
-    auto block = blocks_.get_checked(cid);
-    if (block && block->corrupt) quarantine(cid);
-    if (!block || block->corrupt) {  // removed since the server looked (gc), or rotten
-      message.presences.push_back({cid, PresenceType::dont_have});
-      continue;
-    }
-    counters_->blocks_sent.inc();
-    counters_->bytes_sent.add(block->data.size());
-    message.blocks.push_back({cid, std::move(block->data)});
-  }
-  message.presences.insert(message.presences.end(), task.presences.begin(), task.presences.end());
-  auto parts = split_message(std::move(message), config_.limits);
-  if (!parts || parts->empty()) {
-    server_.task_done(task.id);
-    return;
-  }
-  for (size_t i = 0; i < parts->size(); ++i)
-    send(task.peer, (*parts)[i], i + 1 == parts->size() ? task.id : 0);
-}
-
-void BitswapService::send(const PeerId& peer, const Message& message, uint64_t task_id) {
-  auto it = peers_.find(peer);
-  Bytes frame = encode_message_frame(message);
-  if (it == peers_.end() || it->second->gone ||
-      it->second->queued_bytes + frame.size() > config_.peer_send_queue_bytes_max) {
-    counters_->messages_dropped.inc();
-    if (task_id) server_.task_done(task_id);
-    return;
-  }
-  Peer& p = *it->second;
-  p.queued_bytes += frame.size();
-  p.queue.push_back({std::move(frame), task_id});
-  if (!p.writer_running) {
-    p.writer_running = true;
-    asio::co_spawn(swarm_.executor(), write_loop(peer, it->second), asio::detached);
-  } else {
-    p.wake.notify();
-  }
-}
-
-rt::awaitable<void> BitswapService::write_loop(PeerId peer, std::shared_ptr<Peer> p) {
-  std::shared_ptr<rt::Stream> stream;
-  while (!p->gone && !stopped_) {
-    if (p->queue.empty()) {
-      co_await p->wake.wait();
-      continue;
-    }
-    if (!stream) {
-      auto conn = swarm_.connection_to(peer);
-      if (!conn) break;
-      std::vector<std::string> protocols{std::string(kProtocolId)};
-      auto opened = co_await swarm_.open_stream(conn, protocols);
-      if (!opened) {
-        // It does not speak bitswap (or the connection is going): stop asking it.
-        client_.on_peer_disconnected(peer, rt::now());
-        server_.on_peer_disconnected(peer);
-        break;
-      }
-      stream = *opened;
-    }
-    Peer::Queued item = std::move(p->queue.front());
-    p->queue.pop_front();
-    p->queued_bytes -= item.frame.size();
-    Status written = co_await stream->write_all(item.frame);
-    if (!written && !p->gone) {
-      // Peers may close a stream of ours that sat idle (Helia resets after 10 s): open a new
-      // one and send the message again, once.
-      stream.reset();
-      if (auto conn = swarm_.connection_to(peer)) {
-        std::vector<std::string> protocols{std::string(kProtocolId)};
-        auto opened = co_await swarm_.open_stream(conn, protocols);
-        if (opened) {
-          stream = *opened;
-          written = co_await stream->write_all(item.frame);
-          if (!written) stream.reset();
-        }
-      }
-    }
-    if (item.task_id) server_.task_done(item.task_id);
-    pump();
-  }
-  for (auto& item : p->queue)
-    if (item.task_id) server_.task_done(item.task_id);
-  counters_->messages_dropped.add(p->queue.size());
-  p->queue.clear();
-  p->queued_bytes = 0;
-  p->writer_running = false;
-  if (stream) stream->close_write();
-}
-
-rt::awaitable<void> BitswapService::timer_loop() {
-  while (!stopped_) {
-    auto next = client_.next_timer();
-    if (next) {
-      Duration wait = *next - rt::now();
-      if (wait > Duration::zero()) co_await timer_wake_.wait_for(wait);
-    } else {
-      co_await timer_wake_.wait();
-    }
-    if (stopped_) break;
-    client_.on_timer(rt::now());
-    pump();
-  }
-}
-
 void BitswapService::block_added(const Cid& cid) {
-  server_.on_block_added(cid);
+  behaviour_.server().on_block_added(cid);
   pump();
 }
 
@@ -410,7 +223,7 @@ rt::awaitable<Result<FetchProgress>> BitswapService::walk_and_fetch(Cid root,
   std::vector<Cid> uncommitted;
   auto commit = [&]() -> Status {
     AGORA_TRY(batch.commit());
-    for (const Cid& c : uncommitted) server_.on_block_added(c);
+    for (const Cid& c : uncommitted) behaviour_.server().on_block_added(c);
     uncommitted.clear();
     pump();
     return {};

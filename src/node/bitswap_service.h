@@ -1,12 +1,13 @@
-// /ipfs/bitswap/1.2.0 on the node: drives the sans-I/O client and server cores over streams.
+// /ipfs/bitswap/1.2.0 on the node: behaviour::BitswapBehaviour (the client and server cores over
+// streams, sans-I/O; see behaviour/bitswap_behaviour.h) driven by the node's BehaviourHost. This
+// adapter adds what needs the node: the blockstore the server answers from, the DAG fetches that
+// received blocks reach, metrics and events.
 //
-// Each peer gets one outbound stream that carries our messages (wantlists, blocks, presences);
-// its messages arrive on streams it opens. Received blocks reach the fetch sessions that wait for
-// them; the server answers from the blockstore. A peer that sends malformed messages, corrupt
-// blocks or floods of unsolicited data is disconnected and banned for a while, and the event is
-// recorded and counted. Every block is re-hashed before it is sent (SHA-256, ~1.5-2 GB/s on one
-// core, a small cost next to the network); one that fails is quarantined (<repo>/quarantine),
-// counted (agora_blocks_corrupt_total), recorded (block_quarantined) and answered DONT_HAVE.
+// A peer that sends malformed messages, corrupt blocks or floods of unsolicited data is
+// disconnected and banned for a while, and the event is recorded and counted. Every block is
+// re-hashed before it is sent (SHA-256, ~1.5-2 GB/s on one core, a small cost next to the
+// network); one that fails is quarantined (<repo>/quarantine), counted
+// (agora_blocks_corrupt_total), recorded (block_quarantined) and answered DONT_HAVE.
 #pragma once
 
 #include <deque>
@@ -16,12 +17,11 @@
 #include <random>
 #include <unordered_map>
 
+#include "behaviour/bitswap_behaviour.h"
 #include "node/dag_walk.h"
 #include "observe/events.h"
 #include "observe/metrics.h"
-#include "proto/bitswap/client.h"
-#include "proto/bitswap/server.h"
-#include "runtime/asio/swarm.h"
+#include "runtime/asio/behaviour_host.h"
 #include "store/blockstore.h"
 
 namespace agora {
@@ -49,8 +49,9 @@ using FetchProgressFn = std::function<void(const FetchProgress&)>;
 
 class BitswapService {
  public:
-  BitswapService(rt::Swarm& swarm, store::Blockstore& blocks, BitswapServiceConfig config,
-                 observe::Registry& metrics, observe::EventRecorder& events);
+  BitswapService(rt::Swarm& swarm, rt::BehaviourHost& host, store::Blockstore& blocks,
+                 BitswapServiceConfig config, observe::Registry& metrics,
+                 observe::EventRecorder& events);
   ~BitswapService();
   void start();
   void stop();
@@ -72,30 +73,27 @@ class BitswapService {
   // (agora_blocks_corrupt_total) and recorded (block_quarantined). On the node's loop.
   void quarantine(const Cid& cid);
 
-  const bitswap::ClientStats& client_stats() const { return client_.stats(); }
-  const bitswap::ServerStats& server_stats() const { return server_.stats(); }
+  const bitswap::ClientStats& client_stats() const { return behaviour_.client().stats(); }
+  const bitswap::ServerStats& server_stats() const { return behaviour_.server().stats(); }
 
  private:
-  struct Peer;
   struct Session;
-  class StoreInfo : public bitswap::BlockInfo {
+  // The server's blocks: sizes and checked reads from the blockstore; a corrupt block is
+  // quarantined.
+  class StoreBlocks : public behaviour::BitswapBlocks {
    public:
-    explicit StoreInfo(store::Blockstore& b) : blocks_(b) {}
+    explicit StoreBlocks(BitswapService& svc) : svc_(svc) {}
     std::optional<size_t> block_size(const Cid& cid) override;
+    std::optional<Bytes> read_checked(const Cid& cid) override;
 
    private:
-    store::Blockstore& blocks_;
+    BitswapService& svc_;
   };
 
-  rt::awaitable<void> serve_inbound(std::shared_ptr<rt::Stream> stream);
-  rt::awaitable<void> write_loop(PeerId peer, std::shared_ptr<Peer> state);
-  rt::awaitable<void> timer_loop();
-  void peer_connected(const PeerId& peer);
-  void peer_gone(const PeerId& peer);
-  void on_message(const PeerId& peer, bitswap::Message message);
-  void send(const PeerId& peer, const bitswap::Message& message, uint64_t task_id = 0);
-  // Drains the cores' outputs: messages to send, events, server tasks. Runs after every input.
+  // After a call into the cores: the behaviour takes what they queued, the runtime carries it out.
   void pump();
+  // What the behaviour reported: blocks for the fetches, stalls, misbehaving peers, counts.
+  void on_progress();
   void deliver(bitswap::BlockReceived block);
   void misbehaved(const PeerId& peer, const std::string& reason);
   // fetch_dag's work; its walk is gone when it returns.
@@ -103,23 +101,20 @@ class BitswapService {
                                                       FetchProgressFn progress,
                                                       uint64_t fetched_bytes_max);
 
-  void run_task(bitswap::SendTask task);
-
   rt::Swarm& swarm_;
+  rt::BehaviourHost& host_;
   store::Blockstore& blocks_;
   BitswapServiceConfig config_;
   observe::EventRecorder& events_;
-  StoreInfo store_info_;
-  bitswap::Client client_;
-  bitswap::Server server_;
-  std::unordered_map<PeerId, std::shared_ptr<Peer>, bitswap::PeerIdHash> peers_;
+  StoreBlocks store_blocks_;
+  behaviour::BitswapBehaviour behaviour_;
+  bitswap::Client& client_;  // behaviour_'s
   std::unordered_map<Cid, std::vector<Session*>, CidHash> waiting_;
-  rt::Waiter timer_wake_;
   std::function<void(const Cid&)> on_want_stalled_;
-  bool pumping_ = false;
   bool stopped_ = false;
   struct Counters;
   std::unique_ptr<Counters> counters_;
+  behaviour::BitswapBehaviourStats counted_;  // the behaviour's stats already in the counters
   std::minstd_rand shuffle_rng_{std::random_device{}()};  // fetch order; not security relevant
 };
 

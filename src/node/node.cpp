@@ -50,8 +50,8 @@ Node::Node(asio::io_context& io, crypto::Ed25519PrivateKey identity, const store
           metrics_, events_)),
       blocks_(blocks) {
   if (blocks)
-    bitswap_ = std::make_unique<BitswapService>(*swarm_, *blocks, BitswapServiceConfig{}, metrics_,
-                                                events_);
+    bitswap_ = std::make_unique<BitswapService>(*swarm_, *behaviours_, *blocks,
+                                                BitswapServiceConfig{}, metrics_, events_);
 }
 
 // Members go in reverse order: the services (each removes its behaviour from the host) before

@@ -23,7 +23,11 @@ struct Channel {
   Entry* entry = nullptr;
   const host::ProtocolSpec* spec = nullptr;
   host::StreamRef ref;
-  std::deque<Bytes> queue;  // framed, waiting for the writer
+  struct Queued {
+    Bytes frame;
+    uint64_t token = 0;
+  };
+  std::deque<Queued> queue;  // framed, waiting for the writer
   size_t queued_bytes = 0;  // in the queue or being written
   bool writing = false;
   bool close_wanted = false;  // the behaviour asked to close our side
@@ -140,7 +144,7 @@ struct BehaviourHost::State : std::enable_shared_from_this<BehaviourHost::State>
   }
 
   void execute(Entry& e, host::BehaviourAction action);
-  void send(Channel& ch, Bytes message);
+  void send(Channel& ch, Bytes message, uint64_t token);
   static awaitable<void> read_loop(std::shared_ptr<State> self, std::shared_ptr<Channel> ch);
   static awaitable<void> write_loop(std::shared_ptr<State> self, std::shared_ptr<Channel> ch);
   static awaitable<void> open(std::shared_ptr<State> self, Entry* e, host::OpenStream req);
@@ -148,7 +152,7 @@ struct BehaviourHost::State : std::enable_shared_from_this<BehaviourHost::State>
                                std::shared_ptr<Stream> stream);
 };
 
-void BehaviourHost::State::send(Channel& ch, Bytes message) {
+void BehaviourHost::State::send(Channel& ch, Bytes message, uint64_t token) {
   if (ch.close_wanted) return;  // after our close: nothing more goes out
   auto frame = host::frame_message(ch.spec->framing, message);
   if (!frame) {
@@ -164,7 +168,7 @@ void BehaviourHost::State::send(Channel& ch, Bytes message) {
     return;
   }
   ch.queued_bytes += frame->size();
-  ch.queue.push_back(std::move(*frame));
+  ch.queue.push_back({std::move(*frame), token});
   if (!ch.writing) {
     ch.writing = true;
     asio::co_spawn(swarm.executor(), write_loop(shared_from_this(), channel(ch.ref)),
@@ -177,7 +181,7 @@ void BehaviourHost::State::execute(Entry& e, host::BehaviourAction action) {
     asio::co_spawn(swarm.executor(), open(shared_from_this(), &e, std::move(*open_req)),
                    asio::detached);
   } else if (auto* msg = std::get_if<host::SendMessage>(&action)) {
-    if (auto ch = channel(msg->ref)) send(*ch, std::move(msg->message));
+    if (auto ch = channel(msg->ref)) send(*ch, std::move(msg->message), msg->token);
   } else if (auto* close = std::get_if<host::CloseWrite>(&action)) {
     if (auto ch = channel(close->ref); ch && !ch->close_wanted) want_close(*ch);
   } else if (auto* reset = std::get_if<host::AbortStream>(&action)) {
@@ -245,15 +249,20 @@ awaitable<void> BehaviourHost::State::read_loop(std::shared_ptr<State> self,
 awaitable<void> BehaviourHost::State::write_loop(std::shared_ptr<State> self,
                                                  std::shared_ptr<Channel> ch) {
   while (!ch->queue.empty()) {
-    Bytes frame = std::move(ch->queue.front());
+    Channel::Queued item = std::move(ch->queue.front());
     ch->queue.pop_front();
-    Status st = co_await ch->stream->write_all(frame);
-    ch->queued_bytes -= frame.size();
+    Status st = co_await ch->stream->write_all(item.frame);
+    ch->queued_bytes -= item.frame.size();
     if (self->stopped || ch->ended) co_return;
     if (!st) {
       ch->writing = false;
       self->end(*ch, st.error(), true);
       co_return;
+    }
+    if (item.token != 0 && !ch->entry->removed) {
+      ch->entry->behaviour->on_message_sent(ch->ref, item.token, now());
+      self->pump(*ch->entry);
+      if (self->stopped || ch->ended) co_return;
     }
   }
   ch->writing = false;

@@ -164,7 +164,7 @@ void MemoryNetwork::execute(NodeId node, BehaviourSlot& slot, host::BehaviourAct
   if (auto* open = std::get_if<host::OpenStream>(&action)) {
     open_stream(node, slot, std::move(*open));
   } else if (auto* msg = std::get_if<host::SendMessage>(&action)) {
-    send(node, msg->ref, std::move(msg->message));
+    send(node, msg->ref, std::move(msg->message), msg->token);
   } else if (auto* close = std::get_if<host::CloseWrite>(&action)) {
     close_write(node, close->ref);
   } else if (auto* reset = std::get_if<host::AbortStream>(&action)) {

@@ -75,7 +75,7 @@ class MemoryNetwork {
   void pump(NodeId node, BehaviourSlot& slot);
   void execute(NodeId node, BehaviourSlot& slot, host::BehaviourAction action);
   void open_stream(NodeId node, BehaviourSlot& slot, host::OpenStream req);
-  void send(NodeId node, host::StreamRef ref, Bytes message);
+  void send(NodeId node, host::StreamRef ref, Bytes message, uint64_t token);
   void close_write(NodeId node, host::StreamRef ref);
   void reset_stream(host::StreamRef ref, NodeId by, const Error& why);
   void end_side(host::StreamRef ref, int side, const Error& why);

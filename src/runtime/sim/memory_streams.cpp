@@ -80,7 +80,7 @@ void MemoryNetwork::open_stream(NodeId node, BehaviourSlot& slot, host::OpenStre
   });
 }
 
-void MemoryNetwork::send(NodeId node, StreamRef ref, Bytes message) {
+void MemoryNetwork::send(NodeId node, StreamRef ref, Bytes message, uint64_t token) {
   auto it = streams_.find(ref);
   if (it == streams_.end()) return;
   Stream& s = *it->second;
@@ -89,6 +89,17 @@ void MemoryNetwork::send(NodeId node, StreamRef ref, Bytes message) {
   auto framed = host::frame_message(s.slot[side]->specs.at(s.protocol).framing, message);
   if (!framed) return reset_stream(ref, node, framed.error());
   nodes_[node]->swarm.on_stream_activity(ref.connection, ref.stream, now_);
+  if (token != 0) {
+    // Memory has no send queue: the message is out at once.
+    schedule(Duration::zero(), [this, ref, side, token] {
+      auto it = streams_.find(ref);
+      if (it == streams_.end() || it->second->ended[side]) return;
+      BehaviourSlot& slot = *it->second->slot[side];
+      NodeId n = it->second->node[side];
+      slot.behaviour->on_message_sent(ref, token, now_);
+      pump(n, slot);
+    });
+  }
   int other = 1 - side;
   schedule(config_.latency, [this, ref, other, message = std::move(message)]() mutable {
     auto it = streams_.find(ref);
