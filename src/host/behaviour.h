@@ -134,8 +134,9 @@ struct PunishPeer {
   Duration how_long{0};
   std::string why;
 };
-using BehaviourAction =
-    std::variant<OpenStream, SendMessage, CloseWrite, AbortStream, DialPeer, PunishPeer>;
+// CloseConnection (host/swarm.h): close one connection, e.g. the connection manager's trims.
+using BehaviourAction = std::variant<OpenStream, SendMessage, CloseWrite, AbortStream, DialPeer,
+                                     PunishPeer, CloseConnection>;
 
 class Behaviour {
  public:

@@ -193,6 +193,8 @@ void BehaviourHost::State::execute(Entry& e, host::BehaviourAction action) {
           (void)co_await self->swarm.dial_peer(d.peer, d.addrs);  // events report the outcome
         }(shared_from_this(), std::move(*dial)),
         asio::detached);
+  } else if (auto* close_conn = std::get_if<host::CloseConnection>(&action)) {
+    swarm.close_connection(close_conn->connection, close_conn->reason, close_conn->detail);
   } else if (auto* punish = std::get_if<host::PunishPeer>(&action)) {
     if (punish->how_long > Duration::zero()) {
       swarm.ban(punish->peer, punish->how_long, punish->why);

@@ -2,6 +2,8 @@
 
 #include "runtime/sim/memory_network_internal.h"
 
+#include <cstdio>
+
 namespace agora::sim {
 
 using host::StreamRef;
@@ -10,6 +12,7 @@ MemoryNetwork::MemoryNetwork(MemoryNetworkConfig config) : config_(std::move(con
 MemoryNetwork::~MemoryNetwork() = default;
 
 MemoryNetwork::NodeId MemoryNetwork::add_node(PeerId peer) {
+  if (nodes_.size() >= kSimNodesMax) std::abort();  // past the address plan: a scenario's bug
   nodes_.push_back(std::make_unique<Node>(std::move(peer), config_.swarm));
   return nodes_.size() - 1;
 }
@@ -17,10 +20,12 @@ MemoryNetwork::NodeId MemoryNetwork::add_node(PeerId peer) {
 const PeerId& MemoryNetwork::peer(NodeId node) const { return nodes_.at(node)->peer; }
 host::Swarm& MemoryNetwork::swarm(NodeId node) { return nodes_.at(node)->swarm; }
 
-void MemoryNetwork::add_behaviour(NodeId node, host::Behaviour& behaviour) {
+void MemoryNetwork::add_behaviour(NodeId node, host::Behaviour& behaviour,
+                                  std::function<void()> on_progress) {
   Node& n = *nodes_.at(node);
   auto slot = std::make_unique<BehaviourSlot>();
   slot->behaviour = &behaviour;
+  slot->on_progress = std::move(on_progress);
   for (auto& spec : behaviour.protocols()) {
     (void)n.swarm.add_protocol(spec.name, spec.config);  // past protocols_max: streams refused
     if (spec.inbound) n.served[spec.name] = slot.get();
@@ -61,10 +66,57 @@ Status MemoryNetwork::run_until(Instant until) {
 
 static bool nobody_protected(const PeerId&) { return false; }
 
+Multiaddr MemoryNetwork::address_of(NodeId node) { return sim_address(node); }
+
+std::optional<MemoryNetwork::NodeId> MemoryNetwork::node_at(const Multiaddr& addr) const {
+  auto ep = addr.tcp_endpoint();
+  unsigned b[4];
+  char tail;
+  if (!ep || ep->ipv6 ||
+      std::sscanf(ep->host.c_str(), "%u.%u.%u.%u%c", &b[0], &b[1], &b[2], &b[3], &tail) != 4 ||
+      b[0] < 10 || b[0] > 254 || b[1] > 255 || b[2] > 255 || b[3] != 1)
+    return std::nullopt;
+  NodeId n = (NodeId(b[0] - 10) << 16) | (NodeId(b[1]) << 8) | NodeId(b[2]);
+  if (n >= nodes_.size()) return std::nullopt;
+  return n;
+}
+
+bool MemoryNetwork::online(NodeId node) const { return nodes_.at(node)->online; }
+
+void MemoryNetwork::set_online(NodeId node, bool online) {
+  nodes_.at(node)->online = online;
+  if (online) return;
+  std::vector<host::ConnectionId> mine;
+  for (const auto& [id, c] : connections_)
+    if (c.a == node || c.b == node) mine.push_back(id);
+  for (host::ConnectionId id : mine) close_connection(id, host::CloseReason::io_error, "offline");
+}
+
+void MemoryNetwork::dial(NodeId node, const PeerId& peer, std::vector<Multiaddr> addrs,
+                         std::function<void(Status)> done) {
+  schedule(2 * config_.latency, [this, node, peer, addrs = std::move(addrs), done] {
+    if (!nodes_[node]->online) return done(make_error(Errc::closed, "we are offline"));
+    if (nodes_[node]->swarm.connection_to(peer)) return done({});
+    Error last = make_error(Errc::not_found, "no address to dial");
+    for (const Multiaddr& a : addrs) {
+      std::optional<NodeId> target = node_at(a);
+      if (!target || nodes_[*target]->peer != peer) {
+        last = make_error(Errc::peer_mismatch, "no such peer at " + a.to_string());
+        continue;
+      }
+      auto c = connect(node, *target);
+      if (c) return done({});
+      last = c.error();
+    }
+    done(last);
+  });
+}
+
 Result<host::ConnectionId> MemoryNetwork::connect(NodeId from, NodeId to) {
   if (from == to) return make_error(Errc::invalid_input, "a node cannot connect to itself");
   Node& a = *nodes_.at(from);
   Node& b = *nodes_.at(to);
+  if (!a.online || !b.online) return make_error(Errc::timeout, "the node is offline");
   host::ConnectionId id = next_connection_++;
   auto admitted_a = a.swarm.on_secured(id, b.peer, host::Direction::outbound, sim_address(to), now_,
                                        nobody_protected);
@@ -147,11 +199,18 @@ void MemoryNetwork::pump(NodeId node, BehaviourSlot& slot) {
     while (auto action = slot.behaviour->poll_action()) execute(node, slot, std::move(*action));
   } while (slot.again);
   slot.pumping = false;
+  arm_timer(node, slot);
+  if (slot.on_progress) slot.on_progress();
+}
+
+// One wake-up per slot is pending at a time, at the earliest deadline seen: a deadline that moves
+// later leaves it in place (an early on_timer finds nothing due and the slot re-arms), so moving
+// deadlines do not fill the queue with stale events.
+void MemoryNetwork::arm_timer(NodeId node, BehaviourSlot& slot) {
   std::optional<Instant> next = slot.behaviour->next_timer();
-  if (next == slot.armed) return;
+  if (!next || (slot.armed && *slot.armed <= *next)) return;
   slot.armed = next;
   uint64_t generation = ++slot.timer_generation;
-  if (!next) return;
   schedule(std::max(*next, now_) - now_, [this, node, &slot, generation] {
     if (slot.timer_generation != generation) return;
     slot.armed.reset();
@@ -179,7 +238,10 @@ void MemoryNetwork::execute(NodeId node, BehaviourSlot& slot, host::BehaviourAct
                      punish->why);
     apply_policy(node);
   }
-  // DialPeer: the memory network has no addresses to dial; tests and scenarios connect nodes.
+  if (auto* c = std::get_if<host::CloseConnection>(&action))
+    close_connection(c->connection, c->reason, c->detail);
+  if (auto* d = std::get_if<host::DialPeer>(&action))
+    dial(node, d->peer, std::move(d->addrs), [](Status) {});  // connection events tell the rest
 }
 
 }  // namespace agora::sim

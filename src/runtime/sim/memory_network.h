@@ -4,7 +4,9 @@
 // so a behaviour meets the same limits here as in production. It is the two-node harness of the
 // behaviour tests and the network of simulator scenarios: the same code runs in both.
 //
-// What it models: connections (one id shared by both ends), streams with protocol negotiation
+// What it models: dials by address (a node's address encodes its index, one /24 each; a dial
+// takes a round trip and fails if the node is offline or is not the peer asked for), connections
+// (one id shared by both ends), nodes going offline and back, streams with protocol negotiation
 // (the opener hears StreamOpened after a round trip; a protocol the remote does not serve fails
 // with Errc::unsupported), ordered message delivery after a fixed one-way latency, half-close,
 // resets, the framing's size limit (a message over it resets the stream) and connection loss.
@@ -38,14 +40,30 @@ class MemoryNetwork {
 
   NodeId add_node(PeerId peer);
   // `behaviour` must outlive the network. Its protocols are registered with the node's swarm.
-  void add_behaviour(NodeId node, host::Behaviour& behaviour);
-  // Connects `from` to `to` (from dials); refused by either side's admission or bans.
+  // `on_progress` runs after each batch of its actions, as in rt::BehaviourHost: the owner drains
+  // the behaviour's events there.
+  void add_behaviour(NodeId node, host::Behaviour& behaviour,
+                     std::function<void()> on_progress = {});
+  // Connects `from` to `to` (from dials); refused by either side's admission or bans, or when
+  // either is offline.
   Result<host::ConnectionId> connect(NodeId from, NodeId to);
+  // Offline: every connection of the node closes and dials to it fail, until it is back online.
+  void set_online(NodeId node, bool online);
+  bool online(NodeId node) const;
+  // The node whose address `addr` is, if any.
+  std::optional<NodeId> node_at(const Multiaddr& addr) const;
+  static Multiaddr address_of(NodeId node);
+  // Connects `node` to the peer at one of `addrs` after a round trip (an open connection is
+  // reused); `done` hears how it went.
+  void dial(NodeId node, const PeerId& peer, std::vector<Multiaddr> addrs,
+            std::function<void(Status)> done);
   void disconnect(host::ConnectionId id, const std::string& why);
   // Runs the actions `behaviour` queued after its owner called into it.
   void wake(NodeId node, host::Behaviour& behaviour);
 
   Instant now() const { return now_; }
+  // Runs `run` at now() + `after`, among the network's own events (scenarios script with it).
+  void after(Duration after, std::function<void()> run) { schedule(after, std::move(run)); }
   // Runs every event due up to `until`, then sets the clock to it. Errc::limit if the queue
   // overflowed.
   Status run_until(Instant until);
@@ -73,6 +91,7 @@ class MemoryNetwork {
 
   void schedule(Duration after, std::function<void()> run);
   void pump(NodeId node, BehaviourSlot& slot);
+  void arm_timer(NodeId node, BehaviourSlot& slot);
   void execute(NodeId node, BehaviourSlot& slot, host::BehaviourAction action);
   void open_stream(NodeId node, BehaviourSlot& slot, host::OpenStream req);
   void send(NodeId node, host::StreamRef ref, Bytes message, uint64_t token);

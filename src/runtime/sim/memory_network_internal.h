@@ -5,11 +5,15 @@
 
 namespace agora::sim {
 
+// Node i is at (10 + i / 65536).(i / 256 % 256).(i % 256).1: each node in a /24 of its own, so
+// admission's per-IP and per-network limits see distinct hosts on distinct networks, as an
+// internet-wide network would (nodes sharing a /24 would hit inbound_connections_per_group_max
+// at every popular node). Room for 245 * 65536 nodes.
+inline constexpr size_t kSimNodesMax = size_t(245) << 16;
 inline Multiaddr sim_address(size_t node) {
-  // Each node its own address in 10.0.0.0/8, so per-IP admission limits see distinct hosts.
-  std::string text = "/ip4/10." + std::to_string((node >> 16) & 0xff) + "." +
+  std::string text = "/ip4/" + std::to_string(10 + (node >> 16)) + "." +
                      std::to_string((node >> 8) & 0xff) + "." + std::to_string(node & 0xff) +
-                     "/tcp/4001";
+                     ".1/tcp/4001";
   return *Multiaddr::parse(text);
 }
 
@@ -21,6 +25,7 @@ struct MemoryNetwork::BehaviourSlot {
   std::optional<Instant> armed;
   bool pumping = false;
   bool again = false;
+  std::function<void()> on_progress;
 };
 
 struct MemoryNetwork::Node {
@@ -29,6 +34,7 @@ struct MemoryNetwork::Node {
   host::Swarm swarm;
   std::vector<std::unique_ptr<BehaviourSlot>> slots;
   std::map<std::string, BehaviourSlot*> served;  // protocol -> its behaviour
+  bool online = true;
 };
 
 // Side 0 opened the stream, side 1 accepted it.

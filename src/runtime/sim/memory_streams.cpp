@@ -15,6 +15,18 @@ void MemoryNetwork::open_stream(NodeId node, BehaviourSlot& slot, host::OpenStre
     });
   };
   std::optional<host::ConnectionId> conn = nodes_[node]->swarm.connection_to(req.peer);
+  if ((!conn || !connections_.count(*conn)) && !req.addrs.empty()) {
+    std::vector<Multiaddr> addrs = std::move(req.addrs);
+    req.addrs.clear();
+    dial(node, req.peer, std::move(addrs), [this, node, &slot, req](Status st) {
+      if (!st) {
+        slot.behaviour->on_stream_open_failed({req.tag, req.peer, req.protocol, st.error()}, now_);
+        return pump(node, slot);
+      }
+      open_stream(node, slot, req);
+    });
+    return;
+  }
   if (!conn || !connections_.count(*conn))
     return fail(make_error(Errc::not_found, "not connected to the peer"));
   if (!slot.specs.count(req.protocol))

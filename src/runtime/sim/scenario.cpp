@@ -213,6 +213,30 @@ Status parse_expect(const Reader& r, const toml::table& t, Expectations& e) {
                         }}});
 }
 
+Status parse_content(const Reader& r, const toml::table& t, ContentParams& c) {
+  using namespace std::chrono_literals;
+  return for_each_key(
+      r, t, "content.",
+      {{"publishers", [&](auto& n, auto& k) { return r.integer(n, k, 1, kNodesMax, c.publishers); }},
+       {"fetchers", [&](auto& n, auto& k) { return r.integer(n, k, 1, kNodesMax, c.fetchers); }},
+       {"blocks", [&](auto& n, auto& k) { return r.integer(n, k, 1, 1024, c.blocks); }},
+       {"block_bytes",
+        [&](auto& n, auto& k) { return r.integer(n, k, 1, 1024 * 1024, c.block_bytes); }},
+       {"liar_fraction",
+        [&](auto& n, auto& k) { return r.number(n, k, 0.0, 0.5, c.liar_fraction); }},
+       {"providers_per_round",
+        [&](auto& n, auto& k) { return r.integer(n, k, 1, 64, c.providers_per_round); }},
+       {"rounds_max", [&](auto& n, auto& k) { return r.integer(n, k, 1, 32, c.rounds_max); }},
+       {"fetch_timeout_s",
+        [&](auto& n, auto& k) { return r.duration(n, k, 1, 1s, c.fetch_timeout); }},
+       {"expect_completed_min", [&](auto& n, auto& k) -> Status {
+          double v = 0;
+          AGORA_TRY(r.number(n, k, 0.0, 1.0, v));
+          c.completed_rate_min = v;
+          return Status{};
+        }}});
+}
+
 Status parse_root(const Reader& r, const toml::table& root, Scenario& s) {
   using namespace std::chrono_literals;
   return for_each_key(
@@ -259,8 +283,13 @@ Status parse_root(const Reader& r, const toml::table& root, Scenario& s) {
         [&](auto& n, auto& k) {
           return with_table(r, n, k, [&](auto& t) { return parse_kad(r, t, s.kad); });
         }},
-       {"expect", [&](auto& n, auto& k) {
+       {"expect",
+        [&](auto& n, auto& k) {
           return with_table(r, n, k, [&](auto& t) { return parse_expect(r, t, s.expect); });
+        }},
+       {"content", [&](auto& n, auto& k) {
+          s.content.emplace();
+          return with_table(r, n, k, [&](auto& t) { return parse_content(r, t, *s.content); });
         }}});
 }
 
@@ -309,6 +338,12 @@ Status validate_scenario(const Scenario& s) {
   if (s.join_window > s.warmup) return bad("join_window_s exceeds warmup_s");
   if (s.lookups > 0 && s.warmup == s.duration) return bad("lookups need duration_s > warmup_s");
   if (s.kad.disjoint_paths > s.kad.alpha) return bad("kad.disjoint_paths exceeds kad.alpha");
+  if (s.content) {
+    const auto liars = static_cast<uint64_t>(std::floor(s.content->liar_fraction * double(s.nodes)));
+    if (s.bootstrap_nodes + s.content->publishers + s.content->fetchers + liars > s.nodes)
+      return bad("bootstrap nodes, publishers, fetchers and liars together exceed nodes");
+    if (s.nodes > (uint64_t(1) << 24)) return bad("content scenarios address at most 2^24 nodes");
+  }
   return {};
 }
 

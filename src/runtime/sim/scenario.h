@@ -56,6 +56,21 @@ struct Expectations {
   std::optional<uint64_t> lookups_finished_min;
 };
 
+// A content scenario ([content]): some nodes add content, others fetch it by CID alone
+// (providers through the DHT, blocks over bitswap) while liars serve corrupt blocks. Runs the
+// kad and bitswap behaviours over the MemoryNetwork (content_sim.h).
+struct ContentParams {
+  uint64_t publishers = 10;          // honest nodes that add one item each
+  uint64_t fetchers = 100;           // honest nodes that fetch one item each
+  uint64_t blocks = 8;               // leaves per item, under one dag-pb root
+  uint64_t block_bytes = 16 * 1024;  // per leaf
+  double liar_fraction = 0.1;        // nodes that provide items and serve corrupt blocks
+  uint64_t providers_per_round = 8;  // providers a fetcher connects to per DHT round
+  uint64_t rounds_max = 3;           // DHT rounds a fetcher runs before giving up
+  Duration fetch_timeout = std::chrono::minutes(2);
+  std::optional<double> completed_rate_min;  // [content] expect_completed_min
+};
+
 struct Scenario {
   std::string name = "unnamed";
   uint64_t seed = 1;
@@ -78,6 +93,7 @@ struct Scenario {
   AdversaryKind adversary_kind = AdversaryKind::random;
   KadParams kad;
   Expectations expect;
+  std::optional<ContentParams> content;
 };
 
 // `source` names the text in error messages (usually the file path).
