@@ -48,7 +48,10 @@ void IdentifyBehaviour::on_connection_opened(const host::ConnectionOpened& c, In
   ++connections_[c.peer];
   uint64_t tag = next_tag_++;
   opening_[tag] = {c.peer, c.remote};
-  actions_.push_back(host::OpenStream{.peer = c.peer, .protocol = kIdentifyProtocol, .tag = tag});
+  // On this connection: each is identified, so one closed at once (a duplicate the peer drops)
+  // cannot take the only exchange with it.
+  actions_.push_back(host::OpenStream{
+      .peer = c.peer, .protocol = kIdentifyProtocol, .tag = tag, .connection = c.connection});
 }
 
 void IdentifyBehaviour::on_connection_ended(const host::ConnectionEnded& c, Instant) {

@@ -106,6 +106,9 @@ struct OpenStream {
   PeerId peer;
   std::string protocol;  // one of the behaviour's ProtocolSpecs
   uint64_t tag = 0;      // echoed in StreamOpened or StreamOpenFailed
+  // Not zero: on this connection only (fails with Errc::closed once it is gone). Zero: any
+  // connection to the peer.
+  ConnectionId connection = 0;
   // With no connection to the peer: dial these first. Empty: fail with Errc::not_found.
   std::vector<Multiaddr> addrs;
 };

@@ -279,7 +279,15 @@ awaitable<void> BehaviourHost::State::open(std::shared_ptr<State> self, Entry* e
         host::StreamOpenFailed{req.tag, req.peer, req.protocol, std::move(error)}, now());
     self->pump(*e);
   };
-  std::shared_ptr<Connection> conn = self->swarm.connection_to(req.peer);
+  if (req.connection != 0) {
+    std::shared_ptr<Connection> on = self->swarm.connection(req.connection);
+    if (!on || on->info().peer != req.peer) {
+      fail(make_error(Errc::closed, "the connection is gone"));
+      co_return;
+    }
+  }
+  std::shared_ptr<Connection> conn = req.connection != 0 ? self->swarm.connection(req.connection)
+                                                         : self->swarm.connection_to(req.peer);
   if (!conn && !req.addrs.empty()) {
     auto dialed = co_await self->swarm.dial_peer(req.peer, req.addrs);
     if (self->stopped || e->removed) co_return;

@@ -601,6 +601,11 @@ std::shared_ptr<Connection> Swarm::connection_to(const PeerId& peer) const {
   return nullptr;
 }
 
+std::shared_ptr<Connection> Swarm::connection(uint64_t id) const {
+  auto it = connections_.find(id);
+  return it == connections_.end() || it->second->closed() ? nullptr : it->second;
+}
+
 size_t Swarm::disconnect(const PeerId& peer, const std::string& why) {
   size_t n = policy_->core.disconnect(peer, host::CloseReason::requested, why);
   apply_policy();

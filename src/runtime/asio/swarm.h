@@ -93,6 +93,8 @@ class Swarm {
 
   std::vector<std::shared_ptr<Connection>> connections() const;
   std::shared_ptr<Connection> connection_to(const PeerId& peer) const;
+  // The open connection with this id, if any.
+  std::shared_ptr<Connection> connection(uint64_t id) const;
   // Closes one connection, recording `cause` as why (metrics, events).
   // False when it is gone or already closing.
   bool close_connection(uint64_t id, host::CloseReason cause, const std::string& detail);

@@ -73,6 +73,20 @@ TEST_F(IdentifyPair, BothSidesLearnEachOtherOnConnect) {
   EXPECT_EQ(alice.exchanges(), 0u);
 }
 
+// Two connections at once (both sides dialled) and one dropped at once, as a peer does with a
+// duplicate: each connection is identified on itself, so the one that stays still is.
+TEST_F(IdentifyPair, ADuplicateConnectionDroppedAtOnceDoesNotTakeTheExchangeWithIt) {
+  IdentifyBehaviour bob{IdentifyConfig{}, local(2, "bob/1")};
+  net.add_behaviour(nb, bob);
+  auto first = net.connect(na, nb);
+  ASSERT_TRUE(first.ok());
+  ASSERT_TRUE(net.connect(nb, na).ok());
+  net.disconnect(*first, "duplicate");
+  ASSERT_TRUE(net.run_for(milliseconds(50)).ok());
+  ASSERT_NE(alice.peer_info(peer(2)), nullptr);
+  ASSERT_NE(bob.peer_info(peer(1)), nullptr);
+}
+
 // A server that answers by hand: the test writes what it sends.
 struct Scripted : IdentifyPair {
   ScriptedBehaviour bob{{spec(kIdentifyProtocol), spec(kIdentifyPushProtocol)}};

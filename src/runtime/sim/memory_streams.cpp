@@ -15,6 +15,11 @@ void MemoryNetwork::open_stream(NodeId node, BehaviourSlot& slot, host::OpenStre
     });
   };
   std::optional<host::ConnectionId> conn = nodes_[node]->swarm.connection_to(req.peer);
+  if (req.connection != 0) {
+    if (!connections_.count(req.connection))
+      return fail(make_error(Errc::closed, "the connection is gone"));
+    conn = req.connection;
+  }
   if ((!conn || !connections_.count(*conn)) && !req.addrs.empty()) {
     std::vector<Multiaddr> addrs = std::move(req.addrs);
     req.addrs.clear();
