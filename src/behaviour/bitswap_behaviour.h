@@ -130,7 +130,6 @@ class BitswapBehaviour final : public host::Behaviour {
   std::map<host::StreamRef, PeerId> outbound_;
   std::map<uint64_t, PeerId> opening_;  // OpenStream tag -> peer
   uint64_t next_tag_ = 1;
-  uint64_t next_token_ = 1;
   std::deque<host::BehaviourAction> actions_;
   std::deque<BitswapEvent> events_;
   BitswapBehaviourStats stats_;
