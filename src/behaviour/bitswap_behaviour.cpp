@@ -20,12 +20,7 @@ std::vector<host::ProtocolSpec> BitswapBehaviour::protocols() const {
   return {s};
 }
 
-std::optional<BitswapEvent> BitswapBehaviour::poll_event() {
-  if (events_.empty()) return std::nullopt;
-  BitswapEvent e = std::move(events_.front());
-  events_.pop_front();
-  return e;
-}
+std::optional<BitswapEvent> BitswapBehaviour::poll_event() { return host::take_front(events_); }
 
 void BitswapBehaviour::emit(BitswapEvent e) {
   if (events_.size() >= config_.events_max) {
@@ -37,8 +32,7 @@ void BitswapBehaviour::emit(BitswapEvent e) {
 
 void BitswapBehaviour::misbehaved(const PeerId& peer, std::string reason) {
   ++stats_.peers_misbehaved;
-  actions_.push_back(
-      host::PunishPeer{peer, config_.misbehaviour_ban, "bitswap: " + reason});
+  actions_.push_back(host::PunishPeer{peer, config_.misbehaviour_ban, "bitswap: " + reason});
   emit(BitswapMisbehaved{peer, std::move(reason)});
 }
 
@@ -277,10 +271,7 @@ void BitswapBehaviour::on_timer(Instant now) {
 std::optional<Instant> BitswapBehaviour::next_timer() const { return client_.next_timer(); }
 
 std::optional<host::BehaviourAction> BitswapBehaviour::poll_action() {
-  if (actions_.empty()) return std::nullopt;
-  host::BehaviourAction a = std::move(actions_.front());
-  actions_.pop_front();
-  return a;
+  return host::take_front(actions_);
 }
 
 }  // namespace agora::behaviour

@@ -49,9 +49,7 @@ struct BitswapBehaviourConfig {
   size_t peer_send_queue_bytes_max = 32 << 20;
   Duration misbehaviour_ban = std::chrono::minutes(10);
   size_t events_max = 65536;
-  host::ScopeLimits all_peers{.streams_inbound_max = 8192,
-                              .streams_outbound_max = 8192,
-                              .memory_bytes_max = size_t(1) << 30};
+  host::ScopeLimits all_peers = host::kAllPeersLimits;
 };
 
 struct BitswapMisbehaved {

@@ -37,10 +37,7 @@ std::optional<Instant> ConnectionManagerBehaviour::next_timer() const {
 }
 
 std::optional<host::BehaviourAction> ConnectionManagerBehaviour::poll_action() {
-  if (actions_.empty()) return std::nullopt;
-  host::BehaviourAction a = std::move(actions_.front());
-  actions_.pop_front();
-  return a;
+  return host::take_front(actions_);
 }
 
 }  // namespace agora::behaviour

@@ -29,12 +29,7 @@ const IdentifyInfo* IdentifyBehaviour::peer_info(const PeerId& peer) const {
   return it == peers_.end() ? nullptr : &it->second;
 }
 
-std::optional<Identified> IdentifyBehaviour::poll_event() {
-  if (events_.empty()) return std::nullopt;
-  Identified e = std::move(events_.front());
-  events_.pop_front();
-  return e;
-}
+std::optional<Identified> IdentifyBehaviour::poll_event() { return host::take_front(events_); }
 
 void IdentifyBehaviour::emit(Identified event) {
   if (events_.size() >= config_.events_max) {
@@ -187,10 +182,7 @@ std::optional<Instant> IdentifyBehaviour::next_timer() const {
 }
 
 std::optional<host::BehaviourAction> IdentifyBehaviour::poll_action() {
-  if (actions_.empty()) return std::nullopt;
-  host::BehaviourAction a = std::move(actions_.front());
-  actions_.pop_front();
-  return a;
+  return host::take_front(actions_);
 }
 
 }  // namespace agora::behaviour

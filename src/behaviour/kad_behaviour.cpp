@@ -72,12 +72,7 @@ KadBehaviour::KadBehaviour(PeerId self, KadBehaviourConfig config, IdentifyLooku
       kad_(std::move(self), config_.kad),
       rr_(rr_config(config_)) {}
 
-std::optional<KadBehaviourEvent> KadBehaviour::poll_event() {
-  if (events_.empty()) return std::nullopt;
-  KadBehaviourEvent e = std::move(events_.front());
-  events_.pop_front();
-  return e;
-}
+std::optional<KadBehaviourEvent> KadBehaviour::poll_event() { return host::take_front(events_); }
 
 void KadBehaviour::emit(KadBehaviourEvent e) {
   if (events_.size() >= config_.events_max) {
@@ -137,7 +132,8 @@ void KadBehaviour::drain_core(Instant now) {
     while (auto e = kad_.poll_event()) {
       again = true;
       if (auto* banned = std::get_if<kad::PeerBanned>(&*e))
-        actions_.push_back(host::PunishPeer{banned->peer, config_.abuse_ban, "kad: " + banned->reason});
+        actions_.push_back(
+            host::PunishPeer{banned->peer, config_.abuse_ban, "kad: " + banned->reason});
       emit(std::move(*e));
     }
   }
@@ -217,8 +213,8 @@ void KadBehaviour::on_connection_opened(const host::ConnectionOpened& c, Instant
     server = lists_kad(*info);
     addrs = dialable(info->listen_addrs, c.peer);
   }
-  kad_.on_peer_connected(kad::PeerInfo{c.peer, std::move(addrs)}, server,
-                         direction_of(c.direction), now);
+  kad_.on_peer_connected(kad::PeerInfo{c.peer, std::move(addrs)}, server, direction_of(c.direction),
+                         now);
   drain_core(now);
 }
 
@@ -230,8 +226,7 @@ void KadBehaviour::on_connection_ended(const host::ConnectionEnded& c, Instant n
   drain_core(now);
 }
 
-void KadBehaviour::identified(const PeerId& peer, const identify::IdentifyInfo& info,
-                              Instant now) {
+void KadBehaviour::identified(const PeerId& peer, const identify::IdentifyInfo& info, Instant now) {
   if (!lists_kad(info)) return;
   auto it = connections_.find(peer);
   if (it == connections_.end()) return;  // gone already
@@ -274,11 +269,7 @@ std::optional<Instant> KadBehaviour::next_timer() const {
 }
 
 std::optional<host::BehaviourAction> KadBehaviour::poll_action() {
-  if (!actions_.empty()) {
-    host::BehaviourAction a = std::move(actions_.front());
-    actions_.pop_front();
-    return a;
-  }
+  if (auto a = host::take_front(actions_)) return a;
   return rr_.poll_action();
 }
 

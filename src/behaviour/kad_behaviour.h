@@ -38,9 +38,7 @@ struct KadBehaviourConfig {
   size_t dial_addrs_per_peer_max = 4;  // addresses tried per dial
   Duration abuse_ban = std::chrono::hours(1);
   size_t events_max = 65536;
-  host::ScopeLimits all_peers{.streams_inbound_max = 8192,
-                              .streams_outbound_max = 8192,
-                              .memory_bytes_max = size_t(1) << 30};
+  host::ScopeLimits all_peers = host::kAllPeersLimits;
 };
 
 // A peer sent something we refused (kind: malformed, oversized, over_limit, wrong_type,
@@ -63,8 +61,8 @@ struct KadProviderAccepted {
   Bytes key;
   Instant now;
 };
-using KadBehaviourEvent = std::variant<kad::KadEvent, KadBadInput, KadRequestSent,
-                                       KadRequestFailed, KadInboundRequest, KadProviderAccepted>;
+using KadBehaviourEvent = std::variant<kad::KadEvent, KadBadInput, KadRequestSent, KadRequestFailed,
+                                       KadInboundRequest, KadProviderAccepted>;
 
 class KadBehaviour final : public host::Behaviour {
  public:

@@ -35,12 +35,7 @@ Result<PingId> PingBehaviour::ping(const PeerId& peer, int count, Instant now) {
   return id;
 }
 
-std::optional<PingResult> PingBehaviour::poll_result() {
-  if (results_.empty()) return std::nullopt;
-  PingResult r = std::move(results_.front());
-  results_.pop_front();
-  return r;
-}
+std::optional<PingResult> PingBehaviour::poll_result() { return host::take_front(results_); }
 
 void PingBehaviour::send_next(PingId id, Ping& p, Instant now) {
   p.sent.assign(kPingPayloadBytes, 0);
@@ -154,10 +149,7 @@ std::optional<Instant> PingBehaviour::next_timer() const {
 }
 
 std::optional<host::BehaviourAction> PingBehaviour::poll_action() {
-  if (actions_.empty()) return std::nullopt;
-  host::BehaviourAction a = std::move(actions_.front());
-  actions_.pop_front();
-  return a;
+  return host::take_front(actions_);
 }
 
 }  // namespace agora::behaviour

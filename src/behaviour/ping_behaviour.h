@@ -23,9 +23,7 @@ struct PingConfig {
   size_t inbound_streams_per_peer_max = 2;    // per the spec
   size_t outbound_streams_per_peer_max = 16;  // pings of ours in flight to one peer
   size_t pings_in_flight_max = 256;           // ours, to every peer
-  host::ScopeLimits all_peers{.streams_inbound_max = 8192,
-                              .streams_outbound_max = 8192,
-                              .memory_bytes_max = size_t(1) << 30};
+  host::ScopeLimits all_peers = host::kAllPeersLimits;
   Duration reply_timeout = std::chrono::seconds(10);  // per ping, opening the stream included
   Duration close_timeout = std::chrono::seconds(10);  // for the peer's EOF once we are done
 };
@@ -77,8 +75,8 @@ class PingBehaviour final : public host::Behaviour {
   PingId next_id_ = 1;
   std::map<PingId, Ping> pings_;
   std::map<host::StreamRef, PingId> by_stream_;
-  std::map<host::StreamRef, bool> served_;                 // inbound streams; true once finished
-  std::map<host::StreamRef, Instant> closing_;             // ours, done, waiting for the peer's EOF
+  std::map<host::StreamRef, bool> served_;      // inbound streams; true once finished
+  std::map<host::StreamRef, Instant> closing_;  // ours, done, waiting for the peer's EOF
   std::deque<host::BehaviourAction> actions_;
   std::deque<PingResult> results_;
 };

@@ -5,9 +5,9 @@ namespace agora::host {
 Result<Bytes> frame_message(const Framing& framing, BytesView message) {
   if (framing.kind == Framing::Kind::fixed_size) {
     if (message.size() != framing.message_bytes_max)
-      return make_error(Errc::invalid_input,
-                        "message of " + std::to_string(message.size()) + " bytes; the protocol's are " +
-                            std::to_string(framing.message_bytes_max));
+      return make_error(Errc::invalid_input, "message of " + std::to_string(message.size()) +
+                                                 " bytes; the protocol's are " +
+                                                 std::to_string(framing.message_bytes_max));
     return Bytes(message.begin(), message.end());
   }
   if (message.size() > framing.message_bytes_max)

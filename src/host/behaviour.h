@@ -22,6 +22,7 @@
 
 #include <compare>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <optional>
 #include <span>
@@ -163,6 +164,21 @@ class Behaviour {
   virtual std::optional<BehaviourAction> poll_action() = 0;
 };
 
+// The first of a behaviour's queued outputs (actions, events), or nothing: poll_*() in one line.
+template <class T>
+std::optional<T> take_front(std::deque<T>& queue) {
+  if (queue.empty()) return std::nullopt;
+  T first = std::move(queue.front());
+  queue.pop_front();
+  return first;
+}
+
+// Limits across all peers for a behaviour's protocol: as wide as the resource manager's system
+// scope (a narrower one would let a few hundred peers holding their per-peer share refuse the
+// protocol to everyone else).
+inline constexpr ScopeLimits kAllPeersLimits{
+    .streams_inbound_max = 8192, .streams_outbound_max = 8192, .memory_bytes_max = size_t(1) << 30};
+
 // Frames `message` for `framing`; Errc::too_large (or Errc::invalid_input for a fixed-size
 // message of the wrong size) when the framing cannot carry it.
 Result<Bytes> frame_message(const Framing& framing, BytesView message);
@@ -180,9 +196,9 @@ class MessageReader {
 
  private:
   Framing framing_;
-  LpReader lp_;     // length_prefixed
-  Bytes fixed_;     // fixed_size: the message begun
-  Bytes pending_;   // fixed_size: bytes fed but not yet taken
+  LpReader lp_;    // length_prefixed
+  Bytes fixed_;    // fixed_size: the message begun
+  Bytes pending_;  // fixed_size: bytes fed but not yet taken
   size_t pending_pos_ = 0;
 };
 

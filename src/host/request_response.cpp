@@ -12,8 +12,8 @@ ProtocolSpec RequestResponse::spec() const {
           .config = config_.stream,
           .send_queue_bytes_max = config_.send_queue_bytes_max,
           // Our side closes as soon as a request is written: the answer still has to come.
-          .close_linger = std::max(config_.request_timeout, config_.response_timeout) +
-                          std::chrono::seconds(1),
+          .close_linger =
+              std::max(config_.request_timeout, config_.response_timeout) + std::chrono::seconds(1),
           .inbound = config_.serve};
 }
 
@@ -241,18 +241,8 @@ std::optional<Instant> RequestResponse::next_timer() const {
   return next;
 }
 
-std::optional<BehaviourAction> RequestResponse::poll_action() {
-  if (actions_.empty()) return std::nullopt;
-  BehaviourAction a = std::move(actions_.front());
-  actions_.pop_front();
-  return a;
-}
+std::optional<BehaviourAction> RequestResponse::poll_action() { return take_front(actions_); }
 
-std::optional<RequestResponseEvent> RequestResponse::poll_event() {
-  if (events_.empty()) return std::nullopt;
-  RequestResponseEvent e = std::move(events_.front());
-  events_.pop_front();
-  return e;
-}
+std::optional<RequestResponseEvent> RequestResponse::poll_event() { return take_front(events_); }
 
 }  // namespace agora::host

@@ -13,8 +13,9 @@
 //
 // Bounds: requests in flight by outbound_max (request() fails with Errc::limit past it); inbound
 // requests awaiting an answer by inbound_max, per peer by inbound_per_peer_max and per stream by
-// pipelined_max (past any, the stream that brought one more is reset); events waiting for poll_event() by outbound_max + inbound_max
-// (each request yields at most one). Messages by the framing, both ways.
+// pipelined_max (past any, the stream that brought one more is reset); events waiting for
+// poll_event() by outbound_max + inbound_max (each request yields at most one). Messages by the
+// framing, both ways.
 //
 // The owning behaviour forwards its inputs: each on_* returns false when the input is not for
 // this protocol (another protocol's stream, or an OpenStream tag not from this helper).
@@ -32,12 +33,12 @@ namespace agora::host {
 struct RequestResponseConfig {
   std::string protocol;
   Framing framing;
-  ProtocolConfig stream;      // the swarm's caps on this protocol's streams
-  bool serve = true;          // false: outbound only (inbound streams are never offered)
-  size_t outbound_max = 256;  // our requests in flight
-  size_t inbound_max = 256;   // peer requests awaiting our answer
+  ProtocolConfig stream;             // the swarm's caps on this protocol's streams
+  bool serve = true;                 // false: outbound only (inbound streams are never offered)
+  size_t outbound_max = 256;         // our requests in flight
+  size_t inbound_max = 256;          // peer requests awaiting our answer
   size_t inbound_per_peer_max = 32;  // of those, from one peer
-  size_t pipelined_max = 16;  // of those, on one stream
+  size_t pipelined_max = 16;         // of those, on one stream
   Duration request_timeout = std::chrono::seconds(10);   // open, write and answer
   Duration response_timeout = std::chrono::seconds(10);  // for us to answer
   Duration idle_timeout = std::chrono::seconds(60);      // an inbound stream with no request
@@ -106,8 +107,8 @@ class RequestResponse {
   struct Served {  // an inbound stream
     PeerId peer;
     Multiaddr remote;
-    std::deque<RequestId> order;                          // requests on it, oldest first
-    std::map<RequestId, std::optional<Bytes>> answered;   // waiting for older ones; nullopt: none
+    std::deque<RequestId> order;                         // requests on it, oldest first
+    std::map<RequestId, std::optional<Bytes>> answered;  // waiting for older ones; nullopt: none
     Instant idle_deadline{};
     bool finished = false;  // the peer closed its side
     bool closed = false;    // and so did we

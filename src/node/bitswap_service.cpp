@@ -4,7 +4,6 @@
 
 #include <algorithm>
 
-
 namespace agora {
 
 using namespace bitswap;
@@ -77,9 +76,9 @@ behaviour::BitswapBehaviourConfig behaviour_config(const BitswapServiceConfig& c
 }
 }  // namespace
 
-BitswapService::BitswapService(rt::Swarm& swarm, rt::BehaviourHost& host,
-                               store::Blockstore& blocks, BitswapServiceConfig config,
-                               observe::Registry& metrics, observe::EventRecorder& events)
+BitswapService::BitswapService(rt::Swarm& swarm, rt::BehaviourHost& host, store::Blockstore& blocks,
+                               BitswapServiceConfig config, observe::Registry& metrics,
+                               observe::EventRecorder& events)
     : swarm_(swarm),
       host_(host),
       blocks_(blocks),
@@ -92,7 +91,9 @@ BitswapService::BitswapService(rt::Swarm& swarm, rt::BehaviourHost& host,
 
 BitswapService::~BitswapService() { host_.remove(behaviour_); }
 
-void BitswapService::start() { host_.add(behaviour_, [this] { on_progress(); }); }
+void BitswapService::start() {
+  host_.add(behaviour_, [this] { on_progress(); });
+}
 
 void BitswapService::stop() { stopped_ = true; }
 

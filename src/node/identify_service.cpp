@@ -32,7 +32,9 @@ IdentifyService::IdentifyService(rt::Swarm& swarm, rt::BehaviourHost& host,
 
 IdentifyService::~IdentifyService() { host_.remove(behaviour_); }
 
-void IdentifyService::start() { host_.add(behaviour_, [this] { deliver(); }); }
+void IdentifyService::start() {
+  host_.add(behaviour_, [this] { deliver(); });
+}
 
 IdentifyInfo IdentifyService::local_info(const std::optional<Multiaddr>& observed) const {
   IdentifyInfo info;

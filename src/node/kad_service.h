@@ -47,7 +47,7 @@ struct KadServiceConfig {
   bool server = true;                       // see [dht] mode in store/config.h
   size_t inbound_streams_per_peer_max = 8;  // kad streams one peer may have open to us
   Duration inbound_idle_timeout = std::chrono::seconds(60);  // a stream with no request
-  size_t dial_addrs_per_peer_max = 4;       // addresses tried per dial
+  size_t dial_addrs_per_peer_max = 4;                        // addresses tried per dial
   size_t provider_rows_pending_max = 4096;  // unsaved provider records; then saved at once
   std::filesystem::path db;                 // empty: nothing persisted
   Duration save_interval = std::chrono::seconds(30);  // routing table, provided keys, providers

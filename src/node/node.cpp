@@ -87,9 +87,8 @@ Status Node::start_connectivity(const std::filesystem::path& repo) {
 Status Node::start_dht(const std::filesystem::path& repo) {
   if (kad_) return {};
   AGORA_ASSIGN(KadServiceConfig config, kad_service_config(config_, swarm_->listen_addrs(), repo));
-  auto kad =
-      std::make_unique<KadService>(*swarm_, *behaviours_, *identify_, std::move(config), metrics_,
-                                   events_);
+  auto kad = std::make_unique<KadService>(*swarm_, *behaviours_, *identify_, std::move(config),
+                                          metrics_, events_);
   AGORA_TRY(kad->start());
   kad_ = std::move(kad);
   content_routing_ = std::make_unique<ContentRouting>(

@@ -11,9 +11,9 @@ struct PingService::Waiting {
 };
 
 PingService::PingService(rt::Swarm& swarm, rt::BehaviourHost& host, PingServiceConfig config)
-    : swarm_(swarm),
-      host_(host),
-      behaviour_(config, [](std::span<uint8_t> out) { crypto::random_bytes(out.data(), out.size()); }) {}
+    : swarm_(swarm), host_(host), behaviour_(config, [](std::span<uint8_t> out) {
+        crypto::random_bytes(out.data(), out.size());
+      }) {}
 
 PingService::~PingService() {
   host_.remove(behaviour_);
@@ -23,7 +23,9 @@ PingService::~PingService() {
   }
 }
 
-void PingService::start() { host_.add(behaviour_, [this] { deliver(); }); }
+void PingService::start() {
+  host_.add(behaviour_, [this] { deliver(); });
+}
 
 void PingService::deliver() {
   while (auto r = behaviour_.poll_result()) {

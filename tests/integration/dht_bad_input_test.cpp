@@ -377,8 +377,7 @@ TEST_F(DhtBadInputTest, InboundStreamFloodIsBounded) {
     co_return streams.size();
   });
   ASSERT_TRUE(opened && *opened);
-  EXPECT_TRUE(eventually(
-      [&] { return metric(*victim_, kKadStreamsRefused) >= 12; }));
+  EXPECT_TRUE(eventually([&] { return metric(*victim_, kKadStreamsRefused) >= 12; }));
   size_t limit_events = 0;
   for (const auto& e : victim_->events().read(0, 100000, INT64_MAX).events)
     if (e.type == observe::EventType::limit_hit && e.reason == "streams_inbound_max" &&

@@ -28,7 +28,7 @@ struct Channel {
     uint64_t token = 0;
   };
   std::deque<Queued> queue;  // framed, waiting for the writer
-  size_t queued_bytes = 0;  // in the queue or being written
+  size_t queued_bytes = 0;   // in the queue or being written
   bool writing = false;
   bool close_wanted = false;  // the behaviour asked to close our side
   bool write_closed = false;
@@ -314,8 +314,9 @@ awaitable<void> BehaviourHost::State::open(std::shared_ptr<State> self, Entry* e
     co_return;
   }
   auto ch = self->attach(*e, spec->second, std::move(*stream));
-  host::StreamOpened opened{ch->ref, req.peer, req.protocol, host::Direction::outbound, req.tag,
-                            conn->info().remote_addr};
+  host::StreamOpened opened{ch->ref,      req.peer,
+                            req.protocol, host::Direction::outbound,
+                            req.tag,      conn->info().remote_addr};
   e->behaviour->on_stream_opened(opened, now());
   self->pump(*e);
   if (self->stopped || ch->ended) co_return;
@@ -329,8 +330,8 @@ awaitable<void> BehaviourHost::State::serve(std::shared_ptr<State> self, Entry* 
     co_return;
   }
   const ConnectionInfo& info = stream->connection().info();
-  host::StreamOpened opened{{info.id, stream->id()}, info.peer,  protocol,
-                            host::Direction::inbound, 0,        info.remote_addr};
+  host::StreamOpened opened{{info.id, stream->id()},  info.peer, protocol,
+                            host::Direction::inbound, 0,         info.remote_addr};
   auto ch = self->attach(*e, e->specs.at(protocol), std::move(stream));
   e->behaviour->on_stream_opened(opened, now());
   self->pump(*e);
@@ -382,10 +383,11 @@ void BehaviourHost::add(host::Behaviour& behaviour, std::function<void()> on_pro
         name,
         [weak, e, name = name](std::shared_ptr<Stream> stream) -> awaitable<void> {
           auto self = weak.lock();
-          if (!self) return [](std::shared_ptr<Stream> s) -> awaitable<void> {
-            s->reset();
-            co_return;
-          }(std::move(stream));
+          if (!self)
+            return [](std::shared_ptr<Stream> s) -> awaitable<void> {
+              s->reset();
+              co_return;
+            }(std::move(stream));
           return State::serve(std::move(self), e, name, std::move(stream));
         },
         spec.config.limits);
@@ -396,8 +398,8 @@ void BehaviourHost::add(host::Behaviour& behaviour, std::function<void()> on_pro
     if (!self || self->stopped || e->removed || c->closed()) return;
     const ConnectionInfo& info = c->info();
     e->behaviour->on_connection_opened(
-        {info.id, info.peer,
-         info.inbound ? host::Direction::inbound : host::Direction::outbound, info.remote_addr},
+        {info.id, info.peer, info.inbound ? host::Direction::inbound : host::Direction::outbound,
+         info.remote_addr},
         now());
     self->pump(*e);
   };

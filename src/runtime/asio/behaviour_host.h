@@ -9,7 +9,8 @@
 // A stream ends (on_stream_closed, exactly once) when both sides have closed, when it is reset by
 // either side, when a limit is broken (a message too large, a send queue full: the stream is
 // reset and the reason given), or when the protocol's close_linger has passed since the behaviour
-// closed our side and the stream has not ended (reset: the peer did not read or did not close). Runs on the swarm's thread; every method must be called there.
+// closed our side and the stream has not ended (reset: the peer did not read or did not close).
+// Runs on the swarm's thread; every method must be called there.
 #pragma once
 
 #include <functional>

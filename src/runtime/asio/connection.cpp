@@ -214,7 +214,10 @@ void Connection::process_events() {
 // ---- Stream ----
 
 Stream::Stream(std::shared_ptr<Connection> conn, StreamId id, bool inbound)
-    : conn_(std::move(conn)), id_(id), inbound_(inbound), read_waiter_(conn_->socket_.get_executor()),
+    : conn_(std::move(conn)),
+      id_(id),
+      inbound_(inbound),
+      read_waiter_(conn_->socket_.get_executor()),
       write_waiter_(conn_->socket_.get_executor()) {}
 
 Stream::~Stream() {

@@ -578,8 +578,7 @@ void Swarm::set_handler(const std::string& protocol, StreamHandler handler,
     handlers_[protocol] = std::move(handler);
 }
 
-void Swarm::add_outbound_protocol(const std::string& protocol,
-                                  const host::ProtocolLimits& limits) {
+void Swarm::add_outbound_protocol(const std::string& protocol, const host::ProtocolLimits& limits) {
   if (!policy_->core.resources().has_protocol(protocol)) register_protocol(protocol, limits);
 }
 

@@ -153,8 +153,8 @@ void ContentSim::build() {
           return it == by_peer_.end() ? nullptr : &nodes_[it->second]->info;
         });
     node->kad->core().set_self_addrs({MemoryNetwork::address_of(id).to_bytes()});
-    node->bitswap =
-        std::make_unique<behaviour::BitswapBehaviour>(behaviour::BitswapBehaviourConfig{}, node->blocks);
+    node->bitswap = std::make_unique<behaviour::BitswapBehaviour>(
+        behaviour::BitswapBehaviourConfig{}, node->blocks);
     // The node's connection manager (default watermarks 32..96) keeps popular nodes, the
     // bootstrap nodes first, from filling up to their admission limit.
     node->connections = std::move(ConnectionManagerBehaviour::create({}).value());
@@ -260,7 +260,8 @@ void ContentSim::dht_round(NodeId n) {
   if (f.ended || f.query || f.rounds >= c_.rounds_max) return;
   ++f.rounds;
   ++r_.fetches.dht_rounds;
-  auto q = nodes_[n]->kad->core().get_providers(encode_multihash(items_[f.item].root.hash()), now());
+  auto q =
+      nodes_[n]->kad->core().get_providers(encode_multihash(items_[f.item].root.hash()), now());
   if (!q) return;
   f.query = *q;
   kad_command(n);
@@ -307,8 +308,7 @@ void ContentSim::on_kad(NodeId n) {
     trace_.line("{:.3f} providers {} found {} ({} liars) dialled {}", at_s(), n,
                 done->providers.size(), liars, dialled);
     // Nobody new to ask: look again a little later.
-    if (dialled == 0)
-      net_.after(std::chrono::seconds(5), [this, n] { dht_round(n); });
+    if (dialled == 0) net_.after(std::chrono::seconds(5), [this, n] { dht_round(n); });
   }
 }
 
@@ -420,7 +420,8 @@ Result<ContentResult> ContentSim::run() {
 
 }  // namespace
 
-Result<ContentResult> run_content_scenario(const Scenario& scenario, const ContentOptions& options) {
+Result<ContentResult> run_content_scenario(const Scenario& scenario,
+                                           const ContentOptions& options) {
   if (!scenario.content) return make_error(Errc::invalid_input, "the scenario has no [content]");
   ContentSim sim(scenario, options);
   return sim.run();
@@ -464,8 +465,7 @@ std::vector<std::string> check_content_expectations(const Scenario& s, const Con
   std::vector<std::string> failures;
   if (s.content->completed_rate_min && r.fetches.completed_rate < *s.content->completed_rate_min)
     failures.push_back("fetches completed " + std::to_string(r.fetches.completed_rate) +
-                       " < expect_completed_min " +
-                       std::to_string(*s.content->completed_rate_min));
+                       " < expect_completed_min " + std::to_string(*s.content->completed_rate_min));
   if (r.liars_report.honest_banned > 0)
     failures.push_back(std::to_string(r.liars_report.honest_banned) +
                        " bans of honest nodes (only liars may be banned)");

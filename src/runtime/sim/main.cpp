@@ -41,6 +41,32 @@ void print_summary(const Scenario& s, const agora::sim::RunResult& r,
   std::printf("trace %s (%llu lines)\n", r.trace_hash.c_str(), (unsigned long long)r.trace_lines);
 }
 
+// Wall time and peak memory once the run is over; memory per node from the growth.
+void finish_machine_stats(agora::sim::MachineStats& machine,
+                          std::chrono::steady_clock::time_point wall_start, uint64_t nodes) {
+  machine.wall_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  machine.peak_rss_bytes = agora::sim::read_memory_usage().peak_rss_bytes;
+  if (machine.peak_rss_bytes > machine.rss_before_bytes)
+    machine.memory_per_node_bytes =
+        double(machine.peak_rss_bytes - machine.rss_before_bytes) / double(nodes);
+}
+
+// Writes the JSON report (if asked) and prints each missed expectation; the exit status.
+int report_and_check(const std::string& report_path, const nlohmann::json& report,
+                     const std::vector<std::string>& failures) {
+  if (!report_path.empty()) {
+    std::ofstream out(report_path);
+    out << report.dump(2) << "\n";
+    if (!out) {
+      std::fprintf(stderr, "agora-sim: cannot write %s\n", report_path.c_str());
+      return 2;
+    }
+  }
+  for (const auto& f : failures) std::printf("EXPECTATION FAILED: %s\n", f.c_str());
+  return failures.empty() ? 0 : 1;
+}
+
 void print_content_summary(const Scenario& s, const agora::sim::ContentResult& r,
                            const agora::sim::MachineStats& m) {
   std::printf("scenario %s: %llu nodes (%llu liars, %llu publishers), seed %llu, %.0f s virtual\n",
@@ -52,14 +78,15 @@ void print_content_summary(const Scenario& s, const agora::sim::ContentResult& r
               (unsigned long long)r.fetches.dht_rounds);
   std::printf("fetch time: median %.2f s, p90 %.2f s, max %.2f s\n", r.fetches.seconds.median,
               r.fetches.seconds.p90, r.fetches.seconds.max);
-  std::printf("liars: %llu corrupt blocks refused, %llu bans, %llu liars banned, %llu honest banned\n",
-              (unsigned long long)r.liars_report.corrupt_blocks,
-              (unsigned long long)r.liars_report.bans,
-              (unsigned long long)r.liars_report.liars_banned,
-              (unsigned long long)r.liars_report.honest_banned);
-  std::printf("messages %llu, offline events %llu, wall %.2f s, peak RSS %.1f MiB, %.0f bytes per node\n",
-              (unsigned long long)r.messages, (unsigned long long)r.offline_events, m.wall_seconds,
-              double(m.peak_rss_bytes) / 1048576.0, m.memory_per_node_bytes);
+  std::printf(
+      "liars: %llu corrupt blocks refused, %llu bans, %llu liars banned, %llu honest banned\n",
+      (unsigned long long)r.liars_report.corrupt_blocks, (unsigned long long)r.liars_report.bans,
+      (unsigned long long)r.liars_report.liars_banned,
+      (unsigned long long)r.liars_report.honest_banned);
+  std::printf(
+      "messages %llu, offline events %llu, wall %.2f s, peak RSS %.1f MiB, %.0f bytes per node\n",
+      (unsigned long long)r.messages, (unsigned long long)r.offline_events, m.wall_seconds,
+      double(m.peak_rss_bytes) / 1048576.0, m.memory_per_node_bytes);
   std::printf("trace %s (%llu lines)\n", r.trace_hash.c_str(), (unsigned long long)r.trace_lines);
 }
 
@@ -74,32 +101,19 @@ int run_content(const Scenario& scenario, const std::string& report_path,
     std::fprintf(stderr, "agora-sim: %s\n", result.error().to_string().c_str());
     return 2;
   }
-  machine.wall_seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
-  machine.peak_rss_bytes = agora::sim::read_memory_usage().peak_rss_bytes;
-  if (machine.peak_rss_bytes > machine.rss_before_bytes)
-    machine.memory_per_node_bytes =
-        double(machine.peak_rss_bytes - machine.rss_before_bytes) / double(scenario.nodes);
+  finish_machine_stats(machine, wall_start, scenario.nodes);
   print_content_summary(scenario, *result, machine);
-  if (!report_path.empty()) {
-    std::ofstream out(report_path);
-    out << agora::sim::content_to_json(scenario, *result, machine).dump(2) << "\n";
-    if (!out) {
-      std::fprintf(stderr, "agora-sim: cannot write %s\n", report_path.c_str());
-      return 2;
-    }
-  }
-  const auto failures = agora::sim::check_content_expectations(scenario, *result);
-  for (const auto& f : failures) std::printf("EXPECTATION FAILED: %s\n", f.c_str());
-  return failures.empty() ? 0 : 1;
+  return report_and_check(report_path, agora::sim::content_to_json(scenario, *result, machine),
+                          agora::sim::check_content_expectations(scenario, *result));
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"agora-sim: deterministic simulation of many kad nodes in virtual time; a scenario "
-               "with [content] runs the kad and bitswap behaviours fetching content instead",
-               "agora-sim"};
+  CLI::App app{
+      "agora-sim: deterministic simulation of many kad nodes in virtual time; a scenario "
+      "with [content] runs the kad and bitswap behaviours fetching content instead",
+      "agora-sim"};
   std::string scenario_path, report_path, trace_path;
   std::optional<uint64_t> seed, nodes;
   bool progress = false;
@@ -148,24 +162,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "agora-sim: %s\n", result.error().to_string().c_str());
     return 2;
   }
-  machine.wall_seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
-  machine.peak_rss_bytes = agora::sim::read_memory_usage().peak_rss_bytes;
-  if (machine.peak_rss_bytes > machine.rss_before_bytes) {
-    machine.memory_per_node_bytes =
-        double(machine.peak_rss_bytes - machine.rss_before_bytes) / double(scenario.nodes);
-  }
-
+  finish_machine_stats(machine, wall_start, scenario.nodes);
   print_summary(scenario, *result, machine);
-  if (!report_path.empty()) {
-    std::ofstream out(report_path);
-    out << agora::sim::to_json(scenario, *result, machine).dump(2) << "\n";
-    if (!out) {
-      std::fprintf(stderr, "agora-sim: cannot write %s\n", report_path.c_str());
-      return 2;
-    }
-  }
-  const auto failures = agora::sim::check_expectations(scenario, *result);
-  for (const auto& f : failures) std::printf("EXPECTATION FAILED: %s\n", f.c_str());
-  return failures.empty() ? 0 : 1;
+  return report_and_check(report_path, agora::sim::to_json(scenario, *result, machine),
+                          agora::sim::check_expectations(scenario, *result));
 }

@@ -1,8 +1,8 @@
 #include "runtime/sim/memory_network.h"
 
-#include "runtime/sim/memory_network_internal.h"
-
 #include <cstdio>
+
+#include "runtime/sim/memory_network_internal.h"
 
 namespace agora::sim {
 

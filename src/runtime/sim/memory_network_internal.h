@@ -17,7 +17,6 @@ inline Multiaddr sim_address(size_t node) {
   return *Multiaddr::parse(text);
 }
 
-
 struct MemoryNetwork::BehaviourSlot {
   host::Behaviour* behaviour = nullptr;
   std::map<std::string, host::ProtocolSpec> specs;

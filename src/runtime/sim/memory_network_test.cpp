@@ -71,7 +71,7 @@ TEST_F(Pair, HalfCloseEndsTheStreamOnceBothSidesClosed) {
   net.wake(na, a);
   ASSERT_TRUE(net.run_for(milliseconds(5)).ok());
   ASSERT_EQ(b.finished.size(), 1u);
-  EXPECT_TRUE(a.closed.empty());  // b has not closed its side
+  EXPECT_TRUE(a.closed.empty());             // b has not closed its side
   b.push(host::SendMessage{ref, Bytes{1}});  // the other direction still works
   b.push(host::CloseWrite{ref});
   net.wake(nb, b);

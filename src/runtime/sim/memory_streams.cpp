@@ -1,6 +1,5 @@
 // MemoryNetwork's streams: negotiation, messages, half-close, reset (see memory_network.h).
 #include "runtime/sim/memory_network.h"
-
 #include "runtime/sim/memory_network_internal.h"
 
 namespace agora::sim {
@@ -80,15 +79,15 @@ void MemoryNetwork::open_stream(NodeId node, BehaviourSlot& slot, host::OpenStre
     s.slot[1] = served->second;
     s.ended[1] = false;
     NodeId opener_node = s.node[0];
-    host::StreamOpened inbound{ref, nodes_[opener_node]->peer, s.protocol,
-                               host::Direction::inbound, 0, sim_address(opener_node)};
+    host::StreamOpened inbound{ref, nodes_[opener_node]->peer, s.protocol, host::Direction::inbound,
+                               0,   sim_address(opener_node)};
     // The negotiation's answer goes out before anything the acceptor sends on the stream.
     schedule(config_.latency, [this, ref, req, remote] {
       auto it = streams_.find(ref);
       if (it == streams_.end() || it->second->ended[0]) return;
       it->second->announced = true;
-      host::StreamOpened outbound{ref, req.peer, req.protocol, host::Direction::outbound, req.tag,
-                                  sim_address(remote)};
+      host::StreamOpened outbound{
+          ref, req.peer, req.protocol, host::Direction::outbound, req.tag, sim_address(remote)};
       it->second->slot[0]->behaviour->on_stream_opened(outbound, now_);
       pump(it->second->node[0], *it->second->slot[0]);
     });

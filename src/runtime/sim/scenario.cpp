@@ -217,7 +217,8 @@ Status parse_content(const Reader& r, const toml::table& t, ContentParams& c) {
   using namespace std::chrono_literals;
   return for_each_key(
       r, t, "content.",
-      {{"publishers", [&](auto& n, auto& k) { return r.integer(n, k, 1, kNodesMax, c.publishers); }},
+      {{"publishers",
+        [&](auto& n, auto& k) { return r.integer(n, k, 1, kNodesMax, c.publishers); }},
        {"fetchers", [&](auto& n, auto& k) { return r.integer(n, k, 1, kNodesMax, c.fetchers); }},
        {"blocks", [&](auto& n, auto& k) { return r.integer(n, k, 1, 1024, c.blocks); }},
        {"block_bytes",
@@ -339,7 +340,8 @@ Status validate_scenario(const Scenario& s) {
   if (s.lookups > 0 && s.warmup == s.duration) return bad("lookups need duration_s > warmup_s");
   if (s.kad.disjoint_paths > s.kad.alpha) return bad("kad.disjoint_paths exceeds kad.alpha");
   if (s.content) {
-    const auto liars = static_cast<uint64_t>(std::floor(s.content->liar_fraction * double(s.nodes)));
+    const auto liars =
+        static_cast<uint64_t>(std::floor(s.content->liar_fraction * double(s.nodes)));
     if (s.bootstrap_nodes + s.content->publishers + s.content->fetchers + liars > s.nodes)
       return bad("bootstrap nodes, publishers, fetchers and liars together exceed nodes");
     if (s.nodes > (uint64_t(1) << 24)) return bad("content scenarios address at most 2^24 nodes");
