@@ -107,8 +107,10 @@ sys.exit(0 if any(e["type"] == "limit_hit" and e["reason"] == "header_timeout" f
 }
 
 long() {
-  # Handshakes that outlast the test, and room for 16 dials to one peer.
-  start a "long_workers = 8" 's/^handshake_timeout_ms = .*/handshake_timeout_ms = 30000/;
+  # Handshakes that outlast the test, room for 16 dials to one peer, and for the 16 pings' API
+  # connections beside the test's own (`agora id`): at the default per-client cap of 16 the
+  # 17th connection was refused whenever one of the start's connections had not closed yet.
+  start a "long_workers = 8; connections_per_client_max = 32" 's/^handshake_timeout_ms = .*/handshake_timeout_ms = 30000/;
     s/^connections_per_peer_max = .*/connections_per_peer_max = 32/'
   # A listener that accepts and never says a word: each ping waits out its handshake.
   python3 -c '
