@@ -37,13 +37,12 @@ Result<PingId> PingBehaviour::ping(const PeerId& peer, int count, Instant now) {
 
 std::optional<PingResult> PingBehaviour::poll_result() { return host::take_front(results_); }
 
-void PingBehaviour::send_next(PingId id, Ping& p, Instant now) {
+void PingBehaviour::send_next(Ping& p, Instant now) {
   p.sent.assign(kPingPayloadBytes, 0);
   entropy_(p.sent);
   p.sent_at = now;
   p.deadline = now + config_.reply_timeout;
   actions_.push_back(host::SendMessage{*p.ref, p.sent});
-  (void)id;
 }
 
 // Ends ping `id` with `result`. Its stream, if any, is closed cleanly on success (we wait a
@@ -77,7 +76,7 @@ void PingBehaviour::on_stream_opened(const host::StreamOpened& stream, Instant n
   }
   it->second.ref = stream.ref;
   by_stream_[stream.ref] = stream.tag;
-  send_next(stream.tag, it->second, now);
+  send_next(it->second, now);
 }
 
 void PingBehaviour::on_stream_open_failed(const host::StreamOpenFailed& failed, Instant) {
@@ -105,7 +104,7 @@ void PingBehaviour::on_message(StreamRef ref, Bytes message, Instant now) {
     p.deadline = now + config_.close_timeout;
     finish(id, std::move(p.rtts));
   } else {
-    send_next(id, p, now);
+    send_next(p, now);
   }
 }
 

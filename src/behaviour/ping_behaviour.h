@@ -67,7 +67,7 @@ class PingBehaviour final : public host::Behaviour {
     Instant deadline{};
     std::vector<Duration> rtts;
   };
-  void send_next(PingId id, Ping& p, Instant now);
+  void send_next(Ping& p, Instant now);
   void finish(PingId id, Result<std::vector<Duration>> result);
 
   PingConfig config_;

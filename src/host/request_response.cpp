@@ -155,12 +155,14 @@ bool RequestResponse::on_message(StreamRef ref, Bytes& message, Instant now) {
   if (s == served_.end()) return false;
   size_t& from_peer = inbound_by_peer_[s->second.peer];
   if (inbound_.size() >= config_.inbound_max || from_peer >= config_.inbound_per_peer_max ||
-      s->second.order.size() >= config_.pipelined_max) {
+      s->second.order.size() >= config_.pipelined_max ||
+      s->second.requests >= config_.requests_per_stream_max) {
     if (from_peer == 0) inbound_by_peer_.erase(s->second.peer);
     abort_served(ref, "too many requests awaiting an answer");
     return true;
   }
   ++from_peer;
+  ++s->second.requests;
   RequestId id = next_id_++;
   inbound_[id] = {ref, now + config_.response_timeout};
   s->second.order.push_back(id);

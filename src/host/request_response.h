@@ -13,9 +13,10 @@
 //
 // Bounds: requests in flight by outbound_max (request() fails with Errc::limit past it); inbound
 // requests awaiting an answer by inbound_max, per peer by inbound_per_peer_max and per stream by
-// pipelined_max (past any, the stream that brought one more is reset); events waiting for
-// poll_event() by outbound_max + inbound_max (each request yields at most one). Messages by the
-// framing, both ways.
+// pipelined_max, and requests on one stream in all by requests_per_stream_max (past any, the
+// stream that brought one more is reset); events waiting for poll_event() by outbound_max +
+// inbound_max (past it the oldest is dropped and counted in events_dropped(): an owner that drains
+// after every input never gets there). Messages by the framing, both ways.
 //
 // The owning behaviour forwards its inputs: each on_* returns false when the input is not for
 // this protocol (another protocol's stream, or an OpenStream tag not from this helper).
@@ -33,12 +34,13 @@ namespace agora::host {
 struct RequestResponseConfig {
   std::string protocol;
   Framing framing;
-  ProtocolConfig stream;             // the swarm's caps on this protocol's streams
-  bool serve = true;                 // false: outbound only (inbound streams are never offered)
-  size_t outbound_max = 256;         // our requests in flight
-  size_t inbound_max = 256;          // peer requests awaiting our answer
-  size_t inbound_per_peer_max = 32;  // of those, from one peer
-  size_t pipelined_max = 16;         // of those, on one stream
+  ProtocolConfig stream;                 // the swarm's caps on this protocol's streams
+  bool serve = true;                     // false: outbound only (inbound streams are never offered)
+  size_t outbound_max = 256;             // our requests in flight
+  size_t inbound_max = 256;              // peer requests awaiting our answer
+  size_t inbound_per_peer_max = 32;      // of those, from one peer
+  size_t pipelined_max = 16;             // of those, on one stream
+  size_t requests_per_stream_max = 256;  // on one inbound stream in all; then it is reset
   Duration request_timeout = std::chrono::seconds(10);   // open, write and answer
   Duration response_timeout = std::chrono::seconds(10);  // for us to answer
   Duration idle_timeout = std::chrono::seconds(60);      // an inbound stream with no request
@@ -110,6 +112,7 @@ class RequestResponse {
     std::deque<RequestId> order;                         // requests on it, oldest first
     std::map<RequestId, std::optional<Bytes>> answered;  // waiting for older ones; nullopt: none
     Instant idle_deadline{};
+    size_t requests = 0;    // taken from this stream so far
     bool finished = false;  // the peer closed its side
     bool closed = false;    // and so did we
   };

@@ -224,6 +224,30 @@ TEST_F(Served, OnePeerCannotTakeEveryInboundSlot) {
   EXPECT_EQ(client.closed[0].first, second);
 }
 
+TEST(RequestResponseServed, AStreamIsResetPastRequestsPerStreamMax) {
+  MemoryNetwork net{MemoryNetworkConfig{.latency = milliseconds(5)}};
+  RequestResponseConfig c = rr_config();
+  c.requests_per_stream_max = 5;
+  ScriptedBehaviour client{{RequestResponse(c).spec()}};
+  RrBehaviour server(c);
+  auto nc = net.add_node(peer(1)), ns = net.add_node(peer(2));
+  net.add_behaviour(nc, client);
+  net.add_behaviour(ns, server);
+  ASSERT_TRUE(net.connect(nc, ns).ok());
+  client.push(host::OpenStream{.peer = peer(2), .protocol = kProto, .tag = 1});
+  net.wake(nc, client);
+  ASSERT_TRUE(net.run_for(milliseconds(10)).ok());
+  ASSERT_EQ(client.opened.size(), 1u);
+  for (uint8_t i = 0; i < 6; ++i) {  // answered one by one: never more than one pipelined
+    client.push(host::SendMessage{client.opened[0].ref, {i}});
+    net.wake(nc, client);
+    ASSERT_TRUE(net.run_for(milliseconds(20)).ok());
+  }
+  EXPECT_EQ(server.requests.size(), 5u);
+  EXPECT_EQ(client.messages.size(), 5u);
+  ASSERT_EQ(client.closed.size(), 1u);
+}
+
 TEST_F(Served, AnIdleStreamIsResetAfterIdleTimeout) {
   ASSERT_TRUE(net.run_for(seconds(6)).ok());
   ASSERT_EQ(client.closed.size(), 1u);
