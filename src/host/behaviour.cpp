@@ -10,10 +10,12 @@ Result<Bytes> frame_message(const Framing& framing, BytesView message) {
                                                  std::to_string(framing.message_bytes_max));
     return Bytes(message.begin(), message.end());
   }
+
   if (message.size() > framing.message_bytes_max)
     return make_error(Errc::too_large, "message of " + std::to_string(message.size()) +
                                            " bytes exceeds max " +
                                            std::to_string(framing.message_bytes_max));
+  if (framing.kind == Framing::Kind::bytes) return Bytes(message.begin(), message.end());
   return lp_encode(message);
 }
 

@@ -15,6 +15,13 @@
 //   poll_action() and re-arms its timer from next_timer();
 // - every stream a behaviour opened or was given ends in exactly one on_stream_closed.
 //
+// Byte streams (Framing::Kind::bytes), for bulk protocols (perf, transfers): no messages and no
+// copies into them. The behaviour pulls: ReadBytes grants read credit, and the runtime reads only
+// while credit remains, handing each chunk to on_bytes as a view into its own buffer (valid for
+// that call). A stream without credit is not read, so the peer's flow-control window fills and
+// the peer stops sending: backpressure reaches the sender. It pushes with SendBytes, slices of a
+// buffer it shares with the runtime (a block, perf's zeros), and paces itself by the tokens.
+//
 // The contract, for a behaviour: poll_action() is bounded by what the inputs caused (a behaviour
 // keeps its own queues bounded); it must not assume a message arrives in one piece on the wire
 // (the runtime reassembles frames) nor that an action succeeds (failures come back as inputs).
@@ -24,6 +31,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -45,7 +53,10 @@ struct Framing {
   enum class Kind {
     length_prefixed,  // each message after its uvarint length (protobuf protocols)
     fixed_size,       // every message exactly message_bytes_max bytes (ping)
+    bytes,  // a byte stream: ReadBytes, on_bytes and SendBytes (SendMessage writes it raw)
   };
+  // length_prefixed, bytes: the largest message (bytes: the largest SendMessage; SendBytes and
+  // on_bytes are not bounded by it). fixed_size: the size of each.
   Kind kind = Kind::length_prefixed;
   size_t message_bytes_max = 64 * 1024;
 };
@@ -121,6 +132,27 @@ struct SendMessage {
   // with on_stream_closed and no on_message_sent for what it still held.
   uint64_t token = 0;
 };
+// A slice of a buffer shared between a behaviour and the runtime: sent without a copy, and kept
+// alive by the runtime until it is written.
+struct SharedBytes {
+  std::shared_ptr<const Bytes> buffer;
+  size_t offset = 0;
+  size_t size = 0;
+  BytesView view() const { return {buffer->data() + offset, size}; }
+};
+// Byte streams only: `data` after what was sent so far. `token` as in SendMessage.
+struct SendBytes {
+  StreamRef ref;
+  SharedBytes data;
+  uint64_t token = 0;
+};
+// Byte streams only: the runtime may hand `bytes` more to on_bytes (credit adds up). The peer's
+// close (on_stream_finished) is heard once every byte before it was handed over and credit
+// remains.
+struct ReadBytes {
+  StreamRef ref;
+  size_t bytes = 0;
+};
 struct CloseWrite {
   StreamRef ref;  // after what was sent so far; the peer reads EOF
 };
@@ -139,8 +171,8 @@ struct PunishPeer {
   std::string why;
 };
 // CloseConnection (host/swarm.h): close one connection, e.g. the connection manager's trims.
-using BehaviourAction = std::variant<OpenStream, SendMessage, CloseWrite, AbortStream, DialPeer,
-                                     PunishPeer, CloseConnection>;
+using BehaviourAction = std::variant<OpenStream, SendMessage, SendBytes, ReadBytes, CloseWrite,
+                                     AbortStream, DialPeer, PunishPeer, CloseConnection>;
 
 class Behaviour {
  public:
@@ -153,7 +185,9 @@ class Behaviour {
   virtual void on_stream_opened(const StreamOpened& stream, Instant now) = 0;
   virtual void on_stream_open_failed(const StreamOpenFailed&, Instant) {}
   virtual void on_message(StreamRef ref, Bytes message, Instant now) = 0;
-  // A SendMessage with this token has been written out.
+  // Byte streams: the next bytes read, at most the credit granted. `data` is valid for this call.
+  virtual void on_bytes(StreamRef, BytesView /*data*/, Instant) {}
+  // A SendMessage or SendBytes with this token has been written out.
   virtual void on_message_sent(StreamRef, uint64_t /*token*/, Instant) {}
   // The peer closed its side: no more messages on `ref`, though we may still send.
   virtual void on_stream_finished(StreamRef, Instant) {}

@@ -42,7 +42,7 @@ Node::Node(asio::io_context& io, crypto::Ed25519PrivateKey identity, const store
           *swarm_, *behaviours_, IdentifyServiceConfig{.agent_version = agent_version()}, events_)),
       ping_(std::make_unique<PingService>(*swarm_, *behaviours_, PingServiceConfig{})),
       perf_(std::make_unique<PerfService>(
-          *swarm_,
+          *swarm_, *behaviours_,
           PerfServiceConfig{
               .enabled = config.perf.enabled,
               .download_bytes_max = config.perf.download_bytes_max,

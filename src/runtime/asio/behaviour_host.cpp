@@ -24,8 +24,10 @@ struct Channel {
   const host::ProtocolSpec* spec = nullptr;
   host::StreamRef ref;
   struct Queued {
-    Bytes frame;
+    Bytes frame;               // a framed message, or
+    host::SharedBytes shared;  // a byte stream's slice, written without a copy
     uint64_t token = 0;
+    BytesView view() const { return shared.buffer ? shared.view() : BytesView(frame); }
   };
   std::deque<Queued> queue;  // framed, waiting for the writer
   size_t queued_bytes = 0;   // in the queue or being written
@@ -35,6 +37,8 @@ struct Channel {
   bool read_done = false;  // the peer's EOF was read
   bool ended = false;
   std::unique_ptr<Deadline> linger;
+  size_t read_credit = 0;                 // byte streams: what the behaviour will take
+  std::unique_ptr<Waiter> credit_waiter;  // byte streams: the reader waits here for credit
 };
 
 }  // namespace
@@ -98,6 +102,8 @@ struct BehaviourHost::State : std::enable_shared_from_this<BehaviourHost::State>
     ch->stream = std::move(stream);
     ch->entry = &e;
     ch->spec = &spec;
+    if (spec.framing.kind == host::Framing::Kind::bytes)
+      ch->credit_waiter = std::make_unique<Waiter>(swarm.executor());
     channels[ch->ref] = ch;
     return ch;
   }
@@ -107,6 +113,7 @@ struct BehaviourHost::State : std::enable_shared_from_this<BehaviourHost::State>
     if (ch.ended) return;
     ch.ended = true;
     ch.linger.reset();
+    if (ch.credit_waiter) ch.credit_waiter->notify();
     if (reset) ch.stream->reset();
     host::StreamRef ref = ch.ref;
     Entry& e = *ch.entry;
@@ -145,7 +152,12 @@ struct BehaviourHost::State : std::enable_shared_from_this<BehaviourHost::State>
 
   void execute(Entry& e, host::BehaviourAction action);
   void send(Channel& ch, Bytes message, uint64_t token);
+  void enqueue(Channel& ch, Channel::Queued item);
+  void send_bytes(Channel& ch, host::SharedBytes data, uint64_t token);
+  void grant(Channel& ch, size_t bytes);
   static awaitable<void> read_loop(std::shared_ptr<State> self, std::shared_ptr<Channel> ch);
+  static awaitable<void> read_messages(std::shared_ptr<State> self, std::shared_ptr<Channel> ch);
+  static awaitable<void> read_bytes(std::shared_ptr<State> self, std::shared_ptr<Channel> ch);
   static awaitable<void> write_loop(std::shared_ptr<State> self, std::shared_ptr<Channel> ch);
   static awaitable<void> open(std::shared_ptr<State> self, Entry* e, host::OpenStream req);
   static awaitable<void> serve(std::shared_ptr<State> self, Entry* e, std::string protocol,
@@ -159,7 +171,14 @@ void BehaviourHost::State::send(Channel& ch, Bytes message, uint64_t token) {
     end(ch, frame.error(), true);
     return;
   }
-  if (ch.queued_bytes + frame->size() > ch.spec->send_queue_bytes_max) {
+  enqueue(ch, {.frame = std::move(*frame), .shared = {}, .token = token});
+}
+
+// Past send_queue_bytes_max the peer is not reading (or the behaviour does not pace itself): the
+// stream is reset rather than buffered without end.
+void BehaviourHost::State::enqueue(Channel& ch, Channel::Queued item) {
+  const size_t size = item.view().size();
+  if (ch.queued_bytes + size > ch.spec->send_queue_bytes_max) {
     end(ch,
         make_error(Errc::limit, "the peer does not read: over " +
                                     std::to_string(ch.spec->send_queue_bytes_max) +
@@ -167,13 +186,29 @@ void BehaviourHost::State::send(Channel& ch, Bytes message, uint64_t token) {
         true);
     return;
   }
-  ch.queued_bytes += frame->size();
-  ch.queue.push_back({std::move(*frame), token});
+  ch.queued_bytes += size;
+  ch.queue.push_back(std::move(item));
   if (!ch.writing) {
     ch.writing = true;
     asio::co_spawn(swarm.executor(), write_loop(shared_from_this(), channel(ch.ref)),
                    asio::detached);
   }
+}
+
+void BehaviourHost::State::send_bytes(Channel& ch, host::SharedBytes data, uint64_t token) {
+  if (ch.close_wanted) return;
+  if (!ch.credit_waiter || !data.buffer || data.offset + data.size > data.buffer->size()) {
+    end(ch, make_error(Errc::internal, "SendBytes: not a byte stream, or a slice out of range"),
+        true);
+    return;
+  }
+  enqueue(ch, {.frame = {}, .shared = std::move(data), .token = token});
+}
+
+void BehaviourHost::State::grant(Channel& ch, size_t bytes) {
+  if (!ch.credit_waiter) return;  // message protocols read on their own
+  ch.read_credit += bytes;
+  ch.credit_waiter->notify();
 }
 
 void BehaviourHost::State::execute(Entry& e, host::BehaviourAction action) {
@@ -182,6 +217,10 @@ void BehaviourHost::State::execute(Entry& e, host::BehaviourAction action) {
                    asio::detached);
   } else if (auto* msg = std::get_if<host::SendMessage>(&action)) {
     if (auto ch = channel(msg->ref)) send(*ch, std::move(msg->message), msg->token);
+  } else if (auto* bytes = std::get_if<host::SendBytes>(&action)) {
+    if (auto ch = channel(bytes->ref)) send_bytes(*ch, std::move(bytes->data), bytes->token);
+  } else if (auto* read = std::get_if<host::ReadBytes>(&action)) {
+    if (auto ch = channel(read->ref)) grant(*ch, read->bytes);
   } else if (auto* close = std::get_if<host::CloseWrite>(&action)) {
     if (auto ch = channel(close->ref); ch && !ch->close_wanted) want_close(*ch);
   } else if (auto* reset = std::get_if<host::AbortStream>(&action)) {
@@ -204,8 +243,8 @@ void BehaviourHost::State::execute(Entry& e, host::BehaviourAction action) {
   }
 }
 
-awaitable<void> BehaviourHost::State::read_loop(std::shared_ptr<State> self,
-                                                std::shared_ptr<Channel> ch) {
+awaitable<void> BehaviourHost::State::read_messages(std::shared_ptr<State> self,
+                                                    std::shared_ptr<Channel> ch) {
   host::MessageReader reader(ch->spec->framing);
   // A buffer no larger than a message needs: small-message protocols keep small streams.
   const size_t chunk =
@@ -248,13 +287,51 @@ awaitable<void> BehaviourHost::State::read_loop(std::shared_ptr<State> self,
   }
 }
 
+awaitable<void> BehaviourHost::State::read_loop(std::shared_ptr<State> self,
+                                                std::shared_ptr<Channel> ch) {
+  if (ch->credit_waiter) return read_bytes(std::move(self), std::move(ch));
+  return read_messages(std::move(self), std::move(ch));
+}
+
+// A byte stream is read only while the behaviour has granted credit: without it the stream's
+// receive window fills and the peer stops sending.
+awaitable<void> BehaviourHost::State::read_bytes(std::shared_ptr<State> self,
+                                                 std::shared_ptr<Channel> ch) {
+  Bytes buf(self->config.read_chunk_bytes);
+  for (;;) {
+    while (ch->read_credit == 0 && !ch->ended && !self->stopped) co_await ch->credit_waiter->wait();
+    if (self->stopped || ch->ended) co_return;
+    const size_t want = std::min(buf.size(), ch->read_credit);
+    auto n = co_await ch->stream->read_some(buf.data(), want);
+    if (self->stopped || ch->ended) co_return;
+    if (ch->entry->removed) {
+      self->end(*ch, make_error(Errc::closed, "the protocol stopped"), true);
+      co_return;
+    }
+    if (!n) {
+      self->end(*ch, n.error(), true);
+      co_return;
+    }
+    if (*n == 0) {
+      ch->read_done = true;
+      ch->entry->behaviour->on_stream_finished(ch->ref, now());
+      self->pump(*ch->entry);
+      if (!self->stopped) self->maybe_done(*ch);
+      co_return;
+    }
+    ch->read_credit -= *n;
+    ch->entry->behaviour->on_bytes(ch->ref, {buf.data(), *n}, now());
+    self->pump(*ch->entry);
+  }
+}
+
 awaitable<void> BehaviourHost::State::write_loop(std::shared_ptr<State> self,
                                                  std::shared_ptr<Channel> ch) {
   while (!ch->queue.empty()) {
     Channel::Queued item = std::move(ch->queue.front());
     ch->queue.pop_front();
-    Status st = co_await ch->stream->write_all(item.frame);
-    ch->queued_bytes -= item.frame.size();
+    Status st = co_await ch->stream->write_all(item.view());
+    ch->queued_bytes -= item.view().size();
     if (self->stopped || ch->ended) co_return;
     if (!st) {
       ch->writing = false;

@@ -3,8 +3,11 @@
 // (charged to the resource manager under their limits), reads each stream into whole messages
 // with a MessageReader bounded by the protocol's framing, writes what the behaviour sends through
 // a per-stream queue bounded by send_queue_bytes_max, opens the streams it asks for, and arms one
-// timer at its next_timer(). Behaviours have no coroutines: the only ones are here, one reader
-// per stream and at most one writer per stream with something to write.
+// timer at its next_timer(). A byte stream (Framing::Kind::bytes) is read only while its
+// behaviour has granted credit (ReadBytes), so a slow consumer stops the peer through yamux's
+// window, and its SendBytes slices are written from the behaviour's own buffer, not copied.
+// Behaviours have no coroutines: the only ones are here, one reader per stream and at most one
+// writer per stream with something to write.
 //
 // A stream ends (on_stream_closed, exactly once) when both sides have closed, when it is reset by
 // either side, when a limit is broken (a message too large, a send queue full: the stream is

@@ -224,6 +224,11 @@ void MemoryNetwork::execute(NodeId node, BehaviourSlot& slot, host::BehaviourAct
     open_stream(node, slot, std::move(*open));
   } else if (auto* msg = std::get_if<host::SendMessage>(&action)) {
     send(node, msg->ref, std::move(msg->message), msg->token);
+  } else if (auto* bytes = std::get_if<host::SendBytes>(&action)) {
+    if (bytes->data.buffer && bytes->data.offset + bytes->data.size <= bytes->data.buffer->size())
+      send_bytes(node, bytes->ref, bytes->data.view(), bytes->token);
+  } else if (auto* read = std::get_if<host::ReadBytes>(&action)) {
+    grant(node, read->ref, read->bytes);
   } else if (auto* close = std::get_if<host::CloseWrite>(&action)) {
     close_write(node, close->ref);
   } else if (auto* reset = std::get_if<host::AbortStream>(&action)) {

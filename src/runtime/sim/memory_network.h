@@ -10,6 +10,10 @@
 // (the opener hears StreamOpened after a round trip; a protocol the remote does not serve fails
 // with Errc::unsupported), ordered message delivery after a fixed one-way latency, half-close,
 // resets, the framing's size limit (a message over it resets the stream) and connection loss.
+// Byte streams (Framing::Kind::bytes) have flow control: a side has at most stream_window_bytes
+// in flight to a peer that has not taken them (ReadBytes credit), the rest waits in its send
+// queue, bounded by the protocol's send_queue_bytes_max (past it the stream is reset, as in
+// rt::BehaviourHost), and a token is heard once its bytes enter the window.
 // What it does not: bandwidth, partial frames, Noise and yamux (covered by their own tests).
 //
 // Deterministic: events at the same instant run in the order they were scheduled.
@@ -29,6 +33,7 @@ namespace agora::sim {
 struct MemoryNetworkConfig {
   Duration latency = std::chrono::milliseconds(5);  // one way, every link
   host::SwarmConfig swarm;                          // each node's policy core
+  size_t stream_window_bytes = 256 * 1024;          // byte streams: yamux's initial window
   size_t events_max = 1u << 24;  // pending deliveries and timers; past it run() stops with an error
 };
 
@@ -96,6 +101,11 @@ class MemoryNetwork {
   void open_stream(NodeId node, BehaviourSlot& slot, host::OpenStream req);
   void send(NodeId node, host::StreamRef ref, Bytes message, uint64_t token);
   void close_write(NodeId node, host::StreamRef ref);
+  void send_bytes(NodeId node, host::StreamRef ref, BytesView data, uint64_t token);
+  void grant(NodeId node, host::StreamRef ref, size_t bytes);
+  void transmit(host::StreamRef ref, int side);
+  void deliver(host::StreamRef ref, int side);
+  void deliver_chunk(host::StreamRef ref, int side);
   void reset_stream(host::StreamRef ref, NodeId by, const Error& why);
   void end_side(host::StreamRef ref, int side, const Error& why);
   void maybe_done(host::StreamRef ref);

@@ -1,6 +1,8 @@
 // MemoryNetwork's private parts, shared by its two source files.
 #pragma once
 
+#include <deque>
+
 #include "runtime/sim/memory_network.h"
 
 namespace agora::sim {
@@ -47,6 +49,22 @@ struct MemoryNetwork::Stream {
   bool ended[2] = {false, true};  // side 1 exists once accepted
   uint64_t tag = 0;               // the opener's OpenStream tag
   bool announced = false;         // the opener heard StreamOpened
+  bool bytes = false;             // Framing::Kind::bytes: carried by `flow`, not as messages
+  // A byte stream, per side: what the side sent that is not in the peer's window yet, and what
+  // reached the side that its behaviour has not taken yet.
+  struct ByteFlow {
+    std::deque<std::pair<Bytes, uint64_t>> queued;  // with their tokens
+    size_t queued_bytes = 0;
+    size_t in_window = 0;  // sent to the peer, not yet taken by its behaviour
+    bool fin_queued = false;
+    bool fin_sent = false;
+    std::deque<Bytes> inbox;
+    size_t inbox_offset = 0;  // into inbox.front()
+    size_t credit = 0;        // granted by ReadBytes
+    bool fin_arrived = false;
+    bool delivery_scheduled = false;
+  };
+  ByteFlow flow[2];
   int side_of(NodeId n) const { return n == node[0] ? 0 : 1; }
 };
 

@@ -48,6 +48,7 @@ void MemoryNetwork::open_stream(NodeId node, BehaviourSlot& slot, host::OpenStre
   s->node[1] = remote;
   s->slot[0] = &slot;
   s->tag = req.tag;
+  s->bytes = slot.specs.at(req.protocol).framing.kind == host::Framing::Kind::bytes;
   streams_[ref] = std::move(s);
   // The remote hears of it after one latency; we hear its answer after a round trip.
   schedule(config_.latency, [this, ref, req, remote] {
@@ -104,6 +105,7 @@ void MemoryNetwork::send(NodeId node, StreamRef ref, Bytes message, uint64_t tok
   if (s.ended[side] || s.write_closed[side]) return;
   auto framed = host::frame_message(s.slot[side]->specs.at(s.protocol).framing, message);
   if (!framed) return reset_stream(ref, node, framed.error());
+  if (s.bytes) return send_bytes(node, ref, *framed, token);  // raw, in order with SendBytes
   nodes_[node]->swarm.on_stream_activity(ref.connection, ref.stream, now_);
   if (token != 0) {
     // Memory has no send queue: the message is out at once.
@@ -141,6 +143,10 @@ void MemoryNetwork::close_write(NodeId node, StreamRef ref) {
   int side = s.side_of(node);
   if (s.ended[side] || s.write_closed[side]) return;
   s.write_closed[side] = true;
+  if (s.bytes) {  // the close follows the bytes still queued
+    s.flow[side].fin_queued = true;
+    return transmit(ref, side);
+  }
   int other = 1 - side;
   schedule(config_.latency, [this, ref, other] {
     auto it = streams_.find(ref);
@@ -160,7 +166,9 @@ void MemoryNetwork::maybe_done(StreamRef ref) {
     auto it = streams_.find(ref);
     if (it == streams_.end()) return;
     Stream& s = *it->second;
-    if (!s.ended[side] && s.write_closed[side] && s.read_done[side])
+    // A byte stream's side has closed once its close has left, after its queued bytes.
+    const bool closed = s.write_closed[side] && (!s.bytes || s.flow[side].fin_sent);
+    if (!s.ended[side] && closed && s.read_done[side])
       end_side(ref, side, make_error(Errc::closed, "stream closed by both sides"));
   }
 }

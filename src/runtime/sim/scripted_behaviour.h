@@ -19,6 +19,8 @@ class ScriptedBehaviour final : public host::Behaviour {
   std::vector<host::StreamOpenFailed> open_failed;
   std::vector<std::pair<host::StreamRef, Bytes>> messages;
   std::vector<host::StreamRef> finished;
+  Bytes bytes;                   // everything on_bytes handed over, in order
+  std::vector<uint64_t> tokens;  // on_message_sent
   std::vector<std::pair<host::StreamRef, Error>> closed;
   std::vector<host::ConnectionOpened> connections;
   std::vector<host::ConnectionEnded> connections_ended;
@@ -38,6 +40,10 @@ class ScriptedBehaviour final : public host::Behaviour {
   void on_message(host::StreamRef ref, Bytes message, Instant) override {
     if (echo) actions_.push_back(host::SendMessage{ref, message});
     messages.emplace_back(ref, std::move(message));
+  }
+  void on_bytes(host::StreamRef, BytesView data, Instant) override { append(bytes, data); }
+  void on_message_sent(host::StreamRef, uint64_t token, Instant) override {
+    tokens.push_back(token);
   }
   void on_stream_finished(host::StreamRef ref, Instant) override { finished.push_back(ref); }
   void on_stream_closed(host::StreamRef ref, const Error& e, Instant) override {
