@@ -297,7 +297,7 @@ awaitable<void> BehaviourHost::State::read_loop(std::shared_ptr<State> self,
 // receive window fills and the peer stops sending.
 awaitable<void> BehaviourHost::State::read_bytes(std::shared_ptr<State> self,
                                                  std::shared_ptr<Channel> ch) {
-  Bytes buf(self->config.read_chunk_bytes);
+  Bytes buf(self->config.byte_read_chunk_bytes);
   for (;;) {
     while (ch->read_credit == 0 && !ch->ended && !self->stopped) co_await ch->credit_waiter->wait();
     if (self->stopped || ch->ended) co_return;

@@ -27,6 +27,7 @@ namespace agora::rt {
 
 struct BehaviourHostConfig {
   size_t read_chunk_bytes = 64 * 1024;  // at most; a protocol with smaller messages reads less
+  size_t byte_read_chunk_bytes = 256 * 1024;  // byte streams: bulk data, fewer wake-ups
 };
 
 class BehaviourHost {
