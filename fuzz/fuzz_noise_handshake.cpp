@@ -84,7 +84,7 @@ Bytes signed_prefix(const crypto::X25519Key& static_public) {
 void scripted_message3(BytesView fuzz, bool signed_payload) {
   auto init_static = fixed_x25519(3);
   noise::XxHandshakeState initiator(true, init_static, {}, fixed_x25519(4));
-  NoiseHandshake resp(false, identity(), config(), fixed_x25519(1), fixed_x25519(2));
+  NoiseHandshake resp(false, identity(), config(), NoiseKeys{fixed_x25519(1), fixed_x25519(2)});
   Bytes msg1(2);
   if (!initiator.write_message({}, msg1).ok()) std::abort();
   put_u16_be(msg1.data(), uint16_t(msg1.size() - 2));
@@ -114,12 +114,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   BytesView rest(data + 2 + sizes_len, size - 2 - sizes_len);
   switch (mode) {
     case 0: {
-      NoiseHandshake resp(false, identity(), config(), fixed_x25519(1), fixed_x25519(2));
+      NoiseHandshake resp(false, identity(), config(), NoiseKeys{fixed_x25519(1), fixed_x25519(2)});
       feed(resp, rest, sizes);
       break;
     }
     case 1: {
-      NoiseHandshake init(true, identity(), config(), fixed_x25519(5), fixed_x25519(6));
+      NoiseHandshake init(true, identity(), config(), NoiseKeys{fixed_x25519(5), fixed_x25519(6)});
       check_output(init);
       feed(init, rest, sizes);
       break;

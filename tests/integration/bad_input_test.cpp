@@ -175,7 +175,7 @@ TEST_F(BadInputTest, NoiseIdentitySignedByAnotherKeyIsRefused) {
 
   // Noise XX by hand, so message 3 can carry a forged payload.
   auto static_key = crypto::X25519KeyPair::generate();
-  noise::XxHandshakeState xx(true, static_key, {});
+  noise::XxHandshakeState xx(true, static_key, {}, crypto::X25519KeyPair::generate());
   Bytes msg1(2);
   ASSERT_TRUE(xx.write_message({}, msg1).ok());
   put_u16_be(msg1.data(), uint16_t(msg1.size() - 2));

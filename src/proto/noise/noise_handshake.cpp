@@ -31,16 +31,11 @@ Bytes make_local_payload(const crypto::Ed25519PrivateKey& identity,
 }  // namespace
 
 NoiseHandshake::NoiseHandshake(bool initiator, const crypto::Ed25519PrivateKey& identity,
-                               NoiseConfig config)
-    : NoiseHandshake(initiator, identity, std::move(config), crypto::X25519KeyPair::generate()) {}
-
-NoiseHandshake::NoiseHandshake(bool initiator, const crypto::Ed25519PrivateKey& identity,
-                               NoiseConfig config, const crypto::X25519KeyPair& static_key,
-                               std::optional<crypto::X25519KeyPair> ephemeral)
+                               NoiseConfig config, const NoiseKeys& keys)
     : initiator_(initiator),
       config_(std::move(config)),
-      state_(initiator, static_key, /*prologue=*/{}, std::move(ephemeral)),
-      local_payload_(make_local_payload(identity, static_key.public_key, config_)) {
+      state_(initiator, keys.static_key, /*prologue=*/{}, keys.ephemeral),
+      local_payload_(make_local_payload(identity, keys.static_key.public_key, config_)) {
   // Message 1 carries no payload: the spec forbids extensions (and identity) before encryption.
   if (initiator_) {
     if (Status st = write_message({}); !st) failed_ = st.error();

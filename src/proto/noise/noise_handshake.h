@@ -36,14 +36,17 @@ struct NoiseOutcome {
   Bytes leftover;  // bytes received after the last handshake message: already-encrypted data
 };
 
+// The Noise keys of one handshake, fresh for each and drawn by the runtime (tests and fuzzing fix
+// them): the core draws no entropy of its own.
+struct NoiseKeys {
+  crypto::X25519KeyPair static_key;
+  crypto::X25519KeyPair ephemeral;
+};
+
 class NoiseHandshake {
  public:
-  // The static Noise key is generated here, fresh for every handshake.
-  NoiseHandshake(bool initiator, const crypto::Ed25519PrivateKey& identity, NoiseConfig config);
-  // Tests and fuzzing: fixed static (and optionally ephemeral) Noise keys.
   NoiseHandshake(bool initiator, const crypto::Ed25519PrivateKey& identity, NoiseConfig config,
-                 const crypto::X25519KeyPair& static_key,
-                 std::optional<crypto::X25519KeyPair> ephemeral = std::nullopt);
+                 const NoiseKeys& keys);
 
   // Any chunking. Errors (sticky): Errc::crypto, Errc::protocol, Errc::peer_mismatch,
   // Errc::too_large, Errc::unsupported (identity key type we cannot verify).

@@ -10,6 +10,7 @@ namespace agora {
 namespace {
 
 using noise_test::Chunking;
+using noise_test::fresh_keys;
 using noise_test::pump;
 
 PeerId peer_of(const crypto::Ed25519PrivateKey& key) {
@@ -31,8 +32,8 @@ struct Finished {
 Finished handshake_ok(const Sides& s, NoiseConfig ic, NoiseConfig rc, Chunking chunking,
                       uint32_t seed = 1) {
   std::mt19937 rng(seed);
-  NoiseHandshake init(true, s.init_id, std::move(ic));
-  NoiseHandshake resp(false, s.resp_id, std::move(rc));
+  NoiseHandshake init(true, s.init_id, std::move(ic), fresh_keys());
+  NoiseHandshake resp(false, s.resp_id, std::move(rc), fresh_keys());
   auto r = pump(init, resp, chunking, rng);
   EXPECT_TRUE(r.initiator.ok()) << r.initiator.error().to_string();
   EXPECT_TRUE(r.responder.ok()) << r.responder.error().to_string();
@@ -79,12 +80,12 @@ INSTANTIATE_TEST_SUITE_P(Chunkings, NoisePair,
 
 TEST(NoiseHandshake, InitiatorHasMessage1RightAway) {
   Sides s;
-  NoiseHandshake init(true, s.init_id, {});
+  NoiseHandshake init(true, s.init_id, {}, fresh_keys());
   Bytes out;
   init.take_output(out);
   ASSERT_EQ(out.size(), 2u + 32u);  // u16 length || e, empty payload
   EXPECT_EQ(get_u16_be(out.data()), 32);
-  NoiseHandshake resp(false, s.resp_id, {});
+  NoiseHandshake resp(false, s.resp_id, {}, fresh_keys());
   Bytes none;
   resp.take_output(none);
   EXPECT_TRUE(none.empty());
@@ -125,8 +126,8 @@ TEST(NoiseHandshake, DisjointMuxersFailTheHandshake) {
   ic.muxers = {"/mplex/6.7.0"};
   rc.muxers = {"/yamux/1.0.0"};
   std::mt19937 rng(3);
-  NoiseHandshake init(true, s.init_id, ic);
-  NoiseHandshake resp(false, s.resp_id, rc);
+  NoiseHandshake init(true, s.init_id, ic, fresh_keys());
+  NoiseHandshake resp(false, s.resp_id, rc, fresh_keys());
   auto r = pump(init, resp, Chunking::whole, rng);
   ASSERT_FALSE(r.initiator.ok());
   EXPECT_EQ(r.initiator.error().code, Errc::protocol);
@@ -141,8 +142,8 @@ TEST(NoiseHandshake, TooManyRemoteMuxersAreRefused) {
   for (int i = 0; i < 17; ++i) ic.muxers.push_back("/m/" + std::to_string(i));
   rc.muxers = {"/m/3"};
   std::mt19937 rng(4);
-  NoiseHandshake init(true, s.init_id, ic);
-  NoiseHandshake resp(false, s.resp_id, rc);
+  NoiseHandshake init(true, s.init_id, ic, fresh_keys());
+  NoiseHandshake resp(false, s.resp_id, rc, fresh_keys());
   auto r = pump(init, resp, Chunking::whole, rng);
   ASSERT_FALSE(r.responder.ok());
   EXPECT_EQ(r.responder.error().code, Errc::too_large);
@@ -153,8 +154,8 @@ TEST(NoiseHandshake, ExpectedPeerMismatch) {
   NoiseConfig ic;
   ic.expected_peer = peer_of(crypto::Ed25519PrivateKey::generate());
   std::mt19937 rng(5);
-  NoiseHandshake init(true, s.init_id, ic);
-  NoiseHandshake resp(false, s.resp_id, {});
+  NoiseHandshake init(true, s.init_id, ic, fresh_keys());
+  NoiseHandshake resp(false, s.resp_id, {}, fresh_keys());
   auto r = pump(init, resp, Chunking::random, rng);
   ASSERT_FALSE(r.initiator.ok());
   EXPECT_EQ(r.initiator.error().code, Errc::peer_mismatch);
@@ -172,8 +173,8 @@ TEST(NoiseHandshake, TamperedMessage2Or3IsRejected) {
     size_t message_bytes = 0;
     {
       std::mt19937 rng(6);
-      NoiseHandshake init(true, s.init_id, {});
-      NoiseHandshake resp(false, s.resp_id, {});
+      NoiseHandshake init(true, s.init_id, {}, fresh_keys());
+      NoiseHandshake resp(false, s.resp_id, {}, fresh_keys());
       pump(init, resp, Chunking::whole, rng, [&](int flight, Bytes& b) {
         if (flight == target_flight) message_bytes = b.size() - 2;
       });
@@ -181,8 +182,8 @@ TEST(NoiseHandshake, TamperedMessage2Or3IsRejected) {
     ASSERT_GT(message_bytes, 100u);
     for (size_t i = 0; i < message_bytes; ++i) {
       std::mt19937 rng(7);
-      NoiseHandshake init(true, s.init_id, {});
-      NoiseHandshake resp(false, s.resp_id, {});
+      NoiseHandshake init(true, s.init_id, {}, fresh_keys());
+      NoiseHandshake resp(false, s.resp_id, {}, fresh_keys());
       auto r = pump(init, resp, Chunking::whole, rng, [&](int flight, Bytes& b) {
         if (flight == target_flight) b[2 + i] ^= 0x20;
       });
@@ -196,7 +197,7 @@ TEST(NoiseHandshake, TamperedMessage2Or3IsRejected) {
 
 TEST(NoiseHandshake, OversizedFramesAreRejectedFromTheHeader) {
   Sides s;
-  NoiseHandshake resp(false, s.resp_id, {});
+  NoiseHandshake resp(false, s.resp_id, {}, fresh_keys());
   const uint8_t header[] = {0xff, 0xff};
   auto st = resp.on_bytes(header);
   ASSERT_FALSE(st.ok());
@@ -206,8 +207,8 @@ TEST(NoiseHandshake, OversizedFramesAreRejectedFromTheHeader) {
   NoiseConfig small;
   small.handshake_payload_bytes_max = 40;
   std::mt19937 rng(8);
-  NoiseHandshake init(true, s.init_id, small);
-  NoiseHandshake resp2(false, s.resp_id, {});
+  NoiseHandshake init(true, s.init_id, small, fresh_keys());
+  NoiseHandshake resp2(false, s.resp_id, {}, fresh_keys());
   auto r = pump(init, resp2, Chunking::whole, rng);
   ASSERT_FALSE(r.initiator.ok());
   EXPECT_EQ(r.initiator.error().code, Errc::too_large);
@@ -215,7 +216,7 @@ TEST(NoiseHandshake, OversizedFramesAreRejectedFromTheHeader) {
 
 TEST(NoiseHandshake, TruncatedMessageIsAProtocolError) {
   Sides s;
-  NoiseHandshake resp(false, s.resp_id, {});
+  NoiseHandshake resp(false, s.resp_id, {}, fresh_keys());
   const uint8_t short_msg1[] = {0x00, 0x05, 1, 2, 3, 4, 5};
   auto st = resp.on_bytes(short_msg1);
   ASSERT_FALSE(st.ok());
@@ -224,8 +225,8 @@ TEST(NoiseHandshake, TruncatedMessageIsAProtocolError) {
 
 TEST(NoiseHandshake, TransportDataRightAfterMessage3BecomesLeftover) {
   Sides s;
-  NoiseHandshake init(true, s.init_id, {});
-  NoiseHandshake resp(false, s.resp_id, {});
+  NoiseHandshake init(true, s.init_id, {}, fresh_keys());
+  NoiseHandshake resp(false, s.resp_id, {}, fresh_keys());
   Bytes wire;
   init.take_output(wire);
   ASSERT_TRUE(resp.on_bytes(wire).ok());
@@ -252,7 +253,7 @@ TEST(NoiseHandshake, TransportDataRightAfterMessage3BecomesLeftover) {
 
 TEST(NoiseHandshake, FinishBeforeDoneFails) {
   Sides s;
-  NoiseHandshake init(true, s.init_id, {});
+  NoiseHandshake init(true, s.init_id, {}, fresh_keys());
   auto r = init.finish();
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, Errc::internal);
@@ -262,8 +263,8 @@ TEST(NoiseHandshake, FinishBeforeDoneFails) {
 Status initiator_against_payload(
     const Sides& s, const std::function<Bytes(const crypto::X25519Key& static_pub)>& make) {
   auto resp_static = crypto::X25519KeyPair::generate();
-  noise::XxHandshakeState fake(false, resp_static, {});
-  NoiseHandshake init(true, s.init_id, {});
+  noise::XxHandshakeState fake(false, resp_static, {}, crypto::X25519KeyPair::generate());
+  NoiseHandshake init(true, s.init_id, {}, fresh_keys());
   Bytes msg1;
   init.take_output(msg1);
   Bytes ignored;
@@ -344,8 +345,8 @@ TEST(NoiseHandshake, MissingIdentityOrUnsupportedKeyType) {
 Status responder_against_payload(const Sides& s, NoiseConfig rc,
                                  const std::function<Bytes(const crypto::X25519Key&)>& make) {
   auto init_static = crypto::X25519KeyPair::generate();
-  noise::XxHandshakeState fake(true, init_static, {});
-  NoiseHandshake resp(false, s.resp_id, std::move(rc));
+  noise::XxHandshakeState fake(true, init_static, {}, crypto::X25519KeyPair::generate());
+  NoiseHandshake resp(false, s.resp_id, std::move(rc), fresh_keys());
   Bytes msg1(2);
   AGORA_TRY(fake.write_message({}, msg1));
   put_u16_be(msg1.data(), uint16_t(msg1.size() - 2));

@@ -10,6 +10,11 @@ namespace agora::noise_test {
 
 enum class Chunking { whole, byte_by_byte, random };
 
+// A handshake's keys, drawn as the runtime draws them.
+inline NoiseKeys fresh_keys() {
+  return {crypto::X25519KeyPair::generate(), crypto::X25519KeyPair::generate()};
+}
+
 // Feeds `bytes` to `to` in chunks; stops at the first error.
 inline Status deliver(NoiseHandshake& to, BytesView bytes, Chunking chunking, std::mt19937& rng) {
   size_t pos = 0;

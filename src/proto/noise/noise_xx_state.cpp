@@ -23,18 +23,9 @@ crypto::X25519Key key_at(BytesView bytes) {
 }  // namespace
 
 XxHandshakeState::XxHandshakeState(bool initiator, const crypto::X25519KeyPair& static_key,
-                                   BytesView prologue,
-                                   std::optional<crypto::X25519KeyPair> ephemeral)
-    : initiator_(initiator),
-      symmetric_(kNoiseXxProtocolName),
-      s_(static_key),
-      e_(std::move(ephemeral)) {
+                                   BytesView prologue, const crypto::X25519KeyPair& ephemeral)
+    : initiator_(initiator), symmetric_(kNoiseXxProtocolName), s_(static_key), e_(ephemeral) {
   symmetric_.mix_hash(prologue);
-}
-
-const crypto::X25519KeyPair& XxHandshakeState::ephemeral() {
-  if (!e_) e_ = crypto::X25519KeyPair::generate();
-  return *e_;
 }
 
 Status XxHandshakeState::mix_dh(const crypto::X25519Key& private_key,
@@ -49,13 +40,13 @@ Status XxHandshakeState::write_message(BytesView payload, Bytes& out) {
   if (!our_turn()) return make_error(Errc::internal, "noise: not our turn to write");
   switch (index_) {
     case 0: {  // -> e
-      const auto& e = ephemeral();
+      const auto& e = e_;
       append(out, e.public_key);
       symmetric_.mix_hash(e.public_key);
       break;
     }
     case 1: {  // <- e, ee, s, es
-      const auto& e = ephemeral();
+      const auto& e = e_;
       append(out, e.public_key);
       symmetric_.mix_hash(e.public_key);
       AGORA_TRY(mix_dh(e.private_key, re_));                       // ee
@@ -93,11 +84,11 @@ Status XxHandshakeState::read_message(BytesView message, Bytes& payload_out) {
       re_ = key_at(rest);
       symmetric_.mix_hash(rest.first(kDhBytes));
       rest = rest.subspan(kDhBytes);
-      AGORA_TRY(mix_dh(ephemeral().private_key, re_));                                  // ee
+      AGORA_TRY(mix_dh(e_.private_key, re_));                                           // ee
       AGORA_TRY(symmetric_.decrypt_and_hash(rest.first(kEncryptedKeyBytes), scratch));  // s
       rs_ = key_at(scratch);
       rest = rest.subspan(kEncryptedKeyBytes);
-      AGORA_TRY(mix_dh(ephemeral().private_key, rs_));  // es (initiator side)
+      AGORA_TRY(mix_dh(e_.private_key, rs_));  // es (initiator side)
       break;
     }
     case 2: {  // -> s, se
@@ -105,7 +96,7 @@ Status XxHandshakeState::read_message(BytesView message, Bytes& payload_out) {
       AGORA_TRY(symmetric_.decrypt_and_hash(rest.first(kEncryptedKeyBytes), scratch));  // s
       rs_ = key_at(scratch);
       rest = rest.subspan(kEncryptedKeyBytes);
-      AGORA_TRY(mix_dh(ephemeral().private_key, rs_));  // se (responder side)
+      AGORA_TRY(mix_dh(e_.private_key, rs_));  // se (responder side)
       break;
     }
   }

@@ -18,9 +18,10 @@ inline constexpr size_t kDhBytes = 32;
 
 class XxHandshakeState {
  public:
-  // `ephemeral` is generated when first needed unless given (test vectors only).
+  // Both keys come from the caller (the runtime draws them; test vectors fix them): the core
+  // draws no entropy of its own.
   XxHandshakeState(bool initiator, const crypto::X25519KeyPair& static_key, BytesView prologue,
-                   std::optional<crypto::X25519KeyPair> ephemeral = std::nullopt);
+                   const crypto::X25519KeyPair& ephemeral);
 
   // Index of the next message (0, 1, 2); 3 once the handshake is complete.
   int message_index() const { return index_; }
@@ -44,13 +45,12 @@ class XxHandshakeState {
 
  private:
   Status mix_dh(const crypto::X25519Key& private_key, const crypto::X25519Key& public_key);
-  const crypto::X25519KeyPair& ephemeral();
 
   bool initiator_;
   int index_ = 0;
   SymmetricState symmetric_;
   crypto::X25519KeyPair s_;
-  std::optional<crypto::X25519KeyPair> e_;
+  crypto::X25519KeyPair e_;
   crypto::X25519Key re_{};
   crypto::X25519Key rs_{};
 };

@@ -87,7 +87,9 @@ awaitable<Result<Upgraded>> upgrade_connection(asio::ip::tcp::socket& socket,
   NoiseConfig config;
   if (options.inline_muxer) config.muxers = muxers;
   config.expected_peer = options.expected_peer;
-  NoiseHandshake handshake(options.initiator, identity, std::move(config));
+  // The runtime draws the handshake's keys: the Noise core has no entropy of its own.
+  const NoiseKeys keys{crypto::X25519KeyPair::generate(), crypto::X25519KeyPair::generate()};
+  NoiseHandshake handshake(options.initiator, identity, std::move(config), keys);
   if (!rest.empty()) {
     if (Status st = handshake.on_bytes(rest); !st) co_return st.error();
   }
