@@ -113,6 +113,12 @@ struct StreamOpenFailed {
   Error error{Errc::closed, ""};
 };
 
+// The outcome of the behaviour's own DialPeer (a dial already in flight to the peer is joined).
+struct DialFinished {
+  PeerId peer;
+  Status result;
+};
+
 // --- Outputs.
 struct OpenStream {
   PeerId peer;
@@ -184,6 +190,7 @@ class Behaviour {
   virtual void on_connection_ended(const ConnectionEnded&, Instant) {}
   virtual void on_stream_opened(const StreamOpened& stream, Instant now) = 0;
   virtual void on_stream_open_failed(const StreamOpenFailed&, Instant) {}
+  virtual void on_dial_finished(const DialFinished&, Instant) {}
   virtual void on_message(StreamRef ref, Bytes message, Instant now) = 0;
   // Byte streams: the next bytes read, at most the credit granted. `data` is valid for this call.
   virtual void on_bytes(StreamRef, BytesView /*data*/, Instant) {}

@@ -16,15 +16,6 @@ int64_t unix_ms() {
       .count();
 }
 
-// A bad config is refused by start(); until then the manager runs with corrected values.
-ConnectionManager make_manager(ConnectionManagerConfig c) {
-  if (auto m = ConnectionManager::create(c); m.ok()) return std::move(m).value();
-  c.high_water = std::max<size_t>(1, c.high_water);
-  c.low_water = std::min(c.low_water, c.high_water);
-  c.check_interval = std::max(c.check_interval, Duration(std::chrono::seconds(1)));
-  return ConnectionManager::create(c).value();
-}
-
 std::string join(const std::vector<Multiaddr>& addrs) {
   std::string out;
   for (const auto& a : addrs) out += (out.empty() ? "" : " ") + a.to_string();
@@ -103,57 +94,70 @@ struct Connectivity::Metrics {
   uint64_t invalid_seen = 0;
 };
 
-Connectivity::Connectivity(rt::Swarm& swarm, IdentifyService& identify, ConnectivityConfig config,
-                           observe::Registry& metrics, observe::EventRecorder& events)
+Connectivity::Connectivity(rt::Swarm& swarm, rt::BehaviourHost& host, IdentifyService& identify,
+                           ConnectivityConfig config, observe::Registry& metrics,
+                           observe::EventRecorder& events)
     : swarm_(swarm),
+      host_(host),
       identify_(identify),
       config_(std::move(config)),
       events_(events),
-      metrics_(std::make_unique<Metrics>(metrics)),
-      peers_(config_.peers),
-      manager_(make_manager(config_.connections)) {}
+      metrics_(std::make_unique<Metrics>(metrics)) {
+  // Each tick the behaviour samples what only the runtime knows: streams, bytes, round trips.
+  auto sample = [&swarm](ConnectionManager& manager, PeerStore& peers) {
+    for (const auto& conn : swarm.connections()) {
+      manager.on_activity(conn->info().id, conn->stream_count(),
+                          conn->bytes_sent() + conn->bytes_received());
+      if (auto rtt = conn->last_rtt()) peers.set_latency(conn->info().peer, *rtt);
+    }
+  };
+  auto behaviour = behaviour::ConnectivityBehaviour::create(
+      swarm.local_peer(),
+      {.bootstrap = config_.bootstrap,
+       .peers = config_.peers,
+       .connections = config_.connections,
+       .tick = config_.tick,
+       .dial_addrs_per_peer_max = config_.dial_addrs_per_peer_max},
+      unix_ms, sample);
+  if (behaviour) {
+    behaviour_ = std::move(behaviour).value();
+  } else {
+    config_error_ = behaviour.error();
+  }
+}
 
-Connectivity::~Connectivity() { stop(); }
+Connectivity::~Connectivity() {
+  stop();
+  *alive_ = false;
+  if (started_) {
+    host_.remove(*behaviour_);
+    swarm_.set_protection({});
+  }
+}
 
 Status Connectivity::start() {
   if (started_) return {};
-  AGORA_TRY(ConnectionManager::create(config_.connections));
+  if (!behaviour_) return config_error_;
   if (!config_.peer_db.empty()) {
     AGORA_ASSIGN(db_, store::PeerDb::open(config_.peer_db));
     AGORA_ASSIGN(store::PeerDbLoad loaded,
                  db_->load({.peers_max = config_.peers.peers_max,
                             .addrs_per_peer_max = config_.peers.addrs_per_peer_max,
                             .protocols_per_peer_max = config_.peers.protocols_per_peer_max}));
-    peers_.load(std::move(loaded.peers));
-    peers_loaded_ = peers_.size();
+    behaviour_->load(std::move(loaded.peers));
+    peers_loaded_ = behaviour_->peers().size();
   }
   started_ = true;
-  // Connections that opened before start() (none in the daemon) are not tracked.
-  // The swarm and identify outlive nothing of ours on purpose: the hooks check we still exist.
-  std::weak_ptr<int> alive = alive_;
-  swarm_.on_connection([this, alive](const std::shared_ptr<rt::Connection>& c) {
-    if (!alive.expired()) on_connection(c);
-  });
-  swarm_.on_connection_closed([this, alive](rt::Connection& c, const Error&) {
-    if (!alive.expired()) on_closed(c);
-  });
-  identify_.on_identified([this, alive](const PeerId& peer, const IdentifyInfo& info) {
-    if (!alive.expired()) on_identified(peer, info);
+  identify_.on_identified([this, alive = alive_](const PeerId& peer, const IdentifyInfo& info) {
+    if (*alive) behaviour_->identified(peer, info.listen_addrs, info.protocols, info.agent_version);
   });
   // Admission never trims bootstrap peers or peers protected here to make room for a newcomer.
-  swarm_.set_protection([this, alive](const PeerId& peer) {
-    if (alive.expired()) return false;
-    if (manager_.is_protected(peer)) return true;
-    for (const Multiaddr& addr : config_.bootstrap)
-      if (addr.peer_id() == peer) return true;
-    return false;
-  });
-  if (config_.mdns) open_mdns();
-  for (const Multiaddr& addr : config_.bootstrap)
-    if (auto peer = addr.peer_id()) discovered(*peer, {addr}, PeerSource::bootstrap);
-  timer_ = std::make_shared<asio::steady_timer>(swarm_.executor());
+  swarm_.set_protection([this](const PeerId& peer) { return behaviour_->is_protected(peer); });
   next_flush_ = rt::now() + config_.flush_interval;
-  asio::co_spawn(swarm_.executor(), tick_loop(alive_), asio::detached);
+  host_.add(*behaviour_, [this] { deliver(); });
+  if (config_.mdns) open_mdns();
+  behaviour_->start(rt::now());
+  host_.wake(*behaviour_);
   return {};
 }
 
@@ -161,8 +165,7 @@ void Connectivity::stop() {
   if (!started_ || stopped_) return;
   stopped_ = true;
   if (mdns_) mdns_->close();  // the goodbye
-  if (timer_) timer_->cancel();
-  peers_.touch_connected(unix_ms());
+  behaviour_->stop();
   flush();
   writer_.join();
 }
@@ -187,162 +190,70 @@ void Connectivity::open_mdns() {
 
 void Connectivity::on_mdns(const mdns::MdnsEvent& event) {
   if (const auto* found = std::get_if<mdns::PeerDiscovered>(&event)) {
-    discovered(found->peer, found->addrs, PeerSource::mdns);
+    behaviour_->discovered(found->peer, found->addrs, PeerSource::mdns, rt::now());
+    host_.wake(*behaviour_);
   } else if (const auto* gone = std::get_if<mdns::PeerExpired>(&event)) {
     metrics_->expired(gone->reason).inc();
   }
 }
 
-void Connectivity::discovered(const PeerId& peer, const std::vector<Multiaddr>& addrs,
-                              PeerSource source) {
-  metrics_->discovered(source).inc();
-  observe::Event e;
-  e.type = EventType::peer_discovered;
-  e.peer = peer.to_string();
-  e.reason = store::peer_source_name(source);
-  e.detail = join(addrs);
-  events_.record(std::move(e));
-  if (peer == swarm_.local_peer()) return;
-  if (!peers_.add_addrs(peer, addrs, bit(source), unix_ms())) return;  // no room
-  if (swarm_.connection_to(peer) || dialing_.count(peer)) return;
-  // Bootstrap peers are dialled at start regardless; a discovered peer only while there is room.
-  bool room = manager_.connections() + manager_.pending_dials() < config_.connections.high_water;
-  if (source == PeerSource::bootstrap || room) start_dial(peer, bit(source));
-}
-
-void Connectivity::start_dial(const PeerId& peer, uint32_t source) {
-  if (stopped_ || dialing_.count(peer)) return;
-  dialing_.insert(peer);
-  dial_sources_[peer] = source;
-  manager_.on_dial_started();
-  asio::co_spawn(swarm_.executor(), dial(peer, source, alive_), asio::detached);
-}
-
-rt::awaitable<void> Connectivity::dial(PeerId peer, uint32_t, std::weak_ptr<int> alive) {
-  std::vector<Multiaddr> addrs = peers_.dial_addrs(peer);
-  if (addrs.size() > config_.dial_addrs_per_peer_max) addrs.resize(config_.dial_addrs_per_peer_max);
-  bool connected = false;
-  if (!addrs.empty()) {
-    // One dial per peer (a dial in flight is joined), addresses best first, failed ones backing
-    // off.
-    auto conn = co_await swarm_.dial_peer(peer, addrs);
-    if (alive.expired()) co_return;
-    connected = conn.ok();
-  } else {
-    observe::Event e;
-    e.type = EventType::dial_failed;
-    e.peer = peer.to_string();
-    e.direction = observe::Direction::outbound;
-    e.reason = errc_name(Errc::unsupported);
-    e.detail = "no address this node can dial (only /ip4|ip6/.../tcp/...)";
-    events_.record(std::move(e));
-  }
-  if (!connected) peers_.on_dial_failed(peer, rt::now());
-  metrics_->dials(connected).inc();
-  dialing_.erase(peer);
-  dial_sources_.erase(peer);
-  manager_.on_dial_finished();
-}
-
-void Connectivity::on_connection(const std::shared_ptr<rt::Connection>& conn) {
-  const rt::ConnectionInfo& info = conn->info();
-  manager_.on_opened(info.id, info.peer, info.inbound, rt::now());
-  uint32_t source = bit(PeerSource::inbound);
-  if (!info.inbound) {
-    auto ours = dial_sources_.find(info.peer);
-    // A dial we did not start came from the user (swarm connect, ping, perf, get --peer).
-    source = ours != dial_sources_.end() ? ours->second : bit(PeerSource::manual);
-  }
-  peers_.on_connected(info.peer, info.inbound ? Multiaddr{} : info.remote_addr, source, unix_ms());
-}
-
-void Connectivity::on_closed(rt::Connection& conn) {
-  manager_.on_closed(conn.info().id);
-  if (auto rtt = conn.last_rtt()) peers_.set_latency(conn.info().peer, *rtt);
-  // Other connections to the peer keep it connected; PeerStore counts them.
-  peers_.on_disconnected(conn.info().peer, unix_ms(), rt::now());
-}
-
-void Connectivity::on_identified(const PeerId& peer, const IdentifyInfo& info) {
-  peers_.add_addrs(peer, info.listen_addrs, 0, unix_ms());
-  peers_.set_identify(peer, info.protocols, info.agent_version, unix_ms());
-}
-
-void Connectivity::note_latency(const PeerId& peer, Duration rtt) { peers_.set_latency(peer, rtt); }
-
 Status Connectivity::add_bootstrap(const Multiaddr& addr) {
-  auto peer = addr.peer_id();
-  if (!peer)
-    return make_error(Errc::invalid_input,
-                      "a bootstrap address must end with /p2p/<peer id>: " + addr.to_string());
-  for (const auto& a : config_.bootstrap)
-    if (a == addr) return make_error(Errc::exists, addr.to_string() + " is already listed");
-  config_.bootstrap.push_back(addr);
-  discovered(*peer, {addr}, PeerSource::bootstrap);
+  AGORA_TRY(behaviour_->add_bootstrap(addr, rt::now()));
+  host_.wake(*behaviour_);
   return {};
 }
 
 bool Connectivity::remove_bootstrap(const Multiaddr& addr) {
-  auto it = std::find(config_.bootstrap.begin(), config_.bootstrap.end(), addr);
-  if (it == config_.bootstrap.end()) return false;
-  PeerId peer = *addr.peer_id();
-  config_.bootstrap.erase(it);
-  bool still_listed = std::any_of(config_.bootstrap.begin(), config_.bootstrap.end(),
-                                  [&](const Multiaddr& a) { return a.peer_id() == peer; });
-  if (!still_listed) peers_.remove_sources(peer, bit(PeerSource::bootstrap));
-  return true;
+  return behaviour_->remove_bootstrap(addr);
 }
 
-rt::awaitable<void> Connectivity::tick_loop(std::weak_ptr<int> alive) {
-  auto timer = timer_;
-  for (;;) {
-    Instant wake = std::min(rt::now() + config_.tick, manager_.next_timer());
-    timer->expires_at(std::chrono::time_point_cast<asio::steady_timer::duration>(wake));
-    co_await timer->async_wait(rt::use_nothrow);
-    if (alive.expired() || stopped_) co_return;
-    tick();
-  }
-}
-
-void Connectivity::tick() {
-  Instant now = rt::now();
-  for (const auto& conn : swarm_.connections()) {
-    manager_.on_activity(conn->info().id, conn->stream_count(),
-                         conn->bytes_sent() + conn->bytes_received());
-    if (auto rtt = conn->last_rtt()) peers_.set_latency(conn->info().peer, *rtt);
-  }
-  manager_.on_timer(now);
-  while (auto trim = manager_.poll_trim()) {
-    // An orderly GoAway, recorded as the manager's trim.
-    if (swarm_.close_connection(trim->connection, host::CloseReason::manager_trim, trim->reason))
-      metrics_->trimmed.inc();
-  }
-  if (size_t budget = manager_.take_dial_budget()) {
-    for (const PeerId& peer : peers_.dial_candidates(budget + dialing_.size(), now)) {
-      if (budget == 0) break;
-      if (dialing_.count(peer) || swarm_.connection_to(peer)) continue;
-      start_dial(peer, 0);
-      --budget;
-    }
-  }
-  if (now >= next_flush_) {
-    flush();
-    next_flush_ = now + config_.flush_interval;
-  }
-  metrics_->peers.set(double(peers_.size()));
-  metrics_->evicted.add(peers_.stats().peers_evicted - metrics_->evicted_seen);
-  metrics_->evicted_seen = peers_.stats().peers_evicted;
+// After each batch of the behaviour's actions: its events become metrics and recorded events,
+// the gauges follow, and the peer store goes to disk when a flush is due.
+void Connectivity::deliver() {
+  while (auto event = behaviour_->poll_event()) record(*event);
+  const PeerStore& peers = behaviour_->peers();
+  metrics_->peers.set(double(peers.size()));
+  metrics_->evicted.add(peers.stats().peers_evicted - metrics_->evicted_seen);
+  metrics_->evicted_seen = peers.stats().peers_evicted;
   if (mdns_) {
     metrics_->mdns_peers.set(double(mdns_->core().known_peer_count()));
     uint64_t invalid = mdns_->core().stats().datagrams_invalid;
     metrics_->mdns_invalid.add(invalid - metrics_->invalid_seen);
     metrics_->invalid_seen = invalid;
   }
+  if (Instant now = rt::now(); now >= next_flush_ && !stopped_) {
+    flush();
+    next_flush_ = now + config_.flush_interval;
+  }
+}
+
+void Connectivity::record(const behaviour::ConnectivityEvent& event) {
+  if (const auto* found = std::get_if<behaviour::PeerFound>(&event)) {
+    metrics_->discovered(found->source).inc();
+    observe::Event e;
+    e.type = EventType::peer_discovered;
+    e.peer = found->peer.to_string();
+    e.reason = store::peer_source_name(found->source);
+    e.detail = join(found->addrs);
+    events_.record(std::move(e));
+  } else if (const auto* dial = std::get_if<behaviour::DialOutcome>(&event)) {
+    metrics_->dials(dial->connected).inc();
+    if (!dial->no_address) return;
+    observe::Event e;
+    e.type = EventType::dial_failed;
+    e.peer = dial->peer.to_string();
+    e.direction = observe::Direction::outbound;
+    e.reason = errc_name(Errc::unsupported);
+    e.detail = "no address this node can dial (only /ip4|ip6/.../tcp/...)";
+    events_.record(std::move(e));
+  } else if (std::holds_alternative<behaviour::ConnectionTrimmed>(event)) {
+    metrics_->trimmed.inc();
+  }
 }
 
 void Connectivity::flush() {
   if (!db_) return;
-  PeerChanges changes = peers_.take_changes();
+  PeerChanges changes = behaviour_->peers().take_changes();
   if (changes.empty()) return;
   // The peer store is a cache: a failed write is counted, and the next change writes the peer
   // again. stop() joins the writer, so db_ and the counter outlive every write.

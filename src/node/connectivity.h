@@ -1,27 +1,21 @@
-// Connectivity: how a node finds peers and keeps a healthy number of connections. Drives the
-// sans-I/O PeerStore and ConnectionManager (src/host) with the swarm's connections, mDNS
-// discovery (runtime/asio/mdns_socket.h), the bootstrap list and the persistent copy of the peer
-// store in agora.db (store/peer_db.h).
-//
-//   - Every secured connection, identify answer and measured round trip updates the peer store.
-//   - A peer found by mDNS is remembered and dialled unless connected or over the high watermark.
-//   - Bootstrap peers are dialled at start; like every known peer they are dialled again when the
-//     connection count falls below the low watermark (bootstrap peers first).
-//   - A tick samples each connection's streams and bytes, runs the connection manager, closes
-//     the connections it trims and starts the dials it asks for.
-//   - Peer store changes are written to agora.db on a worker thread every flush_interval and at
-//     stop, so the event loop never waits for the disk.
+// Connectivity: how a node finds peers and keeps a healthy number of connections. The policy is
+// behaviour::ConnectivityBehaviour (the peer store and the connection manager as a sans-I/O
+// behaviour, driven by the node's BehaviourHost; see its header). This adapter supplies what only
+// the runtime has: mDNS discovery over a UDP socket (runtime/asio/mdns_socket.h), each
+// connection's activity and round trips, identify answers, the wall clock, and the persistent copy
+// of the peer store in agora.db (store/peer_db.h), written on a worker thread every
+// flush_interval and at stop so the event loop never waits for the disk. It turns the behaviour's
+// events into metrics and recorded events.
 //
 // Runs on the node's event-loop thread; call every method from that thread.
 #pragma once
 
 #include <filesystem>
 #include <memory>
-#include <set>
 
-#include "host/connection_manager.h"
-#include "host/peer_store.h"
+#include "behaviour/connectivity_behaviour.h"
 #include "node/identify_service.h"
+#include "runtime/asio/behaviour_host.h"
 #include "runtime/asio/mdns_socket.h"
 #include "runtime/asio/swarm.h"
 #include "store/config.h"
@@ -47,8 +41,9 @@ Result<ConnectivityConfig> connectivity_config(const store::Config& config,
 
 class Connectivity {
  public:
-  Connectivity(rt::Swarm& swarm, IdentifyService& identify, ConnectivityConfig config,
-               observe::Registry& metrics, observe::EventRecorder& events);
+  Connectivity(rt::Swarm& swarm, rt::BehaviourHost& host, IdentifyService& identify,
+               ConnectivityConfig config, observe::Registry& metrics,
+               observe::EventRecorder& events);
   ~Connectivity();
   Connectivity(const Connectivity&) = delete;
   Connectivity& operator=(const Connectivity&) = delete;
@@ -60,16 +55,17 @@ class Connectivity {
   // Sends the mDNS goodbye and writes the peer store out (waits for the write). Idempotent.
   void stop();
 
-  PeerStore& peers() { return peers_; }
-  ConnectionManager& manager() { return manager_; }
-  const std::vector<Multiaddr>& bootstrap() const { return config_.bootstrap; }
+  // After a successful start().
+  PeerStore& peers() { return behaviour_->peers(); }
+  ConnectionManager& manager() { return behaviour_->manager(); }
+  const std::vector<Multiaddr>& bootstrap() const { return behaviour_->bootstrap(); }
   // Adds to this run's bootstrap list (the config file is the CLI's business) and dials it.
   // Errc::invalid_input without /p2p/; Errc::exists when already listed.
   Status add_bootstrap(const Multiaddr& addr);
   // False when it was not listed.
   bool remove_bootstrap(const Multiaddr& addr);
   // A round trip measured elsewhere (the ping API).
-  void note_latency(const PeerId& peer, Duration rtt);
+  void note_latency(const PeerId& peer, Duration rtt) { behaviour_->note_latency(peer, rtt); }
 
   bool mdns_running() const { return mdns_ != nullptr; }
   const std::string& mdns_interface() const { return mdns_interface_; }
@@ -78,36 +74,29 @@ class Connectivity {
 
  private:
   struct Metrics;
-  void on_connection(const std::shared_ptr<rt::Connection>& conn);
-  void on_closed(rt::Connection& conn);
-  void on_identified(const PeerId& peer, const IdentifyInfo& info);
+  void deliver();
+  void record(const behaviour::ConnectivityEvent& event);
   void on_mdns(const mdns::MdnsEvent& event);
   void open_mdns();
-  void discovered(const PeerId& peer, const std::vector<Multiaddr>& addrs, PeerSource source);
-  void start_dial(const PeerId& peer, uint32_t source);
-  rt::awaitable<void> dial(PeerId peer, uint32_t source, std::weak_ptr<int> alive);
-  rt::awaitable<void> tick_loop(std::weak_ptr<int> alive);
-  void tick();
   void flush();
 
   rt::Swarm& swarm_;
+  rt::BehaviourHost& host_;
   IdentifyService& identify_;
   ConnectivityConfig config_;
   observe::EventRecorder& events_;
   std::unique_ptr<Metrics> metrics_;
-  PeerStore peers_;
-  ConnectionManager manager_;
+  std::unique_ptr<behaviour::ConnectivityBehaviour> behaviour_;  // null: a bad config
+  Error config_error_{Errc::internal, ""};
   std::unique_ptr<rt::MdnsSocket> mdns_;
   std::string mdns_interface_;
   std::string mdns_error_;
-  std::set<PeerId> dialing_;
-  std::map<PeerId, uint32_t> dial_sources_;  // source bits of our dials in flight
   Instant next_flush_{};
   size_t peers_loaded_ = 0;
   bool started_ = false;
   bool stopped_ = false;
-  std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // coroutines check it after waking
-  std::shared_ptr<asio::steady_timer> timer_;
+  // Identify outlives us and keeps its callbacks: ours checks this first.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   std::unique_ptr<store::PeerDb> db_;
   asio::thread_pool writer_{1};  // after db_: destroyed (joined) first
 };

@@ -77,8 +77,8 @@ Status Node::start() {
 Status Node::start_connectivity(const std::filesystem::path& repo) {
   if (connectivity_) return {};
   AGORA_ASSIGN(ConnectivityConfig config, connectivity_config(config_, repo));
-  auto connectivity =
-      std::make_unique<Connectivity>(*swarm_, *identify_, std::move(config), metrics_, events_);
+  auto connectivity = std::make_unique<Connectivity>(*swarm_, *behaviours_, *identify_,
+                                                     std::move(config), metrics_, events_);
   AGORA_TRY(connectivity->start());
   connectivity_ = std::move(connectivity);
   return {};

@@ -228,9 +228,13 @@ void BehaviourHost::State::execute(Entry& e, host::BehaviourAction action) {
   } else if (auto* dial = std::get_if<host::DialPeer>(&action)) {
     asio::co_spawn(
         swarm.executor(),
-        [](std::shared_ptr<State> self, host::DialPeer d) -> awaitable<void> {
-          (void)co_await self->swarm.dial_peer(d.peer, d.addrs);  // events report the outcome
-        }(shared_from_this(), std::move(*dial)),
+        [](std::shared_ptr<State> self, Entry* e, host::DialPeer d) -> awaitable<void> {
+          auto conn = co_await self->swarm.dial_peer(d.peer, d.addrs);
+          if (self->stopped || e->removed) co_return;
+          Status result = conn ? Status{} : Status(conn.error());
+          e->behaviour->on_dial_finished({d.peer, std::move(result)}, now());
+          self->pump(*e);
+        }(shared_from_this(), &e, std::move(*dial)),
         asio::detached);
   } else if (auto* close_conn = std::get_if<host::CloseConnection>(&action)) {
     swarm.close_connection(close_conn->connection, close_conn->reason, close_conn->detail);

@@ -246,7 +246,10 @@ void MemoryNetwork::execute(NodeId node, BehaviourSlot& slot, host::BehaviourAct
   if (auto* c = std::get_if<host::CloseConnection>(&action))
     close_connection(c->connection, c->reason, c->detail);
   if (auto* d = std::get_if<host::DialPeer>(&action))
-    dial(node, d->peer, std::move(d->addrs), [](Status) {});  // connection events tell the rest
+    dial(node, d->peer, std::move(d->addrs), [this, node, &slot, peer = d->peer](Status st) {
+      slot.behaviour->on_dial_finished({peer, std::move(st)}, now_);
+      pump(node, slot);
+    });
 }
 
 }  // namespace agora::sim
