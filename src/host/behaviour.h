@@ -22,6 +22,12 @@
 // the peer stops sending: backpressure reaches the sender. It pushes with SendBytes, slices of a
 // buffer it shares with the runtime (a block, perf's zeros), and paces itself by the tokens.
 //
+// Datagrams, for discovery on the local network (mDNS): a behaviour names the multicast groups
+// it joins (multicast_groups()); the runtime owns the sockets (interface, TTL, loop), tells it
+// whether each join worked (on_multicast_joined), hands over whole datagrams of at most the
+// group's datagram_bytes_max (larger ones are dropped) and sends its SendDatagrams at once, best
+// effort: a datagram that cannot be sent is dropped and counted by the runtime.
+//
 // The contract, for a behaviour: poll_action() is bounded by what the inputs caused (a behaviour
 // keeps its own queues bounded); it must not assume a message arrives in one piece on the wire
 // (the runtime reassembles frames) nor that an action succeeds (failures come back as inputs).
@@ -113,6 +119,15 @@ struct StreamOpenFailed {
   Error error{Errc::closed, ""};
 };
 
+// A multicast group a behaviour joins.
+struct MulticastGroup {
+  std::string name;     // how SendDatagram and on_datagram name it
+  std::string address;  // an IPv4 group, e.g. "224.0.0.251"
+  uint16_t port = 0;
+  std::string interface_address;  // IPv4 address of the interface; empty: the runtime's choice
+  size_t datagram_bytes_max = 9000;
+};
+
 // The outcome of the behaviour's own DialPeer (a dial already in flight to the peer is joined).
 struct DialFinished {
   PeerId peer;
@@ -146,6 +161,11 @@ struct SharedBytes {
   size_t size = 0;
   BytesView view() const { return {buffer->data() + offset, size}; }
 };
+// To every member of a group joined (our own socket included: nodes on one host find each other).
+struct SendDatagram {
+  std::string group;
+  Bytes datagram;
+};
 // Byte streams only: `data` after what was sent so far. `token` as in SendMessage.
 struct SendBytes {
   StreamRef ref;
@@ -177,14 +197,17 @@ struct PunishPeer {
   std::string why;
 };
 // CloseConnection (host/swarm.h): close one connection, e.g. the connection manager's trims.
-using BehaviourAction = std::variant<OpenStream, SendMessage, SendBytes, ReadBytes, CloseWrite,
-                                     AbortStream, DialPeer, PunishPeer, CloseConnection>;
+using BehaviourAction =
+    std::variant<OpenStream, SendMessage, SendBytes, ReadBytes, CloseWrite, AbortStream, DialPeer,
+                 PunishPeer, CloseConnection, SendDatagram>;
 
 class Behaviour {
  public:
   virtual ~Behaviour() = default;
   // The protocols this behaviour speaks; read once, when the runtime adds the behaviour.
   virtual std::vector<ProtocolSpec> protocols() const = 0;
+  // The multicast groups it joins; read once, when the runtime adds the behaviour.
+  virtual std::vector<MulticastGroup> multicast_groups() const { return {}; }
 
   virtual void on_connection_opened(const ConnectionOpened&, Instant) {}
   virtual void on_connection_ended(const ConnectionEnded&, Instant) {}
@@ -200,6 +223,10 @@ class Behaviour {
   virtual void on_stream_finished(StreamRef, Instant) {}
   // The stream is gone (both sides closed, reset, connection lost). Its last input.
   virtual void on_stream_closed(StreamRef, const Error&, Instant) {}
+  // Whether joining a group worked: the interface's address, or why not (then no datagrams).
+  virtual void on_multicast_joined(const std::string& /*group*/,
+                                   const Result<std::string>& /*interface_address*/, Instant) {}
+  virtual void on_datagram(const std::string& /*group*/, BytesView /*datagram*/, Instant) {}
   virtual void on_timer(Instant) {}
   virtual std::optional<Instant> next_timer() const { return std::nullopt; }
   virtual std::optional<BehaviourAction> poll_action() = 0;

@@ -1,5 +1,6 @@
 #include "node/connectivity.h"
 
+#include "crypto/random.h"
 #include "host/address_filter.h"
 #include "store/pin_store.h"
 
@@ -129,6 +130,7 @@ Connectivity::Connectivity(rt::Swarm& swarm, rt::BehaviourHost& host, IdentifySe
 Connectivity::~Connectivity() {
   stop();
   *alive_ = false;
+  if (mdns_) host_.remove(*mdns_);
   if (started_) {
     host_.remove(*behaviour_);
     swarm_.set_protection({});
@@ -164,28 +166,38 @@ Status Connectivity::start() {
 void Connectivity::stop() {
   if (!started_ || stopped_) return;
   stopped_ = true;
-  if (mdns_) mdns_->close();  // the goodbye
+  if (mdns_) {
+    mdns_->stop(rt::now());
+    host_.wake(*mdns_);  // sends the goodbye
+  }
   behaviour_->stop();
   flush();
   writer_.join();
 }
 
 void Connectivity::open_mdns() {
-  rt::MdnsSocketConfig cfg;
-  cfg.interface_address = config_.mdns_interface;
-  auto socket = rt::MdnsSocket::open(swarm_.executor(), swarm_.local_peer(), cfg,
-                                     [this](const mdns::MdnsEvent& e) { on_mdns(e); });
-  if (!socket.ok()) {
-    mdns_error_ = socket.error().message;
+  auto entropy = [](std::span<uint8_t> out) { crypto::random_bytes(out.data(), out.size()); };
+  auto mdns = behaviour::MdnsBehaviour::create(
+      swarm_.local_peer(), {.interface_address = config_.mdns_interface}, entropy);
+  if (!mdns) {
+    mdns_error_ = mdns.error().message;
     return;
   }
-  mdns_ = std::move(socket).value();
-  mdns_interface_ = mdns_->interface_address();
   // As js-libp2p: only private and loopback addresses go out on the LAN.
   std::vector<Multiaddr> announce;
   for (const auto& a : swarm_.listen_addrs())
     if (is_private_or_loopback(a)) announce.push_back(a);
-  mdns_->set_addresses(announce);
+  (*mdns)->set_addresses(announce);
+  host_.add(**mdns, [this] {
+    while (auto event = mdns_ ? mdns_->poll_event() : std::nullopt) on_mdns(*event);
+  });
+  if (!(*mdns)->running()) {  // the host could not join the group
+    mdns_error_ = (*mdns)->error();
+    host_.remove(**mdns);
+    return;
+  }
+  mdns_ = std::move(mdns).value();
+  mdns_interface_ = mdns_->interface_address();
 }
 
 void Connectivity::on_mdns(const mdns::MdnsEvent& event) {

@@ -1,7 +1,7 @@
 // Connectivity: how a node finds peers and keeps a healthy number of connections. The policy is
 // behaviour::ConnectivityBehaviour (the peer store and the connection manager as a sans-I/O
 // behaviour, driven by the node's BehaviourHost; see its header). This adapter supplies what only
-// the runtime has: mDNS discovery over a UDP socket (runtime/asio/mdns_socket.h), each
+// the runtime has: mDNS discovery (behaviour::MdnsBehaviour, on the host's datagram path), each
 // connection's activity and round trips, identify answers, the wall clock, and the persistent copy
 // of the peer store in agora.db (store/peer_db.h), written on a worker thread every
 // flush_interval and at stop so the event loop never waits for the disk. It turns the behaviour's
@@ -14,9 +14,9 @@
 #include <memory>
 
 #include "behaviour/connectivity_behaviour.h"
+#include "behaviour/mdns_behaviour.h"
 #include "node/identify_service.h"
 #include "runtime/asio/behaviour_host.h"
-#include "runtime/asio/mdns_socket.h"
 #include "runtime/asio/swarm.h"
 #include "store/config.h"
 #include "store/peer_db.h"
@@ -25,7 +25,7 @@ namespace agora {
 
 struct ConnectivityConfig {
   bool mdns = true;
-  std::string mdns_interface;  // empty: rt::default_mdns_interface()
+  std::string mdns_interface;  // empty: rt::default_multicast_interface()
   std::vector<Multiaddr> bootstrap;
   PeerStoreConfig peers;
   ConnectionManagerConfig connections;
@@ -88,7 +88,7 @@ class Connectivity {
   std::unique_ptr<Metrics> metrics_;
   std::unique_ptr<behaviour::ConnectivityBehaviour> behaviour_;  // null: a bad config
   Error config_error_{Errc::internal, ""};
-  std::unique_ptr<rt::MdnsSocket> mdns_;
+  std::unique_ptr<behaviour::MdnsBehaviour> mdns_;  // null: mDNS is off or failed
   std::string mdns_interface_;
   std::string mdns_error_;
   Instant next_flush_{};

@@ -2,6 +2,8 @@
 
 #include <deque>
 
+#include "runtime/asio/multicast_socket.h"
+
 namespace agora::rt {
 
 namespace {
@@ -15,6 +17,7 @@ struct Entry {
   bool pumping = false;
   bool again = false;
   bool removed = false;  // no longer driven; `behaviour` may be gone
+  std::map<std::string, std::unique_ptr<MulticastSocket>> sockets;  // its multicast groups
 };
 
 // One stream of one behaviour.
@@ -151,6 +154,7 @@ struct BehaviourHost::State : std::enable_shared_from_this<BehaviourHost::State>
   }
 
   void execute(Entry& e, host::BehaviourAction action);
+  void join_groups(Entry& e);
   void send(Channel& ch, Bytes message, uint64_t token);
   void enqueue(Channel& ch, Channel::Queued item);
   void send_bytes(Channel& ch, host::SharedBytes data, uint64_t token);
@@ -236,6 +240,9 @@ void BehaviourHost::State::execute(Entry& e, host::BehaviourAction action) {
           self->pump(*e);
         }(shared_from_this(), &e, std::move(*dial)),
         asio::detached);
+  } else if (auto* datagram = std::get_if<host::SendDatagram>(&action)) {
+    if (auto it = e.sockets.find(datagram->group); it != e.sockets.end())
+      it->second->send(datagram->datagram);
   } else if (auto* close_conn = std::get_if<host::CloseConnection>(&action)) {
     swarm.close_connection(close_conn->connection, close_conn->reason, close_conn->detail);
   } else if (auto* punish = std::get_if<host::PunishPeer>(&action)) {
@@ -437,7 +444,10 @@ BehaviourHost::BehaviourHost(Swarm& swarm, BehaviourHostConfig config)
 
 BehaviourHost::~BehaviourHost() {
   state_->stopped = true;
-  for (auto& e : state_->entries) e->timer->cancel();
+  for (auto& e : state_->entries) {
+    e->timer->cancel();
+    e->sockets.clear();
+  }
   auto channels = std::move(state_->channels);
   for (auto& [ref, ch] : channels) {
     ch->ended = true;
@@ -484,6 +494,7 @@ void BehaviourHost::add(host::Behaviour& behaviour, std::function<void()> on_pro
         now());
     self->pump(*e);
   };
+  state_->join_groups(*e);
   for (auto& c : state_->swarm.connections()) opened(c);
   state_->swarm.on_connection(opened);
   state_->swarm.on_connection_closed([weak, e](Connection& c, const Error& reason) {
@@ -497,6 +508,29 @@ void BehaviourHost::add(host::Behaviour& behaviour, std::function<void()> on_pro
   state_->pump(*e);
 }
 
+// Each group's socket is opened now; the behaviour hears at once whether the join worked.
+void BehaviourHost::State::join_groups(Entry& e) {
+  std::weak_ptr<State> weak = weak_from_this();
+  for (const host::MulticastGroup& group : e.behaviour->multicast_groups()) {
+    auto on_datagram = [weak, entry = &e, name = group.name](BytesView datagram) {
+      auto self = weak.lock();
+      if (!self || self->stopped || entry->removed) return;
+      entry->behaviour->on_datagram(name, datagram, now());
+      self->pump(*entry);
+    };
+    auto socket = MulticastSocket::open(swarm.executor(),
+                                        {.group = group.address,
+                                         .port = group.port,
+                                         .interface_address = group.interface_address,
+                                         .datagram_bytes_max = group.datagram_bytes_max},
+                                        on_datagram);
+    Result<std::string> joined = socket ? Result<std::string>((*socket)->interface_address())
+                                        : Result<std::string>(socket.error());
+    if (socket) e.sockets[group.name] = std::move(socket).value();
+    e.behaviour->on_multicast_joined(group.name, joined, now());
+  }
+}
+
 void BehaviourHost::wake(host::Behaviour& behaviour) {
   if (Entry* e = state_->find(behaviour)) state_->pump(*e);
 }
@@ -506,6 +540,7 @@ void BehaviourHost::remove(host::Behaviour& behaviour) {
   if (!e) return;
   e->removed = true;
   e->timer->cancel();
+  e->sockets.clear();
   std::vector<std::shared_ptr<Channel>> mine;
   for (auto& [ref, ch] : state_->channels)
     if (ch->entry == e) mine.push_back(ch);

@@ -1,9 +1,9 @@
-// MdnsSocket over real multicast. Each test forks a child that enters a fresh user and network
-// namespace (as `unshare -rn` does), brings up its loopback with multicast and a route for
-// 224.0.0.0/4, and runs the scenario there: nothing reaches a real LAN and the machine's own
-// port 5353 (Avahi) is untouched. Skipped only when the namespaces cannot be created.
-#include "runtime/asio/mdns_socket.h"
-
+// mDNS over real multicast: behaviour::MdnsBehaviour driven by rt::BehaviourHost, whose
+// multicast sockets (runtime/asio/multicast_socket.h) carry its datagrams. Each test forks a child
+// that enters a fresh user and network namespace (as `unshare -rn` does), brings up its loopback
+// with multicast and a route for 224.0.0.0/4, and runs the scenario there: nothing reaches a real
+// LAN and the machine's own port 5353 (Avahi) is untouched. Skipped only when the namespaces cannot
+// be created.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <net/if.h>
@@ -19,7 +19,11 @@
 #include <cstring>
 #include <functional>
 
+#include "behaviour/mdns_behaviour.h"
+#include "crypto/random.h"
 #include "proto/mdns/testdata/js_capture.h"
+#include "runtime/asio/behaviour_host.h"
+#include "runtime/asio/multicast_socket.h"
 
 namespace agora::rt {
 namespace {
@@ -126,48 +130,71 @@ const PeerDiscovered* discovered(const std::vector<MdnsEvent>& events, const Pee
   return nullptr;
 }
 
-MdnsSocketConfig loopback_config() {
-  MdnsSocketConfig config;
-  config.interface_address = "127.0.0.1";
-  config.core.query_interval = milliseconds(500);
-  return config;
-}
+// One node's mDNS: a swarm (which the host needs, though mDNS opens no stream), a host and the
+// behaviour, on the loopback interface with a fast query interval.
+struct MdnsNode {
+  MdnsNode(asio::io_context& io, PeerId local)
+      : swarm(io.get_executor(), crypto::Ed25519PrivateKey::generate(), {}, metrics, events),
+        host(swarm, {}) {
+    behaviour::MdnsBehaviourConfig config{.interface_address = "127.0.0.1"};
+    config.core.query_interval = milliseconds(500);
+    auto entropy = [](std::span<uint8_t> out) { crypto::random_bytes(out.data(), out.size()); };
+    mdns = behaviour::MdnsBehaviour::create(std::move(local), config, entropy).value();
+  }
+  ~MdnsNode() { host.remove(*mdns); }
+  // Joins the group; "" or why not.
+  std::string join(const std::vector<Multiaddr>& addrs) {
+    mdns->set_addresses(addrs);
+    host.add(*mdns, [this] {
+      while (auto e = mdns->poll_event()) seen.push_back(*e);
+    });
+    return mdns->running() ? "" : mdns->error();
+  }
+  void leave() {
+    mdns->stop(now());
+    host.wake(*mdns);  // sends the goodbye
+  }
+  std::string stats_text() const {
+    const auto& c = mdns->core().stats();
+    return " (queries sent " + std::to_string(c.queries_sent) + ", received " +
+           std::to_string(c.datagrams_received) + ", invalid " +
+           std::to_string(c.datagrams_invalid) + ")";
+  }
 
-std::string stats_text(const MdnsSocket& s) {
-  const auto& c = s.core().stats();
-  return " (sent " + std::to_string(s.stats().datagrams_sent) + ", send errors " +
-         std::to_string(s.stats().send_errors) + ", received " +
-         std::to_string(c.datagrams_received) + ", invalid " + std::to_string(c.datagrams_invalid) +
-         ")";
-}
+  observe::Registry metrics;
+  observe::EventRecorder events;
+  Swarm swarm;
+  BehaviourHost host;
+  std::unique_ptr<behaviour::MdnsBehaviour> mdns;
+  std::vector<MdnsEvent> seen;
+};
 
 std::string two_instances_discover_each_other() {
   asio::io_context io;
-  std::vector<MdnsEvent> seen_by_a, seen_by_b;
-  auto a = MdnsSocket::open(io.get_executor(), peer(1), loopback_config(),
-                            [&](const MdnsEvent& e) { seen_by_a.push_back(e); });
-  if (!a.ok()) return "open a: " + a.error().to_string();
-  auto b = MdnsSocket::open(io.get_executor(), peer(2), loopback_config(),
-                            [&](const MdnsEvent& e) { seen_by_b.push_back(e); });
-  if (!b.ok()) return "open b (sharing port 5353): " + b.error().to_string();
-  (*a)->set_addresses({addr("/ip4/127.0.0.1/tcp/4001")});
-  (*b)->set_addresses({addr("/ip4/127.0.0.1/tcp/4002"), addr("/ip4/127.0.0.1/tcp/4003")});
+  auto a = std::make_unique<MdnsNode>(io, peer(1));
+  auto b = std::make_unique<MdnsNode>(io, peer(2));
+  if (auto e = a->join({addr("/ip4/127.0.0.1/tcp/4001")}); !e.empty()) return "join a: " + e;
+  if (auto e = b->join({addr("/ip4/127.0.0.1/tcp/4002"), addr("/ip4/127.0.0.1/tcp/4003")});
+      !e.empty())
+    return "join b (sharing port 5353): " + e;
+  std::vector<MdnsEvent>& seen_by_a = a->seen;
+  std::vector<MdnsEvent>& seen_by_b = b->seen;
 
   bool found = run_until(io, seconds(10), [&] {
     return discovered(seen_by_a, peer(2)) && discovered(seen_by_b, peer(1));
   });
-  if (!found) return "no discovery within 10 s: a" + stats_text(**a) + ", b" + stats_text(**b);
+  if (!found) return "no discovery within 10 s: a" + a->stats_text() + ", b" + b->stats_text();
   if (discovered(seen_by_a, peer(2))->addrs !=
       std::vector<Multiaddr>{addr("/ip4/127.0.0.1/tcp/4002"), addr("/ip4/127.0.0.1/tcp/4003")})
     return "a saw wrong addresses for b";
   if (discovered(seen_by_b, peer(1))->addrs !=
       std::vector<Multiaddr>{addr("/ip4/127.0.0.1/tcp/4001")})
     return "b saw wrong addresses for a";
-  if ((*a)->core().stats().own_responses_ignored == 0)
+  if (a->mdns->core().stats().own_responses_ignored == 0)
     return "a never saw its own answer looped back";
 
   // b leaves: its goodbye reaches a at once.
-  (*b)->close();
+  b->leave();
   bool gone = run_until(io, seconds(5), [&] {
     for (const MdnsEvent& e : seen_by_a)
       if (auto* x = std::get_if<PeerExpired>(&e); x && x->peer == peer(2))
@@ -176,14 +203,16 @@ std::string two_instances_discover_each_other() {
   });
   if (!gone) return "a never saw b's goodbye";
   size_t b_events = seen_by_b.size();
-  a->reset();  // destroying closes
   io.run_for(seconds(2));
-  if (!io.stopped()) return "loops still running after both sockets closed";
-  if (seen_by_b.size() != b_events) return "b reported events after close";
+  if (seen_by_b.size() != b_events) return "b reported events after it left";
+  a.reset();  // removing the behaviour closes its socket
+  b.reset();
+  io.run_for(seconds(2));
+  if (!io.stopped()) return "loops still running after both nodes went";
   return "";
 }
 
-TEST(MdnsSocket, TwoInstancesDiscoverEachOther) {
+TEST(MdnsMulticast, TwoNodesDiscoverEachOtherAndHearTheGoodbye) {
   run_in_private_network(two_instances_discover_each_other);
 }
 
@@ -208,11 +237,10 @@ std::string talks_with_a_js_libp2p_peer() {
   asio::io_context io;
   auto js = js_like_socket(io);
   if (!js.ok()) return js.error().to_string();
-  std::vector<MdnsEvent> seen;
-  auto ours = MdnsSocket::open(io.get_executor(), peer(1), loopback_config(),
-                               [&](const MdnsEvent& e) { seen.push_back(e); });
-  if (!ours.ok()) return "open beside a SO_REUSEADDR socket: " + ours.error().to_string();
-  (*ours)->set_addresses({addr("/ip4/127.0.0.1/tcp/4001")});
+  MdnsNode ours(io, peer(1));
+  if (auto e = ours.join({addr("/ip4/127.0.0.1/tcp/4001")}); !e.empty())
+    return "join beside a SO_REUSEADDR socket: " + e;
+  std::vector<MdnsEvent>& seen = ours.seen;
   asio::ip::udp::endpoint group(asio::ip::make_address_v4("224.0.0.251"), 5353);
 
   // Our first query is what js sends; js answers it with its captured response.
@@ -234,7 +262,7 @@ std::string talks_with_a_js_libp2p_peer() {
   js->send_to(asio::buffer(js_response), group);
   auto js_peer = *PeerId::parse(mdns::testdata::kJsPeer);
   if (!run_until(io, seconds(5), [&] { return discovered(seen, js_peer) != nullptr; }))
-    return "the js response was not reported" + stats_text(**ours);
+    return "the js response was not reported" + ours.stats_text();
   if (discovered(seen, js_peer)->addrs !=
       std::vector<Multiaddr>{addr("/ip4/127.0.0.1/tcp/4001"), addr("/ip4/127.0.0.1/tcp/4002")})
     return "wrong addresses for the js peer";
@@ -256,24 +284,42 @@ std::string talks_with_a_js_libp2p_peer() {
     }
     return false;
   });
-  if (!answered) return "no answer to a js query" + stats_text(**ours);
+  if (!answered) return "no answer to a js query" + ours.stats_text();
   return "";
 }
 
-TEST(MdnsSocket, TalksWithAJsLibp2pPeer) { run_in_private_network(talks_with_a_js_libp2p_peer); }
+TEST(MdnsMulticast, TalksWithAJsLibp2pPeer) { run_in_private_network(talks_with_a_js_libp2p_peer); }
 
-TEST(MdnsSocket, OpenRefusesBadAddresses) {
+TEST(MulticastSocket, OpenRefusesBadAddresses) {
   asio::io_context io;
-  MdnsSocketConfig config;
+  MulticastSocketConfig config;
   config.interface_address = "not-an-address";
-  auto r = MdnsSocket::open(io.get_executor(), peer(1), config, [](const MdnsEvent&) {});
+  auto r = MulticastSocket::open(io.get_executor(), config, [](BytesView) {});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, Errc::invalid_input);
   config.interface_address = "127.0.0.1";
   config.group = "10.0.0.1";  // not multicast
-  r = MdnsSocket::open(io.get_executor(), peer(1), config, [](const MdnsEvent&) {});
+  r = MulticastSocket::open(io.get_executor(), config, [](BytesView) {});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, Errc::invalid_input);
+}
+
+// A group that cannot be joined is reported to the behaviour, which stays quiet.
+TEST(MdnsMulticast, ABadInterfaceIsReportedNotFatal) {
+  asio::io_context io;
+  observe::Registry metrics;
+  observe::EventRecorder events;
+  Swarm swarm(io.get_executor(), crypto::Ed25519PrivateKey::generate(), {}, metrics, events);
+  BehaviourHost host(swarm, {});
+  auto entropy = [](std::span<uint8_t> out) { crypto::random_bytes(out.data(), out.size()); };
+  auto mdns =
+      behaviour::MdnsBehaviour::create(peer(1), {.interface_address = "not-an-address"}, entropy)
+          .value();
+  host.add(*mdns);
+  EXPECT_FALSE(mdns->running());
+  EXPECT_NE(mdns->error().find("not-an-address"), std::string::npos) << mdns->error();
+  EXPECT_EQ(mdns->core().stats().queries_sent, 0u);
+  host.remove(*mdns);
 }
 
 }  // namespace
