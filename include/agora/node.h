@@ -3,11 +3,10 @@
 //
 // Threads: the node runs its networking on one event loop thread: one of its own, or the thread
 // that calls run_loop() (NodeOptions::own_loop_thread); hashing and disk work run on the calling
-// thread, as below. Every method may be called from any thread except from
-// inside a callback the node is running (a progress or chunk callback): they block until done.
-// Callbacks run on the calling thread, never on the loop, so a slow consumer (a client reading
-// an HTTP answer) never stalls the node; progress that a slow consumer cannot keep up with is
-// coalesced (each update carries totals).
+// thread. Every method blocks until done and may be called from any thread but the loop's.
+// Callbacks (progress, chunks, lookup steps) run on the calling thread, never on the loop, so a
+// slow consumer (a client reading an HTTP answer) never stalls the node; reports a slow consumer
+// cannot keep up with are coalesced (progress carries totals).
 //
 // Errors: every operation returns a Result whose Errc says what kind of failure it was
 // (invalid_input, not_found, limit, timeout, io, ...); messages are for people. Arguments are
@@ -142,6 +141,10 @@ class Node {
   // A stored file's bytes, in order (fetch() first for content not stored yet).
   Status read_file(std::string_view cid, const ChunkFn& chunk);
   Result<Listing> list(std::string_view cid);  // stored content only
+  // fetch(), then read_file() or list() of what the path names.
+  Status cat(std::string_view content_path, const std::vector<std::string>& peers,
+             const ChunkFn& chunk);
+  Result<Listing> ls(std::string_view content_path, const std::vector<std::string>& peers);
   Result<std::string> pin_add(std::string_view content_path, bool recursive,
                               const std::string& name);  // fetches first; the pinned CID
   // The CID unpinned. With a name, only that pin; recursive: the recursive pin, else direct.

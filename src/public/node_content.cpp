@@ -174,6 +174,17 @@ Result<Listing> Node::list(std::string_view cid_text) {
   return out;
 }
 
+Status Node::cat(std::string_view content_path, const std::vector<std::string>& peers,
+                 const ChunkFn& chunk) {
+  AGORA_ASSIGN(std::string cid, fetch(content_path, peers));
+  return read_file(cid, chunk);
+}
+
+Result<Listing> Node::ls(std::string_view content_path, const std::vector<std::string>& peers) {
+  AGORA_ASSIGN(std::string cid, fetch(content_path, peers));
+  return list(cid);
+}
+
 Result<std::string> Node::pin_add(std::string_view content_path, bool recursive,
                                   const std::string& name) {
   AGORA_ASSIGN(Cid cid, impl_->fetch_and_resolve(content_path, {}));
@@ -223,13 +234,18 @@ Result<std::vector<uint8_t>> Node::block_get(std::string_view cid_text) {
   AGORA_ASSIGN(auto block, impl_->content_->blocks().get_checked(cid));
   if (!block.corrupt) return std::move(block.data);
   // Moved aside on the loop (the bitswap server's store) before the answer goes out, so a caller
-  // that sees the error finds the block in quarantine.
-  run_on_loop<bool>(impl_->io_, [n = impl_->node_.get(), &cid] {
+  // that sees the error finds the block in quarantine; a loop too busy to do it in time leaves
+  // it pending, and the block is not served either way.
+  auto moved = std::make_shared<std::promise<void>>();
+  auto moved_future = moved->get_future();
+  asio::post(impl_->io_, [n = impl_->node_.get(), cid, moved] {
     if (n->bitswap()) n->bitswap()->quarantine(cid);
-    return true;
+    moved->set_value();
   });
-  return make_error(
-      Errc::io, "block " + cid.to_string() + " is corrupt on disk: quarantined (see agora events)");
+  bool in_time = moved_future.wait_for(kQuarantineWait) == std::future_status::ready;
+  return make_error(Errc::io, "block " + cid.to_string() + " is corrupt on disk: " +
+                                  (in_time ? "quarantined (see agora events)"
+                                           : "not served; quarantine pending"));
 }
 
 Result<BlockStat> Node::block_stat(std::string_view cid_text) {

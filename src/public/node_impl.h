@@ -21,6 +21,8 @@ inline constexpr Duration kFetchStallTimeout = std::chrono::seconds(30);
 // Reports waiting for a slow consumer: progress totals and lookup steps (bridge mailboxes).
 inline constexpr size_t kProgressItemsMax = 16;
 inline constexpr size_t kQueryStepsMax = 4096;
+// How long a read of a corrupt block waits for the loop to quarantine it before answering.
+inline constexpr Duration kQuarantineWait = std::chrono::seconds(10);
 
 class Node::Impl {
  public:
