@@ -12,7 +12,9 @@ namespace agora {
 enum class IoMeans : uint8_t { disk, network };
 
 // invalid_input, unsupported, too_large, exists: 400; not_found: 404; limit: 429; timeout: 504;
-// io: as `io` says; anything else (the network, a peer): 502.
+// io: as `io` says; anything else (the network, a peer): 502. One exception, in the routes: a
+// parameter that does not parse is the caller's fault (400) whatever kind its parser gives it
+// (a truncated peer id is Errc::truncated), see send_bad_request (http_reply.h).
 int api_error_status(Errc code, IoMeans io);
 
 }  // namespace agora

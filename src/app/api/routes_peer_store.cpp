@@ -42,14 +42,9 @@ void protect_routes(httplib::Server& s, Node& node) {
              std::string peer = req.get_param_value("arg");
              if (Status st = validate_peer_id(peer); !st) return send_bad_request(res, st.error());
              std::string tag = req.has_param("tag") ? req.get_param_value("tag") : "user";
+             // Over the protected peers' bound: 429 (limit); a tag it refuses: 400.
              auto r = node.protect(peer, tag, protect);
-             if (!r) {
-               // Over the protected peers' bound: 429; a tag it refuses: 400.
-               Errc code = r.error().code;
-               if (code == Errc::not_found || code == Errc::limit)
-                 return send_error(res, r.error());
-               return send_bad_request(res, r.error());
-             }
+             if (!r) return send_error(res, r.error());
              send_json(res, {{"peer", r->peer}, {"tag", tag}, {"protected", r->is_protected}});
            });
   }
