@@ -1,7 +1,7 @@
 // agora::Node's insides (include/agora/node.h), shared by the files that implement its
 // operations: node.cpp (opening, peers, observing), node_content.cpp, node_dht.cpp. The internal
-// node runs on `io`, driven by one thread of its own; the blockstore and pins (Content) are safe
-// to use from the caller's thread.
+// node runs on `io`, driven by one thread (the node's own, or the caller's in run_loop()); the
+// blockstore and pins (Content) are safe to use from the caller's thread.
 #pragma once
 
 #include <atomic>
