@@ -58,7 +58,8 @@ double seconds_since(agora::Instant start) {
 double percentile(std::vector<double> v, double p) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
-  size_t i = std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5));
+  size_t i =
+      std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5));
   return v[i];
 }
 
@@ -66,7 +67,7 @@ struct Bench {
   asio::io_context& io;
   Options options;
   agora::Multiaddr server;
-  std::vector<std::unique_ptr<agora::Node>> nodes;
+  std::vector<std::unique_ptr<agora::node::Node>> nodes;
   std::vector<std::shared_ptr<agora::rt::Connection>> connections;
   std::vector<Sample> samples;
   size_t next = 0;
@@ -79,8 +80,8 @@ struct Bench {
       agora::store::Config config;
       config.listen = {"/ip4/127.0.0.1/tcp/0"};
       config.event_buffer_max = 16;
-      nodes[i] = std::make_unique<agora::Node>(io, agora::crypto::Ed25519PrivateKey::generate(),
-                                               config);
+      nodes[i] = std::make_unique<agora::node::Node>(
+          io, agora::crypto::Ed25519PrivateKey::generate(), config);
       if (auto st = nodes[i]->start(); !st) {
         std::fprintf(stderr, "client %zu: start: %s\n", i, st.error().message.c_str());
         ++failures;
@@ -118,7 +119,8 @@ struct Bench {
     }
     auto stats = [](const std::vector<double>& v) {
       char buf[256];
-      std::snprintf(buf, sizeof buf, "{\"min_ms\":%.3f,\"p50_ms\":%.3f,\"p90_ms\":%.3f,\"max_ms\":%.3f}",
+      std::snprintf(buf, sizeof buf,
+                    "{\"min_ms\":%.3f,\"p50_ms\":%.3f,\"p90_ms\":%.3f,\"max_ms\":%.3f}",
                     percentile(v, 0) * 1e3, percentile(v, 0.5) * 1e3, percentile(v, 0.9) * 1e3,
                     percentile(v, 1) * 1e3);
       return std::string(buf);

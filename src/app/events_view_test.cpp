@@ -1,8 +1,14 @@
-#include "app/events_view.h"
+// `agora events` end to end without a daemon: the API's query parsing (api/events_query.h), the
+// node's answer (agora::Node::events is observe::to_json of the recorder's page) and the CLI's
+// rendering (cli/events_view.h).
+#include "app/cli/events_view.h"
 
 #include <gtest/gtest.h>
 
 #include <sstream>
+
+#include "app/api/events_query.h"
+#include "observe/events.h"
 
 namespace agora {
 namespace {
@@ -12,6 +18,11 @@ using observe::EventRecorder;
 using observe::EventType;
 
 constexpr int64_t kT0 = 1'700'000'000'000'000'000;
+
+// What GET /api/v0/events answers (agora::Node::events).
+nlohmann::json events_answer(EventRecorder& events, const EventsQuery& query, int64_t now_ns) {
+  return observe::to_json(events.read(query.since, size_t(query.limit), now_ns));
+}
 
 std::vector<std::string> lines_of(const std::string& text) {
   std::vector<std::string> out;

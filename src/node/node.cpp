@@ -2,7 +2,7 @@
 
 namespace agora {
 
-std::string agent_version() { return std::string("agora/") + kAgoraVersion; }
+namespace node {
 
 static rt::SwarmConfig swarm_config(const store::Config& c) {
   rt::SwarmConfig s;
@@ -127,4 +127,5 @@ rt::awaitable<Result<std::shared_ptr<rt::Connection>>> Node::connect(Multiaddr a
   co_return co_await swarm_->dial(std::move(addr));
 }
 
+}  // namespace node
 }  // namespace agora

@@ -1,9 +1,10 @@
-// agora::Node wires the layers: swarm (connections, streams, limits), the protocol services,
+// agora::node::Node wires the layers: swarm (connections, streams, limits), the protocol services,
 // metrics and the event recorder. Everything runs on the io_context's one thread.
 #pragma once
 
 #include <memory>
 
+#include "agora/version.h"
 #include "node/bitswap_service.h"
 #include "node/connectivity.h"
 #include "node/content_routing.h"
@@ -19,8 +20,8 @@
 
 namespace agora {
 
-inline constexpr const char* kAgoraVersion = "0.1.0";
-std::string agent_version();  // "agora/<version>"
+// The node's internals; agora::Node (include/agora/node.h) is the public face over this one.
+namespace node {
 
 class Node {
  public:
@@ -77,4 +78,5 @@ class Node {
   std::unique_ptr<ContentRouting> content_routing_;
 };
 
+}  // namespace node
 }  // namespace agora

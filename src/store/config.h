@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "agora/api_limits.h"
 #include "base/result.h"
 
 namespace agora::store {
@@ -94,19 +95,8 @@ struct Dht {
   bool operator==(const Dht&) const = default;
 };
 
-// The local HTTP API's defences against a local client that would starve it ([api]); see
-// docs/api.md. Values must be >= 1.
-struct ApiLimits {
-  uint32_t header_timeout_ms = 5000;       // a request's whole header block must arrive by then
-  uint32_t body_timeout_ms = 30000;        // longest wait for request body bytes or a reader
-  size_t connections_max = 128;            // still sending headers, per listener (TCP, socket)
-  size_t connections_per_client_max = 16;  // of those, per source address (TCP) or user id
-  size_t workers = 4;                      // threads for short calls (id, peers, events, ...)
-  size_t long_workers = 8;                 // threads for long calls (add, get, ping, dht, ...)
-  size_t queue_max = 64;                   // complete requests waiting for a thread, per pool
-  bool unix_socket = true;                 // also serve on <repo>/api.sock (mode 0600)
-  bool operator==(const ApiLimits&) const = default;
-};
+// The local HTTP API's defences ([api]) are stated by the public API: include/agora/api_limits.h.
+using agora::ApiLimits;  // include/agora/api_limits.h: the public API states them
 
 struct Config {
   std::vector<std::string> listen = {"/ip4/0.0.0.0/tcp/4001", "/ip6/::/tcp/4001"};

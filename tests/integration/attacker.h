@@ -36,7 +36,7 @@ std::future<T> spawn_future(asio::any_io_executor ex, rt::awaitable<T> task) {
 }
 
 // Sum over every series of a family.
-inline double metric_sum(Node& node, const std::string& name) {
+inline double metric_sum(node::Node& node, const std::string& name) {
   std::string text = node.metrics().render_prometheus();
   double sum = 0;
   size_t start = 0;
@@ -52,7 +52,7 @@ inline double metric_sum(Node& node, const std::string& name) {
 }
 
 // Occurrences of events of `type` with `reason`, summaries by their count.
-inline size_t count_events(Node& node, observe::EventType type, const std::string& reason) {
+inline size_t count_events(node::Node& node, observe::EventType type, const std::string& reason) {
   return count_events(
       node, [&](const observe::Event& e) { return e.type == type && e.reason == reason; });
 }

@@ -45,10 +45,10 @@ class BadInputTest : public ::testing::Test {
     target.limits.handshake_timeout_ms = 500;
     target.limits.pending_inbound_handshakes_max = 8;
     target.limits.inbound_streams_per_connection_max = 16;
-    node1_ = std::make_unique<Node>(io_, crypto::Ed25519PrivateKey::generate(), target);
+    node1_ = std::make_unique<node::Node>(io_, crypto::Ed25519PrivateKey::generate(), target);
     store::Config good;
     good.listen = {"/ip4/127.0.0.1/tcp/0"};
-    node2_ = std::make_unique<Node>(io_, crypto::Ed25519PrivateKey::generate(), good);
+    node2_ = std::make_unique<node::Node>(io_, crypto::Ed25519PrivateKey::generate(), good);
     ASSERT_TRUE(node1_->start().ok());
     ASSERT_TRUE(node2_->start().ok());
     addr1_ = node1_->swarm().listen_addrs().at(0).with_peer_id(node1_->peer_id());
@@ -87,8 +87,8 @@ class BadInputTest : public ::testing::Test {
 
   asio::io_context io_;
   asio::executor_work_guard<asio::io_context::executor_type> work_ = asio::make_work_guard(io_);
-  std::unique_ptr<Node> node1_;  // the target
-  std::unique_ptr<Node> node2_;  // the well-behaved peer
+  std::unique_ptr<node::Node> node1_;  // the target
+  std::unique_ptr<node::Node> node2_;  // the well-behaved peer
   Multiaddr addr1_;
   uint16_t port1_ = 0;
   std::thread thread_;

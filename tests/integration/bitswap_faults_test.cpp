@@ -40,13 +40,13 @@ using test::metric;
 
 // Occurrences the events record, a summary by its count. The read is at the end of time, so every
 // summary window has ended and been recorded.
-size_t events_of_type(Node& node, observe::EventType type) {
+size_t events_of_type(node::Node& node, observe::EventType type) {
   return test::count_events(node, [&](const observe::Event& e) { return e.type == type; });
 }
 
 // Occurrences the events record, a summary by its count (it names the last peer it counts). The
 // read is at the end of time, so every summary window has ended and been recorded.
-size_t misbehaved_events(Node& node, const PeerId& peer) {
+size_t misbehaved_events(node::Node& node, const PeerId& peer) {
   return test::count_events(node, [&](const observe::Event& e) {
     return e.type == observe::EventType::peer_misbehaved && e.peer == peer.to_string();
   });
@@ -55,7 +55,7 @@ size_t misbehaved_events(Node& node, const PeerId& peer) {
 struct PeerWithStore {
   store::TestDir dir;
   std::unique_ptr<store::Blockstore> blocks;
-  std::unique_ptr<Node> node;
+  std::unique_ptr<node::Node> node;
 };
 
 // Length-prefixed bitswap messages from a stream, one at a time.
@@ -91,10 +91,10 @@ class TamperingPeer {
   TamperingPeer(asio::io_context& io, store::Blockstore& real_blocks) : real_(real_blocks) {
     store::Config config;
     config.listen = {"/ip4/127.0.0.1/tcp/0"};
-    node_ = std::make_unique<Node>(io, crypto::Ed25519PrivateKey::generate(), config);
+    node_ = std::make_unique<node::Node>(io, crypto::Ed25519PrivateKey::generate(), config);
     node_->swarm().set_handler(kBitswap, [this](auto s) { return serve(std::move(s)); });
   }
-  Node& node() { return *node_; }
+  node::Node& node() { return *node_; }
   size_t tampered_blocks_sent() const { return sent_; }
 
  private:
@@ -129,7 +129,7 @@ class TamperingPeer {
   }
 
   store::Blockstore& real_;
-  std::unique_ptr<Node> node_;
+  std::unique_ptr<node::Node> node_;
   size_t sent_ = 0;
 };
 
@@ -140,10 +140,10 @@ class ListeningPeer {
   explicit ListeningPeer(asio::io_context& io) {
     store::Config config;
     config.listen = {"/ip4/127.0.0.1/tcp/0"};
-    node_ = std::make_unique<Node>(io, crypto::Ed25519PrivateKey::generate(), config);
+    node_ = std::make_unique<node::Node>(io, crypto::Ed25519PrivateKey::generate(), config);
     node_->swarm().set_handler(kBitswap, [this](auto s) { return listen(std::move(s)); });
   }
-  Node& node() { return *node_; }
+  node::Node& node() { return *node_; }
   // Presences and blocks received for `cid`: "have", "dont_have" or "block".
   std::vector<std::string> answers_for(const Cid& cid) {
     std::lock_guard lock(mu_);
@@ -164,7 +164,7 @@ class ListeningPeer {
     }
   }
 
-  std::unique_ptr<Node> node_;
+  std::unique_ptr<node::Node> node_;
   std::mutex mu_;
   std::map<std::string, std::vector<std::string>> answers_;
 };
@@ -199,7 +199,7 @@ class BitswapFaultTest : public ::testing::Test {
   void TearDown() override {
     asio::post(io_, [this] {
       open_streams_.clear();
-      for (Node* n : nodes_) n->stop();
+      for (node::Node* n : nodes_) n->stop();
     });
     work_.reset();
     asio::post(io_, [this] { io_.stop(); });
@@ -213,8 +213,8 @@ class BitswapFaultTest : public ::testing::Test {
     p.blocks = std::move(*blocks);
     store::Config config;
     config.listen = {"/ip4/127.0.0.1/tcp/0"};
-    p.node =
-        std::make_unique<Node>(io_, crypto::Ed25519PrivateKey::generate(), config, p.blocks.get());
+    p.node = std::make_unique<node::Node>(io_, crypto::Ed25519PrivateKey::generate(), config,
+                                          p.blocks.get());
     nodes_.push_back(p.node.get());
   }
 
@@ -222,10 +222,12 @@ class BitswapFaultTest : public ::testing::Test {
     thread_ = std::thread([this] { io_.run(); });
   }
 
-  Multiaddr addr_of(Node& n) { return n.swarm().listen_addrs().at(0).with_peer_id(n.peer_id()); }
+  Multiaddr addr_of(node::Node& n) {
+    return n.swarm().listen_addrs().at(0).with_peer_id(n.peer_id());
+  }
 
   // `from` dials `to`; true once connected.
-  bool connect(Node& from, Node& to) {
+  bool connect(node::Node& from, node::Node& to) {
     auto fut = asio::co_spawn(
         io_, [&]() -> rt::awaitable<bool> { co_return (co_await from.connect(addr_of(to))).ok(); },
         asio::use_future);
@@ -233,7 +235,7 @@ class BitswapFaultTest : public ::testing::Test {
   }
 
   // Starts fetching on the node's loop; the fetch fails once nothing arrives for `stall`.
-  std::future<Result<FetchProgress>> start_fetch(Node& n, Cid root, Duration stall = 20s) {
+  std::future<Result<FetchProgress>> start_fetch(node::Node& n, Cid root, Duration stall = 20s) {
     auto promise = std::make_shared<std::promise<Result<FetchProgress>>>();
     auto fut = promise->get_future();
     asio::co_spawn(
@@ -245,7 +247,7 @@ class BitswapFaultTest : public ::testing::Test {
     return fut;
   }
 
-  Result<FetchProgress> fetch(Node& n, Cid root) {
+  Result<FetchProgress> fetch(node::Node& n, Cid root) {
     auto fut = start_fetch(n, root);
     if (fut.wait_for(kWait + 10s) != std::future_status::ready)
       return make_error(Errc::timeout, "fetch did not finish");
@@ -264,7 +266,7 @@ class BitswapFaultTest : public ::testing::Test {
     EXPECT_TRUE(out == data_);
   }
 
-  bool connected(Node& a, Node& b) {
+  bool connected(node::Node& a, node::Node& b) {
     auto fut = asio::co_spawn(
         io_,
         [&]() -> rt::awaitable<bool> { co_return a.swarm().connection_to(b.peer_id()) != nullptr; },
@@ -298,7 +300,7 @@ class BitswapFaultTest : public ::testing::Test {
   }
 
   // `asker` sends `to` a want-have for `cid` (DONT_HAVE wanted) on a stream it keeps open.
-  Status ask_have(ListeningPeer& asker, Node& to, const Cid& cid) {
+  Status ask_have(ListeningPeer& asker, node::Node& to, const Cid& cid) {
     Message want;
     want.wantlist.push_back({cid, 1, false, bitswap::WantType::have, true});
     auto sent = asio::co_spawn(
@@ -319,8 +321,8 @@ class BitswapFaultTest : public ::testing::Test {
 
   asio::io_context io_;
   asio::executor_work_guard<asio::io_context::executor_type> work_ = asio::make_work_guard(io_);
-  std::vector<Node*> nodes_;
-  std::vector<std::unique_ptr<Node>> attackers_;
+  std::vector<node::Node*> nodes_;
+  std::vector<std::unique_ptr<node::Node>> attackers_;
   // Peers made by a test live until the fixture goes, after the io thread has stopped: a Node
   // destroyed while its loop still runs races with it.
   std::vector<std::unique_ptr<ListeningPeer>> listeners_;
@@ -448,8 +450,8 @@ TEST_F(BitswapFaultTest, MalformedAndOversizedMessagesCutThePeerOffAndStoreNothi
     config.listen = {"/ip4/127.0.0.1/tcp/0"};
     // Kept until TearDown: the io thread may still hold references to it.
     attackers_.push_back(
-        std::make_unique<Node>(io_, crypto::Ed25519PrivateKey::generate(), config));
-    Node& attacker = *attackers_.back();
+        std::make_unique<node::Node>(io_, crypto::Ed25519PrivateKey::generate(), config));
+    node::Node& attacker = *attackers_.back();
     nodes_.push_back(&attacker);
     ASSERT_TRUE(connect(attacker, *victim_.node));
     auto fut = asio::co_spawn(

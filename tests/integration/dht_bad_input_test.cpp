@@ -25,13 +25,13 @@ const std::string kKad(kad::kProtocolId);
 using test::metric;
 bool eventually(const std::function<bool()>& cond) { return test::eventually(cond, kWait); }
 
-double bad_input(Node& node, const std::string& kind) {
+double bad_input(node::Node& node, const std::string& kind) {
   return metric(node, "agora_dht_bad_input_total{kind=\"" + kind + "\"}");
 }
 
 // Occurrences the events record, a summary by its count. The read is at the end of time, so
 // every summary window has ended and been recorded.
-size_t misbehaved_events(Node& node, const std::string& kind) {
+size_t misbehaved_events(node::Node& node, const std::string& kind) {
   return test::count_events(node, [&](const observe::Event& e) {
     return e.type == observe::EventType::peer_misbehaved && e.reason == kind && e.protocol == kKad;
   });
@@ -66,7 +66,7 @@ class DhtBadInputTest : public ::testing::Test {
 
   void TearDown() override {
     asio::post(io_, [this] {
-      for (Node* n : {victim_.get(), honest_.get(), attacker_.get()}) n->stop();
+      for (node::Node* n : {victim_.get(), honest_.get(), attacker_.get()}) n->stop();
     });
     work_.reset();
     asio::post(io_, [this] { io_.stop(); });
@@ -76,10 +76,10 @@ class DhtBadInputTest : public ::testing::Test {
     victim_.reset();
   }
 
-  std::unique_ptr<Node> make_node() {
+  std::unique_ptr<node::Node> make_node() {
     store::Config c;
     c.listen = {"/ip4/127.0.0.1/tcp/0"};
-    auto node = std::make_unique<Node>(io_, crypto::Ed25519PrivateKey::generate(), c);
+    auto node = std::make_unique<node::Node>(io_, crypto::Ed25519PrivateKey::generate(), c);
     EXPECT_TRUE(node->start().ok());
     return node;
   }
@@ -226,9 +226,9 @@ class DhtBadInputTest : public ::testing::Test {
   const KadService::StepFn no_steps_;
   asio::io_context io_;
   asio::executor_work_guard<asio::io_context::executor_type> work_ = asio::make_work_guard(io_);
-  std::unique_ptr<Node> victim_;
-  std::unique_ptr<Node> honest_;
-  std::unique_ptr<Node> attacker_;  // no DHT of its own: it speaks kad by hand
+  std::unique_ptr<node::Node> victim_;
+  std::unique_ptr<node::Node> honest_;
+  std::unique_ptr<node::Node> attacker_;  // no DHT of its own: it speaks kad by hand
   Multiaddr victim_addr_;
   std::thread thread_;
 };

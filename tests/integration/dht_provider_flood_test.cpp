@@ -61,7 +61,7 @@ class DhtProviderFloodTest : public ::testing::Test {
 
   void TearDown() override {
     asio::post(io_, [this] {
-      for (Node* n : nodes()) n->stop();
+      for (node::Node* n : nodes()) n->stop();
     });
     work_.reset();
     asio::post(io_, [this] { io_.stop(); });
@@ -72,8 +72,8 @@ class DhtProviderFloodTest : public ::testing::Test {
     std::filesystem::remove_all(repo_);
   }
 
-  std::vector<Node*> nodes() {
-    std::vector<Node*> out;
+  std::vector<node::Node*> nodes() {
+    std::vector<node::Node*> out;
     for (auto* n :
          {&restarted_, &victim_, &honest_, &attacker_a_, &attacker_b_, &attacker_c_, &asker_})
       if (*n) out.push_back(n->get());
@@ -94,8 +94,8 @@ class DhtProviderFloodTest : public ::testing::Test {
     return c;
   }
 
-  std::unique_ptr<Node> make_node(const store::Config& c) {
-    auto node = std::make_unique<Node>(io_, crypto::Ed25519PrivateKey::generate(), c);
+  std::unique_ptr<node::Node> make_node(const store::Config& c) {
+    auto node = std::make_unique<node::Node>(io_, crypto::Ed25519PrivateKey::generate(), c);
     EXPECT_TRUE(node->start().ok());
     return node;
   }
@@ -112,7 +112,7 @@ class DhtProviderFloodTest : public ::testing::Test {
 
   // `from` opens a kad stream to the victim, writes `requests` and reads until the stream ends;
   // returns the bytes that came back, or an error (no connection or cut off: e.g. banned).
-  Result<Bytes> exchange(Node& from, std::vector<kad::Message> requests) {
+  Result<Bytes> exchange(node::Node& from, std::vector<kad::Message> requests) {
     auto r = await<Result<Bytes>>([&]() -> rt::awaitable<Result<Bytes>> {
       auto conn = co_await from.connect(victim_addr_);
       if (!conn) co_return conn.error();
@@ -139,7 +139,7 @@ class DhtProviderFloodTest : public ::testing::Test {
 
   // `from` sends `count` ADD_PROVIDERs for fresh keys, 200 per stream; returns the keys sent.
   // Stops early when the victim stops talking to it (banned).
-  std::vector<Bytes> flood(Node& from, size_t count) {
+  std::vector<Bytes> flood(node::Node& from, size_t count) {
     std::vector<Bytes> keys;
     while (keys.size() < count) {
       std::vector<kad::Message> batch;
@@ -176,7 +176,7 @@ class DhtProviderFloodTest : public ::testing::Test {
   }
 
   // Whether the victim's store holds `peer` for `key` (read on the loop).
-  bool victim_holds(Node& victim, const Bytes& key, const PeerId& peer) {
+  bool victim_holds(node::Node& victim, const Bytes& key, const PeerId& peer) {
     return on_loop([&] {
       for (const kad::PeerInfo& p : victim.dht()->core().providers().providers(key, rt::now()))
         if (p.id == peer) return true;
@@ -207,8 +207,8 @@ class DhtProviderFloodTest : public ::testing::Test {
   asio::io_context io_;
   asio::executor_work_guard<asio::io_context::executor_type> work_ = asio::make_work_guard(io_);
   std::filesystem::path repo_;
-  std::unique_ptr<Node> victim_, honest_, attacker_a_, attacker_b_, attacker_c_, asker_;
-  std::unique_ptr<Node> restarted_;  // the victim again, on the same agora.db
+  std::unique_ptr<node::Node> victim_, honest_, attacker_a_, attacker_b_, attacker_c_, asker_;
+  std::unique_ptr<node::Node> restarted_;  // the victim again, on the same agora.db
   Multiaddr victim_addr_;
   std::thread thread_;
 };
@@ -278,7 +278,7 @@ TEST_F(DhtProviderFloodTest, FloodIsBoundedHonestProviderStaysAndJunkIsNotReload
   });
   ASSERT_TRUE(on_loop([&] {
     restarted_ =
-        std::make_unique<Node>(io_, crypto::Ed25519PrivateKey::generate(), victim_config());
+        std::make_unique<node::Node>(io_, crypto::Ed25519PrivateKey::generate(), victim_config());
     return restarted_->start().ok() && restarted_->start_dht(repo_).ok();
   }));
   EXPECT_EQ(on_loop([&] { return restarted_->dht()->providers_loaded(); }), held.size());

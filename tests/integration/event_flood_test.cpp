@@ -24,7 +24,7 @@ constexpr size_t kRing = 64;
 constexpr int kAttackers = 4, kConnectionsEach = 2500;  // 10,000 refusals, 156 rings' worth
 
 // The ring as a reader sees it once every summary window has ended (a read at the end of time).
-std::vector<observe::Event> final_events(Node& node) {
+std::vector<observe::Event> final_events(node::Node& node) {
   return node.events().read(0, kRing, INT64_MAX).events;
 }
 

@@ -27,7 +27,7 @@ inline bool eventually(const std::function<bool()>& cond, std::chrono::milliseco
 }
 
 // Value of one series in the Prometheus text, e.g. `agora_x_total{reason="timeout"}`; 0 if absent.
-inline double metric(Node& node, const std::string& series) {
+inline double metric(node::Node& node, const std::string& series) {
   std::string text = node.metrics().render_prometheus();
   size_t pos = 0;
   while ((pos = text.find(series + " ", pos)) != std::string::npos) {
@@ -39,7 +39,8 @@ inline double metric(Node& node, const std::string& series) {
 
 // Occurrences of the events matching `match`, a summary by its count. The read is at the end of
 // time, so every summary window has ended and been recorded.
-inline size_t count_events(Node& node, const std::function<bool(const observe::Event&)>& match) {
+inline size_t count_events(node::Node& node,
+                           const std::function<bool(const observe::Event&)>& match) {
   size_t n = 0;
   for (const auto& e : node.events().read(0, 100000, INT64_MAX).events)
     if (match(e)) n += e.count;

@@ -136,12 +136,12 @@ TEST_F(SwarmPolicyTest, AFailedAddressBacksOffAndIsTriedLast) {
 TEST_F(SwarmPolicyTest, StreamsAreChargedWhileTheyLiveAndRefundedAfter) {
   start(quiet(), quiet());
   ASSERT_TRUE(honest_ping().ok());
-  auto opened = [&](Node& n) {
+  auto opened = [&](node::Node& n) {
     return on_loop(io_, [&] { return n.swarm().policy().stats().streams_opened; });
   };
   EXPECT_GE(opened(*victim_), 1u);  // identify and ping, at least
   EXPECT_GE(opened(*honest_), 1u);
-  auto idle = [&](Node& n) {
+  auto idle = [&](node::Node& n) {
     return on_loop(io_, [&] {
       host::ScopeUsage u = n.swarm().policy().resources().system();
       return u.streams_inbound == 0 && u.streams_outbound == 0;

@@ -18,9 +18,9 @@ class VictimAndHonestPeer : public ::testing::Test {
   // attackers that must count as other hosts or networks use other 127.x.y.z addresses.
   void start(store::Config victim, store::Config honest = {}) {
     victim.listen = {"/ip4/127.0.0.1/tcp/0"};
-    victim_ = std::make_unique<Node>(io_, crypto::Ed25519PrivateKey::generate(), victim);
+    victim_ = std::make_unique<node::Node>(io_, crypto::Ed25519PrivateKey::generate(), victim);
     honest.listen = {"/ip4/127.0.0.1/tcp/0"};
-    honest_ = std::make_unique<Node>(io_, crypto::Ed25519PrivateKey::generate(), honest);
+    honest_ = std::make_unique<node::Node>(io_, crypto::Ed25519PrivateKey::generate(), honest);
     ASSERT_TRUE(victim_->start().ok());
     ASSERT_TRUE(honest_->start().ok());
     victim_addr_ = victim_->swarm().listen_addrs().at(0).with_peer_id(victim_->peer_id());
@@ -50,8 +50,8 @@ class VictimAndHonestPeer : public ::testing::Test {
 
   asio::io_context io_;
   asio::executor_work_guard<asio::io_context::executor_type> work_ = asio::make_work_guard(io_);
-  std::unique_ptr<Node> victim_;
-  std::unique_ptr<Node> honest_;
+  std::unique_ptr<node::Node> victim_;
+  std::unique_ptr<node::Node> honest_;
   Multiaddr victim_addr_;
   uint16_t victim_port_ = 0;
   std::thread thread_;

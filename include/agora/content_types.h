@@ -1,0 +1,86 @@
+// The values agora::Node's content operations take and give: add, get, list, pins, blocks.
+// CIDs and peer ids are text; sizes are bytes.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "agora/result.h"
+
+namespace agora {
+
+struct AddSettings {
+  std::optional<std::string> profile;  // a UnixFS profile name (unixfs-v1-2025 when absent)
+  bool only_hash = false;              // compute CIDs, store nothing
+  bool pin = true;                     // recursive pin on the root
+};
+
+struct AddResult {
+  std::string cid;
+  uint64_t size = 0;       // the content's bytes
+  uint64_t dag_bytes = 0;  // the content's blocks, UnixFS nodes included
+};
+
+using AddProgressFn = std::function<void(uint64_t bytes_read)>;
+
+struct GetRequest {
+  std::string content_path;        // <cid>[/path], or /ipfs/<cid>[/path]
+  std::vector<std::string> peers;  // multiaddrs to dial first (none: providers from the DHT)
+  std::string dest;                // absolute; written atomically
+  uint64_t output_bytes_max = 0;   // what the export may write; 0: no limit
+};
+
+// Totals of a fetch so far (a resumed fetch counts what it already had as local).
+struct GetProgress {
+  uint64_t blocks_fetched = 0;  // over the network
+  uint64_t blocks_local = 0;    // already stored
+  uint64_t bytes_fetched = 0;
+  uint64_t bytes_local = 0;
+  size_t blocks_in_flight = 0;
+  std::map<std::string, uint64_t> blocks_by_peer;  // peer id -> blocks it sent us
+};
+
+using GetProgressFn = std::function<void(const GetProgress&)>;
+
+struct GetResult {
+  GetProgress fetched;
+  std::string cid;  // what the path resolved to
+  std::string dest;
+  uint64_t dag_bytes = 0;  // every block of the DAG fetched, fetched or local
+  uint64_t bytes = 0;      // a file's size; for a tree, its blocks' bytes
+  double seconds = 0;
+};
+
+// A chunk of a file's bytes; an error stops the read (and is returned by it).
+using ChunkFn = std::function<Status(std::span<const uint8_t>)>;
+
+struct ListEntry {
+  std::string name;  // "" when the listed CID is a file
+  std::string cid;
+  uint64_t size = 0;
+  std::string type;  // file, directory, symlink, ... ("unknown" when it cannot be read)
+};
+
+struct Listing {
+  std::string cid;
+  std::vector<ListEntry> entries;
+};
+
+struct PinInfo {
+  std::string cid;
+  bool recursive = true;  // else direct
+  std::string name;
+};
+
+struct BlockStat {
+  std::string cid;
+  uint64_t size = 0;
+  std::string codec;
+};
+
+}  // namespace agora

@@ -1,0 +1,206 @@
+// agora::Node, the public face of a node: it owns its repo (locked while open), blockstore, pins
+// and networking, and offers the operations the agora CLI and its HTTP API are built from.
+//
+// Threads: the node runs its networking on one event loop thread: one of its own, or the thread
+// that calls run_loop() (NodeOptions::own_loop_thread); hashing and disk work run on the calling
+// thread. Every method blocks until done and may be called from any thread but the loop's.
+// Callbacks (progress, chunks, lookup steps) run on the calling thread, never on the loop, so a
+// slow consumer (a client reading an HTTP answer) never stalls the node; reports a slow consumer
+// cannot keep up with are coalesced (progress carries totals).
+//
+// Errors: every operation returns a Result whose Errc says what kind of failure it was
+// (invalid_input, not_found, limit, timeout, io, ...); messages are for people. Arguments are
+// text in the usual forms: multiaddrs (/ip4/.../tcp/.../p2p/12D3...), peer ids, CIDs and
+// `<cid>[/path]` content paths.
+//
+// Views (peers, limits, DHT table, events, ...) are JSON documents in the shapes docs/api.md
+// gives: the node owns those shapes, so an embedding application shows what `agora` shows.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "agora/api_limits.h"
+#include "agora/content_types.h"
+#include "agora/result.h"
+
+namespace agora {
+
+using Json = nlohmann::json;
+
+struct NodeOptions {
+  std::filesystem::path repo;  // made by init_repo (agora/repo.h); locked while the node is open
+  bool inline_muxer = true;    // false: no muxer inside Noise, yamux by multistream-select
+  bool connectivity = true;    // mDNS, the bootstrap list, connection manager, peer store
+  bool dht = true;             // the Kademlia DHT and content routing over it ([dht])
+  // false: the caller runs the loop with run_loop() (a daemon's main thread, whose malloc arena
+  // gives freed memory back to the system sooner than a thread's).
+  bool own_loop_thread = true;
+};
+
+// An interrupted export found (and removed, if it could be) at start-up.
+struct PartialOutput {
+  std::string path;
+  bool removed = false;
+  std::string error;  // why it could not be removed
+};
+
+// What start-up found, for the operator.
+struct StartReport {
+  std::vector<std::string> listen_addrs;  // with /p2p/<peer id>
+  std::vector<PartialOutput> partial_outputs;
+  std::string partial_outputs_error;  // the interrupted exports could not be listed
+  // Connectivity (with NodeOptions::connectivity):
+  size_t peers_loaded = 0;
+  bool mdns_running = false;
+  std::string mdns_interface;
+  std::string mdns_error;  // why mDNS is off ("" with mdns = false in the config)
+  // The DHT (with NodeOptions::dht):
+  bool dht_server_mode = false;
+  size_t routing_loaded = 0;
+  size_t providers_loaded = 0;
+  size_t provided_loaded = 0;
+};
+
+// The repo's settings for a local HTTP API in front of this node ([api] in config.toml).
+struct ApiSettings {
+  std::string address;  // host:port on loopback
+  std::string token;    // the bearer token clients must send (api.token)
+  ApiLimits limits;
+};
+
+struct PingReport {
+  std::string peer;
+  std::vector<double> rtt_ms;
+};
+
+struct ProtectResult {
+  std::string peer;
+  bool is_protected = false;  // after the change (another tag may still protect the peer)
+};
+
+class Node {
+ public:
+  // Opens the repo, locks it, cleans up interrupted exports, listens, and starts what `options`
+  // asks for. Errors: no repo or a bad one, the repo is in use, nothing could be bound.
+  static Result<std::unique_ptr<Node>> open(const NodeOptions& options);
+  // Closes every connection, stops the loop, and unlocks the repo.
+  ~Node();
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
+  const StartReport& start_report() const;
+  const ApiSettings& api_settings() const;
+  const std::filesystem::path& repo() const;
+  std::string peer_id() const;
+  // Closes every connection and stops discovery; calls in flight end with errors. The node stays
+  // open (views still answer) until it is destroyed.
+  void stop_networking();
+  // Without own_loop_thread: runs the node's loop on this thread until stop_loop().
+  void run_loop();
+  // Ends run_loop() (from any thread); the node's operations must not be called after it.
+  void stop_loop();
+
+  // --- Peers and connections
+  Json id();                   // peer id, addresses, agent, protocols
+  Json peers();                // one entry per connection: direction, streams, identify, latency
+  Json swarm_limits();         // limits beside use, refusals by scope and limit
+  Result<Json> known_peers();  // the peer store; not_found without connectivity
+  Result<Json> connect(std::string_view multiaddr);  // {"peer", "addr"}
+  // {"peer", "connections_closed"}; not_found when not connected.
+  Result<Json> disconnect(std::string_view peer_id);
+  Result<PingReport> ping(std::string_view multiaddr, int count);
+  Result<Json> perf(std::string_view multiaddr, uint64_t upload_bytes, uint64_t download_bytes);
+  Result<std::vector<std::string>> bootstrap_list();
+  // Whether the list changed; `exists` is not an error for add.
+  Result<bool> bootstrap_add(std::string_view multiaddr);
+  Result<bool> bootstrap_remove(std::string_view multiaddr);
+  Result<ProtectResult> protect(std::string_view peer_id, const std::string& tag, bool protect);
+
+  // --- Content (content_types.h)
+  // Imports a local file or tree (pinned unless asked not to; provided in the DHT).
+  Result<AddResult> add_path(const std::filesystem::path& path, const AddSettings& options,
+                             const AddProgressFn& progress = {});
+  // Imports one file whose bytes arrive in pieces: write() them, then finish().
+  class StreamAdd;
+  Result<std::unique_ptr<StreamAdd>> add_stream(const AddSettings& options);
+  // Dials `peers`, fetches the DAG under the content path's root (providers from the DHT when
+  // no peer has it) into the blockstore, and resolves the path: the CID it names.
+  Result<std::string> fetch(std::string_view content_path, const std::vector<std::string>& peers);
+  // fetch(), then writes the file or tree to `request.dest` atomically.
+  Result<GetResult> get(const GetRequest& request, const GetProgressFn& progress = {});
+  // A stored file's bytes, in order (fetch() first for content not stored yet).
+  Status read_file(std::string_view cid, const ChunkFn& chunk);
+  Result<Listing> list(std::string_view cid);  // stored content only
+  // fetch(), then read_file() or list() of what the path names.
+  Status cat(std::string_view content_path, const std::vector<std::string>& peers,
+             const ChunkFn& chunk);
+  Result<Listing> ls(std::string_view content_path, const std::vector<std::string>& peers);
+  Result<std::string> pin_add(std::string_view content_path, bool recursive,
+                              const std::string& name);  // fetches first; the pinned CID
+  // The CID unpinned. With a name, only that pin; recursive: the recursive pin, else direct.
+  Result<std::string> pin_remove(std::string_view cid, const std::optional<std::string>& name,
+                                 bool recursive);
+  Result<std::vector<PinInfo>> pins();
+  // A raw or dag-pb block; Errc::too_large past the blockstore's block limit.
+  Result<std::string> block_put(std::span<const uint8_t> block, std::string_view codec, bool pin);
+  size_t block_bytes_max() const;
+  // Re-hashed before it is returned: a corrupt block is quarantined and an io error.
+  Result<std::vector<uint8_t>> block_get(std::string_view cid);
+  Result<BlockStat> block_stat(std::string_view cid);
+  Result<Json> repo_gc();
+  Result<Json> repo_verify();
+  Result<Json> repo_stat();
+
+  // --- The DHT (not_found without it)
+  Result<Json> dht_status();
+  Result<Json> dht_table();
+  Result<Json> dht_find_peer(std::string_view peer_id);
+  Result<Json> dht_find_providers(std::string_view cid);
+  Result<Json> dht_get(std::string_view key);  // /pk/<peer id>
+  Result<Json> dht_put(std::string_view key, std::span<const uint8_t> value);
+  size_t dht_record_value_bytes_max() const;
+  // A DHT key: /pk/<peer id>, or for lookups also a peer id or a CID.
+  static Status validate_dht_key(std::string_view key, bool record_key);
+  // A closest-peers lookup that reports every step ({"peer", "ms", "closer", ...}) as it goes;
+  // the result is {"done", "key", "ok", "closest", "stats"}.
+  Result<Json> dht_query(std::string_view key, const std::function<void(const Json&)>& step);
+
+  // --- Observing
+  // The flight recorder: the newest `limit` events, or the oldest after `since`.
+  Json events(std::optional<uint64_t> since, size_t limit);
+  std::string metrics_text();  // Prometheus text format, served as kMetricsContentType
+  static constexpr std::string_view kMetricsContentType =
+      "text/plain; version=0.0.4; charset=utf-8";
+  // For an embedding application's own components (the HTTP API counts its refusals here).
+  void count(const std::string& name, const std::string& help,
+             const std::map<std::string, std::string>& labels, uint64_t n = 1);
+  // Records a limit_hit event (the recorder folds floods of them into summaries).
+  void record_limit_hit(const std::string& protocol, const std::string& reason,
+                        const std::string& detail);
+
+  class Impl;
+
+ private:
+  explicit Node(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+class Node::StreamAdd {
+ public:
+  virtual ~StreamAdd() = default;
+  virtual Status write(std::span<const uint8_t> chunk) = 0;
+  // The file's root; pinned and provided as AddSettings say.
+  virtual Result<AddResult> finish() = 0;
+};
+
+}  // namespace agora

@@ -1,0 +1,196 @@
+// Content: add (a local path, or a request body), cat, ls and get. Parameters are checked before
+// an answer starts, so a bad request gets its status; streamed answers (add, get) end with a
+// result line or an error line.
+#include <httplib.h>
+
+#include <chrono>
+#include <filesystem>
+
+#include "agora/names.h"
+#include "app/api/http_reply.h"
+#include "app/api/routes.h"
+
+namespace agora {
+
+namespace {
+
+using nlohmann::json;
+
+// Progress lines of add: at most one per this interval.
+constexpr auto kAddProgressInterval = std::chrono::milliseconds(100);
+
+Result<AddSettings> add_settings(const httplib::Request& req) {
+  AddSettings s;
+  if (req.has_param("profile")) {
+    s.profile = req.get_param_value("profile");
+    AGORA_TRY(validate_profile(*s.profile));
+  }
+  s.only_hash = param_true(req, "only_hash", false);
+  s.pin = param_true(req, "pin", true);
+  return s;
+}
+
+json add_json(const std::string& name, const AddResult& r) {
+  return {{"name", name}, {"cid", r.cid}, {"size", r.size}, {"dag_bytes", r.dag_bytes}};
+}
+
+json progress_json(const GetProgress& p) {
+  return {{"blocks_fetched", p.blocks_fetched}, {"blocks_local", p.blocks_local},
+          {"bytes_fetched", p.bytes_fetched},   {"bytes_local", p.bytes_local},
+          {"in_flight", p.blocks_in_flight},    {"sources", p.blocks_by_peer}};
+}
+
+json got_json(const GetResult& r) {
+  json done = progress_json(r.fetched);
+  done["cid"] = r.cid;
+  done["dest"] = r.dest;
+  done["dag_bytes"] = r.dag_bytes;
+  done["bytes"] = r.bytes;
+  done["seconds"] = r.seconds;
+  done["done"] = true;
+  return done;
+}
+
+Result<std::vector<std::string>> peer_params(const httplib::Request& req) {
+  std::vector<std::string> out;
+  size_t n = req.get_param_value_count("peer");
+  for (size_t i = 0; i < n; ++i) {
+    std::string addr = req.get_param_value("peer", i);
+    AGORA_TRY(validate_multiaddr(addr));
+    out.push_back(std::move(addr));
+  }
+  return out;
+}
+
+// `arg` = <cid>[/path]: dials the `peer` params, fetches the DAG under the CID, resolves the path.
+Result<std::string> fetch_arg(Node& node, const httplib::Request& req) {
+  std::string arg = req.get_param_value("arg");
+  AGORA_TRY(validate_content_path(arg));
+  AGORA_ASSIGN(auto peers, peer_params(req));
+  return node.fetch(arg, peers);
+}
+
+// Checks the local path to add: absolute, there, and a directory only with `recursive`.
+Status check_add_path(const std::filesystem::path& path, bool recursive) {
+  if (!path.is_absolute()) return make_error(Errc::invalid_input, "path must be absolute");
+  std::error_code ec;
+  auto type = std::filesystem::symlink_status(path, ec).type();
+  if (type == std::filesystem::file_type::not_found)
+    return make_error(Errc::not_found, path.string() + ": no such file");
+  if (type == std::filesystem::file_type::directory && !recursive)
+    return make_error(Errc::invalid_input, path.string() + " is a directory (use -r)");
+  return {};
+}
+
+void add_routes(httplib::Server& s, Node& node) {
+  // Imports a local file or tree; streams {"bytes": n} lines, then the result (or an error).
+  s.Post("/api/v0/add", [&node](const httplib::Request& req, httplib::Response& res) {
+    auto settings = add_settings(req);
+    if (!settings) return send_error(res, settings.error());
+    std::filesystem::path path = req.get_param_value("path");
+    if (Status st = check_add_path(path, param_true(req, "recursive", false)); !st)
+      return send_error(res, st.error());
+    res.set_chunked_content_provider("application/x-ndjson", [&node, settings = *settings, path](
+                                                                 size_t, httplib::DataSink& sink) {
+      auto last = std::chrono::steady_clock::now();
+      auto progress = [&](uint64_t bytes) {
+        auto now = std::chrono::steady_clock::now();
+        if (now - last < kAddProgressInterval) return;
+        last = now;
+        write_line(sink, json{{"bytes", bytes}});
+      };
+      auto root = node.add_path(path, settings, progress);
+      write_line(sink, root ? add_json(path.filename().string(), *root) : error_json(root.error()));
+      sink.done();
+      return true;
+    });
+  });
+  // Imports one file from the request body.
+  s.Post("/api/v0/add-stream", [&node](const httplib::Request& req, httplib::Response& res,
+                                       const httplib::ContentReader& reader) {
+    auto settings = add_settings(req);
+    if (!settings) return send_error(res, settings.error());
+    auto add = node.add_stream(*settings);
+    if (!add) return send_error(res, add.error());
+    Status st;
+    reader([&](const char* data, size_t n) {
+      st = (*add)->write({reinterpret_cast<const uint8_t*>(data), n});
+      return st.ok();
+    });
+    if (!st) return send_error(res, st.error());
+    auto root = (*add)->finish();
+    if (!root) return send_error(res, root.error());
+    send_json(res, add_json(req.get_param_value("name"), *root));
+  });
+}
+
+void read_routes(httplib::Server& s, Node& node) {
+  s.Get("/api/v0/cat", [&node](const httplib::Request& req, httplib::Response& res) {
+    auto cid = fetch_arg(node, req);
+    if (!cid) return send_error(res, cid.error());
+    res.set_chunked_content_provider(
+        "application/octet-stream", [&node, c = *cid](size_t, httplib::DataSink& sink) {
+          Status st = node.read_file(c, [&](std::span<const uint8_t> b) -> Status {
+            if (!sink.write(reinterpret_cast<const char*>(b.data()), b.size()))
+              return make_error(Errc::closed, "client went away");
+            return {};
+          });
+          if (st) sink.done();
+          return st.ok();  // false aborts the response: the client sees a truncated body
+        });
+  });
+  s.Get("/api/v0/ls", [&node](const httplib::Request& req, httplib::Response& res) {
+    auto cid = fetch_arg(node, req);
+    if (!cid) return send_error(res, cid.error());
+    auto listing = node.list(*cid);
+    if (!listing) return send_error(res, listing.error());
+    json entries = json::array();
+    for (const ListEntry& e : listing->entries)
+      entries.push_back({{"name", e.name}, {"cid", e.cid}, {"size", e.size}, {"type", e.type}});
+    send_json(res, {{"cid", listing->cid}, {"entries", entries}});
+  });
+}
+
+// get's request: `arg`, `peer`s, `dest` (absolute), `max_size` (bytes, decimal; absent or 0: no
+// limit on what the export writes).
+Result<GetRequest> get_request(const httplib::Request& req) {
+  GetRequest r;
+  r.content_path = req.get_param_value("arg");
+  AGORA_TRY(validate_content_path(r.content_path));
+  AGORA_ASSIGN(r.peers, peer_params(req));
+  r.dest = req.get_param_value("dest");
+  if (!std::filesystem::path(r.dest).is_absolute())
+    return make_error(Errc::invalid_input, "dest must be absolute");
+  if (req.has_param("max_size")) {
+    AGORA_ASSIGN(r.output_bytes_max, parse_u64(req.get_param_value("max_size"), "max_size"));
+  }
+  return r;
+}
+
+void get_route(httplib::Server& s, Node& node) {
+  // Fetches a DAG and writes it to `dest` atomically; streams progress lines, then the result.
+  // The fetch runs on the node's loop and its progress comes back to this thread, which writes
+  // it: one HTTP thread and the loop, no other.
+  s.Post("/api/v0/get", [&node](const httplib::Request& req, httplib::Response& res) {
+    auto request = get_request(req);
+    if (!request) return send_error(res, request.error());
+    res.set_chunked_content_provider(
+        "application/x-ndjson", [&node, request = *request](size_t, httplib::DataSink& sink) {
+          auto got = node.get(
+              request, [&sink](const GetProgress& p) { write_line(sink, progress_json(p)); });
+          write_line(sink, got ? got_json(*got) : error_json(got.error()));
+          sink.done();
+          return true;
+        });
+  });
+}
+
+}  // namespace
+
+void add_content_routes(httplib::Server& s, Node& node) {
+  add_routes(s, node);
+  read_routes(s, node);
+  get_route(s, node);
+}
+
+}  // namespace agora

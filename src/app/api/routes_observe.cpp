@@ -1,0 +1,26 @@
+// What the node observed: the flight recorder's events and the metrics. Both read thread-safe
+// stores, so they answer without the node's loop.
+#include <httplib.h>
+
+#include "app/api/events_query.h"
+#include "app/api/http_reply.h"
+#include "app/api/routes.h"
+
+namespace agora {
+
+void add_observe_routes(httplib::Server& s, Node& node) {
+  s.Get("/api/v0/events", [&node](const httplib::Request& req, httplib::Response& res) {
+    auto param = [&req](const char* name) -> std::optional<std::string> {
+      if (!req.has_param(name)) return std::nullopt;
+      return req.get_param_value(name);
+    };
+    auto query = parse_events_query(param("since"), param("limit"));
+    if (!query) return send_bad_request(res, query.error());
+    send_json(res, node.events(query->since, size_t(query->limit)));
+  });
+  s.Get("/metrics", [&node](const httplib::Request&, httplib::Response& res) {
+    res.set_content(node.metrics_text(), std::string(Node::kMetricsContentType));
+  });
+}
+
+}  // namespace agora

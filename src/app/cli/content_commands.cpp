@@ -1,0 +1,371 @@
+#include "app/cli/content_commands.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+
+#include "agora/hash.h"
+#include "agora/names.h"
+#include "app/cli/api_client.h"
+#include "app/cli/cli_util.h"
+#include "app/cli/progress_bar.h"
+
+namespace agora {
+
+namespace {
+
+using nlohmann::json;
+
+// Bytes of regular files under `path` (symlinks not followed), for the progress bar's total.
+uint64_t input_bytes(const std::filesystem::path& path) {
+  std::error_code ec;
+  auto st = std::filesystem::symlink_status(path, ec);
+  if (ec) return 0;
+  if (std::filesystem::is_regular_file(st)) return std::filesystem::file_size(path, ec);
+  uint64_t total = 0;
+  if (std::filesystem::is_directory(st)) {
+    std::filesystem::recursive_directory_iterator it(path, ec), end;
+    for (; !ec && it != end; it.increment(ec))
+      if (it->is_regular_file(ec) && !it->is_symlink(ec)) total += it->file_size(ec);
+  }
+  return total;
+}
+
+Result<size_t> read_stdin(char* buf, size_t max) {
+  size_t n = std::fread(buf, 1, max, stdin);
+  if (n == 0 && std::ferror(stdin)) return make_error(Errc::io, "reading standard input failed");
+  return n;
+}
+
+void print_added(const CommonOptions& o, const ContentArgs& a, const json& r) {
+  if (o.json) {
+    std::cout << r.dump() << "\n";
+  } else if (a.quiet) {
+    std::cout << r["cid"].get<std::string>() << "\n";
+  } else {
+    std::cout << "added " << r["cid"].get<std::string>() << " " << r["name"].get<std::string>()
+              << "\n";
+  }
+}
+
+// --only-hash needs no daemon: the CIDs come from the importer alone.
+int add_only_hash(const CommonOptions& o, const ContentArgs& a) {
+  std::vector<std::string> inputs = a.paths.empty() ? std::vector<std::string>{"-"} : a.paths;
+  for (const std::string& in : inputs) {
+    Result<AddResult> root = make_error(Errc::internal, "");
+    if (in == "-") {
+      auto hasher = FileHasher::open(a.profile);
+      if (!hasher) return fail(hasher.error());
+      std::vector<char> buf(1 << 20);
+      for (;;) {
+        auto n = read_stdin(buf.data(), buf.size());
+        if (!n) return fail(n.error());
+        if (*n == 0) break;
+        if (Status st = (*hasher)->write({reinterpret_cast<uint8_t*>(buf.data()), *n}); !st)
+          return fail(st.error());
+      }
+      root = (*hasher)->finish();
+    } else {
+      root = hash_path(in, a.profile, a.recursive);
+    }
+    if (!root) return fail(root.error());
+    print_added(o, a, {{"name", in}, {"cid", root->cid}, {"size", root->size}});
+  }
+  return 0;
+}
+
+int cmd_add(const CommonOptions& o, const ContentArgs& a) {
+  if (Status st = validate_profile(a.profile); !st) return fail(st.error());
+  if (a.only_hash) return add_only_hash(o, a);
+  auto client = ApiClient::connect(o.repo);
+  if (!client) return fail(client.error());
+  std::map<std::string, std::string> params{{"profile", a.profile},
+                                            {"pin", a.pin_added ? "1" : "0"}};
+  std::vector<std::string> inputs = a.paths.empty() ? std::vector<std::string>{"-"} : a.paths;
+  for (const std::string& in : inputs) {
+    if (in == "-") {
+      params["name"] = "-";
+      uint64_t sent = 0;
+      ProgressBar bar("adding", std::nullopt, !a.quiet && !o.json);
+      auto r = client->post_stream("/api/v0/add-stream", params, [&](char* buf, size_t max) {
+        auto n = read_stdin(buf, max);
+        if (n) bar.update(sent += *n);
+        return n;
+      });
+      bar.finish();
+      if (!r) return fail(r.error());
+      print_added(o, a, *r);
+      continue;
+    }
+    std::error_code ec;
+    auto abs = std::filesystem::absolute(in, ec);
+    std::multimap<std::string, std::string> q(params.begin(), params.end());
+    q.insert({"path", abs.lexically_normal().string()});
+    q.insert({"recursive", a.recursive ? "1" : "0"});
+    ProgressBar bar("adding " + in, input_bytes(abs), !a.quiet && !o.json);
+    std::string pending;
+    std::optional<json> result;
+    Status st = client->stream("POST", "/api/v0/add", q, [&](const char* d, size_t n) {
+      pending.append(d, n);
+      size_t nl;
+      while ((nl = pending.find('\n')) != std::string::npos) {
+        auto line = json::parse(pending.substr(0, nl), nullptr, false);
+        pending.erase(0, nl + 1);
+        if (line.is_object() && line.contains("bytes") && !line.contains("cid")) {
+          bar.update(line["bytes"].get<uint64_t>());
+        } else {
+          result = line;
+        }
+      }
+      return true;
+    });
+    bar.finish();
+    if (!st) return fail(st.error());
+    if (!result || !result->is_object())
+      return fail(make_error(Errc::io, "the daemon ended the add without a result"));
+    if (result->contains("error")) return fail(make_error(Errc::io, (*result)["error"]));
+    (*result)["name"] = in;
+    print_added(o, a, *result);
+  }
+  return 0;
+}
+
+std::multimap<std::string, std::string> arg_and_peers(const ContentArgs& a) {
+  std::multimap<std::string, std::string> q{{"arg", a.arg}};
+  for (const auto& p : a.peers) q.insert({"peer", p});
+  return q;
+}
+
+int cmd_cat(const CommonOptions& o, const ContentArgs& a) {
+  auto client = ApiClient::connect(o.repo);
+  if (!client) return fail(client.error());
+  Status st = client->stream("GET", "/api/v0/cat", arg_and_peers(a), [](const char* d, size_t n) {
+    return std::fwrite(d, 1, n, stdout) == n;
+  });
+  std::fflush(stdout);
+  if (!st) return fail(st.error());
+  return 0;
+}
+
+int cmd_get(const CommonOptions& o, const ContentArgs& a) {
+  auto client = ApiClient::connect(o.repo);
+  if (!client) return fail(client.error());
+  std::string out = a.output;
+  if (out.empty()) {
+    out = a.arg.substr(a.arg.rfind('/') + 1);
+  }
+  std::error_code ec;
+  auto dest = std::filesystem::absolute(out, ec).lexically_normal();
+  auto q = arg_and_peers(a);
+  q.insert({"dest", dest.string()});
+  if (a.max_size > 0) q.insert({"max_size", std::to_string(a.max_size)});
+  ProgressBar bar("fetching", std::nullopt, !o.json);
+  std::string pending;
+  std::optional<json> result;
+  Status st = client->stream("POST", "/api/v0/get", q, [&](const char* d, size_t n) {
+    pending.append(d, n);
+    size_t nl;
+    while ((nl = pending.find('\n')) != std::string::npos) {
+      auto line = json::parse(pending.substr(0, nl), nullptr, false);
+      pending.erase(0, nl + 1);
+      if (!line.is_object()) continue;
+      if (line.contains("done") || line.contains("error")) {
+        result = line;
+      } else {
+        uint64_t bytes =
+            line.value("bytes_fetched", uint64_t(0)) + line.value("bytes_local", uint64_t(0));
+        bar.update(bytes,
+                   std::to_string(line.value("blocks_fetched", 0) + line.value("blocks_local", 0)) +
+                       " blocks");
+      }
+    }
+    return true;
+  });
+  bar.finish();
+  if (!st) return fail(st.error());
+  if (!result) return fail(make_error(Errc::io, "the daemon ended the get without a result"));
+  if (result->contains("error")) return fail(make_error(Errc::io, (*result)["error"]));
+  if (o.json) {
+    std::cout << result->dump() << "\n";
+  } else {
+    double secs = (*result)["seconds"].get<double>();
+    double bytes = double((*result)["bytes"].get<uint64_t>());
+    std::cout << "saved " << (*result)["cid"].get<std::string>() << " to " << dest.string() << ": "
+              << human_bytes(bytes) << " in " << fmt::format("{:.2f}", secs) << " s ("
+              << (*result)["blocks_fetched"] << " blocks fetched, " << (*result)["blocks_local"]
+              << " already stored)\n";
+  }
+  return 0;
+}
+
+int cmd_ls(const CommonOptions& o, const ContentArgs& a) {
+  auto client = ApiClient::connect(o.repo);
+  if (!client) return fail(client.error());
+  std::map<std::string, std::string> q{{"arg", a.arg}};
+  return print_answer(o, client->get("/api/v0/ls", q), [](const json& r) {
+    for (const auto& e : r["entries"])
+      std::cout << e["cid"].get<std::string>() << " " << e["size"] << " "
+                << e["type"].get<std::string>() << " " << e["name"].get<std::string>() << "\n";
+  });
+}
+
+int cmd_pin(const CommonOptions& o, const ContentArgs& a) {
+  auto client = ApiClient::connect(o.repo);
+  if (!client) return fail(client.error());
+  if (a.pin->got_subcommand("ls")) {
+    return print_answer(o, client->get("/api/v0/pin/ls"), [](const json& r) {
+      for (const auto& p : r["pins"])
+        std::cout << p["cid"].get<std::string>() << " " << p["type"].get<std::string>()
+                  << (p["name"].get<std::string>().empty() ? ""
+                                                           : " " + p["name"].get<std::string>())
+                  << "\n";
+    });
+  }
+  std::map<std::string, std::string> q{{"arg", a.arg}, {"recursive", a.direct ? "0" : "1"}};
+  if (!a.name.empty()) q["name"] = a.name;
+  bool add = a.pin->got_subcommand("add");
+  return print_answer(
+      o, client->post(add ? "/api/v0/pin/add" : "/api/v0/pin/rm", q), [add](const json& r) {
+        std::cout << (add ? "pinned " : "unpinned ") << r["cid"].get<std::string>() << "\n";
+      });
+}
+
+int cmd_block(const CommonOptions& o, const ContentArgs& a) {
+  auto client = ApiClient::connect(o.repo);
+  if (!client) return fail(client.error());
+  if (a.block->got_subcommand("put")) {
+    std::string data;
+    std::vector<char> buf(1 << 16);
+    for (;;) {
+      auto n = read_stdin(buf.data(), buf.size());
+      if (!n) return fail(n.error());
+      if (*n == 0) break;
+      data.append(buf.data(), *n);
+      if (data.size() > (4u << 20)) return fail(make_error(Errc::too_large, "block over 4 MiB"));
+    }
+    return print_answer(o, client->post_body("/api/v0/block/put", {{"codec", a.codec}}, data),
+                        [](const json& r) { std::cout << r["cid"].get<std::string>() << "\n"; });
+  }
+  std::multimap<std::string, std::string> q{{"arg", a.arg}};
+  if (a.block->got_subcommand("get")) {
+    Status st = client->stream("GET", "/api/v0/block/get", q, [](const char* d, size_t n) {
+      return std::fwrite(d, 1, n, stdout) == n;
+    });
+    std::fflush(stdout);
+    return st ? 0 : fail(st.error());
+  }
+  return print_answer(o, client->get("/api/v0/block/stat", {{"arg", a.arg}}), [](const json& r) {
+    std::cout << r["cid"].get<std::string>() << " " << r["size"] << " bytes "
+              << r["codec"].get<std::string>() << "\n";
+  });
+}
+
+int cmd_repo(const CommonOptions& o, const ContentArgs& a) {
+  auto client = ApiClient::connect(o.repo);
+  if (!client) return fail(client.error());
+  if (a.repo->got_subcommand("gc")) {
+    return print_answer(o, client->post("/api/v0/repo/gc"), [](const json& r) {
+      std::cout << "removed " << r["removed_blocks"] << " blocks ("
+                << human_bytes(r["removed_bytes"].get<double>()) << "), kept " << r["kept_blocks"]
+                << "\n";
+    });
+  }
+  if (a.repo->got_subcommand("verify")) {
+    auto r = client->post("/api/v0/repo/verify");
+    int rc = print_answer(o, r, [](const json& r) {
+      for (const auto& q : r["quarantined"])
+        std::cout << "corrupt: " << q["file"].get<std::string>() << " ("
+                  << q["reason"].get<std::string>() << "), moved to "
+                  << q["moved_to"].get<std::string>() << "\n";
+      for (const auto& m : r["pinned_blocks_missing"])
+        std::cout << "missing pinned block: " << m.get<std::string>() << "\n";
+      std::cout << (r["clean"].get<bool>() ? "repo verified: clean" : "repo verify found problems")
+                << "\n";
+    });
+    if (rc == 0 && !(*r)["clean"].get<bool>()) return 2;
+    return rc;
+  }
+  return print_answer(o, client->get("/api/v0/repo/stat"), [](const json& r) {
+    std::cout << "blocks: " << r["blocks"] << " (" << human_bytes(r["block_bytes"].get<double>())
+              << ")\npins: " << r["pins"]["recursive"] << " recursive, " << r["pins"]["direct"]
+              << " direct\nfree: " << human_bytes(r["fs_free_bytes"].get<double>())
+              << "\nblocks dir: " << r["blocks_dir"].get<std::string>() << "\n";
+  });
+}
+
+}  // namespace
+
+void register_content_commands(CLI::App& app, ContentArgs& a) {
+  a.add = app.add_subcommand("add", "Import files or directories (UnixFS), pin and serve them");
+  a.add->add_option("path", a.paths, "Files or directories; none or '-' reads standard input");
+  a.add->add_flag("-r,--recursive", a.recursive, "Add directories and everything under them");
+  a.add->add_option("--profile", a.profile,
+                    "DAG layout: unixfs-v1-2025 (default) or unixfs-v0-2015");
+  a.add->add_flag("-n,--only-hash", a.only_hash,
+                  "Only compute the CIDs; store nothing (no daemon needed)");
+  a.add->add_option("--pin", a.pin_added, "Pin what is added (default true)");
+  a.add->add_flag("-q,--quiet", a.quiet, "Print only the CIDs");
+
+  a.cat = app.add_subcommand("cat", "Write a file's bytes to standard output");
+  a.cat->add_option("cid", a.arg, "<cid>[/path]")->required();
+  a.cat->add_option("--peer", a.peers, "Dial this peer first (repeatable)");
+
+  a.get = app.add_subcommand("get", "Fetch a file or directory and save it");
+  a.get->add_option("cid", a.arg, "<cid>[/path]")->required();
+  a.get->add_option("-o,--output", a.output,
+                    "Where to save it (default: the CID or last path name)");
+  a.get->add_option("--peer", a.peers, "Dial this peer first (repeatable)");
+  a.get
+      ->add_option("--max-size", a.max_size,
+                   "Refuse to write more than this (e.g. 500M, 2G; K = 1024; 0: no limit): "
+                   "checked against the DAG's declared size before writing and counted while "
+                   "writing; a whole-DAG get also stops fetching past it")
+      ->transform(CLI::AsSizeValue(false));
+
+  a.ls = app.add_subcommand("ls", "List a directory");
+  a.ls->add_option("cid", a.arg, "<cid>[/path]")->required();
+
+  a.pin = app.add_subcommand("pin", "Keep content: pinned DAGs survive repo gc and are served");
+  a.pin->require_subcommand(1);
+  auto* pin_add = a.pin->add_subcommand("add", "Pin a DAG (fetching what is missing)");
+  pin_add->add_option("cid", a.arg, "<cid>[/path]")->required();
+  pin_add->add_flag("--direct", a.direct, "Pin only this block, not its DAG");
+  pin_add->add_option("--name", a.name, "A label for the pin");
+  auto* pin_rm = a.pin->add_subcommand("rm", "Remove a pin");
+  pin_rm->add_option("cid", a.arg, "CID")->required();
+  pin_rm->add_flag("--direct", a.direct, "Remove a direct pin");
+  pin_rm->add_option("--name", a.name, "Only the pin with this label");
+  a.pin->add_subcommand("ls", "List pins");
+
+  a.block = app.add_subcommand("block", "Raw blocks");
+  a.block->require_subcommand(1);
+  a.block->add_subcommand("get", "Write a block's bytes to standard output")
+      ->add_option("cid", a.arg, "CID")
+      ->required();
+  a.block->add_subcommand("put", "Store standard input as one block; prints its CID")
+      ->add_option("--codec", a.codec, "raw (default) or dag-pb");
+  a.block->add_subcommand("stat", "Show a block's size and codec")
+      ->add_option("cid", a.arg, "CID")
+      ->required();
+
+  a.repo = app.add_subcommand("repo", "The blockstore: garbage collection, verification, stats");
+  a.repo->require_subcommand(1);
+  a.repo->add_subcommand("gc", "Remove blocks no pin needs");
+  a.repo->add_subcommand("verify", "Re-hash every block; quarantine corrupt ones (exit 2 if any)");
+  a.repo->add_subcommand("stat", "Blocks, bytes, pins and free space");
+}
+
+std::optional<int> run_content_command(const CommonOptions& o, ContentArgs& a) {
+  if (*a.add) return cmd_add(o, a);
+  if (*a.cat) return cmd_cat(o, a);
+  if (*a.get) return cmd_get(o, a);
+  if (*a.ls) return cmd_ls(o, a);
+  if (*a.pin) return cmd_pin(o, a);
+  if (*a.block) return cmd_block(o, a);
+  if (*a.repo) return cmd_repo(o, a);
+  return std::nullopt;
+}
+
+}  // namespace agora

@@ -1,0 +1,55 @@
+#include "app/cli/progress_bar.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+namespace agora {
+
+std::string human_bytes(double bytes) {
+  const char* units[] = {"B", "kB", "MB", "GB", "TB"};
+  int u = 0;
+  while (bytes >= 1000 && u < 4) {
+    bytes /= 1000;
+    ++u;
+  }
+  return u == 0 ? fmt::format("{:.0f} B", bytes) : fmt::format("{:.1f} {}", bytes, units[u]);
+}
+
+ProgressBar::ProgressBar(std::string label, std::optional<uint64_t> total_bytes, bool enabled)
+    : label_(std::move(label)),
+      total_(total_bytes),
+      enabled_(enabled && isatty(STDERR_FILENO)),
+      start_(std::chrono::steady_clock::now()) {}
+
+void ProgressBar::update(uint64_t done, const std::string& extra) {
+  if (!enabled_) return;
+  auto now = std::chrono::steady_clock::now();
+  if (drawn_ && now - last_draw_ < std::chrono::milliseconds(100)) return;
+  last_draw_ = now;
+  double seconds = std::chrono::duration<double>(now - start_).count();
+  double rate = seconds > 0 ? double(done) / seconds : 0;
+  std::string line = label_ + " " + human_bytes(double(done));
+  if (total_ && *total_ > 0) {
+    double frac = std::min(1.0, double(done) / double(*total_));
+    int filled = int(frac * 30);
+    line = fmt::format("{} [{}{}] {:3.0f}% {} / {}", label_, std::string(filled, '#'),
+                       std::string(30 - filled, ' '), frac * 100, human_bytes(double(done)),
+                       human_bytes(double(*total_)));
+    if (rate > 0 && done < *total_)
+      line += fmt::format(" ETA {:.0f}s", double(*total_ - done) / rate);
+  }
+  line += fmt::format(" {}/s", human_bytes(rate));
+  if (!extra.empty()) line += " " + extra;
+  std::fprintf(stderr, "\r\033[K%s", line.c_str());
+  std::fflush(stderr);
+  drawn_ = true;
+}
+
+void ProgressBar::finish() {
+  if (enabled_ && drawn_) std::fprintf(stderr, "\r\033[K");
+  drawn_ = false;
+}
+
+}  // namespace agora
