@@ -32,6 +32,7 @@ void MemoryNetwork::add_behaviour(NodeId node, host::Behaviour& behaviour,
     slot->specs[spec.name] = spec;
   }
   n.slots.push_back(std::move(slot));
+  join_groups(node, *n.slots.back());
 }
 
 MemoryNetwork::BehaviourSlot* MemoryNetwork::slot_for(NodeId node, host::Behaviour& b) {
@@ -243,6 +244,7 @@ void MemoryNetwork::execute(NodeId node, BehaviourSlot& slot, host::BehaviourAct
                      punish->why);
     apply_policy(node);
   }
+  if (auto* d = std::get_if<host::SendDatagram>(&action)) send_datagram(node, slot, *d);
   if (auto* c = std::get_if<host::CloseConnection>(&action))
     close_connection(c->connection, c->reason, c->detail);
   if (auto* d = std::get_if<host::DialPeer>(&action))

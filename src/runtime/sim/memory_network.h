@@ -14,6 +14,9 @@
 // in flight to a peer that has not taken them (ReadBytes credit), the rest waits in its send
 // queue, bounded by the protocol's send_queue_bytes_max (past it the stream is reset, as in
 // rt::BehaviourHost), and a token is heard once its bytes enter the window.
+// Multicast (mDNS): nodes are on LANs of lan_nodes consecutive nodes; a datagram reaches every
+// online node of the sender's LAN (the sender included) whose behaviours joined the same group,
+// after one latency.
 // What it does not: bandwidth, partial frames, Noise and yamux (covered by their own tests).
 //
 // Deterministic: events at the same instant run in the order they were scheduled.
@@ -33,7 +36,8 @@ namespace agora::sim {
 struct MemoryNetworkConfig {
   Duration latency = std::chrono::milliseconds(5);  // one way, every link
   host::SwarmConfig swarm;                          // each node's policy core
-  size_t stream_window_bytes = 256 * 1024;          // byte streams: yamux's initial window
+  size_t lan_nodes = 16;  // nodes i and j share a LAN when i / lan_nodes == j / lan_nodes
+  size_t stream_window_bytes = 256 * 1024;  // byte streams: yamux's initial window
   size_t events_max = 1u << 24;  // pending deliveries and timers; past it run() stops with an error
 };
 
@@ -79,6 +83,7 @@ class MemoryNetwork {
   size_t connections() const { return connections_.size(); }
   size_t streams() const { return streams_.size(); }
   uint64_t messages_delivered() const { return messages_delivered_; }
+  uint64_t datagrams_delivered() const { return datagrams_delivered_; }
 
  private:
   struct Node;
@@ -106,6 +111,8 @@ class MemoryNetwork {
   void transmit(host::StreamRef ref, int side);
   void deliver(host::StreamRef ref, int side);
   void deliver_chunk(host::StreamRef ref, int side);
+  void join_groups(NodeId node, BehaviourSlot& slot);
+  void send_datagram(NodeId node, BehaviourSlot& slot, const host::SendDatagram& datagram);
   void reset_stream(host::StreamRef ref, NodeId by, const Error& why);
   void end_side(host::StreamRef ref, int side, const Error& why);
   void maybe_done(host::StreamRef ref);
@@ -124,6 +131,7 @@ class MemoryNetwork {
   host::ConnectionId next_connection_ = 1;
   uint64_t next_stream_ = 1;
   uint64_t messages_delivered_ = 0;
+  uint64_t datagrams_delivered_ = 0;
 };
 
 }  // namespace agora::sim

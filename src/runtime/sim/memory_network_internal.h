@@ -12,11 +12,12 @@ namespace agora::sim {
 // internet-wide network would (nodes sharing a /24 would hit inbound_connections_per_group_max
 // at every popular node). Room for 245 * 65536 nodes.
 inline constexpr size_t kSimNodesMax = size_t(245) << 16;
+inline std::string sim_ip(size_t node) {
+  return std::to_string(10 + (node >> 16)) + "." + std::to_string((node >> 8) & 0xff) + "." +
+         std::to_string(node & 0xff) + ".1";
+}
 inline Multiaddr sim_address(size_t node) {
-  std::string text = "/ip4/" + std::to_string(10 + (node >> 16)) + "." +
-                     std::to_string((node >> 8) & 0xff) + "." + std::to_string(node & 0xff) +
-                     ".1/tcp/4001";
-  return *Multiaddr::parse(text);
+  return *Multiaddr::parse("/ip4/" + sim_ip(node) + "/tcp/4001");
 }
 
 struct MemoryNetwork::BehaviourSlot {
@@ -27,6 +28,7 @@ struct MemoryNetwork::BehaviourSlot {
   bool pumping = false;
   bool again = false;
   std::function<void()> on_progress;
+  std::vector<host::MulticastGroup> groups;  // joined
 };
 
 struct MemoryNetwork::Node {
