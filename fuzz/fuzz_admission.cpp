@@ -26,24 +26,24 @@ host::IpSource source(uint8_t code) {
   return {net + "." + std::to_string(code / 4 % 4), net + ".0/24"};
 }
 
-const ConnectionLimitsConfig kConfig{.connections_max = 12,
-                                     .connections_per_peer_max = 2,
-                                     .pending_dials_max = 3,
-                                     .pending_inbound_handshakes_max = 6,
-                                     .pending_inbound_handshakes_per_ip_max = 2,
-                                     .pending_inbound_handshakes_per_group_max = 3,
-                                     .inbound_connections_per_ip_max = 4,
-                                     .inbound_connections_per_group_max = 6,
-                                     .outbound_reserve = 3};
+const host::ConnectionLimitsConfig kConfig{.connections_max = 12,
+                                           .connections_per_peer_max = 2,
+                                           .pending_dials_max = 3,
+                                           .pending_inbound_handshakes_max = 6,
+                                           .pending_inbound_handshakes_per_ip_max = 2,
+                                           .pending_inbound_handshakes_per_group_max = 3,
+                                           .inbound_connections_per_ip_max = 4,
+                                           .inbound_connections_per_group_max = 6,
+                                           .outbound_reserve = 3};
 
 struct Model {
   std::vector<std::optional<host::IpSource>> pending;
   size_t dials = 0;
-  std::map<uint64_t, NewConnection> open;
+  std::map<uint64_t, host::NewConnection> open;
   uint64_t next_id = 1;
 };
 
-void check_bounds(const ConnectionLimits& limits, const Model& m) {
+void check_bounds(const host::ConnectionLimits& limits, const Model& m) {
   check(limits.pending_inbound_handshakes() == m.pending.size());
   check(limits.pending_inbound_handshakes() <= kConfig.pending_inbound_handshakes_max);
   check(limits.pending_dials() == m.dials && m.dials <= kConfig.pending_dials_max);
@@ -57,12 +57,12 @@ void check_bounds(const ConnectionLimits& limits, const Model& m) {
   for (uint8_t p = 0; p < 8; ++p) check(limits.connections_to(peer(p)) <= 2);
 }
 
-void add(ConnectionLimits& limits, Model& m, Input& in) {
+void add(host::ConnectionLimits& limits, Model& m, Input& in) {
   uint8_t code = in.byte();
   bool inbound = code & 1;
-  NewConnection conn{m.next_id++, peer(code >> 1 & 7), inbound,
-                     inbound ? std::optional(source(in.byte())) : std::nullopt,
-                     Instant{} + std::chrono::seconds(in.byte())};
+  host::NewConnection conn{m.next_id++, peer(code >> 1 & 7), inbound,
+                           inbound ? std::optional(source(in.byte())) : std::nullopt,
+                           Instant{} + std::chrono::seconds(in.byte())};
   uint8_t protected_mask = in.byte();
   auto is_protected = [&](const PeerId& p) {
     for (uint8_t i = 0; i < 8; ++i)
@@ -84,7 +84,7 @@ void add(ConnectionLimits& limits, Model& m, Input& in) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Input in{data, size};
-  ConnectionLimits limits(kConfig);
+  host::ConnectionLimits limits(kConfig);
   Model m;
   while (!in.empty()) {
     switch (in.byte() % 6) {

@@ -52,7 +52,7 @@ struct Open {
   Instant opened;
 };
 
-void check_store(const PeerStore& store, const PeerStoreConfig& c) {
+void check_store(const host::PeerStore& store, const host::PeerStoreConfig& c) {
   check(store.size() <= c.peers_max);
   for (const auto& r : store.list()) {
     check(r.addrs.size() <= c.addrs_per_peer_max);
@@ -64,20 +64,20 @@ void check_store(const PeerStore& store, const PeerStoreConfig& c) {
 }
 
 void run_policy(Input in) {
-  PeerStoreConfig sc{.peers_max = 4,
-                     .addrs_per_peer_max = 2,
-                     .protocols_per_peer_max = 3,
-                     .protocol_bytes_max = 8,
-                     .agent_bytes_max = 8};
-  PeerStore store(sc);
-  ConnectionManagerConfig mc{.low_water = 1,
-                             .high_water = 3,
-                             .grace_period = seconds(2),
-                             .silence_period = seconds(1),
-                             .check_interval = seconds(1),
-                             .protected_peers_max = 3,
-                             .protection_tags_per_peer_max = 2};
-  auto manager = ConnectionManager::create(mc).value();
+  host::PeerStoreConfig sc{.peers_max = 4,
+                           .addrs_per_peer_max = 2,
+                           .protocols_per_peer_max = 3,
+                           .protocol_bytes_max = 8,
+                           .agent_bytes_max = 8};
+  host::PeerStore store(sc);
+  host::ConnectionManagerConfig mc{.low_water = 1,
+                                   .high_water = 3,
+                                   .grace_period = seconds(2),
+                                   .silence_period = seconds(1),
+                                   .check_interval = seconds(1),
+                                   .protected_peers_max = 3,
+                                   .protection_tags_per_peer_max = 2};
+  auto manager = host::ConnectionManager::create(mc).value();
   std::map<uint64_t, Open> open;
   uint64_t next_id = 1;
   Instant now = Instant(seconds(100));

@@ -158,7 +158,7 @@ void step(Swarm& s, Runtime& rt, Input& in, Instant now) {
         s.disconnect(peer(arg >> 1), CloseReason::requested, "fuzz");
       break;
     case 8: {
-      auto source = ip_source(address(arg));
+      auto source = host::ip_source(address(arg));
       if (!s.on_inbound_accepted(source, now)) s.on_inbound_ended(source);
       break;
     }

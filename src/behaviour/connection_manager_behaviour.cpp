@@ -3,8 +3,8 @@
 namespace agora::behaviour {
 
 Result<std::unique_ptr<ConnectionManagerBehaviour>> ConnectionManagerBehaviour::create(
-    ConnectionManagerConfig config, ActivitySampler sample_activity) {
-  AGORA_ASSIGN(ConnectionManager manager, ConnectionManager::create(config));
+    host::ConnectionManagerConfig config, ActivitySampler sample_activity) {
+  AGORA_ASSIGN(host::ConnectionManager manager, host::ConnectionManager::create(config));
   return std::unique_ptr<ConnectionManagerBehaviour>(
       new ConnectionManagerBehaviour(std::move(manager), std::move(sample_activity)));
 }

@@ -19,12 +19,12 @@ namespace agora::behaviour {
 
 class ConnectionManagerBehaviour final : public host::Behaviour {
  public:
-  using ActivitySampler = std::function<void(ConnectionManager&)>;
+  using ActivitySampler = std::function<void(host::ConnectionManager&)>;
   // Errc::invalid_input for bad watermarks (ConnectionManager::create).
   static Result<std::unique_ptr<ConnectionManagerBehaviour>> create(
-      ConnectionManagerConfig config, ActivitySampler sample_activity = {});
+      host::ConnectionManagerConfig config, ActivitySampler sample_activity = {});
 
-  ConnectionManager& manager() { return manager_; }
+  host::ConnectionManager& manager() { return manager_; }
   uint64_t dials_wanted() const { return dials_wanted_; }
 
   std::vector<host::ProtocolSpec> protocols() const override { return {}; }
@@ -37,10 +37,10 @@ class ConnectionManagerBehaviour final : public host::Behaviour {
   std::optional<host::BehaviourAction> poll_action() override;
 
  private:
-  ConnectionManagerBehaviour(ConnectionManager manager, ActivitySampler sample)
+  ConnectionManagerBehaviour(host::ConnectionManager manager, ActivitySampler sample)
       : manager_(std::move(manager)), sample_(std::move(sample)) {}
 
-  ConnectionManager manager_;
+  host::ConnectionManager manager_;
   ActivitySampler sample_;
   bool started_ = false;  // next_timer() means nothing before the first connection
   uint64_t dials_wanted_ = 0;

@@ -8,7 +8,8 @@ using host::bit;
 
 Result<std::unique_ptr<ConnectivityBehaviour>> ConnectivityBehaviour::create(
     PeerId local, ConnectivityConfig config, WallClock wall_clock, ActivitySampler sampler) {
-  AGORA_ASSIGN(ConnectionManager manager, ConnectionManager::create(config.connections));
+  AGORA_ASSIGN(host::ConnectionManager manager,
+               host::ConnectionManager::create(config.connections));
   for (const Multiaddr& addr : config.bootstrap)
     if (!addr.peer_id())
       return make_error(Errc::invalid_input,
@@ -19,7 +20,7 @@ Result<std::unique_ptr<ConnectivityBehaviour>> ConnectivityBehaviour::create(
 }
 
 ConnectivityBehaviour::ConnectivityBehaviour(PeerId local, ConnectivityConfig config,
-                                             ConnectionManager manager, WallClock wall_clock,
+                                             host::ConnectionManager manager, WallClock wall_clock,
                                              ActivitySampler sampler)
     : local_(std::move(local)),
       config_(std::move(config)),
@@ -28,7 +29,7 @@ ConnectivityBehaviour::ConnectivityBehaviour(PeerId local, ConnectivityConfig co
       wall_clock_(std::move(wall_clock)),
       sampler_(std::move(sampler)) {}
 
-void ConnectivityBehaviour::load(std::vector<PeerRecord> records) {
+void ConnectivityBehaviour::load(std::vector<host::PeerRecord> records) {
   peers_.load(std::move(records));
 }
 
@@ -38,7 +39,7 @@ void ConnectivityBehaviour::start(Instant now) {
   next_tick_ = now + config_.tick;
   manager_.on_timer(now);  // arms the first check
   for (const Multiaddr& addr : config_.bootstrap)
-    discovered(*addr.peer_id(), {addr}, PeerSource::bootstrap, now);
+    discovered(*addr.peer_id(), {addr}, host::PeerSource::bootstrap, now);
 }
 
 void ConnectivityBehaviour::stop() {
@@ -55,13 +56,13 @@ bool ConnectivityBehaviour::is_protected(const PeerId& peer) const {
 }
 
 void ConnectivityBehaviour::discovered(const PeerId& peer, const std::vector<Multiaddr>& addrs,
-                                       PeerSource source, Instant now) {
+                                       host::PeerSource source, Instant now) {
   push_event(PeerFound{peer, addrs, source});
   if (peer == local_) return;
   if (!peers_.add_addrs(peer, addrs, bit(source), wall_clock_())) return;  // no room
   // Bootstrap peers are dialled regardless; a discovered peer only while there is room.
   bool room = manager_.connections() + manager_.pending_dials() < config_.connections.high_water;
-  if (source == PeerSource::bootstrap || room) start_dial(peer, bit(source), now);
+  if (source == host::PeerSource::bootstrap || room) start_dial(peer, bit(source), now);
 }
 
 void ConnectivityBehaviour::identified(const PeerId& peer,
@@ -81,7 +82,7 @@ Status ConnectivityBehaviour::add_bootstrap(const Multiaddr& addr, Instant now) 
   for (const auto& a : config_.bootstrap)
     if (a == addr) return make_error(Errc::exists, addr.to_string() + " is already listed");
   config_.bootstrap.push_back(addr);
-  discovered(*peer, {addr}, PeerSource::bootstrap, now);
+  discovered(*peer, {addr}, host::PeerSource::bootstrap, now);
   return {};
 }
 
@@ -92,7 +93,7 @@ bool ConnectivityBehaviour::remove_bootstrap(const Multiaddr& addr) {
   config_.bootstrap.erase(it);
   bool still_listed = std::any_of(config_.bootstrap.begin(), config_.bootstrap.end(),
                                   [&](const Multiaddr& a) { return a.peer_id() == peer; });
-  if (!still_listed) peers_.remove_sources(peer, bit(PeerSource::bootstrap));
+  if (!still_listed) peers_.remove_sources(peer, bit(host::PeerSource::bootstrap));
   return true;
 }
 
@@ -123,11 +124,11 @@ void ConnectivityBehaviour::on_dial_finished(const host::DialFinished& dial, Ins
 void ConnectivityBehaviour::on_connection_opened(const host::ConnectionOpened& c, Instant now) {
   const bool inbound = c.direction == host::Direction::inbound;
   manager_.on_opened(c.connection, c.peer, inbound, now);
-  uint32_t sources = bit(PeerSource::inbound);
+  uint32_t sources = bit(host::PeerSource::inbound);
   if (!inbound) {
     auto ours = dial_sources_.find(c.peer);
     // A dial we did not start came from the user (swarm connect, ping, perf, get --peer).
-    sources = ours != dial_sources_.end() ? ours->second : bit(PeerSource::manual);
+    sources = ours != dial_sources_.end() ? ours->second : bit(host::PeerSource::manual);
   }
   peers_.on_connected(c.peer, inbound ? Multiaddr{} : c.remote, sources, wall_clock_());
 }

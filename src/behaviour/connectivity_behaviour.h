@@ -30,8 +30,8 @@ namespace agora::behaviour {
 
 struct ConnectivityConfig {
   std::vector<Multiaddr> bootstrap;  // each with /p2p/<peer>
-  PeerStoreConfig peers;
-  ConnectionManagerConfig connections;
+  host::PeerStoreConfig peers;
+  host::ConnectionManagerConfig connections;
   Duration tick = std::chrono::seconds(1);
   size_t dial_addrs_per_peer_max = 4;  // addresses tried, best first, per dial of a known peer
   size_t events_max = 1024;
@@ -41,7 +41,7 @@ struct ConnectivityConfig {
 struct PeerFound {
   PeerId peer;
   std::vector<Multiaddr> addrs;
-  PeerSource source;
+  host::PeerSource source;
 };
 // One of our dials ended. no_address: the peer has no address this node can dial.
 struct DialOutcome {
@@ -57,7 +57,7 @@ using ConnectivityEvent = std::variant<PeerFound, DialOutcome, ConnectionTrimmed
 
 using WallClock = std::function<int64_t()>;  // Unix ms: what the peer store persists
 // Before each tick: the runtime's figures per connection (streams, bytes moved, round trips).
-using ActivitySampler = std::function<void(ConnectionManager&, PeerStore&)>;
+using ActivitySampler = std::function<void(host::ConnectionManager&, host::PeerStore&)>;
 
 class ConnectivityBehaviour final : public host::Behaviour {
  public:
@@ -68,13 +68,13 @@ class ConnectivityBehaviour final : public host::Behaviour {
                                                                ActivitySampler sampler = {});
 
   // Before start(): the persisted peers.
-  void load(std::vector<PeerRecord> records);
+  void load(std::vector<host::PeerRecord> records);
   // Dials the bootstrap peers and starts the tick.
   void start(Instant now);
   // Nothing more is dialled; connected peers are marked seen now (for the last flush).
   void stop();
 
-  void discovered(const PeerId& peer, const std::vector<Multiaddr>& addrs, PeerSource source,
+  void discovered(const PeerId& peer, const std::vector<Multiaddr>& addrs, host::PeerSource source,
                   Instant now);
   void identified(const PeerId& peer, const std::vector<Multiaddr>& listen_addrs,
                   const std::vector<std::string>& protocols, const std::string& agent);
@@ -86,8 +86,8 @@ class ConnectivityBehaviour final : public host::Behaviour {
   // Admission may not trim this peer to make room for a newcomer.
   bool is_protected(const PeerId& peer) const;
 
-  PeerStore& peers() { return peers_; }
-  ConnectionManager& manager() { return manager_; }
+  host::PeerStore& peers() { return peers_; }
+  host::ConnectionManager& manager() { return manager_; }
   size_t dials_in_flight() const { return dialing_.size(); }
   std::optional<ConnectivityEvent> poll_event();
 
@@ -102,15 +102,15 @@ class ConnectivityBehaviour final : public host::Behaviour {
   std::optional<host::BehaviourAction> poll_action() override;
 
  private:
-  ConnectivityBehaviour(PeerId local, ConnectivityConfig config, ConnectionManager manager,
+  ConnectivityBehaviour(PeerId local, ConnectivityConfig config, host::ConnectionManager manager,
                         WallClock wall_clock, ActivitySampler sampler);
   void start_dial(const PeerId& peer, uint32_t sources, Instant now);
   void push_event(ConnectivityEvent event);
 
   PeerId local_;
   ConnectivityConfig config_;
-  PeerStore peers_;
-  ConnectionManager manager_;
+  host::PeerStore peers_;
+  host::ConnectionManager manager_;
   WallClock wall_clock_;
   ActivitySampler sampler_;
   bool started_ = false;

@@ -41,8 +41,8 @@ bool lists_kad(const identify::IdentifyInfo& info) {
 std::vector<Bytes> dialable(const std::vector<Multiaddr>& addrs, const PeerId& peer) {
   std::vector<Bytes> out;
   for (const Multiaddr& addr : addrs) {
-    auto own = address_of(addr, peer);
-    if (own && is_dialable_tcp(*own)) out.push_back(own->to_bytes());
+    auto own = host::address_of(addr, peer);
+    if (own && host::is_dialable_tcp(*own)) out.push_back(own->to_bytes());
   }
   return out;
 }
@@ -97,8 +97,8 @@ void KadBehaviour::request_failed(kad::RequestId id, std::string reason, const s
 std::vector<Multiaddr> KadBehaviour::dial_addrs(const kad::PeerInfo& peer) const {
   std::vector<Multiaddr> addrs;
   auto consider = [&](const Multiaddr& a) {
-    auto own = address_of(a, peer.id);
-    if (!own || !is_dialable_tcp(*own)) return;
+    auto own = host::address_of(a, peer.id);
+    if (!own || !host::is_dialable_tcp(*own)) return;
     if (std::find(addrs.begin(), addrs.end(), *own) == addrs.end()) addrs.push_back(*own);
   };
   for (const Bytes& b : peer.addrs)
@@ -170,7 +170,7 @@ void KadBehaviour::on_request(host::InboundRequest& r, Instant now) {
     return rr_.reject(r.id, "malformed request");
   }
   emit(KadInboundRequest{request->type});
-  auto answer = kad_.handle_request(r.peer, ip_group(r.remote), *request, now);
+  auto answer = kad_.handle_request(r.peer, host::ip_group(r.remote), *request, now);
   if (answer && request->type == kad::MessageType::add_provider)
     emit(KadProviderAccepted{r.peer, request->key, now});
   if (!answer) {

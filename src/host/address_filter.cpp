@@ -4,7 +4,7 @@
 #include <array>
 #include <cstdint>
 
-namespace agora {
+namespace agora::host {
 namespace {
 
 struct V4Range {
@@ -81,4 +81,4 @@ std::optional<Multiaddr> address_of(const Multiaddr& addr, const PeerId& peer) {
   return named ? addr.without_peer_id() : addr;
 }
 
-}  // namespace agora
+}  // namespace agora::host

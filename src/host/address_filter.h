@@ -6,7 +6,7 @@
 
 #include "codec/multiaddr.h"
 
-namespace agora {
+namespace agora::host {
 
 // /ip4|ip6/<addr>/tcp/<port>, optionally with /p2p/<peer>: what the swarm can dial. The address
 // must not be unspecified (0.0.0.0, ::), multicast or broadcast, and the port not 0.
@@ -21,4 +21,4 @@ bool is_private_or_loopback(const Multiaddr& addr);
 // an address that names another peer is not this peer's address.
 std::optional<Multiaddr> address_of(const Multiaddr& addr, const PeerId& peer);
 
-}  // namespace agora
+}  // namespace agora::host

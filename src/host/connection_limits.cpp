@@ -2,7 +2,7 @@
 
 #include <string>
 
-namespace agora {
+namespace agora::host {
 namespace {
 
 size_t count_of(const std::map<std::string, size_t>& counts, const std::string& key) {
@@ -193,4 +193,4 @@ size_t ConnectionLimits::inbound_connections_from_group(const std::string& group
   return count_of(inbound_by_group_, group);
 }
 
-}  // namespace agora
+}  // namespace agora::host

@@ -31,7 +31,7 @@
 #include "codec/peer_id.h"
 #include "host/ip_group.h"
 
-namespace agora {
+namespace agora::host {
 
 struct ConnectionLimitsConfig {
   size_t connections_max = 512;
@@ -132,4 +132,4 @@ class ConnectionLimits {
   std::map<std::string, size_t> pending_by_ip_, pending_by_group_;
 };
 
-}  // namespace agora
+}  // namespace agora::host

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-namespace agora {
+namespace agora::host {
 namespace {
 
 using host::IpSource;
@@ -172,4 +172,4 @@ TEST(ConnectionLimits, ProtectedPeersAreNeverTrimmedAndAlwaysGetIn) {
 }
 
 }  // namespace
-}  // namespace agora
+}  // namespace agora::host

@@ -4,7 +4,7 @@
 #include <tuple>
 #include <vector>
 
-namespace agora {
+namespace agora::host {
 
 Result<ConnectionManager> ConnectionManager::create(ConnectionManagerConfig config) {
   if (config.high_water == 0)
@@ -141,4 +141,4 @@ std::optional<ConnectionTrim> ConnectionManager::poll_trim() {
 
 size_t ConnectionManager::take_dial_budget() { return std::exchange(dial_budget_, 0); }
 
-}  // namespace agora
+}  // namespace agora::host

@@ -29,7 +29,7 @@
 #include "base/time.h"
 #include "codec/peer_id.h"
 
-namespace agora {
+namespace agora::host {
 
 struct ConnectionManagerConfig {
   size_t low_water = 32;
@@ -114,4 +114,4 @@ class ConnectionManager {
   ConnectionManagerStats stats_;
 };
 
-}  // namespace agora
+}  // namespace agora::host

@@ -4,7 +4,7 @@
 
 #include <vector>
 
-namespace agora {
+namespace agora::host {
 namespace {
 
 using std::chrono::seconds;
@@ -183,4 +183,4 @@ TEST(ConnectionManager, ClosedConnectionsAreForgotten) {
 }
 
 }  // namespace
-}  // namespace agora
+}  // namespace agora::host

@@ -52,7 +52,7 @@ std::optional<IpSource> ip_source(const Multiaddr& addr) {
 
 }  // namespace agora::host
 
-namespace agora {
+namespace agora::host {
 
 Bytes ip_group(const Multiaddr& addr) {
   auto ip = host::leading_ip(addr);
@@ -64,4 +64,4 @@ Bytes ip_group(const Multiaddr& addr) {
   return out;
 }
 
-}  // namespace agora
+}  // namespace agora::host

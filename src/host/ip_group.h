@@ -32,11 +32,11 @@ std::optional<IpSource> ip_source(const Multiaddr& addr);
 
 }  // namespace agora::host
 
-namespace agora {
+namespace agora::host {
 
 // Compact binary form of the group, for stored quotas (the DHT provider store, agora.db):
 // 4 || the first 3 bytes of an IPv4 address, 6 || the first 8 bytes of an IPv6 address. Empty for
 // an address without a leading /ip4 or /ip6.
 Bytes ip_group(const Multiaddr& addr);
 
-}  // namespace agora
+}  // namespace agora::host

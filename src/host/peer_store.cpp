@@ -5,7 +5,7 @@
 
 #include "host/address_filter.h"
 
-namespace agora {
+namespace agora::host {
 namespace {
 
 bool is_bootstrap(const PeerRecord& r) { return r.sources & host::bit(PeerSource::bootstrap); }
@@ -259,4 +259,4 @@ PeerChanges PeerStore::take_changes() {
   return out;
 }
 
-}  // namespace agora
+}  // namespace agora::host

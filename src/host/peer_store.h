@@ -24,10 +24,7 @@
 #include "base/time.h"
 #include "host/peer_record.h"
 
-namespace agora {
-
-using host::PeerRecord;
-using host::PeerSource;
+namespace agora::host {
 
 struct PeerStoreConfig {
   size_t peers_max = 1000;
@@ -117,4 +114,4 @@ class PeerStore {
   PeerStoreStats stats_;
 };
 
-}  // namespace agora
+}  // namespace agora::host

@@ -4,7 +4,7 @@
 
 #include "host/address_filter.h"
 
-namespace agora {
+namespace agora::host {
 namespace {
 
 using std::chrono::minutes;
@@ -222,4 +222,4 @@ TEST(PeerStore, LoadReappliesLimits) {
 }
 
 }  // namespace
-}  // namespace agora
+}  // namespace agora::host

@@ -51,7 +51,7 @@ Result<ConnectivityConfig> connectivity_config(const store::Config& c,
   out.connections.low_water = c.connections.low_water;
   out.connections.high_water = c.connections.high_water;
   out.connections.grace_period = std::chrono::milliseconds(c.connections.grace_period_ms);
-  AGORA_TRY(ConnectionManager::create(out.connections));
+  AGORA_TRY(host::ConnectionManager::create(out.connections));
   if (!repo.empty()) out.peer_db = repo / store::kDatabaseFile;
   return out;
 }
@@ -70,7 +70,7 @@ struct Connectivity::Metrics {
         mdns_invalid(r.counter("agora_mdns_datagrams_invalid_total",
                                "mDNS datagrams that were not a DNS message within limits")) {}
 
-  observe::Counter& discovered(PeerSource s) {
+  observe::Counter& discovered(host::PeerSource s) {
     return registry.counter("agora_peers_discovered_total", "Peers learned, by how",
                             {{"source", store::peer_source_name(s)}});
   }
@@ -105,7 +105,7 @@ Connectivity::Connectivity(rt::Swarm& swarm, rt::BehaviourHost& host, IdentifySe
       events_(events),
       metrics_(std::make_unique<Metrics>(metrics)) {
   // Each tick the behaviour samples what only the runtime knows: streams, bytes, round trips.
-  auto sample = [&swarm](ConnectionManager& manager, PeerStore& peers) {
+  auto sample = [&swarm](host::ConnectionManager& manager, host::PeerStore& peers) {
     for (const auto& conn : swarm.connections()) {
       manager.on_activity(conn->info().id, conn->stream_count(),
                           conn->bytes_sent() + conn->bytes_received());
@@ -186,7 +186,7 @@ void Connectivity::open_mdns() {
   // As js-libp2p: only private and loopback addresses go out on the LAN.
   std::vector<Multiaddr> announce;
   for (const auto& a : swarm_.listen_addrs())
-    if (is_private_or_loopback(a)) announce.push_back(a);
+    if (host::is_private_or_loopback(a)) announce.push_back(a);
   (*mdns)->set_addresses(announce);
   host_.add(**mdns, [this] {
     while (auto event = mdns_ ? mdns_->poll_event() : std::nullopt) on_mdns(*event);
@@ -202,7 +202,7 @@ void Connectivity::open_mdns() {
 
 void Connectivity::on_mdns(const mdns::MdnsEvent& event) {
   if (const auto* found = std::get_if<mdns::PeerDiscovered>(&event)) {
-    behaviour_->discovered(found->peer, found->addrs, PeerSource::mdns, rt::now());
+    behaviour_->discovered(found->peer, found->addrs, host::PeerSource::mdns, rt::now());
     host_.wake(*behaviour_);
   } else if (const auto* gone = std::get_if<mdns::PeerExpired>(&event)) {
     metrics_->expired(gone->reason).inc();
@@ -223,7 +223,7 @@ bool Connectivity::remove_bootstrap(const Multiaddr& addr) {
 // the gauges follow, and the peer store goes to disk when a flush is due.
 void Connectivity::deliver() {
   while (auto event = behaviour_->poll_event()) record(*event);
-  const PeerStore& peers = behaviour_->peers();
+  const host::PeerStore& peers = behaviour_->peers();
   metrics_->peers.set(double(peers.size()));
   metrics_->evicted.add(peers.stats().peers_evicted - metrics_->evicted_seen);
   metrics_->evicted_seen = peers.stats().peers_evicted;
@@ -265,7 +265,7 @@ void Connectivity::record(const behaviour::ConnectivityEvent& event) {
 
 void Connectivity::flush() {
   if (!db_) return;
-  PeerChanges changes = behaviour_->peers().take_changes();
+  host::PeerChanges changes = behaviour_->peers().take_changes();
   if (changes.empty()) return;
   // The peer store is a cache: a failed write is counted, and the next change writes the peer
   // again. stop() joins the writer, so db_ and the counter outlive every write.

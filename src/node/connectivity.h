@@ -27,8 +27,8 @@ struct ConnectivityConfig {
   bool mdns = true;
   std::string mdns_interface;  // empty: rt::default_multicast_interface()
   std::vector<Multiaddr> bootstrap;
-  PeerStoreConfig peers;
-  ConnectionManagerConfig connections;
+  host::PeerStoreConfig peers;
+  host::ConnectionManagerConfig connections;
   std::filesystem::path peer_db;  // empty: the peer store lives in memory only
   Duration tick = std::chrono::seconds(1);
   Duration flush_interval = std::chrono::seconds(10);
@@ -56,8 +56,8 @@ class Connectivity {
   void stop();
 
   // After a successful start().
-  PeerStore& peers() { return behaviour_->peers(); }
-  ConnectionManager& manager() { return behaviour_->manager(); }
+  host::PeerStore& peers() { return behaviour_->peers(); }
+  host::ConnectionManager& manager() { return behaviour_->manager(); }
   const std::vector<Multiaddr>& bootstrap() const { return behaviour_->bootstrap(); }
   // Adds to this run's bootstrap list (the config file is the CLI's business) and dials it.
   // Errc::invalid_input without /p2p/; Errc::exists when already listed.

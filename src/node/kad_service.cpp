@@ -112,7 +112,7 @@ KadService::~KadService() {
 std::vector<Bytes> KadService::self_addrs() const {
   std::vector<Bytes> out;
   for (const Multiaddr& a : swarm_.listen_addrs())
-    if (is_dialable_tcp(a)) out.push_back(a.to_bytes());
+    if (host::is_dialable_tcp(a)) out.push_back(a.to_bytes());
   return out;
 }
 

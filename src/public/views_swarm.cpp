@@ -118,8 +118,8 @@ static nlohmann::json usage_json(size_t in, size_t in_max, size_t out, size_t ou
 
 nlohmann::json swarm_limits_json(node::Node& node) {
   const host::Swarm& policy = node.swarm().policy();
-  const ConnectionLimits& conns = policy.limits();
-  const ConnectionLimitsConfig& cc = conns.config();
+  const host::ConnectionLimits& conns = policy.limits();
+  const host::ConnectionLimitsConfig& cc = conns.config();
   const host::ResourceManager& rm = policy.resources();
   const host::ResourceManagerConfig& rc = rm.config();
   nlohmann::json connections = {

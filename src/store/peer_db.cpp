@@ -81,7 +81,7 @@ Result<PeerDbLoad> PeerDb::load(const PeerDbLimits& limits) {
       ++out.rows_skipped;
       continue;
     }
-    PeerRecord r;
+    host::PeerRecord r;
     r.peer = *id;
     r.first_seen_ms = peers.column_int(1);
     r.last_seen_ms = peers.column_int(2);
@@ -123,7 +123,7 @@ Status PeerDb::remove_one(const PeerId& peer) {
   return del.run();
 }
 
-Status PeerDb::save_one(const PeerRecord& r) {
+Status PeerDb::save_one(const host::PeerRecord& r) {
   // Replacing the peer row cascades to its addresses and protocols.
   AGORA_TRY(remove_one(r.peer));
   AGORA_ASSIGN(SqliteStmt ins,
@@ -154,11 +154,11 @@ Status PeerDb::save_one(const PeerRecord& r) {
   return {};
 }
 
-Status PeerDb::save(std::span<const PeerRecord> changed, std::span<const PeerId> removed) {
+Status PeerDb::save(std::span<const host::PeerRecord> changed, std::span<const PeerId> removed) {
   if (changed.empty() && removed.empty()) return {};
   AGORA_ASSIGN(SqliteTransaction txn, SqliteTransaction::begin(*db_));
   for (const PeerId& peer : removed) AGORA_TRY(remove_one(peer));
-  for (const PeerRecord& r : changed) AGORA_TRY(save_one(r));
+  for (const host::PeerRecord& r : changed) AGORA_TRY(save_one(r));
   return txn.commit();
 }
 

@@ -41,8 +41,8 @@ struct PeerDbLimits {
 };
 
 struct PeerDbLoad {
-  std::vector<PeerRecord> peers;  // most recently seen first
-  size_t rows_skipped = 0;        // undecodable peer ids, addresses or protocols
+  std::vector<host::PeerRecord> peers;  // most recently seen first
+  size_t rows_skipped = 0;              // undecodable peer ids, addresses or protocols
 };
 
 class PeerDb {
@@ -57,14 +57,14 @@ class PeerDb {
   Result<PeerDbLoad> load(const PeerDbLimits& limits);
   // In one transaction: replaces each record in `changed` (its addresses and protocols too) and
   // deletes the peers in `removed`.
-  Status save(std::span<const PeerRecord> changed, std::span<const PeerId> removed);
+  Status save(std::span<const host::PeerRecord> changed, std::span<const PeerId> removed);
   Result<size_t> count();
 
   const std::filesystem::path& path() const { return db_->path(); }
 
  private:
   explicit PeerDb(std::unique_ptr<SqliteDb> db) : db_(std::move(db)) {}
-  Status save_one(const PeerRecord& record);
+  Status save_one(const host::PeerRecord& record);
   Status remove_one(const PeerId& peer);
   std::unique_ptr<SqliteDb> db_;
 };

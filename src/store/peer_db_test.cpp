@@ -18,8 +18,8 @@ std::unique_ptr<PeerDb> open_db(const std::filesystem::path& path) {
   return r.ok() ? std::move(r).value() : nullptr;
 }
 
-PeerRecord record(uint8_t n, int64_t last_seen_ms) {
-  PeerRecord r;
+host::PeerRecord record(uint8_t n, int64_t last_seen_ms) {
+  host::PeerRecord r;
   r.peer = peer(n);
   r.addrs = {{ma("/ip4/10.0.0." + std::to_string(n) + "/tcp/4001"), last_seen_ms},
              {ma("/ip6/fd00::" + std::to_string(n) + "/tcp/4001"), last_seen_ms - 5}};
@@ -28,7 +28,7 @@ PeerRecord record(uint8_t n, int64_t last_seen_ms) {
   r.first_seen_ms = last_seen_ms - 100;
   r.last_seen_ms = last_seen_ms;
   r.latency_us = 1234;
-  r.sources = bit(PeerSource::mdns) | bit(PeerSource::inbound);
+  r.sources = bit(host::PeerSource::mdns) | bit(host::PeerSource::inbound);
   return r;
 }
 
@@ -38,10 +38,10 @@ TEST(PeerDb, SaveLoadRoundTripNewestFirst) {
   {
     auto db = open_db(path);
     ASSERT_TRUE(db);
-    PeerRecord no_latency = record(2, 2000);
+    host::PeerRecord no_latency = record(2, 2000);
     no_latency.latency_us.reset();
     no_latency.protocols.clear();
-    std::vector<PeerRecord> batch = {record(1, 1000), no_latency};
+    std::vector<host::PeerRecord> batch = {record(1, 1000), no_latency};
     ASSERT_TRUE(db->save(batch, {}).ok());
   }
   auto db = open_db(path);  // a restart
@@ -60,12 +60,12 @@ TEST(PeerDb, SaveReplacesAndRemoves) {
   TestDir dir;
   auto db = open_db(dir.path() / "agora.db");
   ASSERT_TRUE(db);
-  std::vector<PeerRecord> first = {record(1, 1000), record(2, 1000)};
+  std::vector<host::PeerRecord> first = {record(1, 1000), record(2, 1000)};
   ASSERT_TRUE(db->save(first, {}).ok());
-  PeerRecord updated = record(1, 3000);
+  host::PeerRecord updated = record(1, 3000);
   updated.addrs = {{ma("/ip4/192.168.1.1/tcp/1"), 3000}};
   updated.protocols = {"/x/1"};
-  std::vector<PeerRecord> second = {updated};
+  std::vector<host::PeerRecord> second = {updated};
   std::vector<PeerId> removed = {peer(2)};
   ASSERT_TRUE(db->save(second, removed).ok());
   auto loaded = db->load({});
@@ -79,7 +79,7 @@ TEST(PeerDb, LoadTrimsToLimits) {
   TestDir dir;
   auto db = open_db(dir.path() / "agora.db");
   ASSERT_TRUE(db);
-  std::vector<PeerRecord> batch;
+  std::vector<host::PeerRecord> batch;
   for (uint8_t i = 1; i <= 5; ++i) batch.push_back(record(i, 1000 + i));
   ASSERT_TRUE(db->save(batch, {}).ok());
   auto loaded = db->load({.peers_max = 3, .addrs_per_peer_max = 1, .protocols_per_peer_max = 1});
@@ -102,7 +102,7 @@ TEST(PeerDb, SkipsRowsThatDoNotDecode) {
   auto path = dir.path() / "agora.db";
   auto db = open_db(path);
   ASSERT_TRUE(db);
-  std::vector<PeerRecord> batch = {record(1, 1000)};
+  std::vector<host::PeerRecord> batch = {record(1, 1000)};
   ASSERT_TRUE(db->save(batch, {}).ok());
   {
     // Another writer (or a disk) left garbage behind.
@@ -129,7 +129,7 @@ TEST(PeerDb, SharesTheFileWithPins) {
   ASSERT_TRUE((*pins)->add(raw_cid(test_block(8, 1)), PinType::direct).ok());
   auto db = open_db(path);
   ASSERT_TRUE(db);
-  std::vector<PeerRecord> batch = {record(1, 1)};
+  std::vector<host::PeerRecord> batch = {record(1, 1)};
   ASSERT_TRUE(db->save(batch, {}).ok());
   EXPECT_EQ((*pins)->list()->size(), 1u);
   auto raw = SqliteDb::open(path);

@@ -25,7 +25,7 @@
 namespace agora::rt {
 
 struct SwarmConfig {
-  ConnectionLimitsConfig limits;
+  host::ConnectionLimitsConfig limits;
   host::ResourceManagerConfig resources;
   // Limits of a protocol registered without its own (set_handler's default, outbound-only
   // protocols). Generous per peer: the services keep their own tighter caps on inbound streams.

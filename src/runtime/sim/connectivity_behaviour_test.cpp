@@ -77,7 +77,7 @@ TEST_F(Nodes, AFailedDialBacksThePeerOffAndAnUndialablePeerIsNotDialled) {
   add({});
   start(0);
   net.set_online(1, false);
-  a.discovered(peer(2), {address_with_peer(1, peer(2))}, PeerSource::mdns, net.now());
+  a.discovered(peer(2), {address_with_peer(1, peer(2))}, host::PeerSource::mdns, net.now());
   net.wake(0, a);
   ASSERT_TRUE(net.run_for(seconds(1)).ok());
   auto dials = events_of<DialOutcome>(a);
@@ -85,7 +85,7 @@ TEST_F(Nodes, AFailedDialBacksThePeerOffAndAnUndialablePeerIsNotDialled) {
   EXPECT_FALSE(dials[0].connected);
   EXPECT_TRUE(a.peers().dial_candidates(10, net.now()).empty());  // backing off
   // An address the swarm cannot dial is not kept, so the peer has nothing to dial.
-  a.discovered(peer(9), {*Multiaddr::parse("/dns4/example.com/tcp/1")}, PeerSource::mdns,
+  a.discovered(peer(9), {*Multiaddr::parse("/dns4/example.com/tcp/1")}, host::PeerSource::mdns,
                net.now());
   net.wake(0, a);
   ASSERT_TRUE(net.run_for(seconds(1)).ok());
@@ -93,11 +93,11 @@ TEST_F(Nodes, AFailedDialBacksThePeerOffAndAnUndialablePeerIsNotDialled) {
 }
 
 TEST_F(Nodes, OverTheHighWatermarkTheManagerTrimsAndUnderTheLowOneItDialsKnownPeers) {
-  ConnectionManagerConfig limits{.low_water = 2,
-                                 .high_water = 4,
-                                 .grace_period = seconds(1),
-                                 .silence_period = seconds(1),
-                                 .check_interval = seconds(1)};
+  host::ConnectionManagerConfig limits{.low_water = 2,
+                                       .high_water = 4,
+                                       .grace_period = seconds(1),
+                                       .silence_period = seconds(1),
+                                       .check_interval = seconds(1)};
   ConnectivityBehaviour& hub = add({.connections = limits});
   // The spokes never dial on their own (low watermark 0): only the hub's dials are counted.
   for (int i = 0; i < 6; ++i) add({.connections = {.low_water = 0, .high_water = 8}});
