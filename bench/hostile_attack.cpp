@@ -57,16 +57,16 @@ bool parse_options(int argc, char** argv, Options& o) {
 }
 
 Bytes perf_request(uint64_t bytes) {
-  Bytes request = test::frame(YamuxType::window_update, yamux_flag::syn, 1,
-                              0xffffffffu - kYamuxSpecWindowBytes);
+  Bytes request = test::frame(yamux::YamuxType::window_update, yamux::yamux_flag::syn, 1,
+                              0xffffffffu - yamux::kYamuxSpecWindowBytes);
   Bytes payload = test::multistream_line("/multistream/1.0.0");
   append(payload, test::multistream_line("/perf/1.0.0"));
   uint8_t size[8];
   put_u64_be(size, bytes);
   payload.insert(payload.end(), size, size + 8);
-  append(request, test::frame(YamuxType::data, 0, 1, uint32_t(payload.size())));
+  append(request, test::frame(yamux::YamuxType::data, 0, 1, uint32_t(payload.size())));
   append(request, payload);
-  append(request, test::frame(YamuxType::window_update, yamux_flag::fin, 1, 0));
+  append(request, test::frame(yamux::YamuxType::window_update, yamux::yamux_flag::fin, 1, 0));
   return request;
 }
 
@@ -92,7 +92,7 @@ int ping_flood(const Options& o, uint16_t port, const PeerId& peer, Clock::time_
   }
   Bytes batch;
   for (uint32_t i = 0; i < 4000; ++i)
-    append(batch, test::frame(YamuxType::ping, yamux_flag::syn, 0, i));
+    append(batch, test::frame(yamux::YamuxType::ping, yamux::yamux_flag::syn, 0, i));
   uint64_t pings = 0;
   bool cut_off = false;
   while (Clock::now() < end) {

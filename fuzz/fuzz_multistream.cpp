@@ -70,18 +70,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   BytesView input(data + 1 + sizes_bytes, size - 1 - sizes_bytes);
 
   const std::vector<std::string> protocols = {"/noise", "/yamux/1.0.0", "/tls/1.0.0"};
-  agora::MultistreamConfig config;
+  agora::multistream::MultistreamConfig config;
   {
-    Outcome whole = run(agora::MultistreamDialer(protocols), input, {});
-    Outcome chunked = run(agora::MultistreamDialer(protocols), input, sizes);
+    Outcome whole = run(agora::multistream::MultistreamDialer(protocols), input, {});
+    Outcome chunked = run(agora::multistream::MultistreamDialer(protocols), input, sizes);
     size_t output_max = 0;
     for (const std::string& p : protocols) output_max += p.size() + 2;
     check(whole, chunked, input, output_max + 20);
   }
   {
     const std::vector<std::string> supported = {"/noise", "/ipfs/id/1.0.0"};
-    Outcome whole = run(agora::MultistreamListener(supported), input, {});
-    Outcome chunked = run(agora::MultistreamListener(supported), input, sizes);
+    Outcome whole = run(agora::multistream::MultistreamListener(supported), input, {});
+    Outcome chunked = run(agora::multistream::MultistreamListener(supported), input, sizes);
     // Header, then at most `rejected_messages_max` refusals (na or ls reply) and one echo.
     size_t reply_max = config.message_bytes_max + 2;
     check(whole, chunked, input, 20 + (config.rejected_messages_max + 1) * reply_max);

@@ -28,8 +28,8 @@ const crypto::Ed25519PrivateKey& identity() {
   return key;
 }
 
-NoiseConfig config() {
-  NoiseConfig c;
+noise::NoiseConfig config() {
+  noise::NoiseConfig c;
   c.muxers = {"/yamux/1.0.0", "/mplex/6.7.0"};
   return c;
 }
@@ -37,14 +37,14 @@ NoiseConfig config() {
 // The largest flight our side ever emits: message 2 with our payload (well under 1 KiB).
 constexpr size_t kOutputBytesMax = 1024;
 
-void check_output(NoiseHandshake& hs) {
+void check_output(noise::NoiseHandshake& hs) {
   Bytes out;
   hs.take_output(out);
   if (out.size() > kOutputBytesMax) std::abort();
 }
 
 // Feeds `data` in chunks whose sizes come from `sizes`; checks stickiness of errors.
-void feed(NoiseHandshake& hs, BytesView data, BytesView sizes) {
+void feed(noise::NoiseHandshake& hs, BytesView data, BytesView sizes) {
   size_t pos = 0, i = 0;
   while (pos < data.size()) {
     size_t n = sizes.empty() ? data.size() : size_t(sizes[i++ % sizes.size()]) + 1;
@@ -84,7 +84,8 @@ Bytes signed_prefix(const crypto::X25519Key& static_public) {
 void scripted_message3(BytesView fuzz, bool signed_payload) {
   auto init_static = fixed_x25519(3);
   noise::XxHandshakeState initiator(true, init_static, {}, fixed_x25519(4));
-  NoiseHandshake resp(false, identity(), config(), NoiseKeys{fixed_x25519(1), fixed_x25519(2)});
+  noise::NoiseHandshake resp(false, identity(), config(),
+                             noise::NoiseKeys{fixed_x25519(1), fixed_x25519(2)});
   Bytes msg1(2);
   if (!initiator.write_message({}, msg1).ok()) std::abort();
   put_u16_be(msg1.data(), uint16_t(msg1.size() - 2));
@@ -99,7 +100,7 @@ void scripted_message3(BytesView fuzz, bool signed_payload) {
   append(payload, fuzz);
   Bytes msg3(2);
   if (!initiator.write_message(payload, msg3).ok()) std::abort();
-  if (msg3.size() - 2 > kNoiseMessageBytesMax) return;
+  if (msg3.size() - 2 > noise::kNoiseMessageBytesMax) return;
   put_u16_be(msg3.data(), uint16_t(msg3.size() - 2));
   feed(resp, msg3, {});
 }
@@ -114,12 +115,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   BytesView rest(data + 2 + sizes_len, size - 2 - sizes_len);
   switch (mode) {
     case 0: {
-      NoiseHandshake resp(false, identity(), config(), NoiseKeys{fixed_x25519(1), fixed_x25519(2)});
+      noise::NoiseHandshake resp(false, identity(), config(),
+                                 noise::NoiseKeys{fixed_x25519(1), fixed_x25519(2)});
       feed(resp, rest, sizes);
       break;
     }
     case 1: {
-      NoiseHandshake init(true, identity(), config(), NoiseKeys{fixed_x25519(5), fixed_x25519(6)});
+      noise::NoiseHandshake init(true, identity(), config(),
+                                 noise::NoiseKeys{fixed_x25519(5), fixed_x25519(6)});
       check_output(init);
       feed(init, rest, sizes);
       break;

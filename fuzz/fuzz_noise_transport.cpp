@@ -20,15 +20,15 @@ crypto::AeadKey key(uint8_t fill) {
   return k;
 }
 
-NoiseTransport receiver() {
-  return NoiseTransport(crypto::ChaChaPoly(key(1)), crypto::ChaChaPoly(key(2)));
+noise::NoiseTransport receiver() {
+  return noise::NoiseTransport(crypto::ChaChaPoly(key(1)), crypto::ChaChaPoly(key(2)));
 }
-NoiseTransport sender() {
-  return NoiseTransport(crypto::ChaChaPoly(key(2)), crypto::ChaChaPoly(key(1)));
+noise::NoiseTransport sender() {
+  return noise::NoiseTransport(crypto::ChaChaPoly(key(2)), crypto::ChaChaPoly(key(1)));
 }
 
 // Returns the first error, feeding `wire` in chunks sized by `sizes` (scaled up to reach frames).
-Status feed(NoiseTransport& t, BytesView wire, BytesView sizes, Bytes& plain) {
+Status feed(noise::NoiseTransport& t, BytesView wire, BytesView sizes, Bytes& plain) {
   size_t pos = 0, i = 0;
   while (pos < wire.size()) {
     size_t n = sizes.empty() ? wire.size() : size_t(sizes[i++ % sizes.size()]) * 97 + 1;
@@ -55,7 +55,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   BytesView rest(data + 2 + sizes_len, size - 2 - sizes_len);
 
   if ((data[0] & 1) == 0) {
-    NoiseTransport t = receiver();
+    noise::NoiseTransport t = receiver();
     Bytes plain;
     (void)feed(t, rest, sizes, plain);
     // Random bytes cannot carry a valid Poly1305 tag under this key in practice; any plaintext
@@ -65,7 +65,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
 
   // Messages: each is `len byte || len bytes` (len scaled so that large frames occur).
-  NoiseTransport tx = sender();
+  noise::NoiseTransport tx = sender();
   Bytes wire, expected;
   std::vector<size_t> frame_ends;  // plaintext offsets at frame boundaries
   size_t pos = 0;
@@ -77,12 +77,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (size_t i = 0; i < len; ++i) msg[i] = rest[(pos + i) % rest.size()];
     pos += std::min(len, rest.size() - pos);
     tx.encrypt(msg, wire);
-    for (size_t off = 0; off < len; off += kNoiseSendPlaintextBytes) {
-      frame_ends.push_back(expected.size() + std::min(len, off + kNoiseSendPlaintextBytes));
+    for (size_t off = 0; off < len; off += noise::kNoiseSendPlaintextBytes) {
+      frame_ends.push_back(expected.size() + std::min(len, off + noise::kNoiseSendPlaintextBytes));
     }
     append(expected, msg);
   }
-  NoiseTransport rx = receiver();
+  noise::NoiseTransport rx = receiver();
   Bytes plain;
   if (!feed(rx, wire, sizes, plain).ok() || plain != expected || rx.buffered_bytes() != 0) {
     std::abort();
@@ -91,7 +91,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   const size_t bit = (size_t(data[0] >> 1) * 7919 + size) % (wire.size() * 8);
   wire[bit / 8] ^= uint8_t(1u << (bit % 8));
-  NoiseTransport rx2 = receiver();
+  noise::NoiseTransport rx2 = receiver();
   Bytes plain2;
   (void)feed(rx2, wire, sizes, plain2);
   if (plain2.size() >= expected.size() && !expected.empty()) std::abort();

@@ -18,15 +18,15 @@ namespace {
 using namespace agora;
 using fuzz::Input;
 
-YamuxConfig small_config() {
-  YamuxConfig config;
+yamux::YamuxConfig small_config() {
+  yamux::YamuxConfig config;
   config.window_bytes_max = 1024 * 1024;
   config.data_frame_bytes_max = 40000;
   config.inbound_streams_max = 6;
   config.unacked_inbound_streams_max = 4;
   config.outbound_streams_max = 6;
   config.unacked_outbound_streams_max = 4;
-  config.session_recv_buffer_bytes_max = 5 * kYamuxSpecWindowBytes;
+  config.session_recv_buffer_bytes_max = 5 * yamux::kYamuxSpecWindowBytes;
   config.keepalive_interval = std::chrono::seconds(10);
   config.ping_timeout = std::chrono::seconds(5);
   config.output_bytes_max = 100000;  // small, so the fuzzer reaches the bound
@@ -34,19 +34,19 @@ YamuxConfig small_config() {
   return config;
 }
 
-void check_bounds(const YamuxSession& session, const std::vector<StreamId>& ids,
+void check_bounds(const yamux::YamuxSession& session, const std::vector<yamux::StreamId>& ids,
                   size_t local_calls) {
-  const YamuxConfig& config = session.config();
+  const yamux::YamuxConfig& config = session.config();
   if (session.recv_buffered_bytes() > config.session_recv_buffer_bytes_max) std::abort();
   if (session.recv_window_reserved_bytes() > config.session_recv_buffer_bytes_max) std::abort();
   if (session.stream_count() > config.inbound_streams_max + config.outbound_streams_max) {
     std::abort();
   }
   size_t buffered = 0;
-  std::vector<StreamId> unique = ids;
+  std::vector<yamux::StreamId> unique = ids;
   std::sort(unique.begin(), unique.end());
   unique.erase(std::unique(unique.begin(), unique.end()), unique.end());
-  for (StreamId id : unique) {
+  for (yamux::StreamId id : unique) {
     size_t readable = session.readable_bytes(id);
     if (readable > session.recv_window_target_bytes(id)) std::abort();
     if (session.recv_window_target_bytes(id) > config.window_bytes_max) std::abort();
@@ -57,17 +57,18 @@ void check_bounds(const YamuxSession& session, const std::vector<StreamId>& ids,
   // Output not yet taken: data only under output_bytes_max (plus one frame's overshoot and its
   // header); replies the peer asked for at most control_frames_owed_max before the session fails;
   // our own control frames (one per local call) on top.
-  size_t output_max = config.output_bytes_max + config.data_frame_bytes_max +
-                      (config.control_frames_owed_max + 1 + local_calls) * kYamuxHeaderBytes * 2;
+  size_t output_max =
+      config.output_bytes_max + config.data_frame_bytes_max +
+      (config.control_frames_owed_max + 1 + local_calls) * yamux::kYamuxHeaderBytes * 2;
   if (session.output_bytes() > output_max) std::abort();
 }
 
 void hostile_peer(Input& in) {
   bool is_client = in.byte() & 1;
   Instant now{};
-  YamuxSession session(is_client, small_config(), now);
+  yamux::YamuxSession session(is_client, small_config(), now);
   // Stream ids the fuzzer talks about: a small set of both parities.
-  std::vector<StreamId> ids = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+  std::vector<yamux::StreamId> ids = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
   Bytes out, payload;
   uint8_t read_buf[1 + 255 * 300];  // the largest read an op asks for
   size_t local_calls = 0;           // operations since the output was last taken
@@ -83,15 +84,15 @@ void hostile_peer(Input& in) {
       case 1:
       case 2:
       case 3: {  // a well-formed header, maybe with payload
-        YamuxHeader header;
-        header.type = static_cast<YamuxType>(in.byte() % 4);
+        yamux::YamuxHeader header;
+        header.type = static_cast<yamux::YamuxType>(in.byte() % 4);
         header.flags = in.byte() & 0xf;
         header.stream = in.byte() % 12;
         uint8_t size_code = in.byte();
         header.length = size_code < 200 ? size_code : in.u32();
         Bytes frame;
-        put_yamux_header(frame, header);
-        if (header.type == YamuxType::data) {
+        yamux::put_yamux_header(frame, header);
+        if (header.type == yamux::YamuxType::data) {
           size_t n = std::min<size_t>(header.length, 300000);
           frame.resize(frame.size() + n, static_cast<uint8_t>(op));
         }
@@ -100,21 +101,21 @@ void hostile_peer(Input& in) {
         break;
       }
       case 4: {
-        Result<StreamId> id = session.open_stream(now);
+        Result<yamux::StreamId> id = session.open_stream(now);
         if (id.ok() && *id % 2 != (is_client ? 1u : 0u)) std::abort();
         if (id.ok()) ids.push_back(*id);
         break;
       }
       case 5: {
         payload.assign(in.byte() * 1024u + in.byte(), 0x5a);
-        StreamId id = ids[in.byte() % ids.size()];
+        yamux::StreamId id = ids[in.byte() % ids.size()];
         uint64_t window = session.send_window_bytes(id);
         size_t accepted = session.write(id, payload);
         if (accepted > payload.size() || accepted > window) std::abort();
         break;
       }
       case 6: {
-        StreamId id = ids[in.byte() % ids.size()];
+        yamux::StreamId id = ids[in.byte() % ids.size()];
         size_t before = session.readable_bytes(id);
         size_t n = session.read(id, read_buf, 1 + in.byte() * 300u, now);
         if (n > before) std::abort();
@@ -151,25 +152,25 @@ void hostile_peer(Input& in) {
 }
 
 // Byte `i` of stream `id` written by either side.
-uint8_t stream_byte(StreamId id, bool from_client, uint64_t i) {
+uint8_t stream_byte(yamux::StreamId id, bool from_client, uint64_t i) {
   return static_cast<uint8_t>(id * 31 + (from_client ? 7 : 13) + i * 17 + (i >> 8));
 }
 
 struct Side {
-  YamuxSession session;
+  yamux::YamuxSession session;
   bool is_client;
-  Bytes outbox;                          // bytes produced, not yet delivered
-  std::map<StreamId, uint64_t> written;  // bytes written per stream
-  std::map<StreamId, uint64_t> read;     // bytes read per stream
+  Bytes outbox;                                 // bytes produced, not yet delivered
+  std::map<yamux::StreamId, uint64_t> written;  // bytes written per stream
+  std::map<yamux::StreamId, uint64_t> read;     // bytes read per stream
 };
 
 void honest_pair(Input& in) {
   Instant now{};
-  YamuxConfig config = small_config();
+  yamux::YamuxConfig config = small_config();
   config.ping_timeout = std::chrono::hours(1);  // delivery is fuzz-controlled, not a dead peer
-  Side sides[2] = {{YamuxSession(true, config, now), true, {}, {}, {}},
-                   {YamuxSession(false, config, now), false, {}, {}, {}}};
-  std::vector<StreamId> ids = {1, 2, 3};
+  Side sides[2] = {{yamux::YamuxSession(true, config, now), true, {}, {}, {}},
+                   {yamux::YamuxSession(false, config, now), false, {}, {}, {}}};
+  std::vector<yamux::StreamId> ids = {1, 2, 3};
   Bytes payload;
   uint8_t buf[1 + 255 * 300];
   while (!in.empty()) {
@@ -178,12 +179,12 @@ void honest_pair(Input& in) {
     Side& peer = sides[(op & 1) ^ 1];
     switch ((op >> 1) % 8) {
       case 0: {
-        Result<StreamId> id = self.session.open_stream(now);
+        Result<yamux::StreamId> id = self.session.open_stream(now);
         if (id.ok()) ids.push_back(*id);
         break;
       }
       case 1: {
-        StreamId id = ids[in.byte() % ids.size()];
+        yamux::StreamId id = ids[in.byte() % ids.size()];
         uint64_t& offset = self.written[id];
         payload.resize(in.byte() * 512u + in.byte());
         for (size_t i = 0; i < payload.size(); ++i) {
@@ -193,7 +194,7 @@ void honest_pair(Input& in) {
         break;
       }
       case 2: {
-        StreamId id = ids[in.byte() % ids.size()];
+        yamux::StreamId id = ids[in.byte() % ids.size()];
         size_t n = self.session.read(id, buf, 1 + in.byte() * 300u, now);
         uint64_t& offset = self.read[id];
         for (size_t i = 0; i < n; ++i) {
@@ -224,8 +225,8 @@ void honest_pair(Input& in) {
         self.session.on_timer(now);
         break;
       case 7:
-        while (std::optional<YamuxEvent> event = self.session.poll_event()) {
-          if (event->kind == YamuxEvent::Kind::session_error &&
+        while (std::optional<yamux::YamuxEvent> event = self.session.poll_event()) {
+          if (event->kind == yamux::YamuxEvent::Kind::session_error &&
               event->reason.code != Errc::timeout) {
             std::abort();
           }

@@ -58,16 +58,16 @@ inline size_t count_events(node::Node& node, observe::EventType type, const std:
 }
 
 // Yamux frames fully contained in `plain` (Data payloads skipped); stops at a malformed header.
-inline std::vector<YamuxHeader> complete_frames(const Bytes& plain) {
-  std::vector<YamuxHeader> out;
+inline std::vector<yamux::YamuxHeader> complete_frames(const Bytes& plain) {
+  std::vector<yamux::YamuxHeader> out;
   size_t pos = 0;
-  while (pos + kYamuxHeaderBytes <= plain.size()) {
-    auto h = parse_yamux_header(plain.data() + pos);
+  while (pos + yamux::kYamuxHeaderBytes <= plain.size()) {
+    auto h = yamux::parse_yamux_header(plain.data() + pos);
     if (!h) break;
-    size_t payload = h->type == YamuxType::data ? h->length : 0;
-    if (pos + kYamuxHeaderBytes + payload > plain.size()) break;
+    size_t payload = h->type == yamux::YamuxType::data ? h->length : 0;
+    if (pos + yamux::kYamuxHeaderBytes + payload > plain.size()) break;
     out.push_back(*h);
-    pos += kYamuxHeaderBytes + payload;
+    pos += yamux::kYamuxHeaderBytes + payload;
   }
   return out;
 }
@@ -81,16 +81,16 @@ inline Bytes multistream_line(const std::string& text) {
   return out;
 }
 
-inline Bytes frame(YamuxType type, uint16_t flags, StreamId stream, uint32_t length) {
+inline Bytes frame(yamux::YamuxType type, uint16_t flags, yamux::StreamId stream, uint32_t length) {
   Bytes out;
-  put_yamux_header(out, YamuxHeader{type, flags, stream, length});
+  yamux::put_yamux_header(out, yamux::YamuxHeader{type, flags, stream, length});
   return out;
 }
 
 // An attacker that completed a genuine upgrade and now speaks raw yamux over Noise.
 struct SecuredAttacker {
   RawSocket sock;
-  std::unique_ptr<NoiseTransport> noise;
+  std::unique_ptr<noise::NoiseTransport> noise;
   Bytes plain;  // everything the node sent after the handshake, decrypted
   bool decrypt_failed = false;
 
@@ -100,7 +100,7 @@ struct SecuredAttacker {
     return sock.send_all(cipher);
   }
   // Reads until `done(frames so far)`, the node closes, or the timeout; returns done(...).
-  bool read_until(const std::function<bool(const std::vector<YamuxHeader>&)>& done,
+  bool read_until(const std::function<bool(const std::vector<yamux::YamuxHeader>&)>& done,
                   std::chrono::milliseconds timeout = kAttackWait) {
     Bytes cipher;
     auto check = [&] {

@@ -154,7 +154,7 @@ TEST_F(BadInputTest, NoiseIdentitySignedByAnotherKeyIsRefused) {
   RawSocket s = RawSocket::connect_loopback(port1_);
   ASSERT_TRUE(s.ok());
   // multistream-select /noise, as a real dialer.
-  MultistreamDialer dialer(std::vector<std::string>{rt::kNoiseProtocol});
+  multistream::MultistreamDialer dialer(std::vector<std::string>{rt::kNoiseProtocol});
   Bytes out;
   dialer.take_output(out);
   ASSERT_TRUE(s.send_all(out));
@@ -235,9 +235,9 @@ TEST_F(BadInputTest, DialWithWrongPeerIdFailsWithPeerMismatch) {
 
 // 4. Yamux frames that break the rules after a genuine upgrade.
 void expect_protocol_go_away(SecuredAttacker& a) {
-  auto has_go_away = [](const std::vector<YamuxHeader>& frames) {
+  auto has_go_away = [](const std::vector<yamux::YamuxHeader>& frames) {
     for (auto& f : frames)
-      if (f.type == YamuxType::go_away) return true;
+      if (f.type == yamux::YamuxType::go_away) return true;
     return false;
   };
   a.read_until(has_go_away);
@@ -245,15 +245,16 @@ void expect_protocol_go_away(SecuredAttacker& a) {
   EXPECT_FALSE(a.decrypt_failed);
   auto frames = complete_frames(a.plain);
   auto it = std::find_if(frames.begin(), frames.end(),
-                         [](auto& f) { return f.type == YamuxType::go_away; });
+                         [](auto& f) { return f.type == yamux::YamuxType::go_away; });
   ASSERT_NE(it, frames.end()) << "no GoAway before the close";
-  EXPECT_EQ(it->length, uint32_t(YamuxGoAwayCode::protocol_error));
+  EXPECT_EQ(it->length, uint32_t(yamux::YamuxGoAwayCode::protocol_error));
 }
 
 TEST_F(BadInputTest, DataFrameOverTheReceiveWindowClosesWithProtocolError) {
   auto attacker = upgrade_attacker(port1_, node1_->peer_id());
   ASSERT_TRUE(attacker.ok()) << attacker.error().to_string();
-  Bytes bytes = frame(YamuxType::data, yamux_flag::syn, 1, kYamuxSpecWindowBytes + 1);
+  Bytes bytes =
+      frame(yamux::YamuxType::data, yamux::yamux_flag::syn, 1, yamux::kYamuxSpecWindowBytes + 1);
   bytes.resize(bytes.size() + 4096, 0xab);
   attacker->send_plain(bytes);
   expect_protocol_go_away(*attacker);
@@ -269,7 +270,7 @@ TEST_F(BadInputTest, DataFrameOverTheReceiveWindowClosesWithProtocolError) {
 TEST_F(BadInputTest, YamuxVersionOneClosesWithProtocolError) {
   auto attacker = upgrade_attacker(port1_, node1_->peer_id());
   ASSERT_TRUE(attacker.ok()) << attacker.error().to_string();
-  Bytes bytes = frame(YamuxType::window_update, yamux_flag::syn, 1, 0);
+  Bytes bytes = frame(yamux::YamuxType::window_update, yamux::yamux_flag::syn, 1, 0);
   bytes[0] = 1;
   attacker->send_plain(bytes);
   expect_protocol_go_away(*attacker);
@@ -289,20 +290,23 @@ TEST_F(BadInputTest, StreamFloodIsResetAndTheConnectionSurvives) {
   constexpr int kStreams = 200, kLimit = 16;
   Bytes syns;
   for (int i = 0; i < kStreams; ++i)
-    append(syns, frame(YamuxType::window_update, yamux_flag::syn, StreamId(2 * i + 1), 0));
+    append(syns, frame(yamux::YamuxType::window_update, yamux::yamux_flag::syn,
+                       yamux::StreamId(2 * i + 1), 0));
   ASSERT_TRUE(attacker->send_plain(syns));
-  auto resets = [](const std::vector<YamuxHeader>& frames) {
+  auto resets = [](const std::vector<yamux::YamuxHeader>& frames) {
     size_t n = 0;
-    for (auto& f : frames) n += (f.flags & yamux_flag::rst) && f.stream % 2 == 1;
+    for (auto& f : frames) n += (f.flags & yamux::yamux_flag::rst) && f.stream % 2 == 1;
     return n;
   };
   EXPECT_TRUE(attacker->read_until([&](auto& f) { return resets(f) >= kStreams - kLimit; }));
   EXPECT_EQ(resets(complete_frames(attacker->plain)), size_t(kStreams - kLimit));
   // The connection itself is still served: a yamux ping is answered.
-  ASSERT_TRUE(attacker->send_plain(frame(YamuxType::ping, yamux_flag::syn, 0, 0x5eed)));
-  auto pong = [](const std::vector<YamuxHeader>& frames) {
+  ASSERT_TRUE(
+      attacker->send_plain(frame(yamux::YamuxType::ping, yamux::yamux_flag::syn, 0, 0x5eed)));
+  auto pong = [](const std::vector<yamux::YamuxHeader>& frames) {
     for (auto& f : frames)
-      if (f.type == YamuxType::ping && (f.flags & yamux_flag::ack) && f.length == 0x5eed)
+      if (f.type == yamux::YamuxType::ping && (f.flags & yamux::yamux_flag::ack) &&
+          f.length == 0x5eed)
         return true;
     return false;
   };

@@ -59,16 +59,16 @@ TEST_F(HostilePeersTest, PerfRequesterThatNeverReadsCostsBoundedMemory) {
   auto attacker =
       upgrade_attacker(victim_port_, victim_->peer_id(), {.receive_buffer_bytes = 16384});
   ASSERT_TRUE(attacker.ok()) << attacker.error().to_string();
-  Bytes request = frame(YamuxType::window_update, yamux_flag::syn, 1,
-                        0xffffffffu - kYamuxSpecWindowBytes);  // window: 2^32-1
+  Bytes request = frame(yamux::YamuxType::window_update, yamux::yamux_flag::syn, 1,
+                        0xffffffffu - yamux::kYamuxSpecWindowBytes);  // window: 2^32-1
   Bytes payload = multistream_line("/multistream/1.0.0");
   append(payload, multistream_line("/perf/1.0.0"));
   uint8_t size[8];
   put_u64_be(size, 300'000'000);
   payload.insert(payload.end(), size, size + 8);
-  append(request, frame(YamuxType::data, 0, 1, uint32_t(payload.size())));
+  append(request, frame(yamux::YamuxType::data, 0, 1, uint32_t(payload.size())));
   append(request, payload);
-  append(request, frame(YamuxType::window_update, yamux_flag::fin, 1, 0));
+  append(request, frame(yamux::YamuxType::window_update, yamux::yamux_flag::fin, 1, 0));
   ASSERT_TRUE(attacker->send_plain(request));
 
   size_t rss_max = rss_before;
@@ -110,12 +110,13 @@ TEST_F(HostilePeersTest, PerfRequestOverTheCapIsRefused) {
   uint8_t size[8];
   put_u64_be(size, (1 << 20) + 1);
   payload.insert(payload.end(), size, size + 8);
-  Bytes request = frame(YamuxType::data, yamux_flag::syn, 1, uint32_t(payload.size()));
+  Bytes request =
+      frame(yamux::YamuxType::data, yamux::yamux_flag::syn, 1, uint32_t(payload.size()));
   append(request, payload);
   ASSERT_TRUE(attacker->send_plain(request));
-  auto reset = [](const std::vector<YamuxHeader>& frames) {
-    return std::any_of(frames.begin(), frames.end(), [](const YamuxHeader& f) {
-      return f.stream == 1 && (f.flags & yamux_flag::rst);
+  auto reset = [](const std::vector<yamux::YamuxHeader>& frames) {
+    return std::any_of(frames.begin(), frames.end(), [](const yamux::YamuxHeader& f) {
+      return f.stream == 1 && (f.flags & yamux::yamux_flag::rst);
     });
   };
   EXPECT_TRUE(attacker->read_until(reset));
@@ -134,13 +135,14 @@ TEST_F(HostilePeersTest, PerfTricklerIsResetAndOnePeerGetsOneStream) {
   start(victim);
   auto attacker = upgrade_attacker(victim_port_, victim_->peer_id());
   ASSERT_TRUE(attacker.ok()) << attacker.error().to_string();
-  auto open_perf = [&](StreamId id) {
+  auto open_perf = [&](yamux::StreamId id) {
     Bytes payload = multistream_line("/multistream/1.0.0");
     append(payload, multistream_line("/perf/1.0.0"));
     uint8_t size[8];
     put_u64_be(size, 1000);
     payload.insert(payload.end(), size, size + 8);
-    Bytes request = frame(YamuxType::data, yamux_flag::syn, id, uint32_t(payload.size()));
+    Bytes request =
+        frame(yamux::YamuxType::data, yamux::yamux_flag::syn, id, uint32_t(payload.size()));
     append(request, payload);
     return attacker->send_plain(request);
   };
@@ -151,7 +153,7 @@ TEST_F(HostilePeersTest, PerfTricklerIsResetAndOnePeerGetsOneStream) {
   const std::string limit = "agora_perf_streams_refused_total{reason=\"limit\"}";
   const std::string stalled = "agora_perf_streams_refused_total{reason=\"stalled\"}";
   EXPECT_TRUE(eventually([&] { return metric(*victim_, limit) == 1; }));
-  Bytes one = frame(YamuxType::data, 0, 1, 1);
+  Bytes one = frame(yamux::YamuxType::data, 0, 1, 1);
   one.push_back(0);
   for (int i = 0; i < 30 && metric(*victim_, stalled) == 0; ++i) {
     attacker->send_plain(one);
@@ -173,7 +175,7 @@ TEST_F(HostilePeersTest, PingFloodWhoseAnswersAreNeverReadIsCutOff) {
   std::thread flood([&] {
     Bytes batch;
     for (uint32_t i = 0; i < 4000; ++i)
-      append(batch, frame(YamuxType::ping, yamux_flag::syn, 0, i));
+      append(batch, frame(yamux::YamuxType::ping, yamux::yamux_flag::syn, 0, i));
     for (int round = 0; round < 2000 && flooding; ++round)
       if (!attacker->send_plain(batch)) break;  // the node closed the connection
   });

@@ -9,7 +9,7 @@
 #include "base/result.h"
 #include "proto/multistream/multistream_message.h"
 
-namespace agora {
+namespace agora::multistream {
 
 struct MultistreamConfig {
   size_t message_bytes_max = kMultistreamMessageBytesMax;  // one message, newline included
@@ -79,4 +79,4 @@ class MultistreamListener : public MultistreamNegotiation {
   size_t rejected_messages_ = 0;
 };
 
-}  // namespace agora
+}  // namespace agora::multistream

@@ -1,6 +1,6 @@
 #include "proto/multistream/multistream.h"
 
-namespace agora {
+namespace agora::multistream {
 
 MultistreamDialer::MultistreamDialer(std::vector<std::string> protocols, MultistreamConfig config)
     : MultistreamNegotiation(config), protocols_(std::move(protocols)) {
@@ -29,4 +29,4 @@ Status MultistreamDialer::on_message(std::string_view message) {
   return {};
 }
 
-}  // namespace agora
+}  // namespace agora::multistream

@@ -2,7 +2,7 @@
 
 #include "proto/multistream/multistream.h"
 
-namespace agora {
+namespace agora::multistream {
 
 MultistreamListener::MultistreamListener(std::vector<std::string> supported,
                                          MultistreamConfig config)
@@ -32,4 +32,4 @@ Status MultistreamListener::on_message(std::string_view message) {
   return {};
 }
 
-}  // namespace agora
+}  // namespace agora::multistream

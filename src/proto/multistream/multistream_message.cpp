@@ -2,7 +2,7 @@
 
 #include "codec/varint.h"
 
-namespace agora {
+namespace agora::multistream {
 
 void put_multistream_message(Bytes& out, std::string_view text) {
   put_uvarint(out, text.size() + 1);
@@ -57,4 +57,4 @@ Bytes MultistreamReader::take_rest() {
   return rest;
 }
 
-}  // namespace agora
+}  // namespace agora::multistream

@@ -9,7 +9,7 @@
 #include "base/bytes.h"
 #include "base/result.h"
 
-namespace agora {
+namespace agora::multistream {
 
 inline constexpr size_t kMultistreamMessageBytesMax = 1024;
 inline constexpr std::string_view kMultistreamProtocolId = "/multistream/1.0.0";
@@ -40,4 +40,4 @@ class MultistreamReader {
   size_t pos_ = 0;
 };
 
-}  // namespace agora
+}  // namespace agora::multistream

@@ -1,6 +1,6 @@
 #include "proto/multistream/multistream.h"
 
-namespace agora {
+namespace agora::multistream {
 
 MultistreamNegotiation::MultistreamNegotiation(MultistreamConfig config)
     : config_(config), reader_(config.message_bytes_max) {}
@@ -49,4 +49,4 @@ Status MultistreamNegotiation::on_bytes(BytesView in) {
   return {};
 }
 
-}  // namespace agora
+}  // namespace agora::multistream

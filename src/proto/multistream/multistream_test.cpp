@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-namespace agora {
+namespace agora::multistream {
 namespace {
 
 Bytes hex(std::string_view text) { return from_hex(text).value(); }
@@ -237,4 +237,4 @@ TEST(MultistreamPair, NegotiatesWithAnyChunking) {
 }
 
 }  // namespace
-}  // namespace agora
+}  // namespace agora::multistream

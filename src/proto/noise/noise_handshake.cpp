@@ -4,7 +4,7 @@
 
 #include "proto/noise/noise_payload.h"
 
-namespace agora {
+namespace agora::noise {
 namespace {
 
 constexpr std::string_view kStaticKeySignaturePrefix = "noise-libp2p-static-key:";
@@ -199,4 +199,4 @@ Result<NoiseOutcome> NoiseHandshake::finish() {
   return std::move(outcome_);
 }
 
-}  // namespace agora
+}  // namespace agora::noise

@@ -15,7 +15,7 @@
 #include "proto/noise/noise_transport.h"
 #include "proto/noise/noise_xx_state.h"
 
-namespace agora {
+namespace agora::noise {
 
 struct NoiseConfig {
   std::vector<std::string> muxers;      // our stream_muxers extension; empty = send no extensions
@@ -77,4 +77,4 @@ class NoiseHandshake {
   NoiseOutcome outcome_;
 };
 
-}  // namespace agora
+}  // namespace agora::noise

@@ -6,7 +6,7 @@
 #include "proto/noise/noise_payload.h"
 #include "proto/noise/noise_test_util.h"
 
-namespace agora {
+namespace agora::noise {
 namespace {
 
 using noise_test::Chunking;
@@ -405,4 +405,4 @@ TEST(NoiseHandshake, ResponderWithExpectedPeerChecksIt) {
 }
 
 }  // namespace
-}  // namespace agora
+}  // namespace agora::noise

@@ -11,12 +11,13 @@ namespace agora::noise_test {
 enum class Chunking { whole, byte_by_byte, random };
 
 // A handshake's keys, drawn as the runtime draws them.
-inline NoiseKeys fresh_keys() {
+inline noise::NoiseKeys fresh_keys() {
   return {crypto::X25519KeyPair::generate(), crypto::X25519KeyPair::generate()};
 }
 
 // Feeds `bytes` to `to` in chunks; stops at the first error.
-inline Status deliver(NoiseHandshake& to, BytesView bytes, Chunking chunking, std::mt19937& rng) {
+inline Status deliver(noise::NoiseHandshake& to, BytesView bytes, Chunking chunking,
+                      std::mt19937& rng) {
   size_t pos = 0;
   while (pos < bytes.size()) {
     size_t n = bytes.size() - pos;
@@ -35,7 +36,7 @@ struct PumpResult {
 
 // Exchanges messages until both sides are done or one fails. `tamper` may edit each flight
 // (index 0 = message 1, ...) before delivery.
-inline PumpResult pump(NoiseHandshake& init, NoiseHandshake& resp, Chunking chunking,
+inline PumpResult pump(noise::NoiseHandshake& init, noise::NoiseHandshake& resp, Chunking chunking,
                        std::mt19937& rng,
                        const std::function<void(int, Bytes&)>& tamper = nullptr) {
   PumpResult r;

@@ -4,7 +4,7 @@
 
 #include "proto/noise/noise_symmetric_state.h"
 
-namespace agora {
+namespace agora::noise {
 
 NoiseTransport::NoiseTransport(crypto::ChaChaPoly send, crypto::ChaChaPoly recv,
                                uint64_t send_nonce, uint64_t recv_nonce)
@@ -108,4 +108,4 @@ Status NoiseTransport::decrypt(BytesView ciphertext, Bytes& plaintext_out) {
   return {};
 }
 
-}  // namespace agora
+}  // namespace agora::noise

@@ -7,7 +7,7 @@
 #include "base/bytes.h"
 #include "crypto/chacha20poly1305.h"
 
-namespace agora {
+namespace agora::noise {
 
 inline constexpr size_t kNoiseFrameHeaderBytes = 2;
 inline constexpr size_t kNoiseMessageBytesMax = 65535;  // the u16 length covers ciphertext + tag
@@ -53,4 +53,4 @@ class NoiseTransport {
   std::optional<Error> failed_;
 };
 
-}  // namespace agora
+}  // namespace agora::noise

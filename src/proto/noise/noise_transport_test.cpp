@@ -7,7 +7,7 @@
 #include "crypto/random.h"
 #include "proto/noise/noise_symmetric_state.h"
 
-namespace agora {
+namespace agora::noise {
 namespace {
 
 struct TransportPair {
@@ -191,4 +191,4 @@ TEST(NoiseTransport, PartialSendAtNonceLimit) {
 }
 
 }  // namespace
-}  // namespace agora
+}  // namespace agora::noise

@@ -89,14 +89,14 @@ TEST(NoiseVectors, CacophonyXx25519ChaChaPolySha256) {
     auto [c1, c2] = hs.split();
     auto [k1, n1] = std::move(c1).take();
     auto [k2, n2] = std::move(c2).take();
-    return initiator ? NoiseTransport(std::move(k1), std::move(k2), n1, n2)
-                     : NoiseTransport(std::move(k2), std::move(k1), n2, n1);
+    return initiator ? noise::NoiseTransport(std::move(k1), std::move(k2), n1, n2)
+                     : noise::NoiseTransport(std::move(k2), std::move(k1), n2, n1);
   };
-  NoiseTransport init_t = make_transport(init, true);
-  NoiseTransport resp_t = make_transport(resp, false);
+  noise::NoiseTransport init_t = make_transport(init, true);
+  noise::NoiseTransport resp_t = make_transport(resp, false);
   for (int i = 3; i < 6; ++i) {
-    NoiseTransport& sender = i % 2 == 1 ? resp_t : init_t;
-    NoiseTransport& receiver = i % 2 == 1 ? init_t : resp_t;
+    noise::NoiseTransport& sender = i % 2 == 1 ? resp_t : init_t;
+    noise::NoiseTransport& receiver = i % 2 == 1 ? init_t : resp_t;
     Bytes framed;
     sender.encrypt(hex(kMessages[i].payload), framed);
     ASSERT_GE(framed.size(), 2u);

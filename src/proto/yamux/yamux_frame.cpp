@@ -2,7 +2,7 @@
 
 #include <string>
 
-namespace agora {
+namespace agora::yamux {
 
 Result<YamuxHeader> parse_yamux_header(const uint8_t* p) {
   if (p[0] != 0) {
@@ -19,4 +19,4 @@ Result<YamuxHeader> parse_yamux_header(const uint8_t* p) {
   return header;
 }
 
-}  // namespace agora
+}  // namespace agora::yamux

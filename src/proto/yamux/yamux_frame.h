@@ -7,7 +7,7 @@
 #include "base/bytes.h"
 #include "base/result.h"
 
-namespace agora {
+namespace agora::yamux {
 
 using StreamId = uint32_t;
 
@@ -50,4 +50,4 @@ inline void put_yamux_header(Bytes& out, const YamuxHeader& header) {
 // Reads 12 bytes. Errc::protocol for a version other than 0 or an unknown type.
 Result<YamuxHeader> parse_yamux_header(const uint8_t* p);
 
-}  // namespace agora
+}  // namespace agora::yamux

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-namespace agora {
+namespace agora::yamux {
 namespace {
 
 TEST(YamuxFrame, EncodesBigEndianHeader) {
@@ -39,4 +39,4 @@ TEST(YamuxFrame, RejectsWrongVersionAndUnknownType) {
 }
 
 }  // namespace
-}  // namespace agora
+}  // namespace agora::yamux

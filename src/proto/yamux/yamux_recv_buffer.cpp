@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
-namespace agora {
+namespace agora::yamux {
 namespace {
 // Frames at least this large get a pooled full-size chunk.
 constexpr size_t kPooledFrameBytesMin = YamuxChunkPool::kChunkBytes / 4;
@@ -96,4 +96,4 @@ size_t YamuxRecvBuffer::capacity_bytes() const {
   return total;
 }
 
-}  // namespace agora
+}  // namespace agora::yamux

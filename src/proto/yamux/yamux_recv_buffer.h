@@ -8,7 +8,7 @@
 #include <memory>
 #include <vector>
 
-namespace agora {
+namespace agora::yamux {
 
 class YamuxChunkPool {
  public:
@@ -54,4 +54,4 @@ class YamuxRecvBuffer {
   size_t size_ = 0;
 };
 
-}  // namespace agora
+}  // namespace agora::yamux

@@ -6,7 +6,7 @@
 #include <random>
 #include <vector>
 
-namespace agora {
+namespace agora::yamux {
 namespace {
 
 TEST(YamuxRecvBuffer, PreservesBytesAcrossChunksAndReads) {
@@ -51,4 +51,4 @@ TEST(YamuxRecvBuffer, SmallFramesUseSmallChunks) {
 }
 
 }  // namespace
-}  // namespace agora
+}  // namespace agora::yamux

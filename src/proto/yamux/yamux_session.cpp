@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <limits>
 
-namespace agora {
+namespace agora::yamux {
 
 YamuxSession::YamuxSession(bool is_client, YamuxConfig config, Instant now)
     : config_(config), is_client_(is_client), next_outbound_id_(is_client ? 1 : 2) {
@@ -313,4 +313,4 @@ uint64_t YamuxSession::send_window_bytes(StreamId id) const {
   return stream == nullptr ? 0 : stream->send_window_bytes;
 }
 
-}  // namespace agora
+}  // namespace agora::yamux

@@ -26,7 +26,7 @@
 #include "proto/yamux/yamux_recv_buffer.h"
 #include "proto/yamux/yamux_stream.h"
 
-namespace agora {
+namespace agora::yamux {
 
 struct YamuxConfig {
   uint32_t initial_window_bytes = 256 * 1024;    // spec default; never announce less
@@ -181,4 +181,4 @@ class YamuxSession {
   Error failure_{Errc::closed, ""};
 };
 
-}  // namespace agora
+}  // namespace agora::yamux

@@ -6,7 +6,7 @@
 
 #include "proto/yamux/yamux_session.h"
 
-namespace agora {
+namespace agora::yamux {
 namespace {
 
 Error protocol_error(std::string message) { return make_error(Errc::protocol, std::move(message)); }
@@ -209,4 +209,4 @@ void YamuxSession::on_stream_flags(StreamId id, uint16_t flags) {
   }
 }
 
-}  // namespace agora
+}  // namespace agora::yamux

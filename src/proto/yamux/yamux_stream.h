@@ -7,7 +7,7 @@
 #include "proto/yamux/yamux_frame.h"
 #include "proto/yamux/yamux_recv_buffer.h"
 
-namespace agora {
+namespace agora::yamux {
 
 struct YamuxStream {
   bool inbound = false;        // opened by the remote
@@ -29,4 +29,4 @@ struct YamuxStream {
   YamuxRecvBuffer recv;
 };
 
-}  // namespace agora
+}  // namespace agora::yamux

@@ -6,7 +6,7 @@
 
 #include "proto/yamux/yamux_session.h"
 
-namespace agora {
+namespace agora::yamux {
 namespace {
 
 using Kind = YamuxEvent::Kind;
@@ -702,4 +702,4 @@ TEST(YamuxRaw, PingsWhoseAcksAreTakenNeverFailTheSession) {
 }
 
 }  // namespace
-}  // namespace agora
+}  // namespace agora::yamux

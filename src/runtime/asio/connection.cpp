@@ -8,8 +8,9 @@ namespace {
 constexpr size_t kReadChunkBytes = 256 * 1024;
 }
 
-Connection::Connection(asio::ip::tcp::socket socket, std::unique_ptr<NoiseTransport> noise,
-                       ConnectionInfo info, YamuxConfig yamux_config, Bytes initial_plaintext)
+Connection::Connection(asio::ip::tcp::socket socket, std::unique_ptr<noise::NoiseTransport> noise,
+                       ConnectionInfo info, yamux::YamuxConfig yamux_config,
+                       Bytes initial_plaintext)
     : socket_(std::move(socket)),
       noise_(std::move(noise)),
       info_(std::move(info)),
@@ -31,7 +32,7 @@ void Connection::start(InboundStreamHandler on_inbound, ClosedHandler on_closed)
 
 Result<std::shared_ptr<Stream>> Connection::open_stream() {
   if (closed_) return close_reason_;
-  AGORA_ASSIGN(StreamId id, yamux_.open_stream(now()));
+  AGORA_ASSIGN(yamux::StreamId id, yamux_.open_stream(now()));
   auto stream = std::make_shared<Stream>(shared_from_this(), id, false);
   streams_[id] = stream;
   signal_write();
@@ -181,7 +182,7 @@ awaitable<void> Connection::timer_loop() {
 
 void Connection::process_events() {
   while (auto ev = yamux_.poll_event()) {
-    using K = YamuxEvent::Kind;
+    using K = yamux::YamuxEvent::Kind;
     std::shared_ptr<Stream> stream;
     if (auto it = streams_.find(ev->stream); it != streams_.end()) stream = it->second.lock();
     switch (ev->kind) {
@@ -213,7 +214,7 @@ void Connection::process_events() {
 
 // ---- Stream ----
 
-Stream::Stream(std::shared_ptr<Connection> conn, StreamId id, bool inbound)
+Stream::Stream(std::shared_ptr<Connection> conn, yamux::StreamId id, bool inbound)
     : conn_(std::move(conn)),
       id_(id),
       inbound_(inbound),

@@ -31,8 +31,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   using InboundStreamHandler = std::function<void(std::shared_ptr<Stream>)>;
   using ClosedHandler = std::function<void(Connection&, const Error& reason)>;
 
-  Connection(asio::ip::tcp::socket socket, std::unique_ptr<NoiseTransport> noise,
-             ConnectionInfo info, YamuxConfig yamux_config, Bytes initial_plaintext);
+  Connection(asio::ip::tcp::socket socket, std::unique_ptr<noise::NoiseTransport> noise,
+             ConnectionInfo info, yamux::YamuxConfig yamux_config, Bytes initial_plaintext);
   ~Connection();
 
   // Starts the read, write and timer loops. `on_closed` runs once, when the connection ends.
@@ -67,17 +67,17 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Status feed_plaintext(BytesView plain);
   void process_events();
   void signal_write() { write_waiter_.notify(); }
-  void forget_stream(StreamId id) { streams_.erase(id); }
+  void forget_stream(yamux::StreamId id) { streams_.erase(id); }
   void shutdown_socket();
 
   asio::ip::tcp::socket socket_;
-  std::unique_ptr<NoiseTransport> noise_;
+  std::unique_ptr<noise::NoiseTransport> noise_;
   ConnectionInfo info_;
-  YamuxSession yamux_;
+  yamux::YamuxSession yamux_;
   Bytes initial_plaintext_;
   Waiter write_waiter_;
   Waiter timer_waiter_;
-  std::map<StreamId, std::weak_ptr<Stream>> streams_;
+  std::map<yamux::StreamId, std::weak_ptr<Stream>> streams_;
   InboundStreamHandler on_inbound_;
   ClosedHandler on_closed_;
   bool closed_ = false;
@@ -91,7 +91,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 // One yamux stream. Owned by whoever uses it; destroying it without a clean close resets it.
 class Stream : public std::enable_shared_from_this<Stream> {
  public:
-  Stream(std::shared_ptr<Connection> conn, StreamId id, bool inbound);
+  Stream(std::shared_ptr<Connection> conn, yamux::StreamId id, bool inbound);
   ~Stream();
   Stream(const Stream&) = delete;
   Stream& operator=(const Stream&) = delete;
@@ -106,7 +106,7 @@ class Stream : public std::enable_shared_from_this<Stream> {
   // Bytes read ahead during protocol negotiation, served before anything else.
   void unread(Bytes prefix);
 
-  StreamId id() const { return id_; }
+  yamux::StreamId id() const { return id_; }
   bool inbound() const { return inbound_; }
   const std::string& protocol() const { return protocol_; }
   void set_protocol(std::string p) { protocol_ = std::move(p); }
@@ -130,7 +130,7 @@ class Stream : public std::enable_shared_from_this<Stream> {
   Status usable() const;
 
   std::shared_ptr<Connection> conn_;
-  StreamId id_;
+  yamux::StreamId id_;
   bool inbound_;
   std::string protocol_;
   Bytes prefix_;

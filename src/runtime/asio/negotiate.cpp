@@ -30,11 +30,11 @@ awaitable<Result<std::string>> run(Stream& stream, Core core) {
 }  // namespace
 
 awaitable<Result<std::string>> select_protocol(Stream& stream, std::vector<std::string> protocols) {
-  co_return co_await run(stream, MultistreamDialer(std::move(protocols)));
+  co_return co_await run(stream, multistream::MultistreamDialer(std::move(protocols)));
 }
 
 awaitable<Result<std::string>> accept_protocol(Stream& stream, std::vector<std::string> supported) {
-  co_return co_await run(stream, MultistreamListener(std::move(supported)));
+  co_return co_await run(stream, multistream::MultistreamListener(std::move(supported)));
 }
 
 }  // namespace agora::rt

@@ -41,7 +41,7 @@ struct SwarmConfig {
   size_t dial_joins_max = 64;  // callers waiting on one peer's dial in flight
   Duration dial_backoff_min = std::chrono::seconds(5);  // after a failed address; doubles
   Duration dial_backoff_max = std::chrono::minutes(5);
-  YamuxConfig yamux;
+  yamux::YamuxConfig yamux;
   Duration dial_timeout = std::chrono::seconds(10);
   Duration handshake_timeout = std::chrono::seconds(10);
   // An inbound connection must send its first bytes within this, or it is closed before any

@@ -31,8 +31,8 @@ awaitable<Status> drive_plain(asio::ip::tcp::socket& socket, Core& core) {
 
 // Runs multistream-select for the muxer over the already encrypted channel.
 template <class Core>
-awaitable<Status> drive_encrypted(asio::ip::tcp::socket& socket, NoiseTransport& noise, Core& core,
-                                  Bytes pending_plain) {
+awaitable<Status> drive_encrypted(asio::ip::tcp::socket& socket, noise::NoiseTransport& noise,
+                                  Core& core, Bytes pending_plain) {
   Bytes out, cipher;
   Bytes in(kHandshakeReadBytes);
   if (!pending_plain.empty()) AGORA_CO_TRY(core.on_bytes(pending_plain));
@@ -74,22 +74,22 @@ awaitable<Result<Upgraded>> upgrade_connection(asio::ip::tcp::socket& socket,
   const std::vector<std::string> muxers = {kYamuxProtocol};
   Bytes rest;
   if (options.initiator) {
-    auto r = co_await negotiate_plain(socket, MultistreamDialer(security));
+    auto r = co_await negotiate_plain(socket, multistream::MultistreamDialer(security));
     if (!r) co_return r.error();
     rest = std::move(*r);
   } else {
-    auto r = co_await negotiate_plain(socket, MultistreamListener(security));
+    auto r = co_await negotiate_plain(socket, multistream::MultistreamListener(security));
     if (!r) co_return r.error();
     rest = std::move(*r);
   }
 
   // 2. Noise XX.
-  NoiseConfig config;
+  noise::NoiseConfig config;
   if (options.inline_muxer) config.muxers = muxers;
   config.expected_peer = options.expected_peer;
   // The runtime draws the handshake's keys: the Noise core has no entropy of its own.
-  const NoiseKeys keys{crypto::X25519KeyPair::generate(), crypto::X25519KeyPair::generate()};
-  NoiseHandshake handshake(options.initiator, identity, std::move(config), keys);
+  const noise::NoiseKeys keys{crypto::X25519KeyPair::generate(), crypto::X25519KeyPair::generate()};
+  noise::NoiseHandshake handshake(options.initiator, identity, std::move(config), keys);
   if (!rest.empty()) {
     if (Status st = handshake.on_bytes(rest); !st) co_return st.error();
   }
@@ -115,13 +115,13 @@ awaitable<Result<Upgraded>> upgrade_connection(asio::ip::tcp::socket& socket,
     co_return up;
   }
   if (options.initiator) {
-    MultistreamDialer dialer(muxers);
+    multistream::MultistreamDialer dialer(muxers);
     if (Status st = co_await drive_encrypted(socket, *up.noise, dialer, std::move(plain)); !st)
       co_return st.error();
     up.muxer = dialer.selected();
     up.plaintext_rest = dialer.take_rest();
   } else {
-    MultistreamListener listener(muxers);
+    multistream::MultistreamListener listener(muxers);
     if (Status st = co_await drive_encrypted(socket, *up.noise, listener, std::move(plain)); !st)
       co_return st.error();
     up.muxer = listener.selected();

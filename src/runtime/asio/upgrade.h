@@ -20,7 +20,7 @@ struct UpgradeOptions {
 };
 
 struct Upgraded {
-  std::unique_ptr<NoiseTransport> noise;
+  std::unique_ptr<noise::NoiseTransport> noise;
   PeerId peer;
   std::string muxer;
   bool muxer_inlined = false;
