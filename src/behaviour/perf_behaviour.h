@@ -6,10 +6,11 @@
 // Bounds on what a peer can make us spend: the answer is capped (download_bytes_max; more is
 // refused with a reset), few perf streams are served at once and few per peer, a stream holds at
 // most two chunks queued for its peer (sends are paced by their tokens), and a stream on which no
-// whole chunk (chunk_bytes) moves within stall_timeout is reset, whichever side stops: a peer
-// that stops reading or sending, or trickles, cannot hold a slot. Refusals come out of
-// poll_refusal() with their reason ("limit", "too_large", "stalled") for metrics and events.
-// Our own runs are at most runs_max; each ends in one PerfRunDone from poll_result().
+// whole chunk (chunk_bytes) moves within stall_timeout is reset, in either direction: a peer
+// that stops reading or sending, or trickles, cannot hold a slot, while a long transfer that
+// keeps moving is never cut (the runtime's close linger restarts with every byte heard). Refusals
+// come out of poll_refusal() with their reason ("limit", "too_large", "stalled") for metrics and
+// events. Our own runs are at most runs_max; each ends in one PerfRunDone from poll_result().
 #pragma once
 
 #include <deque>

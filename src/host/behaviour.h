@@ -17,10 +17,11 @@
 //
 // Byte streams (Framing::Kind::bytes), for bulk protocols (perf, transfers): no messages and no
 // copies into them. The behaviour pulls: ReadBytes grants read credit, and the runtime reads only
-// while credit remains, handing each chunk to on_bytes as a view into its own buffer (valid for
-// that call). A stream without credit is not read, so the peer's flow-control window fills and
-// the peer stops sending: backpressure reaches the sender. It pushes with SendBytes, slices of a
-// buffer it shares with the runtime (a block, perf's zeros), and paces itself by the tokens.
+// while credit remains (so the peer's close or reset may be heard only once credit is granted),
+// handing each chunk to on_bytes as a view into its own buffer (valid for that call). A stream
+// without credit is not read, so the peer's flow-control window fills and the peer stops sending:
+// backpressure reaches the sender. It pushes with SendBytes, slices of a buffer it shares with the
+// runtime (a block, perf's zeros), and paces itself by the tokens.
 //
 // Datagrams, for discovery on the local network (mDNS): a behaviour names the multicast groups
 // it joins (multicast_groups()); the runtime owns the sockets (interface, TTL, loop), tells it
@@ -74,8 +75,8 @@ struct ProtocolSpec {
   // keep their own deadlines.)
   ProtocolConfig config;
   size_t send_queue_bytes_max = 1u << 20;  // written to one stream but not yet taken by the peer
-  // After we close our side: how long the rest of our bytes and the peer's close may take before
-  // the stream is reset. At least as long as the behaviour still waits for an answer.
+  // After we close our side: how long the peer may send nothing (the rest of its answer, its
+  // close) before the stream is reset. At least the longest pause the behaviour accepts.
   Duration close_linger = std::chrono::seconds(10);
   bool inbound = true;  // served; false: only opened by us
 };

@@ -64,5 +64,26 @@ TEST_F(BehaviourHostTest, AnEchoToAPeerThatStopsReadingWaitsWithoutSpinning) {
   });
 }
 
+// A perf download that takes longer than stall_timeout but keeps moving is never cut: the close
+// linger that starts when the client closes its upload restarts with every byte it reads.
+TEST_F(BehaviourHostTest, APerfDownloadLongerThanTheStallTimeoutCompletes) {
+  store::Config quick;
+  quick.perf.stall_timeout_ms = 200;  // also the close linger, on both sides
+  start(quick, quick);
+  const uint64_t download = uint64_t(2) << 30;  // well over 200 ms on any machine
+  auto run = await_on_loop<Result<PerfResult>>(
+      io_,
+      [&]() -> rt::awaitable<Result<PerfResult>> {
+        auto conn = co_await honest_->connect(victim_addr_);
+        if (!conn) co_return conn.error();
+        co_return co_await honest_->perf().run(*conn, 0, download);
+      },
+      120s);
+  ASSERT_TRUE(run.has_value()) << "timeout";
+  ASSERT_TRUE(run->ok()) << run->error().to_string();
+  EXPECT_EQ((*run)->download_bytes, download);
+  EXPECT_GT((*run)->download_time, 200ms);
+}
+
 }  // namespace
 }  // namespace agora::test

@@ -131,15 +131,25 @@ struct BehaviourHost::State : std::enable_shared_from_this<BehaviourHost::State>
       end(ch, make_error(Errc::closed, "stream closed by both sides"), false);
   }
 
-  // From the behaviour's CloseWrite: our queued bytes and the peer's close have close_linger
-  // between them, then the stream is reset (a peer that never reads cannot hold it).
+  // From the behaviour's CloseWrite: once the peer has gone close_linger without sending us
+  // anything (the rest of its answer, its close), the stream is reset: a peer that never reads
+  // or never closes cannot hold it, while one still answering (a long perf download) may.
   void want_close(Channel& ch) {
     ch.close_wanted = true;
+    arm_linger(ch);
+    if (!ch.writing) close_write(ch);
+  }
+
+  void arm_linger(Channel& ch) {
     std::weak_ptr<Stream> weak = ch.stream;
     ch.linger = std::make_unique<Deadline>(swarm.executor(), ch.spec->close_linger, [weak] {
       if (auto s = weak.lock()) s->reset();
     });
-    if (!ch.writing) close_write(ch);
+  }
+
+  // Bytes came in: a lingering stream's peer is still there.
+  void heard(Channel& ch) {
+    if (ch.linger) arm_linger(ch);
   }
 
   void close_write(Channel& ch) {
@@ -283,6 +293,7 @@ awaitable<void> BehaviourHost::State::read_messages(std::shared_ptr<State> self,
       if (!self->stopped) self->maybe_done(*ch);
       co_return;
     }
+    self->heard(*ch);
     reader.feed({buf.data(), *n});
     for (;;) {
       auto message = reader.next();
@@ -308,10 +319,11 @@ awaitable<void> BehaviourHost::State::read_loop(std::shared_ptr<State> self,
 // receive window fills and the peer stops sending.
 awaitable<void> BehaviourHost::State::read_bytes(std::shared_ptr<State> self,
                                                  std::shared_ptr<Channel> ch) {
-  Bytes buf(self->config.byte_read_chunk_bytes);
+  Bytes buf;  // allocated with the first credit: a stream never read costs no buffer
   for (;;) {
     while (ch->read_credit == 0 && !ch->ended && !self->stopped) co_await ch->credit_waiter->wait();
     if (self->stopped || ch->ended) co_return;
+    if (buf.empty()) buf.resize(self->config.byte_read_chunk_bytes);
     const size_t want = std::min(buf.size(), ch->read_credit);
     auto n = co_await ch->stream->read_some(buf.data(), want);
     if (self->stopped || ch->ended) co_return;
@@ -330,6 +342,7 @@ awaitable<void> BehaviourHost::State::read_bytes(std::shared_ptr<State> self,
       if (!self->stopped) self->maybe_done(*ch);
       co_return;
     }
+    self->heard(*ch);
     ch->read_credit -= *n;
     ch->entry->behaviour->on_bytes(ch->ref, {buf.data(), *n}, now());
     self->pump(*ch->entry);
@@ -452,6 +465,7 @@ BehaviourHost::~BehaviourHost() {
   for (auto& [ref, ch] : channels) {
     ch->ended = true;
     ch->linger.reset();
+    if (ch->credit_waiter) ch->credit_waiter->notify();  // a reader waiting for credit ends
     ch->stream->reset();
   }
 }

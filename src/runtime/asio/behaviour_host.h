@@ -6,13 +6,17 @@
 // timer at its next_timer(). A byte stream (Framing::Kind::bytes) is read only while its
 // behaviour has granted credit (ReadBytes), so a slow consumer stops the peer through yamux's
 // window, and its SendBytes slices are written from the behaviour's own buffer, not copied.
-// Behaviours have no coroutines: the only ones are here, one reader per stream and at most one
-// writer per stream with something to write.
+// Each multicast group a behaviour joins gets a socket (rt::MulticastSocket) whose datagrams go
+// to on_datagram. Behaviours have no coroutines: the only ones are here (one reader per stream,
+// at most one writer per stream with something to write, one per dial or stream being opened)
+// and in the multicast sockets (one receive loop each).
 //
 // A stream ends (on_stream_closed, exactly once) when both sides have closed, when it is reset by
 // either side, when a limit is broken (a message too large, a send queue full: the stream is
-// reset and the reason given), or when the protocol's close_linger has passed since the behaviour
-// closed our side and the stream has not ended (reset: the peer did not read or did not close).
+// reset and the reason given), or when, after the behaviour closed our side, the peer has sent
+// nothing for the protocol's close_linger and the stream has not ended (reset: the peer did not
+// read or did not close). A byte stream without read credit is not read, so the peer's close or
+// reset is heard once credit is granted (or the connection ends).
 // Runs on the swarm's thread; every method must be called there.
 #pragma once
 

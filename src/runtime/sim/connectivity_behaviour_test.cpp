@@ -89,6 +89,8 @@ TEST_F(Nodes, AFailedDialBacksThePeerOffAndAnUndialablePeerIsNotDialled) {
                net.now());
   net.wake(0, a);
   ASSERT_TRUE(net.run_for(seconds(1)).ok());
+  for (const DialOutcome& d : events_of<DialOutcome>(a))
+    EXPECT_FALSE(d.peer == peer(9) && !d.no_address) << "a dial to an undialable peer";
   EXPECT_EQ(a.dials_in_flight(), 0u);
 }
 

@@ -9,7 +9,14 @@ namespace agora::sim {
 using host::StreamRef;
 
 namespace {
-constexpr size_t kDeliveryChunkBytes = 64 * 1024;  // as rt::BehaviourHost's read_chunk_bytes
+constexpr size_t kDeliveryChunkBytes = 256 * 1024;  // as rt::BehaviourHost's byte_read_chunk_bytes
+}
+
+size_t MemoryNetwork::byte_stream_buffered_bytes() const {
+  size_t total = 0;
+  for (const auto& [ref, s] : streams_)
+    for (const auto& flow : s->flow) total += flow.queued_bytes + flow.in_window;
+  return total;
 }
 
 void MemoryNetwork::send_bytes(NodeId node, StreamRef ref, BytesView data, uint64_t token) {
@@ -106,6 +113,7 @@ void MemoryNetwork::deliver_chunk(StreamRef ref, int side) {
   if (flow.inbox.empty()) {
     if (!flow.fin_arrived || s.read_done[side]) return;
     s.read_done[side] = true;
+    s.last_heard[side] = now_;
     slot.behaviour->on_stream_finished(ref, now_);
     pump(node, slot);
     return maybe_done(ref);
@@ -120,6 +128,7 @@ void MemoryNetwork::deliver_chunk(StreamRef ref, int side) {
     flow.inbox_offset = 0;
   }
   flow.credit -= n;
+  s.last_heard[side] = now_;
   const int sender = 1 - side;
   schedule(config_.latency, [this, ref, sender, n] {
     auto it = streams_.find(ref);

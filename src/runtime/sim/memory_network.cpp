@@ -226,8 +226,11 @@ void MemoryNetwork::execute(NodeId node, BehaviourSlot& slot, host::BehaviourAct
   } else if (auto* msg = std::get_if<host::SendMessage>(&action)) {
     send(node, msg->ref, std::move(msg->message), msg->token);
   } else if (auto* bytes = std::get_if<host::SendBytes>(&action)) {
-    if (bytes->data.buffer && bytes->data.offset + bytes->data.size <= bytes->data.buffer->size())
+    if (bytes->data.buffer && bytes->data.offset + bytes->data.size <= bytes->data.buffer->size()) {
       send_bytes(node, bytes->ref, bytes->data.view(), bytes->token);
+    } else {  // as rt::BehaviourHost: the behaviour's bug ends its stream
+      reset_stream(bytes->ref, node, make_error(Errc::internal, "SendBytes: a slice out of range"));
+    }
   } else if (auto* read = std::get_if<host::ReadBytes>(&action)) {
     grant(node, read->ref, read->bytes);
   } else if (auto* close = std::get_if<host::CloseWrite>(&action)) {

@@ -9,7 +9,8 @@
 // (one id shared by both ends), nodes going offline and back, streams with protocol negotiation
 // (the opener hears StreamOpened after a round trip; a protocol the remote does not serve fails
 // with Errc::unsupported), ordered message delivery after a fixed one-way latency, half-close,
-// resets, the framing's size limit (a message over it resets the stream) and connection loss.
+// resets, the framing's size limit (a message over it resets the stream), connection loss, and
+// the protocol's close_linger (after a side's close, a peer silent that long has the stream reset).
 // Byte streams (Framing::Kind::bytes) have flow control: a side has at most stream_window_bytes
 // in flight to a peer that has not taken them (ReadBytes credit), the rest waits in its send
 // queue, bounded by the protocol's send_queue_bytes_max (past it the stream is reset, as in
@@ -84,6 +85,8 @@ class MemoryNetwork {
   size_t streams() const { return streams_.size(); }
   uint64_t messages_delivered() const { return messages_delivered_; }
   uint64_t datagrams_delivered() const { return datagrams_delivered_; }
+  // Byte streams: bytes queued by senders plus bytes in flight or not yet taken by receivers.
+  size_t byte_stream_buffered_bytes() const;
 
  private:
   struct Node;
@@ -106,6 +109,7 @@ class MemoryNetwork {
   void open_stream(NodeId node, BehaviourSlot& slot, host::OpenStream req);
   void send(NodeId node, host::StreamRef ref, Bytes message, uint64_t token);
   void close_write(NodeId node, host::StreamRef ref);
+  void check_linger(host::StreamRef ref, int side);
   void send_bytes(NodeId node, host::StreamRef ref, BytesView data, uint64_t token);
   void grant(NodeId node, host::StreamRef ref, size_t bytes);
   void transmit(host::StreamRef ref, int side);

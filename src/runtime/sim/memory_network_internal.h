@@ -52,6 +52,7 @@ struct MemoryNetwork::Stream {
   uint64_t tag = 0;               // the opener's OpenStream tag
   bool announced = false;         // the opener heard StreamOpened
   bool bytes = false;             // Framing::Kind::bytes: carried by `flow`, not as messages
+  Instant last_heard[2] = {};     // when each side last received something (for close_linger)
   // A byte stream, per side: what the side sent that is not in the peer's window yet, and what
   // reached the side that its behaviour has not taken yet.
   struct ByteFlow {

@@ -130,6 +130,7 @@ void MemoryNetwork::send(NodeId node, StreamRef ref, Bytes message, uint64_t tok
     NodeId receiver = s.node[other];
     BehaviourSlot& slot = *s.slot[other];
     nodes_[receiver]->swarm.on_stream_activity(ref.connection, ref.stream, now_);
+    s.last_heard[other] = now_;
     ++messages_delivered_;
     slot.behaviour->on_message(ref, std::move(message), now_);
     pump(receiver, slot);
@@ -143,6 +144,9 @@ void MemoryNetwork::close_write(NodeId node, StreamRef ref) {
   int side = s.side_of(node);
   if (s.ended[side] || s.write_closed[side]) return;
   s.write_closed[side] = true;
+  s.last_heard[side] = std::max(s.last_heard[side], now_);
+  schedule(s.slot[side]->specs.at(s.protocol).close_linger,
+           [this, ref, side] { check_linger(ref, side); });
   if (s.bytes) {  // the close follows the bytes still queued
     s.flow[side].fin_queued = true;
     return transmit(ref, side);
@@ -152,6 +156,7 @@ void MemoryNetwork::close_write(NodeId node, StreamRef ref) {
     auto it = streams_.find(ref);
     if (it == streams_.end() || it->second->ended[other]) return;
     it->second->read_done[other] = true;
+    it->second->last_heard[other] = now_;
     NodeId receiver = it->second->node[other];
     BehaviourSlot& slot = *it->second->slot[other];
     slot.behaviour->on_stream_finished(ref, now_);
@@ -159,6 +164,18 @@ void MemoryNetwork::close_write(NodeId node, StreamRef ref) {
     maybe_done(ref);
   });
   maybe_done(ref);
+}
+
+// After `side` closed its write: once the peer has sent it nothing for the protocol's
+// close_linger, the stream is reset (as in rt::BehaviourHost).
+void MemoryNetwork::check_linger(StreamRef ref, int side) {
+  auto it = streams_.find(ref);
+  if (it == streams_.end() || it->second->ended[side]) return;
+  Stream& s = *it->second;
+  const Instant due = s.last_heard[side] + s.slot[side]->specs.at(s.protocol).close_linger;
+  if (now_ < due) return schedule(due - now_, [this, ref, side] { check_linger(ref, side); });
+  reset_stream(ref, s.node[side],
+               make_error(Errc::timeout, "the peer sent nothing for close_linger after our close"));
 }
 
 void MemoryNetwork::maybe_done(StreamRef ref) {

@@ -65,6 +65,24 @@ TEST_F(PerfPair, AnHonestRunMovesEveryByteBothWays) {
   EXPECT_FALSE(server.poll_refusal().has_value());
 }
 
+// A download that takes longer than stall_timeout but keeps moving is never cut: neither perf's
+// per-chunk deadline nor the close linger (which starts when the client closes its upload).
+TEST_F(PerfPair, ALongDownloadThatKeepsMovingIsNeverCut) {
+  PerfBehaviour client(kConfig), server(kConfig);
+  net.add_behaviour(na, client);
+  net.add_behaviour(nb, server);
+  connect();
+  // 256 KiB per 10 ms round trip: about 4 s for 100 MiB, twice the 2 s stall_timeout.
+  ASSERT_TRUE(client.run(peer(2), 0, 0, 100 << 20, net.now()).ok());
+  net.wake(na, client);
+  ASSERT_TRUE(net.run_for(seconds(30)).ok());
+  auto done = client.poll_result();
+  ASSERT_TRUE(done.has_value());
+  ASSERT_TRUE(done->result.ok()) << done->result.error().to_string();
+  EXPECT_EQ(done->result->download_bytes, uint64_t(100) << 20);
+  EXPECT_GT(done->result->download_time, kConfig.stall_timeout);
+}
+
 TEST_F(PerfPair, ARunWithNoServerFailsAtOnce) {
   PerfBehaviour client(kConfig);
   net.add_behaviour(na, client);
@@ -89,6 +107,9 @@ TEST_F(PerfPair, AServerThatNeverReadsStallsTheRunWithBoundedBuffers) {
   net.wake(na, client);
   ASSERT_TRUE(net.run_for(seconds(1)).ok());
   EXPECT_TRUE(sink.bytes.empty());
+  // The window (256 KiB), two queued chunks and the request: no more.
+  EXPECT_LE(net.byte_stream_buffered_bytes(), 256 * 1024 + 2 * kConfig.chunk_bytes + 8);
+  EXPECT_GT(net.byte_stream_buffered_bytes(), 256 * 1024u);
   ASSERT_TRUE(net.run_for(seconds(5)).ok());
   auto done = client.poll_result();
   ASSERT_TRUE(done.has_value());
@@ -215,6 +236,34 @@ TEST_F(PerfServer, OnePeerGetsOneStreamAndATricklerIsReset) {
   EXPECT_EQ(refusal->reason, "stalled");
   EXPECT_NE(refusal->detail.find("upload"), std::string::npos) << refusal->detail;
   EXPECT_EQ(server.streams(), 0u);
+  // The slot came back: the same peer is served again.
+  host::StreamRef again = open(3);
+  send(again, request(10));
+  ASSERT_TRUE(net.run_for(milliseconds(100)).ok());
+  EXPECT_FALSE(server.poll_refusal().has_value());
+  EXPECT_EQ(server.streams(), 1u);
+}
+
+// concurrent_streams_max holds across peers: the fifth peer is refused, the first four served.
+TEST_F(PerfPair, ConcurrentStreamsAreBoundedAcrossPeers) {
+  PerfBehaviour server(kConfig);
+  net.add_behaviour(na, server);
+  std::vector<std::unique_ptr<ScriptedBehaviour>> peers;
+  for (uint8_t i = 0; i < 5; ++i) {
+    MemoryNetwork::NodeId n = net.add_node(peer(uint8_t(10 + i)));
+    peers.push_back(std::make_unique<ScriptedBehaviour>(std::vector{perf_spec()}));
+    net.add_behaviour(n, *peers.back());
+    ASSERT_TRUE(net.connect(n, na).ok());
+    peers.back()->push(host::OpenStream{peer(1), kPerfProtocol, 1, 0, {}});
+    net.wake(n, *peers.back());
+    ASSERT_TRUE(net.run_for(milliseconds(100)).ok());
+  }
+  EXPECT_EQ(server.streams(), 4u);
+  auto refusal = server.poll_refusal();
+  ASSERT_TRUE(refusal.has_value());
+  EXPECT_EQ(refusal->reason, "limit");
+  EXPECT_EQ(refusal->peer, peer(14));
+  EXPECT_FALSE(server.poll_refusal().has_value());
 }
 
 // A requester that never reads holds at most the window and two chunks of the answer, then is
