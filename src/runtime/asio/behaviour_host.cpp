@@ -147,6 +147,29 @@ struct BehaviourHost::State : std::enable_shared_from_this<BehaviourHost::State>
     });
   }
 
+  // After a read: false once the stream is over (the host stopped, the stream ended, its protocol
+  // was removed, the read failed), ending it where that is still to do.
+  bool still_reading(Channel& ch, const Result<size_t>& n) {
+    if (stopped || ch.ended) return false;
+    if (ch.entry->removed) {
+      end(ch, make_error(Errc::closed, "the protocol stopped"), true);
+      return false;
+    }
+    if (!n) {
+      end(ch, n.error(), true);
+      return false;
+    }
+    return true;
+  }
+
+  // The peer's EOF, after everything before it was handed over.
+  void finished(Channel& ch) {
+    ch.read_done = true;
+    ch.entry->behaviour->on_stream_finished(ch.ref, now());
+    pump(*ch.entry);
+    if (!stopped) maybe_done(ch);
+  }
+
   // Bytes came in: a lingering stream's peer is still there.
   void heard(Channel& ch) {
     if (ch.linger) arm_linger(ch);
@@ -273,24 +296,13 @@ awaitable<void> BehaviourHost::State::read_messages(std::shared_ptr<State> self,
   Bytes buf(chunk);
   for (;;) {
     auto n = co_await ch->stream->read_some(buf.data(), buf.size());
-    if (self->stopped || ch->ended) co_return;
-    if (ch->entry->removed) {
-      self->end(*ch, make_error(Errc::closed, "the protocol stopped"), true);
-      co_return;
-    }
-    if (!n) {
-      self->end(*ch, n.error(), true);
-      co_return;
-    }
+    if (!self->still_reading(*ch, n)) co_return;
     if (*n == 0) {
       if (reader.buffered() > 0) {
         self->end(*ch, make_error(Errc::truncated, "the stream ended inside a message"), true);
         co_return;
       }
-      ch->read_done = true;
-      ch->entry->behaviour->on_stream_finished(ch->ref, now());
-      self->pump(*ch->entry);
-      if (!self->stopped) self->maybe_done(*ch);
+      self->finished(*ch);
       co_return;
     }
     self->heard(*ch);
@@ -326,20 +338,9 @@ awaitable<void> BehaviourHost::State::read_bytes(std::shared_ptr<State> self,
     if (buf.empty()) buf.resize(self->config.byte_read_chunk_bytes);
     const size_t want = std::min(buf.size(), ch->read_credit);
     auto n = co_await ch->stream->read_some(buf.data(), want);
-    if (self->stopped || ch->ended) co_return;
-    if (ch->entry->removed) {
-      self->end(*ch, make_error(Errc::closed, "the protocol stopped"), true);
-      co_return;
-    }
-    if (!n) {
-      self->end(*ch, n.error(), true);
-      co_return;
-    }
+    if (!self->still_reading(*ch, n)) co_return;
     if (*n == 0) {
-      ch->read_done = true;
-      ch->entry->behaviour->on_stream_finished(ch->ref, now());
-      self->pump(*ch->entry);
-      if (!self->stopped) self->maybe_done(*ch);
+      self->finished(*ch);
       co_return;
     }
     self->heard(*ch);
