@@ -71,8 +71,8 @@ struct Framing {
 struct ProtocolSpec {
   std::string name;  // e.g. "/ipfs/ping/1.0.0"
   Framing framing;
-  // The swarm's stream caps. (Its idle_timeout is not driven by the runtimes yet: behaviours
-  // keep their own deadlines.)
+  // The swarm's stream caps, and its idle_timeout: a stream that moves no byte for that long is
+  // reset by the runtime (zero, the default: never; most behaviours keep their own deadlines).
   ProtocolConfig config;
   size_t send_queue_bytes_max = 1u << 20;  // written to one stream but not yet taken by the peer
   // After we close our side: how long the peer may send nothing (the rest of its answer, its

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "node_test_util.h"
+#include "runtime/sim/scripted_behaviour.h"
 #include "victim_fixture.h"
 
 namespace agora::test {
@@ -83,6 +84,43 @@ TEST_F(BehaviourHostTest, APerfDownloadLongerThanTheStallTimeoutCompletes) {
   ASSERT_TRUE(run->ok()) << run->error().to_string();
   EXPECT_EQ((*run)->download_bytes, download);
   EXPECT_GT((*run)->download_time, 200ms);
+}
+
+// A protocol's idle_timeout is driven by the runtime: a stream that moves nothing for that long
+// is reset, counted and recorded.
+TEST_F(BehaviourHostTest, AStreamIdleForItsProtocolsTimeoutIsReset) {
+  start({}, {});
+  host::ProtocolSpec spec;
+  spec.name = "/test/idle/1";
+  spec.config.idle_timeout = 300ms;
+  sim::ScriptedBehaviour server({spec}), client({spec});
+  on_loop(io_, [&] {
+    victim_->behaviours().add(server);
+    honest_->behaviours().add(client);
+    return 0;
+  });
+  auto conn = await_on_loop<Result<std::shared_ptr<rt::Connection>>>(
+      io_,
+      [this]() -> rt::awaitable<Result<std::shared_ptr<rt::Connection>>> {
+        co_return co_await honest_->connect(victim_addr_);
+      },
+      10s);
+  ASSERT_TRUE(conn && conn->ok());
+  on_loop(io_, [&] {
+    client.push(host::OpenStream{.peer = victim_->peer_id(), .protocol = spec.name, .tag = 1});
+    honest_->behaviours().wake(client);
+    return 0;
+  });
+  EXPECT_TRUE(
+      eventually([&] { return on_loop(io_, [&] { return server.closed.size(); }) == 1; }, 3000ms));
+  EXPECT_EQ(on_loop(io_, [&] { return client.closed.size(); }), 1u);
+  const std::string idle = "agora_streams_idle_reset_total{protocol=\"/test/idle/1\"}";
+  EXPECT_GE(metric(*victim_, idle) + metric(*honest_, idle), 1);
+  on_loop(io_, [&] {
+    victim_->behaviours().remove(server);
+    honest_->behaviours().remove(client);
+    return 0;
+  });
 }
 
 }  // namespace

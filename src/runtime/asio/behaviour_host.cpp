@@ -170,8 +170,10 @@ struct BehaviourHost::State : std::enable_shared_from_this<BehaviourHost::State>
     if (!stopped) maybe_done(ch);
   }
 
-  // Bytes came in: a lingering stream's peer is still there.
+  // Bytes came in: the stream is active (idle timeouts), and a lingering stream's peer is still
+  // there.
   void heard(Channel& ch) {
+    swarm.note_stream_activity(ch.ref.connection, ch.ref.stream);
     if (ch.linger) arm_linger(ch);
   }
 
@@ -358,6 +360,7 @@ awaitable<void> BehaviourHost::State::write_loop(std::shared_ptr<State> self,
     Status st = co_await ch->stream->write_all(item.view());
     ch->queued_bytes -= item.view().size();
     if (self->stopped || ch->ended) co_return;
+    self->swarm.note_stream_activity(ch->ref.connection, ch->ref.stream);
     if (!st) {
       ch->writing = false;
       self->end(*ch, st.error(), true);
@@ -482,7 +485,7 @@ void BehaviourHost::add(host::Behaviour& behaviour, std::function<void()> on_pro
   std::weak_ptr<State> weak = state_;
   for (auto& [name, spec] : e->specs) {
     if (!spec.inbound) {
-      state_->swarm.add_outbound_protocol(name, spec.config.limits);
+      state_->swarm.add_outbound_protocol(name, spec.config.limits, spec.config.idle_timeout);
       continue;
     }
     state_->swarm.set_handler(
@@ -496,7 +499,7 @@ void BehaviourHost::add(host::Behaviour& behaviour, std::function<void()> on_pro
             }(std::move(stream));
           return State::serve(std::move(self), e, name, std::move(stream));
         },
-        spec.config.limits);
+        spec.config.limits, spec.config.idle_timeout);
   }
   auto opened = [weak, e](const std::shared_ptr<Connection>& c) {
     auto self = weak.lock();

@@ -51,6 +51,12 @@ struct Swarm::Metrics {
                             "Streams whose protocol negotiation failed",
                             {{"reason", errc_name(code)}});
   }
+  // Label values are our own protocol names: a set bounded by the code.
+  observe::Counter& idle_reset(const std::string& protocol) {
+    return registry.counter("agora_streams_idle_reset_total",
+                            "Streams reset after their protocol's idle_timeout without activity",
+                            {{"protocol", protocol}});
+  }
   observe::Counter& limit_hit(const std::string& limit) {
     return registry.counter("agora_limit_hits_total", "Requests refused by a resource limit",
                             {{"limit", limit}});
@@ -177,6 +183,14 @@ void Swarm::apply_policy() {
     }
   }
   while (auto event = core.poll_event()) {
+    if (event->type == host::SwarmEvent::Type::stream_idle) {
+      metrics_->idle_reset(event->protocol).inc();
+      record(EventType::stream_reset, event->peer ? event->peer->to_string() : "", "",
+             event->direction == host::Direction::inbound ? observe::Direction::inbound
+                                                          : observe::Direction::outbound,
+             "idle", event->detail, event->protocol);
+      continue;
+    }
     if (event->type != host::SwarmEvent::Type::refused) continue;
     const host::Refusal& r = event->refusal;
     metrics_
@@ -184,6 +198,7 @@ void Swarm::apply_policy() {
                   event->protocol)
         .inc();
   }
+  arm_policy_timer();
 }
 
 bool Swarm::close_connection(uint64_t id, host::CloseReason cause, const std::string& detail) {
@@ -517,8 +532,10 @@ awaitable<Result<std::shared_ptr<Stream>>> Swarm::open_stream(std::shared_ptr<Co
 // Our own protocol names only (those we serve or chose to open), so their number is bounded by
 // the code. Past protocols_max the protocol stays unregistered: recorded, and its streams are
 // refused as an unknown protocol.
-bool Swarm::register_protocol(const std::string& protocol, const host::ProtocolLimits& limits) {
-  Status st = policy_->core.add_protocol(protocol, host::ProtocolConfig{limits, {}});
+bool Swarm::register_protocol(const std::string& protocol, const host::ProtocolLimits& limits,
+                              Duration idle_timeout) {
+  Status st = policy_->core.add_protocol(protocol, host::ProtocolConfig{limits, idle_timeout});
+  if (st && idle_timeout > Duration::zero()) idle_timeouts_ = true;
   if (!st)
     limit_hit(
         {host::RefusalReason::limit, host::Scope::system, "protocols_max", st.error().message}, "",
@@ -536,6 +553,7 @@ std::optional<host::Refusal> Swarm::charge(const std::shared_ptr<Stream>& stream
     return refusal;
   }
   policy_->streams[{conn, id}] = stream;
+  arm_policy_timer();
   stream->on_release([weak = std::weak_ptr<Policy>(policy_), conn, id] {
     auto policy = weak.lock();
     if (!policy) return;
@@ -573,13 +591,36 @@ awaitable<void> Swarm::serve_stream(std::shared_ptr<Stream> stream) {
 }
 
 void Swarm::set_handler(const std::string& protocol, StreamHandler handler,
-                        std::optional<host::ProtocolLimits> limits) {
-  if (register_protocol(protocol, limits.value_or(config_.protocol_limits)))
+                        std::optional<host::ProtocolLimits> limits, Duration idle_timeout) {
+  if (register_protocol(protocol, limits.value_or(config_.protocol_limits), idle_timeout))
     handlers_[protocol] = std::move(handler);
 }
 
-void Swarm::add_outbound_protocol(const std::string& protocol, const host::ProtocolLimits& limits) {
-  if (!policy_->core.resources().has_protocol(protocol)) register_protocol(protocol, limits);
+void Swarm::add_outbound_protocol(const std::string& protocol, const host::ProtocolLimits& limits,
+                                  Duration idle_timeout) {
+  if (!policy_->core.resources().has_protocol(protocol))
+    register_protocol(protocol, limits, idle_timeout);
+}
+
+void Swarm::note_stream_activity(uint64_t connection, uint64_t stream) {
+  if (idle_timeouts_) policy_->core.on_stream_activity(connection, stream, now());
+}
+
+// The policy core's idle timeouts: one timer at its next_timer(). A deadline that moves later
+// leaves the timer early; the core then finds nothing due and the timer is armed again.
+void Swarm::arm_policy_timer() {
+  if (!idle_timeouts_ || shut_down_) return;
+  std::optional<Instant> next = policy_->core.next_timer();
+  if (!next || (policy_timer_at_ && *policy_timer_at_ <= *next)) return;
+  if (!policy_timer_) policy_timer_ = std::make_unique<asio::steady_timer>(executor_);
+  policy_timer_at_ = next;
+  policy_timer_->expires_at(std::chrono::time_point_cast<asio::steady_timer::duration>(*next));
+  policy_timer_->async_wait([this, alive = std::weak_ptr<Policy>(policy_)](asio::error_code ec) {
+    if (ec || alive.expired()) return;
+    policy_timer_at_.reset();
+    policy_->core.on_timer(now());
+    apply_policy();
+  });
 }
 
 std::vector<std::string> Swarm::protocols() const {
@@ -619,6 +660,7 @@ void Swarm::ban(const PeerId& peer, Duration how_long, const std::string& why) {
 void Swarm::shutdown() {
   if (shut_down_) return;
   shut_down_ = true;
+  if (policy_timer_) policy_timer_->cancel();
   asio::error_code ec;
   for (auto& a : acceptors_) a->close(ec);
   for (auto& c : connections())

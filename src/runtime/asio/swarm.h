@@ -80,12 +80,17 @@ class Swarm {
                                                          std::vector<std::string> protocols);
 
   // Serves `protocol`; its streams are charged to the resource manager under `limits` (none
-  // given: SwarmConfig::protocol_limits).
+  // given: SwarmConfig::protocol_limits). A stream of it with no activity for `idle_timeout` is
+  // reset (zero: never); activity is what note_stream_activity reports.
   void set_handler(const std::string& protocol, StreamHandler handler,
-                   std::optional<host::ProtocolLimits> limits = std::nullopt);
+                   std::optional<host::ProtocolLimits> limits = std::nullopt,
+                   Duration idle_timeout = Duration::zero());
   // A protocol we only open (never serve), charged under `limits`. Outbound-only protocols not
   // declared are charged under SwarmConfig::protocol_limits when first opened.
-  void add_outbound_protocol(const std::string& protocol, const host::ProtocolLimits& limits);
+  void add_outbound_protocol(const std::string& protocol, const host::ProtocolLimits& limits,
+                             Duration idle_timeout = Duration::zero());
+  // Bytes moved on a stream (for idle timeouts; a no-op while no protocol has one).
+  void note_stream_activity(uint64_t connection, uint64_t stream);
   std::vector<std::string> protocols() const;
   // Observers of new secured connections and of closed ones; each service adds its own.
   void on_connection(ConnectionCallback callback) { on_connection_.push_back(std::move(callback)); }
@@ -146,8 +151,10 @@ class Swarm {
                                                           std::optional<PeerId> peer);
   std::optional<host::Refusal> charge(const std::shared_ptr<Stream>& stream,
                                       const std::string& protocol, host::Direction dir);
-  bool register_protocol(const std::string& protocol, const host::ProtocolLimits& limits);
+  bool register_protocol(const std::string& protocol, const host::ProtocolLimits& limits,
+                         Duration idle_timeout = Duration::zero());
   void apply_policy();
+  void arm_policy_timer();
   void connection_closed(Connection& c, const Error& reason);
 
   asio::any_io_executor executor_;
@@ -157,6 +164,9 @@ class Swarm {
   std::shared_ptr<Policy> policy_;
   std::map<host::DialId, std::shared_ptr<DialInFlight>> dials_;
   std::map<uint64_t, host::CloseReason> close_causes_;  // closes the policy asked for
+  bool idle_timeouts_ = false;                          // some protocol has one: drive them
+  std::unique_ptr<asio::steady_timer> policy_timer_;    // at the policy core's next_timer()
+  std::optional<Instant> policy_timer_at_;
   observe::EventRecorder& events_;
   std::unique_ptr<Metrics> metrics_;
   std::vector<std::shared_ptr<asio::ip::tcp::acceptor>> acceptors_;

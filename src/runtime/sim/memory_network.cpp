@@ -28,6 +28,7 @@ void MemoryNetwork::add_behaviour(NodeId node, host::Behaviour& behaviour,
   slot->on_progress = std::move(on_progress);
   for (auto& spec : behaviour.protocols()) {
     (void)n.swarm.add_protocol(spec.name, spec.config);  // past protocols_max: streams refused
+    if (spec.config.idle_timeout > Duration::zero()) n.idle_timeouts = true;
     if (spec.inbound) n.served[spec.name] = slot.get();
     slot->specs[spec.name] = spec;
   }
@@ -187,6 +188,21 @@ void MemoryNetwork::apply_policy(NodeId node) {
   }
   while (swarm.poll_event()) {
   }
+  arm_swarm_timer(node);
+}
+
+// The swarm's idle timeouts, as rt::Swarm drives them: one wake-up at its next_timer().
+void MemoryNetwork::arm_swarm_timer(NodeId node) {
+  Node& n = *nodes_[node];
+  if (!n.idle_timeouts) return;
+  std::optional<Instant> next = n.swarm.next_timer();
+  if (!next || (n.swarm_timer_at && *n.swarm_timer_at <= *next)) return;
+  n.swarm_timer_at = next;
+  schedule(std::max(*next, now_) - now_, [this, node] {
+    nodes_[node]->swarm_timer_at.reset();
+    nodes_[node]->swarm.on_timer(now_);
+    apply_policy(node);
+  });
 }
 
 void MemoryNetwork::pump(NodeId node, BehaviourSlot& slot) {

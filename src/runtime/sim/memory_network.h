@@ -9,7 +9,9 @@
 // (one id shared by both ends), nodes going offline and back, streams with protocol negotiation
 // (the opener hears StreamOpened after a round trip; a protocol the remote does not serve fails
 // with Errc::unsupported), ordered message delivery after a fixed one-way latency, half-close,
-// resets, the framing's size limit (a message over it resets the stream), connection loss, and
+// resets, the framing's size limit (a message over it resets the stream), the swarm's idle
+// timeouts (a stream that moves nothing for its protocol's idle_timeout is reset), connection
+// loss, and
 // the protocol's close_linger (after a side's close, a peer silent that long has the stream reset).
 // Byte streams (Framing::Kind::bytes) have flow control: a side has at most stream_window_bytes
 // in flight to a peer that has not taken them (ReadBytes credit), the rest waits in its send
@@ -122,6 +124,7 @@ class MemoryNetwork {
   void maybe_done(host::StreamRef ref);
   void close_connection(host::ConnectionId id, host::CloseReason reason, const std::string& why);
   void apply_policy(NodeId node);
+  void arm_swarm_timer(NodeId node);
   BehaviourSlot* slot_for(NodeId node, host::Behaviour& b);
 
   MemoryNetworkConfig config_;

@@ -38,6 +38,8 @@ struct MemoryNetwork::Node {
   std::vector<std::unique_ptr<BehaviourSlot>> slots;
   std::map<std::string, BehaviourSlot*> served;  // protocol -> its behaviour
   bool online = true;
+  bool idle_timeouts = false;             // some protocol of its has one: drive the swarm's timer
+  std::optional<Instant> swarm_timer_at;  // the wake-up pending for it
 };
 
 // Side 0 opened the stream, side 1 accepted it.

@@ -177,3 +177,40 @@ TEST(MemoryNetwork, ANodeCannotConnectToItself) {
 
 }  // namespace
 }  // namespace agora::sim
+
+namespace agora::sim {
+namespace {
+
+// The swarm's idle timeouts, driven by the network as by rt::Swarm: a stream that moves nothing
+// for its protocol's idle_timeout is reset at both ends; one that keeps moving is not.
+TEST(IdleTimeout, AQuietStreamIsResetAndABusyOneIsNot) {
+  MemoryNetwork net{MemoryNetworkConfig{.latency = milliseconds(5)}};
+  host::ProtocolSpec spec = echo_spec();
+  spec.config.idle_timeout = milliseconds(500);
+  ScriptedBehaviour a{{spec}}, b{{spec}};
+  MemoryNetwork::NodeId na = net.add_node(peer(1)), nb = net.add_node(peer(2));
+  net.add_behaviour(na, a);
+  net.add_behaviour(nb, b);
+  ASSERT_TRUE(net.connect(na, nb).ok());
+  for (uint64_t tag : {1, 2})
+    a.push(host::OpenStream{.peer = peer(2), .protocol = kEcho, .tag = tag});
+  net.wake(na, a);
+  ASSERT_TRUE(net.run_for(milliseconds(10)).ok());
+  ASSERT_EQ(a.opened.size(), 2u);
+  host::StreamRef busy = a.opened[1].ref;
+  for (int i = 0; i < 10; ++i) {  // 2 s: the busy stream sends every 200 ms
+    a.push(host::SendMessage{busy, Bytes{1}, 0});
+    net.wake(na, a);
+    ASSERT_TRUE(net.run_for(milliseconds(200)).ok());
+  }
+  ASSERT_EQ(a.closed.size(), 1u);  // the quiet one only
+  EXPECT_EQ(a.closed[0].first, a.opened[0].ref);
+  EXPECT_NE(a.closed[0].second.message.find("idle"), std::string::npos)
+      << a.closed[0].second.to_string();
+  EXPECT_EQ(b.closed.size(), 1u);
+  EXPECT_EQ(net.swarm(na).stats().streams_idle_reset, 1u);
+  EXPECT_EQ(net.streams(), 1u);
+}
+
+}  // namespace
+}  // namespace agora::sim

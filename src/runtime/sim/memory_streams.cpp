@@ -39,6 +39,7 @@ void MemoryNetwork::open_stream(NodeId node, BehaviourSlot& slot, host::OpenStre
   if (auto refusal = nodes_[node]->swarm.on_stream_opened(ref.connection, ref.stream, req.protocol,
                                                           host::Direction::outbound, now_))
     return fail(refusal->to_error());
+  arm_swarm_timer(node);
   const Connection& c = connections_.at(*conn);
   NodeId remote = c.a == node ? c.b : c.a;
   auto s = std::make_unique<Stream>();
@@ -79,6 +80,7 @@ void MemoryNetwork::open_stream(NodeId node, BehaviourSlot& slot, host::OpenStre
     }
     s.slot[1] = served->second;
     s.ended[1] = false;
+    arm_swarm_timer(remote);
     NodeId opener_node = s.node[0];
     host::StreamOpened inbound{ref, nodes_[opener_node]->peer, s.protocol, host::Direction::inbound,
                                0,   sim_address(opener_node)};
