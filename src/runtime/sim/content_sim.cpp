@@ -78,6 +78,7 @@ class ContentSim {
  public:
   ContentSim(const Scenario& s, const ContentOptions& o)
       : s_(s),
+        options_(o),
         c_(*s.content),
         rng_(s.seed),
         net_(MemoryNetworkConfig{.latency = (s.link.latency_min + s.link.latency_max) / 2}),
@@ -118,6 +119,7 @@ class ContentSim {
   }
 
   const Scenario& s_;
+  ContentOptions options_;
   const ContentParams& c_;
   Prng rng_;
   MemoryNetwork net_;
@@ -401,7 +403,15 @@ Result<ContentResult> ContentSim::run() {
     for (NodeId n = 0; n < nodes_.size(); ++n)
       if (nodes_[n]->role == Role::fetcher && !items_.empty()) start_fetch(n);
   });
-  AGORA_TRY(net_.run_until(Instant(s_.duration)));
+  // In steps when progress is wanted: no event runs between steps, so the run is the same.
+  const Duration step = options_.on_progress ? options_.progress_interval : s_.duration;
+  for (Instant at = Instant(step);; at += step) {
+    AGORA_TRY(net_.run_until(std::min(at, Instant(s_.duration))));
+    if (options_.on_progress)
+      options_.on_progress({net_.now(), r_.fetches.attempted, r_.fetches.completed,
+                            net_.messages_delivered(), net_.connections(), net_.streams()});
+    if (at >= Instant(s_.duration)) break;
+  }
   for (auto& node : nodes_)
     if (node->fetch && !node->fetch->ended) ++r_.fetches.failed;  // unfinished at the end
   r_.seed = s_.seed;

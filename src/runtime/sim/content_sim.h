@@ -17,6 +17,7 @@
 // give the same trace hash.
 #pragma once
 
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -53,8 +54,21 @@ struct ContentResult {
   uint64_t trace_lines = 0;
 };
 
+// A look at a running content scenario, for progress output.
+struct ContentProgress {
+  Instant now{};
+  uint64_t fetches_attempted = 0;
+  uint64_t fetches_completed = 0;
+  uint64_t messages = 0;
+  size_t connections = 0;
+  size_t streams = 0;
+};
+
 struct ContentOptions {
   std::string trace_path;  // also write the trace lines here
+  // Called every progress_interval of virtual time when set (the run is the same either way).
+  std::function<void(const ContentProgress&)> on_progress;
+  Duration progress_interval = std::chrono::seconds(30);
 };
 
 Result<ContentResult> run_content_scenario(const Scenario& scenario,

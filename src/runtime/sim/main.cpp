@@ -92,11 +92,25 @@ void print_content_summary(const Scenario& s, const agora::sim::ContentResult& r
 
 // [content] scenarios: the kad and bitswap behaviours over the memory network.
 int run_content(const Scenario& scenario, const std::string& report_path,
-                const std::string& trace_path) {
+                const std::string& trace_path, bool progress) {
   agora::sim::MachineStats machine;
   machine.rss_before_bytes = agora::sim::read_memory_usage().rss_bytes;
   const auto wall_start = std::chrono::steady_clock::now();
-  auto result = agora::sim::run_content_scenario(scenario, {.trace_path = trace_path});
+  agora::sim::ContentOptions options{.trace_path = trace_path};
+  if (progress) {
+    options.on_progress = [wall_start](const agora::sim::ContentProgress& p) {
+      const double wall =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+      std::fprintf(stderr,
+                   "t=%.0fs fetches=%llu/%llu messages=%llu connections=%zu streams=%zu "
+                   "wall=%.0fs rss=%.0fMiB\n",
+                   double(p.now.time_since_epoch().count()) / 1e9,
+                   (unsigned long long)p.fetches_completed, (unsigned long long)p.fetches_attempted,
+                   (unsigned long long)p.messages, p.connections, p.streams, wall,
+                   double(agora::sim::read_memory_usage().rss_bytes) / 1048576.0);
+    };
+  }
+  auto result = agora::sim::run_content_scenario(scenario, options);
   if (!result.ok()) {
     std::fprintf(stderr, "agora-sim: %s\n", result.error().to_string().c_str());
     return 2;
@@ -122,7 +136,8 @@ int main(int argc, char** argv) {
   app.add_option("--nodes", nodes, "Override the scenario's node count");
   app.add_option("--report", report_path, "Write the JSON report here");
   app.add_option("--trace", trace_path, "Write the event trace lines here");
-  app.add_flag("--progress", progress, "Print progress to stderr every 30 s of virtual time");
+  app.add_flag("--progress", progress,
+               "Print progress to stderr every 30 s of virtual time (both scenario kinds)");
   CLI11_PARSE(app, argc, argv);
 
   auto loaded = agora::sim::load_scenario(scenario_path);
@@ -138,7 +153,7 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  if (scenario.content) return run_content(scenario, report_path, trace_path);
+  if (scenario.content) return run_content(scenario, report_path, trace_path, progress);
 
   agora::sim::MachineStats machine;
   machine.rss_before_bytes = agora::sim::read_memory_usage().rss_bytes;
