@@ -2,22 +2,17 @@
 
 namespace agora {
 
-struct PerfService::Waiting {
-  explicit Waiting(asio::any_io_executor ex) : waiter(ex) {}
-  rt::Waiter waiter;
-  std::optional<Result<PerfResult>> result;
-};
-
 PerfService::PerfService(rt::Swarm& swarm, rt::BehaviourHost& host, PerfServiceConfig config,
                          observe::Registry& metrics, observe::EventRecorder& events)
-    : swarm_(swarm), host_(host), behaviour_(config), metrics_(metrics), events_(events) {}
+    : host_(host),
+      behaviour_(config),
+      metrics_(metrics),
+      events_(events),
+      waiting_(swarm.executor()) {}
 
 PerfService::~PerfService() {
   host_.remove(behaviour_);
-  for (auto& [id, w] : waiting_) {
-    w->result = make_error(Errc::closed, "the node is stopping");
-    w->waiter.notify();
-  }
+  waiting_.fail_all(make_error(Errc::closed, "the node is stopping"));
 }
 
 void PerfService::start() {
@@ -43,13 +38,7 @@ void PerfService::deliver() {
     e.detail = refusal->detail;
     events_.record(std::move(e));
   }
-  while (auto done = behaviour_.poll_result()) {
-    auto it = waiting_.find(done->id);
-    if (it == waiting_.end()) continue;
-    it->second->result = std::move(done->result);
-    it->second->waiter.notify();
-    waiting_.erase(it);
-  }
+  while (auto done = behaviour_.poll_result()) waiting_.deliver(done->id, std::move(done->result));
 }
 
 rt::awaitable<Result<PerfResult>> PerfService::run(std::shared_ptr<rt::Connection> conn,
@@ -57,11 +46,7 @@ rt::awaitable<Result<PerfResult>> PerfService::run(std::shared_ptr<rt::Connectio
   auto id =
       behaviour_.run(conn->info().peer, conn->info().id, upload_bytes, download_bytes, rt::now());
   if (!id) co_return id.error();
-  auto waiting = std::make_shared<Waiting>(swarm_.executor());
-  waiting_[*id] = waiting;
-  host_.wake(behaviour_);
-  while (!waiting->result) co_await waiting->waiter.wait();
-  co_return std::move(*waiting->result);
+  co_return co_await waiting_.wait_for(*id, [this] { host_.wake(behaviour_); });
 }
 
 }  // namespace agora

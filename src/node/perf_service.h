@@ -4,11 +4,10 @@
 // (agora_perf_streams_refused_total{reason}) and a stream_reset event.
 #pragma once
 
-#include <map>
-
 #include "behaviour/perf_behaviour.h"
 #include "observe/events.h"
 #include "observe/metrics.h"
+#include "runtime/asio/awaited_results.h"
 #include "runtime/asio/behaviour_host.h"
 
 namespace agora {
@@ -27,15 +26,13 @@ class PerfService {
                                         uint64_t download_bytes);
 
  private:
-  struct Waiting;
   void deliver();
 
-  rt::Swarm& swarm_;
   rt::BehaviourHost& host_;
   behaviour::PerfBehaviour behaviour_;
   observe::Registry& metrics_;
   observe::EventRecorder& events_;
-  std::map<behaviour::PerfRunId, std::shared_ptr<Waiting>> waiting_;
+  rt::AwaitedResults<Result<PerfResult>> waiting_;
 };
 
 }  // namespace agora

@@ -2,9 +2,8 @@
 // node's BehaviourHost. This adapter only turns a ping's result into an awaitable for callers.
 #pragma once
 
-#include <map>
-
 #include "behaviour/ping_behaviour.h"
+#include "runtime/asio/awaited_results.h"
 #include "runtime/asio/behaviour_host.h"
 
 namespace agora {
@@ -23,13 +22,11 @@ class PingService {
                                                     int count);
 
  private:
-  struct Waiting;
   void deliver();
 
-  rt::Swarm& swarm_;
   rt::BehaviourHost& host_;
   behaviour::PingBehaviour behaviour_;
-  std::map<behaviour::PingId, std::shared_ptr<Waiting>> waiting_;
+  rt::AwaitedResults<Result<std::vector<Duration>>> waiting_;
 };
 
 }  // namespace agora
