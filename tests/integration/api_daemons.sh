@@ -40,6 +40,7 @@ for line in extra.split(";"):
     text = text.replace("[api]\n", "[api]\n" + line.strip() + "\n", 1)
 open(path, "w").write(text)
 EOF
+  : >"$work/$name.log"  # before the background redirect: the grep below must not see a stale log
   "$agora" --repo "$work/$name" daemon >"$work/$name.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 100); do grep -q '^ready' "$work/$name.log" 2>/dev/null && return; sleep 0.1; done
@@ -183,6 +184,7 @@ EOF
   "$agora" --repo "$work/a" shutdown >/dev/null
   wait "${pids[-1]}" || fail "daemon did not stop"
   unset 'pids[-1]'
+  : >"$work/a.log"
   "$agora" --repo "$work/a" daemon >"$work/a.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 100); do grep -q '^ready' "$work/a.log" 2>/dev/null && break; sleep 0.1; done
@@ -191,6 +193,7 @@ EOF
   [[ -S "$sock" ]] || fail "no stale socket after kill -9 (test cannot check the restart)"
   if out=$(timeout 20 "$agora" --repo "$work/a" id 2>&1); then fail "id answered with no daemon"; fi
   grep -q "no agora daemon is running" <<<"$out" || fail "unclear error with a stale socket: $out"
+  : >"$work/a.log"
   "$agora" --repo "$work/a" daemon >"$work/a.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 100); do grep -q '^ready' "$work/a.log" 2>/dev/null && break; sleep 0.1; done

@@ -42,6 +42,9 @@ init() {  # init NAME [sed expression for config.toml]
   if [[ -n "${2:-}" ]]; then sed -i -e "$2" "$work/$1/config.toml"; fi
 }
 start() {
+  # Truncate here, not only in the background redirect: the first grep below could otherwise run
+  # before the child opens the log and find the last run's "ready".
+  : >"$work/$1.log"
   ag "$1" daemon >"$work/$1.log" 2>&1 &
   pid[$1]=$!
   for _ in $(seq 100); do grep -q '^ready' "$work/$1.log" && return; sleep 0.1; done
