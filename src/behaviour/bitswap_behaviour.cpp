@@ -13,9 +13,13 @@ std::vector<host::ProtocolSpec> BitswapBehaviour::protocols() const {
   s.framing = {.kind = host::Framing::Kind::length_prefixed,
                .message_bytes_max = config_.limits.message_bytes_max};
   s.config.limits.all_peers = config_.all_peers;
-  s.config.limits.per_peer = {.streams_inbound_max = config_.inbound_streams_per_peer_max,
-                              .streams_outbound_max = 64,
-                              .memory_bytes_max = 4u << 20};
+  // Buffered for one peer: our queue to it, up to two of its largest messages being received at
+  // once (a stream that would buffer more is reset), and read buffers.
+  s.config.limits.per_peer = {
+      .streams_inbound_max = config_.inbound_streams_per_peer_max,
+      .streams_outbound_max = 64,
+      .memory_bytes_max =
+          config_.peer_send_queue_bytes_max + 2 * config_.limits.message_bytes_max + (1u << 20)};
   s.send_queue_bytes_max = config_.peer_send_queue_bytes_max;
   return {s};
 }

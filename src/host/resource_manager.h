@@ -11,8 +11,8 @@
 // scope and the limit (fixed labels) and is counted in refusals().
 //
 // Drive it: open_stream/close_stream around every stream once its protocol is known;
-// reserve_memory/release_memory around buffered bytes (messages being assembled, queued output;
-// the Asio runtime charges streams only so far).
+// reserve_memory/release_memory around buffered bytes (messages being assembled, queued output,
+// read buffers; host::Swarm does both per stream for the runtimes).
 // Every grant must be released exactly once with the same arguments.
 #pragma once
 
@@ -49,7 +49,7 @@ struct ResourceManagerConfig {
                      .streams_outbound_max = 8192,
                      .memory_bytes_max = size_t(1) << 30};
   ScopeLimits peer{
-      .streams_inbound_max = 256, .streams_outbound_max = 256, .memory_bytes_max = 32u << 20};
+      .streams_inbound_max = 256, .streams_outbound_max = 256, .memory_bytes_max = 64u << 20};
   size_t protocols_max = 64;
 };
 

@@ -236,7 +236,7 @@ std::variant<Admitted, Refusal> Swarm::on_secured(
 void Swarm::close_streams_of(ConnectionId conn) {
   auto it = streams_.lower_bound({conn, 0});
   while (it != streams_.end() && it->first.first == conn) {
-    resources_.close_stream(it->second.peer, it->second.protocol, it->second.direction);
+    release_all(it->second);
     reset_queued_.erase(it->first);
     it = streams_.erase(it);
   }
@@ -307,9 +307,50 @@ void Swarm::on_stream_activity(ConnectionId conn, uint64_t stream, Instant now) 
 void Swarm::on_stream_closed(ConnectionId conn, uint64_t stream) {
   auto it = streams_.find({conn, stream});
   if (it == streams_.end()) return;
-  resources_.close_stream(it->second.peer, it->second.protocol, it->second.direction);
+  release_all(it->second);
   reset_queued_.erase(it->first);
   streams_.erase(it);
+}
+
+void Swarm::release_all(const OpenStream& s) {
+  if (s.memory_bytes > 0) resources_.release_memory(s.peer, s.protocol, s.memory_bytes);
+  resources_.close_stream(s.peer, s.protocol, s.direction);
+}
+
+std::optional<Refusal> Swarm::reserve_stream_memory(ConnectionId conn, uint64_t stream,
+                                                    size_t bytes) {
+  auto it = streams_.find({conn, stream});
+  if (it == streams_.end())
+    return Refusal{RefusalReason::not_connected, Scope::none, "", "the stream is closed"};
+  OpenStream& s = it->second;
+  if (bytes == 0) return std::nullopt;
+  if (auto refusal = resources_.reserve_memory(s.peer, s.protocol, bytes)) {
+    auto c = connections_.find(conn);
+    std::string addr = c == connections_.end() ? "" : c->second.remote.to_string();
+    return refuse(*refusal, s.peer, std::move(addr), s.direction, s.protocol);
+  }
+  s.memory_bytes += bytes;
+  return std::nullopt;
+}
+
+void Swarm::release_stream_memory(ConnectionId conn, uint64_t stream, size_t bytes) {
+  auto it = streams_.find({conn, stream});
+  if (it == streams_.end()) return;
+  OpenStream& s = it->second;
+  bytes = std::min(bytes, s.memory_bytes);
+  if (bytes == 0) return;
+  resources_.release_memory(s.peer, s.protocol, bytes);
+  s.memory_bytes -= bytes;
+}
+
+std::string Swarm::stream_protocol(ConnectionId conn, uint64_t stream) const {
+  auto it = streams_.find({conn, stream});
+  return it == streams_.end() ? "" : it->second.protocol;
+}
+
+size_t Swarm::stream_memory(ConnectionId conn, uint64_t stream) const {
+  auto it = streams_.find({conn, stream});
+  return it == streams_.end() ? 0 : it->second.memory_bytes;
 }
 
 void Swarm::on_timer(Instant now) {

@@ -9,8 +9,10 @@
 // - dials: one dial per peer at a time (a second request for the same peer joins the first),
 //   addresses ranked best first (loopback, private, public; out of backoff before in backoff),
 //   and a backoff per address after a failed dial that doubles per failure;
-// - the resource manager (host/resource_manager.h): every stream is charged to the system, its
-//   protocol, its peer and the pair; a protocol nobody registered is refused;
+// - the resource manager (host/resource_manager.h): every stream, and the bytes a runtime buffers
+//   for it (queued output, a message being assembled, a read buffer), is charged to the system, its
+//   protocol, its peer and the pair; a protocol nobody registered is refused; what a stream still
+//   holds when it closes is released then;
 // - idle timeouts per protocol: a stream that shows no activity for its protocol's idle_timeout is
 //   reset (poll_action);
 // - typed reasons (host/swarm_reasons.h) for every refusal and close, counted in stats().
@@ -156,6 +158,13 @@ class Swarm {
                                           const std::string& protocol, Direction dir, Instant now);
   void on_stream_activity(ConnectionId conn, uint64_t stream, Instant now);
   void on_stream_closed(ConnectionId conn, uint64_t stream);
+  // Bytes buffered for an open stream. Refused (counted, recorded) past a memory limit of any of
+  // its scopes, or when the stream is not open; the runtime then resets the stream. Releasing
+  // more than the stream holds releases what it holds; a closed stream holds nothing.
+  std::optional<Refusal> reserve_stream_memory(ConnectionId conn, uint64_t stream, size_t bytes);
+  void release_stream_memory(ConnectionId conn, uint64_t stream, size_t bytes);
+  size_t stream_memory(ConnectionId conn, uint64_t stream) const;
+  std::string stream_protocol(ConnectionId conn, uint64_t stream) const;  // "" when not open
 
   void on_timer(Instant now);
   std::optional<Instant> next_timer() const;
@@ -185,6 +194,7 @@ class Swarm {
     std::string protocol;
     Direction direction;
     Instant last_activity;
+    size_t memory_bytes = 0;  // reserved for it and not yet released
   };
   struct Dial {
     std::optional<PeerId> peer;
@@ -202,6 +212,7 @@ class Swarm {
   void push_event(SwarmEvent e);
   void note_failure(const Multiaddr& addr, Instant now);
   void close_streams_of(ConnectionId conn);
+  void release_all(const OpenStream& s);
 
   PeerId local_;
   SwarmConfig config_;

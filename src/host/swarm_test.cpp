@@ -173,6 +173,52 @@ TEST(HostSwarm, StreamsAreChargedPerScopeAndRefundedWithTheirConnection) {
   EXPECT_EQ(s.stats().refusals.at({Scope::peer_protocol, "streams_inbound_max"}), 1u);
 }
 
+TEST(HostSwarm, BufferedBytesAreChargedPerStreamAndReleasedWhenItCloses) {
+  SwarmConfig c = small_config();
+  c.resources.peer.memory_bytes_max = 1000;
+  c.resources.system.memory_bytes_max = 1500;
+  Swarm s(peer(0), c);
+  ProtocolConfig bulk{.limits = {.all_peers = {4, 4, 1 << 20}, .per_peer = {3, 3, 600}}};
+  ASSERT_TRUE(s.add_protocol("/bulk", bulk).ok());
+  ASSERT_TRUE(s.add_protocol("/other", bulk).ok());
+  connect(s, 1, peer(1), Direction::inbound, t0);
+  connect(s, 2, peer(2), Direction::inbound, t0);
+  ASSERT_FALSE(s.on_stream_opened(1, 1, "/bulk", Direction::inbound, t0));
+  ASSERT_FALSE(s.on_stream_opened(1, 3, "/bulk", Direction::inbound, t0));
+  ASSERT_FALSE(s.on_stream_opened(1, 5, "/other", Direction::inbound, t0));
+  ASSERT_FALSE(s.on_stream_opened(2, 1, "/bulk", Direction::inbound, t0));
+  EXPECT_FALSE(s.reserve_stream_memory(1, 1, 400));
+  EXPECT_FALSE(s.reserve_stream_memory(1, 3, 200));
+  // (peer 1, /bulk) holds 600: its next byte is refused, whichever stream asks.
+  auto pair_full = s.reserve_stream_memory(1, 3, 1);
+  ASSERT_TRUE(pair_full);
+  EXPECT_EQ(pair_full->scope, Scope::peer_protocol);
+  EXPECT_EQ(pair_full->limit, "memory_bytes_max");
+  // Peer 1 holds 600 of its 1000 across protocols.
+  EXPECT_FALSE(s.reserve_stream_memory(1, 5, 400));
+  EXPECT_EQ(s.reserve_stream_memory(1, 5, 1)->scope, Scope::peer);
+  // The system holds 1000 of 1500.
+  EXPECT_FALSE(s.reserve_stream_memory(2, 1, 500));
+  EXPECT_EQ(s.reserve_stream_memory(2, 1, 1)->scope, Scope::system);
+  EXPECT_EQ(s.stats().refusals.at({Scope::peer_protocol, "memory_bytes_max"}), 1u);
+  // Releasing more than a stream holds releases what it holds.
+  s.release_stream_memory(1, 1, 10000);
+  EXPECT_EQ(s.stream_memory(1, 1), 0u);
+  EXPECT_EQ(s.resources().peer(peer(1)).memory_bytes, 600u);
+  // A stream's close releases what it still holds; its connection's close, its streams'.
+  s.on_stream_closed(1, 3);
+  EXPECT_EQ(s.resources().peer_protocol(peer(1), "/bulk").memory_bytes, 0u);
+  s.on_connection_closed(1, CloseReason::remote_closed, "eof", t0);
+  EXPECT_EQ(s.resources().peer(peer(1)).memory_bytes, 0u);
+  EXPECT_EQ(s.resources().system().memory_bytes, 500u);
+  s.release_stream_memory(1, 5, 400);  // gone: nothing to release
+  EXPECT_EQ(s.resources().system().memory_bytes, 500u);
+  EXPECT_EQ(s.reserve_stream_memory(1, 5, 1)->reason, RefusalReason::not_connected);
+  s.on_connection_closed(2, CloseReason::remote_closed, "eof", t0);
+  EXPECT_TRUE(s.resources().system().empty());
+  EXPECT_EQ(s.resources().peers_tracked(), 0u);
+}
+
 TEST(HostSwarm, IdleStreamsAreResetOncePerProtocolTimeout) {
   Swarm s(peer(0), small_config());
   ASSERT_TRUE(s.add_protocol("/slow", {.idle_timeout = seconds(10)}).ok());

@@ -22,6 +22,8 @@ static rt::SwarmConfig swarm_config(const store::Config& c) {
   s.resources.system.streams_outbound_max = c.limits.streams_max;
   s.resources.peer.streams_inbound_max = c.limits.streams_per_peer_max;
   s.resources.peer.streams_outbound_max = c.limits.streams_per_peer_max;
+  s.resources.system.memory_bytes_max = c.limits.buffered_bytes_max;
+  s.resources.peer.memory_bytes_max = c.limits.buffered_bytes_per_peer_max;
   s.dial_timeout = std::chrono::milliseconds(c.limits.dial_timeout_ms);
   s.handshake_timeout = std::chrono::milliseconds(c.limits.handshake_timeout_ms);
   s.inline_muxer = c.noise_inline_muxer;

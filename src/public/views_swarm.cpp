@@ -140,6 +140,9 @@ nlohmann::json swarm_limits_json(node::Node& node) {
        {{"inbound_max", rc.peer.streams_inbound_max},
         {"outbound_max", rc.peer.streams_outbound_max}}},
       {"peers_holding_streams", rm.peers_tracked()}};
+  nlohmann::json buffered = {{"system", sys.memory_bytes},
+                             {"system_max", rc.system.memory_bytes_max},
+                             {"per_peer_max", rc.peer.memory_bytes_max}};
   auto protocols = nlohmann::json::array();
   for (const std::string& name : policy.protocols()) {
     host::ScopeUsage u = rm.protocol(name);
@@ -149,6 +152,8 @@ nlohmann::json swarm_limits_json(node::Node& node) {
     p["protocol"] = name;
     p["per_peer_inbound_max"] = l.per_peer.streams_inbound_max;
     p["per_peer_outbound_max"] = l.per_peer.streams_outbound_max;
+    p["buffered_bytes"] = u.memory_bytes;
+    p["buffered_bytes_per_peer_max"] = l.per_peer.memory_bytes_max;
     protocols.push_back(std::move(p));
   }
   auto refusals = nlohmann::json::array();
@@ -157,6 +162,7 @@ nlohmann::json swarm_limits_json(node::Node& node) {
         {{"scope", host::label(key.first)}, {"limit", key.second}, {"count", count}});
   return {{"connections", connections},
           {"streams", streams},
+          {"buffered_bytes", buffered},
           {"protocols", protocols},
           {"dials",
            {{"in_flight", policy.dials_in_flight()},

@@ -165,6 +165,10 @@ Status parse_limits(const Parser& p, const toml::table& t, Limits& l) {
       AGORA_TRY(p.read_uint(node, name, 1, l.streams_max));
     } else if (k == "streams_per_peer_max") {
       AGORA_TRY(p.read_uint(node, name, 1, l.streams_per_peer_max));
+    } else if (k == "buffered_bytes_max") {
+      AGORA_TRY(p.read_uint(node, name, 1, l.buffered_bytes_max));
+    } else if (k == "buffered_bytes_per_peer_max") {
+      AGORA_TRY(p.read_uint(node, name, 1, l.buffered_bytes_per_peer_max));
     } else if (k == "pending_dials_max") {
       AGORA_TRY(p.read_uint(node, name, 1, l.pending_dials_max));
     } else if (k == "pending_inbound_handshakes_max") {
@@ -191,7 +195,8 @@ Status parse_limits(const Parser& p, const toml::table& t, Limits& l) {
       return p.unknown_key(
           key, "limits.",
           {"connections_max", "connections_per_peer_max", "inbound_streams_per_connection_max",
-           "streams_max", "streams_per_peer_max", "pending_dials_max",
+           "streams_max", "streams_per_peer_max", "buffered_bytes_max",
+           "buffered_bytes_per_peer_max", "pending_dials_max",
            "pending_inbound_handshakes_max", "pending_inbound_handshakes_per_ip_max",
            "pending_inbound_handshakes_per_group_max", "inbound_connections_per_ip_max",
            "inbound_connections_per_group_max", "outbound_reserve", "dial_timeout_ms",
@@ -638,6 +643,11 @@ std::string render_default_config(const Config& c) {
       "streams_max", num(l.streams_max), num(dl.streams_max));
   key("Streams open at once with one peer, each direction, all its protocols together.",
       "streams_per_peer_max", num(l.streams_per_peer_max), num(dl.streams_per_peer_max));
+  key("Bytes buffered for streams (output queued for peers, messages being received, read\n"
+      "# buffers), all peers and protocols together; a stream that would go past it is reset.",
+      "buffered_bytes_max", num(l.buffered_bytes_max), num(dl.buffered_bytes_max));
+  key("Of those, for one peer, all its protocols together.", "buffered_bytes_per_peer_max",
+      num(l.buffered_bytes_per_peer_max), num(dl.buffered_bytes_per_peer_max));
   key("Outgoing dials in progress at once.", "pending_dials_max", num(l.pending_dials_max),
       num(dl.pending_dials_max));
   key("Incoming connections still in their security/muxer handshake.",

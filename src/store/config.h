@@ -23,6 +23,9 @@ struct Limits {
   // Negotiated streams held open at once (the resource manager's scopes), each direction.
   size_t streams_max = 8192;          // all peers and protocols together
   size_t streams_per_peer_max = 256;  // one peer, all its protocols
+  // Bytes buffered for streams (queued output, messages being assembled, read buffers).
+  uint64_t buffered_bytes_max = uint64_t(1) << 30;      // all peers and protocols together
+  uint64_t buffered_bytes_per_peer_max = uint64_t(64) << 20;  // one peer, all its protocols
   size_t pending_dials_max = 64;
   size_t pending_inbound_handshakes_max = 64;
   // Fairness per remote IP and per remote network (/24 IPv4, /64 IPv6).

@@ -35,6 +35,8 @@ connections_per_peer_max = 2
 inbound_streams_per_connection_max = 8
 streams_max = 100
 streams_per_peer_max = 9
+buffered_bytes_max = 500000000
+buffered_bytes_per_peer_max = 7000000
 pending_dials_max = 3
 pending_inbound_handshakes_max = 5
 dial_timeout_ms = 1500
@@ -72,6 +74,8 @@ addrs_per_peer_max = 2
   EXPECT_EQ(c->limits.inbound_streams_per_connection_max, 8u);
   EXPECT_EQ(c->limits.streams_max, 100u);
   EXPECT_EQ(c->limits.streams_per_peer_max, 9u);
+  EXPECT_EQ(c->limits.buffered_bytes_max, 500000000u);
+  EXPECT_EQ(c->limits.buffered_bytes_per_peer_max, 7000000u);
   EXPECT_EQ(c->limits.pending_dials_max, 3u);
   EXPECT_EQ(c->limits.pending_inbound_handshakes_max, 5u);
   EXPECT_EQ(c->limits.dial_timeout_ms, 1500u);
@@ -191,6 +195,8 @@ TEST(Config, DefaultRendersAndReparses) {
                           "inbound_streams_per_connection_max",
                           "streams_max",
                           "streams_per_peer_max",
+                          "buffered_bytes_max",
+                          "buffered_bytes_per_peer_max",
                           "pending_dials_max",
                           "pending_inbound_handshakes_max",
                           "dial_timeout_ms",

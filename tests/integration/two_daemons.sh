@@ -76,6 +76,10 @@ json '[p["per_peer_inbound_max"] for p in d["protocols"] if p["protocol"] == "/i
   <<<"$limits" | grep -qx '\[2\]' || fail "swarm limits: ping's per-peer cap is not 2: $limits"
 "$agora" --repo "$work/a" swarm limits | grep -q '^streams .*inbound [0-9]* of 8192' \
   || fail "swarm limits: no streams line"
+json 'd["buffered_bytes"]["system_max"] == 1 << 30 and d["buffered_bytes"]["per_peer_max"] == 64 << 20' \
+  <<<"$limits" | grep -qx True || fail "swarm limits: buffered bytes limits missing: $limits"
+"$agora" --repo "$work/a" swarm limits | grep -q '^buffered .* of 1.1 GB (per peer 67.1 MB)' \
+  || fail "swarm limits: no buffered line"
 
 rtts=$("$agora" --repo "$work/a" ping "$b_addr" -n 3 --json | json 'len(d["rtt_ms"])')
 [[ "$rtts" == 3 ]] || fail "expected 3 ping replies, got $rtts"

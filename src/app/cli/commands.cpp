@@ -11,6 +11,7 @@
 #include "app/cli/api_client.h"
 #include "app/cli/cli_util.h"
 #include "app/cli/events_view.h"
+#include "app/cli/progress_bar.h"
 
 namespace agora {
 
@@ -144,10 +145,16 @@ int cmd_swarm_limits(const CommonOptions& o) {
               << ", outbound " << s["outbound"] << " of " << s["outbound_max"] << " (per peer "
               << r["streams"]["per_peer_max"]["inbound_max"] << "/"
               << r["streams"]["per_peer_max"]["outbound_max"] << ")\n";
+    auto& b = r["buffered_bytes"];
+    std::cout << "buffered       " << human_bytes(b["system"].get<uint64_t>()) << " of "
+              << human_bytes(b["system_max"].get<uint64_t>()) << " (per peer "
+              << human_bytes(b["per_peer_max"].get<uint64_t>()) << ")\n";
     for (auto& p : r["protocols"])
       std::cout << "  " << p["protocol"].get<std::string>() << "  in " << p["inbound"] << "/"
                 << p["inbound_max"] << ", out " << p["outbound"] << "/" << p["outbound_max"]
                 << " (per peer " << p["per_peer_inbound_max"] << "/" << p["per_peer_outbound_max"]
+                << "), buffered " << human_bytes(p["buffered_bytes"].get<uint64_t>())
+                << " (per peer " << human_bytes(p["buffered_bytes_per_peer_max"].get<uint64_t>())
                 << ")\n";
     auto& d = r["dials"];
     std::cout << "dials          in flight " << d["in_flight"] << ", addresses backing off "

@@ -40,7 +40,8 @@ struct Channel {
   bool read_done = false;  // the peer's EOF was read
   bool ended = false;
   std::unique_ptr<Deadline> linger;
-  size_t read_credit = 0;                 // byte streams: what the behaviour will take
+  size_t assembling_bytes = 0;  // charged for a message being assembled
+  size_t read_credit = 0;       // byte streams: what the behaviour will take
   std::unique_ptr<Waiter> credit_waiter;  // byte streams: the reader waits here for credit
 };
 
@@ -170,6 +171,32 @@ struct BehaviourHost::State : std::enable_shared_from_this<BehaviourHost::State>
     if (!stopped) maybe_done(ch);
   }
 
+  // Charges `bytes` buffered for the stream to the resource manager; false (the stream reset and
+  // ended, the refusal counted and recorded by the swarm) when a scope is full.
+  bool reserve(Channel& ch, size_t bytes) {
+    auto refusal = swarm.reserve_stream_memory(ch.ref.connection, ch.ref.stream, bytes);
+    if (!refusal) return true;
+    end(ch,
+        refusal->reason == host::RefusalReason::limit
+            ? make_error(Errc::limit, "resource manager: " + refusal->detail)
+            : make_error(Errc::closed, refusal->detail),
+        true);
+    return false;
+  }
+  void release(Channel& ch, size_t bytes) {
+    swarm.release_stream_memory(ch.ref.connection, ch.ref.stream, bytes);
+  }
+  // Keeps the charge for a partly assembled message equal to what the reader holds.
+  bool charge_assembly(Channel& ch, size_t buffered) {
+    if (buffered > ch.assembling_bytes) {
+      if (!reserve(ch, buffered - ch.assembling_bytes)) return false;
+    } else {
+      release(ch, ch.assembling_bytes - buffered);
+    }
+    ch.assembling_bytes = buffered;
+    return true;
+  }
+
   // Bytes came in: the stream is active (idle timeouts), and a lingering stream's peer is still
   // there.
   void heard(Channel& ch) {
@@ -225,6 +252,7 @@ void BehaviourHost::State::enqueue(Channel& ch, Channel::Queued item) {
         true);
     return;
   }
+  if (!reserve(ch, size)) return;
   ch.queued_bytes += size;
   ch.queue.push_back(std::move(item));
   if (!ch.writing) {
@@ -295,6 +323,7 @@ awaitable<void> BehaviourHost::State::read_messages(std::shared_ptr<State> self,
   // A buffer no larger than a message needs: small-message protocols keep small streams.
   const size_t chunk =
       std::min(self->config.read_chunk_bytes, ch->spec->framing.message_bytes_max + 10);
+  if (!self->reserve(*ch, chunk)) co_return;
   Bytes buf(chunk);
   for (;;) {
     auto n = co_await ch->stream->read_some(buf.data(), buf.size());
@@ -320,6 +349,7 @@ awaitable<void> BehaviourHost::State::read_messages(std::shared_ptr<State> self,
       self->pump(*ch->entry);
       if (self->stopped || ch->ended) co_return;
     }
+    if (!self->charge_assembly(*ch, reader.buffered())) co_return;
   }
 }
 
@@ -337,7 +367,10 @@ awaitable<void> BehaviourHost::State::read_bytes(std::shared_ptr<State> self,
   for (;;) {
     while (ch->read_credit == 0 && !ch->ended && !self->stopped) co_await ch->credit_waiter->wait();
     if (self->stopped || ch->ended) co_return;
-    if (buf.empty()) buf.resize(self->config.byte_read_chunk_bytes);
+    if (buf.empty()) {
+      if (!self->reserve(*ch, self->config.byte_read_chunk_bytes)) co_return;
+      buf.resize(self->config.byte_read_chunk_bytes);
+    }
     const size_t want = std::min(buf.size(), ch->read_credit);
     auto n = co_await ch->stream->read_some(buf.data(), want);
     if (!self->still_reading(*ch, n)) co_return;
@@ -359,7 +392,9 @@ awaitable<void> BehaviourHost::State::write_loop(std::shared_ptr<State> self,
     ch->queue.pop_front();
     Status st = co_await ch->stream->write_all(item.view());
     ch->queued_bytes -= item.view().size();
-    if (self->stopped || ch->ended) co_return;
+    if (self->stopped) co_return;  // the swarm may be gone
+    self->release(*ch, item.view().size());
+    if (ch->ended) co_return;
     self->swarm.note_stream_activity(ch->ref.connection, ch->ref.stream);
     if (!st) {
       ch->writing = false;

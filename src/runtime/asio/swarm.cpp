@@ -606,6 +606,29 @@ void Swarm::note_stream_activity(uint64_t connection, uint64_t stream) {
   if (idle_timeouts_) policy_->core.on_stream_activity(connection, stream, now());
 }
 
+std::optional<host::Refusal> Swarm::reserve_stream_memory(uint64_t connection, uint64_t stream,
+                                                          size_t bytes) {
+  auto refusal = policy_->core.reserve_stream_memory(connection, stream, bytes);
+  if (refusal && refusal->reason == host::RefusalReason::limit) {
+    std::string protocol = policy_->core.stream_protocol(connection, stream);
+    auto it = connections_.find(connection);
+    std::string addr, peer;
+    if (it != connections_.end()) {
+      addr = it->second->info().remote_addr.to_string();
+      peer = it->second->info().peer.to_string();
+    }
+    limit_hit(*refusal, addr, peer, protocol);
+    apply_policy();
+  }
+  return refusal;
+}
+
+void Swarm::release_stream_memory(uint64_t connection, uint64_t stream, size_t bytes) {
+  policy_->core.release_stream_memory(connection, stream, bytes);
+}
+
+const host::ResourceManager& Swarm::resources() const { return policy_->core.resources(); }
+
 // The policy core's idle timeouts: one timer at its next_timer(). A deadline that moves later
 // leaves the timer early; the core then finds nothing due and the timer is armed again.
 void Swarm::arm_policy_timer() {

@@ -91,6 +91,13 @@ class Swarm {
                              Duration idle_timeout = Duration::zero());
   // Bytes moved on a stream (for idle timeouts; a no-op while no protocol has one).
   void note_stream_activity(uint64_t connection, uint64_t stream);
+  // Bytes buffered for a stream (queued output, a message being assembled, a read buffer),
+  // charged to the resource manager's scopes. A refusal is counted and recorded (limit_hit); the
+  // caller then resets the stream. What a stream holds is released when it is destroyed.
+  std::optional<host::Refusal> reserve_stream_memory(uint64_t connection, uint64_t stream,
+                                                     size_t bytes);
+  void release_stream_memory(uint64_t connection, uint64_t stream, size_t bytes);
+  const host::ResourceManager& resources() const;
   std::vector<std::string> protocols() const;
   // Observers of new secured connections and of closed ones; each service adds its own.
   void on_connection(ConnectionCallback callback) { on_connection_.push_back(std::move(callback)); }

@@ -34,6 +34,12 @@ void MemoryNetwork::send_bytes(NodeId node, StreamRef ref, BytesView data, uint6
         ref, node,
         make_error(Errc::limit, "the peer does not read: over " + std::to_string(queue_max) +
                                     " bytes queued for the stream"));
+  // Queued bytes are charged to the resource manager, as rt::BehaviourHost charges its queue.
+  if (auto refusal = nodes_[node]->swarm.reserve_stream_memory(ref.connection, ref.stream,
+                                                               data.size())) {
+    reset_stream(ref, node, make_error(Errc::limit, "resource manager: " + refusal->detail));
+    return apply_policy(node);
+  }
   nodes_[node]->swarm.on_stream_activity(ref.connection, ref.stream, now_);
   flow.queued.emplace_back(Bytes(data.begin(), data.end()), token);
   flow.queued_bytes += data.size();
@@ -52,6 +58,8 @@ void MemoryNetwork::transmit(StreamRef ref, int side) {
     if (flow.in_window > 0 && flow.in_window + data.size() > config_.stream_window_bytes) break;
     flow.in_window += data.size();
     flow.queued_bytes -= data.size();
+    nodes_[it->second->node[side]]->swarm.release_stream_memory(ref.connection, ref.stream,
+                                                                data.size());
     if (token != 0) {
       schedule(Duration::zero(), [this, ref, side, token = token] {
         auto it = streams_.find(ref);

@@ -152,6 +152,40 @@ TEST_F(PerfPair, CreditBoundsWhatIsHandedOverAndTheWindowWhatIsSent) {
   EXPECT_EQ(receiver.closed.size(), 1u);
 }
 
+// Bytes queued behind the window are charged to the resource manager, as rt::BehaviourHost charges
+// its queue: past the (peer, protocol) memory limit the stream is reset, and what it held is
+// released.
+TEST_F(PerfPair, QueuedBytesAreChargedToTheResourceManager) {
+  host::ProtocolSpec spec = perf_spec();
+  spec.send_queue_bytes_max = 4 << 20;
+  spec.config.limits.per_peer.memory_bytes_max = 512 * 1024;
+  ScriptedBehaviour sender({spec}), receiver({spec});
+  net.add_behaviour(na, sender);
+  net.add_behaviour(nb, receiver);
+  connect();
+  sender.push(host::OpenStream{peer(2), kPerfProtocol, 1, 0, {}});
+  net.wake(na, sender);
+  ASSERT_TRUE(net.run_for(seconds(1)).ok());
+  host::StreamRef ref = sender.opened.at(0).ref;
+  auto block = std::make_shared<const Bytes>(128 * 1024, 0xab);
+  auto charged = [&] {
+    return net.swarm(na).resources().peer_protocol(peer(2), kPerfProtocol).memory_bytes;
+  };
+  for (int i = 0; i < 4; ++i) sender.push(host::SendBytes{ref, {block, 0, block->size()}, 0});
+  net.wake(na, sender);
+  ASSERT_TRUE(net.run_for(seconds(1)).ok());
+  EXPECT_EQ(charged(), 256u * 1024);  // two in the 256 KiB window, two queued
+  for (int i = 0; i < 3; ++i) sender.push(host::SendBytes{ref, {block, 0, block->size()}, 0});
+  net.wake(na, sender);
+  ASSERT_TRUE(net.run_for(seconds(1)).ok());
+  ASSERT_EQ(sender.closed.size(), 1u);
+  EXPECT_EQ(sender.closed[0].second.code, Errc::limit);
+  EXPECT_NE(sender.closed[0].second.message.find("resource manager"), std::string::npos);
+  EXPECT_EQ(net.swarm(na).stats().refusals.at({host::Scope::peer_protocol, "memory_bytes_max"}),
+            1u);
+  EXPECT_TRUE(net.swarm(na).resources().system().empty());
+}
+
 // The close is heard after every byte before it, and only with credit left.
 TEST_F(PerfPair, TheCloseFollowsTheBytes) {
   ScriptedBehaviour sender({perf_spec()}), receiver({perf_spec()});
