@@ -23,8 +23,9 @@ class MultistreamNegotiation {
   virtual ~MultistreamNegotiation() = default;
   // Appends bytes to send.
   void take_output(Bytes& out);
-  // Accepts any chunking. Errc::protocol on a bad header; Errc::too_large for a message over the
-  // limit; the side's own errors below. Errors are sticky.
+  // Accepts any chunking. Errc::protocol on a bad header, at its first byte that differs (no
+  // waiting for a length read from garbage);
+  // Errc::too_large for a message over the limit; the side's own errors below. Errors are sticky.
   Status on_bytes(BytesView in);
   bool done() const { return done_; }
   const std::string& selected() const { return selected_; }
@@ -41,8 +42,11 @@ class MultistreamNegotiation {
   Bytes out_;
 
  private:
+  Status check_header_prefix(BytesView in);
+
   MultistreamReader reader_;
   bool header_seen_ = false;
+  size_t header_prefix_checked_ = 0;
   bool done_ = false;
   bool failed_ = false;
   std::string selected_;

@@ -112,6 +112,25 @@ TEST(MultistreamDialer, RejectsMissingNewline) {
   EXPECT_EQ(status.error().code, Errc::protocol);
 }
 
+// A peer whose first bytes cannot begin the header is refused at once: with only part of a
+// first message in, the negotiation would otherwise wait for a length read from garbage (what a
+// peer with another private-network key, or none, sends).
+TEST(MultistreamNegotiation, RefusesAtTheFirstByteThatCannotBeginTheHeader) {
+  for (size_t cut = 0; cut < kHeader.size(); ++cut) {
+    Bytes first(kHeader.begin(), kHeader.begin() + cut);
+    first.push_back(uint8_t(kHeader[cut] ^ 0x20));
+    MultistreamListener listener({"/noise"});
+    Status status = listener.on_bytes(first);
+    ASSERT_FALSE(status.ok()) << cut;
+    EXPECT_EQ(status.error().code, Errc::protocol);
+    EXPECT_NE(status.error().message.find("did not send the multistream header"),
+              std::string::npos);
+  }
+  // A prefix of the header is fine: the rest may come later.
+  MultistreamDialer dialer({"/noise"});
+  EXPECT_TRUE(dialer.on_bytes(BytesView(kHeader).first(7)).ok());
+}
+
 TEST(MultistreamDialer, RejectsEmptyMessage) {
   MultistreamDialer dialer({"/noise"});
   Status status = dialer.on_bytes(hex("00"));
@@ -121,8 +140,8 @@ TEST(MultistreamDialer, RejectsEmptyMessage) {
 
 TEST(MultistreamDialer, RejectsMessageOverLimitFromItsPrefix) {
   MultistreamDialer dialer({"/noise"});
-  Bytes prefix;  // 1025 = 0x81 0x08; the body never needs to arrive.
-  prefix = hex("8108");
+  Bytes prefix = kHeader;  // then 1025 = 0x81 0x08; the body never needs to arrive.
+  append(prefix, hex("8108"));
   Status status = dialer.on_bytes(prefix);
   ASSERT_FALSE(status.ok());
   EXPECT_EQ(status.error().code, Errc::too_large);
@@ -139,7 +158,7 @@ TEST(MultistreamDialer, AcceptsMessageAtLimit) {
 
 TEST(MultistreamDialer, RejectsNonMinimalVarint) {
   MultistreamDialer dialer({"/noise"});
-  Status status = dialer.on_bytes(hex("9300"));
+  Status status = dialer.on_bytes(concat({kHeader, hex("9300")}));
   ASSERT_FALSE(status.ok());
   EXPECT_EQ(status.error().code, Errc::invalid_input);
 }
