@@ -59,11 +59,15 @@ struct StartReport {
   std::vector<std::string> listen_addrs;  // with /p2p/<peer id>
   std::vector<PartialOutput> partial_outputs;
   std::string partial_outputs_error;  // the interrupted exports could not be listed
+  // The private network's key fingerprint (the repo's swarm.key); empty: a public network.
+  std::string private_network;
   // Connectivity (with NodeOptions::connectivity):
   size_t peers_loaded = 0;
   bool mdns_running = false;
   std::string mdns_interface;
-  std::string mdns_error;  // why mDNS is off ("" with mdns = false in the config)
+  std::string mdns_error;              // why mDNS is off ("" with mdns = false in the config)
+  std::string mdns_service;            // the DNS-SD service announced, while mDNS runs
+  std::vector<std::string> bootstrap;  // the configured bootstrap peers
   // The DHT (with NodeOptions::dht):
   bool dht_server_mode = false;
   size_t routing_loaded = 0;
@@ -111,7 +115,9 @@ class Node {
   void stop_loop();
 
   // --- Peers and connections
-  Json id();                   // peer id, addresses, agent, protocols
+  // peer id, addresses, agent, protocols; `network` (private, fingerprint) and `discovery` (mdns
+  // running/interface/service, bootstrap peers, dht mode or null when off)
+  Json id();
   Json peers();                // one entry per connection: direction, streams, identify, latency
   Json swarm_limits();         // limits beside use, refusals by scope and limit
   Result<Json> known_peers();  // the peer store; not_found without connectivity

@@ -14,6 +14,7 @@
 namespace agora {
 
 inline constexpr const char* kConfigFileName = "config.toml";  // in the repo
+inline constexpr const char* kSwarmKeyFileName = "swarm.key";  // a private network's key
 
 // $AGORA_PATH, else ~/.agora.
 Result<std::filesystem::path> default_repo_path();
@@ -21,11 +22,24 @@ Result<std::filesystem::path> default_repo_path();
 struct RepoInit {
   std::vector<std::string> listen;  // multiaddrs; empty: 0.0.0.0 and :: port 4001
   std::string api_address;          // host:port on loopback; empty: 127.0.0.1:5001
+  // The text of a swarm.key (kubo's format) to write into the repo (mode 0600): the node is then
+  // in that private network. Empty: a public network.
+  std::string swarm_key;
 };
-// Creates identity.key, api.token and a commented config.toml; refuses an existing repo.
+// Creates identity.key, api.token and a commented config.toml (and swarm.key); refuses an
+// existing repo. A malformed swarm_key is refused before anything is written.
 Status init_repo(const std::filesystem::path& repo, const RepoInit& init);
 // The repo's peer id, from its identity key.
 Result<std::string> repo_peer_id(const std::filesystem::path& repo);
+
+// Private networks (libp2p pnet, a pre-shared key in <repo>/swarm.key).
+// A new random key, as the text of a swarm.key file (/key/swarm/psk/1.0.0/, /base16/, 64 hex).
+std::string new_swarm_key();
+// The key's fingerprint (32 hex characters, as kubo prints it) from swarm.key text; errors name
+// `source_name` and the line.
+Result<std::string> swarm_key_fingerprint(std::string_view text, std::string_view source_name);
+// The repo's private network (its key's fingerprint), or "" when it is public.
+Result<std::string> repo_private_network(const std::filesystem::path& repo);
 
 // Where a running node's HTTP API answers: the URL it wrote (not_found when no node runs there),
 // and its Unix socket.

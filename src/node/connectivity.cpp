@@ -37,6 +37,10 @@ const char* expiry_name(mdns::ExpiryReason r) {
 
 }  // namespace
 
+std::string private_mdns_service_name(const std::string& fingerprint) {
+  return "_p2p-" + fingerprint + "._udp.local";
+}
+
 Result<ConnectivityConfig> connectivity_config(const store::Config& c,
                                                const std::filesystem::path& repo) {
   ConnectivityConfig out;
@@ -177,8 +181,9 @@ void Connectivity::stop() {
 
 void Connectivity::open_mdns() {
   auto entropy = [](std::span<uint8_t> out) { crypto::random_bytes(out.data(), out.size()); };
-  auto mdns = behaviour::MdnsBehaviour::create(
-      swarm_.local_peer(), {.interface_address = config_.mdns_interface}, entropy);
+  behaviour::MdnsBehaviourConfig mdns_config{.interface_address = config_.mdns_interface};
+  mdns_config.core.service_name = config_.mdns_service_name;
+  auto mdns = behaviour::MdnsBehaviour::create(swarm_.local_peer(), mdns_config, entropy);
   if (!mdns) {
     mdns_error_ = mdns.error().message;
     return;

@@ -26,6 +26,9 @@ namespace agora {
 struct ConnectivityConfig {
   bool mdns = true;
   std::string mdns_interface;  // empty: rt::default_multicast_interface()
+  // The DNS-SD service we announce and ask for: `_p2p._udp.local` (libp2p's), or a private
+  // network's own (private_mdns_service_name), so that public and private nodes never meet.
+  std::string mdns_service_name = std::string(mdns::kServiceName);
   std::vector<Multiaddr> bootstrap;
   host::PeerStoreConfig peers;
   host::ConnectionManagerConfig connections;
@@ -34,6 +37,11 @@ struct ConnectivityConfig {
   Duration flush_interval = std::chrono::seconds(10);
   size_t dial_addrs_per_peer_max = 4;  // addresses tried, best first, per dial of a known peer
 };
+
+// `_p2p-<fingerprint>._udp.local`: the mDNS service of the private network with this key
+// fingerprint (pnet::fingerprint). Nodes of other networks, and public ones, ask for another name
+// and never see it.
+std::string private_mdns_service_name(const std::string& fingerprint);
 
 // From the repo's config; the peer store goes to <repo>/agora.db.
 Result<ConnectivityConfig> connectivity_config(const store::Config& config,
@@ -70,6 +78,7 @@ class Connectivity {
   bool mdns_running() const { return mdns_ != nullptr; }
   const std::string& mdns_interface() const { return mdns_interface_; }
   const std::string& mdns_error() const { return mdns_error_; }
+  const std::string& mdns_service_name() const { return config_.mdns_service_name; }
   size_t peers_loaded() const { return peers_loaded_; }
 
  private:

@@ -4,8 +4,10 @@ namespace agora {
 
 namespace node {
 
-static rt::SwarmConfig swarm_config(const store::Config& c) {
+static rt::SwarmConfig swarm_config(const store::Config& c,
+                                    const std::optional<pnet::PreSharedKey>& psk) {
   rt::SwarmConfig s;
+  s.psk = psk;
   s.limits.connections_max = c.limits.connections_max;
   s.limits.connections_per_peer_max = c.limits.connections_per_peer_max;
   s.limits.pending_dials_max = c.limits.pending_dials_max;
@@ -31,14 +33,15 @@ static rt::SwarmConfig swarm_config(const store::Config& c) {
 }
 
 Node::Node(asio::io_context& io, crypto::Ed25519PrivateKey identity, const store::Config& config,
-           store::Blockstore* blocks)
+           store::Blockstore* blocks, std::optional<pnet::PreSharedKey> psk)
     : io_(io),
       config_(config),
+      network_fingerprint_(psk ? pnet::fingerprint(*psk) : std::string()),
       events_(observe::EventRecorderConfig{
           .capacity = config.event_buffer_max,
           .summary_window = std::chrono::milliseconds(config.event_summary_window_ms)}),
       swarm_(std::make_unique<rt::Swarm>(io.get_executor(), std::move(identity),
-                                         swarm_config(config), metrics_, events_)),
+                                         swarm_config(config, psk), metrics_, events_)),
       behaviours_(std::make_unique<rt::BehaviourHost>(*swarm_, rt::BehaviourHostConfig{})),
       identify_(std::make_unique<IdentifyService>(
           *swarm_, *behaviours_, IdentifyServiceConfig{.agent_version = agent_version()}, events_)),
@@ -79,6 +82,9 @@ Status Node::start() {
 Status Node::start_connectivity(const std::filesystem::path& repo) {
   if (connectivity_) return {};
   AGORA_ASSIGN(ConnectivityConfig config, connectivity_config(config_, repo));
+  // A private network's nodes find each other, and only each other, on the LAN.
+  if (!network_fingerprint_.empty())
+    config.mdns_service_name = private_mdns_service_name(network_fingerprint_);
   auto connectivity = std::make_unique<Connectivity>(*swarm_, *behaviours_, *identify_,
                                                      std::move(config), metrics_, events_);
   AGORA_TRY(connectivity->start());

@@ -25,9 +25,11 @@ namespace node {
 
 class Node {
  public:
-  // With a blockstore the node serves and fetches blocks over bitswap.
+  // With a blockstore the node serves and fetches blocks over bitswap. With a pre-shared key
+  // (the repo's swarm.key) it is in that private network: every connection goes through the
+  // pnet protector, and mDNS announces and listens under the network's own service name.
   Node(asio::io_context& io, crypto::Ed25519PrivateKey identity, const store::Config& config,
-       store::Blockstore* blocks = nullptr);
+       store::Blockstore* blocks = nullptr, std::optional<pnet::PreSharedKey> psk = std::nullopt);
   ~Node();
 
   // Listens on every configured address; fails if none can be bound.
@@ -45,6 +47,9 @@ class Node {
   void stop();
 
   const PeerId& peer_id() const { return swarm_->local_peer(); }
+  // The private network's key fingerprint (pnet::fingerprint); empty in a public network.
+  const std::string& private_network() const { return network_fingerprint_; }
+  const store::Config& config() const { return config_; }
   rt::Swarm& swarm() { return *swarm_; }
   rt::BehaviourHost& behaviours() { return *behaviours_; }
   IdentifyService& identify() { return *identify_; }
@@ -64,6 +69,7 @@ class Node {
  private:
   asio::io_context& io_;
   store::Config config_;
+  std::string network_fingerprint_;
   observe::Registry metrics_;
   observe::EventRecorder events_;
   std::unique_ptr<rt::Swarm> swarm_;

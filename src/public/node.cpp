@@ -40,7 +40,8 @@ Node::Impl::Impl(NodeOptions options, store::Repo repo, store::RepoLock lock,
       lock_(std::move(lock)),
       content_(std::move(content)) {
   if (!options_.inline_muxer) repo_.config.noise_inline_muxer = false;
-  node_ = std::make_unique<node::Node>(io_, repo_.identity, repo_.config, &content_->blocks());
+  node_ = std::make_unique<node::Node>(io_, repo_.identity, repo_.config, &content_->blocks(),
+                                       repo_.swarm_key);
   api_ = ApiSettings{repo_.config.api_address, repo_.api_token, repo_.config.api};
 }
 
@@ -48,6 +49,7 @@ Node::Impl::Impl(NodeOptions options, store::Repo repo, store::RepoLock lock,
 Status Node::Impl::start() {
   remove_partial_outputs(*content_, node_->events(), report_);
   AGORA_TRY(node_->start());
+  report_.private_network = node_->private_network();
   if (options_.connectivity) {
     AGORA_TRY(node_->start_connectivity(options_.repo));
     Connectivity& c = *node_->connectivity();
@@ -55,6 +57,8 @@ Status Node::Impl::start() {
     report_.mdns_running = c.mdns_running();
     report_.mdns_interface = c.mdns_interface();
     report_.mdns_error = c.mdns_error();
+    report_.mdns_service = c.mdns_service_name();
+    for (const auto& addr : c.bootstrap()) report_.bootstrap.push_back(addr.to_string());
   }
   if (options_.dht) {
     AGORA_TRY(node_->start_dht(options_.repo));

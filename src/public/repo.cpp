@@ -7,12 +7,14 @@
 #include "store/config.h"
 #include "store/file_util.h"
 #include "store/repo.h"
+#include "store/swarm_key.h"
 
 namespace agora {
 
 namespace fs = std::filesystem;
 
 static_assert(std::string_view(kConfigFileName) == store::kConfigFile);
+static_assert(std::string_view(kSwarmKeyFileName) == store::kSwarmKeyFile);
 
 Result<fs::path> default_repo_path() { return store::default_repo_path(); }
 
@@ -20,7 +22,22 @@ Status init_repo(const fs::path& repo, const RepoInit& init) {
   store::InitOptions options;
   if (!init.listen.empty()) options.listen = init.listen;
   if (!init.api_address.empty()) options.api_address = init.api_address;
+  if (!init.swarm_key.empty()) {
+    AGORA_ASSIGN(options.swarm_key, store::decode_swarm_key_file(init.swarm_key, "swarm key"));
+  }
   return store::init_repo(repo, options);
+}
+
+std::string new_swarm_key() { return store::encode_swarm_key_file(store::generate_swarm_key()); }
+
+Result<std::string> swarm_key_fingerprint(std::string_view text, std::string_view source_name) {
+  AGORA_ASSIGN(pnet::PreSharedKey key, store::decode_swarm_key_file(text, source_name));
+  return pnet::fingerprint(key);
+}
+
+Result<std::string> repo_private_network(const fs::path& repo) {
+  AGORA_ASSIGN(std::optional<pnet::PreSharedKey> key, store::load_swarm_key(repo));
+  return key ? pnet::fingerprint(*key) : std::string();
 }
 
 Result<std::string> repo_peer_id(const fs::path& repo) {

@@ -9,14 +9,38 @@ static nlohmann::json addr_list(const std::vector<Multiaddr>& addrs) {
   return out;
 }
 
+// Which network the node is in and how it finds peers: what a user on a shared machine needs to
+// see to know who it may meet.
+static nlohmann::json network_json(node::Node& node) {
+  const std::string& fp = node.private_network();
+  return {{"private", !fp.empty()},
+          {"fingerprint", fp.empty() ? nlohmann::json(nullptr) : nlohmann::json(fp)}};
+}
+
+static nlohmann::json discovery_json(node::Node& node) {
+  nlohmann::json mdns = {{"running", false}, {"interface", nullptr}, {"service", nullptr}};
+  auto bootstrap = nlohmann::json::array();
+  if (Connectivity* c = node.connectivity()) {
+    mdns["running"] = c->mdns_running();
+    if (c->mdns_running()) {
+      mdns["interface"] = c->mdns_interface();
+      mdns["service"] = c->mdns_service_name();
+    }
+    if (!c->mdns_error().empty()) mdns["error"] = c->mdns_error();
+    for (const auto& a : c->bootstrap()) bootstrap.push_back(a.to_string());
+  }
+  nlohmann::json dht = node.dht() ? nlohmann::json(node.dht()->server_mode() ? "server" : "client")
+                                  : nlohmann::json(nullptr);
+  return {{"mdns", mdns}, {"bootstrap", bootstrap}, {"dht", dht}};
+}
+
 nlohmann::json id_json(node::Node& node) {
   auto addrs = nlohmann::json::array();
   for (auto& a : node.swarm().listen_addrs())
     addrs.push_back(a.with_peer_id(node.peer_id()).to_string());
-  return {{"peer", node.peer_id().to_string()},
-          {"addrs", addrs},
-          {"agent", agent_version()},
-          {"protocols", node.swarm().protocols()}};
+  return {{"peer", node.peer_id().to_string()}, {"addrs", addrs},
+          {"agent", agent_version()},           {"protocols", node.swarm().protocols()},
+          {"network", network_json(node)},      {"discovery", discovery_json(node)}};
 }
 
 nlohmann::json peers_json(node::Node& node) {

@@ -91,6 +91,10 @@ Status init_repo(const fs::path& root, const InitOptions& options) {
                                           "first or choose another path with AGORA_PATH");
     }
   }
+  if (options.swarm_key && exists_no_follow(root / kSwarmKeyFile)) {
+    return make_error(Errc::exists, (root / kSwarmKeyFile).string() +
+                                        " already exists; refusing to replace a network's key");
+  }
   Config config;
   if (options.listen) {
     for (size_t i = 0; i < options.listen->size(); ++i) {
@@ -114,6 +118,9 @@ Status init_repo(const fs::path& root, const InitOptions& options) {
   AGORA_TRY(write_file_atomic(root / kIdentityKeyFile, encode_identity_key_file(key), 0600));
   AGORA_TRY(write_file_atomic(root / kApiTokenFile,
                               to_hex(crypto::random_bytes(kApiTokenBytes)) + "\n", 0600));
+  if (options.swarm_key)
+    AGORA_TRY(
+        write_file_atomic(root / kSwarmKeyFile, encode_swarm_key_file(*options.swarm_key), 0600));
   AGORA_TRY(write_file_atomic(root / kConfigFile, render_default_config(config), 0644));
   // Written last: a repo without it is incomplete and open_repo does not accept it.
   AGORA_TRY(write_file_atomic(root / kVersionFile, std::to_string(kRepoVersion) + "\n", 0644));
@@ -140,7 +147,8 @@ Result<Repo> open_repo(const fs::path& root) {
   std::string token(first_line(token_text));
   AGORA_TRY(validate_api_token(token, token_path));
 
-  return Repo{root, std::move(config), std::move(key), std::move(token)};
+  AGORA_ASSIGN(std::optional<pnet::PreSharedKey> swarm_key, load_swarm_key(root));
+  return Repo{root, std::move(config), std::move(key), std::move(token), swarm_key};
 }
 
 Result<fs::path> default_repo_path() {

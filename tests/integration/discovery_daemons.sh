@@ -81,7 +81,7 @@ init a
 init b
 start a
 start b
-grep -q '^mdns on 127.0.0.1$' "$work/a.log" || fail "a's mDNS is not on lo"
+grep -q '^mdns on 127.0.0.1 (_p2p._udp.local)$' "$work/a.log" || fail "a's mDNS is not on lo"
 a_id=$(id_of a)
 b_id=$(id_of b)
 wait_until 30 connected a "$b_id" || fail "a did not find b by mDNS"

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -43,21 +44,34 @@ void report_partial_outputs(bool json, const StartReport& r) {
   }
 }
 
-// One line each on discovery, so a user (and a test) sees whether mDNS is on and where, and the
-// DHT's mode and what agora.db gave back (a restarted node keeps its routing table).
+// One line each on the network and discovery, so a user (and a test) sees whether the node is in
+// a private network, whether mDNS is on and where, the bootstrap peers, and the DHT's mode and
+// what agora.db gave back (a restarted node keeps its routing table).
 void report_start(bool json, const StartReport& r) {
   for (const std::string& addr : r.listen_addrs)
     say(json, {{"event", "listening"}, {"addr", addr}}, "listening " + addr);
+  if (r.private_network.empty()) {
+    say(json, {{"event", "network"}, {"private", false}, {"fingerprint", nullptr}},
+        "public network (no swarm.key: any libp2p peer may connect)");
+  } else {
+    say(json, {{"event", "network"}, {"private", true}, {"fingerprint", r.private_network}},
+        "private network " + r.private_network + " (swarm.key: only peers with the key connect)");
+  }
   say(json, {{"event", "peerstore"}, {"peers", r.peers_loaded}},
       "peerstore " + std::to_string(r.peers_loaded) + " peers loaded");
   if (r.mdns_running) {
-    say(json, {{"event", "mdns"}, {"interface", r.mdns_interface}}, "mdns on " + r.mdns_interface);
+    say(json, {{"event", "mdns"}, {"interface", r.mdns_interface}, {"service", r.mdns_service}},
+        "mdns on " + r.mdns_interface + " (" + r.mdns_service + ")");
   } else if (!r.mdns_error.empty()) {
     say(json, {{"event", "mdns"}, {"error", r.mdns_error}},
         "mdns off: " + r.mdns_error + " (running without LAN discovery)");
   } else {
     say(json, {{"event", "mdns"}, {"interface", nullptr}}, "mdns off (config)");
   }
+  std::string peers;
+  for (const std::string& addr : r.bootstrap) peers += " " + addr;
+  say(json, {{"event", "bootstrap"}, {"peers", r.bootstrap}},
+      "bootstrap " + std::to_string(r.bootstrap.size()) + " peers" + peers);
   const char* mode = r.dht_server_mode ? "server" : "client";
   say(json,
       {{"event", "dht"},
@@ -97,6 +111,17 @@ int run_daemon(const DaemonOptions& options) {
   // returns freed memory (a big DAG walk's) to the system, which a thread's arena holds on to.
   NodeOptions node_options{
       .repo = options.repo, .inline_muxer = !options.no_inline_muxer, .own_loop_thread = false};
+  // The libp2p pnet spec's switch: a node told to run only in a private network refuses to start
+  // without a key.
+  if (const char* force = std::getenv("LIBP2P_FORCE_PNET"); force && std::string(force) == "1") {
+    auto network = repo_private_network(options.repo);
+    if (!network) return fail(network.error());
+    if (network->empty())
+      return fail(
+          make_error(Errc::not_found, "LIBP2P_FORCE_PNET=1 but " +
+                                          (options.repo / kSwarmKeyFileName).string() +
+                                          " does not exist: refusing to run in a public network"));
+  }
   auto opened = Node::open(node_options);
   if (!opened) return fail(opened.error());
   Node& node = **opened;

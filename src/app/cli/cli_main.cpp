@@ -46,9 +46,21 @@ int run_cli(int argc, char** argv, const RunDaemon& run_daemon) {
                "Reach the daemon over its TCP API address even when its Unix socket "
                "(<repo>/api.sock) answers");
 
-  auto* init = app.add_subcommand("init", "Create a repo: identity key, API token, config.toml");
+  auto* init = app.add_subcommand(
+      "init",
+      "Create a repo: identity key, API token, config.toml (and swarm.key for a private "
+      "network)");
   std::vector<std::string> listen;
   std::string api_addr;
+  InitNetwork network;
+  auto* private_flag = init->add_flag(
+      "--private", network.create_private,
+      "Start a new private network: write a random swarm.key (mode 0600). Only peers with the same "
+      "key can connect; share the file to let others join");
+  init->add_option("--swarm-key", network.swarm_key_file,
+                   "Join an existing private network: copy this swarm.key (kubo's format, "
+                   "/key/swarm/psk/1.0.0/) into the repo")
+      ->excludes(private_flag);
   init->add_option("--listen", listen,
                    "Listen multiaddr (repeatable; default: 0.0.0.0 and :: port 4001)");
   init->add_option("--api", api_addr,
@@ -59,7 +71,9 @@ int run_cli(int argc, char** argv, const RunDaemon& run_daemon) {
   daemon->add_flag("--no-inline-muxer", dopts.no_inline_muxer,
                    "Offer no muxer inside the Noise handshake (negotiate yamux with multistream)");
 
-  app.add_subcommand("id", "Show this node's peer id, addresses and protocols");
+  app.add_subcommand("id",
+                     "Show this node's peer id, addresses and protocols, its network (private: the "
+                     "swarm key's fingerprint) and the discovery in use (mDNS, bootstrap, DHT)");
 
   auto* ping = app.add_subcommand("ping", "Measure round trips to a peer (/ipfs/ping/1.0.0)");
   std::string target;
@@ -129,7 +143,7 @@ int run_cli(int argc, char** argv, const RunDaemon& run_daemon) {
     common.repo = repo_arg;
   }
 
-  if (*init) return cmd_init(common, listen, api_addr);
+  if (*init) return cmd_init(common, listen, api_addr, network);
   if (*daemon) {
     dopts.repo = common.repo;
     dopts.json = common.json;

@@ -23,34 +23,105 @@ std::string mb_per_s(double bytes, double seconds) {
 
 }  // namespace
 
-int cmd_init(const CommonOptions& o, const std::vector<std::string>& listen,
-             const std::string& api) {
-  if (Status st = init_repo(o.repo, RepoInit{listen, api}); !st) return fail(st.error());
+namespace {
+
+// The swarm.key text `agora init` writes: a new key, the given file's, or none (public).
+Result<std::string> init_swarm_key(const InitNetwork& network) {
+  if (network.create_private) return new_swarm_key();
+  if (network.swarm_key_file.empty()) return std::string();
+  AGORA_ASSIGN(std::string text, read_file(network.swarm_key_file, 4096));
+  AGORA_TRY(swarm_key_fingerprint(text, network.swarm_key_file));  // names file and line
+  return text;
+}
+
+}  // namespace
+
+int cmd_init(const CommonOptions& o, const std::vector<std::string>& listen, const std::string& api,
+             const InitNetwork& network) {
+  auto key = init_swarm_key(network);
+  if (!key) return fail(key.error());
+  if (Status st = init_repo(o.repo, RepoInit{listen, api, *key}); !st) return fail(st.error());
   auto peer = repo_peer_id(o.repo);
   if (!peer) return fail(peer.error());
+  auto fingerprint = repo_private_network(o.repo);
+  if (!fingerprint) return fail(fingerprint.error());
+  std::string key_path = (o.repo / kSwarmKeyFileName).string();
   if (o.json) {
-    std::cout << nlohmann::json{{"repo", o.repo.string()}, {"peer", *peer}}.dump() << "\n";
+    nlohmann::json j = {{"repo", o.repo.string()}, {"peer", *peer}};
+    j["network"] = {
+        {"private", !fingerprint->empty()},
+        {"fingerprint",
+         fingerprint->empty() ? nlohmann::json(nullptr) : nlohmann::json(*fingerprint)},
+        {"swarm_key", fingerprint->empty() ? nlohmann::json(nullptr) : nlohmann::json(key_path)}};
+    std::cout << j.dump() << "\n";
+    return 0;
+  }
+  std::cout << "initialized agora repo at " << o.repo.string() << "\npeer id: " << *peer << "\n";
+  if (fingerprint->empty()) {
+    std::cout << "network: public (any libp2p peer may connect; `agora init --private` makes a "
+                 "private one)\n";
   } else {
-    std::cout << "initialized agora repo at " << o.repo.string() << "\npeer id: " << *peer << "\n";
+    std::cout << "network: private, key fingerprint " << *fingerprint << "\n";
+    if (network.create_private)
+      std::cout << "To let another node join, give it " << key_path
+                << " over a secure channel (it is a secret: whoever holds it can connect), then "
+                   "on that machine:\n  agora init --swarm-key swarm.key\nor copy it into an "
+                   "existing repo as swarm.key (mode 0600) and restart the daemon.\n";
   }
   return 0;
 }
 
+namespace {
+
+// The network and discovery lines of `agora id` (from the daemon's /api/v0/id).
+void print_network_and_discovery(const nlohmann::json& r) {
+  const auto& net = r["network"];
+  if (net.value("private", false))
+    std::cout << "network: private, key fingerprint " << net["fingerprint"].get<std::string>()
+              << "\n";
+  else
+    std::cout << "network: public\n";
+  const auto& d = r["discovery"];
+  const auto& mdns = d["mdns"];
+  std::cout << "discovery:\n";
+  if (mdns.value("running", false))
+    std::cout << "  mdns: on " << mdns["interface"].get<std::string>() << " ("
+              << mdns["service"].get<std::string>() << ")\n";
+  else
+    std::cout << "  mdns: off"
+              << (mdns.contains("error") ? " (" + mdns["error"].get<std::string>() + ")" : "")
+              << "\n";
+  std::cout << "  bootstrap: " << d["bootstrap"].size() << " peers\n";
+  for (const auto& b : d["bootstrap"]) std::cout << "    " << b.get<std::string>() << "\n";
+  std::cout << "  dht: " << (d["dht"].is_null() ? "off" : d["dht"].get<std::string>()) << "\n";
+}
+
+}  // namespace
+
 int cmd_id(const CommonOptions& o) {
   auto client = ApiClient::connect(o.repo);
   if (!client && client.error().code == Errc::not_found) {
-    // Without a daemon we still know who we are, just not where we listen.
+    // Without a daemon we still know who we are and our network, just not where we listen.
     auto peer = repo_peer_id(o.repo);
     if (!peer) return fail(peer.error());
+    auto fingerprint = repo_private_network(o.repo);
+    if (!fingerprint) return fail(fingerprint.error());
+    nlohmann::json network = {{"private", !fingerprint->empty()},
+                              {"fingerprint", fingerprint->empty() ? nlohmann::json(nullptr)
+                                                                   : nlohmann::json(*fingerprint)}};
     if (o.json) {
       std::cout << nlohmann::json{{"peer", *peer},
                                   {"addrs", nlohmann::json::array()},
                                   {"agent", agent_version()},
+                                  {"network", network},
+                                  {"discovery", nullptr},
                                   {"daemon_running", false}}
                        .dump()
                 << "\n";
     } else {
-      std::cout << "peer id: " << *peer << "\n(no daemon running: no addresses)\n";
+      std::cout << "peer id: " << *peer << "\nnetwork: "
+                << (fingerprint->empty() ? "public" : "private, key fingerprint " + *fingerprint)
+                << "\n(no daemon running: no addresses, no discovery)\n";
     }
     return 0;
   }
@@ -58,6 +129,7 @@ int cmd_id(const CommonOptions& o) {
     std::cout << "peer id: " << r["peer"].get<std::string>()
               << "\nagent: " << r["agent"].get<std::string>() << "\naddresses:\n";
     for (auto& a : r["addrs"]) std::cout << "  " << a.get<std::string>() << "\n";
+    if (r.contains("network") && r.contains("discovery")) print_network_and_discovery(r);
     std::cout << "protocols:\n";
     for (auto& p : r["protocols"]) std::cout << "  " << p.get<std::string>() << "\n";
   });

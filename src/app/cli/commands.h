@@ -14,8 +14,13 @@ struct CommonOptions {
   bool json = false;
 };
 
-int cmd_init(const CommonOptions& o, const std::vector<std::string>& listen,
-             const std::string& api);
+// `agora init --private` (a new random key) or `--swarm-key FILE` (join an existing network).
+struct InitNetwork {
+  bool create_private = false;
+  std::string swarm_key_file;
+};
+int cmd_init(const CommonOptions& o, const std::vector<std::string>& listen, const std::string& api,
+             const InitNetwork& network);
 int cmd_id(const CommonOptions& o);
 int cmd_ping(const CommonOptions& o, const std::string& addr, int count);
 int cmd_perf(const CommonOptions& o, const std::string& addr, uint64_t upload, uint64_t download);

@@ -27,9 +27,11 @@ constexpr const char* kLogFile = "daemon.log";
 Error io_error(const std::string& what) { return make_error(Errc::io, what); }
 
 // A new repo listens on loopback only, on ports the kernel picks, with mDNS off: the testnet is
-// closed, it neither finds nor is found by other agora nodes on the LAN.
-Status init_peer_repo(const fs::path& repo, std::optional<size_t> low_water) {
-  AGORA_TRY(init_repo(repo, RepoInit{{"/ip4/127.0.0.1/tcp/0"}, "127.0.0.1:0"}));
+// closed, it neither finds nor is found by other agora nodes on the LAN. `swarm_key` (text; empty
+// for a public testnet) makes it a member of the testnet's private network.
+Status init_peer_repo(const fs::path& repo, std::optional<size_t> low_water,
+                      const std::string& swarm_key) {
+  AGORA_TRY(init_repo(repo, RepoInit{{"/ip4/127.0.0.1/tcp/0"}, "127.0.0.1:0", swarm_key}));
   ConfigOverrides overrides;
   overrides.mdns = false;
   overrides.dht_mode = "server";  // loopback is reachable by every peer of the testnet
@@ -135,6 +137,45 @@ void signal_and_wait(State& state, int sig, std::chrono::steady_clock::time_poin
   }
 }
 
+// The testnet's swarm key (text): read from <dir>/swarm.key, created there on first use; empty
+// for a public testnet. A directory holding a key cannot host a public testnet.
+Result<std::string> testnet_swarm_key(const fs::path& dir, bool public_network) {
+  fs::path path = dir / kSwarmKeyFileName;
+  auto text = read_file(path, 4096);
+  if (!text && text.error().code != Errc::not_found) return text.error();
+  if (public_network) {
+    if (text)
+      return make_error(Errc::exists, "the testnet in " + dir.string() + " is private (" +
+                                          path.string() + "); drop --public, or use another --dir");
+    return std::string();
+  }
+  if (text) {
+    AGORA_TRY(swarm_key_fingerprint(*text, path.string()));
+    return *text;
+  }
+  if (fs::exists(dir / "peer-1" / kConfigFileName))
+    return make_error(Errc::invalid_input,
+                      "the testnet in " + dir.string() +
+                          " is public (no swarm.key); use --public, or `agora testnet down --rm` "
+                          "and start a private one");
+  std::string key = new_swarm_key();
+  AGORA_TRY(write_file_atomic(path, key, 0600));
+  return key;
+}
+
+// A reused repo must be in the testnet's network, or its daemon would be refused by the others.
+Status check_repo_network(const PeerState& p, const std::string& network) {
+  AGORA_ASSIGN(std::string has, repo_private_network(p.repo));
+  if (has == network) return {};
+  auto name = [](const std::string& n) {
+    return n.empty() ? std::string("public") : "private " + n;
+  };
+  return make_error(Errc::invalid_input,
+                    p.name + "'s repo " + p.repo.string() + " is in the " + name(has) +
+                        " network, the testnet in the " + name(network) +
+                        " one; `agora testnet down --rm` removes the old repos");
+}
+
 }  // namespace
 
 Result<fs::path> default_dir() {
@@ -164,6 +205,7 @@ Result<State> load_state(const fs::path& dir) {
     state.peers.push_back({p["name"].get<std::string>(), p["repo"].get<std::string>(),
                            p["pid"].get<pid_t>(), p.value("addr", ""), p.value("peer", "")});
   }
+  if (j.contains("network") && j["network"].is_string()) state.network = j["network"];
   return state;
 }
 
@@ -178,7 +220,8 @@ json peer_json(const PeerState& p) {
 Status save_state(const fs::path& dir, const State& state) {
   json peers = json::array();
   for (const PeerState& p : state.peers) peers.push_back(peer_json(p));
-  return write_file_atomic(dir / kStateFile, json{{"peers", peers}}.dump(2) + "\n", 0644);
+  return write_file_atomic(dir / kStateFile,
+                           json{{"peers", peers}, {"network", state.network}}.dump(2) + "\n", 0644);
 }
 
 bool daemon_alive(pid_t pid, const fs::path& repo) {
@@ -207,7 +250,11 @@ Result<State> up(const UpOptions& o, const StartedFn& on_started) {
   }
   fs::path dir = fs::absolute(o.dir, ec);
   if (ec) return io_error("cannot resolve " + o.dir.string() + ": " + ec.message());
+  AGORA_ASSIGN(std::string swarm_key, testnet_swarm_key(dir, o.public_network));
   State state;
+  if (!swarm_key.empty()) {
+    AGORA_ASSIGN(state.network, swarm_key_fingerprint(swarm_key, "swarm.key"));
+  }
   std::vector<std::string> bootstrap;
   auto stop_all = [&](Error e) -> Error {
     signal_and_wait(state, SIGTERM, std::chrono::steady_clock::now() + 10s);
@@ -220,7 +267,10 @@ Result<State> up(const UpOptions& o, const StartedFn& on_started) {
     p.name = "peer-" + std::to_string(i + 1);
     p.repo = dir / p.name;
     if (!fs::exists(p.repo / kConfigFileName)) {
-      if (Status st = init_peer_repo(p.repo, o.low_water); !st) return stop_all(st.error());
+      if (Status st = init_peer_repo(p.repo, o.low_water, swarm_key); !st)
+        return stop_all(st.error());
+    } else if (Status st = check_repo_network(p, state.network); !st) {
+      return stop_all(st.error());
     }
     if (Status st = set_bootstrap_peers(p.repo, bootstrap); !st) return stop_all(st.error());
     auto pid = spawn_daemon(o.agora_binary, p.repo);

@@ -1,6 +1,8 @@
 // A local testnet: N `agora daemon` processes on loopback, each with its own repo under one
 // directory, bootstrapped to the first few. `testnet.json` in that directory records who runs
-// where, so `agora testnet status|down` (another process) can find them again.
+// where, so `agora testnet status|down` (another process) can find them again. A testnet is a
+// private network unless made public: `swarm.key` in its directory (mode 0600, created with the
+// testnet) is copied into every new repo, so its daemons connect only to each other.
 #pragma once
 
 #include <sys/types.h>
@@ -30,6 +32,7 @@ struct PeerState {
 
 struct State {
   std::vector<PeerState> peers;
+  std::string network;  // the swarm key's fingerprint; empty: a public testnet
 };
 
 // A peer as testnet.json and `agora testnet up --json` show it.
@@ -44,6 +47,8 @@ struct UpOptions {
   std::optional<size_t> low_water;
   std::filesystem::path agora_binary;
   std::chrono::seconds ready_timeout{30};
+  // A public testnet: no swarm.key, its daemons accept any libp2p peer (js-libp2p, kubo, ...).
+  bool public_network = false;
 };
 
 // Called as each daemon is ready (index from 0).
@@ -60,7 +65,9 @@ bool daemon_alive(pid_t pid, const std::filesystem::path& repo);
 
 // Creates the repos that do not exist yet (repos left by an earlier `up` are reused: same keys,
 // blocks and routing tables), starts the daemons one after another and records them. Refuses
-// when a testnet in `dir` still runs. A daemon that does not become ready stops the others.
+// when a testnet in `dir` still runs, and when a reused repo is in another network than the one
+// asked for (private with the directory's swarm.key, or public). A daemon that does not become
+// ready stops the others.
 Result<State> up(const UpOptions& options, const StartedFn& on_started);
 
 struct Stopped {

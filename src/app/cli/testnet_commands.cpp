@@ -66,6 +66,11 @@ json peer_status(const testnet::PeerState& p) {
   return out;
 }
 
+json network_json(const std::string& fingerprint) {
+  return {{"private", !fingerprint.empty()},
+          {"fingerprint", fingerprint.empty() ? json(nullptr) : json(fingerprint)}};
+}
+
 // Only the DHT's status: `up` asks every daemon several times a second.
 bool bootstrapped(const testnet::PeerState& p) {
   if (!testnet::daemon_alive(p.pid, p.repo)) return false;
@@ -100,6 +105,7 @@ int cmd_up(const CommonOptions& o, const TestnetArgs& a) {
   up.peers = a.peers;
   up.bootstrap_peers = a.bootstrap_peers;
   up.low_water = a.low_water;
+  up.public_network = a.public_network;
   std::error_code ec;
   up.agora_binary = fs::read_symlink("/proc/self/exe", ec);
   if (ec) return fail(make_error(Errc::io, "cannot find the agora binary: " + ec.message()));
@@ -118,6 +124,7 @@ int cmd_up(const CommonOptions& o, const TestnetArgs& a) {
     for (const auto& p : state->peers) peers.push_back(testnet::peer_json(p));
     std::cout << json{{"dir", fs::absolute(*dir).string()},
                       {"peers", peers},
+                      {"network", network_json(state->network)},
                       {"bootstrapped", ready},
                       {"seconds", seconds}}
                      .dump()
@@ -125,6 +132,10 @@ int cmd_up(const CommonOptions& o, const TestnetArgs& a) {
   } else {
     std::cout << fmt::format("testnet of {} peers up in {:.1f} s{}\n", state->peers.size(), seconds,
                              ready ? "" : " (not every DHT bootstrapped yet)")
+              << (state->network.empty()
+                      ? std::string("network: public (--public)\n")
+                      : "network: private, key fingerprint " + state->network + " (" +
+                            (fs::absolute(*dir) / kSwarmKeyFileName).string() + ")\n")
               << "use a peer with: agora --repo " << state->peers.front().repo.string()
               << " <command>\n";
   }
@@ -143,11 +154,17 @@ int cmd_status(const CommonOptions& o, const TestnetArgs& a) {
     running += peers.back()["running"].get<bool>() ? 1 : 0;
   }
   if (o.json) {
-    std::cout << json{{"dir", dir->string()}, {"running", running}, {"peers", peers}}.dump()
+    std::cout << json{{"dir", dir->string()},
+                      {"running", running},
+                      {"network", network_json(state->network)},
+                      {"peers", peers}}
+                     .dump()
               << "\n";
     return 0;
   }
-  std::cout << fmt::format("{} of {} peers running in {}\n", running, peers.size(), dir->string());
+  std::cout << fmt::format(
+      "{} of {} peers running in {}, {}\n", running, peers.size(), dir->string(),
+      state->network.empty() ? "public network" : "private network " + state->network);
   auto row = [](const std::string& name, const std::string& peer,
                 const std::array<std::string, 6>& figures, const std::string& state) {
     std::cout << fmt::format("{:8} {:12} {:>5} {:>6} {:>5} {:>5} {:>9} {:>9}  {}\n", name, peer,
@@ -216,8 +233,12 @@ void register_testnet_commands(CLI::App& app, TestnetArgs& a) {
   a.up = a.testnet->add_subcommand(
       "up",
       "Start N daemons (repos created on first use, reused after), each bootstrapped to the first "
-      "few; waits until every DHT is bootstrapped");
+      "few; waits until every DHT is bootstrapped. The testnet is a private network (one "
+      "swarm.key in its directory, shared by its daemons) unless --public");
   dir_option(a.up);
+  a.up->add_flag("--public", a.public_network,
+                 "A public testnet: no swarm.key, so other libp2p peers (js-libp2p, kubo) can "
+                 "connect to its daemons");
   a.up->add_option("-n,--peers", a.peers, "Number of daemons")
       ->check(CLI::Range(size_t(1), testnet::kPeersMax))
       ->capture_default_str();

@@ -21,6 +21,7 @@ struct TestnetArgs {
   int wait_seconds = 120;
   int stop_seconds = 20;
   bool remove = false;
+  bool public_network = false;
 };
 
 // Adds `testnet` and its subcommands to `app`; `args` receives their options.

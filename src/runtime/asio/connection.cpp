@@ -10,9 +10,10 @@ constexpr size_t kReadChunkBytes = 256 * 1024;
 
 Connection::Connection(asio::ip::tcp::socket socket, std::unique_ptr<noise::NoiseTransport> noise,
                        ConnectionInfo info, yamux::YamuxConfig yamux_config,
-                       Bytes initial_plaintext)
+                       Bytes initial_plaintext, std::unique_ptr<pnet::PnetProtector> protector)
     : socket_(std::move(socket)),
       noise_(std::move(noise)),
+      protector_(std::move(protector)),
       info_(std::move(info)),
       yamux_(!info_.inbound, yamux_config, now()),
       initial_plaintext_(std::move(initial_plaintext)),
@@ -118,9 +119,18 @@ awaitable<void> Connection::read_loop() {
       break;
     }
     bytes_received_ += n;
+    std::span<uint8_t> received(cipher.data(), n);
+    if (protector_) {  // in place: the private network's XSalsa20 under Noise
+      auto r = protector_->on_bytes(received);
+      if (!r) {
+        close(r.error());
+        break;
+      }
+      received = *r;
+    }
     Bytes& plain = shared_plain_buffer();
     plain.clear();
-    if (Status st = noise_->decrypt({cipher.data(), n}, plain); !st) {
+    if (Status st = noise_->decrypt(received, plain); !st) {
       close(st.error());
       break;
     }
@@ -154,6 +164,7 @@ awaitable<void> Connection::write_loop() {
     }
     cipher.clear();
     noise_->encrypt(plain, cipher);
+    if (protector_) protector_->encrypt(cipher);
     auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(cipher), use_nothrow);
     if (ec) {
       close(make_error(Errc::io, "write: " + ec.message()));

@@ -8,6 +8,7 @@
 
 #include "codec/multiaddr.h"
 #include "proto/noise/noise_handshake.h"
+#include "proto/pnet/pnet_protector.h"
 #include "proto/yamux/yamux_session.h"
 #include "runtime/asio/asio_util.h"
 
@@ -23,6 +24,7 @@ struct ConnectionInfo {
   bool inbound = false;
   std::string muxer;
   bool muxer_inlined = false;
+  bool private_network = false;  // under the pnet protector
   Instant opened{};
 };
 
@@ -31,8 +33,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   using InboundStreamHandler = std::function<void(std::shared_ptr<Stream>)>;
   using ClosedHandler = std::function<void(Connection&, const Error& reason)>;
 
+  // `protector`: the private network's cipher states from the upgrade (none: a public network);
+  // every byte read and written goes through it, under Noise.
   Connection(asio::ip::tcp::socket socket, std::unique_ptr<noise::NoiseTransport> noise,
-             ConnectionInfo info, yamux::YamuxConfig yamux_config, Bytes initial_plaintext);
+             ConnectionInfo info, yamux::YamuxConfig yamux_config, Bytes initial_plaintext,
+             std::unique_ptr<pnet::PnetProtector> protector = nullptr);
   ~Connection();
 
   // Starts the read, write and timer loops. `on_closed` runs once, when the connection ends.
@@ -72,6 +77,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   asio::ip::tcp::socket socket_;
   std::unique_ptr<noise::NoiseTransport> noise_;
+  std::unique_ptr<pnet::PnetProtector> protector_;
   ConnectionInfo info_;
   yamux::YamuxSession yamux_;
   Bytes initial_plaintext_;

@@ -74,6 +74,13 @@ struct Swarm::Metrics {
                             "Connections closed, by typed cause (who or what ended them)",
                             {{"cause", host::label(cause)}});
   }
+  observe::Counter& private_network_refused(Direction dir) {
+    return registry.counter(
+        "agora_private_network_refusals_total",
+        "Connections refused before multistream-select: the peer is not in our private network "
+        "(another swarm key, or none)",
+        {{"direction", dir == Direction::inbound ? "inbound" : "outbound"}});
+  }
   observe::Counter& dial_failed(Errc code) {
     return registry.counter("agora_dial_failures_total", "Failed dials",
                             {{"reason", errc_name(code)}});
@@ -307,8 +314,10 @@ awaitable<Result<std::shared_ptr<Connection>>> Swarm::secure(asio::ip::tcp::sock
     asio::error_code ignored;
     socket.close(ignored);
   });
-  UpgradeOptions options{
-      .initiator = !inbound, .expected_peer = expected, .inline_muxer = config_.inline_muxer};
+  UpgradeOptions options{.initiator = !inbound,
+                         .expected_peer = expected,
+                         .inline_muxer = config_.inline_muxer,
+                         .psk = config_.psk};
   auto up = co_await upgrade_connection(socket, identity_, options);
   deadline.cancel();
   bool timed_out = deadline.expired();
@@ -316,8 +325,10 @@ awaitable<Result<std::shared_ptr<Connection>>> Swarm::secure(asio::ip::tcp::sock
   if (!up || timed_out) {
     Error err = timed_out ? make_error(Errc::timeout, "handshake timed out") : up.error();
     metrics_->handshake_failed(err.code).inc();
+    bool foreign = is_private_network_refusal(err);
+    if (foreign) metrics_->private_network_refused(dir).inc();
     record(EventType::handshake_failed, expected ? expected->to_string() : "", remote.to_string(),
-           dir, errc_name(err.code), err.message);
+           dir, foreign ? "private_network" : errc_name(err.code), err.message);
     socket.close(ec);
     co_return err;
   }
@@ -347,9 +358,11 @@ awaitable<Result<std::shared_ptr<Connection>>> Swarm::secure(asio::ip::tcp::sock
   info.inbound = inbound;
   info.muxer = up->muxer;
   info.muxer_inlined = up->muxer_inlined;
+  info.private_network = up->protector != nullptr;
   info.opened = now();
-  auto conn = std::make_shared<Connection>(std::move(socket), std::move(up->noise), info,
-                                           config_.yamux, std::move(up->plaintext_rest));
+  auto conn =
+      std::make_shared<Connection>(std::move(socket), std::move(up->noise), info, config_.yamux,
+                                   std::move(up->plaintext_rest), std::move(up->protector));
   connections_[info.id] = conn;
   metrics_->handshake_seconds.observe(std::chrono::duration<double>(now() - started).count());
   (inbound ? metrics_->opened_inbound : metrics_->opened_outbound).inc();

@@ -20,6 +20,7 @@
 #include "host/swarm.h"
 #include "observe/events.h"
 #include "observe/metrics.h"
+#include "proto/pnet/pnet_protector.h"
 #include "runtime/asio/connection.h"
 
 namespace agora::rt {
@@ -49,6 +50,9 @@ struct SwarmConfig {
   Duration first_bytes_timeout = std::chrono::seconds(3);
   Duration protocol_negotiation_timeout = std::chrono::seconds(10);
   bool inline_muxer = true;
+  // A private network's pre-shared key (swarm.key): every connection, both ways, goes through the
+  // pnet protector, and peers without the key are refused before multistream-select.
+  std::optional<pnet::PreSharedKey> psk;
 };
 
 class Swarm {
