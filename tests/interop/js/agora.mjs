@@ -80,8 +80,9 @@ function parseJsonOutput (args, stdout) {
 
 /** One agora repo + daemon in `dir`. */
 export class AgoraDaemon {
-  constructor (dir, { inlineMuxer = true, opTimeoutMs = 60_000 } = {}) {
+  constructor (dir, { inlineMuxer = true, opTimeoutMs = 60_000, swarmKeyFile } = {}) {
     this.dir = dir
+    this.swarmKeyFile = swarmKeyFile // `agora init --swarm-key FILE`: a private network
     this.repo = join(dir, 'repo')
     this.inlineMuxer = inlineMuxer
     this.opTimeoutMs = opTimeoutMs
@@ -95,8 +96,9 @@ export class AgoraDaemon {
   /** `agora init` then `agora daemon --json`; resolves once the daemon printed `ready`. */
   async start () {
     await mkdir(this.dir, { recursive: true })
-    await runAgora(['init', '--repo', this.repo, '--listen', '/ip4/127.0.0.1/tcp/0', '--api', '127.0.0.1:0'],
-      { env: { AGORA_PATH: this.repo }, timeoutMs: this.opTimeoutMs })
+    const init = ['init', '--repo', this.repo, '--listen', '/ip4/127.0.0.1/tcp/0', '--api', '127.0.0.1:0']
+    if (this.swarmKeyFile != null) init.push('--swarm-key', this.swarmKeyFile)
+    await runAgora(init, { env: { AGORA_PATH: this.repo }, timeoutMs: this.opTimeoutMs })
     // No mDNS: agora daemons of this suite (and of other tests) must meet only where a test says.
     const config = join(this.repo, 'config.toml')
     await writeFile(config, (await readFile(config, 'utf8')).replace(/^mdns = true$/m, 'mdns = false'))
@@ -178,6 +180,15 @@ export class AgoraDaemon {
   }
 
   id () { return this.cli(['id']) }
+  /** The daemon's metrics (Prometheus text). */
+  metrics () {
+    return runAgora(['metrics', '--repo', this.repo], { env: { AGORA_PATH: this.repo }, timeoutMs: this.opTimeoutMs })
+  }
+  /** The daemon's newest events (one JSON object per line). */
+  async events () {
+    const out = await runAgora(['events', '--repo', this.repo, '--json'], { env: { AGORA_PATH: this.repo }, timeoutMs: this.opTimeoutMs })
+    return out.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l))
+  }
   connect (addr) { return this.cli(['swarm', 'connect', addr]) }
   peers () { return this.cli(['swarm', 'peers']) }
   ping (addr, count) { return this.cli(['ping', addr, '-n', String(count)]) }

@@ -23,6 +23,7 @@ import { generateKeyPair, privateKeyFromProtobuf } from '@libp2p/crypto/keys'
 import { identify } from '@libp2p/identify'
 import { serviceCapabilities } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
+import { preSharedKey } from '@libp2p/pnet'
 import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
 import { multiaddr } from '@multiformats/multiaddr'
@@ -201,7 +202,7 @@ function toDialTarget (target) {
  *           perfServed: [...], ping(target, n), perf(target, opts), identified(peer),
  *           identify(peer), stop() }.
  */
-export async function createPeer ({ inlineMuxer = true, listen = ['/ip4/127.0.0.1/tcp/0'], privateKeyHex, agentVersion = JS_AGENT_VERSION } = {}) {
+export async function createPeer ({ inlineMuxer = true, listen = ['/ip4/127.0.0.1/tcp/0'], privateKeyHex, agentVersion = JS_AGENT_VERSION, swarmKey } = {}) {
   const inlined = new Map()
   const privateKey = privateKeyHex != null
     ? privateKeyFromProtobuf(Buffer.from(privateKeyHex, 'hex'))
@@ -218,6 +219,8 @@ export async function createPeer ({ inlineMuxer = true, listen = ['/ip4/127.0.0.
       }
     })],
     streamMuxers: [yamux()],
+    // A private network (swarm.key bytes): @libp2p/pnet's protector below multistream.
+    ...(swarmKey != null ? { connectionProtector: preSharedKey({ psk: swarmKey }) } : {}),
     nodeInfo: { userAgent: agentVersion },
     services: { identify: identify(), ping: ping() }
   })
