@@ -5,13 +5,20 @@
 #   - testnet up/status/down: peers running and bootstrapped, a second `up` refused while it
 #     runs, `down` stops every daemon (no process left), a later `up` reuses the repos (same
 #     peer ids);
+#   - a testnet is a private network by default (one swarm.key, 0600, in its directory and every
+#     repo; an outside node is refused), `--public` makes one without a key and is refused on a
+#     private testnet's directory;
 #   - bad input: --peers 0, no testnet, a damaged testnet.json.
 set -euo pipefail
 agora="${AGORA_BIN:?set AGORA_BIN}"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 work="$(mktemp -d /tmp/agora-testnet.XXXXXX)"
+outsider=""
 cleanup() {
-  [[ -f "$work/net/testnet.json" ]] && "$agora" testnet down --dir "$work/net" >/dev/null 2>&1
+  for d in net pub; do
+    [[ -f "$work/$d/testnet.json" ]] && "$agora" testnet down --dir "$work/$d" >/dev/null 2>&1
+  done
+  [[ -n "$outsider" ]] && kill -TERM "$outsider" 2>/dev/null && wait "$outsider" 2>/dev/null
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -44,6 +51,27 @@ if "$agora" testnet up --dir "$net" --peers 3 >"$work/again.out" 2>&1; then fail
 grep -q 'already runs' "$work/again.out" || fail "second up: $(cat "$work/again.out")"
 out=$("$agora" --repo "$net/peer-2" swarm peers --json)
 grep -q "$(cut -d' ' -f1 <<<"$ids_before")" <<<"$out" || fail "peer-2 is not connected to peer-1"
+# Private by default: one key, in the directory and in every repo; an outsider is refused.
+fp=$(json 'd["network"]["fingerprint"]' <"$work/up.json")
+[[ $(json 'd["network"]["private"]' <"$work/up.json") == True && "$fp" =~ ^[0-9a-f]{32}$ ]] ||
+  fail "testnet is not private: $(cat "$work/up.json")"
+[[ $(stat -c %a "$net/swarm.key") == 600 ]] || fail "testnet swarm.key is not 0600"
+for i in 1 2 3; do
+  [[ $("$agora" --repo "$net/peer-$i" id --json | json 'd["network"]["fingerprint"]') == "$fp" ]] ||
+    fail "peer-$i is not in the testnet's network"
+done
+"$agora" --repo "$work/outsider" init --listen /ip4/127.0.0.1/tcp/0 --api 127.0.0.1:0 >/dev/null
+sed -i -e 's/^mdns = true/mdns = false/' "$work/outsider/config.toml"
+: >"$work/outsider.log"
+"$agora" --repo "$work/outsider" daemon >"$work/outsider.log" 2>&1 &
+outsider=$!
+for _ in $(seq 100); do grep -q '^ready' "$work/outsider.log" && break; sleep 0.1; done
+peer1=$(json 'd["peers"][0]["addr"]' <"$work/up.json")
+if out=$("$agora" --repo "$work/outsider" swarm connect "$peer1" 2>&1); then
+  fail "a public node connected to the private testnet"
+fi
+grep -q 'in a private network (swarm key) we are not in' <<<"$out" || fail "outsider refusal unclear: $out"
+kill -TERM "$outsider"; wait "$outsider" || true
 out=$("$agora" testnet down --dir "$net") || fail "down failed: $out"
 grep -q 'stopped; its repos are kept' <<<"$out" || fail "down: $out"
 for p in $pids; do
@@ -52,11 +80,21 @@ for p in $pids; do
   fi
 done
 [[ $("$agora" testnet status --dir "$net" --json | json 'd["running"]') == 0 ]] || fail "status after down"
+if "$agora" testnet up --dir "$net" --peers 3 --public >/dev/null 2>"$work/err"; then
+  fail "--public accepted on a private testnet"
+fi
+grep -q 'is private' "$work/err" || fail "--public on a private testnet: $(cat "$work/err")"
 "$agora" testnet up --dir "$net" --peers 3 --json >"$work/up2.json" || fail "second testnet up failed"
 [[ $(json '" ".join(p["peer"] for p in d["peers"])' <"$work/up2.json") == "$ids_before" ]] ||
   fail "repos were not reused"
 "$agora" testnet down --dir "$net" --rm >/dev/null || fail "down --rm"
 [[ ! -e "$net" ]] || fail "--rm left $net"
+
+# A public testnet: no key anywhere.
+"$agora" testnet up --dir "$work/pub" --peers 1 --wait 0 --public --json >"$work/pub.json" || fail "public up failed"
+[[ $(json 'd["network"]["private"]' <"$work/pub.json") == False ]] || fail "public testnet: $(cat "$work/pub.json")"
+[[ ! -e "$work/pub/swarm.key" && ! -e "$work/pub/peer-1/swarm.key" ]] || fail "public testnet has a key"
+"$agora" testnet down --dir "$work/pub" --rm >/dev/null || fail "public down --rm"
 
 # Bad input.
 if "$agora" testnet up --dir "$net" --peers 0 2>"$work/err"; then fail "--peers 0 accepted"; fi
