@@ -7,7 +7,9 @@
 #   3. `agora bootstrap list|add|rm` edit config.toml, a running daemon dials what is added, and a
 #      fresh daemon dials its bootstrap list at start;
 #   4. the connection manager trims a daemon with high_water = 2 down to low_water = 1, sparing
-#      the protected peer.
+#      the protected peer;
+#   5. two daemons of one private network find each other by mDNS under their own service name
+#      (`_p2p-<fingerprint>._udp.local`), and neither hears of the public b nor b of them.
 # Exits 77 (skipped) when no network namespace can be created.
 set -euo pipefail
 agora="${AGORA_BIN:?set AGORA_BIN}"
@@ -162,5 +164,26 @@ for n in a b d; do
 done
 [[ $gone == $((4 - left)) ]] || fail "$gone of the trimmed peers see the connection closed"
 
-for n in a b c d e; do stop "$n"; done
+# 5. A private network on the same LAN: its nodes meet each other by mDNS, and never a public one.
+b_mdns=$(metric b 'agora_peers_discovered_total{source="mdns"}')
+ag p1 init --listen /ip4/127.0.0.1/tcp/0 --api 127.0.0.1:0 --private >/dev/null
+ag p2 init --listen /ip4/127.0.0.1/tcp/0 --api 127.0.0.1:0 --swarm-key "$work/p1/swarm.key" >/dev/null
+start p1
+start p2
+fp=$(ag p1 id --json | json 'd["network"]["fingerprint"]')
+grep -q "^mdns on 127.0.0.1 (_p2p-$fp._udp.local)\$" "$work/p1.log" || fail "p1's mDNS service is not its network's"
+[[ $(ag p1 id --json | json 'd["discovery"]["mdns"]["service"]') == "_p2p-$fp._udp.local" ]] \
+  || fail "agora id does not show the private mDNS service"
+p2_id=$(id_of p2)
+wait_until 30 connected p1 "$p2_id" || fail "p1 did not find p2 by mDNS"
+wait_until 30 metric_at_least p2 'agora_peers_discovered_total{source="mdns"}' 1 \
+  || fail "p2 did not hear p1's announcement"
+# b announces every query interval; p1 and p2 heard each other, and only each other.
+[[ $(metric p1 'agora_peers_discovered_total{source="mdns"}') == 1 ]] || fail "p1 heard of a public node"
+[[ $(metric p2 'agora_peers_discovered_total{source="mdns"}') == 1 ]] || fail "p2 heard of a public node"
+[[ $(metric b 'agora_peers_discovered_total{source="mdns"}') == "$b_mdns" ]] \
+  || fail "the public b heard of a private node"
+not_connected b "$p2_id" || fail "the public b connected to a private node"
+
+for n in a b c d e p1 p2; do stop "$n"; done
 echo "discovery daemons: ok"
