@@ -53,6 +53,7 @@ nlohmann::json peers_json(node::Node& node) {
         {"direction", info.inbound ? "inbound" : "outbound"},
         {"muxer", info.muxer},
         {"muxer_inlined", info.muxer_inlined},
+        {"private_network", info.private_network},
         {"streams", conn->stream_count()},
         {"bytes_sent", conn->bytes_sent()},
         {"bytes_received", conn->bytes_received()},

@@ -101,6 +101,8 @@ b_id=$(ag b id --json | json 'd["peer"]')
 # --- same key: connect and ping
 ag a swarm connect "$b_addr" --json | json 'd["peer"]' | grep -qx "$b_id" || fail "a could not connect to b"
 [[ $(ag a ping "$b_addr" -n 2 --json | json 'len(d["rtt_ms"])') == 2 ]] || fail "a could not ping b"
+[[ $(ag a swarm peers --json | json "[p['private_network'] for p in d if p['peer'] == '$b_id'][0]") == True ]] \
+  || fail "swarm peers does not show the connection as private"
 
 # --- another key, and no key: refused both ways with the reason, before multistream
 expect_refused() {  # FROM ADDR

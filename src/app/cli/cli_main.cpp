@@ -66,7 +66,10 @@ int run_cli(int argc, char** argv, const RunDaemon& run_daemon) {
   init->add_option("--api", api_addr,
                    "API host:port on loopback (default 127.0.0.1:5001; port 0 = any)");
 
-  auto* daemon = app.add_subcommand("daemon", "Run the node until SIGINT/SIGTERM");
+  auto* daemon = app.add_subcommand(
+      "daemon",
+      "Run the node until SIGINT/SIGTERM. With swarm.key in the repo it is in that private "
+      "network (only peers with the key connect); LIBP2P_FORCE_PNET=1 refuses to run without one");
   DaemonOptions dopts;
   daemon->add_flag("--no-inline-muxer", dopts.no_inline_muxer,
                    "Offer no muxer inside the Noise handshake (negotiate yamux with multistream)");
