@@ -56,6 +56,20 @@ Result<Json> Node::dht_find_peer(std::string_view peer_id) {
       });
 }
 
+Result<std::vector<Multiaddr>> Node::Impl::find_peer_addrs(const PeerId& peer) {
+  AGORA_ASSIGN(Json found,
+               query(
+                   io_, *node_, [peer](kad::Kad& k, Instant now) { return k.find_node(peer, now); },
+                   [peer](node::Node& n, const kad::QueryFinished& done) {
+                     return find_peer_json(n, peer, done);
+                   }));
+  std::vector<Multiaddr> out;
+  for (const auto& text : found.value("addrs", Json::array()))
+    if (auto a = Multiaddr::parse(text.get<std::string>())) out.push_back(std::move(*a));
+  if (out.empty()) return make_error(Errc::not_found, "no addresses");
+  return out;
+}
+
 Result<Json> Node::dht_find_providers(std::string_view cid_text) {
   AGORA_ASSIGN(Cid cid, Cid::parse(cid_text));
   Bytes mh = encode_multihash(cid.hash());

@@ -64,7 +64,9 @@ int run_cli(int argc, char** argv, const RunDaemon& run_daemon) {
   auto* ping = app.add_subcommand("ping", "Measure round trips to a peer (/ipfs/ping/1.0.0)");
   std::string target;
   int count = 3;
-  ping->add_option("multiaddr", target, "Peer address, e.g. /ip4/1.2.3.4/tcp/4001/p2p/12D3...")
+  ping->add_option("peer", target,
+                   "A peer address (/ip4/1.2.3.4/tcp/4001/p2p/12D3...) or a peer id (its "
+                   "addresses from the peer store, else a DHT lookup)")
       ->required();
   ping->add_option("-n,--count", count, "Number of pings")->check(CLI::Range(1, 1000));
 

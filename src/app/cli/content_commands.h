@@ -1,4 +1,4 @@
-// CLI commands for content: add, cat, get, ls, pin, block, repo.
+// CLI commands for content: add, cat, get, ls, pin, block, repo, and ops (long operations).
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -16,6 +16,7 @@ struct ContentArgs {
   CLI::App* pin = nullptr;
   CLI::App* block = nullptr;
   CLI::App* repo = nullptr;
+  CLI::App* ops = nullptr;
   std::vector<std::string> paths;
   bool recursive = false;
   std::string profile = "unixfs-v1-2025";
