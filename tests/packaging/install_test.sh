@@ -43,7 +43,7 @@ PY
 echo "ok: installed agora $(($(stat -c %s "$bin") / 1048576)) MiB without debug info" \
   "(built: $(($(stat -c %s "$AGORA_BIN") / 1048576)) MiB); symbols in ${debug#"$prefix/"}"
 if command -v gdb >/dev/null; then
-  gdb -nx -batch -ex "set debug-file-directory $prefix/lib/debug" -ex "info line main" "$bin" \
+  gdb -nx -batch -iex "set debug-file-directory $prefix/lib/debug" -ex "info line main" "$bin" \
     >"$work/gdb.log" 2>&1 || true
   grep -q 'main\.cpp' "$work/gdb.log" || fail "gdb did not find main's line through the debug file"
   echo "ok: gdb finds the symbols by build id"
@@ -131,7 +131,8 @@ grep -q '^User=\|^Group=' "$unit" && fail "a user unit names a user"
 grep -q '^Restart=on-failure' "$unit" && grep -q '^WantedBy=default.target' "$unit" \
   || fail "the unit lacks its restart policy or install target"
 if command -v systemd-analyze >/dev/null; then
-  systemd-analyze verify "$unit" >"$work/verify.log" 2>&1 || fail "systemd-analyze: $(cat "$work/verify.log")"
+  # It checks that ExecStart exists and that man finds the Documentation= page.
+  MANPATH="$prefix/share/man" systemd-analyze verify "$unit" >"$work/verify.log" 2>&1 || fail "systemd-analyze: $(cat "$work/verify.log")"
   echo "ok: agora.service verifies"
 else
   skip "systemd-analyze is not installed: agora.service checked by its lines only"

@@ -5,7 +5,9 @@
 // offer that command's subcommands, or its options (and those of the commands enclosing it,
 // which the CLI accepts after a subcommand too) after a '-', or file names for an option's value
 // and for positional arguments.
+#include <algorithm>
 #include <map>
+#include <set>
 
 #include "app/cli/cli_docs.h"
 
@@ -36,12 +38,18 @@ std::vector<CompletionCommand> completion_commands(const std::vector<CliCommandD
   std::vector<CompletionCommand> out;
   for (const auto& c : commands) {
     CompletionCommand cc{&c, command_path_text(c), {}};
-    std::vector<std::string> prefix;
-    for (size_t depth = 0; depth <= c.path.size(); ++depth) {
-      if (depth > 0) prefix.push_back(c.path[depth - 1]);
+    std::set<std::string> seen;  // the nearest command's option wins (each has its own --help)
+    for (size_t depth = c.path.size() + 1; depth-- > 0;) {
+      std::vector<std::string> prefix(c.path.begin(), c.path.begin() + depth);
       auto it = by_path.find(prefix);
       if (it == by_path.end()) continue;
-      for (const auto& opt : it->second->options) cc.options.push_back(&opt);
+      for (const auto& opt : it->second->options) {
+        if (std::any_of(opt.names.begin(), opt.names.end(),
+                        [&](const std::string& n) { return seen.count(n) > 0; }))
+          continue;
+        seen.insert(opt.names.begin(), opt.names.end());
+        cc.options.push_back(&opt);
+      }
     }
     out.push_back(std::move(cc));
   }
@@ -91,7 +99,7 @@ std::string bash_case(const std::vector<CompletionCommand>& commands,
   return out + "  esac\n";
 }
 
-const char* kBashCompleter = R"(_agora() {
+const char* kBashCompleter = R"sh(_agora() {
   local cur="${COMP_WORDS[COMP_CWORD]}" path="" word i skip=0
   for ((i = 1; i < COMP_CWORD; i++)); do
     word="${COMP_WORDS[i]}"
@@ -110,13 +118,15 @@ const char* kBashCompleter = R"(_agora() {
   fi
   if [[ "$cur" == -* ]]; then
     COMPREPLY=($(compgen -W "$(_agora_options "$path")" -- "$cur"))
-  elif [[ -n "$(_agora_subcommands "$path")" ]];
-then COMPREPLY =
-    ($(compgen - W "$(_agora_subcommands " $path ")" --"$cur")) else compopt - o default 2 >
-    / dev / null #positional arguments : file names fi return 0
+  elif [[ -n "$(_agora_subcommands "$path")" ]]; then
+    COMPREPLY=($(compgen -W "$(_agora_subcommands "$path")" -- "$cur"))
+  else
+    compopt -o default 2>/dev/null  # positional arguments: file names
+  fi
+  return 0
 }
 complete -F _agora agora
-)";
+)sh";
 
 }  // namespace
 
@@ -164,7 +174,7 @@ std::string zsh_describe_case(const std::vector<CompletionCommand>& cs,
   return out + "  esac\n";
 }
 
-const char* kZshCompleter = R"(_agora() {
+const char* kZshCompleter = R"sh(_agora() {
   local path_text="" word i skip=0
   local -a subs opts valopts names
   for ((i = 2; i < CURRENT; i++)); do
@@ -189,7 +199,7 @@ if [[ "${funcstack[1]}" == _agora ]]; then
 else
   compdef _agora agora
 fi
-)";
+)sh";
 
 }  // namespace
 
@@ -218,7 +228,7 @@ std::string fish_case(const std::vector<CompletionCommand>& cs,
 }
 
 const char* kFishHelpers =
-    R"(# The subcommand path typed so far ("" for agora itself, "swarm connect", ...).
+    R"sh(# The subcommand path typed so far ("" for agora itself, "swarm connect", ...).
 function __agora_path
     set -l path_text ''
     set -l skip 0
@@ -242,7 +252,8 @@ end
 
 # Whether the command being typed is exactly $argv[1].
 function __agora_is
-    test (__agora_path) = "$argv[1]"
+    set -l p (__agora_path)
+    test "$p" = "$argv[1]"
 end
 
 # Whether the command being typed is $argv[1] or one of its subcommands.
@@ -252,7 +263,7 @@ function __agora_within
 end
 
 complete -c agora -f
-)";
+)sh";
 
 std::string fish_option_line(const std::string& path, const CliArgDoc& opt) {
   std::string line = "complete -c agora";
