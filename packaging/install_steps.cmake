@@ -8,7 +8,9 @@
 # looks for it by the binary's build id.
 #
 # The debug file is cut from the built binary once per link (named by its build id, cached under
-# AGORA_WORK_DIR), so installing and packaging never compile anything again.
+# AGORA_WORK_DIR/debug), so installing and packaging never compile anything again. Where that
+# directory cannot be written (an install by another user than the one who built), the step
+# works in a temporary directory instead.
 #
 # Inputs: AGORA_STEP, AGORA_BUILT (the built binary), AGORA_WORK_DIR, AGORA_UNIT_TEMPLATE,
 # AGORA_BINDIR (relative to the prefix), AGORA_OBJCOPY, AGORA_READELF.
@@ -21,6 +23,27 @@ function(agora_run)
   endif()
 endfunction()
 
+# Sets `out` to a directory this run may write: `preferred` if it can, else a new temporary one
+# (listed in AGORA_TEMP_DIRS for removal at the end).
+function(agora_writable_dir preferred out)
+  execute_process(COMMAND ${CMAKE_COMMAND} -E make_directory ${preferred}
+    RESULT_VARIABLE made OUTPUT_QUIET ERROR_QUIET)
+  execute_process(COMMAND ${CMAKE_COMMAND} -E touch ${preferred}/.writable
+    RESULT_VARIABLE touched OUTPUT_QUIET ERROR_QUIET)
+  if(made EQUAL 0 AND touched EQUAL 0)
+    set(${out} ${preferred} PARENT_SCOPE)
+    return()
+  endif()
+  set(tmp "$ENV{TMPDIR}")
+  if(NOT tmp)
+    set(tmp /tmp)
+  endif()
+  string(RANDOM LENGTH 12 tag)
+  file(MAKE_DIRECTORY ${tmp}/agora-install-${tag})
+  set(AGORA_TEMP_DIRS ${AGORA_TEMP_DIRS} ${tmp}/agora-install-${tag} PARENT_SCOPE)
+  set(${out} ${tmp}/agora-install-${tag} PARENT_SCOPE)
+endfunction()
+
 # Sets `out_dir` (.build-id/<xx>) and `out_file` (<the cached debug file>) for AGORA_BUILT.
 function(agora_debug_file out_dir out_file)
   execute_process(COMMAND ${AGORA_READELF} -n ${AGORA_BUILT} OUTPUT_VARIABLE notes
@@ -31,12 +54,13 @@ function(agora_debug_file out_dir out_file)
   endif()
   string(SUBSTRING ${CMAKE_MATCH_1} 0 2 head)
   string(SUBSTRING ${CMAKE_MATCH_1} 2 -1 tail)
-  set(cache ${AGORA_WORK_DIR}/debug)
+  agora_writable_dir(${AGORA_WORK_DIR}/debug cache)
+  set(AGORA_TEMP_DIRS ${AGORA_TEMP_DIRS} PARENT_SCOPE)
   set(file ${cache}/.build-id/${head}/${tail}.debug)
   if(NOT EXISTS ${file})
     # A new link: drop the files of older ones, write beside and rename, so that a concurrent
     # install never sees half a file.
-    file(REMOVE_RECURSE ${cache})
+    file(REMOVE_RECURSE ${cache}/.build-id)
     file(MAKE_DIRECTORY ${cache}/.build-id/${head})
     string(RANDOM LENGTH 12 tag)
     agora_run(${AGORA_OBJCOPY} --only-keep-debug --compress-debug-sections=zlib ${AGORA_BUILT}
@@ -56,8 +80,8 @@ endfunction()
 # Man page, completions and unit, generated in a directory of this run's own and installed.
 function(agora_install_generated)
   string(RANDOM LENGTH 12 tag)
-  set(gen ${AGORA_WORK_DIR}/generated-${tag})
-  file(MAKE_DIRECTORY ${gen})
+  agora_writable_dir(${AGORA_WORK_DIR}/generated-${tag} gen)
+  set(AGORA_TEMP_DIRS ${AGORA_TEMP_DIRS} PARENT_SCOPE)
   execute_process(COMMAND ${AGORA_BUILT} manpage OUTPUT_FILE ${gen}/agora.1 RESULT_VARIABLE rc)
   foreach(shell bash zsh fish)
     execute_process(COMMAND ${AGORA_BUILT} completions ${shell} OUTPUT_FILE ${gen}/${shell}
@@ -88,4 +112,7 @@ elseif(AGORA_STEP STREQUAL "debug")
   file(INSTALL ${debug_file} DESTINATION "${CMAKE_INSTALL_PREFIX}/lib/debug/${debug_dir}")
 else()
   message(FATAL_ERROR "agora install: unknown step '${AGORA_STEP}'")
+endif()
+if(AGORA_TEMP_DIRS)
+  file(REMOVE_RECURSE ${AGORA_TEMP_DIRS})
 endif()

@@ -7,7 +7,7 @@ fail() {
 }
 skip() { echo "SKIPPED: $*"; }
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
-build_id() { readelf -n "$1" | sed -n 's/.*Build ID: \([0-9a-f]*\).*/\1/p'; }
+build_id() { readelf -n "$1" 2>/dev/null | sed -n 's/.*Build ID: \([0-9a-f]*\).*/\1/p'; }
 sections() { readelf -SW "$1" 2>/dev/null | sed -n 's/^ *\[ *[0-9]*\] \([^ ]*\) .*/\1/p'; }
 
 # `installed_runs BIN`: --version matches the built binary's; init, a daemon on loopback that
