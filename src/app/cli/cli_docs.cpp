@@ -2,6 +2,7 @@
 // generators make of them.
 #include "app/cli/cli_docs.h"
 
+#include <algorithm>
 #include <iostream>
 
 #include "agora/version.h"
@@ -29,6 +30,11 @@ void add_options(const CLI::App& app, CliCommandDoc& doc) {
   for (const CLI::Option* opt : app.get_options()) {
     if (opt->get_group().empty()) continue;  // hidden
     CliArgDoc arg = describe_option(*opt);
+    // An option group carries a copy of its parent's --help: list each name once.
+    bool listed = std::any_of(doc.options.begin(), doc.options.end(), [&](const CliArgDoc& o) {
+      return !arg.names.empty() && o.names == arg.names;
+    });
+    if (listed) continue;
     (arg.names.empty() ? doc.positionals : doc.options).push_back(std::move(arg));
   }
   for (const CLI::App* group :
