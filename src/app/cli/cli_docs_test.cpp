@@ -80,6 +80,10 @@ TEST(CliDocs, ManPageEscapesRoff) {
   EXPECT_NE(man.find("\n\\&.starts with a dot \\e and a backslash\n"), std::string::npos) << man;
   EXPECT_NE(man.find("\\fB\\-o\\fR, \\fB\\-\\-output\\fR \\fITEXT\\fR"), std::string::npos);
   EXPECT_NE(man.find("\\fImultiaddr\\fR\nPeer address"), std::string::npos);
+  EXPECT_EQ(man.find("(required)"), std::string::npos);
+  auto commands = describe_cli(cli.app);
+  commands[2].options.back().required = true;
+  EXPECT_NE(man_page(commands, "1").find("a backslash (required)\n"), std::string::npos);
   EXPECT_EQ(man.find("secret"), std::string::npos);
 }
 

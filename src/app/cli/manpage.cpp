@@ -42,7 +42,8 @@ std::string positional_usage(const CliArgDoc& arg) {
 std::string options_list(const std::vector<CliArgDoc>& options) {
   std::string out;
   for (const auto& opt : options)
-    out += ".TP\n" + option_term(opt) + "\n" + roff_text(opt.description) + "\n";
+    out += ".TP\n" + option_term(opt) + "\n" + roff_text(opt.description) +
+           (opt.required ? " (required)" : "") + "\n";
   return out;
 }
 
