@@ -9,6 +9,7 @@
 #include "agora/repo.h"
 #include "agora/version.h"
 #include "app/cli/api_client.h"
+#include "app/cli/cli_docs.h"
 #include "app/cli/commands.h"
 #include "app/cli/content_commands.h"
 #include "app/cli/dht_commands.h"
@@ -117,7 +118,11 @@ int run_cli(int argc, char** argv, const RunDaemon& run_daemon) {
   app.add_subcommand("metrics", "Print the daemon's metrics (Prometheus text format)");
   app.add_subcommand("shutdown", "Ask the running daemon to stop");
 
+  DocsArgs docs;
+  register_docs_commands(app, docs);  // hidden: completions bash|zsh|fish, manpage
+
   CLI11_PARSE(app, argc, argv);
+  if (auto rc = run_docs_command(app, docs)) return *rc;  // needs no repo
   ApiClient::set_prefer_tcp(api_tcp);
 
   if (repo_arg.empty()) {
