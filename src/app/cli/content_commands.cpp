@@ -125,11 +125,16 @@ int cmd_add(const CommonOptions& o, const ContentArgs& a) {
     if (!st) return fail(st.error());
     if (!result || !result->is_object())
       return fail(make_error(Errc::io, "the daemon ended the add without a result"));
-    if (result->contains("error")) return fail(make_error(Errc::io, (*result)["error"]));
+    if (result->contains("error")) return fail(error_from_json(*result));
     (*result)["name"] = in;
     print_added(o, a, *result);
   }
   return 0;
+}
+
+// An entry's size for people: "-" where the listing has none (a symlink, say).
+std::string ls_size(const json& size) {
+  return size.is_number() ? human_bytes(size.get<double>()) : "-";
 }
 
 std::multimap<std::string, std::string> arg_and_peers(const ContentArgs& a) {
@@ -186,7 +191,7 @@ int cmd_get(const CommonOptions& o, const ContentArgs& a) {
   bar.finish();
   if (!st) return fail(st.error());
   if (!result) return fail(make_error(Errc::io, "the daemon ended the get without a result"));
-  if (result->contains("error")) return fail(make_error(Errc::io, (*result)["error"]));
+  if (result->contains("error")) return fail(error_from_json(*result));
   if (o.json) {
     std::cout << result->dump() << "\n";
   } else {
@@ -194,8 +199,8 @@ int cmd_get(const CommonOptions& o, const ContentArgs& a) {
     double bytes = double((*result)["bytes"].get<uint64_t>());
     std::cout << "saved " << (*result)["cid"].get<std::string>() << " to " << dest.string() << ": "
               << human_bytes(bytes) << " in " << fmt::format("{:.2f}", secs) << " s ("
-              << (*result)["blocks_fetched"] << " blocks fetched, " << (*result)["blocks_local"]
-              << " already stored)\n";
+              << count_of((*result)["blocks_fetched"], "block") << " fetched, "
+              << (*result)["blocks_local"] << " already stored)\n";
   }
   return 0;
 }
@@ -204,10 +209,12 @@ int cmd_ls(const CommonOptions& o, const ContentArgs& a) {
   auto client = ApiClient::connect(o.repo);
   if (!client) return fail(client.error());
   std::map<std::string, std::string> q{{"arg", a.arg}};
+  // Sizes for people (1.2 MB); --json keeps the bytes.
   return print_answer(o, client->get("/api/v0/ls", q), [](const json& r) {
     for (const auto& e : r["entries"])
-      std::cout << e["cid"].get<std::string>() << " " << e["size"] << " "
-                << e["type"].get<std::string>() << " " << e["name"].get<std::string>() << "\n";
+      std::cout << e["cid"].get<std::string>() << " " << fmt::format("{:>9}", ls_size(e["size"]))
+                << " " << e["type"].get<std::string>() << " " << e["name"].get<std::string>()
+                << "\n";
   });
 }
 
@@ -216,6 +223,7 @@ int cmd_pin(const CommonOptions& o, const ContentArgs& a) {
   if (!client) return fail(client.error());
   if (a.pin->got_subcommand("ls")) {
     return print_answer(o, client->get("/api/v0/pin/ls"), [](const json& r) {
+      if (r["pins"].empty()) std::cout << "nothing is pinned\n";
       for (const auto& p : r["pins"])
         std::cout << p["cid"].get<std::string>() << " " << p["type"].get<std::string>()
                   << (p["name"].get<std::string>().empty() ? ""
@@ -267,7 +275,7 @@ int cmd_repo(const CommonOptions& o, const ContentArgs& a) {
   if (!client) return fail(client.error());
   if (a.repo->got_subcommand("gc")) {
     return print_answer(o, client->post("/api/v0/repo/gc"), [](const json& r) {
-      std::cout << "removed " << r["removed_blocks"] << " blocks ("
+      std::cout << "removed " << count_of(r["removed_blocks"], "block") << " ("
                 << human_bytes(r["removed_bytes"].get<double>()) << "), kept " << r["kept_blocks"]
                 << "\n";
     });
@@ -284,7 +292,7 @@ int cmd_repo(const CommonOptions& o, const ContentArgs& a) {
       std::cout << (r["clean"].get<bool>() ? "repo verified: clean" : "repo verify found problems")
                 << "\n";
     });
-    if (rc == 0 && !(*r)["clean"].get<bool>()) return 2;
+    if (rc == 0 && !(*r)["clean"].get<bool>()) return kExitProblemsFound;
     return rc;
   }
   return print_answer(o, client->get("/api/v0/repo/stat"), [](const json& r) {
