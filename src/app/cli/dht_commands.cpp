@@ -110,6 +110,20 @@ void print_step(const json& s, size_t n) {
   for (const auto& p : s["closer"]) std::cout << "        -> " << p.get<std::string>() << "\n";
 }
 
+// What the lookup was for: a CID's providers, a /pk/ key's record.
+void print_found(const json& r) {
+  if (r.contains("providers")) {
+    if (r["providers"].empty()) std::cout << "no providers found\n";
+    for (const auto& p : r["providers"])
+      std::cout << "provider " << p["peer"].get<std::string>() << " "
+                << join_strings(p["addrs"], " ") << "\n";
+  }
+  if (r.contains("record"))
+    std::cout << (r["record"].get<bool>() ? "a record was found (agora dht get prints it)"
+                                          : "no record found")
+              << "\n";
+}
+
 int cmd_query(const CommonOptions& o, const std::string& key) {
   auto client = ApiClient::connect(o.repo);
   if (!client) return fail(client.error());
@@ -145,6 +159,7 @@ int cmd_query(const CommonOptions& o, const std::string& key) {
     for (const auto& p : (*result)["closest"])
       std::cout << "  " << p["peer"].get<std::string>() << " " << join_strings(p["addrs"], " ")
                 << "\n";
+    print_found(*result);
     std::cout << stats_line((*result)["stats"]) << "\n";
   }
   return result->value("ok", false) ? 0 : 1;
@@ -199,8 +214,9 @@ void register_dht_commands(CLI::App& app, DhtArgs& a) {
   a.put->add_option("value-file", a.value_file, "File with the record's value")->required();
   a.query = a.dht->add_subcommand(
       "query",
-      "Look up the peers closest to a key and print every step: who was asked, what it answered "
-      "(closer peers, providers, a record), how long it took");
+      "Look up a key and print every step: who was asked, what it answered (closer peers, "
+      "providers, a record), how long it took. A peer id: its closest peers; a CID: its "
+      "providers; /pk/<peer id>: that record. Exit code 1 when nothing was found");
   a.query->add_option("key", a.arg, "A peer id, a CID, or /pk/<peer id>")->required();
   a.status = a.dht->add_subcommand("status", "Mode, routing table size, records held");
   a.table = a.dht->add_subcommand("table", "The routing table: peers by bucket");
