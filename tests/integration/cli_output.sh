@@ -43,6 +43,12 @@ sizes=$(ag --json ls "$root" | python3 -c 'import json,sys; print(sorted(e["size
 out=$(script -qec "$agora --repo $work/a ls $root" /dev/null | tr -d '\r')
 grep -q ' 3.0 MB file big.bin' <<<"$out" || fail "ls in a terminal: $out"
 
+# add -r of a symlink to a directory says that it stored the link, not the directory.
+ln -s "$work/dir" "$work/link"
+out=$(ag add -r "$work/link")
+grep -qF "(a symbolic link to $work/dir, stored as the link, not followed: add $work/dir to add what it points to)" \
+  <<<"$out" || fail "add -r of a symlink does not say what it did: $out"
+
 # Counts: one block, not "1 blocks".
 printf 'one block\n' >"$work/one.txt"
 ag add --pin false -q "$work/one.txt" >/dev/null

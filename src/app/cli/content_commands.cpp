@@ -39,6 +39,17 @@ Result<size_t> read_stdin(char* buf, size_t max) {
   return n;
 }
 
+// Symlinks are stored as symlinks, never followed: `add -r link-to-dir` adds the link, not the
+// directory, so say so where a person would expect the directory.
+std::string symlink_note(const std::string& input) {
+  std::error_code ec;
+  if (input == "-" || !std::filesystem::is_symlink(input, ec)) return "";
+  auto target = std::filesystem::read_symlink(input, ec);
+  std::string to = ec ? "" : " to " + target.string();
+  return " (a symbolic link" + to + ", stored as the link, not followed: add " +
+         (ec ? "its target" : target.string()) + " to add what it points to)";
+}
+
 void print_added(const CommonOptions& o, const ContentArgs& a, const json& r) {
   if (o.json) {
     std::cout << r.dump() << "\n";
@@ -46,7 +57,7 @@ void print_added(const CommonOptions& o, const ContentArgs& a, const json& r) {
     std::cout << r["cid"].get<std::string>() << "\n";
   } else {
     std::cout << "added " << r["cid"].get<std::string>() << " " << r["name"].get<std::string>()
-              << "\n";
+              << symlink_note(r["name"].get<std::string>()) << "\n";
   }
 }
 
