@@ -49,6 +49,20 @@ out=$(ag add -r "$work/link")
 grep -qF "(a symbolic link to $work/dir, stored as the link, not followed: add $work/dir to add what it points to)" \
   <<<"$out" || fail "add -r of a symlink does not say what it did: $out"
 
+# --preserve-mode keeps the executable bits in UnixFS mode (field 7 of the Data message: 0755 is
+# the varint ed 03 after tag 0x38); without it, mode is not stored and the CIDs do not differ.
+printf '#!/bin/sh\necho hi\n' >"$work/plain.sh"
+cp "$work/plain.sh" "$work/exec.sh"
+chmod 0644 "$work/plain.sh"
+chmod 0755 "$work/exec.sh"
+[[ $(ag add -q "$work/plain.sh") == $(ag add -q "$work/exec.sh") ]] || fail "mode changed a CID without --preserve-mode"
+exec_cid=$(ag add -q --preserve-mode "$work/exec.sh")
+[[ "$exec_cid" != $(ag add -q --preserve-mode "$work/plain.sh") ]] || fail "--preserve-mode: same CID for 0755 and 0644"
+[[ "$exec_cid" == $(ag add -n -q --preserve-mode "$work/exec.sh") ]] || fail "--only-hash --preserve-mode gives another CID"
+ag block get "$exec_cid" >"$work/exec.block"
+python3 -c 'import sys; d=open(sys.argv[1],"rb").read(); sys.exit(0 if b"\x38\xed\x03" in d else 1)' "$work/exec.block" \
+  || fail "the root block of $exec_cid holds no mode 0755"
+
 # Counts: one block, not "1 blocks".
 printf 'one block\n' >"$work/one.txt"
 ag add --pin false -q "$work/one.txt" >/dev/null

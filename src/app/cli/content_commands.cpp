@@ -79,7 +79,7 @@ int add_only_hash(const CommonOptions& o, const ContentArgs& a) {
       }
       root = (*hasher)->finish();
     } else {
-      root = hash_path(in, a.profile, a.recursive);
+      root = hash_path(in, a.profile, a.recursive, a.preserve_mode);
     }
     if (!root) return fail(root.error());
     print_added(o, a, {{"name", in}, {"cid", root->cid}, {"size", root->size}});
@@ -93,7 +93,8 @@ int cmd_add(const CommonOptions& o, const ContentArgs& a) {
   auto client = ApiClient::connect(o.repo);
   if (!client) return fail(client.error());
   std::map<std::string, std::string> params{{"profile", a.profile},
-                                            {"pin", a.pin_added ? "1" : "0"}};
+                                            {"pin", a.pin_added ? "1" : "0"},
+                                            {"preserve_mode", a.preserve_mode ? "1" : "0"}};
   std::vector<std::string> inputs = a.paths.empty() ? std::vector<std::string>{"-"} : a.paths;
   for (const std::string& in : inputs) {
     if (in == "-") {
@@ -326,6 +327,9 @@ void register_content_commands(CLI::App& app, ContentArgs& a) {
                   "Only compute the CIDs; store nothing (no daemon needed)");
   a.add->add_option("--pin", a.pin_added, "Pin what is added (default true)");
   a.add->add_flag("-q,--quiet", a.quiet, "Print only the CIDs");
+  a.add->add_flag("--preserve-mode", a.preserve_mode,
+                  "Keep the permission bits (executable bits too) in UnixFS mode; this changes "
+                  "the CIDs (off by default, as in kubo)");
 
   a.cat = app.add_subcommand("cat", "Write a file's bytes to standard output");
   a.cat->add_option("cid", a.arg, "<cid>[/path]")->required();
