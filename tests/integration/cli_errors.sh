@@ -98,6 +98,10 @@ expect_rc 64 "agora ping without an address"
 expect_err "multiaddr is required" "agora ping without an address"
 run add --no-such-flag
 expect_rc 64 "an unknown flag"
+expect_err "unknown option '--no-such-flag' for 'agora add'" "an unknown flag"
+run swarm --no-such-flag
+expect_rc 64 "an unknown flag before a subcommand"
+expect_err "unknown option '--no-such-flag' for 'agora swarm'" "an unknown flag before a subcommand"
 run swarm peers --help
 expect_rc 0 "swarm peers --help"
 for o in --json --repo --api-tcp; do grep -q -- "$o" <<<"$out" || fail "swarm peers --help lacks $o: $out"; done

@@ -73,6 +73,7 @@ bool has_positionals(const CLI::App& app) {
 struct SubcommandProblem {
   const CLI::App* at = nullptr;  // the command whose subcommand is wrong or missing
   std::string unknown;           // the word that is no subcommand of it; "" when none was given
+  std::string unknown_option;    // or an option neither it nor a command above it has
 };
 
 // Follows the words of `args` down the command tree, as CLI11 does, to the first word that should
@@ -86,6 +87,7 @@ std::optional<SubcommandProblem> find_subcommand_problem(const CLI::App& root,
     if (w == "--") break;
     if (w.size() > 1 && w[0] == '-') {
       const CLI::Option* opt = find_option(*at, w);
+      if (opt == nullptr) return SubcommandProblem{at, "", w};
       bool value_attached = w[1] == '-' ? w.find('=') != std::string::npos : w.size() > 2;
       if (opt != nullptr && opt->get_expected_min() > 0 && !value_attached) ++i;  // its value
       continue;
@@ -120,6 +122,13 @@ std::string subcommand_list(const CLI::App& app) {
 
 int report_subcommand_problem(const SubcommandProblem& p) {
   std::string path = command_path(*p.at);
+  if (!p.unknown_option.empty()) {
+    std::string option = p.unknown_option.substr(0, p.unknown_option.find('='));
+    int rc = print_error(kKindUsage, "unknown option '" + option + "' for '" + path + "'",
+                         kExitUsage, {{"unknown", option}});
+    if (!json_errors()) std::cerr << "run '" << path << " --help' for its options\n";
+    return rc;
+  }
   auto names = subcommand_names(*p.at);
   std::string message;
   std::string suggestion;
