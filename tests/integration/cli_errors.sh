@@ -174,4 +174,10 @@ grep -qx ready "$work/d.log" || fail "d's start-up lines are missing"
 run --repo "$work/a" events
 grep -Eq '^#[0-9]+ [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+ connection_opened' <<<"$out" \
   || fail "agora events shows no time: $out"
+# In a terminal (stdout and stderr the same), each start-up line shows once.
+init e
+script -qec "timeout -s INT 3 $agora --repo $work/e daemon" /dev/null | tr -d '\r' >"$work/e.tty" || true
+[[ $(grep -c 'listening /ip4/127.0.0.1/tcp/' "$work/e.tty") == 1 ]] || fail "a terminal shows: $(cat "$work/e.tty")"
+[[ $(grep -cx 'ready' "$work/e.tty") == 1 ]] || fail "a terminal shows no single 'ready': $(cat "$work/e.tty")"
+grep -Eq "^$ts info agora/[0-9.]+ starting" "$work/e.tty" || fail "a terminal shows no timestamped log line"
 echo "cli errors, version and logging: ok"

@@ -19,10 +19,12 @@ namespace agora {
 namespace {
 
 // Where the daemon tells what it does: its start-up lines on stdout (JSON with --json), as people
-// and scripts have always read them, each also in the log with a time and a level.
+// and scripts have always read them, each also in a log file with a time and a level (not in a
+// log on stderr: a terminal or a journal taking both would show every line twice).
 struct Reporter {
   bool json = false;
   spdlog::logger* log = nullptr;
+  bool log_repeats_stdout = false;
 
   void say(const nlohmann::json& event, const std::string& text,
            spdlog::level::level_enum level = spdlog::level::info) const {
@@ -31,7 +33,7 @@ struct Reporter {
     } else {
       std::cout << text << std::endl;
     }
-    if (log == nullptr) return;
+    if (log == nullptr || !log_repeats_stdout) return;
     size_t from = 0;
     while (from <= text.size()) {  // one log line per line of text
       size_t nl = std::min(text.find('\n', from), text.size());
@@ -42,7 +44,7 @@ struct Reporter {
 
   // The CLI's error shape (docs/cli.md): under --json one object on stderr; exit code 1.
   int fail(const Error& e) const {
-    if (log != nullptr) log->error("{}", e.message);
+    if (log != nullptr && log_repeats_stdout) log->error("{}", e.message);
     if (json) {
       std::cerr << nlohmann::json{{"kind", errc_name(e.code)},
                                   {"message", e.message},
@@ -124,7 +126,8 @@ Status start_api(const Reporter& out, const DaemonOptions& options, Node& node, 
   }
   if (!api.unix_error().empty()) {
     std::cerr << "warning: no API socket: " << api.unix_error() << "; the CLI uses TCP\n";
-    out.log->warn("no API socket: {}; the CLI uses TCP", api.unix_error());
+    if (out.log_repeats_stdout)
+      out.log->warn("no API socket: {}; the CLI uses TCP", api.unix_error());
   }
   return write_api_url(options.repo, api.url());
 }
@@ -140,7 +143,7 @@ int run_daemon(const DaemonOptions& options) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-  Reporter out{.json = options.json};
+  Reporter out{.json = options.json, .log_repeats_stdout = !options.log_file.empty()};
   auto level = parse_log_level(options.log_level);
   if (!level) return out.fail(level.error());
   auto log = DaemonLog::open(*level, options.log_file, options.json);

@@ -1,7 +1,8 @@
 // The daemon's log: timestamped, leveled lines (spdlog), on stderr or appended to a file
 // (`agora daemon --log-file PATH`), at or above `--log-level` (debug, info, warn, error; default
 // info). The start-up lines that people and scripts read on stdout (`listening ...`, `ready`,
-// ...) stay as they are; the log repeats them with a time. It also follows the node's flight
+// ...) stay as they are; a log file repeats them with a time (a log on stderr does not: a
+// terminal or a journal that takes both would show each twice). It also follows the node's flight
 // recorder and logs every event at a level by its type, with the event's own time: a refusal
 // (limit_hit) or a misbehaving peer is a warning, a corrupt block an error, connections and
 // discovery are debug. Events the ring dropped before they were logged are counted in a warning.
