@@ -19,6 +19,8 @@ struct AddSettings {
   std::optional<std::string> profile;  // a UnixFS profile name (unixfs-v1-2025 when absent)
   bool only_hash = false;              // compute CIDs, store nothing
   bool pin = true;                     // recursive pin on the root
+  // Off by default, as in kubo and Helia: metadata changes the CIDs.
+  bool preserve_mode = false;  // keep permission bits (executable bits) in UnixFS mode
 };
 
 struct AddResult {

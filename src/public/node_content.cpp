@@ -38,6 +38,7 @@ Result<::agora::AddOptions> content_options(const AddSettings& s) {
   }
   o.only_hash = s.only_hash;
   o.pin = s.pin;
+  o.import.preserve_mode = s.preserve_mode;
   return o;
 }
 

@@ -27,6 +27,7 @@ Result<AddSettings> add_settings(const httplib::Request& req) {
   }
   s.only_hash = param_true(req, "only_hash", false);
   s.pin = param_true(req, "pin", true);
+  s.preserve_mode = param_true(req, "preserve_mode", false);
   return s;
 }
 

@@ -39,6 +39,17 @@ Result<size_t> read_stdin(char* buf, size_t max) {
   return n;
 }
 
+// Symlinks are stored as symlinks, never followed: `add -r link-to-dir` adds the link, not the
+// directory, so say so where a person would expect the directory.
+std::string symlink_note(const std::string& input) {
+  std::error_code ec;
+  if (input == "-" || !std::filesystem::is_symlink(input, ec)) return "";
+  auto target = std::filesystem::read_symlink(input, ec);
+  std::string to = ec ? "" : " to " + target.string();
+  return " (a symbolic link" + to + ", stored as the link, not followed: add " +
+         (ec ? "its target" : target.string()) + " to add what it points to)";
+}
+
 void print_added(const CommonOptions& o, const ContentArgs& a, const json& r) {
   if (o.json) {
     std::cout << r.dump() << "\n";
@@ -46,7 +57,7 @@ void print_added(const CommonOptions& o, const ContentArgs& a, const json& r) {
     std::cout << r["cid"].get<std::string>() << "\n";
   } else {
     std::cout << "added " << r["cid"].get<std::string>() << " " << r["name"].get<std::string>()
-              << "\n";
+              << symlink_note(r["name"].get<std::string>()) << "\n";
   }
 }
 
@@ -74,7 +85,7 @@ Result<json> stream_lines(ApiClient& client, const std::string& method, const st
   });
   if (!st) return st.error();
   if (!result) return make_error(Errc::io, "the daemon ended the call without a result");
-  if (result->contains("error")) return make_error(Errc::io, (*result)["error"]);
+  if (result->contains("error")) return error_from_json(*result);
   return *result;
 }
 
@@ -113,7 +124,7 @@ int add_only_hash(const CommonOptions& o, const ContentArgs& a) {
       }
       root = (*hasher)->finish();
     } else {
-      root = hash_path(in, a.profile, a.recursive);
+      root = hash_path(in, a.profile, a.recursive, a.preserve_mode);
     }
     if (!root) return fail(root.error());
     print_added(o, a, {{"name", in}, {"cid", root->cid}, {"size", root->size}});
@@ -127,7 +138,8 @@ int cmd_add(const CommonOptions& o, const ContentArgs& a) {
   auto client = ApiClient::connect(o.repo);
   if (!client) return fail(client.error());
   std::map<std::string, std::string> params{{"profile", a.profile},
-                                            {"pin", a.pin_added ? "1" : "0"}};
+                                            {"pin", a.pin_added ? "1" : "0"},
+                                            {"preserve_mode", a.preserve_mode ? "1" : "0"}};
   std::vector<std::string> inputs = a.paths.empty() ? std::vector<std::string>{"-"} : a.paths;
   for (const std::string& in : inputs) {
     if (in == "-") {
@@ -170,11 +182,16 @@ int cmd_add(const CommonOptions& o, const ContentArgs& a) {
     if (!st) return fail(st.error());
     if (!result || !result->is_object())
       return fail(make_error(Errc::io, "the daemon ended the add without a result"));
-    if (result->contains("error")) return fail(make_error(Errc::io, (*result)["error"]));
+    if (result->contains("error")) return fail(error_from_json(*result));
     (*result)["name"] = in;
     print_added(o, a, *result);
   }
   return 0;
+}
+
+// An entry's size for people: "-" where the listing has none (a symlink, say).
+std::string ls_size(const json& size) {
+  return size.is_number() ? human_bytes(size.get<double>()) : "-";
 }
 
 std::multimap<std::string, std::string> arg_and_peers(const ContentArgs& a) {
@@ -224,8 +241,8 @@ int cmd_get(const CommonOptions& o, const ContentArgs& a) {
     double bytes = double((*result)["bytes"].get<uint64_t>());
     std::cout << "saved " << (*result)["cid"].get<std::string>() << " to " << dest.string() << ": "
               << human_bytes(bytes) << " in " << fmt::format("{:.2f}", secs) << " s ("
-              << (*result)["blocks_fetched"] << " blocks fetched, " << (*result)["blocks_local"]
-              << " already stored)\n";
+              << count_of((*result)["blocks_fetched"], "block") << " fetched, "
+              << (*result)["blocks_local"] << " already stored)\n";
   }
   return 0;
 }
@@ -246,10 +263,12 @@ Result<json> get_json(ApiClient& client, const std::string& path,
 int cmd_ls(const CommonOptions& o, const ContentArgs& a) {
   auto client = ApiClient::connect(o.repo);
   if (!client) return fail(client.error());
+  // Sizes for people (1.2 MB); --json keeps the bytes.
   return print_answer(o, get_json(*client, "/api/v0/ls", arg_and_peers(a)), [](const json& r) {
     for (const auto& e : r["entries"])
-      std::cout << e["cid"].get<std::string>() << " " << e["size"] << " "
-                << e["type"].get<std::string>() << " " << e["name"].get<std::string>() << "\n";
+      std::cout << e["cid"].get<std::string>() << " " << fmt::format("{:>9}", ls_size(e["size"]))
+                << " " << e["type"].get<std::string>() << " " << e["name"].get<std::string>()
+                << "\n";
   });
 }
 
@@ -258,6 +277,7 @@ int cmd_pin(const CommonOptions& o, const ContentArgs& a) {
   if (!client) return fail(client.error());
   if (a.pin->got_subcommand("ls")) {
     return print_answer(o, client->get("/api/v0/pin/ls"), [](const json& r) {
+      if (r["pins"].empty()) std::cout << "nothing is pinned\n";
       for (const auto& p : r["pins"])
         std::cout << p["cid"].get<std::string>() << " " << p["type"].get<std::string>()
                   << (p["name"].get<std::string>().empty() ? ""
@@ -335,7 +355,7 @@ int cmd_repo(const CommonOptions& o, const ContentArgs& a) {
   if (!client) return fail(client.error());
   if (a.repo->got_subcommand("gc")) {
     return print_answer(o, client->post("/api/v0/repo/gc"), [](const json& r) {
-      std::cout << "removed " << r["removed_blocks"] << " blocks ("
+      std::cout << "removed " << count_of(r["removed_blocks"], "block") << " ("
                 << human_bytes(r["removed_bytes"].get<double>()) << "), kept " << r["kept_blocks"]
                 << "\n";
     });
@@ -352,7 +372,7 @@ int cmd_repo(const CommonOptions& o, const ContentArgs& a) {
       std::cout << (r["clean"].get<bool>() ? "repo verified: clean" : "repo verify found problems")
                 << "\n";
     });
-    if (rc == 0 && !(*r)["clean"].get<bool>()) return 2;
+    if (rc == 0 && !(*r)["clean"].get<bool>()) return kExitProblemsFound;
     return rc;
   }
   return print_answer(o, client->get("/api/v0/repo/stat"), [](const json& r) {
@@ -375,6 +395,9 @@ void register_content_commands(CLI::App& app, ContentArgs& a) {
                   "Only compute the CIDs; store nothing (no daemon needed)");
   a.add->add_option("--pin", a.pin_added, "Pin what is added (default true)");
   a.add->add_flag("-q,--quiet", a.quiet, "Print only the CIDs");
+  a.add->add_flag("--preserve-mode", a.preserve_mode,
+                  "Keep the permission bits (executable bits too) in UnixFS mode; this changes "
+                  "the CIDs (off by default, as in kubo)");
 
   a.cat = app.add_subcommand(
       "cat", "Write a file's bytes to standard output, in order, as its blocks arrive");

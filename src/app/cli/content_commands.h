@@ -23,6 +23,7 @@ struct ContentArgs {
   bool only_hash = false;
   bool pin_added = true;
   bool quiet = false;
+  bool preserve_mode = false;
   std::string arg;
   std::string output;
   uint64_t max_size = 0;  // get --max-size, bytes; 0: no limit
