@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "agora/operations.h"
 #include "agora/result.h"
 
 namespace agora {
@@ -18,6 +19,8 @@ struct AddSettings {
   std::optional<std::string> profile;  // a UnixFS profile name (unixfs-v1-2025 when absent)
   bool only_hash = false;              // compute CIDs, store nothing
   bool pin = true;                     // recursive pin on the root
+  // Off by default, as in kubo and Helia: metadata changes the CIDs.
+  bool preserve_mode = false;  // keep permission bits (executable bits) in UnixFS mode
 };
 
 struct AddResult {
@@ -31,12 +34,17 @@ using AddProgressFn = std::function<void(uint64_t bytes_read)>;
 struct GetRequest {
   std::string content_path;        // <cid>[/path], or /ipfs/<cid>[/path]
   std::vector<std::string> peers;  // multiaddrs to dial first (none: providers from the DHT)
-  std::string dest;                // absolute; written atomically
+  std::string dest;                // absolute; written atomically; must not exist
   uint64_t output_bytes_max = 0;   // what the export may write; 0: no limit
+  CancelToken cancel;
 };
 
 // Totals of a fetch so far (a resumed fetch counts what it already had as local).
 struct GetProgress {
+  // resolving (the path's blocks), fetching (the DAG under it), writing (the destination).
+  std::string phase = "resolving";
+  uint64_t total_bytes = 0;     // what the content declares (a file's size); 0 until known
+  uint64_t bytes_written = 0;   // writing: bytes of blocks exported so far
   uint64_t blocks_fetched = 0;  // over the network
   uint64_t blocks_local = 0;    // already stored
   uint64_t bytes_fetched = 0;

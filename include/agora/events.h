@@ -19,7 +19,8 @@ struct EventView {
   std::string protocol;
   std::string reason;
   std::string detail;
-  uint64_t count = 1;  // > 1: a summary of that many events
+  uint64_t count = 1;   // > 1: a summary of that many events
+  int64_t wall_ns = 0;  // when it happened: Unix time in nanoseconds
 };
 
 // Errc::invalid_input for a malformed event or an unknown type or direction.

@@ -12,10 +12,10 @@
 
 namespace agora {
 
-// A file or tree; `profile` is a UnixFS profile name. Errc::invalid_input for a directory
-// without `recursive`.
+// A file or tree; `profile` is a UnixFS profile name; `preserve_mode` keeps permission bits in
+// UnixFS mode (as `add --preserve-mode`). Errc::invalid_input for a directory without `recursive`.
 Result<AddResult> hash_path(const std::filesystem::path& path, std::string_view profile,
-                            bool recursive);
+                            bool recursive, bool preserve_mode = false);
 
 // One file whose bytes arrive in pieces (stdin).
 class FileHasher {

@@ -12,6 +12,8 @@ namespace agora {
 
 Status validate_multiaddr(std::string_view text);
 Status validate_peer_id(std::string_view text);
+// Whom to ping or measure: a multiaddr (/ip4/...) or a peer id (12D3..., Qm...).
+Status validate_peer_target(std::string_view text);
 Status validate_cid(std::string_view text);
 // <cid>[/path] or /ipfs/<cid>[/path]
 Status validate_content_path(std::string_view text);

@@ -121,39 +121,56 @@ class Node {
   Json peers();                // one entry per connection: direction, streams, identify, latency
   Json swarm_limits();         // limits beside use, refusals by scope and limit
   Result<Json> known_peers();  // the peer store; not_found without connectivity
-  Result<Json> connect(std::string_view multiaddr);  // {"peer", "addr"}
+  // {"peer", "addr", "requested", "existing"}: with a connection to that peer open already, it is
+  // used ("existing": true, "addr" is its address) and nothing is dialled.
+  Result<Json> connect(std::string_view multiaddr);
   // {"peer", "connections_closed"}; not_found when not connected.
   Result<Json> disconnect(std::string_view peer_id);
-  Result<PingReport> ping(std::string_view multiaddr, int count);
-  Result<Json> perf(std::string_view multiaddr, uint64_t upload_bytes, uint64_t download_bytes);
+  // `target`: a multiaddr, or a peer id (its addresses from the peer store, else a DHT lookup).
+  Result<PingReport> ping(std::string_view target, int count);
+  Result<Json> perf(std::string_view target, uint64_t upload_bytes, uint64_t download_bytes);
   Result<std::vector<std::string>> bootstrap_list();
   // Whether the list changed; `exists` is not an error for add.
   Result<bool> bootstrap_add(std::string_view multiaddr);
   Result<bool> bootstrap_remove(std::string_view multiaddr);
   Result<ProtectResult> protect(std::string_view peer_id, const std::string& tag, bool protect);
 
-  // --- Content (content_types.h)
+  // --- Content (content_types.h). The long operations (add, fetch, get, cat, ls, pin add) are
+  // listed by operations() while they run and stop on their CancelToken (agora/operations.h).
+  // They fetch only what they read: a path's blocks one by one, then the DAG under its target.
   // Imports a local file or tree (pinned unless asked not to; provided in the DHT).
   Result<AddResult> add_path(const std::filesystem::path& path, const AddSettings& options,
-                             const AddProgressFn& progress = {});
+                             const AddProgressFn& progress = {}, CancelToken cancel = {});
   // Imports one file whose bytes arrive in pieces: write() them, then finish().
   class StreamAdd;
   Result<std::unique_ptr<StreamAdd>> add_stream(const AddSettings& options);
-  // Dials `peers`, fetches the DAG under the content path's root (providers from the DHT when
-  // no peer has it) into the blockstore, and resolves the path: the CID it names.
-  Result<std::string> fetch(std::string_view content_path, const std::vector<std::string>& peers);
-  // fetch(), then writes the file or tree to `request.dest` atomically.
+  // Dials `peers` (a dead one is an error naming it), then resolves the content path, fetching
+  // only the blocks on the way (providers from the DHT when no peer has them): the CID it names.
+  // `file_only`: Errc::invalid_input unless that is a file, saying what it is instead.
+  Result<std::string> resolve(std::string_view content_path, const std::vector<std::string>& peers,
+                              bool file_only = false, CancelToken cancel = {});
+  // resolve(), then fetches the whole DAG under what the path names into the blockstore.
+  Result<std::string> fetch(std::string_view content_path, const std::vector<std::string>& peers,
+                            CancelToken cancel = {});
+  // Checks the destination (absent, its directory writable) before fetching anything, then
+  // fetches what the path names and writes it to `request.dest` atomically; cancelled, it leaves
+  // nothing there (the blocks fetched stay stored for a resume).
   Result<GetResult> get(const GetRequest& request, const GetProgressFn& progress = {});
-  // A stored file's bytes, in order (fetch() first for content not stored yet).
-  Status read_file(std::string_view cid, const ChunkFn& chunk);
-  Result<Listing> list(std::string_view cid);  // stored content only
-  // fetch(), then read_file() or list() of what the path names.
+  // A file's bytes, in order, as its blocks arrive: blocks not stored are fetched from connected
+  // peers while the read goes on.
+  Status read_file(std::string_view cid, const ChunkFn& chunk, CancelToken cancel = {});
+  // A directory's entries (or a file as one entry), fetching the directory's blocks and each
+  // entry's root block, not what lies below them.
+  Result<Listing> list(std::string_view cid, CancelToken cancel = {});
+  // resolve() of a file, then read_file(); resolve(), then list().
   Status cat(std::string_view content_path, const std::vector<std::string>& peers,
-             const ChunkFn& chunk);
-  Result<Listing> ls(std::string_view content_path, const std::vector<std::string>& peers);
+             const ChunkFn& chunk, CancelToken cancel = {});
+  Result<Listing> ls(std::string_view content_path, const std::vector<std::string>& peers,
+                     CancelToken cancel = {});
+  // fetch(), then pins: the pinned CID. Cancelled, nothing is pinned.
   Result<std::string> pin_add(std::string_view content_path, bool recursive,
-                              const std::string& name);  // fetches first; the pinned CID
-  // The CID unpinned. With a name, only that pin; recursive: the recursive pin, else direct.
+                              const std::string& name, const GetProgressFn& progress = {},
+                              CancelToken cancel = {});
   Result<std::string> pin_remove(std::string_view cid, const std::optional<std::string>& name,
                                  bool recursive);
   Result<std::vector<PinInfo>> pins();
@@ -180,6 +197,10 @@ class Node {
   // A closest-peers lookup that reports every step ({"peer", "ms", "closer", ...}) as it goes;
   // the result is {"done", "key", "ok", "closest", "stats"}.
   Result<Json> dht_query(std::string_view key, const std::function<void(const Json&)>& step);
+
+  // --- Operations running now, and cancelling one (Errc::not_found when it is not running).
+  std::vector<OperationInfo> operations();
+  Status cancel_operation(uint64_t id);
 
   // --- Observing
   // The flight recorder: the newest `limit` events, or the oldest after `since`.

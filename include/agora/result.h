@@ -24,6 +24,7 @@ enum class Errc {
   io,  // operating system error
   not_found,
   exists,
+  cancelled,  // stopped on request (the client went away, or agora ops cancel)
   internal,
 };
 

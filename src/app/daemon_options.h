@@ -2,6 +2,7 @@
 #pragma once
 
 #include <filesystem>
+#include <string>
 
 namespace agora {
 
@@ -9,6 +10,8 @@ struct DaemonOptions {
   std::filesystem::path repo;
   bool json = false;
   bool no_inline_muxer = false;
+  std::string log_level = "info";  // debug, info, warn or error
+  std::filesystem::path log_file;  // empty: the log goes to stderr
 };
 
 }  // namespace agora

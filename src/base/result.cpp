@@ -30,6 +30,8 @@ const char* errc_name(Errc code) {
       return "not_found";
     case Errc::exists:
       return "exists";
+    case Errc::cancelled:
+      return "cancelled";
     case Errc::internal:
       return "internal";
   }

@@ -11,6 +11,9 @@ using namespace bitswap;
 namespace {
 // Commit often enough that an interrupted fetch keeps most of what arrived (resume).
 constexpr uint64_t kFetchCommitBytes = 16 << 20;
+// How often a waiting fetch looks at its cancel flag.
+constexpr Duration kCancelCheck = std::chrono::milliseconds(200);
+bool is_set(const CancelFlag& cancel) { return cancel && cancel->load(); }
 }  // namespace
 
 struct BitswapService::Session {
@@ -176,21 +179,34 @@ void BitswapService::block_added(const Cid& cid) {
 
 rt::awaitable<Result<FetchProgress>> BitswapService::fetch_dag(Cid root, Duration stall_timeout,
                                                                FetchProgressFn progress,
-                                                               uint64_t fetched_bytes_max) {
-  auto fetched = co_await walk_and_fetch(std::move(root), stall_timeout, std::move(progress),
-                                         fetched_bytes_max);
+                                                               uint64_t fetched_bytes_max,
+                                                               CancelFlag cancel) {
+  std::string what = root.to_string();
+  auto fetched =
+      co_await walk_and_fetch(DagWalk(root, config_.walk), std::move(what), stall_timeout,
+                              std::move(progress), fetched_bytes_max, std::move(cancel));
   // The walk's blocks came from the heap, which glibc keeps after free(): hand the pages back,
   // so what a hostile DAG cost ends with its fetch.
   ::malloc_trim(0);
   co_return fetched;
 }
 
-rt::awaitable<Result<FetchProgress>> BitswapService::walk_and_fetch(Cid root,
+rt::awaitable<Result<FetchProgress>> BitswapService::fetch_blocks(std::vector<Cid> blocks,
+                                                                  Duration stall_timeout,
+                                                                  CancelFlag cancel) {
+  std::string what = blocks.empty() ? "no blocks" : blocks.front().to_string();
+  if (blocks.size() > 1) what += " and " + std::to_string(blocks.size() - 1) + " more blocks";
+  co_return co_await walk_and_fetch(DagWalk::blocks_only(std::move(blocks), config_.walk),
+                                    std::move(what), stall_timeout, FetchProgressFn(), 0,
+                                    std::move(cancel));
+}
+
+rt::awaitable<Result<FetchProgress>> BitswapService::walk_and_fetch(DagWalk walk, std::string what,
                                                                     Duration stall_timeout,
                                                                     FetchProgressFn progress,
-                                                                    uint64_t fetched_bytes_max) {
+                                                                    uint64_t fetched_bytes_max,
+                                                                    CancelFlag cancel) {
   Session session(swarm_.executor());
-  DagWalk walk(root, config_.walk);
   FetchProgress p;
   // Leaves no trace on any exit: unregister from waiting_ and withdraw what is still wanted
   // (what the walk has in flight: a list of everything ever asked would grow with the DAG).
@@ -264,17 +280,22 @@ rt::awaitable<Result<FetchProgress>> BitswapService::walk_and_fetch(Cid root,
     }
     if (walk.done()) break;
     while (session.arrived.empty()) {
+      if (is_set(cancel)) break;
       Duration left = stall_timeout - (rt::now() - last_progress);
       if (left <= Duration::zero() || stopped_) {
-        std::string first = want.empty() ? root.to_string() : want.front().to_string();
         co_return make_error(Errc::timeout,
                              "no block arrived for " + std::to_string(to_ms(stall_timeout) / 1000) +
                                  " s; " + std::to_string(walk.in_flight()) + " blocks missing (" +
                                  std::to_string(client_.peer_count()) +
-                                 " peers asked); is a peer that has " + root.to_string() +
-                                 " connected?");
+                                 " peers asked); is a peer that has " + what + " connected?");
       }
-      co_await session.wake.wait_for(left);
+      co_await session.wake.wait_for(std::min(left, kCancelCheck));
+    }
+    if (is_set(cancel)) {
+      // What arrived stays stored: a later fetch of the same DAG resumes from it.
+      if (Status st = commit(); !st) co_return st.error();
+      co_return make_error(Errc::cancelled, "cancelled after " + std::to_string(p.blocks_fetched) +
+                                                " blocks fetched (kept for a resume)");
     }
     while (!session.arrived.empty()) {
       BlockReceived b = std::move(session.arrived.front());
@@ -285,7 +306,7 @@ rt::awaitable<Result<FetchProgress>> BitswapService::walk_and_fetch(Cid root,
       if (fetched_bytes_max > 0 && p.bytes_fetched > fetched_bytes_max)
         co_return make_error(Errc::too_large, "fetched more than " +
                                                   std::to_string(fetched_bytes_max) + " bytes of " +
-                                                  root.to_string() + "; stopped");
+                                                  what + "; stopped");
       ++p.blocks_by_peer[b.from.to_string()];
       last_progress = rt::now();
       if (Status st = batch.add(b.cid, b.data); !st) co_return st.error();

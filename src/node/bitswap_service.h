@@ -10,6 +10,7 @@
 // (agora_blocks_corrupt_total), recorded (block_quarantined) and answered DONT_HAVE.
 #pragma once
 
+#include <atomic>
 #include <deque>
 #include <functional>
 #include <map>
@@ -46,6 +47,9 @@ struct FetchProgress {
   std::map<std::string, uint64_t> blocks_by_peer;  // peer id text -> blocks it sent us
 };
 using FetchProgressFn = std::function<void(const FetchProgress&)>;
+// Set (from any thread) to stop a fetch: it ends with Errc::cancelled at its next step (within
+// kCancelCheck while it waits), keeping the blocks that arrived for a later resume.
+using CancelFlag = std::shared_ptr<const std::atomic<bool>>;
 
 class BitswapService {
  public:
@@ -62,7 +66,11 @@ class BitswapService {
   // DAG bigger than the caller will accept stops filling the repo.
   rt::awaitable<Result<FetchProgress>> fetch_dag(Cid root, Duration stall_timeout,
                                                  FetchProgressFn progress = {},
-                                                 uint64_t fetched_bytes_max = 0);
+                                                 uint64_t fetched_bytes_max = 0,
+                                                 CancelFlag cancel = {});
+  // These blocks only (not what they link to), the ones not stored yet, as fetch_dag fetches.
+  rt::awaitable<Result<FetchProgress>> fetch_blocks(std::vector<Cid> blocks, Duration stall_timeout,
+                                                    CancelFlag cancel = {});
   // A block was stored locally (by add or block put): peers waiting for it get it.
   void block_added(const Cid& cid);
   // Called when no connected peer has a wanted block (bitswap::WantStalled), so the node can
@@ -97,9 +105,12 @@ class BitswapService {
   void deliver(bitswap::BlockReceived block);
   void misbehaved(const PeerId& peer, const std::string& reason);
   // fetch_dag's work; its walk is gone when it returns.
-  rt::awaitable<Result<FetchProgress>> walk_and_fetch(Cid root, Duration stall_timeout,
+  // `what` names the fetch in errors.
+  rt::awaitable<Result<FetchProgress>> walk_and_fetch(DagWalk walk, std::string what,
+                                                      Duration stall_timeout,
                                                       FetchProgressFn progress,
-                                                      uint64_t fetched_bytes_max);
+                                                      uint64_t fetched_bytes_max,
+                                                      CancelFlag cancel);
 
   rt::Swarm& swarm_;
   rt::BehaviourHost& host_;

@@ -7,13 +7,36 @@ namespace agora {
 
 namespace {
 
+// Refuses the next block once its flag is set: a cancelled import stops there, uncommitted.
+class CancellableSink : public BlockSink {
+ public:
+  CancellableSink(std::unique_ptr<BlockSink> inner, std::shared_ptr<const std::atomic<bool>> flag)
+      : inner_(std::move(inner)), flag_(std::move(flag)) {}
+  Status put(const Cid& cid, Bytes block) override {
+    if (flag_->load()) return make_error(Errc::cancelled, "cancelled");
+    return inner_->put(cid, std::move(block));
+  }
+  BlockSink& inner() { return *inner_; }
+
+ private:
+  std::unique_ptr<BlockSink> inner_;
+  std::shared_ptr<const std::atomic<bool>> flag_;
+};
+
 // Counts blocks and keeps nothing, for --only-hash.
-std::unique_ptr<BlockSink> make_sink(store::Blockstore& blocks, bool only_hash) {
-  if (only_hash) return std::make_unique<DiscardBlocks>();
-  return std::make_unique<BlockstoreSink>(blocks);
+std::unique_ptr<BlockSink> make_sink(store::Blockstore& blocks, const AddOptions& options) {
+  std::unique_ptr<BlockSink> sink;
+  if (options.only_hash) {
+    sink = std::make_unique<DiscardBlocks>();
+  } else {
+    sink = std::make_unique<BlockstoreSink>(blocks);
+  }
+  if (options.cancel) return std::make_unique<CancellableSink>(std::move(sink), options.cancel);
+  return sink;
 }
 
 Status commit(BlockSink& sink) {
+  if (auto* c = dynamic_cast<CancellableSink*>(&sink)) return commit(c->inner());
   if (auto* s = dynamic_cast<BlockstoreSink*>(&sink)) return s->commit();
   return {};
 }
@@ -45,9 +68,10 @@ Result<unixfs::ImportedNode> Content::add_path(const std::filesystem::path& path
                                                const AddOptions& options,
                                                unixfs::ProgressFn progress) {
   auto gc_guard = blocks_->hold_off_gc();  // a collection must not take blocks before the pin
-  auto sink = make_sink(*blocks_, options.only_hash);
+  auto sink = make_sink(*blocks_, options);
   AGORA_ASSIGN(unixfs::ImportedNode root,
                unixfs::import_path(path, options.import, *sink, std::move(progress)));
+  if (options.cancel && options.cancel->load()) return make_error(Errc::cancelled, "cancelled");
   AGORA_TRY(commit(*sink));
   if (options.pin && !options.only_hash) AGORA_TRY(pin(root.cid, store::PinType::recursive));
   return root;
@@ -61,7 +85,7 @@ Content::StreamAdd::StreamAdd(Content& content, AddOptions options)
     : content_(content),
       options_(std::move(options)),
       gc_guard_(content.blocks_->hold_off_gc()),
-      sink_(make_sink(*content.blocks_, options_.only_hash)),
+      sink_(make_sink(*content.blocks_, options_)),
       importer_(std::make_unique<unixfs::FileImporter>(options_.import.profile, *sink_)) {}
 
 Status Content::StreamAdd::write(BytesView chunk) { return importer_->write(chunk); }
@@ -104,13 +128,17 @@ Result<Cid> Content::resolve(const Cid& root, std::string_view path) {
 }
 
 Status Content::export_to(const Cid& cid, const std::filesystem::path& dest,
-                          const unixfs::ExportLimits& limits) {
+                          const unixfs::ExportLimits& limits, unixfs::BlockSource* from) {
   std::error_code ec;
-  if (std::filesystem::symlink_status(dest, ec).type() != std::filesystem::file_type::not_found)
+  auto type = std::filesystem::symlink_status(dest, ec).type();
+  if (ec && type != std::filesystem::file_type::not_found)  // e.g. a directory we cannot search
+    return make_error(Errc::io, "cannot check " + dest.string() + ": " + ec.message());
+  if (type != std::filesystem::file_type::not_found)
     return make_error(Errc::exists, dest.string() + " already exists");
   std::filesystem::path temp = store::partial_output_path(dest);
   AGORA_ASSIGN(std::filesystem::path record, store::record_partial_output(repo_, temp));
-  BlockstoreSource source(*blocks_);
+  BlockstoreSource blockstore(*blocks_);
+  unixfs::BlockSource& source = from ? *from : blockstore;
   Status st = unixfs::export_to_path(source, cid, temp, limits);
   if (st) {
     std::filesystem::rename(temp, dest, ec);

@@ -2,6 +2,7 @@
 // from several threads (the API's worker threads): Blockstore and PinStore serialise themselves.
 #pragma once
 
+#include <atomic>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -44,6 +45,8 @@ struct AddOptions {
   unixfs::ImportOptions import;
   bool only_hash = false;  // compute CIDs, store nothing
   bool pin = true;         // recursive pin on the root
+  // Set (from any thread) to stop the import at its next block: Errc::cancelled, nothing pinned.
+  std::shared_ptr<const std::atomic<bool>> cancel;
 };
 
 class Content {
@@ -76,8 +79,10 @@ class Content {
   // sibling is recorded in the repo first (store/partial_outputs.h), so one left by a daemon that
   // died mid-export is removed by remove_partial_outputs() at the next start. `limits` carries
   // the size checks (output_bytes_max, disk_free_margin_bytes).
+  // The blocks come from `source` when given (one that counts, or stops when cancelled), else
+  // from the blockstore.
   Status export_to(const Cid& cid, const std::filesystem::path& dest,
-                   const unixfs::ExportLimits& limits = {});
+                   const unixfs::ExportLimits& limits = {}, unixfs::BlockSource* source = nullptr);
   // At start-up, before any export: removes the recorded temporaries of interrupted exports.
   Result<std::vector<store::LeftoverPartial>> remove_partial_outputs();
 

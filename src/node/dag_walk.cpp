@@ -1,5 +1,7 @@
 #include "node/dag_walk.h"
 
+#include <algorithm>
+
 namespace agora {
 
 namespace {
@@ -21,15 +23,23 @@ Result<size_t> count_links(const Cid& cid, BytesView data) {
 
 }  // namespace
 
-DagWalk::DagWalk(const Cid& root, DagWalkLimits limits) : limits_(limits), root_(root) {}
+DagWalk::DagWalk(const Cid& root, DagWalkLimits limits) : limits_(limits), roots_{root} {}
+
+DagWalk DagWalk::blocks_only(std::vector<Cid> blocks, DagWalkLimits limits) {
+  DagWalk walk(Cid(), limits);
+  std::reverse(blocks.begin(), blocks.end());
+  walk.roots_ = std::move(blocks);
+  walk.follow_links_ = false;
+  return walk;
+}
 
 std::vector<Cid> DagWalk::take_requests() {
   std::vector<Cid> out;
   while (in_flight_.size() < limits_.in_flight_max) {
     std::optional<Cid> next;
-    if (root_) {
-      next = std::move(root_);
-      root_.reset();
+    if (!roots_.empty()) {
+      next = std::move(roots_.back());
+      roots_.pop_back();
     } else if (!frames_.empty()) {
       Frame& top = frames_.back();
       auto link = top.cursor.next();  // checked whole in on_block: cannot fail or end early
@@ -58,6 +68,7 @@ Status DagWalk::on_block(const Cid& cid, BytesView data) {
   walked_.insert(crypto::sha256(cid.bytes()));
   ++blocks_done_;
   bytes_done_ += data.size();
+  if (!follow_links_) return {};
   AGORA_ASSIGN(size_t links, count_links(cid, data));
   if (links == 0) return {};
   if (pending_bytes_ + data.size() > limits_.pending_bytes_max)

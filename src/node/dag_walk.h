@@ -35,6 +35,8 @@ struct DagWalkLimits {
 class DagWalk {
  public:
   DagWalk(const Cid& root, DagWalkLimits limits = {});
+  // These blocks only, not their links (a path resolved block by block, a listing's entries).
+  static DagWalk blocks_only(std::vector<Cid> blocks, DagWalkLimits limits = {});
 
   // Blocks to request now, in depth-first order, up to the free room in the window.
   std::vector<Cid> take_requests();
@@ -43,7 +45,7 @@ class DagWalk {
   // link decoding errors (corrupt dag-pb, unsupported codec) pass through.
   Status on_block(const Cid& cid, BytesView data);
 
-  bool done() const { return !root_ && frames_.empty() && in_flight_.empty(); }
+  bool done() const { return roots_.empty() && frames_.empty() && in_flight_.empty(); }
   size_t in_flight() const { return in_flight_.size(); }
   const std::unordered_set<Cid, CidHash>& in_flight_cids() const { return in_flight_; }
   size_t pending_blocks() const { return frames_.size(); }  // blocks kept for their links
@@ -65,7 +67,8 @@ class DagWalk {
   };
 
   DagWalkLimits limits_;
-  std::optional<Cid> root_;    // until requested
+  std::vector<Cid> roots_;  // until requested, the next at the back
+  bool follow_links_ = true;
   std::vector<Frame> frames_;  // back = the most recent block: its links are requested first
   size_t pending_bytes_ = 0;
   std::unordered_set<Cid, CidHash> in_flight_;

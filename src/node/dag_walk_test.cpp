@@ -51,6 +51,25 @@ TEST(DagWalk, VisitsEveryBlockDepthFirstWithinTheWindow) {
   EXPECT_EQ(std::set<Cid>(order.begin(), order.end()).size(), order.size());  // each once
 }
 
+TEST(DagWalk, BlocksOnlyRequestsTheBlocksInOrderAndNotTheirLinks) {
+  Dag dag;
+  Cid a = dag.node({dag.leaf("a1"), dag.leaf("a2")});
+  Cid b = dag.node({dag.leaf("b1")});
+  Cid c = dag.leaf("c");
+  DagWalk walk = DagWalk::blocks_only({a, b, c, a}, {.in_flight_max = 2});
+  std::vector<Cid> order;
+  while (!walk.done()) {
+    auto reqs = walk.take_requests();
+    ASSERT_FALSE(reqs.empty());
+    for (const Cid& x : reqs) {
+      order.push_back(x);
+      ASSERT_TRUE(walk.on_block(x, dag.blocks[x]).ok());
+    }
+  }
+  EXPECT_EQ(order, (std::vector<Cid>{a, b, c}));  // a repeated block is asked once
+  EXPECT_EQ(walk.pending_blocks(), 0u);
+}
+
 TEST(DagWalk, RefusesUnrequestedBlocksAndCorruptNodes) {
   Dag dag;
   Cid root = dag.node({dag.leaf("x")});

@@ -74,8 +74,11 @@ Status Node::start() {
     Status st = addr ? swarm_->listen(*addr) : Status(addr.error());
     if (!st) failures += (failures.empty() ? "" : "; ") + st.error().message;
   }
+  // Names the key to change: a port clash is the usual cause (another daemon on 4001).
   if (swarm_->listen_addrs().empty())
-    return make_error(Errc::io, "could not listen on any address: " + failures);
+    return make_error(Errc::io, "could not listen on any address: " + failures +
+                                    " (change `listen` in config.toml, e.g. to port 0 for any "
+                                    "free port, or stop the program that holds the port)");
   return {};
 }
 

@@ -16,7 +16,8 @@ Result<EventView> parse_event(const nlohmann::json& event) {
                    e.protocol,
                    e.reason,
                    e.detail,
-                   e.count};
+                   e.count,
+                   e.wall_ns};
 }
 
 }  // namespace agora

@@ -29,12 +29,13 @@ class DiscardingHasher : public FileHasher {
 }  // namespace
 
 Result<AddResult> hash_path(const std::filesystem::path& path, std::string_view profile,
-                            bool recursive) {
+                            bool recursive, bool preserve_mode) {
   AGORA_ASSIGN(unixfs::Profile p, unixfs::profile_by_name(profile));
   if (std::filesystem::is_directory(path) && !recursive)
     return make_error(Errc::invalid_input, path.string() + " is a directory (use -r)");
   unixfs::ImportOptions options;
   options.profile = p;
+  options.preserve_mode = preserve_mode;
   DiscardBlocks sink;
   AGORA_ASSIGN(unixfs::ImportedNode root, unixfs::import_path(path, options, sink));
   return added(root);

@@ -6,6 +6,7 @@
 // So an operation crosses exactly two threads: the caller's and the loop.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -41,17 +42,27 @@ class Mailbox {
     closed_ = true;
     cv_.notify_one();
   }
-  // On the consumer: hands each item to `consume` until close() and the mailbox is empty.
-  void drain(const std::function<void(const Item&)>& consume) {
+  // On the consumer: hands each item to `consume` until close() and the mailbox is empty; while
+  // nothing comes, calls `idle` every `idle_every` (a caller may check on its own client then).
+  void drain(const std::function<void(const Item&)>& consume,
+             const std::function<void()>& idle = {},
+             std::chrono::milliseconds idle_every = std::chrono::milliseconds(250)) {
     for (;;) {
       std::deque<Item> ready;
       bool closed = false;
+      bool woken = true;
       {
         std::unique_lock lock(mu_);
-        cv_.wait(lock, [&] { return closed_ || !items_.empty(); });
+        auto has_news = [&] { return closed_ || !items_.empty(); };
+        if (idle) {
+          woken = cv_.wait_for(lock, idle_every, has_news);
+        } else {
+          cv_.wait(lock, has_news);
+        }
         ready.swap(items_);
         closed = closed_;
       }
+      if (!woken) idle();
       for (const Item& item : ready) consume(item);
       if (closed && ready.empty()) return;
     }
@@ -97,11 +108,13 @@ T run_on_loop(asio::io_context& io, std::function<T()> fn) {
   return future.get();
 }
 
-// call_on_loop, while the task's reports reach `consume` on the calling thread.
+// call_on_loop, while the task's reports reach `consume` on the calling thread (and `idle` runs
+// there every quarter second that brings none).
 template <class T, class Item>
 T stream_from_loop(asio::io_context& io, size_t items_max,
                    std::function<rt::awaitable<T>(std::shared_ptr<Mailbox<Item>>)> task,
-                   const std::function<void(const Item&)>& consume) {
+                   const std::function<void(const Item&)>& consume,
+                   const std::function<void()>& idle = {}) {
   auto mailbox = std::make_shared<Mailbox<Item>>(items_max);
   auto promise = std::make_shared<std::promise<T>>();
   auto future = promise->get_future();
@@ -116,7 +129,7 @@ T stream_from_loop(asio::io_context& io, size_t items_max,
         promise->set_value(make_error(Errc::internal, "request failed inside the node"));
         mailbox->close();
       });
-  mailbox->drain(consume);
+  mailbox->drain(consume, idle);
   return future.get();
 }
 

@@ -20,6 +20,14 @@ Status validate_peer_id(std::string_view text) {
   return {};
 }
 
+Status validate_peer_target(std::string_view text) {
+  if (text.starts_with("/")) return validate_multiaddr(text);
+  if (PeerId::parse(text)) return {};
+  return make_error(Errc::invalid_input, "'" + std::string(text) +
+                                             "' is neither a multiaddr (/ip4/.../tcp/.../p2p/...) "
+                                             "nor a peer id (12D3...)");
+}
+
 Status validate_cid(std::string_view text) {
   AGORA_TRY(Cid::parse(text));
   return {};

@@ -154,14 +154,50 @@ Result<Json> Node::known_peers() {
   });
 }
 
+// A connection already open to the address's peer is used, not a new dial: the answer says so
+// ("existing": true) and which address that connection has.
 Result<Json> Node::connect(std::string_view multiaddr) {
   AGORA_ASSIGN(Multiaddr addr, Multiaddr::parse(multiaddr));
   node::Node& n = *impl_->node_;
   return call_on_loop<Result<Json>>(impl_->io_, [&n, addr]() -> rt::awaitable<Result<Json>> {
+    std::optional<PeerId> peer = addr.peer_id();
+    bool existing = peer && n.swarm().connection_to(*peer) != nullptr;
     auto conn = co_await n.connect(addr);
     if (!conn) co_return conn.error();
-    co_return connected_json(**conn);
+    Json out = connected_json(**conn);
+    out["existing"] = existing;
+    out["requested"] = addr.to_string();
+    co_return out;
   });
+}
+
+// `target`: a multiaddr, or a peer id whose addresses come from the peer store, else from a DHT
+// lookup (none needed when a connection to it is open).
+Result<std::shared_ptr<rt::Connection>> Node::Impl::connect_target(std::string_view target) {
+  if (target.starts_with("/")) {
+    AGORA_ASSIGN(Multiaddr addr, Multiaddr::parse(target));
+    return call_on_loop<Result<std::shared_ptr<rt::Connection>>>(
+        io_, [this, addr]() { return node_->connect(addr); });
+  }
+  AGORA_ASSIGN(PeerId peer, PeerId::parse(target));
+  auto known = run_on_loop<std::pair<bool, std::vector<Multiaddr>>>(io_, [this, &peer] {
+    node::Node& n = *node_;
+    std::vector<Multiaddr> addrs;
+    if (n.connectivity()) addrs = n.connectivity()->peers().dial_addrs(peer);
+    return std::pair{n.swarm().connection_to(peer) != nullptr, addrs};
+  });
+  std::vector<Multiaddr> addrs = std::move(known.second);
+  if (!known.first && addrs.empty()) {  // not in the peer store: ask the DHT where it is
+    auto found = find_peer_addrs(peer);
+    if (!found)
+      return make_error(Errc::not_found, "no address known for " + peer.to_string() +
+                                             ": not in the peer store, and the DHT lookup "
+                                             "found nothing (" +
+                                             found.error().message + ")");
+    addrs = std::move(*found);
+  }
+  return call_on_loop<Result<std::shared_ptr<rt::Connection>>>(
+      io_, [this, peer, addrs]() { return node_->swarm().dial_peer(peer, addrs); });
 }
 
 Result<Json> Node::disconnect(std::string_view peer_id) {
@@ -173,13 +209,12 @@ Result<Json> Node::disconnect(std::string_view peer_id) {
   return Json{{"peer", peer.to_string()}, {"connections_closed", closed}};
 }
 
-Result<PingReport> Node::ping(std::string_view multiaddr, int count) {
-  AGORA_ASSIGN(Multiaddr addr, Multiaddr::parse(multiaddr));
+Result<PingReport> Node::ping(std::string_view target, int count) {
+  AGORA_ASSIGN(std::shared_ptr<rt::Connection> connection, impl_->connect_target(target));
   node::Node& n = *impl_->node_;
   return call_on_loop<Result<PingReport>>(
-      impl_->io_, [&n, addr, count]() -> rt::awaitable<Result<PingReport>> {
-        auto conn = co_await n.connect(addr);
-        if (!conn) co_return conn.error();
+      impl_->io_, [&n, connection, count]() -> rt::awaitable<Result<PingReport>> {
+        Result<std::shared_ptr<rt::Connection>> conn = connection;
         auto rtts = co_await n.ping().ping(*conn, count);
         if (!rtts) co_return rtts.error();
         if (Connectivity* c = n.connectivity(); c && !rtts->empty())
@@ -188,14 +223,12 @@ Result<PingReport> Node::ping(std::string_view multiaddr, int count) {
       });
 }
 
-Result<Json> Node::perf(std::string_view multiaddr, uint64_t upload_bytes,
-                        uint64_t download_bytes) {
-  AGORA_ASSIGN(Multiaddr addr, Multiaddr::parse(multiaddr));
+Result<Json> Node::perf(std::string_view target, uint64_t upload_bytes, uint64_t download_bytes) {
+  AGORA_ASSIGN(std::shared_ptr<rt::Connection> connection, impl_->connect_target(target));
   node::Node& n = *impl_->node_;
   return call_on_loop<Result<Json>>(
-      impl_->io_, [&n, addr, upload_bytes, download_bytes]() -> rt::awaitable<Result<Json>> {
-        auto conn = co_await n.connect(addr);
-        if (!conn) co_return conn.error();
+      impl_->io_, [&n, connection, upload_bytes, download_bytes]() -> rt::awaitable<Result<Json>> {
+        Result<std::shared_ptr<rt::Connection>> conn = connection;
         auto r = co_await n.perf().run(*conn, upload_bytes, download_bytes);
         if (!r) co_return r.error();
         co_return perf_json((*conn)->info().peer, *r);

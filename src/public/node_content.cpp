@@ -1,10 +1,17 @@
 // agora::Node's content operations. Fetches run on the loop (bitswap, the DHT); importing,
 // exporting, reading and the repo's maintenance run on the caller's thread (Content serialises
 // itself), so a get crosses the caller's thread and the loop, no other.
+#include <pwd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 
 #include "agora/names.h"
 #include "public/content_path.h"
+#include "public/fetch_sources.h"
 #include "public/node_impl.h"
 
 namespace agora {
@@ -14,8 +21,14 @@ namespace {
 AddResult added(const unixfs::ImportedNode& n) { return {n.cid.to_string(), n.size, n.tsize}; }
 
 GetProgress progress_of(const FetchProgress& p) {
-  return {p.blocks_fetched, p.blocks_local,     p.bytes_fetched,
-          p.bytes_local,    p.blocks_in_flight, p.blocks_by_peer};
+  GetProgress out;
+  out.blocks_fetched = p.blocks_fetched;
+  out.blocks_local = p.blocks_local;
+  out.bytes_fetched = p.bytes_fetched;
+  out.bytes_local = p.bytes_local;
+  out.blocks_in_flight = p.blocks_in_flight;
+  out.blocks_by_peer = p.blocks_by_peer;
+  return out;
 }
 
 Result<::agora::AddOptions> content_options(const AddSettings& s) {
@@ -25,25 +38,46 @@ Result<::agora::AddOptions> content_options(const AddSettings& s) {
   }
   o.only_hash = s.only_hash;
   o.pin = s.pin;
+  o.import.preserve_mode = s.preserve_mode;
   return o;
 }
 
-Result<std::vector<Multiaddr>> parse_addrs(const std::vector<std::string>& texts) {
-  std::vector<Multiaddr> out;
-  for (const std::string& t : texts) {
-    AGORA_ASSIGN(Multiaddr a, Multiaddr::parse(t));
-    out.push_back(std::move(a));
-  }
-  return out;
-}
-
-// What a get of the whole DAG may fetch under an output limit: the content plus its dag-pb nodes
-// (under 1/64 of it for UnixFS) and a MiB of slack. A path below the root is not capped: the
-// fetch takes the root's whole DAG, which may be far larger than the part asked for.
-uint64_t fetch_cap(const unixfs::ExportLimits& limits, const std::string& path) {
-  if (!path.empty() || limits.output_bytes_max == UINT64_MAX) return 0;
+// What a get may fetch under an output limit: the content plus its dag-pb nodes (under 1/64 of
+// it for UnixFS) and a MiB of slack (only the DAG under the path's target is fetched).
+uint64_t fetch_cap(const unixfs::ExportLimits& limits) {
+  if (limits.output_bytes_max == UINT64_MAX) return 0;
   uint64_t max = limits.output_bytes_max;
   return max + std::min<uint64_t>(max / 64 + (1 << 20), UINT64_MAX - max);
+}
+
+// Progress lines while a get writes its destination: at most one per this interval.
+constexpr auto kWriteProgressInterval = std::chrono::milliseconds(200);
+// Entries' root blocks a listing fetches at once.
+constexpr size_t kListFetchBatch = 1024;
+
+std::string daemon_user_name() {
+  if (const passwd* pw = ::getpwuid(::geteuid())) return pw->pw_name;
+  return "uid " + std::to_string(::geteuid());
+}
+
+// Before anything is fetched: the destination must not exist, and the daemon (which writes it,
+// as the user it runs as) must be able to create it. Errors carry the real errno.
+Status check_destination(const std::string& dest_text) {
+  std::filesystem::path dest(dest_text);
+  std::string as_user = "the daemon writes it as user " + daemon_user_name();
+  struct stat st;
+  if (::lstat(dest.c_str(), &st) == 0)
+    return make_error(Errc::exists, dest_text + " already exists");
+  if (errno != ENOENT)
+    return make_error(
+        Errc::io, "cannot check " + dest_text + ": " + std::strerror(errno) + " (" + as_user + ")");
+  std::filesystem::path dir = dest.parent_path();
+  if (::access(dir.c_str(), W_OK | X_OK) != 0) {
+    Errc code = errno == ENOENT || errno == ENOTDIR ? Errc::not_found : Errc::io;
+    return make_error(code, "cannot write into " + dir.string() + ": " + std::strerror(errno) +
+                                " (" + as_user + ")");
+  }
+  return {};
 }
 
 // Raw leaves are files to a user.
@@ -70,34 +104,16 @@ class ContentStreamAdd : public Node::StreamAdd {
 
 }  // namespace
 
-rt::awaitable<Result<FetchProgress>> Node::Impl::fetch_on_loop(
-    Cid root, std::vector<Multiaddr> peers, uint64_t fetched_bytes_max,
-    std::shared_ptr<Mailbox<FetchProgress>> mailbox) {
-  if (!node_->bitswap()) co_return make_error(Errc::unsupported, "this node has no blockstore");
-  for (const Multiaddr& addr : peers) {
-    auto conn = co_await node_->connect(addr);
-    if (!conn) co_return conn.error();
-  }
-  FetchProgressFn report;
-  if (mailbox) report = [mailbox](const FetchProgress& p) { mailbox->push(p); };
-  co_return co_await node_->bitswap()->fetch_dag(root, kFetchStallTimeout, report,
-                                                 fetched_bytes_max);
-}
-
-Result<Cid> Node::Impl::fetch_and_resolve(std::string_view content_path,
-                                          const std::vector<std::string>& peer_texts) {
-  AGORA_ASSIGN(auto path, parse_content_path(content_path));
-  AGORA_ASSIGN(std::vector<Multiaddr> peers, parse_addrs(peer_texts));
-  using Fetched = Result<FetchProgress>;
-  AGORA_TRY(call_on_loop<Fetched>(
-      io_, [this, root = path.first, peers]() { return fetch_on_loop(root, peers, 0, nullptr); }));
-  return content_->resolve(path.first, path.second);
-}
-
 Result<AddResult> Node::add_path(const std::filesystem::path& path, const AddSettings& settings,
-                                 const AddProgressFn& progress) {
+                                 const AddProgressFn& progress, CancelToken cancel) {
   AGORA_ASSIGN(::agora::AddOptions options, content_options(settings));
-  AGORA_ASSIGN(unixfs::ImportedNode root, impl_->content_->add_path(path, options, progress));
+  options.cancel = cancel.flag();
+  auto op = impl_->ops_.start("add", path.string(), cancel);
+  auto counted = [&](uint64_t bytes) {
+    op->set_bytes(bytes);
+    if (progress) progress(bytes);
+  };
+  AGORA_ASSIGN(unixfs::ImportedNode root, impl_->content_->add_path(path, options, counted));
   if (!options.only_hash) impl_->announce(root.cid);
   return added(root);
 }
@@ -109,63 +125,160 @@ Result<std::unique_ptr<Node::StreamAdd>> Node::add_stream(const AddSettings& set
       std::make_unique<ContentStreamAdd>(*impl_, std::move(add), !options.only_hash));
 }
 
+Result<std::string> Node::resolve(std::string_view content_path,
+                                  const std::vector<std::string>& peers, bool file_only,
+                                  CancelToken cancel) {
+  AGORA_ASSIGN(Cid cid, impl_->resolve_content_path(content_path, peers, cancel));
+  if (!file_only) return cid.to_string();
+  AGORA_ASSIGN(auto st,
+               impl_->with_fetching<unixfs::NodeStat>(
+                   [&cid](unixfs::BlockSource& s) { return unixfs::stat(s, cid); }, cancel));
+  if (st.type == unixfs::NodeType::directory)
+    return make_error(Errc::invalid_input, std::string(content_path) +
+                                               " is a directory: list it with agora ls, or "
+                                               "save it with agora get");
+  if (st.type == unixfs::NodeType::symlink) {
+    std::string target;
+    LocalBlocks source(impl_->content_->blocks(), cancel);
+    (void)unixfs::read_file(source, cid, [&target](BytesView b) -> Status {
+      target.append(b.begin(), b.end());
+      return {};
+    });
+    return make_error(Errc::invalid_input, std::string(content_path) + " is a symlink to '" +
+                                               target + "': cat the path it points to");
+  }
+  return cid.to_string();
+}
+
 Result<std::string> Node::fetch(std::string_view content_path,
-                                const std::vector<std::string>& peers) {
-  AGORA_ASSIGN(Cid cid, impl_->fetch_and_resolve(content_path, peers));
+                                const std::vector<std::string>& peers, CancelToken cancel) {
+  auto op = impl_->ops_.start("fetch", std::string(content_path), cancel);
+  AGORA_ASSIGN(Cid cid, impl_->resolve_content_path(content_path, peers, cancel));
+  AGORA_TRY(impl_->fetch_dag(cid, 0, cancel, {}));
   return cid.to_string();
 }
 
 Result<GetResult> Node::get(const GetRequest& request, const GetProgressFn& progress) {
   AGORA_ASSIGN(auto path, parse_content_path(request.content_path));
-  AGORA_ASSIGN(std::vector<Multiaddr> peers, parse_addrs(request.peers));
+  AGORA_TRY(check_destination(request.dest));
+  const CancelToken& cancel = request.cancel;
+  auto op = impl_->ops_.start("get", request.content_path, cancel);
   unixfs::ExportLimits limits;
   if (request.output_bytes_max > 0) limits.output_bytes_max = request.output_bytes_max;
   const auto started = std::chrono::steady_clock::now();
-  using Fetched = Result<FetchProgress>;
-  using Box = std::shared_ptr<Mailbox<FetchProgress>>;
-  std::function<void(const FetchProgress&)> consume = [&progress](const FetchProgress& p) {
-    if (progress) progress(progress_of(p));
+  GetProgress shown;
+  auto report = [&] {
+    op->set_bytes(shown.bytes_fetched + shown.bytes_local + shown.bytes_written);
+    if (progress) progress(shown);
   };
-  Fetched fetched = stream_from_loop<Fetched, FetchProgress>(
-      impl_->io_, kProgressItemsMax,
-      [this, root = path.first, peers, cap = fetch_cap(limits, path.second)](Box box) {
-        return impl_->fetch_on_loop(root, peers, cap, box);
-      },
-      consume);
-  if (!fetched) return fetched.error();
+  report();
+  AGORA_TRY(impl_->connect_peers(request.peers));
+  AGORA_ASSIGN(Cid cid, impl_->resolve_fetching(path.first, path.second, cancel));
+  AGORA_ASSIGN(
+      shown.total_bytes,
+      impl_->with_fetching<uint64_t>(
+          [&](unixfs::BlockSource& s) { return unixfs::declared_bytes(s, cid, limits); }, cancel));
+  if (shown.total_bytes > limits.output_bytes_max)  // before fetching what would be refused
+    return make_error(Errc::too_large,
+                      request.content_path + " declares " + std::to_string(shown.total_bytes) +
+                          " bytes, over the limit of " + std::to_string(limits.output_bytes_max));
+  shown.phase = "fetching";
+  AGORA_ASSIGN(FetchProgress fetched,
+               impl_->fetch_dag(cid, fetch_cap(limits), cancel, [&](const FetchProgress& p) {
+                 GetProgress next = progress_of(p);
+                 next.phase = shown.phase;
+                 next.total_bytes = shown.total_bytes;
+                 shown = std::move(next);
+                 report();
+               }));
+  const uint64_t total = shown.total_bytes;
+  shown = progress_of(fetched);
+  shown.phase = "writing";
+  shown.total_bytes = total;
   Content& content = *impl_->content_;
-  AGORA_ASSIGN(Cid cid, content.resolve(path.first, path.second));
-  AGORA_TRY(content.export_to(cid, request.dest, limits));
+  LocalBlocks source(content.blocks(), cancel);
+  auto last_report = std::chrono::steady_clock::now();
+  source.on_read([&](uint64_t bytes) {
+    shown.bytes_written = bytes;
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_report < kWriteProgressInterval) return;
+    last_report = now;
+    report();
+  });
+  AGORA_TRY(content.export_to(cid, request.dest, limits, &source));
   GetResult out;
-  out.fetched = progress_of(*fetched);
+  out.fetched = progress_of(fetched);
   out.cid = cid.to_string();
   out.dest = request.dest;
-  out.dag_bytes = fetched->bytes_fetched + fetched->bytes_local;
+  out.dag_bytes = fetched.bytes_fetched + fetched.bytes_local;
   // What the user got: a file's size; for a tree, the bytes of its blocks.
-  BlockstoreSource source(content.blocks());
-  auto st = unixfs::stat(source, cid);
+  BlockstoreSource blocks(content.blocks());
+  auto st = unixfs::stat(blocks, cid);
   bool is_file = st && st->type != unixfs::NodeType::directory;
   out.bytes = is_file ? st->size : out.dag_bytes;
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return out;
 }
 
-Status Node::read_file(std::string_view cid_text, const ChunkFn& chunk) {
+// The DAG is fetched on the loop while this thread reads it in order: each block is read once it
+// is stored (the fetch commits in batches), so bytes flow before the whole file is here.
+Status Node::read_file(std::string_view cid_text, const ChunkFn& chunk, CancelToken cancel) {
   AGORA_ASSIGN(Cid cid, Cid::parse(cid_text));
-  BlockstoreSource source(impl_->content_->blocks());
-  return unixfs::read_file(source, cid, [&chunk](BytesView b) { return chunk(b); });
+  auto op = impl_->ops_.start("cat", std::string(cid_text), cancel);
+  auto signal = std::make_shared<FetchSignal>();
+  CancelToken fetch_cancel;  // set once the read ends, however it ends
+  if (impl_->node_->bitswap()) {
+    asio::co_spawn(
+        impl_->io_,
+        [n = impl_->node_.get(), cid, signal, flag = fetch_cancel.flag()]() -> rt::awaitable<void> {
+          FetchProgressFn woke = [signal](const FetchProgress&) { signal->notify(); };
+          auto r = co_await n->bitswap()->fetch_dag(cid, kFetchStallTimeout, woke, 0, flag);
+          signal->finish(r ? Status{} : Status(r.error()));
+        },
+        [signal](std::exception_ptr e) {
+          if (e) signal->finish(make_error(Errc::internal, "the fetch failed inside the node"));
+        });
+  } else {
+    signal->finish({});
+  }
+  ArrivingBlocks source(impl_->content_->blocks(), *signal, cancel);
+  uint64_t sent = 0;
+  Status st = unixfs::read_file(source, cid, [&](BytesView b) {
+    sent += b.size();
+    op->set_bytes(sent);
+    return chunk(b);
+  });
+  fetch_cancel.cancel();
+  std::unique_lock lock(signal->mu);
+  signal->cv.wait(lock, [&] { return signal->done; });  // within kCancelCheck
+  return st;
 }
 
-Result<Listing> Node::list(std::string_view cid_text) {
+Result<Listing> Node::list(std::string_view cid_text, CancelToken cancel) {
   AGORA_ASSIGN(Cid cid, Cid::parse(cid_text));
-  BlockstoreSource source(impl_->content_->blocks());
-  AGORA_ASSIGN(unixfs::NodeStat st, unixfs::stat(source, cid));
+  Node::Impl& impl = *impl_;
+  AGORA_ASSIGN(unixfs::NodeStat st,
+               impl.with_fetching<unixfs::NodeStat>(
+                   [&cid](unixfs::BlockSource& s) { return unixfs::stat(s, cid); }, cancel));
   Listing out{cid.to_string(), {}};
   if (st.type != unixfs::NodeType::directory) {
     out.entries.push_back({"", cid.to_string(), st.size, entry_type(st.type)});
     return out;
   }
-  AGORA_ASSIGN(auto list, unixfs::list_directory(source, cid));
+  AGORA_ASSIGN(
+      auto list,
+      impl.with_fetching<std::vector<unixfs::DirEntry>>(
+          [&cid](unixfs::BlockSource& s) { return unixfs::list_directory(s, cid); }, cancel));
+  // Each entry's root block, for its type and size: fetched together, a window at a time.
+  std::vector<Cid> missing;
+  for (const auto& e : list) {
+    if (!impl.content_->blocks().has(e.cid)) missing.push_back(e.cid);
+    if (missing.size() == kListFetchBatch || (&e == &list.back() && !missing.empty())) {
+      AGORA_TRY(impl.fetch_blocks(std::move(missing), cancel));
+      missing.clear();
+    }
+  }
+  LocalBlocks source(impl.content_->blocks(), cancel);
   for (const auto& e : list) {
     auto child = unixfs::stat(source, e.cid);
     out.entries.push_back({e.name, e.cid.to_string(), child ? child->size : 0,
@@ -175,23 +288,44 @@ Result<Listing> Node::list(std::string_view cid_text) {
 }
 
 Status Node::cat(std::string_view content_path, const std::vector<std::string>& peers,
-                 const ChunkFn& chunk) {
-  AGORA_ASSIGN(std::string cid, fetch(content_path, peers));
-  return read_file(cid, chunk);
+                 const ChunkFn& chunk, CancelToken cancel) {
+  AGORA_ASSIGN(std::string cid, resolve(content_path, peers, true, cancel));
+  return read_file(cid, chunk, cancel);
 }
 
-Result<Listing> Node::ls(std::string_view content_path, const std::vector<std::string>& peers) {
-  AGORA_ASSIGN(std::string cid, fetch(content_path, peers));
-  return list(cid);
+Result<Listing> Node::ls(std::string_view content_path, const std::vector<std::string>& peers,
+                         CancelToken cancel) {
+  auto op = impl_->ops_.start("ls", std::string(content_path), cancel);
+  AGORA_ASSIGN(std::string cid, resolve(content_path, peers, false, cancel));
+  return list(cid, cancel);
 }
 
 Result<std::string> Node::pin_add(std::string_view content_path, bool recursive,
-                                  const std::string& name) {
-  AGORA_ASSIGN(Cid cid, impl_->fetch_and_resolve(content_path, {}));
+                                  const std::string& name, const GetProgressFn& progress,
+                                  CancelToken cancel) {
+  auto op = impl_->ops_.start("pin_add", std::string(content_path), cancel);
+  AGORA_ASSIGN(Cid cid, impl_->resolve_content_path(content_path, {}, cancel));
+  GetProgress shown;
+  shown.phase = "fetching";
+  if (recursive) {
+    AGORA_TRY(impl_->fetch_dag(cid, 0, cancel, [&](const FetchProgress& p) {
+      shown = progress_of(p);
+      shown.phase = "fetching";
+      op->set_bytes(shown.bytes_fetched + shown.bytes_local);
+      if (progress) progress(shown);
+    }));
+  } else {
+    AGORA_TRY(impl_->fetch_blocks({cid}, cancel));
+  }
+  if (cancel.cancelled()) return cancelled_error();
   AGORA_TRY(impl_->content_->pin(
       cid, recursive ? store::PinType::recursive : store::PinType::direct, name));
   return cid.to_string();
 }
+
+std::vector<OperationInfo> Node::operations() { return impl_->ops_.list(); }
+
+Status Node::cancel_operation(uint64_t id) { return impl_->ops_.cancel(id); }
 
 Result<std::string> Node::pin_remove(std::string_view cid_text,
                                      const std::optional<std::string>& name, bool recursive) {

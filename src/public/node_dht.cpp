@@ -56,6 +56,20 @@ Result<Json> Node::dht_find_peer(std::string_view peer_id) {
       });
 }
 
+Result<std::vector<Multiaddr>> Node::Impl::find_peer_addrs(const PeerId& peer) {
+  AGORA_ASSIGN(Json found,
+               query(
+                   io_, *node_, [peer](kad::Kad& k, Instant now) { return k.find_node(peer, now); },
+                   [peer](node::Node& n, const kad::QueryFinished& done) {
+                     return find_peer_json(n, peer, done);
+                   }));
+  std::vector<Multiaddr> out;
+  for (const auto& text : found.value("addrs", Json::array()))
+    if (auto a = Multiaddr::parse(text.get<std::string>())) out.push_back(std::move(*a));
+  if (out.empty()) return make_error(Errc::not_found, "no addresses");
+  return out;
+}
+
 Result<Json> Node::dht_find_providers(std::string_view cid_text) {
   AGORA_ASSIGN(Cid cid, Cid::parse(cid_text));
   Bytes mh = encode_multihash(cid.hash());
@@ -95,18 +109,29 @@ Result<Json> Node::dht_put(std::string_view key_text, std::span<const uint8_t> v
       [key](node::Node&, const kad::QueryFinished& done) { return stored_json(key, done); });
 }
 
+// What a lookup asks for, by the key's kind: a /pk/ key's record, a peer id's closest peers, a
+// CID's providers (a peer id is tried before a CID, so a CIDv0 "Qm..." is taken as a peer id).
+kad::QueryKind dht_query_kind(std::string_view key_text) {
+  if (key_text.starts_with("/pk/")) return kad::QueryKind::get_value;
+  if (PeerId::parse(key_text)) return kad::QueryKind::get_closest_peers;
+  return kad::QueryKind::get_providers;
+}
+
 Result<Json> Node::dht_query(std::string_view key_text,
                              const std::function<void(const Json&)>& step) {
   AGORA_ASSIGN(Bytes key, parse_dht_key(key_text, false));
+  const kad::QueryKind kind = dht_query_kind(key_text);
   node::Node& n = *impl_->node_;
   using Done = Result<kad::QueryFinished>;
   using Steps = std::shared_ptr<Mailbox<Json>>;
   auto done = stream_from_loop<Done, Json>(
       impl_->io_, kQueryStepsMax,
-      [&n, key](Steps steps) -> rt::awaitable<Done> {
+      [&n, key, kind](Steps steps) -> rt::awaitable<Done> {
         KadService* dht = n.dht();
         if (!dht) co_return no_dht();
-        KadService::StartFn start = [key](kad::Kad& k, Instant now) {
+        KadService::StartFn start = [key, kind](kad::Kad& k, Instant now) {
+          if (kind == kad::QueryKind::get_providers) return k.get_providers(key, now);
+          if (kind == kad::QueryKind::get_value) return k.get_value(key, now);
           return k.get_closest_peers(key, now);
         };
         KadService::StepFn report = [steps, started = rt::now()](const kad::QueryStep& s) {
@@ -116,7 +141,7 @@ Result<Json> Node::dht_query(std::string_view key_text,
       },
       step);
   if (!done) return done.error();
-  return query_done_json(key, *done);
+  return query_done_json(key_text, *done);
 }
 
 }  // namespace agora

@@ -11,6 +11,7 @@
 #include "node/content.h"
 #include "node/node.h"
 #include "public/loop_bridge.h"
+#include "public/operations.h"
 #include "store/repo.h"
 #include "store/repo_lock.h"
 
@@ -35,13 +36,31 @@ class Node::Impl {
   void run_loop();
   void stop_loop();
 
-  // Fetches the DAG under `root` after dialing `peers`; progress goes to `mailbox` if any.
-  rt::awaitable<Result<FetchProgress>> fetch_on_loop(
-      Cid root, std::vector<Multiaddr> peers, uint64_t fetched_bytes_max,
-      std::shared_ptr<Mailbox<FetchProgress>> mailbox);
-  // fetch_on_loop from the caller's thread, without progress: fetch, then resolve the path.
-  Result<Cid> fetch_and_resolve(std::string_view content_path,
-                                const std::vector<std::string>& peers);
+  // --- Fetching only what an operation needs (node_fetch.cpp). Each runs on the caller's thread
+  // and waits for the loop; each ends with Errc::cancelled once `cancel` is set.
+  // Dials each of `peers` (multiaddr text): a dead one fails the operation, saying which.
+  Status connect_peers(const std::vector<std::string>& peers);
+  // Fetches the blocks (not what they link to) that are not stored yet.
+  Status fetch_blocks(std::vector<Cid> blocks, const CancelToken& cancel);
+  // Runs `read` over stored blocks; each time it stops at a missing block, fetches that one block
+  // and runs `read` again, so a path, a stat or a listing costs the blocks it reads.
+  template <class T>
+  Result<T> with_fetching(const std::function<Result<T>(unixfs::BlockSource&)>& read,
+                          const CancelToken& cancel);
+  Result<Cid> resolve_fetching(const Cid& root, std::string_view path, const CancelToken& cancel);
+  // A content path resolved with the blocks on the way fetched (connect_peers first).
+  Result<Cid> resolve_content_path(std::string_view content_path,
+                                   const std::vector<std::string>& peers,
+                                   const CancelToken& cancel);
+  // The DAG under `root`, into the blockstore. Progress reaches `progress` on the caller's thread
+  // (also every quarter second without news, as a heartbeat); nullptr: none.
+  Result<FetchProgress> fetch_dag(const Cid& root, uint64_t fetched_bytes_max,
+                                  const CancelToken& cancel,
+                                  const std::function<void(const FetchProgress&)>& progress);
+  // A multiaddr, or a peer id (peer store, else DHT): the connection to it (node.cpp).
+  Result<std::shared_ptr<rt::Connection>> connect_target(std::string_view target);
+  // The addresses a DHT lookup finds for `peer` (node_dht.cpp).
+  Result<std::vector<Multiaddr>> find_peer_addrs(const PeerId& peer);
   // The DHT hook for content added here ([dht] provide), posted to the loop.
   void announce(const Cid& root);
 
@@ -57,6 +76,7 @@ class Node::Impl {
   StartReport report_;
   ApiSettings api_;
   bool networking_stopped_ = false;
+  OperationTable ops_;
 };
 
 }  // namespace agora

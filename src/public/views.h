@@ -32,7 +32,7 @@ Result<nlohmann::json> providers_json(const Cid& cid, const kad::QueryFinished& 
 Result<nlohmann::json> value_json(BytesView key, const kad::QueryFinished& done);
 Result<nlohmann::json> stored_json(BytesView key, const kad::QueryFinished& done);
 nlohmann::json query_step_json(const kad::QueryStep& s, Duration since_start);
-nlohmann::json query_done_json(BytesView key, const kad::QueryFinished& done);
+nlohmann::json query_done_json(std::string_view key_text, const kad::QueryFinished& done);
 
 // A DHT key from the command line: `/pk/<peer id>` (a public-key record), a peer id or a CID
 // (their multihash: the keys of FIND_NODE and GET_PROVIDERS). Records accept only /pk/ keys.

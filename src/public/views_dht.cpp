@@ -144,14 +144,17 @@ Result<json> stored_json(BytesView key, const kad::QueryFinished& done) {
       {"key", dht_key_text(key)}, {"stored", done.stored}, {"stats", stats_json(done.stats)}};
 }
 
-json query_done_json(BytesView key, const kad::QueryFinished& done) {
+json query_done_json(std::string_view key_text, const kad::QueryFinished& done) {
   json closest = json::array();
   for (const kad::PeerInfo& p : done.closest) closest.push_back(peer_json(p));
-  json last = {{"done", true},
-               {"key", dht_key_text(key)},
-               {"ok", done.ok},
-               {"closest", closest},
-               {"stats", stats_json(done.stats)}};
+  json last = {{"done", true},  {"key", key_text},    {"kind", kad::query_kind_name(done.kind)},
+               {"ok", done.ok}, {"closest", closest}, {"stats", stats_json(done.stats)}};
+  if (done.kind == kad::QueryKind::get_providers) {
+    json providers = json::array();
+    for (const kad::PeerInfo& p : done.providers) providers.push_back(peer_json(p));
+    last["providers"] = providers;
+  }
+  if (done.kind == kad::QueryKind::get_value) last["record"] = done.record.has_value();
   if (!done.ok) last["error"] = done.error;
   return last;
 }

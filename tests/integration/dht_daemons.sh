@@ -120,6 +120,13 @@ grep -q "answered in" <<<"$out" || fail "dht query printed no step: $out"
 grep -q "closest peers to" <<<"$out" || fail "dht query printed no result: $out"
 steps=$(a n2 dht query --json "$cid" | grep -c '"step"') || true
 ((steps >= 1)) || fail "dht query --json printed no step"
+# A CID's lookup is for its providers, as `dht query --help` says: n4 and n5 are listed.
+out=$(a n2 dht query "$cid") || fail "dht query of a CID failed: $out"
+for n in n4 n5; do
+  grep -q "^provider $(peer_of $n) " <<<"$out" || fail "dht query $cid does not list $n: $out"
+done
+out=$(a n2 dht query "/pk/$(peer_of n3)") || fail "dht query of a stored /pk/ record failed: $out"
+grep -q "^a record was found" <<<"$out" || fail "dht query /pk/ found no record: $out"
 
 # A restart keeps the routing table: n2 stops cleanly, loses its bootstrap peer, and starts with
 # the table it saved; it still finds peers.

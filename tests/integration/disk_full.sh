@@ -50,7 +50,10 @@ grep -qi "no space left" <<<"$out" || fail "unclear disk-full error from add: $o
 echo "add: $out"
 no_temp_files "$full" || fail "add left temporary files"
 "$agora" --repo "$full" repo verify >/dev/null || fail "repo verify after a failed add"
-[[ -z "$("$agora" --repo "$full" pin ls -q 2>/dev/null)" ]] || fail "a failed add pinned something"
+# (pin ls has no -q: the old check here compared a usage error's empty stdout.)
+pins=$("$agora" --repo "$full" --json pin ls) || fail "pin ls after a failed add"
+[[ $(python3 -c 'import json,sys; print(len(json.load(sys.stdin)["pins"]))' <<<"$pins") == 0 ]] ||
+  fail "a failed add pinned something: $pins"
 
 # The daemon keeps working: once gc frees the orphaned blocks, a small add succeeds.
 "$agora" --repo "$full" repo gc >/dev/null || fail "gc after a failed add"

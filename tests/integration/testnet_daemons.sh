@@ -49,6 +49,11 @@ out=$("$agora" testnet status --dir "$net")
 grep -q '^3 of 3 peers running' <<<"$out" || fail "status text: $out"
 if "$agora" testnet up --dir "$net" --peers 3 >"$work/again.out" 2>&1; then fail "second up accepted"; fi
 grep -q 'already runs' "$work/again.out" || fail "second up: $(cat "$work/again.out")"
+# Refused before it says it is starting anything, naming the command that stops the running one.
+grep -q 'starting' "$work/again.out" && fail "second up printed 'starting' before refusing: $(cat "$work/again.out")"
+grep -qF "agora testnet down --dir $net" "$work/again.out" || fail "second up names no down --dir: $(cat "$work/again.out")"
+# Byte counters are whole numbers in the JSON.
+[[ $(json 'all(isinstance(p["bitswap"][k], int) for p in d["peers"] for k in ("bytes_sent", "bytes_received"))'   <<<"$("$agora" testnet status --dir "$net" --json)") == True ]] || fail "testnet status --json bytes are not integers"
 out=$("$agora" --repo "$net/peer-2" swarm peers --json)
 grep -q "$(cut -d' ' -f1 <<<"$ids_before")" <<<"$out" || fail "peer-2 is not connected to peer-1"
 # Private by default: one key, in the directory and in every repo; an outsider is refused.

@@ -119,8 +119,8 @@ for _ in range(300):
 EOF
 sleep 1.2  # the flood's summary window ends
 ev=$("$agora" --repo "$work/b" events)
-grep -q '^#1 listen_started' <<<"$ev" || fail "the flood pushed b's first event out: $ev"
-grep -Eq '^#[0-9]+ handshake_failed .* count=[0-9]+' <<<"$ev" || fail "no summary of the flood: $ev"
+grep -Eq '^#1 [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+ listen_started' <<<"$ev" || fail "the flood pushed b's first event out: $ev"
+grep -Eq '^#[0-9]+ [^ ]+ handshake_failed .* count=[0-9]+' <<<"$ev" || fail "no summary of the flood: $ev"
 refused=$("$agora" --repo "$work/b" events --json \
   | python3 -c 'import json, sys; print(sum(e.get("count", 0) for e in map(json.loads, sys.stdin) if e.get("type") == "handshake_failed"))')
 failures=$("$agora" --repo "$work/b" metrics | awk '$1 ~ /^agora_handshake_failures_total/ {s += $2} END {print s + 0}')

@@ -15,6 +15,8 @@ int api_error_status(Errc code, IoMeans io) {
       return 429;
     case Errc::timeout:
       return 504;
+    case Errc::cancelled:
+      return 409;
     case Errc::io:
       return io == IoMeans::disk ? 500 : 502;
     default:

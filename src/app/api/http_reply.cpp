@@ -26,9 +26,9 @@ void send_result(httplib::Response& res, const Result<nlohmann::json>& r, IoMean
   send_json(res, *r);
 }
 
-void write_line(httplib::DataSink& sink, const nlohmann::json& j) {
+bool write_line(httplib::DataSink& sink, const nlohmann::json& j) {
   std::string line = j.dump() + "\n";
-  sink.write(line.data(), line.size());
+  return sink.write(line.data(), line.size());
 }
 
 Result<uint64_t> parse_u64(const std::string& text, const char* name) {

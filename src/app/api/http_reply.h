@@ -23,8 +23,8 @@ void send_json(httplib::Response& res, const nlohmann::json& body);
 // send_json or send_error.
 void send_result(httplib::Response& res, const Result<nlohmann::json>& r,
                  IoMeans io = IoMeans::disk);
-// Writes `j` as one ndjson line.
-void write_line(httplib::DataSink& sink, const nlohmann::json& j);
+// Writes `j` as one ndjson line; false once the client is gone.
+bool write_line(httplib::DataSink& sink, const nlohmann::json& j);
 
 // A query parameter that must be a decimal uint64; the error names the parameter.
 Result<uint64_t> parse_u64(const std::string& text, const char* name);

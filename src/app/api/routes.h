@@ -17,6 +17,10 @@ void add_swarm_routes(httplib::Server& server, Node& node);
 void add_peer_store_routes(httplib::Server& server, Node& node);
 // add, add-stream, cat, ls, get (routes_content.cpp)
 void add_content_routes(httplib::Server& server, Node& node);
+// A get's or pin add's progress line (routes_content.cpp).
+nlohmann::json get_progress_json(const GetProgress& p);
+// ops ls|cancel (routes_ops.cpp)
+void add_ops_routes(httplib::Server& server, Node& node);
 // pin add|rm|ls (routes_pin.cpp)
 void add_pin_routes(httplib::Server& server, Node& node);
 // block put|get|stat (routes_block.cpp)

@@ -27,6 +27,7 @@ Result<AddSettings> add_settings(const httplib::Request& req) {
   }
   s.only_hash = param_true(req, "only_hash", false);
   s.pin = param_true(req, "pin", true);
+  s.preserve_mode = param_true(req, "preserve_mode", false);
   return s;
 }
 
@@ -35,9 +36,15 @@ json add_json(const std::string& name, const AddResult& r) {
 }
 
 json progress_json(const GetProgress& p) {
-  return {{"blocks_fetched", p.blocks_fetched}, {"blocks_local", p.blocks_local},
-          {"bytes_fetched", p.bytes_fetched},   {"bytes_local", p.bytes_local},
-          {"in_flight", p.blocks_in_flight},    {"sources", p.blocks_by_peer}};
+  return {{"phase", p.phase},
+          {"total_bytes", p.total_bytes},
+          {"bytes_written", p.bytes_written},
+          {"blocks_fetched", p.blocks_fetched},
+          {"blocks_local", p.blocks_local},
+          {"bytes_fetched", p.bytes_fetched},
+          {"bytes_local", p.bytes_local},
+          {"in_flight", p.blocks_in_flight},
+          {"sources", p.blocks_by_peer}};
 }
 
 json got_json(const GetResult& r) {
@@ -62,12 +69,14 @@ Result<std::vector<std::string>> peer_params(const httplib::Request& req) {
   return out;
 }
 
-// `arg` = <cid>[/path]: dials the `peer` params, fetches the DAG under the CID, resolves the path.
-Result<std::string> fetch_arg(Node& node, const httplib::Request& req) {
+// `arg` = <cid>[/path]: dials the `peer` params and resolves the path, fetching only the blocks
+// on the way. `file_only`: an error unless it names a file.
+Result<std::string> resolve_arg(Node& node, const httplib::Request& req, bool file_only,
+                                const CancelToken& cancel) {
   std::string arg = req.get_param_value("arg");
   AGORA_TRY(validate_content_path(arg));
   AGORA_ASSIGN(auto peers, peer_params(req));
-  return node.fetch(arg, peers);
+  return node.resolve(arg, peers, file_only, cancel);
 }
 
 // Checks the local path to add: absolute, there, and a directory only with `recursive`.
@@ -93,13 +102,14 @@ void add_routes(httplib::Server& s, Node& node) {
     res.set_chunked_content_provider("application/x-ndjson", [&node, settings = *settings, path](
                                                                  size_t, httplib::DataSink& sink) {
       auto last = std::chrono::steady_clock::now();
+      CancelToken cancel;  // the client going away (a failed progress line) cancels the add
       auto progress = [&](uint64_t bytes) {
         auto now = std::chrono::steady_clock::now();
         if (now - last < kAddProgressInterval) return;
         last = now;
-        write_line(sink, json{{"bytes", bytes}});
+        if (!write_line(sink, json{{"bytes", bytes}})) cancel.cancel();
       };
-      auto root = node.add_path(path, settings, progress);
+      auto root = node.add_path(path, settings, progress, cancel);
       write_line(sink, root ? add_json(path.filename().string(), *root) : error_json(root.error()));
       sink.done();
       return true;
@@ -125,8 +135,9 @@ void add_routes(httplib::Server& s, Node& node) {
 }
 
 void read_routes(httplib::Server& s, Node& node) {
+  // The file's bytes as its blocks arrive; a client that goes away ends the read and its fetch.
   s.Get("/api/v0/cat", [&node](const httplib::Request& req, httplib::Response& res) {
-    auto cid = fetch_arg(node, req);
+    auto cid = resolve_arg(node, req, true, CancelToken());
     if (!cid) return send_error(res, cid.error());
     res.set_chunked_content_provider(
         "application/octet-stream", [&node, c = *cid](size_t, httplib::DataSink& sink) {
@@ -140,9 +151,11 @@ void read_routes(httplib::Server& s, Node& node) {
         });
   });
   s.Get("/api/v0/ls", [&node](const httplib::Request& req, httplib::Response& res) {
-    auto cid = fetch_arg(node, req);
-    if (!cid) return send_error(res, cid.error());
-    auto listing = node.list(*cid);
+    std::string arg = req.get_param_value("arg");
+    if (Status st = validate_content_path(arg); !st) return send_error(res, st.error());
+    auto peers = peer_params(req);
+    if (!peers) return send_error(res, peers.error());
+    auto listing = node.ls(arg, *peers);
     if (!listing) return send_error(res, listing.error());
     json entries = json::array();
     for (const ListEntry& e : listing->entries)
@@ -176,8 +189,11 @@ void get_route(httplib::Server& s, Node& node) {
     if (!request) return send_error(res, request.error());
     res.set_chunked_content_provider(
         "application/x-ndjson", [&node, request = *request](size_t, httplib::DataSink& sink) {
-          auto got = node.get(
-              request, [&sink](const GetProgress& p) { write_line(sink, progress_json(p)); });
+          // Progress lines come at least every quarter second (a heartbeat while the fetch
+          // waits), so a client that went away is noticed there and the get is cancelled.
+          auto got = node.get(request, [&sink, cancel = request.cancel](const GetProgress& p) {
+            if (!write_line(sink, progress_json(p))) cancel.cancel();
+          });
           write_line(sink, got ? got_json(*got) : error_json(got.error()));
           sink.done();
           return true;
@@ -186,6 +202,8 @@ void get_route(httplib::Server& s, Node& node) {
 }
 
 }  // namespace
+
+nlohmann::json get_progress_json(const GetProgress& p) { return progress_json(p); }
 
 void add_content_routes(httplib::Server& s, Node& node) {
   add_routes(s, node);

@@ -8,14 +8,29 @@
 namespace agora {
 
 void add_pin_routes(httplib::Server& s, Node& node) {
-  // Fetches what is not stored yet (providers from the DHT), then pins it.
+  // Fetches what is not stored yet (providers from the DHT), then pins it; streams progress
+  // lines (as get's), then the result or an error. A client that goes away cancels it: no pin.
   s.Post("/api/v0/pin/add", [&node](const httplib::Request& req, httplib::Response& res) {
     std::string arg = req.get_param_value("arg");
     if (Status st = validate_content_path(arg); !st) return send_error(res, st.error());
     bool recursive = param_true(req, "recursive", true);
-    auto cid = node.pin_add(arg, recursive, req.get_param_value("name"));
-    if (!cid) return send_error(res, cid.error());
-    send_json(res, {{"cid", *cid}, {"pinned", recursive ? "recursive" : "direct"}});
+    std::string name = req.get_param_value("name");
+    res.set_chunked_content_provider(
+        "application/x-ndjson", [&node, arg, recursive, name](size_t, httplib::DataSink& sink) {
+          CancelToken cancel;
+          auto cid = node.pin_add(
+              arg, recursive, name,
+              [&](const GetProgress& p) {
+                if (!write_line(sink, get_progress_json(p))) cancel.cancel();
+              },
+              cancel);
+          write_line(sink, cid ? nlohmann::json{{"cid", *cid},
+                                                {"pinned", recursive ? "recursive" : "direct"},
+                                                {"done", true}}
+                               : error_json(cid.error()));
+          sink.done();
+          return true;
+        });
   });
   s.Post("/api/v0/pin/rm", [&node](const httplib::Request& req, httplib::Response& res) {
     std::optional<std::string> name;

@@ -34,7 +34,7 @@ void connection_routes(httplib::Server& s, Node& node) {
 void measure_routes(httplib::Server& s, Node& node) {
   s.Post("/api/v0/ping", [&node](const httplib::Request& req, httplib::Response& res) {
     std::string addr = req.get_param_value("arg");
-    if (Status st = validate_multiaddr(addr); !st) return send_bad_request(res, st.error());
+    if (Status st = validate_peer_target(addr); !st) return send_bad_request(res, st.error());
     auto count = parse_u64(req.has_param("count") ? req.get_param_value("count") : "1", "count");
     if (!count || *count < 1 || *count > 1000)
       return send_bad_request(res, make_error(Errc::invalid_input, "count must be 1..1000"));
@@ -44,7 +44,7 @@ void measure_routes(httplib::Server& s, Node& node) {
   });
   s.Post("/api/v0/perf", [&node](const httplib::Request& req, httplib::Response& res) {
     std::string addr = req.get_param_value("arg");
-    if (Status st = validate_multiaddr(addr); !st) return send_bad_request(res, st.error());
+    if (Status st = validate_peer_target(addr); !st) return send_bad_request(res, st.error());
     auto up = parse_u64(req.get_param_value("upload"), "upload");
     auto down = parse_u64(req.get_param_value("download"), "download");
     if (!up) return send_bad_request(res, up.error());

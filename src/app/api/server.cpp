@@ -49,10 +49,12 @@ ApiLane lane_of(std::string_view method, std::string_view path) {
                                                         "/metrics",
                                                         "/api/v0/bootstrap/list",
                                                         "/api/v0/dht/status",
-                                                        "/api/v0/dht/table"};
+                                                        "/api/v0/dht/table",
+                                                        "/api/v0/ops"};
   static const std::set<std::string_view> short_posts = {
       "/api/v0/swarm/disconnect", "/api/v0/bootstrap/add",   "/api/v0/bootstrap/rm",
-      "/api/v0/swarm/protect",    "/api/v0/swarm/unprotect", "/api/v0/shutdown"};
+      "/api/v0/swarm/protect",    "/api/v0/swarm/unprotect", "/api/v0/shutdown",
+      "/api/v0/ops/cancel"};  // so a cancel gets through while the long lane is full
   if (method == "GET" && short_gets.contains(path)) return ApiLane::short_call;
   if (method == "POST" && short_posts.contains(path)) return ApiLane::short_call;
   return ApiLane::long_call;
@@ -139,6 +141,7 @@ void ApiServer::routes() {
   add_observe_routes(s, node_);
   add_content_routes(s, node_);
   add_pin_routes(s, node_);
+  add_ops_routes(s, node_);
   add_block_routes(s, node_);
   add_repo_routes(s, node_);
   add_dht_routes(s, node_);

@@ -8,17 +8,48 @@
 #include <atomic>
 #include <cstring>
 #include <fstream>
+#include <optional>
+#include <string_view>
 
 #include "agora/repo.h"
 
 namespace agora {
 
-static Error no_daemon(const std::filesystem::path& repo) {
-  return make_error(Errc::not_found, "no agora daemon is running for " + repo.string() +
+namespace {
+
+constexpr std::string_view kNoDaemonPrefix = "no agora daemon is running for ";
+
+Error no_daemon(const std::filesystem::path& repo) {
+  return make_error(Errc::not_found, std::string(kNoDaemonPrefix) + repo.string() +
                                          " (start one with `agora daemon`)");
 }
 
-namespace {
+std::optional<Errc> errc_from_name(std::string_view name) {
+  for (int i = 0; i <= int(Errc::internal); ++i)
+    if (name == errc_name(Errc(i))) return Errc(i);
+  return std::nullopt;
+}
+
+// An answer's status where its body names no kind (the API's gate refuses before routing).
+Errc errc_of_status(int status) {
+  switch (status) {
+    case 400:
+    case 401:
+    case 403:
+      return Errc::invalid_input;
+    case 404:
+      return Errc::not_found;
+    case 408:
+    case 504:
+      return Errc::timeout;
+    case 429:
+    case 431:
+    case 503:
+      return Errc::limit;
+    default:
+      return Errc::io;
+  }
+}
 
 std::atomic<bool> prefer_tcp{false};
 
@@ -38,12 +69,24 @@ bool socket_answers(const std::string& path) {
 
 Error error_from_body(int status, const std::string& body) {
   auto j = nlohmann::json::parse(body, nullptr, false);
-  if (j.is_object() && j.contains("error") && j["error"].is_string())
-    return make_error(Errc::io, j["error"].get<std::string>());
-  return make_error(Errc::io, "HTTP " + std::to_string(status));
+  if (j.is_object() && j.contains("error")) return error_from_json(j, errc_of_status(status));
+  return make_error(errc_of_status(status), "HTTP " + std::to_string(status));
 }
 
 }  // namespace
+
+bool ApiClient::is_no_daemon(const Error& e) {
+  return e.code == Errc::not_found && e.message.starts_with(kNoDaemonPrefix);
+}
+
+Error error_from_json(const nlohmann::json& answer, Errc fallback) {
+  std::string message = "the daemon answered with an error it did not describe";
+  if (auto it = answer.find("error"); it != answer.end() && it->is_string()) message = *it;
+  Errc code = fallback;
+  if (auto it = answer.find("code"); it != answer.end() && it->is_string())
+    code = errc_from_name(it->get<std::string>()).value_or(fallback);
+  return make_error(code, message);
+}
 
 Error ApiClient::request_failed(const httplib::Result& res) const {
   if (res.error() == httplib::Error::Connection) return no_daemon(repo_);

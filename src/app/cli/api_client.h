@@ -18,10 +18,16 @@ class Result;
 
 namespace agora {
 
+// The error in a daemon's JSON answer ({"error": message, "code": Errc name}, as docs/api.md
+// says), as the Error the daemon had; `fallback` when the code is missing or unknown.
+Error error_from_json(const nlohmann::json& answer, Errc fallback = Errc::io);
+
 class ApiClient {
  public:
   // Errc::not_found with a plain message when no daemon runs for this repo.
   static Result<ApiClient> connect(const std::filesystem::path& repo);
+  // True for connect's error when no daemon runs (the CLI's no_daemon kind and exit code).
+  static bool is_no_daemon(const Error& e);
   // Use TCP even when the daemon's Unix socket answers (`agora --api-tcp`); for this process.
   static void set_prefer_tcp(bool on);
   // Where calls go: "unix:<path>" or the TCP URL.

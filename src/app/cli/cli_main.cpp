@@ -9,11 +9,15 @@
 #include "agora/repo.h"
 #include "agora/version.h"
 #include "app/cli/api_client.h"
+#include "app/cli/cli_docs.h"
+#include "app/cli/cli_util.h"
 #include "app/cli/commands.h"
 #include "app/cli/content_commands.h"
 #include "app/cli/dht_commands.h"
 #include "app/cli/events_view.h"
 #include "app/cli/testnet_commands.h"
+#include "app/cli/usage.h"
+#include "app/cli/version_info.h"
 
 namespace agora {
 
@@ -29,12 +33,29 @@ void keep_block_buffers_warm() {
   mallopt(M_TRIM_THRESHOLD, 256 << 20);
 }
 
-}  // namespace
+// --json anywhere before "--": known before parsing, so that a parse error is JSON too.
+bool json_requested(const std::vector<std::string>& args) {
+  for (const auto& a : args) {
+    if (a == "--") return false;
+    if (a == "--json") return true;
+  }
+  return false;
+}
 
-int run_cli(int argc, char** argv, const RunDaemon& run_daemon) {
-  keep_block_buffers_warm();
+int parse_and_run(int argc, char** argv, const RunDaemon& run_daemon) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  set_json_errors(json_requested(args));
   CLI::App app{"agora: a peer-to-peer node that speaks libp2p", "agora"};
-  app.set_version_flag("--version", agent_version());
+  app.formatter(help_formatter_with_globals());
+  bool json_output = json_requested(args);
+  app.set_version_flag(
+      "--version",
+      [json_output] {
+        std::string text = json_output ? version_json().dump() : version_text();
+        while (!text.empty() && text.back() == '\n') text.pop_back();  // CLI11 adds one
+        return text;
+      },
+      "Show the version, the git commit and the libraries' versions (as `agora version`)");
   app.require_subcommand(1);
   app.fallthrough();  // --repo and --json may also follow the subcommand
   std::string repo_arg;
@@ -73,6 +94,14 @@ int run_cli(int argc, char** argv, const RunDaemon& run_daemon) {
   DaemonOptions dopts;
   daemon->add_flag("--no-inline-muxer", dopts.no_inline_muxer,
                    "Offer no muxer inside the Noise handshake (negotiate yamux with multistream)");
+  daemon
+      ->add_option("--log-level", dopts.log_level,
+                   "Log at and above this level: debug, info, warn or error. The log has a time "
+                   "and a level on each line; the start-up lines on stdout stay as they are")
+      ->check(CLI::IsMember({"debug", "info", "warn", "error"}))
+      ->capture_default_str();
+  daemon->add_option("--log-file", dopts.log_file,
+                     "Append the log to this file instead of writing it to stderr");
 
   app.add_subcommand("id",
                      "Show this node's peer id, addresses and protocols, its network (private: the "
@@ -81,7 +110,9 @@ int run_cli(int argc, char** argv, const RunDaemon& run_daemon) {
   auto* ping = app.add_subcommand("ping", "Measure round trips to a peer (/ipfs/ping/1.0.0)");
   std::string target;
   int count = 3;
-  ping->add_option("multiaddr", target, "Peer address, e.g. /ip4/1.2.3.4/tcp/4001/p2p/12D3...")
+  ping->add_option("peer", target,
+                   "A peer address (/ip4/1.2.3.4/tcp/4001/p2p/12D3...) or a peer id (its "
+                   "addresses from the peer store, else a DHT lookup)")
       ->required();
   ping->add_option("-n,--count", count, "Number of pings")->check(CLI::Range(1, 1000));
 
@@ -129,18 +160,31 @@ int run_cli(int argc, char** argv, const RunDaemon& run_daemon) {
   TestnetArgs testnet;
   register_testnet_commands(app, testnet);
 
+  auto* version = app.add_subcommand(
+      "version", "Show agora's version, the git commit it was built from and its libraries'");
   app.add_subcommand("metrics", "Print the daemon's metrics (Prometheus text format)");
   app.add_subcommand("shutdown", "Ask the running daemon to stop");
 
-  CLI11_PARSE(app, argc, argv);
+  DocsArgs docs;
+  register_docs_commands(app, docs);  // hidden: completions bash|zsh|fish, manpage
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // Help and version are "errors" with exit code 0; the rest are usage errors.
+    if (e.get_exit_code() == 0) return app.exit(e);
+    return report_usage_error(app, e, args);
+  }
+  if (auto rc = run_docs_command(app, docs)) return *rc;  // needs no repo
   ApiClient::set_prefer_tcp(api_tcp);
+  if (*version) {  // needs no repo
+    std::cout << (common.json ? version_json().dump() + "\n" : version_text());
+    return kExitOk;
+  }
 
   if (repo_arg.empty()) {
     auto path = default_repo_path();
-    if (!path) {
-      std::cerr << "error: " << path.error().message << "\n";
-      return 1;
-    }
+    if (!path) return fail(path.error());
     common.repo = *path;
   } else {
     common.repo = repo_arg;
@@ -172,7 +216,20 @@ int run_cli(int argc, char** argv, const RunDaemon& run_daemon) {
   if (auto rc = run_testnet_command(common, testnet)) return *rc;
   if (app.got_subcommand("metrics")) return cmd_metrics(common);
   if (app.got_subcommand("shutdown")) return cmd_shutdown(common);
-  return 1;
+  return print_error("internal", "no command ran", kExitFailed);
+}
+
+}  // namespace
+
+int run_cli(int argc, char** argv, const RunDaemon& run_daemon) {
+  keep_block_buffers_warm();
+  try {
+    return parse_and_run(argc, argv, run_daemon);
+  } catch (const std::exception& e) {
+    // A bug (an answer without a field the CLI expects, ...): still an error the caller can read.
+    return print_error(errc_name(Errc::internal), std::string("unexpected: ") + e.what(),
+                       kExitFailed);
+  }
 }
 
 }  // namespace agora

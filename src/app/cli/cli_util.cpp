@@ -1,14 +1,37 @@
 #include "app/cli/cli_util.h"
 
+#include <atomic>
 #include <iostream>
 
 #include "app/cli/api_client.h"
 
 namespace agora {
 
+namespace {
+
+std::atomic<bool> errors_as_json{false};
+
+}  // namespace
+
+void set_json_errors(bool on) { errors_as_json = on; }
+bool json_errors() { return errors_as_json; }
+
+int print_error(const std::string& kind, const std::string& message, int exit_code,
+                const nlohmann::json& extra) {
+  std::cout.flush();  // what was printed before the error comes first on a shared terminal
+  if (errors_as_json) {
+    nlohmann::json j = {{"kind", kind}, {"message", message}, {"exit_code", exit_code}};
+    for (const auto& [key, value] : extra.items()) j[key] = value;
+    std::cerr << j.dump() << "\n";
+  } else {
+    std::cerr << "error: " << message << "\n";
+  }
+  return exit_code;
+}
+
 int fail(const Error& e) {
-  std::cerr << "error: " << e.message << "\n";
-  return 1;
+  if (ApiClient::is_no_daemon(e)) return print_error(kKindNoDaemon, e.message, kExitNoDaemon);
+  return print_error(errc_name(e.code), e.message, kExitFailed);
 }
 
 int print_answer(const CommonOptions& o, const Result<nlohmann::json>& answer,
@@ -19,7 +42,7 @@ int print_answer(const CommonOptions& o, const Result<nlohmann::json>& answer,
   } else {
     human(*answer);
   }
-  return 0;
+  return kExitOk;
 }
 
 int call(const CommonOptions& o, bool post, const std::string& path,
@@ -27,6 +50,14 @@ int call(const CommonOptions& o, bool post, const std::string& path,
   auto client = ApiClient::connect(o.repo);
   if (!client) return fail(client.error());
   return print_answer(o, post ? client->post(path, params) : client->get(path, params), human);
+}
+
+std::string count_of(uint64_t n, const std::string& one, const std::string& many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many.empty() ? one + "s" : many);
+}
+
+std::string count_of(const nlohmann::json& n, const std::string& one, const std::string& many) {
+  return count_of(n.is_number_unsigned() ? n.get<uint64_t>() : uint64_t(0), one, many);
 }
 
 std::string join_strings(const nlohmann::json& list, const char* separator) {

@@ -136,7 +136,7 @@ int cmd_id(const CommonOptions& o) {
 }
 
 int cmd_ping(const CommonOptions& o, const std::string& addr, int count) {
-  if (Status st = validate_multiaddr(addr); !st) return fail(st.error());
+  if (Status st = validate_peer_target(addr); !st) return fail(st.error());
   return call(o, true, "/api/v0/ping", {{"arg", addr}, {"count", std::to_string(count)}},
               [](const nlohmann::json& r) {
                 std::cout << "PING " << r["peer"].get<std::string>() << "\n";
@@ -154,7 +154,7 @@ int cmd_ping(const CommonOptions& o, const std::string& addr, int count) {
 }
 
 int cmd_perf(const CommonOptions& o, const std::string& addr, uint64_t upload, uint64_t download) {
-  if (Status st = validate_multiaddr(addr); !st) return fail(st.error());
+  if (Status st = validate_peer_target(addr); !st) return fail(st.error());
   return call(
       o, true, "/api/v0/perf",
       {{"arg", addr}, {"upload", std::to_string(upload)}, {"download", std::to_string(download)}},
@@ -241,6 +241,12 @@ int cmd_swarm_limits(const CommonOptions& o) {
 int cmd_swarm_connect(const CommonOptions& o, const std::string& addr) {
   if (Status st = validate_multiaddr(addr); !st) return fail(st.error());
   return call(o, true, "/api/v0/swarm/connect", {{"arg", addr}}, [](const nlohmann::json& r) {
+    if (r.value("existing", false)) {
+      std::cout << "already connected to " << r["peer"].get<std::string>() << " at "
+                << r["addr"].get<std::string>() << ": that connection is used; "
+                << r.value("requested", std::string("the address given")) << " was not dialled\n";
+      return;
+    }
     std::cout << "connected to " << r["peer"].get<std::string>() << " at "
               << r["addr"].get<std::string>() << "\n";
   });

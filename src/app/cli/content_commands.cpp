@@ -39,6 +39,17 @@ Result<size_t> read_stdin(char* buf, size_t max) {
   return n;
 }
 
+// Symlinks are stored as symlinks, never followed: `add -r link-to-dir` adds the link, not the
+// directory, so say so where a person would expect the directory.
+std::string symlink_note(const std::string& input) {
+  std::error_code ec;
+  if (input == "-" || !std::filesystem::is_symlink(input, ec)) return "";
+  auto target = std::filesystem::read_symlink(input, ec);
+  std::string to = ec ? "" : " to " + target.string();
+  return " (a symbolic link" + to + ", stored as the link, not followed: add " +
+         (ec ? "its target" : target.string()) + " to add what it points to)";
+}
+
 void print_added(const CommonOptions& o, const ContentArgs& a, const json& r) {
   if (o.json) {
     std::cout << r.dump() << "\n";
@@ -46,8 +57,53 @@ void print_added(const CommonOptions& o, const ContentArgs& a, const json& r) {
     std::cout << r["cid"].get<std::string>() << "\n";
   } else {
     std::cout << "added " << r["cid"].get<std::string>() << " " << r["name"].get<std::string>()
-              << "\n";
+              << symlink_note(r["name"].get<std::string>()) << "\n";
   }
+}
+
+// Calls a streaming endpoint that answers ndjson: each progress line goes to `on_progress`; the
+// last line (a result with "done", or an error) is returned. An error line becomes the Error.
+Result<json> stream_lines(ApiClient& client, const std::string& method, const std::string& path,
+                          const std::multimap<std::string, std::string>& q,
+                          const std::function<void(const json&)>& on_progress) {
+  std::string pending;
+  std::optional<json> result;
+  Status st = client.stream(method, path, q, [&](const char* d, size_t n) {
+    pending.append(d, n);
+    size_t nl;
+    while ((nl = pending.find('\n')) != std::string::npos) {
+      auto line = json::parse(pending.substr(0, nl), nullptr, false);
+      pending.erase(0, nl + 1);
+      if (!line.is_object()) continue;
+      if (line.contains("done") || line.contains("error")) {
+        result = line;
+      } else {
+        on_progress(line);
+      }
+    }
+    return true;
+  });
+  if (!st) return st.error();
+  if (!result) return make_error(Errc::io, "the daemon ended the call without a result");
+  if (result->contains("error")) return error_from_json(*result);
+  return *result;
+}
+
+// A get's or pin add's progress line on the bar: the phase, bytes against the declared total.
+void show_fetch_progress(ProgressBar& bar, const json& line) {
+  std::string phase = line.value("phase", "fetching");
+  uint64_t total = line.value("total_bytes", uint64_t(0));
+  if (total > 0) bar.set_total(total);
+  uint64_t blocks =
+      line.value("blocks_fetched", uint64_t(0)) + line.value("blocks_local", uint64_t(0));
+  if (phase == "writing") {
+    bar.set_label("writing");
+    bar.update(line.value("bytes_written", uint64_t(0)));
+    return;
+  }
+  bar.set_label(phase);
+  bar.update(line.value("bytes_fetched", uint64_t(0)) + line.value("bytes_local", uint64_t(0)),
+             std::to_string(blocks) + (blocks == 1 ? " block" : " blocks"));
 }
 
 // --only-hash needs no daemon: the CIDs come from the importer alone.
@@ -68,7 +124,7 @@ int add_only_hash(const CommonOptions& o, const ContentArgs& a) {
       }
       root = (*hasher)->finish();
     } else {
-      root = hash_path(in, a.profile, a.recursive);
+      root = hash_path(in, a.profile, a.recursive, a.preserve_mode);
     }
     if (!root) return fail(root.error());
     print_added(o, a, {{"name", in}, {"cid", root->cid}, {"size", root->size}});
@@ -82,7 +138,8 @@ int cmd_add(const CommonOptions& o, const ContentArgs& a) {
   auto client = ApiClient::connect(o.repo);
   if (!client) return fail(client.error());
   std::map<std::string, std::string> params{{"profile", a.profile},
-                                            {"pin", a.pin_added ? "1" : "0"}};
+                                            {"pin", a.pin_added ? "1" : "0"},
+                                            {"preserve_mode", a.preserve_mode ? "1" : "0"}};
   std::vector<std::string> inputs = a.paths.empty() ? std::vector<std::string>{"-"} : a.paths;
   for (const std::string& in : inputs) {
     if (in == "-") {
@@ -125,11 +182,16 @@ int cmd_add(const CommonOptions& o, const ContentArgs& a) {
     if (!st) return fail(st.error());
     if (!result || !result->is_object())
       return fail(make_error(Errc::io, "the daemon ended the add without a result"));
-    if (result->contains("error")) return fail(make_error(Errc::io, (*result)["error"]));
+    if (result->contains("error")) return fail(error_from_json(*result));
     (*result)["name"] = in;
     print_added(o, a, *result);
   }
   return 0;
+}
+
+// An entry's size for people: "-" where the listing has none (a symlink, say).
+std::string ls_size(const json& size) {
+  return size.is_number() ? human_bytes(size.get<double>()) : "-";
 }
 
 std::multimap<std::string, std::string> arg_and_peers(const ContentArgs& a) {
@@ -141,9 +203,15 @@ std::multimap<std::string, std::string> arg_and_peers(const ContentArgs& a) {
 int cmd_cat(const CommonOptions& o, const ContentArgs& a) {
   auto client = ApiClient::connect(o.repo);
   if (!client) return fail(client.error());
-  Status st = client->stream("GET", "/api/v0/cat", arg_and_peers(a), [](const char* d, size_t n) {
+  // Progress on the terminal only when the bytes go elsewhere (cat big > file).
+  ProgressBar bar("reading", std::nullopt, !o.json && !isatty(STDOUT_FILENO));
+  uint64_t got = 0;
+  Status st = client->stream("GET", "/api/v0/cat", arg_and_peers(a), [&](const char* d, size_t n) {
+    got += n;
+    bar.update(got);
     return std::fwrite(d, 1, n, stdout) == n;
   });
+  bar.finish();
   std::fflush(stdout);
   if (!st) return fail(st.error());
   return 0;
@@ -161,32 +229,11 @@ int cmd_get(const CommonOptions& o, const ContentArgs& a) {
   auto q = arg_and_peers(a);
   q.insert({"dest", dest.string()});
   if (a.max_size > 0) q.insert({"max_size", std::to_string(a.max_size)});
-  ProgressBar bar("fetching", std::nullopt, !o.json);
-  std::string pending;
-  std::optional<json> result;
-  Status st = client->stream("POST", "/api/v0/get", q, [&](const char* d, size_t n) {
-    pending.append(d, n);
-    size_t nl;
-    while ((nl = pending.find('\n')) != std::string::npos) {
-      auto line = json::parse(pending.substr(0, nl), nullptr, false);
-      pending.erase(0, nl + 1);
-      if (!line.is_object()) continue;
-      if (line.contains("done") || line.contains("error")) {
-        result = line;
-      } else {
-        uint64_t bytes =
-            line.value("bytes_fetched", uint64_t(0)) + line.value("bytes_local", uint64_t(0));
-        bar.update(bytes,
-                   std::to_string(line.value("blocks_fetched", 0) + line.value("blocks_local", 0)) +
-                       " blocks");
-      }
-    }
-    return true;
-  });
+  ProgressBar bar("resolving", std::nullopt, !o.json);
+  auto result = stream_lines(*client, "POST", "/api/v0/get", q,
+                             [&bar](const json& line) { show_fetch_progress(bar, line); });
   bar.finish();
-  if (!st) return fail(st.error());
-  if (!result) return fail(make_error(Errc::io, "the daemon ended the get without a result"));
-  if (result->contains("error")) return fail(make_error(Errc::io, (*result)["error"]));
+  if (!result) return fail(result.error());
   if (o.json) {
     std::cout << result->dump() << "\n";
   } else {
@@ -194,20 +241,34 @@ int cmd_get(const CommonOptions& o, const ContentArgs& a) {
     double bytes = double((*result)["bytes"].get<uint64_t>());
     std::cout << "saved " << (*result)["cid"].get<std::string>() << " to " << dest.string() << ": "
               << human_bytes(bytes) << " in " << fmt::format("{:.2f}", secs) << " s ("
-              << (*result)["blocks_fetched"] << " blocks fetched, " << (*result)["blocks_local"]
-              << " already stored)\n";
+              << count_of((*result)["blocks_fetched"], "block") << " fetched, "
+              << (*result)["blocks_local"] << " already stored)\n";
   }
   return 0;
+}
+
+// A GET whose parameters repeat (--peer), answered with one JSON document.
+Result<json> get_json(ApiClient& client, const std::string& path,
+                      const std::multimap<std::string, std::string>& q) {
+  std::string body;
+  AGORA_TRY(client.stream("GET", path, q, [&body](const char* d, size_t n) {
+    body.append(d, n);
+    return true;
+  }));
+  auto answer = json::parse(body, nullptr, false);
+  if (answer.is_discarded()) return make_error(Errc::io, "the daemon's answer is not JSON");
+  return answer;
 }
 
 int cmd_ls(const CommonOptions& o, const ContentArgs& a) {
   auto client = ApiClient::connect(o.repo);
   if (!client) return fail(client.error());
-  std::map<std::string, std::string> q{{"arg", a.arg}};
-  return print_answer(o, client->get("/api/v0/ls", q), [](const json& r) {
+  // Sizes for people (1.2 MB); --json keeps the bytes.
+  return print_answer(o, get_json(*client, "/api/v0/ls", arg_and_peers(a)), [](const json& r) {
     for (const auto& e : r["entries"])
-      std::cout << e["cid"].get<std::string>() << " " << e["size"] << " "
-                << e["type"].get<std::string>() << " " << e["name"].get<std::string>() << "\n";
+      std::cout << e["cid"].get<std::string>() << " " << fmt::format("{:>9}", ls_size(e["size"]))
+                << " " << e["type"].get<std::string>() << " " << e["name"].get<std::string>()
+                << "\n";
   });
 }
 
@@ -216,6 +277,7 @@ int cmd_pin(const CommonOptions& o, const ContentArgs& a) {
   if (!client) return fail(client.error());
   if (a.pin->got_subcommand("ls")) {
     return print_answer(o, client->get("/api/v0/pin/ls"), [](const json& r) {
+      if (r["pins"].empty()) std::cout << "nothing is pinned\n";
       for (const auto& p : r["pins"])
         std::cout << p["cid"].get<std::string>() << " " << p["type"].get<std::string>()
                   << (p["name"].get<std::string>().empty() ? ""
@@ -226,10 +288,36 @@ int cmd_pin(const CommonOptions& o, const ContentArgs& a) {
   std::map<std::string, std::string> q{{"arg", a.arg}, {"recursive", a.direct ? "0" : "1"}};
   if (!a.name.empty()) q["name"] = a.name;
   bool add = a.pin->got_subcommand("add");
-  return print_answer(
-      o, client->post(add ? "/api/v0/pin/add" : "/api/v0/pin/rm", q), [add](const json& r) {
-        std::cout << (add ? "pinned " : "unpinned ") << r["cid"].get<std::string>() << "\n";
-      });
+  if (add) {  // fetches what is missing first: progress as get's
+    ProgressBar bar("resolving", std::nullopt, !o.json);
+    auto pinned = stream_lines(*client, "POST", "/api/v0/pin/add", {q.begin(), q.end()},
+                               [&bar](const json& line) { show_fetch_progress(bar, line); });
+    bar.finish();
+    return print_answer(o, pinned, [](const json& r) {
+      std::cout << "pinned " << r["cid"].get<std::string>() << "\n";
+    });
+  }
+  return print_answer(o, client->post("/api/v0/pin/rm", q), [](const json& r) {
+    std::cout << "unpinned " << r["cid"].get<std::string>() << "\n";
+  });
+}
+
+int cmd_ops(const CommonOptions& o, const ContentArgs& a) {
+  auto client = ApiClient::connect(o.repo);
+  if (!client) return fail(client.error());
+  if (a.ops->got_subcommand("cancel")) {
+    return print_answer(o, client->post("/api/v0/ops/cancel", {{"arg", a.arg}}),
+                        [](const json& r) { std::cout << "cancelling " << r["id"] << "\n"; });
+  }
+  return print_answer(o, client->get("/api/v0/ops"), [](const json& r) {
+    if (r["operations"].empty()) std::cout << "no operations running\n";
+    for (const auto& op : r["operations"])
+      std::cout << op["id"] << "  " << op["kind"].get<std::string>() << "  "
+                << op["target"].get<std::string>() << "  "
+                << fmt::format("{:.1f} s", op["seconds"].get<double>()) << "  "
+                << human_bytes(op["bytes"].get<double>())
+                << (op["cancelling"].get<bool>() ? "  (cancelling)" : "") << "\n";
+  });
 }
 
 int cmd_block(const CommonOptions& o, const ContentArgs& a) {
@@ -267,7 +355,7 @@ int cmd_repo(const CommonOptions& o, const ContentArgs& a) {
   if (!client) return fail(client.error());
   if (a.repo->got_subcommand("gc")) {
     return print_answer(o, client->post("/api/v0/repo/gc"), [](const json& r) {
-      std::cout << "removed " << r["removed_blocks"] << " blocks ("
+      std::cout << "removed " << count_of(r["removed_blocks"], "block") << " ("
                 << human_bytes(r["removed_bytes"].get<double>()) << "), kept " << r["kept_blocks"]
                 << "\n";
     });
@@ -284,7 +372,7 @@ int cmd_repo(const CommonOptions& o, const ContentArgs& a) {
       std::cout << (r["clean"].get<bool>() ? "repo verified: clean" : "repo verify found problems")
                 << "\n";
     });
-    if (rc == 0 && !(*r)["clean"].get<bool>()) return 2;
+    if (rc == 0 && !(*r)["clean"].get<bool>()) return kExitProblemsFound;
     return rc;
   }
   return print_answer(o, client->get("/api/v0/repo/stat"), [](const json& r) {
@@ -307,12 +395,19 @@ void register_content_commands(CLI::App& app, ContentArgs& a) {
                   "Only compute the CIDs; store nothing (no daemon needed)");
   a.add->add_option("--pin", a.pin_added, "Pin what is added (default true)");
   a.add->add_flag("-q,--quiet", a.quiet, "Print only the CIDs");
+  a.add->add_flag("--preserve-mode", a.preserve_mode,
+                  "Keep the permission bits (executable bits too) in UnixFS mode; this changes "
+                  "the CIDs (off by default, as in kubo)");
 
-  a.cat = app.add_subcommand("cat", "Write a file's bytes to standard output");
+  a.cat = app.add_subcommand(
+      "cat", "Write a file's bytes to standard output, in order, as its blocks arrive");
   a.cat->add_option("cid", a.arg, "<cid>[/path]")->required();
   a.cat->add_option("--peer", a.peers, "Dial this peer first (repeatable)");
 
-  a.get = app.add_subcommand("get", "Fetch a file or directory and save it");
+  a.get = app.add_subcommand(
+      "get",
+      "Fetch a file or directory and save it (the daemon writes it, as the user it runs as; "
+      "the destination must not exist)");
   a.get->add_option("cid", a.arg, "<cid>[/path]")->required();
   a.get->add_option("-o,--output", a.output,
                     "Where to save it (default: the CID or last path name)");
@@ -324,8 +419,10 @@ void register_content_commands(CLI::App& app, ContentArgs& a) {
                    "writing; a whole-DAG get also stops fetching past it")
       ->transform(CLI::AsSizeValue(false));
 
-  a.ls = app.add_subcommand("ls", "List a directory");
+  a.ls = app.add_subcommand(
+      "ls", "List a directory (fetching its blocks and each entry's first block, no more)");
   a.ls->add_option("cid", a.arg, "<cid>[/path]")->required();
+  a.ls->add_option("--peer", a.peers, "Dial this peer first (repeatable)");
 
   a.pin = app.add_subcommand("pin", "Keep content: pinned DAGs survive repo gc and are served");
   a.pin->require_subcommand(1);
@@ -350,6 +447,13 @@ void register_content_commands(CLI::App& app, ContentArgs& a) {
       ->add_option("cid", a.arg, "CID")
       ->required();
 
+  a.ops = app.add_subcommand("ops", "Long operations running in the daemon (get, cat, ls, ...)");
+  a.ops->require_subcommand(1);
+  a.ops->add_subcommand("ls", "List them: id, kind, target, time, bytes");
+  a.ops->add_subcommand("cancel", "Cancel one (fetched blocks stay stored; nothing is pinned)")
+      ->add_option("id", a.arg, "Its id, from agora ops ls")
+      ->required();
+
   a.repo = app.add_subcommand("repo", "The blockstore: garbage collection, verification, stats");
   a.repo->require_subcommand(1);
   a.repo->add_subcommand("gc", "Remove blocks no pin needs");
@@ -365,6 +469,7 @@ std::optional<int> run_content_command(const CommonOptions& o, ContentArgs& a) {
   if (*a.pin) return cmd_pin(o, a);
   if (*a.block) return cmd_block(o, a);
   if (*a.repo) return cmd_repo(o, a);
+  if (*a.ops) return cmd_ops(o, a);
   return std::nullopt;
 }
 

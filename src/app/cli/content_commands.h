@@ -1,4 +1,4 @@
-// CLI commands for content: add, cat, get, ls, pin, block, repo.
+// CLI commands for content: add, cat, get, ls, pin, block, repo, and ops (long operations).
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -16,12 +16,14 @@ struct ContentArgs {
   CLI::App* pin = nullptr;
   CLI::App* block = nullptr;
   CLI::App* repo = nullptr;
+  CLI::App* ops = nullptr;
   std::vector<std::string> paths;
   bool recursive = false;
   std::string profile = "unixfs-v1-2025";
   bool only_hash = false;
   bool pin_added = true;
   bool quiet = false;
+  bool preserve_mode = false;
   std::string arg;
   std::string output;
   uint64_t max_size = 0;  // get --max-size, bytes; 0: no limit

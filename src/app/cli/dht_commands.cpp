@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -57,16 +60,37 @@ int cmd_get(const CommonOptions& o, const std::string& key, const std::string& o
   });
 }
 
-int cmd_put(const CommonOptions& o, const std::string& key, const std::string& file) {
+// A record's value from a file, or why it cannot be read (the OS's reason, or that it is too big:
+// records are small, so a large file is a mistake, not a value).
+Result<std::string> read_value_file(const std::string& file) {
+  constexpr size_t kValueFileBytesMax = 1 << 20;
+  std::error_code ec;
+  auto status = std::filesystem::status(file, ec);
+  if (ec) return make_error(Errc::not_found, "cannot read " + file + ": " + ec.message());
+  if (std::filesystem::is_directory(status))
+    return make_error(Errc::invalid_input, "cannot read " + file + ": it is a directory");
   std::ifstream in(file, std::ios::binary);
-  if (!in) return fail(make_error(Errc::not_found, "cannot read " + file));
-  std::string value((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in) return make_error(Errc::io, "cannot read " + file + ": " + std::strerror(errno));
+  std::string value;
+  char buf[65536];
+  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+    value.append(buf, size_t(in.gcount()));
+    if (value.size() > kValueFileBytesMax)
+      return make_error(Errc::too_large, file + " holds over 1 MiB: not a DHT record's value");
+  }
+  if (in.bad()) return make_error(Errc::io, "cannot read " + file + ": " + std::strerror(errno));
+  return value;
+}
+
+int cmd_put(const CommonOptions& o, const std::string& key, const std::string& file) {
+  auto value = read_value_file(file);
+  if (!value) return fail(value.error());
   auto client = ApiClient::connect(o.repo);
   if (!client) return fail(client.error());
-  return print_answer(o, client->post_body("/api/v0/dht/put", {{"arg", key}}, value),
+  return print_answer(o, client->post_body("/api/v0/dht/put", {{"arg", key}}, *value),
                       [](const json& r) {
                         std::cout << "stored " << r["key"].get<std::string>() << " at "
-                                  << r["stored"].get<size_t>() << " peers\n";
+                                  << count_of(r["stored"], "peer") << "\n";
                       });
 }
 
@@ -84,6 +108,20 @@ void print_step(const json& s, size_t n) {
   if (s.value("record", false)) std::cout << ", a record";
   std::cout << "\n";
   for (const auto& p : s["closer"]) std::cout << "        -> " << p.get<std::string>() << "\n";
+}
+
+// What the lookup was for: a CID's providers, a /pk/ key's record.
+void print_found(const json& r) {
+  if (r.contains("providers")) {
+    if (r["providers"].empty()) std::cout << "no providers found\n";
+    for (const auto& p : r["providers"])
+      std::cout << "provider " << p["peer"].get<std::string>() << " "
+                << join_strings(p["addrs"], " ") << "\n";
+  }
+  if (r.contains("record"))
+    std::cout << (r["record"].get<bool>() ? "a record was found (agora dht get prints it)"
+                                          : "no record found")
+              << "\n";
 }
 
 int cmd_query(const CommonOptions& o, const std::string& key) {
@@ -113,8 +151,7 @@ int cmd_query(const CommonOptions& o, const std::string& key) {
       });
   if (!st) return fail(st.error());
   if (!result) return fail(make_error(Errc::io, "the daemon ended the query without a result"));
-  if (result->contains("error") && !result->contains("done"))
-    return fail(make_error(Errc::io, (*result)["error"].get<std::string>()));
+  if (result->contains("error") && !result->contains("done")) return fail(error_from_json(*result));
   if (o.json) {
     std::cout << result->dump() << "\n";
   } else {
@@ -122,6 +159,7 @@ int cmd_query(const CommonOptions& o, const std::string& key) {
     for (const auto& p : (*result)["closest"])
       std::cout << "  " << p["peer"].get<std::string>() << " " << join_strings(p["addrs"], " ")
                 << "\n";
+    print_found(*result);
     std::cout << stats_line((*result)["stats"]) << "\n";
   }
   return result->value("ok", false) ? 0 : 1;
@@ -146,7 +184,7 @@ int cmd_table(const CommonOptions& o) {
       std::cout << fmt::format("{:3} ", p["bucket"].get<int>()) << p["peer"].get<std::string>()
                 << (p["connected"].get<bool>() ? " connected " : " ")
                 << join_strings(p["addrs"], " ") << "\n";
-    std::cout << r["size"] << " peers\n";
+    std::cout << count_of(r["size"], "peer") << "\n";
   });
 }
 
@@ -176,8 +214,9 @@ void register_dht_commands(CLI::App& app, DhtArgs& a) {
   a.put->add_option("value-file", a.value_file, "File with the record's value")->required();
   a.query = a.dht->add_subcommand(
       "query",
-      "Look up the peers closest to a key and print every step: who was asked, what it answered "
-      "(closer peers, providers, a record), how long it took");
+      "Look up a key and print every step: who was asked, what it answered (closer peers, "
+      "providers, a record), how long it took. A peer id: its closest peers; a CID: its "
+      "providers; /pk/<peer id>: that record. Exit code 1 when nothing was found");
   a.query->add_option("key", a.arg, "A peer id, a CID, or /pk/<peer id>")->required();
   a.status = a.dht->add_subcommand("status", "Mode, routing table size, records held");
   a.table = a.dht->add_subcommand("table", "The routing table: peers by bucket");

@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include <ctime>
+
 #include "agora/events.h"
 
 namespace agora {
@@ -17,8 +19,19 @@ Result<uint64_t> read_u64(const nlohmann::json& answer, const char* key) {
   return it->get<uint64_t>();
 }
 
+// Local time to the millisecond, one word: 2026-01-05T03:12:01.123.
+std::string local_time(int64_t wall_ns) {
+  std::time_t seconds = std::time_t(wall_ns / 1'000'000'000);
+  std::tm tm{};
+  if (localtime_r(&seconds, &tm) == nullptr) return "-";
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &tm);
+  return fmt::format("{}.{:03}", text, wall_ns % 1'000'000'000 / 1'000'000);
+}
+
 std::string event_line(const EventView& e) {
-  std::string line = fmt::format("#{} {} {} {} {}", e.seq, e.type, e.direction, e.peer, e.addr);
+  std::string line = fmt::format("#{} {} {} {} {} {}", e.seq, local_time(e.wall_ns), e.type,
+                                 e.direction, e.peer, e.addr);
   if (!e.protocol.empty()) line += " protocol=" + e.protocol;
   if (!e.reason.empty()) line += " reason=" + e.reason;
   if (e.count > 1) line += fmt::format(" count={}", e.count);

@@ -47,6 +47,13 @@ void ProgressBar::update(uint64_t done, const std::string& extra) {
   drawn_ = true;
 }
 
+void ProgressBar::set_label(const std::string& label) {
+  if (label == label_) return;
+  label_ = label;
+  start_ = std::chrono::steady_clock::now();
+  drawn_ = false;  // draw the new phase at once
+}
+
 void ProgressBar::finish() {
   if (enabled_ && drawn_) std::fprintf(stderr, "\r\033[K");
   drawn_ = false;

@@ -13,6 +13,9 @@ class ProgressBar {
   // `label` prefixes the line; `total_bytes` enables the bar and the ETA.
   ProgressBar(std::string label, std::optional<uint64_t> total_bytes, bool enabled);
   void update(uint64_t done_bytes, const std::string& extra = {});
+  // A later phase (e.g. fetching, then writing): the rate restarts when the label changes.
+  void set_label(const std::string& label);
+  void set_total(uint64_t total_bytes) { total_ = total_bytes; }
   void finish();  // clears the line
 
  private:

@@ -235,6 +235,14 @@ bool daemon_alive(pid_t pid, const fs::path& repo) {
          args.find(" daemon") != std::string::npos;
 }
 
+bool runs_in(const fs::path& dir) {
+  auto state = load_state(dir);
+  if (!state) return false;
+  for (const PeerState& p : state->peers)
+    if (daemon_alive(p.pid, p.repo)) return true;
+  return false;
+}
+
 Result<State> up(const UpOptions& o, const StartedFn& on_started) {
   if (o.peers < 1 || o.peers > kPeersMax)
     return make_error(Errc::invalid_input,
@@ -242,12 +250,10 @@ Result<State> up(const UpOptions& o, const StartedFn& on_started) {
   std::error_code ec;
   fs::create_directories(o.dir, ec);
   if (ec) return io_error("cannot create " + o.dir.string() + ": " + ec.message());
-  if (auto old = load_state(o.dir)) {
-    for (const PeerState& p : old->peers)
-      if (daemon_alive(p.pid, p.repo))
-        return make_error(Errc::exists, "a testnet already runs in " + o.dir.string() +
-                                            " (`agora testnet down` stops it)");
-  }
+  if (runs_in(o.dir))
+    return make_error(Errc::exists, "a testnet already runs in " + o.dir.string() +
+                                        " (`agora testnet down --dir " + o.dir.string() +
+                                        "` stops it)");
   fs::path dir = fs::absolute(o.dir, ec);
   if (ec) return io_error("cannot resolve " + o.dir.string() + ": " + ec.message());
   AGORA_ASSIGN(std::string swarm_key, testnet_swarm_key(dir, o.public_network));

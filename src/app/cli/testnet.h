@@ -62,6 +62,8 @@ Status save_state(const std::filesystem::path& dir, const State& state);
 
 // True while `pid` runs the daemon of `repo` (not a zombie, not a reused pid).
 bool daemon_alive(pid_t pid, const std::filesystem::path& repo);
+// True while a daemon of the testnet recorded in `dir` runs.
+bool runs_in(const std::filesystem::path& dir);
 
 // Creates the repos that do not exist yet (repos left by an earlier `up` are reused: same keys,
 // blocks and routing tables), starts the daemons one after another and records them. Refuses

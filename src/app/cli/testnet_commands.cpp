@@ -59,9 +59,11 @@ json peer_status(const testnet::PeerState& p) {
                   {"bad_input", dht->value("bad_input", 0)}};
   }
   if (auto metrics = client->get_text("/metrics")) {
+    // Counters of bytes: whole numbers in the JSON, not 1.2e+08.
     out["bitswap"] = {
-        {"bytes_sent", metric_value(*metrics, "agora_bitswap_block_bytes_sent_total")},
-        {"bytes_received", metric_value(*metrics, "agora_bitswap_block_bytes_received_total")}};
+        {"bytes_sent", uint64_t(metric_value(*metrics, "agora_bitswap_block_bytes_sent_total"))},
+        {"bytes_received",
+         uint64_t(metric_value(*metrics, "agora_bitswap_block_bytes_received_total"))}};
   }
   return out;
 }
@@ -109,8 +111,15 @@ int cmd_up(const CommonOptions& o, const TestnetArgs& a) {
   std::error_code ec;
   up.agora_binary = fs::read_symlink("/proc/self/exe", ec);
   if (ec) return fail(make_error(Errc::io, "cannot find the agora binary: " + ec.message()));
+  // Refused before anything is printed or started, with the command that stops the running one.
+  if (testnet::runs_in(*dir)) {
+    std::string down = "agora testnet down" + (a.dir.empty() ? "" : " --dir " + a.dir);
+    return fail(make_error(Errc::exists, "a testnet already runs in " + dir->string() +
+                                             "; stop it first with `" + down + "`"));
+  }
   auto started = std::chrono::steady_clock::now();
-  if (!o.json) std::cout << "starting " << a.peers << " daemons in " << dir->string() << "\n";
+  if (!o.json)
+    std::cout << "starting " << count_of(a.peers, "daemon") << " in " << dir->string() << "\n";
   auto state = testnet::up(up, [&](const testnet::PeerState& p, size_t) {
     if (!o.json) std::cout << fmt::format("  {:8} {}  {}\n", p.name, p.peer, p.addr) << std::flush;
   });
@@ -130,7 +139,8 @@ int cmd_up(const CommonOptions& o, const TestnetArgs& a) {
                      .dump()
               << "\n";
   } else {
-    std::cout << fmt::format("testnet of {} peers up in {:.1f} s{}\n", state->peers.size(), seconds,
+    std::cout << fmt::format("testnet of {} up in {:.1f} s{}\n",
+                             count_of(state->peers.size(), "peer"), seconds,
                              ready ? "" : " (not every DHT bootstrapped yet)")
               << (state->network.empty()
                       ? std::string("network: public (--public)\n")

@@ -79,6 +79,17 @@ awaitable<Status> drive_encrypted(asio::ip::tcp::socket& socket, noise::NoiseTra
   }
 }
 
+// The first bytes a dialled address sends back decide whether it speaks libp2p at all: an HTTP
+// server or a closed port is told apart from a libp2p peer that refused us.
+Error not_a_libp2p_peer(const Error& e) {
+  if (e.code != Errc::protocol && e.code != Errc::invalid_input && e.code != Errc::truncated &&
+      e.code != Errc::too_large)
+    return e;
+  return make_error(
+      Errc::protocol,
+      "the address did not answer as a libp2p peer (multistream-select: " + e.message + ")");
+}
+
 template <class Core>
 awaitable<Result<Bytes>> negotiate_plain(asio::ip::tcp::socket& socket, Core core,
                                          pnet::PnetProtector* protector) {
@@ -123,7 +134,10 @@ awaitable<Result<Upgraded>> upgrade_connection(asio::ip::tcp::socket& socket,
   Bytes rest;
   if (options.initiator) {
     auto r = co_await negotiate_plain(socket, multistream::MultistreamDialer(security), protector);
-    if (!r) co_return refine_pnet_error(r.error(), protector);
+    if (!r) {
+      if (protector) co_return refine_pnet_error(r.error(), protector);
+      co_return not_a_libp2p_peer(r.error());
+    }
     rest = std::move(*r);
   } else {
     auto r =
