@@ -173,17 +173,22 @@ Result<GetResult> Node::get(const GetRequest& request, const GetProgressFn& prog
   };
   report();
   AGORA_TRY(impl_->connect_peers(request.peers));
-  AGORA_ASSIGN(Cid cid, impl_->resolve_fetching(path.first, path.second, cancel));
-  AGORA_ASSIGN(
-      shown.total_bytes,
-      impl_->with_fetching<uint64_t>(
-          [&](unixfs::BlockSource& s) { return unixfs::declared_bytes(s, cid, limits); }, cancel));
+  // The blocks on the path, and the target's root (for its declared size), come first.
+  FetchProgress resolving;
+  AGORA_ASSIGN(Cid cid, impl_->resolve_fetching(path.first, path.second, cancel, &resolving));
+  const bool root_was_stored = impl_->content_->blocks().has(cid);
+  AGORA_ASSIGN(shown.total_bytes,
+               impl_->with_fetching<uint64_t>(
+                   [&](unixfs::BlockSource& s) { return unixfs::declared_bytes(s, cid, limits); },
+                   cancel, &resolving));
   if (shown.total_bytes > limits.output_bytes_max)  // before fetching what would be refused
-    return make_error(Errc::too_large,
-                      request.content_path + " declares " + std::to_string(shown.total_bytes) +
-                          " bytes, over the limit of " + std::to_string(limits.output_bytes_max));
+    return make_error(Errc::too_large, request.content_path + " declares " +
+                                           std::to_string(shown.total_bytes) +
+                                           " bytes, over the size limit of " +
+                                           std::to_string(limits.output_bytes_max) +
+                                           " bytes (--max-size); nothing fetched, nothing written");
   shown.phase = "fetching";
-  AGORA_ASSIGN(FetchProgress fetched,
+  AGORA_ASSIGN(FetchProgress dag,
                impl_->fetch_dag(cid, fetch_cap(limits), cancel, [&](const FetchProgress& p) {
                  GetProgress next = progress_of(p);
                  next.phase = shown.phase;
@@ -192,6 +197,16 @@ Result<GetResult> Node::get(const GetRequest& request, const GetProgressFn& prog
                  report();
                }));
   const uint64_t total = shown.total_bytes;
+  // Totals for the whole get: the DAG walk found the target's root stored, but this get fetched it.
+  FetchProgress fetched = dag;
+  fetched.blocks_fetched += resolving.blocks_fetched;
+  fetched.bytes_fetched += resolving.bytes_fetched;
+  for (const auto& [peer, n] : resolving.blocks_by_peer) fetched.blocks_by_peer[peer] += n;
+  if (!root_was_stored && fetched.blocks_local > 0) {
+    auto root_bytes = impl_->content_->blocks().size(cid);
+    fetched.blocks_local -= 1;
+    fetched.bytes_local -= std::min<uint64_t>(fetched.bytes_local, root_bytes ? *root_bytes : 0);
+  }
   shown = progress_of(fetched);
   shown.phase = "writing";
   shown.total_bytes = total;

@@ -29,7 +29,8 @@ Status Node::Impl::connect_peers(const std::vector<std::string>& peers) {
   return {};
 }
 
-Status Node::Impl::fetch_blocks(std::vector<Cid> blocks, const CancelToken& cancel) {
+Status Node::Impl::fetch_blocks(std::vector<Cid> blocks, const CancelToken& cancel,
+                                FetchProgress* tally) {
   if (!node_->bitswap()) return make_error(Errc::unsupported, "this node has no blockstore");
   using Fetched = Result<FetchProgress>;
   Fetched fetched = call_on_loop<Fetched>(
@@ -37,36 +38,43 @@ Status Node::Impl::fetch_blocks(std::vector<Cid> blocks, const CancelToken& canc
         return node_->bitswap()->fetch_blocks(std::move(blocks), kFetchStallTimeout, flag);
       });
   if (!fetched) return fetched.error();
+  if (tally) {
+    tally->blocks_fetched += fetched->blocks_fetched;
+    tally->bytes_fetched += fetched->bytes_fetched;
+    for (const auto& [peer, n] : fetched->blocks_by_peer) tally->blocks_by_peer[peer] += n;
+  }
   return {};
 }
 
 template <class T>
 Result<T> Node::Impl::with_fetching(const std::function<Result<T>(unixfs::BlockSource&)>& read,
-                                    const CancelToken& cancel) {
+                                    const CancelToken& cancel, FetchProgress* tally) {
   for (size_t round = 0; round < kFetchRoundsMax; ++round) {
     LocalBlocks source(content_->blocks(), cancel);
     Result<T> out = read(source);
     if (out || !source.missing()) return out;
-    AGORA_TRY(fetch_blocks({*source.missing()}, cancel));
+    AGORA_TRY(fetch_blocks({*source.missing()}, cancel, tally));
   }
   return make_error(Errc::too_large, "needed more than " + std::to_string(kFetchRoundsMax) +
                                          " blocks fetched one at a time");
 }
 
 template Result<unixfs::NodeStat> Node::Impl::with_fetching(
-    const std::function<Result<unixfs::NodeStat>(unixfs::BlockSource&)>&, const CancelToken&);
+    const std::function<Result<unixfs::NodeStat>(unixfs::BlockSource&)>&, const CancelToken&,
+    FetchProgress*);
 template Result<std::vector<unixfs::DirEntry>> Node::Impl::with_fetching(
     const std::function<Result<std::vector<unixfs::DirEntry>>(unixfs::BlockSource&)>&,
-    const CancelToken&);
+    const CancelToken&, FetchProgress*);
 template Result<uint64_t> Node::Impl::with_fetching(
-    const std::function<Result<uint64_t>(unixfs::BlockSource&)>&, const CancelToken&);
+    const std::function<Result<uint64_t>(unixfs::BlockSource&)>&, const CancelToken&,
+    FetchProgress*);
 
 Result<Cid> Node::Impl::resolve_fetching(const Cid& root, std::string_view path,
-                                         const CancelToken& cancel) {
+                                         const CancelToken& cancel, FetchProgress* tally) {
   std::string p(path);
   return with_fetching<Cid>(
       [&root, &p](unixfs::BlockSource& source) { return unixfs::resolve_path(source, root, p); },
-      cancel);
+      cancel, tally);
 }
 
 Result<Cid> Node::Impl::resolve_content_path(std::string_view content_path,

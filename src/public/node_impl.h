@@ -40,14 +40,17 @@ class Node::Impl {
   // and waits for the loop; each ends with Errc::cancelled once `cancel` is set.
   // Dials each of `peers` (multiaddr text): a dead one fails the operation, saying which.
   Status connect_peers(const std::vector<std::string>& peers);
-  // Fetches the blocks (not what they link to) that are not stored yet.
-  Status fetch_blocks(std::vector<Cid> blocks, const CancelToken& cancel);
+  // Fetches the blocks (not what they link to) that are not stored yet; what came over the network
+  // is added to `tally` when given.
+  Status fetch_blocks(std::vector<Cid> blocks, const CancelToken& cancel,
+                      FetchProgress* tally = nullptr);
   // Runs `read` over stored blocks; each time it stops at a missing block, fetches that one block
   // and runs `read` again, so a path, a stat or a listing costs the blocks it reads.
   template <class T>
   Result<T> with_fetching(const std::function<Result<T>(unixfs::BlockSource&)>& read,
-                          const CancelToken& cancel);
-  Result<Cid> resolve_fetching(const Cid& root, std::string_view path, const CancelToken& cancel);
+                          const CancelToken& cancel, FetchProgress* tally = nullptr);
+  Result<Cid> resolve_fetching(const Cid& root, std::string_view path, const CancelToken& cancel,
+                               FetchProgress* tally = nullptr);
   // A content path resolved with the blocks on the way fetched (connect_peers first).
   Result<Cid> resolve_content_path(std::string_view content_path,
                                    const std::vector<std::string>& peers,

@@ -36,7 +36,7 @@ kind, rc, text = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 lines = [json.loads(l) for l in text.splitlines()]
 errors = [l for l in lines if "kind" in l]
 assert len(errors) == 1 and lines[-1] is errors[0], lines
-assert all(set(l) == {"time", "level", "message"} for l in lines[:-1]), lines
+assert all(set(l) == {"time", "level", "message"} and isinstance(l["level"], str) for l in lines[:-1]), lines
 e = errors[0]
 assert e["kind"] == kind, e
 assert e["exit_code"] == rc, e
@@ -95,7 +95,7 @@ python3 -c 'import json,sys; e=json.loads(sys.argv[1]); assert e["unknown"]=="ad
   || fail "the JSON usage error lacks the word, suggestion or commands: $err"
 run ping
 expect_rc 64 "agora ping without an address"
-expect_err "multiaddr is required" "agora ping without an address"
+expect_err "peer is required" "agora ping without a peer"
 run add --no-such-flag
 expect_rc 64 "an unknown flag"
 expect_err "unknown option '--no-such-flag' for 'agora add'" "an unknown flag"

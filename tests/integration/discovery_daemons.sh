@@ -47,7 +47,7 @@ start() {
   # Truncate here, not only in the background redirect: the first grep below could otherwise run
   # before the child opens the log and find the last run's "ready".
   : >"$work/$1.log"
-  ag "$1" daemon >"$work/$1.log" 2>&1 &
+  "$agora" --repo "$work/$1" daemon >"$work/$1.log" 2>&1 &  # not via ag(): $! must be agora
   pid[$1]=$!
   for _ in $(seq 100); do grep -q '^ready' "$work/$1.log" && return; sleep 0.1; done
   fail "$1 did not become ready"

@@ -31,7 +31,7 @@ init_repo() {
 }
 start() {
   : >"$work/$1.log"
-  ag "$1" daemon >"$work/$1.log" 2>&1 &
+  "$agora" --repo "$work/$1" daemon >"$work/$1.log" 2>&1 &  # not via ag(): $! must be agora
   pids+=($!)
   for _ in $(seq 100); do grep -q '^ready' "$work/$1.log" && return; sleep 0.1; done
   fail "$1 did not become ready"

