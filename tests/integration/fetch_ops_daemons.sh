@@ -5,7 +5,9 @@
 #   - cat of a directory says so;
 #   - Ctrl-C (SIGINT to the client) cancels a get mid-transfer: nothing at the destination, the
 #     blocks kept, and a later get resumes; an interrupted add pins nothing;
-#   - agora ops ls / ops cancel list and cancel a running operation.
+#   - agora ops ls / ops cancel list and cancel a running operation;
+#   - dialling: a server that is not libp2p is named as such, an existing connection is reported
+#     by swarm connect, ping takes a peer id, a dead --peer is reported.
 set -euo pipefail
 agora="${AGORA_BIN:?set AGORA_BIN}"
 work="$(mktemp -d /tmp/agora-fetch-ops.XXXXXX)"
@@ -110,7 +112,27 @@ grep -q "cancelled" "$work/cancelled.txt" || fail "a cancelled get does not say 
 wait_until 5 no_ops b || fail "cancelled operation still listed"
 out=$(ag b ops cancel 99999 2>&1) && fail "cancel of an unknown id succeeded"
 
-# 5. Ctrl-C during add: nothing pinned. The daemon is paused as soon as the add is under way, so
+# 5. Dialling: an address that is not a libp2p peer says so; an existing connection is said to be
+# used; ping takes a peer id; a dead --peer is reported.
+a_id=$(ag a id --json | json 'd["peer"]')
+python3 -c '
+import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen()
+print(s.getsockname()[1], flush=True)
+c, _ = s.accept(); c.sendall(b"SSH-2.0-OpenSSH_9.2\r\n"); time.sleep(3)' >"$work/ssh.port" &
+wait_until 5 test -s "$work/ssh.port" || fail "no stand-in server"
+out=$(ag b swarm connect "/ip4/127.0.0.1/tcp/$(cat "$work/ssh.port")" 2>&1) && fail "an SSH server accepted as a peer"
+grep -q "did not answer as a libp2p peer" <<<"$out" || fail "unclear error for a non-libp2p address: $out"
+ag b swarm connect "$(addr a)" >/dev/null || fail "swarm connect"
+out=$(ag b swarm connect "/ip4/127.0.0.1/tcp/1/p2p/$a_id")
+grep -q "already connected to $a_id" <<<"$out" || fail "an existing connection not reported: $out"
+[[ $(ag b swarm connect --json "/ip4/127.0.0.1/tcp/1/p2p/$a_id" | json 'd["existing"]') == True ]] \
+  || fail "swarm connect --json lacks existing"
+ag b ping "$a_id" -n 1 | grep -q "PING $a_id" || fail "ping by peer id"
+out=$(ag b cat "$tree/sub/small.txt" --peer "/ip4/127.0.0.1/tcp/1" 2>&1) && fail "a dead --peer was ignored"
+grep -q -- "--peer /ip4/127.0.0.1/tcp/1 did not connect" <<<"$out" || fail "a dead --peer not named: $out"
+
+# 6. Ctrl-C during add: nothing pinned. The daemon is paused as soon as the add is under way, so
 # the client's SIGINT surely lands before the add could finish.
 head -c $((200 << 20)) /dev/urandom >"$work/in/other.bin"
 other=$(ag a add -q --only-hash "$work/in/other.bin")

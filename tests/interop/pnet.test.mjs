@@ -166,7 +166,9 @@ describe('private network (pnet) with js-libp2p preSharedKey', () => {
     }, OP_TIMEOUT_MS, 'agora names the public dialer')
     const target = pub.addrs().find((a) => a.startsWith('/ip4/127.0.0.1/'))
     const err = await rejection(agora.connect(target), 'agora dialling a public js node')
-    assert.ok(err.message.includes(NOT_IN_NETWORK), `unclear error: ${err.message}`)
+    // As above: js may wait in silence on our nonce read as a length prefix.
+    assert.ok(err.message.includes(NOT_IN_NETWORK) || err.message.includes('handshake timed out'),
+      `unclear error: ${err.message}`)
   })
 
   check('agora keeps serving its network after the refusals', async () => {
