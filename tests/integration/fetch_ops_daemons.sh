@@ -2,7 +2,7 @@
 # Everyday fetching between two `agora daemon` processes on loopback, through the real CLI:
 #   - get checks -o before fetching (an existing file, a parent that is not a directory);
 #   - ls, cat and get of a path fetch only the blocks under it (a big sibling is never fetched);
-#   - cat of a directory says so;
+#   - cat of a directory or a symlink says what it is;
 #   - Ctrl-C (SIGINT to the client) cancels a get mid-transfer: nothing at the destination, the
 #     blocks kept, and a later get resumes; an interrupted add pins nothing;
 #   - agora ops ls / ops cancel list and cancel a running operation;
@@ -49,6 +49,7 @@ start b
 mkdir -p "$work/in/tree/sub"
 head -c $((32 << 20)) /dev/urandom >"$work/in/tree/big.bin"
 echo "small file" >"$work/in/tree/sub/small.txt"
+ln -s sub/small.txt "$work/in/tree/link"
 tree=$(ag a add -q -r "$work/in/tree")
 peer=(--peer "$(addr a)")
 
@@ -68,6 +69,8 @@ ag b ls "$tree/sub" "${peer[@]}" | grep -q "small.txt" || fail "ls of a subdirec
 (( $(block_bytes b) < 1 << 20 )) || fail "ls/cat of sub/ fetched $(block_bytes b) bytes"
 out=$(ag b cat "$tree/sub" 2>&1) && fail "cat of a directory succeeded"
 grep -q "is a directory" <<<"$out" || fail "unclear error for cat of a directory: $out"
+out=$(ag b cat "$tree/link" 2>&1) && fail "cat of a symlink succeeded"
+grep -q "is a symlink to 'sub/small.txt'" <<<"$out" || fail "unclear error for cat of a symlink: $out"
 ag b get "$tree/sub" -o "$work/sub.out" >/dev/null || fail "get of a subdirectory"
 [[ $(cat "$work/sub.out/small.txt") == "small file" ]] || fail "get of a subdirectory: content"
 (( $(block_bytes b) < 1 << 20 )) || fail "get of sub/ fetched $(block_bytes b) bytes"
