@@ -214,12 +214,11 @@ Result<PingReport> Node::ping(std::string_view target, int count) {
   node::Node& n = *impl_->node_;
   return call_on_loop<Result<PingReport>>(
       impl_->io_, [&n, connection, count]() -> rt::awaitable<Result<PingReport>> {
-        Result<std::shared_ptr<rt::Connection>> conn = connection;
-        auto rtts = co_await n.ping().ping(*conn, count);
+        auto rtts = co_await n.ping().ping(connection, count);
         if (!rtts) co_return rtts.error();
         if (Connectivity* c = n.connectivity(); c && !rtts->empty())
-          c->note_latency((*conn)->info().peer, rtts->back());
-        co_return ping_report((*conn)->info().peer, *rtts);
+          c->note_latency(connection->info().peer, rtts->back());
+        co_return ping_report(connection->info().peer, *rtts);
       });
 }
 
@@ -228,10 +227,9 @@ Result<Json> Node::perf(std::string_view target, uint64_t upload_bytes, uint64_t
   node::Node& n = *impl_->node_;
   return call_on_loop<Result<Json>>(
       impl_->io_, [&n, connection, upload_bytes, download_bytes]() -> rt::awaitable<Result<Json>> {
-        Result<std::shared_ptr<rt::Connection>> conn = connection;
-        auto r = co_await n.perf().run(*conn, upload_bytes, download_bytes);
+        auto r = co_await n.perf().run(connection, upload_bytes, download_bytes);
         if (!r) co_return r.error();
-        co_return perf_json((*conn)->info().peer, *r);
+        co_return perf_json(connection->info().peer, *r);
       });
 }
 

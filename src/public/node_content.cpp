@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <utility>
 
 #include "agora/names.h"
 #include "public/content_path.h"
@@ -287,11 +288,11 @@ Result<Listing> Node::list(std::string_view cid_text, CancelToken cancel) {
   std::vector<Cid> missing;
   for (const auto& e : list) {
     if (!impl.content_->blocks().has(e.cid)) missing.push_back(e.cid);
-    if (missing.size() == kListFetchBatch || (&e == &list.back() && !missing.empty())) {
-      AGORA_TRY(impl.fetch_blocks(std::move(missing), cancel));
-      missing.clear();
+    if (missing.size() == kListFetchBatch) {
+      AGORA_TRY(impl.fetch_blocks(std::exchange(missing, {}), cancel));
     }
   }
+  if (!missing.empty()) AGORA_TRY(impl.fetch_blocks(std::move(missing), cancel));
   LocalBlocks source(impl.content_->blocks(), cancel);
   for (const auto& e : list) {
     auto child = unixfs::stat(source, e.cid);

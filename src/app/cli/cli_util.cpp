@@ -66,4 +66,20 @@ std::string join_strings(const nlohmann::json& list, const char* separator) {
   return out;
 }
 
+Status stream_ndjson(ApiClient& client, const std::string& method, const std::string& path,
+                     const std::multimap<std::string, std::string>& params,
+                     const std::function<void(const nlohmann::json&)>& on_line) {
+  std::string pending;
+  return client.stream(method, path, params, [&](const char* d, size_t n) {
+    pending.append(d, n);
+    size_t nl;
+    while ((nl = pending.find('\n')) != std::string::npos) {
+      auto line = nlohmann::json::parse(pending.substr(0, nl), nullptr, false);
+      pending.erase(0, nl + 1);
+      if (line.is_object()) on_line(line);
+    }
+    return true;
+  });
+}
+
 }  // namespace agora

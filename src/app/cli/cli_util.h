@@ -12,6 +12,8 @@
 
 namespace agora {
 
+class ApiClient;
+
 // The CLI's exit codes (docs/cli.md); scripts rely on them, so they never change meaning.
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailed = 1;         // the command failed; the error's kind says why
@@ -45,6 +47,11 @@ int call(const CommonOptions& o, bool post, const std::string& path,
 std::string count_of(uint64_t n, const std::string& one, const std::string& many = "");
 // The same for a count in a daemon's JSON answer (0 when it is not a count).
 std::string count_of(const nlohmann::json& n, const std::string& one, const std::string& many = "");
+// Calls a streaming endpoint answering NDJSON and hands each line that is a JSON object to
+// `on_line`, in order (lines that are not objects are skipped).
+Status stream_ndjson(ApiClient& client, const std::string& method, const std::string& path,
+                     const std::multimap<std::string, std::string>& params,
+                     const std::function<void(const nlohmann::json&)>& on_line);
 // The strings of a JSON array, joined with `separator`.
 std::string join_strings(const nlohmann::json& list, const char* separator = ",");
 

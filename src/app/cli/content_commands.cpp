@@ -66,22 +66,13 @@ void print_added(const CommonOptions& o, const ContentArgs& a, const json& r) {
 Result<json> stream_lines(ApiClient& client, const std::string& method, const std::string& path,
                           const std::multimap<std::string, std::string>& q,
                           const std::function<void(const json&)>& on_progress) {
-  std::string pending;
   std::optional<json> result;
-  Status st = client.stream(method, path, q, [&](const char* d, size_t n) {
-    pending.append(d, n);
-    size_t nl;
-    while ((nl = pending.find('\n')) != std::string::npos) {
-      auto line = json::parse(pending.substr(0, nl), nullptr, false);
-      pending.erase(0, nl + 1);
-      if (!line.is_object()) continue;
-      if (line.contains("done") || line.contains("error")) {
-        result = line;
-      } else {
-        on_progress(line);
-      }
+  Status st = stream_ndjson(client, method, path, q, [&](const json& line) {
+    if (line.contains("done") || line.contains("error")) {
+      result = line;
+    } else {
+      on_progress(line);
     }
-    return true;
   });
   if (!st) return st.error();
   if (!result) return make_error(Errc::io, "the daemon ended the call without a result");

@@ -127,27 +127,18 @@ void print_found(const json& r) {
 int cmd_query(const CommonOptions& o, const std::string& key) {
   auto client = ApiClient::connect(o.repo);
   if (!client) return fail(client.error());
-  std::string pending;
   std::optional<json> result;
   size_t steps = 0;
   if (!o.json) std::cout << "  # at (ms)    peer asked\n";
   Status st =
-      client->stream("POST", "/api/v0/dht/query", {{"arg", key}}, [&](const char* d, size_t n) {
-        pending.append(d, n);
-        size_t nl;
-        while ((nl = pending.find('\n')) != std::string::npos) {
-          auto line = json::parse(pending.substr(0, nl), nullptr, false);
-          pending.erase(0, nl + 1);
-          if (!line.is_object()) continue;
-          if (!line.contains("step")) {
-            result = line;
-          } else if (o.json) {
-            std::cout << line.dump() << "\n";
-          } else {
-            print_step(line["step"], ++steps);
-          }
+      stream_ndjson(*client, "POST", "/api/v0/dht/query", {{"arg", key}}, [&](const json& line) {
+        if (!line.contains("step")) {
+          result = line;
+        } else if (o.json) {
+          std::cout << line.dump() << "\n";
+        } else {
+          print_step(line["step"], ++steps);
         }
-        return true;
       });
   if (!st) return fail(st.error());
   if (!result) return fail(make_error(Errc::io, "the daemon ended the query without a result"));
