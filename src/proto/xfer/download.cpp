@@ -32,8 +32,8 @@ Download::Download(std::vector<uint64_t> leaf_sizes, DownloadConfig config, std:
 Status Download::add_peer(PeerKey peer, Instant now) {
   if (peers_.count(peer)) return {};
   if (peers_.size() >= config_.peers_max)
-    return make_error(Errc::limit, "a download takes at most " +
-                                       std::to_string(config_.peers_max) + " peers");
+    return make_error(Errc::limit,
+                      "a download takes at most " + std::to_string(config_.peers_max) + " peers");
   Peer& p = peers_[peer];
   p.window_start = now;
   return {};
@@ -202,8 +202,8 @@ PeerWants Download::take(PeerKey peer, Instant) {
   // Refill at half empty: WANTs go out in batches, not a frame per leaf.
   if (p.asked_bytes > target / 2) return w;
   uint64_t budget = target - p.asked_bytes;
-  bool any_needed = leaves_left_ > 0 &&
-                    std::find(state_.begin(), state_.end(), State::needed) != state_.end();
+  bool any_needed =
+      leaves_left_ > 0 && std::find(state_.begin(), state_.end(), State::needed) != state_.end();
   if (any_needed) {
     fill_new(peer, p, budget, w.want);
   } else if (leaves_left_ > 0) {
@@ -218,6 +218,11 @@ uint64_t Download::unavailable() const {
     if (state_[i] == State::needed && availability_[i] == 0 && has_all_peers_ == 0) ++n;
   }
   return n;
+}
+
+bool Download::is_asked(PeerKey peer, uint64_t index) const {
+  auto it = peers_.find(peer);
+  return it != peers_.end() && it->second.asked.count(index) > 0;
 }
 
 size_t Download::in_flight(PeerKey peer) const {

@@ -74,6 +74,7 @@ class Download {
   uint64_t leaves_left() const { return leaves_left_; }
   uint64_t leaves() const { return sizes_.size(); }
   bool has(uint64_t index) const { return state_[index] == State::done; }
+  bool is_asked(PeerKey peer, uint64_t index) const;
   // Leaves nobody has been asked for and that no connected peer holds: the download cannot
   // finish from the peers it has.
   uint64_t unavailable() const;

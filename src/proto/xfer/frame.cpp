@@ -6,27 +6,42 @@ namespace agora::xfer {
 
 const char* frame_type_name(FrameType type) {
   switch (type) {
-    case FrameType::open: return "OPEN";
-    case FrameType::want: return "WANT";
-    case FrameType::cancel: return "CANCEL";
-    case FrameType::node: return "NODE";
-    case FrameType::skeleton_end: return "SKELETON_END";
-    case FrameType::have: return "HAVE";
-    case FrameType::have_all: return "HAVE_ALL";
-    case FrameType::leaf: return "LEAF";
-    case FrameType::missing: return "MISSING";
-    case FrameType::error: return "ERROR";
+    case FrameType::open:
+      return "OPEN";
+    case FrameType::want:
+      return "WANT";
+    case FrameType::cancel:
+      return "CANCEL";
+    case FrameType::node:
+      return "NODE";
+    case FrameType::skeleton_end:
+      return "SKELETON_END";
+    case FrameType::have:
+      return "HAVE";
+    case FrameType::have_all:
+      return "HAVE_ALL";
+    case FrameType::leaf:
+      return "LEAF";
+    case FrameType::missing:
+      return "MISSING";
+    case FrameType::error:
+      return "ERROR";
   }
   return "?";
 }
 
 const char* error_code_name(ErrorCode code) {
   switch (code) {
-    case ErrorCode::not_found: return "not_found";
-    case ErrorCode::not_a_file: return "not_a_file";
-    case ErrorCode::too_large: return "too_large";
-    case ErrorCode::busy: return "busy";
-    case ErrorCode::protocol: return "protocol";
+    case ErrorCode::not_found:
+      return "not_found";
+    case ErrorCode::not_a_file:
+      return "not_a_file";
+    case ErrorCode::too_large:
+      return "too_large";
+    case ErrorCode::busy:
+      return "busy";
+    case ErrorCode::protocol:
+      return "protocol";
   }
   return "unknown";
 }
@@ -51,9 +66,7 @@ Result<uint64_t> take_uvarint(BytesView& in) {
   return v->value;
 }
 
-bool known_type(uint64_t t) {
-  return (t >= 1 && t <= 3) || (t >= 16 && t <= 22);
-}
+bool known_type(uint64_t t) { return (t >= 1 && t <= 3) || (t >= 16 && t <= 22); }
 
 bool server_receives(FrameType t) {
   return t == FrameType::open || t == FrameType::want || t == FrameType::cancel;
@@ -124,13 +137,14 @@ Result<std::vector<LeafRange>> decode_ranges(BytesView body, const XferLimits& l
   if (body.empty()) return make_error(Errc::invalid_input, "no ranges");
   while (!body.empty()) {
     if (out.size() == limits.ranges_per_frame_max)
-      return make_error(Errc::too_large, "more than " + std::to_string(limits.ranges_per_frame_max) +
-                                             " ranges in one frame");
+      return make_error(
+          Errc::too_large,
+          "more than " + std::to_string(limits.ranges_per_frame_max) + " ranges in one frame");
     AGORA_ASSIGN(uint64_t first, take_uvarint(body));
     AGORA_ASSIGN(uint64_t count, take_uvarint(body));
     if (count == 0 || first + count < first || first + count > limits.leaves_max)
-      return make_error(Errc::invalid_input, "bad leaf range " + std::to_string(first) + "+" +
-                                                 std::to_string(count));
+      return make_error(Errc::invalid_input,
+                        "bad leaf range " + std::to_string(first) + "+" + std::to_string(count));
     out.push_back({first, count});
   }
   return out;
@@ -167,8 +181,7 @@ Result<ErrorFrame> decode_error(BytesView body, const XferLimits& limits) {
 Status FrameReader::check_header() {
   const char* name = frame_type_name(frame_.type);
   bool ours = server_receives(frame_.type) == (side_ == Side::server);
-  if (!ours)
-    return make_error(Errc::protocol, std::string(name) + " frame sent the wrong way");
+  if (!ours) return make_error(Errc::protocol, std::string(name) + " frame sent the wrong way");
   size_t max =
       is_block_frame(frame_.type) ? limits_.block_bytes_max : limits_.control_body_bytes_max;
   if (body_left_ > max)

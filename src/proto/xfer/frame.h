@@ -33,7 +33,13 @@ enum class FrameType : uint8_t {
 };
 const char* frame_type_name(FrameType type);
 
-enum class ErrorCode : uint8_t { not_found = 1, not_a_file = 2, too_large = 3, busy = 4, protocol = 5 };
+enum class ErrorCode : uint8_t {
+  not_found = 1,
+  not_a_file = 2,
+  too_large = 3,
+  busy = 4,
+  protocol = 5
+};
 const char* error_code_name(ErrorCode code);
 
 struct LeafRange {

@@ -98,7 +98,8 @@ TEST(XferFrame, OversizedBodiesAreRefusedBeforeBuffering) {
 
 TEST(XferFrame, UnknownTypesAndBadVarintsAreRefused) {
   EXPECT_EQ(read_all(Side::server, Bytes{0x07, 0x00}, 1).error().code, Errc::protocol);
-  EXPECT_EQ(read_all(Side::server, Bytes{0x81, 0x00}, 1).error().code, Errc::protocol);  // non-minimal
+  EXPECT_EQ(read_all(Side::server, Bytes{0x81, 0x00}, 1).error().code,
+            Errc::protocol);      // non-minimal
   Bytes leaf_short{20, 1, 0x80};  // LEAF of 1 byte whose index needs more
   EXPECT_EQ(read_all(Side::downloader, leaf_short, 1).error().code, Errc::protocol);
 }

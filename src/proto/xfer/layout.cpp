@@ -26,7 +26,8 @@ LayoutWalk::LayoutWalk(Cid root, XferLimits limits) : limits_(limits) {
 }
 
 Status LayoutWalk::count_step() {
-  if (++steps_ > 2 * limits_.leaves_max) return too_large("walk of the file's links", 2 * limits_.leaves_max);
+  if (++steps_ > 2 * limits_.leaves_max)
+    return too_large("walk of the file's links", 2 * limits_.leaves_max);
   return {};
 }
 
@@ -53,9 +54,9 @@ Status LayoutWalk::push(size_t node, uint64_t offset, std::optional<uint64_t> ex
   auto node_bytes = unixfs_file_bytes(fs);
   if (!node_bytes) return make_error(Errc::invalid_input, what("file size overflows"));
   if (expected_bytes && *expected_bytes != *node_bytes)
-    return make_error(Errc::invalid_input, what("holds " + std::to_string(*node_bytes) +
-                                                " bytes; its parent says " +
-                                                std::to_string(*expected_bytes)));
+    return make_error(Errc::invalid_input,
+                      what("holds " + std::to_string(*node_bytes) + " bytes; its parent says " +
+                           std::to_string(*expected_bytes)));
   if (stack_.empty()) layout_.file_bytes = *node_bytes;
   if (!fs.data.empty()) {
     layout_.inline_data.push_back({offset, std::move(fs.data)});
@@ -76,8 +77,8 @@ Result<std::optional<Cid>> LayoutWalk::next_question() {
       return std::optional<Cid>();
     }
     if (layout_.root.codec() != kCodecDagPb)
-      return make_error(Errc::unsupported, "not a UnixFS file: codec " +
-                                               std::to_string(layout_.root.codec()));
+      return make_error(Errc::unsupported,
+                        "not a UnixFS file: codec " + std::to_string(layout_.root.codec()));
     asked_ = layout_.root;
     return asked_;
   }
@@ -171,7 +172,8 @@ Result<FileLayout> build_layout(BlockSource& blocks, const Cid& root, const Xfer
   }
   if (root.codec() == kCodecRaw) {
     AGORA_ASSIGN(Bytes block, blocks.get(root));
-    if (block.size() > limits.block_bytes_max) return too_large("block bytes", limits.block_bytes_max);
+    if (block.size() > limits.block_bytes_max)
+      return too_large("block bytes", limits.block_bytes_max);
     walk.set_raw_root_size(block.size());
   }
   return walk.take();
@@ -207,16 +209,18 @@ Result<FileLayout> SkeletonReader::finish(const SkeletonEnd& end) {
   }
   if (root_.codec() == kCodecRaw) {
     if (end.file_bytes > limits_.block_bytes_max)
-      return make_error(Errc::protocol, "a raw root of " + std::to_string(end.file_bytes) + " bytes");
+      return make_error(Errc::protocol,
+                        "a raw root of " + std::to_string(end.file_bytes) + " bytes");
     walk_.set_raw_root_size(end.file_bytes);
   }
   SkeletonEnd ours = walk_.layout().end();
   if (ours != end)
-    return make_error(Errc::protocol,
-                      "SKELETON_END says " + std::to_string(end.nodes) + " nodes, " +
-                          std::to_string(end.leaves) + " leaves, " + std::to_string(end.file_bytes) +
-                          " bytes; the nodes give " + std::to_string(ours.nodes) + ", " +
-                          std::to_string(ours.leaves) + ", " + std::to_string(ours.file_bytes));
+    return make_error(Errc::protocol, "SKELETON_END says " + std::to_string(end.nodes) +
+                                          " nodes, " + std::to_string(end.leaves) + " leaves, " +
+                                          std::to_string(end.file_bytes) +
+                                          " bytes; the nodes give " + std::to_string(ours.nodes) +
+                                          ", " + std::to_string(ours.leaves) + ", " +
+                                          std::to_string(ours.file_bytes));
   return walk_.take();
 }
 

@@ -49,7 +49,8 @@ Result<FileLayout> read_skeleton(const FileLayout& served) {
 class LayoutProfiles : public ::testing::TestWithParam<bool> {};
 
 TEST_P(LayoutProfiles, BothSidesDeriveTheSameLeavesAndTheyRebuildTheFile) {
-  for (size_t size : {size_t(0), size_t(1), size_t(999), size_t(1000), size_t(27001), size_t(100000)}) {
+  for (size_t size :
+       {size_t(0), size_t(1), size_t(999), size_t(1000), size_t(27001), size_t(100000)}) {
     MemoryBlocks blocks;
     Bytes content = random_bytes(size, size);
     auto root = import_bytes(content, tiny_profile(GetParam()), blocks);
