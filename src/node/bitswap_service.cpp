@@ -309,7 +309,8 @@ rt::awaitable<Result<FetchProgress>> BitswapService::walk_and_fetch(DagWalk walk
                                                   what + "; stopped");
       ++p.blocks_by_peer[b.from.to_string()];
       last_progress = rt::now();
-      if (Status st = batch.add(b.cid, b.data); !st) co_return st.error();
+      // The client core computed the CID from the bytes: no second hash here.
+      if (Status st = batch.add_verified(b.cid, b.data); !st) co_return st.error();
       uncommitted.push_back(b.cid);
     }
     if (batch.pending_bytes() >= kFetchCommitBytes) {

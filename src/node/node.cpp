@@ -54,9 +54,12 @@ Node::Node(asio::io_context& io, crypto::Ed25519PrivateKey identity, const store
               .stall_timeout = std::chrono::milliseconds(config.perf.stall_timeout_ms)},
           metrics_, events_)),
       blocks_(blocks) {
-  if (blocks)
+  if (blocks) {
     bitswap_ = std::make_unique<BitswapService>(*swarm_, *behaviours_, *blocks,
                                                 BitswapServiceConfig{}, metrics_, events_);
+    xfer_ = std::make_unique<XferService>(*swarm_, *behaviours_, *identify_, *blocks,
+                                          bitswap_.get(), XferServiceConfig{}, metrics_, events_);
+  }
 }
 
 // Members go in reverse order: the services (each removes its behaviour from the host) before
@@ -68,6 +71,7 @@ Status Node::start() {
   ping_->start();
   perf_->start();
   if (bitswap_) bitswap_->start();
+  if (xfer_) xfer_->start();
   std::string failures;
   for (const auto& text : config_.listen) {
     auto addr = Multiaddr::parse(text);
@@ -132,6 +136,24 @@ void Node::stop() {
   if (kad_) kad_->stop();  // saves the routing table while it still holds this run's peers
   if (bitswap_) bitswap_->stop();
   swarm_->shutdown();
+}
+
+rt::awaitable<Result<FetchProgress>> Node::fetch_content(Cid root, Duration stall_timeout,
+                                                         FetchProgressFn progress,
+                                                         uint64_t fetched_bytes_max,
+                                                         CancelFlag cancel, bool sequential) {
+  if (!bitswap_) co_return make_error(Errc::unsupported, "this node has no blockstore");
+  bool maybe_file = root.codec() == kCodecDagPb || root.codec() == kCodecRaw;
+  if (xfer_ && maybe_file) {
+    auto got = co_await xfer_->fetch_file(root, stall_timeout, progress, fetched_bytes_max, cancel,
+                                          sequential);
+    if (got) co_return got;
+    Errc code = got.error().code;
+    if (code == Errc::cancelled || code == Errc::too_large) co_return got;
+    // Not a file, no agora peer, or the peers went away: bitswap fetches the rest.
+  }
+  co_return co_await bitswap_->fetch_dag(root, stall_timeout, std::move(progress),
+                                         fetched_bytes_max, std::move(cancel));
 }
 
 rt::awaitable<Result<std::shared_ptr<rt::Connection>>> Node::connect(Multiaddr addr) {

@@ -12,6 +12,7 @@
 #include "node/kad_service.h"
 #include "node/perf_service.h"
 #include "node/ping_service.h"
+#include "node/xfer_service.h"
 #include "observe/events.h"
 #include "observe/metrics.h"
 #include "runtime/asio/behaviour_host.h"
@@ -56,12 +57,22 @@ class Node {
   PingService& ping() { return *ping_; }
   PerfService& perf() { return *perf_; }
   BitswapService* bitswap() { return bitswap_.get(); }          // null without a blockstore
+  XferService* xfer() { return xfer_.get(); }                   // null without a blockstore
   Connectivity* connectivity() { return connectivity_.get(); }  // null before start_connectivity
   KadService* dht() { return kad_.get(); }                      // null before start_dht
   ContentRouting* content_routing() { return content_routing_.get(); }
   observe::Registry& metrics() { return metrics_; }
   observe::EventRecorder& events() { return events_; }
   asio::io_context& io() { return io_; }
+
+  // Fetches the DAG under `root` into the blockstore: a file over xfer from the agora peers that
+  // serve it (in file order when `sequential`, for reading while it arrives), anything else, or
+  // what xfer could not finish, over bitswap (which resumes from what xfer stored). Arguments as
+  // BitswapService::fetch_dag.
+  rt::awaitable<Result<FetchProgress>> fetch_content(Cid root, Duration stall_timeout,
+                                                     FetchProgressFn progress,
+                                                     uint64_t fetched_bytes_max, CancelFlag cancel,
+                                                     bool sequential = false);
 
   // Dials (or reuses a connection to) the peer at `addr`.
   rt::awaitable<Result<std::shared_ptr<rt::Connection>>> connect(Multiaddr addr);
@@ -78,6 +89,7 @@ class Node {
   std::unique_ptr<PingService> ping_;
   std::unique_ptr<PerfService> perf_;
   std::unique_ptr<BitswapService> bitswap_;
+  std::unique_ptr<XferService> xfer_;
   std::unique_ptr<Connectivity> connectivity_;
   store::Blockstore* blocks_;
   std::unique_ptr<KadService> kad_;

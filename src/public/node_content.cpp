@@ -247,7 +247,8 @@ Status Node::read_file(std::string_view cid_text, const ChunkFn& chunk, CancelTo
         impl_->io_,
         [n = impl_->node_.get(), cid, signal, flag = fetch_cancel.flag()]() -> rt::awaitable<void> {
           FetchProgressFn woke = [signal](const FetchProgress&) { signal->notify(); };
-          auto r = co_await n->bitswap()->fetch_dag(cid, kFetchStallTimeout, woke, 0, flag);
+          auto r = co_await n->fetch_content(cid, kFetchStallTimeout, woke, 0, flag,
+                                             /*sequential=*/true);
           signal->finish(r ? Status{} : Status(r.error()));
         },
         [signal](std::exception_ptr e) {

@@ -104,8 +104,7 @@ Result<FetchProgress> Node::Impl::fetch_dag(
       [this, root, fetched_bytes_max, flag = cancel.flag(), report = bool(progress)](Box box) {
         FetchProgressFn to_box;
         if (report) to_box = [box](const FetchProgress& p) { box->push(p); };
-        return node_->bitswap()->fetch_dag(root, kFetchStallTimeout, to_box, fetched_bytes_max,
-                                           flag);
+        return node_->fetch_content(root, kFetchStallTimeout, to_box, fetched_bytes_max, flag);
       },
       consume, heartbeat);
 }

@@ -125,8 +125,8 @@ class Blockstore {
   friend class Batch;
   Blockstore(std::filesystem::path dir, BlockstoreConfig config);
 
-  // Size and hash checks shared by put() and Batch::add().
-  Status check_block(const Cid& cid, BytesView data) const;
+  // Size and hash checks shared by put() and Batch::add() (`hash`: also re-hash the data).
+  Status check_block(const Cid& cid, BytesView data, bool hash = true) const;
   // True when a complete copy is already in place (same size; the name vouches for the hash).
   bool present_with_size(const std::filesystem::path& path, uint64_t size_bytes) const;
   Result<Bytes> read(const Multihash& hash, const std::string& what) const;
@@ -165,6 +165,9 @@ class Blockstore::Batch {
 
   // Same checks and errors as put(). A failed add leaves the other pending blocks pending.
   Status add(const Cid& cid, BytesView data);
+  // add() for bytes the caller has already checked against `cid` (a block a peer sent, verified
+  // on arrival): the size and hash-function checks stay, the second SHA-256 is skipped.
+  Status add_verified(const Cid& cid, BytesView data);
   // On error, blocks already renamed into place stay (they are complete); the rest are discarded.
   Status commit();
   void discard() {

@@ -1,0 +1,278 @@
+#include "node/xfer_service.h"
+
+#include <algorithm>
+
+namespace agora {
+
+namespace {
+constexpr Duration kCancelCheck = std::chrono::milliseconds(200);
+constexpr Duration kProgressEvery = std::chrono::milliseconds(200);
+bool is_set(const CancelFlag& cancel) { return cancel && cancel->load(); }
+}  // namespace
+
+struct XferService::Session {
+  explicit Session(asio::any_io_executor ex) : wake(ex) {}
+  rt::Waiter wake;
+  uint64_t fetched_bytes_max = 0;
+  std::shared_ptr<const xfer::FileLayout> layout;
+  uint64_t leaves_local = 0, bytes_local = 0;
+  std::deque<behaviour::XferLeaf> leaves;
+  std::optional<Status> end;  // XferDone, XferFailed, or refused here (too large)
+};
+
+struct XferService::Counters {
+  explicit Counters(observe::Registry& r)
+      : leaves_sent(r.counter("agora_xfer_leaves_sent_total", "xfer leaves sent to peers")),
+        bytes_sent(r.counter("agora_xfer_leaf_bytes_sent_total", "Bytes of xfer leaves sent")),
+        leaves_received(r.counter("agora_xfer_leaves_received_total",
+                                  "xfer leaves received (verified; endgame copies included)")),
+        bytes_received(
+            r.counter("agora_xfer_leaf_bytes_received_total", "Bytes of xfer leaves received")),
+        streams_refused(r.counter("agora_xfer_streams_refused_total",
+                                  "xfer streams answered busy (over the stream limits)")),
+        peers_misbehaved(r.counter("agora_xfer_peers_misbehaved_total",
+                                   "Peers cut off for bad xfer frames or bytes")) {}
+  observe::Counter& leaves_sent;
+  observe::Counter& bytes_sent;
+  observe::Counter& leaves_received;
+  observe::Counter& bytes_received;
+  observe::Counter& streams_refused;
+  observe::Counter& peers_misbehaved;
+};
+
+XferService::XferService(rt::Swarm& swarm, rt::BehaviourHost& host, IdentifyService& identify,
+                         store::Blockstore& blocks, BitswapService* bitswap,
+                         XferServiceConfig config, observe::Registry& metrics,
+                         observe::EventRecorder& events)
+    : swarm_(swarm),
+      host_(host),
+      identify_(identify),
+      blocks_(blocks),
+      bitswap_(bitswap),
+      config_(config),
+      events_(events),
+      store_leaves_(*this),
+      behaviour_(config_.xfer, store_leaves_),
+      counters_(std::make_unique<Counters>(metrics)) {}
+
+XferService::~XferService() { host_.remove(behaviour_); }
+
+void XferService::start() {
+  host_.add(behaviour_, [this] { on_progress(); });
+}
+
+Result<std::shared_ptr<const xfer::FileLayout>> XferService::StoreLeaves::layout(const Cid& root) {
+  auto& cache = svc_.layouts_;
+  for (auto it = cache.begin(); it != cache.end(); ++it) {
+    if (it->first != root) continue;
+    cache.splice(cache.begin(), cache, it);
+    return cache.front().second;
+  }
+  BlockstoreSource source(svc_.blocks_);
+  AGORA_ASSIGN(xfer::FileLayout built, xfer::build_layout(source, root, svc_.config_.xfer.limits));
+  auto shared = std::make_shared<const xfer::FileLayout>(std::move(built));
+  cache.emplace_front(root, shared);
+  if (cache.size() > svc_.config_.layouts_max) cache.pop_back();
+  return shared;
+}
+
+std::optional<std::vector<bool>> XferService::StoreLeaves::holds(const xfer::FileLayout& layout) {
+  std::vector<bool> held(layout.leaves.size());
+  bool all = true;
+  for (size_t i = 0; i < held.size(); ++i) {
+    held[i] = svc_.blocks_.has(layout.leaves[i].cid);
+    all = all && held[i];
+  }
+  if (all) return std::nullopt;
+  return held;
+}
+
+// Re-hashed before it leaves, as bitswap's server does: a corrupt block is quarantined.
+std::optional<Bytes> XferService::StoreLeaves::read_leaf(const Cid& cid) {
+  auto block = svc_.blocks_.get_checked(cid);
+  if (block && block->corrupt && svc_.bitswap_) svc_.bitswap_->quarantine(cid);
+  if (!block || block->corrupt) return std::nullopt;
+  return std::move(block->data);
+}
+
+std::vector<PeerId> XferService::xfer_peers() const {
+  std::vector<PeerId> peers;
+  for (const auto& conn : swarm_.connections()) {
+    const PeerId& peer = conn->info().peer;
+    if (std::find(peers.begin(), peers.end(), peer) != peers.end()) continue;
+    // A peer identify has not answered for yet is asked too: a refused stream costs one round trip.
+    const IdentifyInfo* info = identify_.peer_info(peer);
+    if (info && std::find(info->protocols.begin(), info->protocols.end(),
+                          behaviour::kXferProtocol) == info->protocols.end())
+      continue;
+    peers.push_back(peer);
+  }
+  return peers;
+}
+
+void XferService::on_progress() {
+  while (auto e = behaviour_.poll_event()) {
+    if (auto* bad = std::get_if<behaviour::XferMisbehaved>(&*e)) {
+      misbehaved(bad->peer, bad->reason);
+      continue;
+    }
+    behaviour::XferDownloadId id = std::visit(
+        [](const auto& v) -> behaviour::XferDownloadId {
+          if constexpr (requires { v.id; }) {
+            return v.id;
+          } else {
+            return 0;
+          }
+        },
+        *e);
+    auto it = sessions_.find(id);
+    if (it == sessions_.end()) continue;  // the fetch has ended
+    Session& s = *it->second;
+    if (auto* sk = std::get_if<behaviour::XferSkeleton>(&*e)) {
+      skeleton_arrived(s, *sk);
+    } else if (auto* leaf = std::get_if<behaviour::XferLeaf>(&*e)) {
+      s.leaves.push_back(std::move(*leaf));
+    } else if (std::get_if<behaviour::XferDone>(&*e)) {
+      s.end = Status{};
+    } else if (auto* failed = std::get_if<behaviour::XferFailed>(&*e)) {
+      s.end = Status(failed->error);
+    }
+    s.wake.notify();
+  }
+  const behaviour::XferStats& now = behaviour_.stats();
+  auto add = [](observe::Counter& c, uint64_t current, uint64_t& seen) {
+    if (current > seen) c.add(current - seen);
+    seen = current;
+  };
+  add(counters_->leaves_sent, now.leaves_sent, counted_.leaves_sent);
+  add(counters_->bytes_sent, now.leaf_bytes_sent, counted_.leaf_bytes_sent);
+  add(counters_->leaves_received, now.leaves_received, counted_.leaves_received);
+  add(counters_->bytes_received, now.leaf_bytes_received, counted_.leaf_bytes_received);
+  add(counters_->streams_refused, now.streams_refused, counted_.streams_refused);
+  add(counters_->peers_misbehaved, now.peers_misbehaved, counted_.peers_misbehaved);
+}
+
+// The skeleton is verified: store it, tell the behaviour which leaves are here already, go.
+void XferService::skeleton_arrived(Session& s, const behaviour::XferSkeleton& skeleton) {
+  const xfer::FileLayout& layout = *skeleton.layout;
+  if (s.fetched_bytes_max > 0 && layout.file_bytes > s.fetched_bytes_max) {
+    behaviour_.cancel(skeleton.id);
+    s.end = make_error(Errc::too_large, "the file is " + std::to_string(layout.file_bytes) +
+                                            " bytes, over the " +
+                                            std::to_string(s.fetched_bytes_max) + " allowed");
+    return;
+  }
+  auto batch = blocks_.batch();
+  for (const xfer::SkeletonNode& node : layout.nodes) {
+    if (Status st = batch.add_verified(node.cid, node.block); !st) {
+      behaviour_.cancel(skeleton.id);
+      s.end = st;
+      return;
+    }
+  }
+  if (Status st = batch.commit(); !st) {
+    behaviour_.cancel(skeleton.id);
+    s.end = st;
+    return;
+  }
+  std::vector<bool> have(layout.leaves.size());
+  for (size_t i = 0; i < have.size(); ++i) {
+    have[i] = blocks_.has(layout.leaves[i].cid);
+    if (have[i]) {
+      ++s.leaves_local;
+      s.bytes_local += layout.leaves[i].size;
+    }
+  }
+  s.layout = skeleton.layout;
+  uint64_t start_leaf = have.empty() ? 0 : rng_() % have.size();
+  behaviour_.start(skeleton.id, std::move(have), start_leaf, rt::now());
+  host_.wake(behaviour_);
+}
+
+void XferService::misbehaved(const PeerId& peer, const std::string& reason) {
+  observe::Event e;
+  e.type = observe::EventType::peer_misbehaved;
+  e.peer = peer.to_string();
+  e.protocol = std::string(behaviour::kXferProtocol);
+  e.reason = "xfer";
+  e.detail = reason;
+  events_.record(std::move(e));
+}
+
+rt::awaitable<Result<FetchProgress>> XferService::fetch_file(Cid root, Duration stall_timeout,
+                                                             FetchProgressFn progress,
+                                                             uint64_t fetched_bytes_max,
+                                                             CancelFlag cancel, bool sequential) {
+  std::vector<PeerId> peers = xfer_peers();
+  auto id = behaviour_.download(root, peers, sequential, rt::now());
+  if (!id) co_return id.error();
+  Session s(swarm_.executor());
+  s.fetched_bytes_max = fetched_bytes_max;
+  sessions_[*id] = &s;
+  struct Cleanup {
+    XferService& svc;
+    behaviour::XferDownloadId id;
+    Session& s;
+    ~Cleanup() {
+      svc.sessions_.erase(id);
+      if (!s.end) svc.behaviour_.cancel(id);
+      svc.host_.wake(svc.behaviour_);
+    }
+  } cleanup{*this, *id, s};
+  host_.wake(behaviour_);
+
+  FetchProgress p;
+  auto gc_guard = blocks_.hold_off_gc();
+  auto batch = blocks_.batch();
+  std::vector<uint64_t> uncommitted;
+  auto commit = [&]() -> Status {
+    AGORA_TRY(batch.commit());
+    behaviour_.have_leaves(root, uncommitted);  // peers downloading it may ask us now
+    uncommitted.clear();
+    host_.wake(behaviour_);
+    return {};
+  };
+  Instant last_progress = rt::now(), last_report{};
+  while (true) {
+    while (s.leaves.empty() && !s.end) {
+      if (is_set(cancel)) break;
+      Duration left = stall_timeout - (rt::now() - last_progress);
+      if (left <= Duration::zero())
+        co_return make_error(Errc::timeout, "no xfer leaf arrived for " +
+                                                std::to_string(to_ms(stall_timeout) / 1000) +
+                                                " s from " + std::to_string(peers.size()) +
+                                                " peers");
+      co_await s.wake.wait_for(std::min(left, kCancelCheck));
+    }
+    if (is_set(cancel)) {
+      AGORA_CO_TRY(commit());
+      co_return make_error(Errc::cancelled, "cancelled after " + std::to_string(p.blocks_fetched) +
+                                                " leaves fetched (kept for a resume)");
+    }
+    while (!s.leaves.empty()) {
+      behaviour::XferLeaf leaf = std::move(s.leaves.front());
+      s.leaves.pop_front();
+      const Cid& cid = s.layout->leaves[leaf.index].cid;
+      AGORA_CO_TRY(batch.add_verified(cid, *leaf.block));
+      uncommitted.push_back(leaf.index);
+      ++p.blocks_fetched;
+      p.bytes_fetched += leaf.block->size();
+      ++p.blocks_by_peer[leaf.from.to_string()];
+      last_progress = rt::now();
+      if (batch.pending_bytes() >= config_.commit_bytes) AGORA_CO_TRY(commit());
+    }
+    p.blocks_local = s.leaves_local;
+    p.bytes_local = s.bytes_local;
+    if (s.end) break;
+    if (progress && rt::now() - last_report > kProgressEvery) {
+      last_report = rt::now();
+      progress(p);
+    }
+  }
+  AGORA_CO_TRY(commit());  // what arrived is kept, also when the download failed
+  if (!*s.end) co_return s.end->error();
+  if (progress) progress(p);
+  co_return p;
+}
+
+}  // namespace agora

@@ -1,0 +1,92 @@
+// /agora/xfer/1.0.0 on the node (docs/xfer.md): behaviour::XferBehaviour driven by the node's
+// BehaviourHost, serving files from the blockstore and fetching files from agora peers.
+//
+// Serving: a file's layout is built from local blocks once and cached (layouts_max entries,
+// evicted oldest first); every leaf is read with its hash checked, and one that fails is
+// quarantined (as bitswap's server does) and answered MISSING.
+//
+// Fetching: fetch_file asks every connected peer that speaks xfer (or whose protocols identify
+// has not told yet) for the file, stores the skeleton and each verified leaf through a group
+// commit, and tells the peers it serves what it has stored (HAVE updates), so peers downloading
+// the same file trade leaves. Errc::unsupported when the root is not a file and Errc::not_found
+// when no peer can serve it over xfer: the caller then uses bitswap, which also resumes from
+// whatever xfer stored. A peer caught sending bad bytes is banned and recorded as an event.
+#pragma once
+
+#include <deque>
+#include <list>
+#include <map>
+#include <memory>
+#include <random>
+
+#include "behaviour/xfer_behaviour.h"
+#include "node/bitswap_service.h"
+#include "node/content.h"
+#include "node/identify_service.h"
+#include "observe/events.h"
+#include "observe/metrics.h"
+#include "runtime/asio/behaviour_host.h"
+#include "store/blockstore.h"
+
+namespace agora {
+
+struct XferServiceConfig {
+  behaviour::XferConfig xfer;
+  size_t layouts_max = 16;           // cached layouts of files served
+  uint64_t commit_bytes = 16 << 20;  // leaves stored per group commit (what a kill -9 may lose)
+};
+
+class XferService {
+ public:
+  XferService(rt::Swarm& swarm, rt::BehaviourHost& host, IdentifyService& identify,
+              store::Blockstore& blocks, BitswapService* bitswap, XferServiceConfig config,
+              observe::Registry& metrics, observe::EventRecorder& events);
+  ~XferService();
+  void start();
+
+  // Fetches the file under `root` into the blockstore from connected agora peers; see above.
+  // Fails when nothing arrives for `stall_timeout`, with Errc::too_large when the file is larger
+  // than `fetched_bytes_max` (0: no cap; checked against the verified skeleton before any leaf
+  // is asked), and with Errc::cancelled when `cancel` is set (what arrived stays stored).
+  rt::awaitable<Result<FetchProgress>> fetch_file(Cid root, Duration stall_timeout,
+                                                  FetchProgressFn progress = {},
+                                                  uint64_t fetched_bytes_max = 0,
+                                                  CancelFlag cancel = {}, bool sequential = false);
+  const behaviour::XferStats& stats() const { return behaviour_.stats(); }
+
+ private:
+  struct Session;
+  class StoreLeaves : public behaviour::XferBlocks {
+   public:
+    explicit StoreLeaves(XferService& svc) : svc_(svc) {}
+    Result<std::shared_ptr<const xfer::FileLayout>> layout(const Cid& root) override;
+    std::optional<std::vector<bool>> holds(const xfer::FileLayout& layout) override;
+    std::optional<Bytes> read_leaf(const Cid& cid) override;
+
+   private:
+    XferService& svc_;
+  };
+
+  void on_progress();
+  void skeleton_arrived(Session& s, const behaviour::XferSkeleton& skeleton);
+  void misbehaved(const PeerId& peer, const std::string& reason);
+  std::vector<PeerId> xfer_peers() const;
+
+  rt::Swarm& swarm_;
+  rt::BehaviourHost& host_;
+  IdentifyService& identify_;
+  store::Blockstore& blocks_;
+  BitswapService* bitswap_;
+  XferServiceConfig config_;
+  observe::EventRecorder& events_;
+  StoreLeaves store_leaves_;
+  behaviour::XferBehaviour behaviour_;
+  std::map<behaviour::XferDownloadId, Session*> sessions_;
+  std::list<std::pair<Cid, std::shared_ptr<const xfer::FileLayout>>> layouts_;  // newest first
+  struct Counters;
+  std::unique_ptr<Counters> counters_;
+  behaviour::XferStats counted_;
+  std::minstd_rand rng_{std::random_device{}()};  // where rarest-first ties start
+};
+
+}  // namespace agora
