@@ -31,6 +31,17 @@ struct AddResult {
 
 using AddProgressFn = std::function<void(uint64_t bytes_read)>;
 
+// An entry below an added directory, reported once imported: a directory's entries come before
+// it, so the root (the add's result, not an entry) would come last.
+struct AddEntry {
+  std::string path;  // relative to the added root: '/'-separated names
+  std::string cid;
+  uint64_t size = 0;  // file bytes (for a directory: of the files below it)
+  std::string type;   // file, directory or symlink
+};
+
+using AddEntryFn = std::function<void(const AddEntry&)>;
+
 struct GetRequest {
   std::string content_path;        // <cid>[/path], or /ipfs/<cid>[/path]
   std::vector<std::string> peers;  // multiaddrs to dial first (none: providers from the DHT)
@@ -41,10 +52,13 @@ struct GetRequest {
 
 // Totals of a fetch so far (a resumed fetch counts what it already had as local).
 struct GetProgress {
-  // resolving (the path's blocks), fetching (the DAG under it), writing (the destination).
+  // resolving (the path's blocks), fetching (the DAG under it), writing (the destination), then
+  // done in a GetResult.
   std::string phase = "resolving";
-  uint64_t total_bytes = 0;     // what the content declares (a file's size); 0 until known
-  uint64_t bytes_written = 0;   // writing: bytes of blocks exported so far
+  // What the content declares: a file's size; for a tree, its links' sizes (blocks included).
+  // 0 until known.
+  uint64_t total_bytes = 0;
+  uint64_t bytes_written = 0;   // file and symlink bytes written to the destination so far
   uint64_t blocks_fetched = 0;  // over the network
   uint64_t blocks_local = 0;    // already stored
   uint64_t bytes_fetched = 0;
@@ -56,8 +70,8 @@ struct GetProgress {
 using GetProgressFn = std::function<void(const GetProgress&)>;
 
 struct GetResult {
-  GetProgress fetched;
-  std::string cid;  // what the path resolved to
+  GetProgress fetched;  // the totals at the end: phase "done", bytes_written what was written
+  std::string cid;      // what the path resolved to
   std::string dest;
   uint64_t dag_bytes = 0;  // every block of the DAG fetched, fetched or local
   uint64_t bytes = 0;      // a file's size; for a tree, its blocks' bytes
@@ -78,6 +92,16 @@ struct Listing {
   std::string cid;
   std::vector<ListEntry> entries;
 };
+
+// A listing's progress: its entries' root blocks (each entry's type and size) being fetched.
+struct ListProgress {
+  uint64_t entries_total = 0;  // the directory's entries, once its blocks are read
+  uint64_t entries_ready = 0;  // of those, with their root block stored
+  uint64_t blocks_fetched = 0;
+  uint64_t bytes_fetched = 0;
+};
+
+using ListProgressFn = std::function<void(const ListProgress&)>;
 
 struct PinInfo {
   std::string cid;

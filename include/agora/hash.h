@@ -14,8 +14,10 @@ namespace agora {
 
 // A file or tree; `profile` is a UnixFS profile name; `preserve_mode` keeps permission bits in
 // UnixFS mode (as `add --preserve-mode`). Errc::invalid_input for a directory without `recursive`.
+// `entry` hears of each entry below a directory, as Node::add_path's.
 Result<AddResult> hash_path(const std::filesystem::path& path, std::string_view profile,
-                            bool recursive, bool preserve_mode = false);
+                            bool recursive, bool preserve_mode = false,
+                            const AddEntryFn& entry = {});
 
 // One file whose bytes arrive in pieces (stdin).
 class FileHasher {

@@ -138,9 +138,12 @@ class Node {
   // --- Content (content_types.h). The long operations (add, fetch, get, cat, ls, pin add) are
   // listed by operations() while they run and stop on their CancelToken (agora/operations.h).
   // They fetch only what they read: a path's blocks one by one, then the DAG under its target.
-  // Imports a local file or tree (pinned unless asked not to; provided in the DHT).
+  // Imports a local file or tree (pinned unless asked not to; provided in the DHT). `entry`
+  // hears of each entry below a directory as it is imported (before the blocks are committed and
+  // the root pinned: an add that then fails leaves none of them).
   Result<AddResult> add_path(const std::filesystem::path& path, const AddSettings& options,
-                             const AddProgressFn& progress = {}, CancelToken cancel = {});
+                             const AddProgressFn& progress = {}, CancelToken cancel = {},
+                             const AddEntryFn& entry = {});
   // Imports one file whose bytes arrive in pieces: write() them, then finish().
   class StreamAdd;
   Result<std::unique_ptr<StreamAdd>> add_stream(const AddSettings& options);
@@ -160,13 +163,15 @@ class Node {
   // peers while the read goes on.
   Status read_file(std::string_view cid, const ChunkFn& chunk, CancelToken cancel = {});
   // A directory's entries (or a file as one entry), fetching the directory's blocks and each
-  // entry's root block, not what lies below them.
-  Result<Listing> list(std::string_view cid, CancelToken cancel = {});
+  // entry's root block, not what lies below them. `progress` is called once the directory is
+  // read and after each batch of entries' blocks is stored.
+  Result<Listing> list(std::string_view cid, CancelToken cancel = {},
+                       const ListProgressFn& progress = {});
   // resolve() of a file, then read_file(); resolve(), then list().
   Status cat(std::string_view content_path, const std::vector<std::string>& peers,
              const ChunkFn& chunk, CancelToken cancel = {});
   Result<Listing> ls(std::string_view content_path, const std::vector<std::string>& peers,
-                     CancelToken cancel = {});
+                     CancelToken cancel = {}, const ListProgressFn& progress = {});
   // fetch(), then pins: the pinned CID. Cancelled, nothing is pinned.
   Result<std::string> pin_add(std::string_view content_path, bool recursive,
                               const std::string& name, const GetProgressFn& progress = {},

@@ -66,11 +66,12 @@ Result<std::unique_ptr<Content>> Content::open(const std::filesystem::path& repo
 
 Result<unixfs::ImportedNode> Content::add_path(const std::filesystem::path& path,
                                                const AddOptions& options,
-                                               unixfs::ProgressFn progress) {
+                                               unixfs::ProgressFn progress, unixfs::EntryFn entry) {
   auto gc_guard = blocks_->hold_off_gc();  // a collection must not take blocks before the pin
   auto sink = make_sink(*blocks_, options);
-  AGORA_ASSIGN(unixfs::ImportedNode root,
-               unixfs::import_path(path, options.import, *sink, std::move(progress)));
+  AGORA_ASSIGN(
+      unixfs::ImportedNode root,
+      unixfs::import_path(path, options.import, *sink, std::move(progress), std::move(entry)));
   if (options.cancel && options.cancel->load()) return make_error(Errc::cancelled, "cancelled");
   AGORA_TRY(commit(*sink));
   if (options.pin && !options.only_hash) AGORA_TRY(pin(root.cid, store::PinType::recursive));
@@ -128,7 +129,8 @@ Result<Cid> Content::resolve(const Cid& root, std::string_view path) {
 }
 
 Status Content::export_to(const Cid& cid, const std::filesystem::path& dest,
-                          const unixfs::ExportLimits& limits, unixfs::BlockSource* from) {
+                          const unixfs::ExportLimits& limits, unixfs::BlockSource* from,
+                          const unixfs::WrittenBytesFn& written) {
   std::error_code ec;
   auto type = std::filesystem::symlink_status(dest, ec).type();
   if (ec && type != std::filesystem::file_type::not_found)  // e.g. a directory we cannot search
@@ -139,7 +141,7 @@ Status Content::export_to(const Cid& cid, const std::filesystem::path& dest,
   AGORA_ASSIGN(std::filesystem::path record, store::record_partial_output(repo_, temp));
   BlockstoreSource blockstore(*blocks_);
   unixfs::BlockSource& source = from ? *from : blockstore;
-  Status st = unixfs::export_to_path(source, cid, temp, limits);
+  Status st = unixfs::export_to_path(source, cid, temp, limits, written);
   if (st) {
     std::filesystem::rename(temp, dest, ec);
     if (ec) st = make_error(Errc::io, "rename into " + dest.string() + ": " + ec.message());

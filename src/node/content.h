@@ -56,9 +56,10 @@ class Content {
 
   store::Blockstore& blocks() { return *blocks_; }
 
+  // `entry` hears of each entry below the root as it is imported (unixfs::import_path).
   Result<unixfs::ImportedNode> add_path(const std::filesystem::path& path,
-                                        const AddOptions& options,
-                                        unixfs::ProgressFn progress = {});
+                                        const AddOptions& options, unixfs::ProgressFn progress = {},
+                                        unixfs::EntryFn entry = {});
   // Imports one file whose bytes arrive through repeated calls of `feed` (e.g. an HTTP body):
   // begin, write chunks, then finish.
   class StreamAdd;
@@ -79,10 +80,11 @@ class Content {
   // sibling is recorded in the repo first (store/partial_outputs.h), so one left by a daemon that
   // died mid-export is removed by remove_partial_outputs() at the next start. `limits` carries
   // the size checks (output_bytes_max, disk_free_margin_bytes).
-  // The blocks come from `source` when given (one that counts, or stops when cancelled), else
-  // from the blockstore.
+  // The blocks come from `source` when given (one that stops when cancelled), else from the
+  // blockstore; `written` follows the bytes written (unixfs::export_to_path).
   Status export_to(const Cid& cid, const std::filesystem::path& dest,
-                   const unixfs::ExportLimits& limits = {}, unixfs::BlockSource* source = nullptr);
+                   const unixfs::ExportLimits& limits = {}, unixfs::BlockSource* source = nullptr,
+                   const unixfs::WrittenBytesFn& written = {});
   // At start-up, before any export: removes the recorded temporaries of interrupted exports.
   Result<std::vector<store::LeftoverPartial>> remove_partial_outputs();
 

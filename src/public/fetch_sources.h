@@ -1,6 +1,6 @@
 // Block sources over the node's blockstore for reads that fetch only what they need:
-// - LocalBlocks reads stored blocks, notes the first one missing (the caller fetches it and runs
-//   the read again: a path is resolved block by block) and counts what it read;
+// - LocalBlocks reads stored blocks and notes the first one missing (the caller fetches it and
+//   runs the read again: a path is resolved block by block);
 // - ArrivingBlocks waits for blocks a fetch running beside it is storing, so a file is read in
 //   order while its DAG arrives (agora cat).
 // Both end with Errc::cancelled once their CancelToken is set, so a cancelled read, listing or
@@ -27,25 +27,15 @@ class LocalBlocks : public unixfs::BlockSource {
   Result<Bytes> get(const Cid& cid) override {
     if (cancel_.cancelled()) return cancelled_error();
     auto block = blocks_.get(cid);
-    if (block) {
-      bytes_read_ += block->size();
-      if (on_read_) on_read_(bytes_read_);
-    } else if (block.error().code == Errc::not_found && !missing_) {
-      missing_ = cid;
-    }
+    if (!block && block.error().code == Errc::not_found && !missing_) missing_ = cid;
     return block;
   }
   const std::optional<Cid>& missing() const { return missing_; }
-  uint64_t bytes_read() const { return bytes_read_; }
-  // Called with the total after every block read (export progress).
-  void on_read(std::function<void(uint64_t)> fn) { on_read_ = std::move(fn); }
 
  private:
   store::Blockstore& blocks_;
   CancelToken cancel_;
   std::optional<Cid> missing_;
-  uint64_t bytes_read_ = 0;
-  std::function<void(uint64_t)> on_read_;
 };
 
 // How a fetch running on the loop tells a reader that more blocks are stored, or that it ended.

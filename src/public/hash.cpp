@@ -1,6 +1,7 @@
 // include/agora/hash.h: the UnixFS importer over a sink that keeps nothing.
 #include "agora/hash.h"
 
+#include "public/add_entry.h"
 #include "unixfs/block_sink.h"
 #include "unixfs/file_importer.h"
 #include "unixfs/import_path.h"
@@ -29,7 +30,7 @@ class DiscardingHasher : public FileHasher {
 }  // namespace
 
 Result<AddResult> hash_path(const std::filesystem::path& path, std::string_view profile,
-                            bool recursive, bool preserve_mode) {
+                            bool recursive, bool preserve_mode, const AddEntryFn& entry) {
   AGORA_ASSIGN(unixfs::Profile p, unixfs::profile_by_name(profile));
   if (std::filesystem::is_directory(path) && !recursive)
     return make_error(Errc::invalid_input, path.string() + " is a directory (use -r)");
@@ -37,7 +38,8 @@ Result<AddResult> hash_path(const std::filesystem::path& path, std::string_view 
   options.profile = p;
   options.preserve_mode = preserve_mode;
   DiscardBlocks sink;
-  AGORA_ASSIGN(unixfs::ImportedNode root, unixfs::import_path(path, options, sink));
+  AGORA_ASSIGN(unixfs::ImportedNode root,
+               unixfs::import_path(path, options, sink, {}, entry_hook(entry)));
   return added(root);
 }
 

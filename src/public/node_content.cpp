@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "agora/names.h"
+#include "public/add_entry.h"
 #include "public/content_path.h"
 #include "public/fetch_sources.h"
 #include "public/node_impl.h"
@@ -107,7 +108,8 @@ class ContentStreamAdd : public Node::StreamAdd {
 }  // namespace
 
 Result<AddResult> Node::add_path(const std::filesystem::path& path, const AddSettings& settings,
-                                 const AddProgressFn& progress, CancelToken cancel) {
+                                 const AddProgressFn& progress, CancelToken cancel,
+                                 const AddEntryFn& entry) {
   AGORA_ASSIGN(::agora::AddOptions options, content_options(settings));
   options.cancel = cancel.flag();
   auto op = impl_->ops_.start("add", path.string(), cancel);
@@ -115,7 +117,8 @@ Result<AddResult> Node::add_path(const std::filesystem::path& path, const AddSet
     op->set_bytes(bytes);
     if (progress) progress(bytes);
   };
-  AGORA_ASSIGN(unixfs::ImportedNode root, impl_->content_->add_path(path, options, counted));
+  AGORA_ASSIGN(unixfs::ImportedNode root,
+               impl_->content_->add_path(path, options, counted, entry_hook(entry)));
   if (!options.only_hash) impl_->announce(root.cid);
   return added(root);
 }
@@ -213,16 +216,17 @@ Result<GetResult> Node::get(const GetRequest& request, const GetProgressFn& prog
   Content& content = *impl_->content_;
   LocalBlocks source(content.blocks(), cancel);
   auto last_report = std::chrono::steady_clock::now();
-  source.on_read([&](uint64_t bytes) {
+  AGORA_TRY(content.export_to(cid, request.dest, limits, &source, [&](uint64_t bytes) {
     shown.bytes_written = bytes;
     auto now = std::chrono::steady_clock::now();
     if (now - last_report < kWriteProgressInterval) return;
     last_report = now;
     report();
-  });
-  AGORA_TRY(content.export_to(cid, request.dest, limits, &source));
+  }));
   GetResult out;
-  out.fetched = progress_of(fetched);
+  out.fetched = shown;  // the totals, the declared size and what was written
+  out.fetched.phase = "done";
+  out.fetched.blocks_in_flight = 0;
   out.cid = cid.to_string();
   out.dest = request.dest;
   out.dag_bytes = fetched.bytes_fetched + fetched.bytes_local;
@@ -270,7 +274,8 @@ Status Node::read_file(std::string_view cid_text, const ChunkFn& chunk, CancelTo
   return st;
 }
 
-Result<Listing> Node::list(std::string_view cid_text, CancelToken cancel) {
+Result<Listing> Node::list(std::string_view cid_text, CancelToken cancel,
+                           const ListProgressFn& progress) {
   AGORA_ASSIGN(Cid cid, Cid::parse(cid_text));
   Node::Impl& impl = *impl_;
   AGORA_ASSIGN(unixfs::NodeStat st,
@@ -286,14 +291,27 @@ Result<Listing> Node::list(std::string_view cid_text, CancelToken cancel) {
       impl.with_fetching<std::vector<unixfs::DirEntry>>(
           [&cid](unixfs::BlockSource& s) { return unixfs::list_directory(s, cid); }, cancel));
   // Each entry's root block, for its type and size: fetched together, a window at a time.
+  ListProgress shown;
+  shown.entries_total = list.size();
+  FetchProgress fetched;
   std::vector<Cid> missing;
+  auto fetch_missing = [&]() -> Status {
+    size_t n = missing.size();
+    AGORA_TRY(impl.fetch_blocks(std::exchange(missing, {}), cancel, &fetched));
+    shown.entries_ready += n;
+    shown.blocks_fetched = fetched.blocks_fetched;
+    shown.bytes_fetched = fetched.bytes_fetched;
+    if (progress) progress(shown);
+    return {};
+  };
+  for (const auto& e : list)
+    if (impl.content_->blocks().has(e.cid)) ++shown.entries_ready;
+  if (progress) progress(shown);
   for (const auto& e : list) {
     if (!impl.content_->blocks().has(e.cid)) missing.push_back(e.cid);
-    if (missing.size() == kListFetchBatch) {
-      AGORA_TRY(impl.fetch_blocks(std::exchange(missing, {}), cancel));
-    }
+    if (missing.size() == kListFetchBatch) AGORA_TRY(fetch_missing());
   }
-  if (!missing.empty()) AGORA_TRY(impl.fetch_blocks(std::move(missing), cancel));
+  if (!missing.empty()) AGORA_TRY(fetch_missing());
   LocalBlocks source(impl.content_->blocks(), cancel);
   for (const auto& e : list) {
     auto child = unixfs::stat(source, e.cid);
@@ -310,10 +328,10 @@ Status Node::cat(std::string_view content_path, const std::vector<std::string>& 
 }
 
 Result<Listing> Node::ls(std::string_view content_path, const std::vector<std::string>& peers,
-                         CancelToken cancel) {
+                         CancelToken cancel, const ListProgressFn& progress) {
   auto op = impl_->ops_.start("ls", std::string(content_path), cancel);
   AGORA_ASSIGN(std::string cid, resolve(content_path, peers, false, cancel));
-  return list(cid, cancel);
+  return list(cid, cancel, progress);
 }
 
 Result<std::string> Node::pin_add(std::string_view content_path, bool recursive,

@@ -77,12 +77,14 @@ Result<OutputBudget> output_budget(const std::filesystem::path& dir, const Expor
 // in the tree can never redirect a later write, whatever the names and targets say.
 class TreeExporter {
  public:
-  TreeExporter(BlockSource& source, const ExportLimits& limits, OutputBudget budget)
+  TreeExporter(BlockSource& source, const ExportLimits& limits, OutputBudget budget,
+               const WrittenBytesFn& written)
       : source_(source),
         limits_(limits),
         entries_left_(limits.entries_max),
         bytes_left_(budget.bytes),
-        budget_(std::move(budget)) {}
+        budget_(std::move(budget)),
+        written_(written) {}
 
   Status export_entry(int dir_fd, const std::string& name, const Cid& cid, const std::string& path,
                       size_t depth) {
@@ -107,7 +109,9 @@ class TreeExporter {
     if (fd.get() < 0) return os_error(path, "create");
     std::function<Status(BytesView)> out = [&](BytesView data) -> Status {
       AGORA_TRY(spend(data.size(), path));
-      return write_all(fd.get(), data, path);
+      AGORA_TRY(write_all(fd.get(), data, path));
+      count_written(data.size());
+      return {};
     };
     Status s = read_loaded_file(source_, node, out, 0, {}, limits_);
     if (s.ok() && ::close(fd.release()) != 0) s = os_error(path, "close");
@@ -127,6 +131,7 @@ class TreeExporter {
     AGORA_TRY(spend(text.size(), path));
     if (::symlinkat(std::string(text).c_str(), dir_fd, name.c_str()) != 0)
       return os_error(path, "symlink");
+    count_written(text.size());
     return {};
   }
 
@@ -154,17 +159,24 @@ class TreeExporter {
     return {};
   }
 
+  void count_written(uint64_t bytes) {
+    written_bytes_ += bytes;
+    if (written_) written_(written_bytes_);
+  }
+
   BlockSource& source_;
   const ExportLimits& limits_;
   size_t entries_left_;
   uint64_t bytes_left_;
   OutputBudget budget_;
+  const WrittenBytesFn& written_;
+  uint64_t written_bytes_ = 0;
 };
 
 }  // namespace
 
 Status export_to_path(BlockSource& source, const Cid& cid, const std::filesystem::path& dest,
-                      const ExportLimits& limits) {
+                      const ExportLimits& limits, const WrittenBytesFn& written) {
   std::filesystem::path target = dest.lexically_normal();
   if (!target.has_filename()) target = target.parent_path();  // "out/" names "out"
   std::string name = target.filename().string();
@@ -183,7 +195,7 @@ Status export_to_path(BlockSource& source, const Cid& cid, const std::filesystem
     return make_error(Errc::too_large, dest.string() + ": " + cid.to_string() + " declares " +
                                            std::to_string(declared) + " bytes, over " +
                                            budget.limit + "; nothing written");
-  TreeExporter exporter(source, limits, std::move(budget));
+  TreeExporter exporter(source, limits, std::move(budget), written);
   return exporter.export_entry(parent_fd.get(), name, cid, target.string(), 0);
 }
 

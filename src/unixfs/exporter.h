@@ -91,8 +91,10 @@ Result<uint64_t> declared_bytes(BlockSource& source, const Cid& cid,
 // applied. Errc::too_large, before anything is written, when the declared size is over
 // output_bytes_max or the free space less disk_free_margin_bytes; and while writing, once the
 // bytes written pass either. On error the entries already written stay; a half-written file is
-// removed.
+// removed. `written`, when given, is called with the file and symlink bytes written so far after
+// each write (the last call's total is what the export wrote).
+using WrittenBytesFn = std::function<void(uint64_t written_bytes)>;
 Status export_to_path(BlockSource& source, const Cid& cid, const std::filesystem::path& dest,
-                      const ExportLimits& limits = {});
+                      const ExportLimits& limits = {}, const WrittenBytesFn& written = {});
 
 }  // namespace agora::unixfs

@@ -48,16 +48,18 @@ struct Imported {
 
 class TreeImporter {
  public:
-  TreeImporter(const ImportOptions& options, BlockSink& sink, ProgressFn& progress)
-      : options_(options), sink_(sink), progress_(progress) {}
+  TreeImporter(const ImportOptions& options, BlockSink& sink, ProgressFn& progress, EntryFn& entry)
+      : options_(options), sink_(sink), progress_(progress), entry_(entry) {}
 
-  Result<Imported> import_any(const std::filesystem::path& path, size_t depth) {
+  // `relative`: the path's names below the root ("" for the root).
+  Result<Imported> import_any(const std::filesystem::path& path, const std::string& relative,
+                              size_t depth) {
     struct stat st;
     if (::lstat(path.c_str(), &st) != 0) return os_error(path, "lstat");
     FileMeta meta = meta_of(st);
     if (S_ISLNK(st.st_mode)) return import_symlink(path, meta);
     if (S_ISREG(st.st_mode)) return import_file(path, meta);
-    if (S_ISDIR(st.st_mode)) return import_directory(path, meta, depth);
+    if (S_ISDIR(st.st_mode)) return import_directory(path, relative, meta, depth);
     return path_error(Errc::unsupported, path, "not a regular file, directory or symlink");
   }
 
@@ -105,8 +107,8 @@ class TreeImporter {
     return Imported{*node, EntryKind::file};
   }
 
-  Result<Imported> import_directory(const std::filesystem::path& path, const FileMeta& meta,
-                                    size_t depth) {
+  Result<Imported> import_directory(const std::filesystem::path& path, const std::string& relative,
+                                    const FileMeta& meta, size_t depth) {
     if (depth > options_.depth_max)
       return path_error(
           Errc::too_large, path,
@@ -115,9 +117,11 @@ class TreeImporter {
     DirectoryBuilder dir(options_.profile, meta);
     for (const std::string& name : names) {
       std::filesystem::path child_path = path / name;
-      AGORA_ASSIGN(Imported child, import_any(child_path, depth + 1));
+      std::string child_relative = relative.empty() ? name : relative + "/" + name;
+      AGORA_ASSIGN(Imported child, import_any(child_path, child_relative, depth + 1));
       if (auto s = dir.add(name, child.node, child.kind); !s.ok())
         return path_error(s.error().code, child_path, s.error().message);
+      if (entry_) entry_({child_relative, child.node, child.kind});
     }
     EntryKind kind = dir.entries() == 0 ? EntryKind::empty_directory : EntryKind::directory;
     auto node = dir.finish(sink_);
@@ -147,6 +151,7 @@ class TreeImporter {
   const ImportOptions& options_;
   BlockSink& sink_;
   ProgressFn& progress_;
+  EntryFn& entry_;
   Bytes buffer_;
   uint64_t bytes_read_ = 0;
 };
@@ -154,10 +159,10 @@ class TreeImporter {
 }  // namespace
 
 Result<ImportedNode> import_path(const std::filesystem::path& path, const ImportOptions& options,
-                                 BlockSink& sink, ProgressFn progress) {
+                                 BlockSink& sink, ProgressFn progress, EntryFn entry) {
   AGORA_TRY(validate_profile(options.profile));
-  TreeImporter importer(options, sink, progress);
-  AGORA_ASSIGN(auto imported, importer.import_any(path, 0));
+  TreeImporter importer(options, sink, progress, entry);
+  AGORA_ASSIGN(auto imported, importer.import_any(path, "", 0));
   return imported.node;
 }
 

@@ -4,8 +4,10 @@
 
 #include <filesystem>
 #include <functional>
+#include <string_view>
 
 #include "unixfs/block_sink.h"
+#include "unixfs/directory_builder.h"
 #include "unixfs/import_types.h"
 #include "unixfs/profile.h"
 
@@ -26,9 +28,19 @@ struct ImportOptions {
 // Called with the file bytes read so far, after each read.
 using ProgressFn = std::function<void(uint64_t bytes_read)>;
 
+// An entry below the imported root, once its node is complete: a directory's entries come before
+// it, in name order. The root is import_path's result, not an entry.
+struct ImportedEntry {
+  std::string_view relative_path;  // '/'-separated names from the root down
+  const ImportedNode& node;
+  EntryKind kind;
+};
+using EntryFn = std::function<void(const ImportedEntry&)>;
+
 // Errors name the path: Errc::io for what the OS refused, Errc::unsupported for devices, fifos
 // and sockets, Errc::invalid_input for names that are not UTF-8, Errc::too_large past depth_max.
+// `entry` is called for each entry as it is imported (nothing is collected for it).
 Result<ImportedNode> import_path(const std::filesystem::path& path, const ImportOptions& options,
-                                 BlockSink& sink, ProgressFn progress = {});
+                                 BlockSink& sink, ProgressFn progress = {}, EntryFn entry = {});
 
 }  // namespace agora::unixfs

@@ -204,5 +204,57 @@ TEST(ImportPath, ReportsProgress) {
   EXPECT_EQ(r->size, 301000u);
 }
 
+// An export reports the file and symlink bytes it has written, growing to their total.
+TEST(ImportPath, ExportReportsBytesWritten) {
+  TempDir tmp;
+  write_file(tmp.path() / "d" / "a", random_bytes(300000, 1));
+  write_file(tmp.path() / "d" / "sub" / "b", random_bytes(1000, 2));
+  std::filesystem::create_symlink("a", tmp.path() / "d" / "l");
+  MemoryBlocks blocks;
+  ImportedNode root = import_ok(tmp.path() / "d", blocks);
+  std::vector<uint64_t> seen;
+  auto s = export_to_path(blocks, root.cid, tmp.path() / "out", {},
+                          [&](uint64_t bytes) { seen.push_back(bytes); });
+  ASSERT_TRUE(s.ok()) << s.error().to_string();
+  ASSERT_GE(seen.size(), 3u);
+  EXPECT_TRUE(std::is_sorted(seen.begin(), seen.end()));
+  EXPECT_EQ(seen.back(), 300000u + 1000u + 1u);  // the files, and the symlink's target "a"
+}
+
+// Each entry below the root is reported once, after what is under it, with the CID its path
+// resolves to in the imported DAG.
+TEST(ImportPath, ReportsEntriesChildrenFirst) {
+  TempDir tmp;
+  write_file(tmp.path() / "d" / "a.txt", as_bytes("a"));
+  write_file(tmp.path() / "d" / "sub" / "b.txt", as_bytes("bb"));
+  std::filesystem::create_directories(tmp.path() / "d" / "sub" / "empty");
+  std::filesystem::create_symlink("a.txt", tmp.path() / "d" / "z-link");
+  MemoryBlocks blocks;
+  std::vector<std::pair<std::string, Cid>> seen;
+  std::vector<EntryKind> kinds;
+  auto r = import_path(tmp.path() / "d", ImportOptions{}, blocks, {}, [&](const ImportedEntry& e) {
+    seen.emplace_back(std::string(e.relative_path), e.node.cid);
+    kinds.push_back(e.kind);
+  });
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  std::vector<std::string> names;
+  for (const auto& [name, cid] : seen) {
+    names.push_back(name);
+    auto resolved = resolve_path(blocks, r->cid, name);
+    ASSERT_TRUE(resolved.ok()) << name;
+    EXPECT_EQ(*resolved, cid) << name;
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"a.txt", "sub/b.txt", "sub/empty", "sub", "z-link"}));
+  EXPECT_EQ(kinds,
+            (std::vector<EntryKind>{EntryKind::file, EntryKind::file, EntryKind::empty_directory,
+                                    EntryKind::directory, EntryKind::symlink}));
+  // A single file has no entries: it is the root.
+  size_t calls = 0;
+  ASSERT_TRUE(import_path(tmp.path() / "d" / "a.txt", ImportOptions{}, blocks, {},
+                          [&](const ImportedEntry&) { ++calls; })
+                  .ok());
+  EXPECT_EQ(calls, 0u);
+}
+
 }  // namespace
 }  // namespace agora::unixfs

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The CLI's output for people, through the real binary against a real daemon: `ls` sizes in
 # human units (bytes under --json), singular and plural counts, `pin ls` with nothing pinned,
-# `dht put` saying why it cannot read its file, and the same output in a pseudo-terminal.
+# `dht put` saying why it cannot read its file, `add -r`'s lines (-q, -Q, --json), and the same
+# output in a pseudo-terminal.
 set -euo pipefail
 agora="${AGORA_BIN:?set AGORA_BIN}"
 work="$(mktemp -d /tmp/agora-cliout.XXXXXX)"
@@ -34,7 +35,7 @@ out=$(script -qec "$agora --repo $work/a pin ls" /dev/null | tr -d '\r')
 mkdir -p "$work/dir"
 head -c 3000000 /dev/urandom >"$work/dir/big.bin"
 printf 'hello\n' >"$work/dir/small.txt"
-root=$(ag add -r -q "$work/dir" | tail -n1)
+root=$(ag add -r -Q "$work/dir")
 out=$(ag ls "$root")
 grep -Eq '^baf[a-z0-9]+ +3\.0 MB file big\.bin$' <<<"$out" || fail "ls does not show 3.0 MB: $out"
 grep -Eq '^baf[a-z0-9]+ +6 B file small\.txt$' <<<"$out" || fail "ls does not show 6 B: $out"
@@ -42,6 +43,34 @@ sizes=$(ag --json ls "$root" | python3 -c 'import json,sys; print(sorted(e["size
 [[ "$sizes" == "[6, 3000000]" ]] || fail "ls --json sizes are not the bytes: $sizes"
 out=$(script -qec "$agora --repo $work/a ls $root" /dev/null | tr -d '\r')
 grep -q ' 3.0 MB file big.bin' <<<"$out" || fail "ls in a terminal: $out"
+
+# add -r: a line per file and directory as kubo prints them, a directory after what is in it and
+# the root last; -q the CIDs alone (root last), -Q the root's alone, --json one object for the
+# root; --only-hash prints the same without storing; each CID is what ls shows for that name.
+mkdir -p "$work/tree/sub"
+printf 'a\n' >"$work/tree/a.txt"
+printf 'b\n' >"$work/tree/sub/b.txt"
+out=$(ag add -r "$work/tree")
+[[ $(cut -d' ' -f1,3 <<<"$out") == "added $work/tree/a.txt
+added $work/tree/sub/b.txt
+added $work/tree/sub
+added $work/tree" ]] || fail "add -r does not print each entry, root last: $out"
+cids=$(cut -d' ' -f2 <<<"$out")
+tree_root=$(tail -n1 <<<"$cids")
+ls_cid() {  # ls_cid DIR NAME: the CID ls shows for NAME in DIR
+  ag --json ls "$1" | python3 -c 'import json,sys; print(*[e["cid"] for e in json.load(sys.stdin)["entries"] if e["name"] == sys.argv[1]])' "$2"
+}
+[[ $(ls_cid "$tree_root" a.txt) == $(sed -n 1p <<<"$cids") ]] || fail "add -r: a.txt's CID"
+[[ $(ls_cid "$tree_root/sub" b.txt) == $(sed -n 2p <<<"$cids") ]] || fail "add -r: b.txt's CID"
+[[ $(ls_cid "$tree_root" sub) == $(sed -n 3p <<<"$cids") ]] || fail "add -r: sub's CID"
+[[ $(ag add -r -q "$work/tree") == "$cids" ]] || fail "add -r -q is not each CID, root last: $(ag add -r -q "$work/tree")"
+[[ $(ag add -r -Q "$work/tree") == "$tree_root" ]] || fail "add -r -Q is not the root alone: $(ag add -r -Q "$work/tree")"
+[[ $(ag add -r --quieter "$work/tree/a.txt") == $(sed -n 1p <<<"$cids") ]] || fail "add --quieter of a file"
+[[ $(ag --json add -r "$work/tree" | python3 -c 'import json,sys; l=sys.stdin.read().splitlines(); print(len(l), json.loads(l[0])["cid"])') \
+   == "1 $tree_root" ]] || fail "add -r --json is not one object for the root"
+[[ $(ag add -r -n "$work/tree") == "$out" ]] || fail "add -r --only-hash prints other lines: $(ag add -r -n "$work/tree")"
+[[ $(cd "$work" && ag add -r -q -n tree/ | wc -l) == 4 && $(cd "$work" && ag add -r tree/ | sed -n 2p | cut -d' ' -f3) == tree/sub/b.txt ]] \
+  || fail "add -r of a relative path with a slash: $(cd "$work" && ag add -r tree/)"
 
 # add -r of a symlink to a directory says that it stored the link, not the directory.
 ln -s "$work/dir" "$work/link"

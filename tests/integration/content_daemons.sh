@@ -38,7 +38,7 @@ for i in $(seq 30); do echo "small $i" >"$work/in/tree/f$i.txt"; done
 printf 'ünïcödé\n' >"$work/in/tree/sub/ñame.txt"
 
 big=$("$agora" --repo "$work/a" add --json "$work/in/big.bin" | json 'd["cid"]')
-tree=$("$agora" --repo "$work/a" add -q -r "$work/in/tree")
+tree=$("$agora" --repo "$work/a" add -Q -r "$work/in/tree")
 [[ "$big" == bafy* ]] || fail "unexpected CID $big"
 # --only-hash gives the same CID and needs no daemon.
 [[ "$("$agora" --repo "$work/none" add -q --only-hash "$work/in/big.bin")" == "$big" ]] || fail "only-hash CID differs"

@@ -152,7 +152,7 @@ start n6
 mkdir -p "$work/tree"
 echo one >"$work/tree/a.txt"
 echo two >"$work/tree/b.txt"
-tree=$(a n6 add -q -r "$work/tree")
+tree=$(a n6 add -Q -r "$work/tree")
 child=$(a n6 ls --json "$tree" | json 'd["entries"][0]["cid"]')
 child_provided() { a n3 dht findprovs --json "$child" 2>/dev/null | grep -q "$(peer_of n6)"; }
 eventually 300 child_provided || fail "n6 (provide = all) did not provide a block below the root"

@@ -2,6 +2,7 @@
 # Everyday fetching between two `agora daemon` processes on loopback, through the real CLI:
 #   - get checks -o before fetching (an existing file, a parent that is not a directory);
 #   - ls, cat and get of a path fetch only the blocks under it (a big sibling is never fetched);
+#   - get --json's final object: phase done, the declared and written bytes;
 #   - cat of a directory or a symlink says what it is;
 #   - Ctrl-C (SIGINT to the client) cancels a get mid-transfer: nothing at the destination, the
 #     blocks kept, and a later get resumes; an interrupted add pins nothing;
@@ -50,7 +51,7 @@ mkdir -p "$work/in/tree/sub"
 head -c $((32 << 20)) /dev/urandom >"$work/in/tree/big.bin"
 echo "small file" >"$work/in/tree/sub/small.txt"
 ln -s sub/small.txt "$work/in/tree/link"
-tree=$(ag a add -q -r "$work/in/tree")
+tree=$(ag a add -Q -r "$work/in/tree")
 peer=(--peer "$(addr a)")
 
 # 1. -o is checked before anything is fetched; the error names the real cause.
@@ -71,7 +72,9 @@ out=$(ag b cat "$tree/sub" 2>&1) && fail "cat of a directory succeeded"
 grep -q "is a directory" <<<"$out" || fail "unclear error for cat of a directory: $out"
 out=$(ag b cat "$tree/link" 2>&1) && fail "cat of a symlink succeeded"
 grep -q "is a symlink to 'sub/small.txt'" <<<"$out" || fail "unclear error for cat of a symlink: $out"
-ag b get "$tree/sub" -o "$work/sub.out" >/dev/null || fail "get of a subdirectory"
+res=$(ag b get --json "$tree/sub" -o "$work/sub.out") || fail "get of a subdirectory"
+[[ $(json '(d["phase"], d["bytes_written"])' <<<"$res") == "('done', 11)" ]] \
+  || fail "get --json of a tree: phase or bytes written wrong: $res"
 [[ $(cat "$work/sub.out/small.txt") == "small file" ]] || fail "get of a subdirectory: content"
 (( $(block_bytes b) < 1 << 20 )) || fail "get of sub/ fetched $(block_bytes b) bytes"
 
@@ -99,6 +102,10 @@ kept=$(block_bytes b)
 res=$(ag b get --json "$huge" -o "$work/huge.out" "${peer[@]}")
 (( $(json 'd["blocks_local"]' <<<"$res") > 0 )) || fail "the blocks of the interrupted get were not kept: $res"
 cmp "$work/in/huge.bin" "$work/huge.out" || fail "the resumed get differs"
+# The final --json object tells how it ended: done, the file's bytes declared and written.
+[[ $(json '(d["done"], d["phase"], d["total_bytes"], d["bytes_written"], d["bytes"])' <<<"$res") \
+   == "(True, 'done', $((160 << 20)), $((160 << 20)), $((160 << 20)))" ]] \
+  || fail "the final get --json object is not the truth: $res"
 (( kept > 0 )) || fail "nothing kept"
 
 # 4. ops cancel: a get of content nobody has waits; cancel it by id.

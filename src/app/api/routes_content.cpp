@@ -35,6 +35,10 @@ json add_json(const std::string& name, const AddResult& r) {
   return {{"name", name}, {"cid", r.cid}, {"size", r.size}, {"dag_bytes", r.dag_bytes}};
 }
 
+json entry_json(const AddEntry& e) {
+  return {{"entry", {{"path", e.path}, {"cid", e.cid}, {"size", e.size}, {"type", e.type}}}};
+}
+
 json progress_json(const GetProgress& p) {
   return {{"phase", p.phase},
           {"total_bytes", p.total_bytes},
@@ -56,6 +60,20 @@ json got_json(const GetResult& r) {
   done["seconds"] = r.seconds;
   done["done"] = true;
   return done;
+}
+
+json listing_json(const Listing& listing) {
+  json entries = json::array();
+  for (const ListEntry& e : listing.entries)
+    entries.push_back({{"name", e.name}, {"cid", e.cid}, {"size", e.size}, {"type", e.type}});
+  return {{"cid", listing.cid}, {"entries", entries}};
+}
+
+json list_progress_json(const ListProgress& p) {
+  return {{"entries_total", p.entries_total},
+          {"entries_ready", p.entries_ready},
+          {"blocks_fetched", p.blocks_fetched},
+          {"bytes_fetched", p.bytes_fetched}};
 }
 
 Result<std::vector<std::string>> peer_params(const httplib::Request& req) {
@@ -92,7 +110,9 @@ Status check_add_path(const std::filesystem::path& path, bool recursive) {
 }
 
 void add_routes(httplib::Server& s, Node& node) {
-  // Imports a local file or tree; streams {"bytes": n} lines, then the result (or an error).
+  // Imports a local file or tree; streams {"bytes": n} progress lines and an {"entry": {...}}
+  // line per entry below a directory as it is imported (written at once: nothing is collected),
+  // then the result with "done" (or an error).
   s.Post("/api/v0/add", [&node](const httplib::Request& req, httplib::Response& res) {
     auto settings = add_settings(req);
     if (!settings) return send_error(res, settings.error());
@@ -109,8 +129,13 @@ void add_routes(httplib::Server& s, Node& node) {
         last = now;
         if (!write_line(sink, json{{"bytes", bytes}})) cancel.cancel();
       };
-      auto root = node.add_path(path, settings, progress, cancel);
-      write_line(sink, root ? add_json(path.filename().string(), *root) : error_json(root.error()));
+      auto entry = [&](const AddEntry& e) {
+        if (!write_line(sink, entry_json(e))) cancel.cancel();
+      };
+      auto root = node.add_path(path, settings, progress, cancel, entry);
+      json result = root ? add_json(path.filename().string(), *root) : error_json(root.error());
+      if (root) result["done"] = true;
+      write_line(sink, result);
       sink.done();
       return true;
     });
@@ -150,17 +175,30 @@ void read_routes(httplib::Server& s, Node& node) {
           return st.ok();  // false aborts the response: the client sees a truncated body
         });
   });
+  // One JSON document; with `progress`, NDJSON progress lines first and the document with "done"
+  // last (a client that goes away cancels the listing).
   s.Get("/api/v0/ls", [&node](const httplib::Request& req, httplib::Response& res) {
     std::string arg = req.get_param_value("arg");
     if (Status st = validate_content_path(arg); !st) return send_error(res, st.error());
     auto peers = peer_params(req);
     if (!peers) return send_error(res, peers.error());
-    auto listing = node.ls(arg, *peers);
-    if (!listing) return send_error(res, listing.error());
-    json entries = json::array();
-    for (const ListEntry& e : listing->entries)
-      entries.push_back({{"name", e.name}, {"cid", e.cid}, {"size", e.size}, {"type", e.type}});
-    send_json(res, {{"cid", listing->cid}, {"entries", entries}});
+    if (!param_true(req, "progress", false)) {
+      auto listing = node.ls(arg, *peers);
+      if (!listing) return send_error(res, listing.error());
+      return send_json(res, listing_json(*listing));
+    }
+    res.set_chunked_content_provider(
+        "application/x-ndjson", [&node, arg, peers = *peers](size_t, httplib::DataSink& sink) {
+          CancelToken cancel;
+          auto listing = node.ls(arg, peers, cancel, [&](const ListProgress& p) {
+            if (!write_line(sink, list_progress_json(p))) cancel.cancel();
+          });
+          json last = listing ? listing_json(*listing) : error_json(listing.error());
+          if (listing) last["done"] = true;
+          write_line(sink, last);
+          sink.done();
+          return true;
+        });
   });
 }
 

@@ -50,16 +50,47 @@ std::string symlink_note(const std::string& input) {
          (ec ? "its target" : target.string()) + " to add what it points to)";
 }
 
-void print_added(const CommonOptions& o, const ContentArgs& a, const json& r) {
-  if (o.json) {
-    std::cout << r.dump() << "\n";
-  } else if (a.quiet) {
-    std::cout << r["cid"].get<std::string>() << "\n";
-  } else {
-    std::cout << "added " << r["cid"].get<std::string>() << " " << r["name"].get<std::string>()
-              << symlink_note(r["name"].get<std::string>()) << "\n";
+// How add prints: `added <cid> <name>` for each entry below a directory as it is imported, then
+// for the root (kubo's lines); -q the CIDs alone, -Q the root's alone; --json one object per
+// input, for its root. Lines go out at once while the progress bar is on the terminal.
+class AddPrinter {
+ public:
+  AddPrinter(const CommonOptions& o, const ContentArgs& a) : o_(o), a_(a) {}
+  // The progress bar of the input being added (cleared before a line is printed), or none.
+  void set_bar(ProgressBar* bar) { bar_ = bar; }
+
+  // `input` as given on the command line; `path` relative to it.
+  void entry(const std::string& input, const std::string& path, const std::string& cid) {
+    if (o_.json || a_.quieter) return;
+    std::string name = input;
+    while (name.size() > 1 && name.back() == '/') name.pop_back();
+    if (name.empty() || name.back() != '/') name += '/';  // "/" stays as it is
+    line(a_.quiet ? cid : "added " + cid + " " + name + path);
   }
-}
+
+  void root(const json& r) {
+    const std::string cid = r["cid"].get<std::string>();
+    if (o_.json) {
+      line(r.dump());
+    } else if (a_.quiet || a_.quieter) {
+      line(cid);
+    } else {
+      const std::string name = r["name"].get<std::string>();
+      line("added " + cid + " " + name + symlink_note(name));
+    }
+  }
+
+ private:
+  void line(const std::string& text) {
+    if (bar_) bar_->finish();  // clears a drawn line; the next update draws it again
+    std::cout << text << "\n";
+    if (bar_ && bar_->enabled()) std::cout.flush();
+  }
+
+  const CommonOptions& o_;
+  const ContentArgs& a_;
+  ProgressBar* bar_ = nullptr;
+};
 
 // Calls a streaming endpoint that answers ndjson: each progress line goes to `on_progress`; the
 // last line (a result with "done", or an error) is returned. An error line becomes the Error.
@@ -99,6 +130,7 @@ void show_fetch_progress(ProgressBar& bar, const json& line) {
 
 // --only-hash needs no daemon: the CIDs come from the importer alone.
 int add_only_hash(const CommonOptions& o, const ContentArgs& a) {
+  AddPrinter print(o, a);
   std::vector<std::string> inputs = a.paths.empty() ? std::vector<std::string>{"-"} : a.paths;
   for (const std::string& in : inputs) {
     Result<AddResult> root = make_error(Errc::internal, "");
@@ -115,11 +147,60 @@ int add_only_hash(const CommonOptions& o, const ContentArgs& a) {
       }
       root = (*hasher)->finish();
     } else {
-      root = hash_path(in, a.profile, a.recursive, a.preserve_mode);
+      root = hash_path(in, a.profile, a.recursive, a.preserve_mode,
+                       [&](const AddEntry& e) { print.entry(in, e.path, e.cid); });
     }
     if (!root) return fail(root.error());
-    print_added(o, a, {{"name", in}, {"cid", root->cid}, {"size", root->size}});
+    print.root({{"name", in}, {"cid", root->cid}, {"size", root->size}});
   }
+  return 0;
+}
+
+// Standard input as one file, sent as the request body.
+int add_stdin(ApiClient& client, std::map<std::string, std::string> params, AddPrinter& print,
+              bool show_progress) {
+  params["name"] = "-";
+  uint64_t sent = 0;
+  ProgressBar bar("adding", std::nullopt, show_progress);
+  auto r = client.post_stream("/api/v0/add-stream", params, [&](char* buf, size_t max) {
+    auto n = read_stdin(buf, max);
+    if (n) bar.update(sent += *n);
+    return n;
+  });
+  bar.finish();
+  if (!r) return fail(r.error());
+  print.root(*r);
+  return 0;
+}
+
+// A local file or tree, read by the daemon: progress lines, entry lines, then the root.
+int add_local(ApiClient& client, const std::map<std::string, std::string>& params,
+              const std::string& in, const ContentArgs& a, AddPrinter& print, bool show_progress) {
+  std::error_code ec;
+  auto abs = std::filesystem::absolute(in, ec);
+  std::multimap<std::string, std::string> q(params.begin(), params.end());
+  q.insert({"path", abs.lexically_normal().string()});
+  q.insert({"recursive", a.recursive ? "1" : "0"});
+  ProgressBar bar("adding " + in, input_bytes(abs), show_progress);
+  print.set_bar(&bar);
+  std::optional<json> result;
+  Status st = stream_ndjson(client, "POST", "/api/v0/add", q, [&](const json& line) {
+    if (line.contains("entry")) {
+      const json& e = line["entry"];
+      print.entry(in, e.value("path", ""), e.value("cid", ""));
+    } else if (line.contains("bytes") && !line.contains("cid")) {
+      bar.update(line["bytes"].get<uint64_t>());
+    } else {
+      result = line;
+    }
+  });
+  bar.finish();
+  print.set_bar(nullptr);
+  if (!st) return fail(st.error());
+  if (!result) return fail(make_error(Errc::io, "the daemon ended the add without a result"));
+  if (result->contains("error")) return fail(error_from_json(*result));
+  (*result)["name"] = in;
+  print.root(*result);
   return 0;
 }
 
@@ -131,51 +212,13 @@ int cmd_add(const CommonOptions& o, const ContentArgs& a) {
   std::map<std::string, std::string> params{{"profile", a.profile},
                                             {"pin", a.pin_added ? "1" : "0"},
                                             {"preserve_mode", a.preserve_mode ? "1" : "0"}};
+  AddPrinter print(o, a);
+  const bool show_progress = !a.quiet && !a.quieter && !o.json;
   std::vector<std::string> inputs = a.paths.empty() ? std::vector<std::string>{"-"} : a.paths;
   for (const std::string& in : inputs) {
-    if (in == "-") {
-      params["name"] = "-";
-      uint64_t sent = 0;
-      ProgressBar bar("adding", std::nullopt, !a.quiet && !o.json);
-      auto r = client->post_stream("/api/v0/add-stream", params, [&](char* buf, size_t max) {
-        auto n = read_stdin(buf, max);
-        if (n) bar.update(sent += *n);
-        return n;
-      });
-      bar.finish();
-      if (!r) return fail(r.error());
-      print_added(o, a, *r);
-      continue;
-    }
-    std::error_code ec;
-    auto abs = std::filesystem::absolute(in, ec);
-    std::multimap<std::string, std::string> q(params.begin(), params.end());
-    q.insert({"path", abs.lexically_normal().string()});
-    q.insert({"recursive", a.recursive ? "1" : "0"});
-    ProgressBar bar("adding " + in, input_bytes(abs), !a.quiet && !o.json);
-    std::string pending;
-    std::optional<json> result;
-    Status st = client->stream("POST", "/api/v0/add", q, [&](const char* d, size_t n) {
-      pending.append(d, n);
-      size_t nl;
-      while ((nl = pending.find('\n')) != std::string::npos) {
-        auto line = json::parse(pending.substr(0, nl), nullptr, false);
-        pending.erase(0, nl + 1);
-        if (line.is_object() && line.contains("bytes") && !line.contains("cid")) {
-          bar.update(line["bytes"].get<uint64_t>());
-        } else {
-          result = line;
-        }
-      }
-      return true;
-    });
-    bar.finish();
-    if (!st) return fail(st.error());
-    if (!result || !result->is_object())
-      return fail(make_error(Errc::io, "the daemon ended the add without a result"));
-    if (result->contains("error")) return fail(error_from_json(*result));
-    (*result)["name"] = in;
-    print_added(o, a, *result);
+    int rc = in == "-" ? add_stdin(*client, params, print, show_progress)
+                       : add_local(*client, params, in, a, print, show_progress);
+    if (rc != 0) return rc;
   }
   return 0;
 }
@@ -254,8 +297,24 @@ Result<json> get_json(ApiClient& client, const std::string& path,
 int cmd_ls(const CommonOptions& o, const ContentArgs& a) {
   auto client = ApiClient::connect(o.repo);
   if (!client) return fail(client.error());
+  // The entries' blocks being fetched, on the terminal: the listing streams progress lines.
+  ProgressBar bar("listing", std::nullopt, !o.json);
+  bar.count("entries");
+  Result<json> listing = make_error(Errc::internal, "");
+  if (bar.enabled()) {
+    auto q = arg_and_peers(a);
+    q.insert({"progress", "1"});
+    listing = stream_lines(*client, "GET", "/api/v0/ls", q, [&bar](const json& line) {
+      bar.set_total(line.value("entries_total", uint64_t(0)));
+      bar.update(line.value("entries_ready", uint64_t(0)),
+                 human_bytes(double(line.value("bytes_fetched", uint64_t(0)))) + " fetched");
+    });
+    bar.finish();
+  } else {
+    listing = get_json(*client, "/api/v0/ls", arg_and_peers(a));
+  }
   // Sizes for people (1.2 MB); --json keeps the bytes.
-  return print_answer(o, get_json(*client, "/api/v0/ls", arg_and_peers(a)), [](const json& r) {
+  return print_answer(o, listing, [](const json& r) {
     for (const auto& e : r["entries"])
       std::cout << e["cid"].get<std::string>() << " " << fmt::format("{:>9}", ls_size(e["size"]))
                 << " " << e["type"].get<std::string>() << " " << e["name"].get<std::string>()
@@ -377,7 +436,10 @@ int cmd_repo(const CommonOptions& o, const ContentArgs& a) {
 }  // namespace
 
 void register_content_commands(CLI::App& app, ContentArgs& a) {
-  a.add = app.add_subcommand("add", "Import files or directories (UnixFS), pin and serve them");
+  a.add = app.add_subcommand(
+      "add",
+      "Import files or directories (UnixFS), pin and serve them; prints 'added <cid> <name>' for "
+      "each file and directory, the root last");
   a.add->add_option("path", a.paths, "Files or directories; none or '-' reads standard input");
   a.add->add_flag("-r,--recursive", a.recursive, "Add directories and everything under them");
   a.add->add_option("--profile", a.profile,
@@ -385,7 +447,9 @@ void register_content_commands(CLI::App& app, ContentArgs& a) {
   a.add->add_flag("-n,--only-hash", a.only_hash,
                   "Only compute the CIDs; store nothing (no daemon needed)");
   a.add->add_option("--pin", a.pin_added, "Pin what is added (default true)");
-  a.add->add_flag("-q,--quiet", a.quiet, "Print only the CIDs");
+  a.add->add_flag("-q,--quiet", a.quiet,
+                  "Print only the CIDs, one a line: each entry's, then the root's (last)");
+  a.add->add_flag("-Q,--quieter", a.quieter, "Print only the root's CID");
   a.add->add_flag("--preserve-mode", a.preserve_mode,
                   "Keep the permission bits (executable bits too) in UnixFS mode; this changes "
                   "the CIDs (off by default, as in kubo)");

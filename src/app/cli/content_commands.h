@@ -22,7 +22,8 @@ struct ContentArgs {
   std::string profile = "unixfs-v1-2025";
   bool only_hash = false;
   bool pin_added = true;
-  bool quiet = false;
+  bool quiet = false;    // add -q: CIDs only
+  bool quieter = false;  // add -Q: the root's CID only
   bool preserve_mode = false;
   std::string arg;
   std::string output;

@@ -23,6 +23,10 @@ ProgressBar::ProgressBar(std::string label, std::optional<uint64_t> total_bytes,
       enabled_(enabled && isatty(STDERR_FILENO)),
       start_(std::chrono::steady_clock::now()) {}
 
+std::string ProgressBar::amount(double n) const {
+  return noun_.empty() ? human_bytes(n) : fmt::format("{:.0f} {}", n, noun_);
+}
+
 void ProgressBar::update(uint64_t done, const std::string& extra) {
   if (!enabled_) return;
   auto now = std::chrono::steady_clock::now();
@@ -30,17 +34,17 @@ void ProgressBar::update(uint64_t done, const std::string& extra) {
   last_draw_ = now;
   double seconds = std::chrono::duration<double>(now - start_).count();
   double rate = seconds > 0 ? double(done) / seconds : 0;
-  std::string line = label_ + " " + human_bytes(double(done));
+  std::string line = label_ + " " + amount(double(done));
   if (total_ && *total_ > 0) {
     double frac = std::min(1.0, double(done) / double(*total_));
     int filled = int(frac * 30);
     line = fmt::format("{} [{}{}] {:3.0f}% {} / {}", label_, std::string(filled, '#'),
-                       std::string(30 - filled, ' '), frac * 100, human_bytes(double(done)),
-                       human_bytes(double(*total_)));
+                       std::string(30 - filled, ' '), frac * 100, amount(double(done)),
+                       amount(double(*total_)));
     if (rate > 0 && done < *total_)
       line += fmt::format(" ETA {:.0f}s", double(*total_ - done) / rate);
   }
-  line += fmt::format(" {}/s", human_bytes(rate));
+  line += fmt::format(" {}/s", amount(rate));
   if (!extra.empty()) line += " " + extra;
   std::fprintf(stderr, "\r\033[K%s", line.c_str());
   std::fflush(stderr);

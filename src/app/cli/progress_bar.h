@@ -1,4 +1,5 @@
-// A one-line progress display on stderr (only when stderr is a terminal): bytes, rate and ETA.
+// A one-line progress display on stderr (only when stderr is a terminal): bytes (or a count of
+// things), rate and ETA.
 #pragma once
 
 #include <chrono>
@@ -16,10 +17,16 @@ class ProgressBar {
   // A later phase (e.g. fetching, then writing): the rate restarts when the label changes.
   void set_label(const std::string& label);
   void set_total(uint64_t total_bytes) { total_ = total_bytes; }
-  void finish();  // clears the line
+  // Counts `noun`s (e.g. "entries") instead of bytes.
+  void count(std::string noun) { noun_ = std::move(noun); }
+  void finish();                             // clears the line (a later update draws it again)
+  bool enabled() const { return enabled_; }  // drawing: on a terminal and asked for
 
  private:
+  std::string amount(double n) const;
+
   std::string label_;
+  std::string noun_;  // empty: bytes
   std::optional<uint64_t> total_;
   bool enabled_;
   bool drawn_ = false;
