@@ -16,6 +16,7 @@ struct XferService::Session {
   uint64_t fetched_bytes_max = 0;
   std::shared_ptr<const xfer::FileLayout> layout;
   uint64_t leaves_local = 0, bytes_local = 0;
+  std::vector<bool> have;  // leaves stored before the fetch
   std::deque<behaviour::XferLeaf> leaves;
   std::optional<Status> end;  // XferDone, XferFailed, or refused here (too large)
 };
@@ -184,6 +185,7 @@ void XferService::skeleton_arrived(Session& s, const behaviour::XferSkeleton& sk
     }
   }
   s.layout = skeleton.layout;
+  s.have = have;
   uint64_t start_leaf = have.empty() ? 0 : rng_() % have.size();
   behaviour_.start(skeleton.id, std::move(have), start_leaf, rt::now());
   host_.wake(behaviour_);
@@ -199,10 +201,40 @@ void XferService::misbehaved(const PeerId& peer, const std::string& reason) {
   events_.record(std::move(e));
 }
 
+rt::awaitable<Status> XferService::write_local(Session& s, FileOutput& out) {
+  for (const xfer::InlineData& d : s.layout->inline_data)
+    AGORA_CO_TRY(out.write_at(d.offset, d.data));
+  for (size_t i = 0; i < s.have.size(); ++i) {
+    if (!s.have[i]) continue;
+    const xfer::LeafSpan& leaf = s.layout->leaves[i];
+    auto block = blocks_.get_checked(leaf.cid);
+    if (!block) co_return block.error();
+    if (block->corrupt)
+      co_return make_error(Errc::io, "stored block " + leaf.cid.to_string() + " is corrupt");
+    BytesView data = block->data;
+    std::optional<UnixfsData> fs;
+    if (leaf.cid.codec() == kCodecDagPb) {
+      auto pb = decode_dag_pb(block->data);
+      if (pb && pb->data) {
+        auto decoded = decode_unixfs_data(*pb->data);
+        if (decoded) fs = std::move(*decoded);
+      }
+      if (!fs || fs->data.size() != leaf.size)
+        co_return make_error(Errc::io, "stored leaf " + leaf.cid.to_string() + " is no file data");
+      data = fs->data;
+    }
+    AGORA_CO_TRY(out.write_at(leaf.offset, data));
+    // A file mostly stored already is copied here: let the loop serve everyone else meanwhile.
+    if (i % 16 == 15) co_await asio::post(swarm_.executor(), asio::use_awaitable);
+  }
+  co_return Status{};
+}
+
 rt::awaitable<Result<FetchProgress>> XferService::fetch_file(Cid root, Duration stall_timeout,
                                                              FetchProgressFn progress,
                                                              uint64_t fetched_bytes_max,
-                                                             CancelFlag cancel, bool sequential) {
+                                                             CancelFlag cancel, bool sequential,
+                                                             FileOutput* out) {
   std::vector<PeerId> peers = xfer_peers();
   auto id = behaviour_.download(root, peers, sequential, rt::now());
   if (!id) co_return id.error();
@@ -233,6 +265,7 @@ rt::awaitable<Result<FetchProgress>> XferService::fetch_file(Cid root, Duration 
     return {};
   };
   Instant last_progress = rt::now(), last_report{};
+  bool local_written = false;
   while (true) {
     while (s.leaves.empty() && !s.end) {
       if (is_set(cancel)) break;
@@ -249,12 +282,20 @@ rt::awaitable<Result<FetchProgress>> XferService::fetch_file(Cid root, Duration 
       co_return make_error(Errc::cancelled, "cancelled after " + std::to_string(p.blocks_fetched) +
                                                 " leaves fetched (kept for a resume)");
     }
+    if (out && s.layout && !local_written) {
+      local_written = true;
+      AGORA_CO_TRY(co_await write_local(s, *out));
+    }
     while (!s.leaves.empty()) {
       behaviour::XferLeaf leaf = std::move(s.leaves.front());
       s.leaves.pop_front();
-      const Cid& cid = s.layout->leaves[leaf.index].cid;
-      AGORA_CO_TRY(batch.add_verified(cid, *leaf.block));
-      uncommitted.push_back(leaf.index);
+      const xfer::LeafSpan& span = s.layout->leaves[leaf.index];
+      if (out) {
+        AGORA_CO_TRY(out->write_at(span.offset, leaf.data ? BytesView(*leaf.data) : *leaf.block));
+      } else {
+        AGORA_CO_TRY(batch.add_verified(span.cid, *leaf.block));
+        uncommitted.push_back(leaf.index);
+      }
       ++p.blocks_fetched;
       p.bytes_fetched += leaf.block->size();
       ++p.blocks_by_peer[leaf.from.to_string()];

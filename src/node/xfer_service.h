@@ -22,6 +22,7 @@
 #include "behaviour/xfer_behaviour.h"
 #include "node/bitswap_service.h"
 #include "node/content.h"
+#include "node/file_output.h"
 #include "node/identify_service.h"
 #include "observe/events.h"
 #include "observe/metrics.h"
@@ -44,14 +45,17 @@ class XferService {
   ~XferService();
   void start();
 
-  // Fetches the file under `root` into the blockstore from connected agora peers; see above.
+  // Fetches the file under `root` from connected agora peers; see above. With `out`, the file's
+  // bytes go straight into it at their offsets (leaves already stored are copied in) and only
+  // the skeleton is stored: each byte is written once. Without, the leaves are stored.
   // Fails when nothing arrives for `stall_timeout`, with Errc::too_large when the file is larger
   // than `fetched_bytes_max` (0: no cap; checked against the verified skeleton before any leaf
   // is asked), and with Errc::cancelled when `cancel` is set (what arrived stays stored).
   rt::awaitable<Result<FetchProgress>> fetch_file(Cid root, Duration stall_timeout,
                                                   FetchProgressFn progress = {},
                                                   uint64_t fetched_bytes_max = 0,
-                                                  CancelFlag cancel = {}, bool sequential = false);
+                                                  CancelFlag cancel = {}, bool sequential = false,
+                                                  FileOutput* out = nullptr);
   const behaviour::XferStats& stats() const { return behaviour_.stats(); }
 
  private:
@@ -70,6 +74,8 @@ class XferService {
   void on_progress();
   void skeleton_arrived(Session& s, const behaviour::XferSkeleton& skeleton);
   void misbehaved(const PeerId& peer, const std::string& reason);
+  // Into `out`: the skeleton's inline data and the leaves stored before the fetch began.
+  rt::awaitable<Status> write_local(Session& s, FileOutput& out);
   std::vector<PeerId> xfer_peers() const;
 
   rt::Swarm& swarm_;

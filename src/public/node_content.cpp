@@ -191,25 +191,46 @@ Result<GetResult> Node::get(const GetRequest& request, const GetProgressFn& prog
                                            std::to_string(limits.output_bytes_max) +
                                            " bytes (--max-size); nothing fetched, nothing written");
   shown.phase = "fetching";
-  AGORA_ASSIGN(FetchProgress dag,
-               impl_->fetch_dag(cid, fetch_cap(limits), cancel, [&](const FetchProgress& p) {
-                 GetProgress next = progress_of(p);
-                 next.phase = shown.phase;
-                 next.total_bytes = shown.total_bytes;
-                 shown = std::move(next);
-                 report();
-               }));
+  auto on_fetch = [&](const FetchProgress& p) {
+    GetProgress next = progress_of(p);
+    next.phase = shown.phase;
+    next.total_bytes = shown.total_bytes;
+    shown = std::move(next);
+    report();
+  };
+  // Totals for the whole get: the blocks its path resolution fetched count too, and a target's
+  // root that resolution stored counts as fetched, not local.
+  auto whole_get = [&](FetchProgress fetched) {
+    fetched.blocks_fetched += resolving.blocks_fetched;
+    fetched.bytes_fetched += resolving.bytes_fetched;
+    for (const auto& [peer, n] : resolving.blocks_by_peer) fetched.blocks_by_peer[peer] += n;
+    if (!root_was_stored && fetched.blocks_local > 0) {
+      auto root_bytes = impl_->content_->blocks().size(cid);
+      fetched.blocks_local -= 1;
+      fetched.bytes_local -= std::min<uint64_t>(fetched.bytes_local, root_bytes ? *root_bytes : 0);
+    }
+    return fetched;
+  };
   const uint64_t total = shown.total_bytes;
-  // Totals for the whole get: the DAG walk found the target's root stored, but this get fetched it.
-  FetchProgress fetched = dag;
-  fetched.blocks_fetched += resolving.blocks_fetched;
-  fetched.bytes_fetched += resolving.bytes_fetched;
-  for (const auto& [peer, n] : resolving.blocks_by_peer) fetched.blocks_by_peer[peer] += n;
-  if (!root_was_stored && fetched.blocks_local > 0) {
-    auto root_bytes = impl_->content_->blocks().size(cid);
-    fetched.blocks_local -= 1;
-    fetched.bytes_local -= std::min<uint64_t>(fetched.bytes_local, root_bytes ? *root_bytes : 0);
+  // A file from agora peers goes straight into the destination, each byte written once.
+  AGORA_ASSIGN(std::optional<FetchProgress> direct,
+               impl_->fetch_file_to(cid, request.dest, total, limits, cancel, on_fetch));
+  if (direct) {
+    FetchProgress fetched = whole_get(*direct);
+    GetResult out;
+    out.fetched = progress_of(fetched);
+    out.fetched.phase = "done";
+    out.fetched.total_bytes = total;
+    out.fetched.bytes_written = total;
+    out.cid = cid.to_string();
+    out.dest = request.dest;
+    out.dag_bytes = fetched.bytes_fetched + fetched.bytes_local;
+    out.bytes = total;
+    out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    return out;
   }
+  AGORA_ASSIGN(FetchProgress dag, impl_->fetch_dag(cid, fetch_cap(limits), cancel, on_fetch));
+  FetchProgress fetched = whole_get(dag);
   shown = progress_of(fetched);
   shown.phase = "writing";
   shown.total_bytes = total;

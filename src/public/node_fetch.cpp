@@ -2,6 +2,7 @@
 // (each directory node or HAMT shard it crosses), a listing costs its directory's blocks and its
 // entries' root blocks, and only get, pin add and cat fetch a whole DAG, the one under their
 // target. Fetches run on the loop (bitswap); the caller's thread waits for them.
+#include "node/file_output.h"
 #include "public/content_path.h"
 #include "public/fetch_sources.h"
 #include "public/node_impl.h"
@@ -107,6 +108,47 @@ Result<FetchProgress> Node::Impl::fetch_dag(
         return node_->fetch_content(root, kFetchStallTimeout, to_box, fetched_bytes_max, flag);
       },
       consume, heartbeat);
+}
+
+Result<std::optional<FetchProgress>> Node::Impl::fetch_file_to(
+    const Cid& root, const std::filesystem::path& dest, uint64_t size_bytes,
+    const unixfs::ExportLimits& limits, const CancelToken& cancel,
+    const std::function<void(const FetchProgress&)>& progress) {
+  using None = std::optional<FetchProgress>;
+  if (!node_->xfer()) return None();
+  BlockstoreSource stored(content_->blocks());
+  auto st = unixfs::stat(stored, root);
+  if (!st || (st->type != unixfs::NodeType::file && st->type != unixfs::NodeType::raw))
+    return None();
+  AGORA_ASSIGN(std::unique_ptr<FileOutput> out,
+               FileOutput::create(repo_.root, dest, size_bytes, limits));
+  using Fetched = Result<FetchProgress>;
+  using Box = std::shared_ptr<Mailbox<FetchProgress>>;
+  std::optional<FetchProgress> last;
+  std::function<void(const FetchProgress&)> consume = [&](const FetchProgress& p) {
+    last = p;
+    if (progress) progress(p);
+  };
+  std::function<void()> heartbeat = [&] {
+    if (progress) progress(last ? *last : FetchProgress{});
+  };
+  Fetched fetched = stream_from_loop<Fetched, FetchProgress>(
+      io_, kProgressItemsMax,
+      [this, root, out = out.get(), max = size_bytes, flag = cancel.flag(),
+       report = bool(progress)](Box box) {
+        FetchProgressFn to_box;
+        if (report) to_box = [box](const FetchProgress& p) { box->push(p); };
+        return node_->xfer()->fetch_file(root, kFetchStallTimeout, to_box, max, flag, false, out);
+      },
+      consume, heartbeat);
+  if (!fetched) {
+    Errc code = fetched.error().code;
+    if (code == Errc::cancelled || code == Errc::too_large || code == Errc::io)
+      return fetched.error();
+    return None();  // `out` goes, and its temporary with it
+  }
+  AGORA_TRY(out->finish());
+  return std::optional<FetchProgress>(std::move(*fetched));
 }
 
 }  // namespace agora

@@ -60,6 +60,13 @@ class Node::Impl {
   Result<FetchProgress> fetch_dag(const Cid& root, uint64_t fetched_bytes_max,
                                   const CancelToken& cancel,
                                   const std::function<void(const FetchProgress&)>& progress);
+  // A file straight into `dest` over xfer, each byte written once (node/file_output.h): the
+  // progress as for fetch_dag. nullopt when xfer cannot serve it (no agora peer has it, not a
+  // file, the peers left): the caller fetches and exports as usual; nothing is left at `dest`.
+  Result<std::optional<FetchProgress>> fetch_file_to(
+      const Cid& root, const std::filesystem::path& dest, uint64_t size_bytes,
+      const unixfs::ExportLimits& limits, const CancelToken& cancel,
+      const std::function<void(const FetchProgress&)>& progress);
   // A multiaddr, or a peer id (peer store, else DHT): the connection to it (node.cpp).
   Result<std::shared_ptr<rt::Connection>> connect_target(std::string_view target);
   // The addresses a DHT lookup finds for `peer` (node_dht.cpp).

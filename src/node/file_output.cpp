@@ -1,0 +1,98 @@
+#include "node/file_output.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "store/partial_outputs.h"
+
+namespace agora {
+
+Error FileOutput::io_error(const char* op) const {
+  return make_error(Errc::io, dest_.string() + ": " + op + ": " + std::strerror(errno));
+}
+
+Result<std::unique_ptr<FileOutput>> FileOutput::create(const std::filesystem::path& repo,
+                                                       const std::filesystem::path& dest,
+                                                       uint64_t size_bytes,
+                                                       const unixfs::ExportLimits& limits) {
+  struct stat st;
+  if (::lstat(dest.c_str(), &st) == 0)
+    return make_error(Errc::exists, dest.string() + " already exists");
+  if (size_bytes > limits.output_bytes_max)
+    return make_error(Errc::too_large, dest.string() + ": " + std::to_string(size_bytes) +
+                                           " bytes, over the size limit of " +
+                                           std::to_string(limits.output_bytes_max) +
+                                           " (--max-size)");
+  std::filesystem::path parent = dest.has_parent_path() ? dest.parent_path() : ".";
+  struct statvfs vfs;
+  if (::statvfs(parent.c_str(), &vfs) != 0)
+    return make_error(Errc::io, parent.string() + ": statvfs: " + std::strerror(errno));
+  uint64_t free_bytes = uint64_t(vfs.f_bavail) * uint64_t(vfs.f_frsize);
+  if (size_bytes + limits.disk_free_margin_bytes > free_bytes)
+    return make_error(Errc::too_large, dest.string() + ": " + std::to_string(size_bytes) +
+                                           " bytes do not fit in the " +
+                                           std::to_string(free_bytes) +
+                                           " bytes free there (less a margin of " +
+                                           std::to_string(limits.disk_free_margin_bytes) + ")");
+  std::filesystem::path temp = store::partial_output_path(dest);
+  AGORA_ASSIGN(std::filesystem::path record, store::record_partial_output(repo, temp));
+  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    Error e = make_error(Errc::io, dest.string() + ": create: " + std::strerror(errno));
+    (void)store::forget_partial_output(record);
+    return e;
+  }
+  std::unique_ptr<FileOutput> out(new FileOutput(dest, temp, record, fd, size_bytes));
+  // Sized up front: writes at any offset, and a full disk shows now rather than half way.
+  if (size_bytes > 0) {
+    int rc = ::posix_fallocate(fd, 0, off_t(size_bytes));
+    if (rc != 0 && (rc == ENOSPC || ::ftruncate(fd, off_t(size_bytes)) != 0)) {
+      errno = rc == ENOSPC ? rc : errno;
+      return out->io_error("allocate");
+    }
+  }
+  return out;
+}
+
+FileOutput::~FileOutput() {
+  if (fd_ >= 0) ::close(fd_);
+  if (finished_) return;
+  ::unlink(temp_.c_str());
+  (void)store::forget_partial_output(record_);
+}
+
+Status FileOutput::write_at(uint64_t offset, BytesView data) {
+  if (offset > size_ || data.size() > size_ - offset)
+    return make_error(Errc::internal, dest_.string() + ": a write past the file's size");
+  while (!data.empty()) {
+    ssize_t n = ::pwrite(fd_, data.data(), data.size(), off_t(offset));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return io_error("write");
+    }
+    data = data.subspan(size_t(n));
+    offset += uint64_t(n);
+    written_ += uint64_t(n);
+  }
+  return {};
+}
+
+Status FileOutput::finish() {
+  int fd = fd_;
+  fd_ = -1;
+  if (::close(fd) != 0) return io_error("close");
+  struct stat st;
+  if (::lstat(dest_.c_str(), &st) == 0)
+    return make_error(Errc::exists, dest_.string() + " already exists");
+  if (::rename(temp_.c_str(), dest_.c_str()) != 0) return io_error("rename");
+  finished_ = true;
+  (void)store::forget_partial_output(record_);
+  return {};
+}
+
+}  // namespace agora
