@@ -22,7 +22,7 @@ struct AddSettings {
   // copied into the repo (kubo's filestore); a changed file is detected when read. Needs a
   // profile with raw leaves.
   bool nocopy = false;
-  bool pin = true;                     // recursive pin on the root
+  bool pin = true;  // recursive pin on the root
   // Off by default, as in kubo and Helia: metadata changes the CIDs.
   bool preserve_mode = false;  // keep permission bits (executable bits) in UnixFS mode
 };

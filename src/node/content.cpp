@@ -20,9 +20,7 @@ class CancellableSink : public BlockSink {
     if (flag_->load()) return make_error(Errc::cancelled, "cancelled");
     return inner_->put_leaf(cid, std::move(block), file_offset);
   }
-  Status begin_file(const std::filesystem::path& path) override {
-    return inner_->begin_file(path);
-  }
+  Status begin_file(const std::filesystem::path& path) override { return inner_->begin_file(path); }
   BlockSink& inner() { return *inner_; }
 
  private:

@@ -168,8 +168,7 @@ class Blockstore {
   bool present_with_size(const std::filesystem::path& path, uint64_t size_bytes) const;
   Result<Bytes> read(const Multihash& hash, const std::string& what) const;
   // get() of a block without a block file: through its reference, or `absent`.
-  Result<Bytes> read_referenced(const Multihash& hash, const std::string& what,
-                                Error absent) const;
+  Result<Bytes> read_referenced(const Multihash& hash, const std::string& what, Error absent) const;
   Result<CheckedBlock> get_checked_referenced(const Multihash& hash, const std::string& what,
                                               Error absent) const;
   Status remove_block(const Multihash& hash, const std::string& what);

@@ -67,7 +67,8 @@ Result<Blockstore::RefRead> Blockstore::read_ref(const Multihash& hash, const Fi
   Fd fd(::open(ref.path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
   if (fd.get() < 0) {
     int err = errno;
-    if (err != ENOENT && err != ENOTDIR && err != ELOOP) return transient(err, "opening", ref, what);
+    if (err != ENOENT && err != ENOTDIR && err != ELOOP)
+      return transient(err, "opening", ref, what);
     out.broken = file_text(ref) + " is gone (" + std::strerror(err) + "): block " + what + at +
                  " can no longer be read";
     return out;

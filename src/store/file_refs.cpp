@@ -60,8 +60,8 @@ Status FileRefs::check(const Multihash& hash, const FileRef& ref) const {
     return make_error(Errc::invalid_input, "an identity multihash needs no file reference");
   const std::string& path = ref.path.native();
   if (path.empty() || path.size() > kFileRefPathBytesMax)
-    return make_error(Errc::invalid_input, "file reference path of " +
-                                               std::to_string(path.size()) + " bytes (1 to " +
+    return make_error(Errc::invalid_input, "file reference path of " + std::to_string(path.size()) +
+                                               " bytes (1 to " +
                                                std::to_string(kFileRefPathBytesMax) + " allowed)");
   if (ref.length == 0 || ref.length > config_.length_max)
     return make_error(Errc::invalid_input, "file reference of " + std::to_string(ref.length) +
@@ -190,8 +190,7 @@ Result<uint64_t> FileRefs::rename_file(const fs::path& from, const fs::path& to)
                                                        "TEXT) WHERE ") +
                                            kUnderPath));
   bind_under(up, old_path.native());
-  up.bind(4, std::string_view(new_path.native()))
-      .bind(5, int64_t(old_path.native().size()) + 1);
+  up.bind(4, std::string_view(new_path.native())).bind(5, int64_t(old_path.native().size()) + 1);
   AGORA_TRY(up.run());
   AGORA_ASSIGN(uint64_t moved, changed_rows(*db_));
   AGORA_TRY(txn.commit());
@@ -211,10 +210,9 @@ Result<std::vector<FileRefEntry>> FileRefs::page(const Bytes& after, bool first)
     auto hash = decode_multihash(q.column_blob(0));
     // Refused rather than skipped: a walk that GC or verify acts on must see every row.
     if (!hash.ok())
-      return make_error(Errc::invalid_input, db_->path().string() +
-                                                 ": file reference with a bad multihash (" +
-                                                 to_hex(q.column_blob(0)) +
-                                                 "): " + hash.error().message);
+      return make_error(Errc::invalid_input,
+                        db_->path().string() + ": file reference with a bad multihash (" +
+                            to_hex(q.column_blob(0)) + "): " + hash.error().message);
     FileRefEntry entry{std::move(hash).value(), {}, {}};
     entry.problem = read_row(q, entry.ref);
     out.push_back(std::move(entry));

@@ -101,9 +101,9 @@ TEST(FileRefs, RenameAndRemoveFileOrTree) {
   auto refs = open_refs(dir.path() / "agora.db");
   ASSERT_TRUE(refs);
   std::vector<std::pair<Multihash, FileRef>> batch{
-      {mh(1), FileRef{"/d/.tmp-x", 0, 5}},       {mh(2), FileRef{"/d/.tmp-x", 5, 5}},
-      {mh(3), FileRef{"/d/.tmp-x2", 0, 5}},      {mh(4), FileRef{"/t/tree/a", 0, 5}},
-      {mh(5), FileRef{"/t/tree/sub/b", 0, 5}},   {mh(6), FileRef{"/t/tree0", 0, 5}},
+      {mh(1), FileRef{"/d/.tmp-x", 0, 5}},     {mh(2), FileRef{"/d/.tmp-x", 5, 5}},
+      {mh(3), FileRef{"/d/.tmp-x2", 0, 5}},    {mh(4), FileRef{"/t/tree/a", 0, 5}},
+      {mh(5), FileRef{"/t/tree/sub/b", 0, 5}}, {mh(6), FileRef{"/t/tree0", 0, 5}},
       {mh(7), FileRef{"/t/tré\xff/c", 0, 5}},  // any path bytes
   };
   ASSERT_TRUE(refs->add(batch).ok());
@@ -226,10 +226,11 @@ TEST(BlockstoreRefs, ReadsThroughReferences) {
   // A block file takes precedence and is visited once.
   ASSERT_TRUE(s.blocks->put(s.leaves[0], BytesView(s.content.data(), 1000)).ok());
   visited = 0;
-  ASSERT_TRUE(s.blocks->for_each([&](const Multihash&, uint64_t) -> Status {
-                        ++visited;
-                        return {};
-                      })
+  ASSERT_TRUE(s.blocks
+                  ->for_each([&](const Multihash&, uint64_t) -> Status {
+                    ++visited;
+                    return {};
+                  })
                   .ok());
   EXPECT_EQ(visited, 4u);
   // remove() drops the reference, never the user's file.
@@ -304,9 +305,7 @@ TEST(BlockstoreRefs, GcRemovesUnpinnedReferencesAndKeepsTheFile) {
   auto pins = PinStore::open(s.dir.path() / "agora.db");
   ASSERT_TRUE(pins.ok());
   ASSERT_TRUE((*pins)->add(s.leaves[1], PinType::direct).ok());
-  auto links = [](const Cid&, BytesView) -> Result<std::vector<Cid>> {
-    return std::vector<Cid>{};
-  };
+  auto links = [](const Cid&, BytesView) -> Result<std::vector<Cid>> { return std::vector<Cid>{}; };
   auto report = collect_garbage(*s.blocks, **pins, links);
   ASSERT_TRUE(report.ok()) << report.error().message;
   EXPECT_EQ(report->removed_blocks, 3u);

@@ -51,7 +51,7 @@ class FileImporter {
   // becomes the file's root itself (js reduceSingleLeafToSelf).
   std::optional<Bytes> first_chunk_;
   uint64_t chunks_ = 0;
-  uint64_t leaf_offset_ = 0;  // file offset of the next leaf written
+  uint64_t leaf_offset_ = 0;                // file offset of the next leaf written
   std::vector<std::vector<Child>> levels_;  // level 0 holds leaves not yet under a parent
   std::vector<uint64_t> level_nodes_;       // nodes ever made at each level
 };

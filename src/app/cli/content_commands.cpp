@@ -380,7 +380,8 @@ int cmd_repo(const CommonOptions& o, const ContentArgs& a) {
   return print_answer(o, client->get("/api/v0/repo/stat"), [](const json& r) {
     std::cout << "blocks: " << r["blocks"] << " (" << human_bytes(r["block_bytes"].get<double>())
               << ")\nreferenced blocks: " << r["referenced_blocks"] << " ("
-              << human_bytes(r["referenced_bytes"].get<double>()) << " in files added with --nocopy)"
+              << human_bytes(r["referenced_bytes"].get<double>())
+              << " in files added with --nocopy)"
               << "\npins: " << r["pins"]["recursive"] << " recursive, " << r["pins"]["direct"]
               << " direct\nfree: " << human_bytes(r["fs_free_bytes"].get<double>())
               << "\nblocks dir: " << r["blocks_dir"].get<std::string>() << "\n";
