@@ -18,7 +18,11 @@ namespace agora {
 struct AddSettings {
   std::optional<std::string> profile;  // a UnixFS profile name (unixfs-v1-2025 when absent)
   bool only_hash = false;              // compute CIDs, store nothing
-  bool pin = true;                     // recursive pin on the root
+  // add_path only: the files' leaves are referenced where they are (path, offset, length), not
+  // copied into the repo (kubo's filestore); a changed file is detected when read. Needs a
+  // profile with raw leaves.
+  bool nocopy = false;
+  bool pin = true;  // recursive pin on the root
   // Off by default, as in kubo and Helia: metadata changes the CIDs.
   bool preserve_mode = false;  // keep permission bits (executable bits) in UnixFS mode
 };

@@ -138,13 +138,16 @@ class Node {
   // --- Content (content_types.h). The long operations (add, fetch, get, cat, ls, pin add) are
   // listed by operations() while they run and stop on their CancelToken (agora/operations.h).
   // They fetch only what they read: a path's blocks one by one, then the DAG under its target.
-  // Imports a local file or tree (pinned unless asked not to; provided in the DHT). `entry`
+  // Imports a local file or tree (pinned unless asked not to; provided in the DHT). With
+  // options.nocopy the files' leaves stay in the files, referenced (Errc::invalid_input for a
+  // profile without raw leaves). `entry`
   // hears of each entry below a directory as it is imported (before the blocks are committed and
   // the root pinned: an add that then fails leaves none of them).
   Result<AddResult> add_path(const std::filesystem::path& path, const AddSettings& options,
                              const AddProgressFn& progress = {}, CancelToken cancel = {},
                              const AddEntryFn& entry = {});
-  // Imports one file whose bytes arrive in pieces: write() them, then finish().
+  // Imports one file whose bytes arrive in pieces: write() them, then finish(). Refuses
+  // options.nocopy (Errc::invalid_input): there is no file to reference.
   class StreamAdd;
   Result<std::unique_ptr<StreamAdd>> add_stream(const AddSettings& options);
   // Dials `peers` (a dead one is an error naming it), then resolves the content path, fetching
@@ -182,7 +185,8 @@ class Node {
   // A raw or dag-pb block; Errc::too_large past the blockstore's block limit.
   Result<std::string> block_put(std::span<const uint8_t> block, std::string_view codec, bool pin);
   size_t block_bytes_max() const;
-  // Re-hashed before it is returned: a corrupt block is quarantined and an io error.
+  // Re-hashed before it is returned: a corrupt block is quarantined (a broken file reference
+  // dropped, the file untouched) and an io error.
   Result<std::vector<uint8_t>> block_get(std::string_view cid);
   Result<BlockStat> block_stat(std::string_view cid);
   Result<Json> repo_gc();

@@ -40,7 +40,10 @@ struct BitswapService::Counters {
                                    "Peers cut off for corrupt blocks, floods or bad messages")),
         blocks_corrupt(r.counter("agora_blocks_corrupt_total",
                                  "Stored blocks that failed their hash check when about to be "
-                                 "served: quarantined, not sent")) {}
+                                 "served: quarantined, not sent")),
+        block_refs_broken(r.counter("agora_block_refs_broken_total",
+                                    "File references whose file no longer held the block when "
+                                    "about to be served: reference dropped, not sent")) {}
   observe::Counter& blocks_received;
   observe::Counter& bytes_received;
   observe::Counter& blocks_sent;
@@ -50,6 +53,7 @@ struct BitswapService::Counters {
   observe::Counter& messages_dropped;
   observe::Counter& peers_misbehaved;
   observe::Counter& blocks_corrupt;
+  observe::Counter& block_refs_broken;
 };
 
 std::optional<size_t> BitswapService::StoreBlocks::block_size(const Cid& cid) {
@@ -61,7 +65,7 @@ std::optional<size_t> BitswapService::StoreBlocks::block_size(const Cid& cid) {
 // Re-hashed before it leaves: a peer that receives a corrupt block rightly bans us.
 std::optional<Bytes> BitswapService::StoreBlocks::read_checked(const Cid& cid) {
   auto block = svc_.blocks_.get_checked(cid);
-  if (block && block->corrupt) svc_.quarantine(cid);
+  if (block && block->corrupt) svc_.block_corrupt(cid, *block);
   if (!block || block->corrupt) return std::nullopt;
   return std::move(block->data);
 }
@@ -169,6 +173,20 @@ void BitswapService::quarantine(const Cid& cid) {
   e.detail =
       "block " + cid.to_string() + " does not match its hash; " +
       (moved ? "moved to " + moved->string() : "could not move it: " + moved.error().message);
+  events_.record(std::move(e));
+}
+
+void BitswapService::block_corrupt(const Cid& cid, const store::Blockstore::CheckedBlock& block) {
+  if (!block.referenced) return quarantine(cid);
+  counters_->block_refs_broken.inc();
+  auto dropped = blocks_.drop_ref(cid.hash(), block.ref);
+  observe::Event e;
+  e.type = observe::EventType::block_ref_broken;
+  e.protocol = std::string(kProtocolId);
+  e.reason = !dropped ? "ref_broken_not_dropped" : "ref_broken";
+  e.detail = block.problem + "; " +
+             (!dropped ? "could not drop the reference: " + dropped.error().message
+                       : std::string("reference dropped, the file left as it is"));
   events_.record(std::move(e));
 }
 

@@ -7,7 +7,10 @@
 // disconnected and banned for a while, and the event is recorded and counted. Every block is
 // re-hashed before it is sent (SHA-256, ~1.5-2 GB/s on one core, a small cost next to the
 // network); one that fails is quarantined (<repo>/quarantine), counted
-// (agora_blocks_corrupt_total), recorded (block_quarantined) and answered DONT_HAVE.
+// (agora_blocks_corrupt_total), recorded (block_quarantined) and answered DONT_HAVE. A block read
+// through a file reference (add --nocopy) whose file changed is never quarantined (the file is
+// the user's): its reference is dropped, counted (agora_block_refs_broken_total), recorded
+// (block_ref_broken) and answered DONT_HAVE.
 #pragma once
 
 #include <atomic>
@@ -80,6 +83,10 @@ class BitswapService {
   // A stored block failed its hash check: moved to <repo>/quarantine, counted
   // (agora_blocks_corrupt_total) and recorded (block_quarantined). On the node's loop.
   void quarantine(const Cid& cid);
+  // A block read with get_checked() was corrupt: quarantine() for a block file; for a file
+  // reference, drops the reference (never touching the file), counts and records it. On the
+  // node's loop.
+  void block_corrupt(const Cid& cid, const store::Blockstore::CheckedBlock& block);
 
   const bitswap::ClientStats& client_stats() const { return behaviour_.client().stats(); }
   const bitswap::ServerStats& server_stats() const { return behaviour_.server().stats(); }

@@ -16,6 +16,11 @@ class CancellableSink : public BlockSink {
     if (flag_->load()) return make_error(Errc::cancelled, "cancelled");
     return inner_->put(cid, std::move(block));
   }
+  Status put_leaf(const Cid& cid, Bytes block, uint64_t file_offset) override {
+    if (flag_->load()) return make_error(Errc::cancelled, "cancelled");
+    return inner_->put_leaf(cid, std::move(block), file_offset);
+  }
+  Status begin_file(const std::filesystem::path& path) override { return inner_->begin_file(path); }
   BlockSink& inner() { return *inner_; }
 
  private:
@@ -29,7 +34,7 @@ std::unique_ptr<BlockSink> make_sink(store::Blockstore& blocks, const AddOptions
   if (options.only_hash) {
     sink = std::make_unique<DiscardBlocks>();
   } else {
-    sink = std::make_unique<BlockstoreSink>(blocks);
+    sink = std::make_unique<BlockstoreSink>(blocks, options.nocopy ? blocks.file_refs() : nullptr);
   }
   if (options.cancel) return std::make_unique<CancellableSink>(std::move(sink), options.cancel);
   return sink;
@@ -56,17 +61,59 @@ std::string name_dest(std::string message, const std::filesystem::path& temp,
   return message;
 }
 
+// kubo refuses the same: a dag-pb leaf wraps the file's bytes, so no byte range of the file is
+// the block.
+Status check_nocopy(const AddOptions& options) {
+  if (!options.nocopy || options.import.profile.raw_leaves) return {};
+  return make_error(Errc::invalid_input, "--nocopy needs raw leaves, and profile " +
+                                             options.import.profile.name +
+                                             " makes dag-pb leaves (use --profile " +
+                                             std::string(unixfs::kProfileV1_2025) + ")");
+}
+
 }  // namespace
+
+Status BlockstoreSink::put_leaf(const Cid& cid, Bytes block, uint64_t file_offset) {
+  if (refs_ == nullptr || file_.empty() || block.empty() || cid.hash().code != kMhSha2_256)
+    return put(cid, std::move(block));
+  pending_refs_.emplace_back(cid.hash(), store::FileRef{file_, file_offset, block.size()});
+  if (pending_refs_.size() >= kRefBatch) return flush_refs();
+  return {};
+}
+
+Status BlockstoreSink::begin_file(const std::filesystem::path& path) {
+  if (refs_ == nullptr) return {};
+  AGORA_ASSIGN(file_, store::FileRefs::normalize(path));
+  return {};
+}
+
+Status BlockstoreSink::flush_refs() {
+  if (pending_refs_.empty()) return {};
+  AGORA_TRY(refs_->add(pending_refs_));
+  pending_refs_.clear();
+  return {};
+}
+
+Status BlockstoreSink::commit() {
+  AGORA_TRY(batch_.commit());
+  if (refs_ != nullptr) AGORA_TRY(flush_refs());
+  return {};
+}
 
 Result<std::unique_ptr<Content>> Content::open(const std::filesystem::path& repo) {
   AGORA_ASSIGN(auto blocks, store::Blockstore::open(repo / "blocks"));
   AGORA_ASSIGN(auto pins, store::PinStore::open(repo / "agora.db"));
-  return std::unique_ptr<Content>(new Content(repo, std::move(blocks), std::move(pins)));
+  AGORA_ASSIGN(auto refs, store::FileRefs::open(repo / "agora.db",
+                                                {.length_max = blocks->config().block_bytes_max}));
+  blocks->set_file_refs(refs.get());
+  return std::unique_ptr<Content>(
+      new Content(repo, std::move(refs), std::move(blocks), std::move(pins)));
 }
 
 Result<unixfs::ImportedNode> Content::add_path(const std::filesystem::path& path,
                                                const AddOptions& options,
                                                unixfs::ProgressFn progress, unixfs::EntryFn entry) {
+  AGORA_TRY(check_nocopy(options));
   auto gc_guard = blocks_->hold_off_gc();  // a collection must not take blocks before the pin
   auto sink = make_sink(*blocks_, options);
   AGORA_ASSIGN(
@@ -89,9 +136,19 @@ Content::StreamAdd::StreamAdd(Content& content, AddOptions options)
       sink_(make_sink(*content.blocks_, options_)),
       importer_(std::make_unique<unixfs::FileImporter>(options_.import.profile, *sink_)) {}
 
-Status Content::StreamAdd::write(BytesView chunk) { return importer_->write(chunk); }
+Error Content::StreamAdd::nocopy_refused() {
+  return make_error(Errc::invalid_input,
+                    "--nocopy needs a file to reference, and a streamed add (standard input, a "
+                    "request body) has none: add a path instead");
+}
+
+Status Content::StreamAdd::write(BytesView chunk) {
+  if (options_.nocopy) return nocopy_refused();
+  return importer_->write(chunk);
+}
 
 Result<unixfs::ImportedNode> Content::StreamAdd::finish() {
+  if (options_.nocopy) return nocopy_refused();
   AGORA_ASSIGN(unixfs::ImportedNode root, importer_->finish());
   AGORA_TRY(commit(*sink_));
   if (options_.pin && !options_.only_hash)

@@ -1,5 +1,6 @@
-// The node's content: the blockstore, pins, and UnixFS import and export over them. Safe to call
-// from several threads (the API's worker threads): Blockstore and PinStore serialise themselves.
+// The node's content: the blockstore (with its file references), pins, and UnixFS import and
+// export over them. Safe to call from several threads (the API's worker threads): Blockstore,
+// FileRefs and PinStore serialise themselves.
 #pragma once
 
 #include <atomic>
@@ -30,19 +31,33 @@ class BlockstoreSource : public BlockSource {
   store::Blockstore& blocks_;
 };
 
-// Writes through a group commit; nothing is visible before commit().
+// Writes through a group commit; nothing is visible before commit(). With `refs` (add --nocopy),
+// raw leaves of a file (put_leaf after begin_file) are recorded as references to that file,
+// kRefBatch at a time, instead of being copied; empty leaves and every other block are stored.
 class BlockstoreSink : public BlockSink {
  public:
-  explicit BlockstoreSink(store::Blockstore& blocks) : batch_(blocks.batch()) {}
+  static constexpr size_t kRefBatch = 1024;
+  explicit BlockstoreSink(store::Blockstore& blocks, store::FileRefs* refs = nullptr)
+      : batch_(blocks.batch()), refs_(refs) {}
   Status put(const Cid& cid, Bytes block) override { return batch_.add(cid, block); }
-  Status commit() { return batch_.commit(); }
+  Status put_leaf(const Cid& cid, Bytes block, uint64_t file_offset) override;
+  Status begin_file(const std::filesystem::path& path) override;
+  Status commit();
 
  private:
+  Status flush_refs();
+
   store::Blockstore::Batch batch_;
+  store::FileRefs* refs_;
+  std::filesystem::path file_;  // absolute: the file whose leaves come now
+  std::vector<std::pair<Multihash, store::FileRef>> pending_refs_;
 };
 
 struct AddOptions {
   unixfs::ImportOptions import;
+  // Leaves reference the added files instead of being copied into blocks/ (kubo's filestore).
+  // Needs raw leaves; add_path only (a stream has no file to reference).
+  bool nocopy = false;
   bool only_hash = false;  // compute CIDs, store nothing
   bool pin = true;         // recursive pin on the root
   // Set (from any thread) to stop the import at its next block: Errc::cancelled, nothing pinned.
@@ -55,6 +70,7 @@ class Content {
   static Result<std::unique_ptr<Content>> open(const std::filesystem::path& repo);
 
   store::Blockstore& blocks() { return *blocks_; }
+  store::FileRefs& file_refs() { return *refs_; }
 
   // `entry` hears of each entry below the root as it is imported (unixfs::import_path).
   Result<unixfs::ImportedNode> add_path(const std::filesystem::path& path,
@@ -89,11 +105,15 @@ class Content {
   Result<std::vector<store::LeftoverPartial>> remove_partial_outputs();
 
  private:
-  Content(std::filesystem::path repo, std::unique_ptr<store::Blockstore> blocks,
-          std::unique_ptr<store::PinStore> pins)
-      : repo_(std::move(repo)), blocks_(std::move(blocks)), pins_(std::move(pins)) {}
+  Content(std::filesystem::path repo, std::unique_ptr<store::FileRefs> refs,
+          std::unique_ptr<store::Blockstore> blocks, std::unique_ptr<store::PinStore> pins)
+      : repo_(std::move(repo)),
+        refs_(std::move(refs)),
+        blocks_(std::move(blocks)),
+        pins_(std::move(pins)) {}
 
   std::filesystem::path repo_;
+  std::unique_ptr<store::FileRefs> refs_;  // outlives blocks_, which reads through it
   std::unique_ptr<store::Blockstore> blocks_;
   std::unique_ptr<store::PinStore> pins_;
 };
@@ -101,8 +121,10 @@ class Content {
 class Content::StreamAdd {
  public:
   StreamAdd(Content& content, AddOptions options);
+  // With options.nocopy, both refuse: a stream has no file to reference.
   Status write(BytesView chunk);
   Result<unixfs::ImportedNode> finish();
+  static Error nocopy_refused();
 
  private:
   Content& content_;

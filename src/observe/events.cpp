@@ -34,6 +34,8 @@ const char* event_type_name(EventType type) {
       return "block_quarantined";
     case EventType::partial_output_removed:
       return "partial_output_removed";
+    case EventType::block_ref_broken:
+      return "block_ref_broken";
   }
   return "unknown";
 }

@@ -40,6 +40,7 @@ Result<::agora::AddOptions> content_options(const AddSettings& s) {
     AGORA_ASSIGN(o.import.profile, unixfs::profile_by_name(*s.profile));
   }
   o.only_hash = s.only_hash;
+  o.nocopy = s.nocopy;
   o.pin = s.pin;
   o.import.preserve_mode = s.preserve_mode;
   return o;
@@ -124,6 +125,7 @@ Result<AddResult> Node::add_path(const std::filesystem::path& path, const AddSet
 }
 
 Result<std::unique_ptr<Node::StreamAdd>> Node::add_stream(const AddSettings& settings) {
+  if (settings.nocopy) return Content::StreamAdd::nocopy_refused();
   AGORA_ASSIGN(::agora::AddOptions options, content_options(settings));
   auto add = impl_->content_->add_stream(options);
   return std::unique_ptr<StreamAdd>(
@@ -422,6 +424,12 @@ Result<std::vector<uint8_t>> Node::block_get(std::string_view cid_text) {
   AGORA_ASSIGN(Cid cid, Cid::parse(cid_text));
   AGORA_ASSIGN(auto block, impl_->content_->blocks().get_checked(cid));
   if (!block.corrupt) return std::move(block.data);
+  if (block.referenced) {  // dropped on the loop, as the bitswap server does; never waited for
+    asio::post(impl_->io_, [n = impl_->node_.get(), cid, block] {
+      if (n->bitswap()) n->bitswap()->block_corrupt(cid, block);
+    });
+    return make_error(Errc::io, block.problem + " (the reference is dropped; see agora events)");
+  }
   // Moved aside on the loop (the bitswap server's store) before the answer goes out, so a caller
   // that sees the error finds the block in quarantine; a loop too busy to do it in time leaves
   // it pending, and the block is not served either way.
@@ -461,6 +469,15 @@ Result<Json> Node::repo_verify() {
   for (const auto& f : r.quarantined)
     q.push_back(
         {{"file", f.original.string()}, {"moved_to", f.moved_to.string()}, {"reason", f.reason}});
+  Json broken = Json::array();
+  for (const auto& b : r.broken_refs)
+    broken.push_back({{"cid", Cid::v1(kCodecRaw, b.hash).to_string()},
+                      {"file", b.ref.path.string()},
+                      {"offset", b.ref.offset},
+                      {"length", b.ref.length},
+                      {"reason", b.reason},
+                      {"removed", b.removed},
+                      {"remove_error", b.remove_error}});
   auto pins = impl_->content_->verify_pins();
   Json missing = Json::array();
   if (pins)
@@ -468,6 +485,10 @@ Result<Json> Node::repo_verify() {
   return Json{{"clean", r.clean() && pins && pins->complete()},
               {"quarantined", q},
               {"quarantined_count", r.quarantined_count},
+              {"checked_refs", r.checked_refs},
+              {"good_refs", r.good_refs},
+              {"broken_refs", broken},
+              {"broken_refs_count", r.broken_ref_count},
               {"errors", r.errors},
               {"pinned_blocks_missing", missing}};
 }
@@ -478,6 +499,8 @@ Result<Json> Node::repo_stat() {
               {"blocks", r.blocks},
               {"block_bytes", r.block_bytes},
               {"disk_bytes", r.block_disk_bytes},
+              {"referenced_blocks", r.referenced_blocks},
+              {"referenced_bytes", r.referenced_bytes},
               {"pins", {{"recursive", r.pins.recursive}, {"direct", r.pins.direct}}},
               {"fs_free_bytes", r.fs_free_bytes},
               {"fs_total_bytes", r.fs_total_bytes}};

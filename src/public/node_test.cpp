@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <random>
 
 #include "agora/repo.h"
 
@@ -113,6 +114,56 @@ TEST_F(NodeTest, OnlyHashStoresAndPinsNothing) {
   auto stat = node_->block_stat(cid);
   ASSERT_FALSE(stat.ok());
   EXPECT_EQ(stat.error().code, Errc::not_found);
+}
+
+TEST_F(NodeTest, NoCopyReferencesTheFileAndDetectsAChange) {
+  std::string data(3 << 20, '\0');
+  std::mt19937 rng(7);  // three distinct leaves
+  for (char& c : data) c = char(rng());
+  fs::path file = dir_ / "user.bin";
+  std::ofstream(file, std::ios::binary) << data;
+  AddSettings settings;
+  settings.nocopy = true;
+  auto added = node_->add_path(file, settings);
+  ASSERT_TRUE(added.ok()) << added.error().message;
+  auto stat = node_->repo_stat();
+  ASSERT_TRUE(stat.ok());
+  EXPECT_EQ((*stat)["referenced_blocks"], 3);  // three 1 MiB leaves
+  EXPECT_EQ((*stat)["referenced_bytes"], data.size());
+  EXPECT_EQ((*stat)["blocks"], 1);  // the root only
+  std::string read;
+  auto reader = [&](std::span<const uint8_t> b) -> Status {
+    read.append(reinterpret_cast<const char*>(b.data()), b.size());
+    return {};
+  };
+  ASSERT_TRUE(node_->read_file(added->cid, reader).ok());
+  EXPECT_TRUE(read == data);
+
+  {  // one byte of the second leaf changes in place
+    std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp((1 << 20) + 5);
+    f.put(char(data[(1 << 20) + 5] ^ 1));
+  }
+  read.clear();
+  auto changed = node_->read_file(added->cid, reader);
+  ASSERT_FALSE(changed.ok());
+  EXPECT_NE(changed.error().message.find("changed at offset 1048576"), std::string::npos)
+      << changed.error().message;
+  auto verify = node_->repo_verify();
+  ASSERT_TRUE(verify.ok());
+  EXPECT_EQ((*verify)["clean"], false);
+  EXPECT_EQ((*verify)["broken_refs_count"], 1);
+  EXPECT_EQ((*verify)["broken_refs"][0]["offset"], 1 << 20);
+  EXPECT_TRUE(fs::exists(file));
+
+  // Refused: a stream has no file; dag-pb leaves are no byte range of it.
+  auto stream = node_->add_stream(settings);
+  ASSERT_FALSE(stream.ok());
+  EXPECT_EQ(stream.error().code, Errc::invalid_input);
+  settings.profile = "unixfs-v0-2015";
+  auto v0 = node_->add_path(file, settings);
+  ASSERT_FALSE(v0.ok());
+  EXPECT_NE(v0.error().message.find("needs raw leaves"), std::string::npos);
 }
 
 TEST_F(NodeTest, BlocksRoundTripAndRefuseBadInput) {

@@ -170,9 +170,12 @@ Status Blockstore::put(const Cid& cid, BytesView data) {
 
 Result<Bytes> Blockstore::read(const Multihash& hash, const std::string& what) const {
   fs::path path = path_of(hash);
-  AGORA_ASSIGN(Bytes data, read_block_file(path, config_.block_bytes_max, what));
+  auto data = read_block_file(path, config_.block_bytes_max, what);
+  if (!data.ok() && data.error().code == Errc::not_found && file_refs_ != nullptr)
+    return read_referenced(hash, what, data.error());
+  if (!data.ok()) return data.error();
   if (config_.verify_on_read && hash.code == kMhSha2_256 &&
-      multihash_sha2_256(data).digest != hash.digest)
+      multihash_sha2_256(*data).digest != hash.digest)
     return make_error(Errc::io, "block " + what + " (" + path.string() +
                                     ") is corrupt on disk: its content does not match its hash; "
                                     "`repo verify` quarantines it");
@@ -187,10 +190,12 @@ Result<Bytes> Blockstore::get(const Cid& cid) const {
 Result<Blockstore::CheckedBlock> Blockstore::get_checked(const Cid& cid) const {
   const Multihash& hash = cid.hash();
   if (hash.code == kMhIdentity) return CheckedBlock{hash.digest, false};
-  AGORA_ASSIGN(Bytes data,
-               read_block_file(path_of(hash), config_.block_bytes_max, cid.to_string()));
-  bool corrupt = hash.code == kMhSha2_256 && multihash_sha2_256(data).digest != hash.digest;
-  return CheckedBlock{std::move(data), corrupt};
+  auto data = read_block_file(path_of(hash), config_.block_bytes_max, cid.to_string());
+  if (!data.ok() && data.error().code == Errc::not_found && file_refs_ != nullptr)
+    return get_checked_referenced(hash, cid.to_string(), data.error());
+  if (!data.ok()) return data.error();
+  bool corrupt = hash.code == kMhSha2_256 && multihash_sha2_256(*data).digest != hash.digest;
+  return CheckedBlock{std::move(data).value(), corrupt};
 }
 
 Result<fs::path> Blockstore::quarantine(const Multihash& hash) {
@@ -213,37 +218,41 @@ bool Blockstore::has(const Cid& cid) const { return has(cid.hash()); }
 bool Blockstore::has(const Multihash& hash) const {
   if (hash.code == kMhIdentity) return true;
   struct stat st {};
-  return ::stat(path_of(hash).c_str(), &st) == 0 && S_ISREG(st.st_mode);
+  if (::stat(path_of(hash).c_str(), &st) == 0 && S_ISREG(st.st_mode)) return true;
+  if (file_refs_ == nullptr) return false;
+  auto ref = file_refs_->find(hash);
+  return ref.ok() && ref->has_value();
 }
 
 Result<uint64_t> Blockstore::size(const Cid& cid) const {
   if (cid.hash().code == kMhIdentity) return uint64_t(cid.hash().digest.size());
   fs::path path = path_of(cid.hash());
   struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) {
-    if (errno == ENOENT) return not_found_error(cid.to_string());
-    return block_io_error(errno, "examining", cid.to_string(), path);
+  if (::stat(path.c_str(), &st) == 0) return uint64_t(st.st_size);
+  if (errno != ENOENT) return block_io_error(errno, "examining", cid.to_string(), path);
+  if (file_refs_ != nullptr) {
+    AGORA_ASSIGN(std::optional<FileRef> ref, file_refs_->find(cid.hash()));
+    if (ref) return ref->length;
   }
-  return uint64_t(st.st_size);
+  return not_found_error(cid.to_string());
 }
 
-Status Blockstore::remove(const Cid& cid) {
-  if (cid.hash().code == kMhIdentity) return {};
-  fs::path path = path_of(cid.hash());
-  if (::unlink(path.c_str()) != 0) {
-    if (errno == ENOENT) return not_found_error(cid.to_string());
-    return block_io_error(errno, "removing", cid.to_string(), path);
-  }
-  return {};
-}
+Status Blockstore::remove(const Cid& cid) { return remove_block(cid.hash(), cid.to_string()); }
 
-Status Blockstore::remove(const Multihash& hash) {
+Status Blockstore::remove(const Multihash& hash) { return remove_block(hash, hash_text(hash)); }
+
+Status Blockstore::remove_block(const Multihash& hash, const std::string& what) {
   if (hash.code == kMhIdentity) return {};
   fs::path path = path_of(hash);
-  if (::unlink(path.c_str()) != 0) {
-    if (errno == ENOENT) return not_found_error(hash_text(hash));
-    return block_io_error(errno, "removing", hash_text(hash), path);
+  bool had_file = ::unlink(path.c_str()) == 0;
+  if (!had_file && errno != ENOENT) return block_io_error(errno, "removing", what, path);
+  bool had_ref = false;
+  if (file_refs_ != nullptr) {
+    auto ref = file_refs_->find(hash);
+    had_ref = !ref.ok() || ref->has_value();  // a corrupt row goes too
+    if (had_ref) AGORA_TRY(file_refs_->remove(hash));
   }
+  if (!had_file && !had_ref) return not_found_error(what);
   return {};
 }
 

@@ -10,6 +10,14 @@
 //
 // Identity-hash CIDs carry their data inline: put() checks and stores nothing, has() is true,
 // get() returns the inline bytes. Only sha2-256 and identity multihashes are accepted.
+//
+// File references (store/file_refs.h), when set_file_refs() gave a table: a block with no file
+// in blocks/ may live in a user's file at (path, offset, length). has/size/for_each see it; get
+// and get_checked read a block file first, else the reference (exactly `length` bytes at
+// `offset`), and always re-hash what a reference gave: the file may have changed. A block whose
+// file changed, shrank or vanished is an Errc::io error for get ("file P changed at offset N:
+// block C no longer matches") and `corrupt` for get_checked, never returned. remove() drops the
+// reference, never the user's file; quarantine() only ever moves files under blocks/.
 #pragma once
 
 #include <array>
@@ -26,6 +34,7 @@
 #include "codec/cid.h"
 #include "store/block_file.h"
 #include "store/block_key.h"
+#include "store/file_refs.h"
 
 namespace agora::store {
 
@@ -79,6 +88,11 @@ class Blockstore {
   struct CheckedBlock {
     Bytes data;
     bool corrupt = false;  // the file's content does not match its hash
+    // Read through a file reference (no block file): the caller must not quarantine, but drop
+    // the reference (drop_ref) when corrupt. `ref` is empty when the row itself was corrupt.
+    bool referenced = false;
+    std::optional<FileRef> ref;
+    std::string problem;  // why it is corrupt, naming the file and offset
   };
   Result<CheckedBlock> get_checked(const Cid& cid) const;
   // Moves the block's file into quarantine_dir() (created if needed) so it is neither served nor
@@ -86,7 +100,9 @@ class Blockstore {
   Result<std::filesystem::path> quarantine(const Multihash& hash);
   bool has(const Cid& cid) const;
   Result<uint64_t> size(const Cid& cid) const;
-  Status remove(const Cid& cid);  // Errc::not_found when absent
+  // Removes the block file and the file reference, whichever exist; Errc::not_found when
+  // neither does.
+  Status remove(const Cid& cid);
 
   // The same, by multihash (what GC and verify work with).
   Result<Bytes> get(const Multihash& hash) const;
@@ -96,9 +112,30 @@ class Blockstore {
   // A group commit; see Batch below.
   Batch batch();
 
-  // Visits every block with a valid name: its multihash and size. Cid::v1(kCodecRaw, hash) is a
-  // CID that reads it (the store does not know the codec). A visitor error stops the walk and is
-  // returned. Blocks put or removed during the walk may or may not be seen.
+  // File references. Set once, before the store is shared between threads; the table must
+  // outlive the store. Null (the default): blocks/ only.
+  void set_file_refs(FileRefs* refs) { file_refs_ = refs; }
+  FileRefs* file_refs() const { return file_refs_; }
+  // Reads a reference and re-hashes it. `broken` says why the file no longer holds the block
+  // (gone, not a regular file, too short, changed, a length over block_bytes_max): then `data` is
+  // empty. An error (Errc::io) means the file could not be read for a reason that may pass
+  // (permissions, I/O): the reference may still be good.
+  struct RefRead {
+    Bytes data;
+    std::string broken;
+  };
+  Result<RefRead> read_ref(const Multihash& hash, const FileRef& ref,
+                           const std::string& what) const;
+  // Drops a broken reference: only if it is still `seen` (a reference recorded again meanwhile
+  // stays), or whatever it is when `seen` is empty (a corrupt row). True when one was dropped.
+  Result<bool> drop_ref(const Multihash& hash, const std::optional<FileRef>& seen);
+  // Every file reference (store/file_refs.h), corrupt rows included; nothing without a table.
+  Status for_each_ref(const std::function<Status(const FileRefEntry& entry)>& visit) const;
+
+  // Visits every block with a valid name, then every file reference without a block file: its
+  // multihash and size. Cid::v1(kCodecRaw, hash) is a CID that reads it (the store does not know
+  // the codec). A visitor error stops the walk and is returned. Blocks put or removed during the
+  // walk may or may not be seen.
   Status for_each(
       const std::function<Status(const Multihash& hash, uint64_t size_bytes)>& visit) const;
   // Every file in the shard directories, including misnamed ones.
@@ -130,6 +167,11 @@ class Blockstore {
   // True when a complete copy is already in place (same size; the name vouches for the hash).
   bool present_with_size(const std::filesystem::path& path, uint64_t size_bytes) const;
   Result<Bytes> read(const Multihash& hash, const std::string& what) const;
+  // get() of a block without a block file: through its reference, or `absent`.
+  Result<Bytes> read_referenced(const Multihash& hash, const std::string& what, Error absent) const;
+  Result<CheckedBlock> get_checked_referenced(const Multihash& hash, const std::string& what,
+                                              Error absent) const;
+  Status remove_block(const Multihash& hash, const std::string& what);
   Result<TempBlockFile> write_temp(const Cid& cid, BytesView data) const;
   // Shard directories are made on first use. Their entries in the blocks directory must be
   // durable before a block in them counts as stored: make_shard() returns true when the caller
@@ -149,6 +191,7 @@ class Blockstore {
   std::array<std::atomic<bool>, kShardCount> shard_durable_{};
   size_t temp_files_removed_at_open_ = 0;
   mutable std::shared_mutex gc_mutex_;
+  FileRefs* file_refs_ = nullptr;
 };
 
 // A group commit. add() verifies each block and writes it to blocks/.tmp (and starts its

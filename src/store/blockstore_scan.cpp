@@ -67,9 +67,15 @@ Status Blockstore::for_each_file(const std::function<Status(const BlockFileEntry
 
 Status Blockstore::for_each(
     const std::function<Status(const Multihash& hash, uint64_t size_bytes)>& visit) const {
-  return for_each_file([&](const BlockFileEntry& entry) -> Status {
+  AGORA_TRY(for_each_file([&](const BlockFileEntry& entry) -> Status {
     if (!entry.hash) return {};
     return visit(*entry.hash, entry.size_bytes);
+  }));
+  // References whose block also has a file were visited above.
+  return for_each_ref([&](const FileRefEntry& entry) -> Status {
+    struct stat st {};
+    if (::stat(path_of(entry.hash).c_str(), &st) == 0) return {};
+    return visit(entry.hash, entry.ref.length);
   });
 }
 

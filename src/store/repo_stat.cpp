@@ -18,6 +18,11 @@ Result<RepoStat> repo_stat(const Blockstore& blocks, const PinStore& pins) {
     stat.block_disk_bytes += entry.disk_bytes;
     return {};
   }));
+  if (FileRefs* refs = blocks.file_refs()) {
+    AGORA_ASSIGN(FileRefTotals totals, refs->totals());
+    stat.referenced_blocks = totals.refs;
+    stat.referenced_bytes = totals.bytes;
+  }
   AGORA_ASSIGN(stat.pins, pins.counts());
   struct statvfs fs {};
   if (::statvfs(blocks.dir().c_str(), &fs) != 0)

@@ -58,6 +58,45 @@ std::string check_entry(const BlockFileEntry& entry, Bytes& buffer, VerifyReport
   return "";
 }
 
+void note_broken(Blockstore& blocks, const FileRefEntry& entry, std::string reason,
+                 std::optional<FileRef> seen, VerifyReport& report) {
+  BrokenRef broken{entry.hash, entry.ref, std::move(reason), false, {}};
+  auto dropped = blocks.drop_ref(entry.hash, seen);
+  if (dropped.ok()) {
+    broken.removed = *dropped;
+    if (!*dropped) broken.remove_error = "the reference changed meanwhile; kept";
+  } else {
+    broken.remove_error = dropped.error().message;
+  }
+  if (report.broken_refs.size() < kReportCidsMax) report.broken_refs.push_back(std::move(broken));
+  ++report.broken_ref_count;
+}
+
+// Reads and re-hashes every reference; drops the broken ones.
+Status verify_refs(Blockstore& blocks, VerifyReport& report) {
+  return blocks.for_each_ref([&](const FileRefEntry& entry) -> Status {
+    ++report.checked_refs;
+    report.checked_ref_bytes += entry.ref.length;
+    std::string what = Cid::v1(kCodecRaw, entry.hash).to_string();
+    if (!entry.problem.empty()) {
+      note_broken(blocks, entry, "corrupt reference for block " + what + ": " + entry.problem,
+                  std::nullopt, report);
+      return {};
+    }
+    auto read = blocks.read_ref(entry.hash, entry.ref, what);
+    if (!read.ok()) {
+      if (report.errors.size() < kReportCidsMax)
+        report.errors.push_back(read.error().message + "; the reference is kept");
+      ++report.error_count;
+    } else if (!read->broken.empty()) {
+      note_broken(blocks, entry, std::move(read->broken), entry.ref, report);
+    } else {
+      ++report.good_refs;
+    }
+    return {};
+  });
+}
+
 }  // namespace
 
 Result<VerifyReport> verify_blocks(Blockstore& blocks, const fs::path& quarantine_dir) {
@@ -91,6 +130,7 @@ Result<VerifyReport> verify_blocks(Blockstore& blocks, const fs::path& quarantin
   });
   AGORA_TRY(walked);
   if (quarantine_ready && blocks.config().fsync) AGORA_TRY(fsync_directory(quarantine_dir));
+  AGORA_TRY(verify_refs(blocks, report));
   return report;
 }
 

@@ -11,11 +11,19 @@
 
 namespace agora::store {
 
-
 struct QuarantinedFile {
   std::filesystem::path original;
   std::filesystem::path moved_to;
   std::string reason;
+};
+
+// A file reference whose file no longer holds its block (store/file_refs.h).
+struct BrokenRef {
+  Multihash hash;
+  FileRef ref;
+  std::string reason;  // names the file and offset
+  bool removed = false;
+  std::string remove_error;  // why it could not be removed
 };
 
 struct VerifyReport {
@@ -29,14 +37,22 @@ struct VerifyReport {
   // Corrupt files that could not be moved; they stay where they are.
   std::vector<std::string> errors;  // at most kReportCidsMax
   uint64_t error_count = 0;
+  // File references: each one read and re-hashed. A broken one is dropped (the user's file is
+  // never touched); one that cannot be read now (permissions, I/O) is kept and counted in errors.
+  uint64_t checked_refs = 0;
+  uint64_t checked_ref_bytes = 0;
+  uint64_t good_refs = 0;
+  std::vector<BrokenRef> broken_refs;  // at most kReportCidsMax
+  uint64_t broken_ref_count = 0;
 
-  bool clean() const { return quarantined_count == 0 && error_count == 0; }
+  bool clean() const { return quarantined_count == 0 && error_count == 0 && broken_ref_count == 0; }
 };
 
 // Re-hashes every block file. A file whose content does not match its name, that cannot be read,
 // or whose name is not a block key (or sits in the wrong shard) is moved into `quarantine_dir`
 // (created if needed; same filesystem as the blocks) under its own name, with a numeric suffix
-// when that name is taken. Errors only when the walk itself fails.
+// when that name is taken. Then checks every file reference (see VerifyReport). Errors only when
+// a walk itself fails.
 Result<VerifyReport> verify_blocks(Blockstore& blocks, const std::filesystem::path& quarantine_dir);
 
 struct PinCheckReport {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <unordered_map>
 
 #include "base/bytes.h"
@@ -17,6 +18,14 @@ class BlockSink {
   virtual ~BlockSink() = default;
   // `block` hashes to `cid`. A sink may already hold it; putting it again is not an error.
   virtual Status put(const Cid& cid, Bytes block) = 0;
+  // A raw leaf: the file's bytes [file_offset, file_offset + block.size()) as they were read.
+  // A sink that keeps references instead of copies (add --nocopy) records where they are.
+  virtual Status put_leaf(const Cid& cid, Bytes block, uint64_t /*file_offset*/) {
+    return put(cid, std::move(block));
+  }
+  // The leaves put next come from the file at `path` (import_path calls it before each regular
+  // file; a stream has no file and never calls it).
+  virtual Status begin_file(const std::filesystem::path& /*path*/) { return {}; }
 };
 
 class BlockSource {

@@ -46,10 +46,12 @@ Status FileImporter::complete_chunk(Bytes chunk) {
 
 Result<FileImporter::Child> FileImporter::write_leaf(Bytes chunk) {
   uint64_t file_bytes = chunk.size();
+  uint64_t offset = leaf_offset_;
+  leaf_offset_ += file_bytes;
   if (profile_.raw_leaves) {
     // Raw leaves are CIDv1 whatever the profile's version: CIDv0 can only name dag-pb.
     Child leaf{Cid::of(chunk, kCodecRaw, 1), file_bytes, file_bytes};
-    AGORA_TRY(sink_.put(leaf.cid, std::move(chunk)));
+    AGORA_TRY(sink_.put_leaf(leaf.cid, std::move(chunk), offset));
     return leaf;
   }
   UnixfsData data{.type = UnixfsType::file, .data = std::move(chunk)};

@@ -2,7 +2,8 @@
 // ipfs-unixfs-importer 17 builds them (so CIDs match Helia and kubo for the same profile).
 //
 // Memory is bounded by about two chunks plus links_per_node_max links per tree level: leaves are
-// written as chunks fill and interior nodes as soon as they have all their children.
+// written as chunks fill and interior nodes as soon as they have all their children. Raw leaves
+// go to BlockSink::put_leaf with their offset in the file, in file order.
 #pragma once
 
 #include <vector>
@@ -50,6 +51,7 @@ class FileImporter {
   // becomes the file's root itself (js reduceSingleLeafToSelf).
   std::optional<Bytes> first_chunk_;
   uint64_t chunks_ = 0;
+  uint64_t leaf_offset_ = 0;                // file offset of the next leaf written
   std::vector<std::vector<Child>> levels_;  // level 0 holds leaves not yet under a parent
   std::vector<uint64_t> level_nodes_;       // nodes ever made at each level
 };

@@ -88,6 +88,8 @@ class TreeImporter {
     // O_NOFOLLOW: if the path was swapped for a symlink since lstat, refuse rather than follow.
     Fd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
     if (fd.get() < 0) return os_error(path, "open");
+    if (auto s = sink_.begin_file(path); !s.ok())
+      return path_error(s.error().code, path, s.error().message);
     FileImporter file(options_.profile, sink_, meta);
     buffer_.resize(kReadBytes);
     for (;;) {

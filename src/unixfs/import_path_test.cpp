@@ -256,5 +256,53 @@ TEST(ImportPath, ReportsEntriesChildrenFirst) {
   EXPECT_EQ(calls, 0u);
 }
 
+// Records where each raw leaf came from, as a --nocopy sink does.
+class LeafOriginSink : public MemoryBlocks {
+ public:
+  struct Origin {
+    std::filesystem::path file;
+    uint64_t offset;
+    Bytes bytes;
+  };
+  Status put_leaf(const Cid& cid, Bytes block, uint64_t file_offset) override {
+    origins.push_back({file_, file_offset, block});
+    return put(cid, std::move(block));
+  }
+  Status begin_file(const std::filesystem::path& path) override {
+    file_ = path;
+    return {};
+  }
+  std::vector<Origin> origins;
+
+ private:
+  std::filesystem::path file_;
+};
+
+TEST(ImportPath, TellsTheSinkEachRawLeafsFileAndOffset) {
+  TempDir dir;
+  Bytes big = random_bytes(3 * 1024 * 1024 + 12345, 7);
+  Bytes small = random_bytes(100, 8);
+  write_file(dir.path() / "t/big", big);
+  write_file(dir.path() / "t/small", small);
+  LeafOriginSink sink;
+  import_ok(dir.path() / "t", sink);
+  ASSERT_EQ(sink.origins.size(), 5u);  // 4 leaves of big, 1 of small
+  uint64_t big_bytes = 0;
+  for (const auto& o : sink.origins) {
+    const Bytes& file = o.file.filename() == "big" ? big : small;
+    if (&file == &big) big_bytes += o.bytes.size();
+    ASSERT_LE(o.offset + o.bytes.size(), file.size()) << o.file;
+    EXPECT_TRUE(std::equal(o.bytes.begin(), o.bytes.end(), file.begin() + int64_t(o.offset)))
+        << o.file << " at " << o.offset;
+  }
+  EXPECT_EQ(big_bytes, big.size());
+  // dag-pb leaves are not raw: no leaf origins at all.
+  LeafOriginSink v0;
+  ImportOptions options;
+  options.profile = profile_unixfs_v0_2015();
+  import_ok(dir.path() / "t", v0, options);
+  EXPECT_TRUE(v0.origins.empty());
+}
+
 }  // namespace
 }  // namespace agora::unixfs

@@ -26,6 +26,7 @@ Result<AddSettings> add_settings(const httplib::Request& req) {
     AGORA_TRY(validate_profile(*s.profile));
   }
   s.only_hash = param_true(req, "only_hash", false);
+  s.nocopy = param_true(req, "nocopy", false);
   s.pin = param_true(req, "pin", true);
   s.preserve_mode = param_true(req, "preserve_mode", false);
   return s;

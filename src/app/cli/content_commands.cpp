@@ -211,11 +211,16 @@ int cmd_add(const CommonOptions& o, const ContentArgs& a) {
   if (!client) return fail(client.error());
   std::map<std::string, std::string> params{{"profile", a.profile},
                                             {"pin", a.pin_added ? "1" : "0"},
-                                            {"preserve_mode", a.preserve_mode ? "1" : "0"}};
+                                            {"preserve_mode", a.preserve_mode ? "1" : "0"},
+                                            {"nocopy", a.nocopy ? "1" : "0"}};
   AddPrinter print(o, a);
   const bool show_progress = !a.quiet && !a.quieter && !o.json;
   std::vector<std::string> inputs = a.paths.empty() ? std::vector<std::string>{"-"} : a.paths;
   for (const std::string& in : inputs) {
+    if (in == "-" && a.nocopy)
+      return fail(make_error(Errc::invalid_input,
+                             "--nocopy needs a file to reference, and standard input is none: "
+                             "give a path"));
     int rc = in == "-" ? add_stdin(*client, params, print, show_progress)
                        : add_local(*client, params, in, a, print, show_progress);
     if (rc != 0) return rc;
@@ -417,6 +422,12 @@ int cmd_repo(const CommonOptions& o, const ContentArgs& a) {
         std::cout << "corrupt: " << q["file"].get<std::string>() << " ("
                   << q["reason"].get<std::string>() << "), moved to "
                   << q["moved_to"].get<std::string>() << "\n";
+      for (const auto& b : r["broken_refs"])
+        std::cout << "broken reference: " << b["reason"].get<std::string>() << "; "
+                  << (b["removed"].get<bool>()
+                          ? std::string("reference removed")
+                          : "reference kept: " + b["remove_error"].get<std::string>())
+                  << "\n";
       for (const auto& m : r["pinned_blocks_missing"])
         std::cout << "missing pinned block: " << m.get<std::string>() << "\n";
       std::cout << (r["clean"].get<bool>() ? "repo verified: clean" : "repo verify found problems")
@@ -427,7 +438,10 @@ int cmd_repo(const CommonOptions& o, const ContentArgs& a) {
   }
   return print_answer(o, client->get("/api/v0/repo/stat"), [](const json& r) {
     std::cout << "blocks: " << r["blocks"] << " (" << human_bytes(r["block_bytes"].get<double>())
-              << ")\npins: " << r["pins"]["recursive"] << " recursive, " << r["pins"]["direct"]
+              << ")\nreferenced blocks: " << r["referenced_blocks"] << " ("
+              << human_bytes(r["referenced_bytes"].get<double>())
+              << " in files added with --nocopy)"
+              << "\npins: " << r["pins"]["recursive"] << " recursive, " << r["pins"]["direct"]
               << " direct\nfree: " << human_bytes(r["fs_free_bytes"].get<double>())
               << "\nblocks dir: " << r["blocks_dir"].get<std::string>() << "\n";
   });
@@ -446,6 +460,11 @@ void register_content_commands(CLI::App& app, ContentArgs& a) {
                     "DAG layout: unixfs-v1-2025 (default) or unixfs-v0-2015");
   a.add->add_flag("-n,--only-hash", a.only_hash,
                   "Only compute the CIDs; store nothing (no daemon needed)");
+  a.add->add_flag("--nocopy", a.nocopy,
+                  "Do not copy the files into the repo: their leaves are referenced where they "
+                  "are (path, offset, length) and re-hashed whenever read; a changed or moved "
+                  "file is detected, not served, and reported by repo verify. Needs raw leaves "
+                  "(the default profile) and a path, not standard input");
   a.add->add_option("--pin", a.pin_added, "Pin what is added (default true)");
   a.add->add_flag("-q,--quiet", a.quiet,
                   "Print only the CIDs, one a line: each entry's, then the root's (last)");

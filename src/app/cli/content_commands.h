@@ -21,6 +21,7 @@ struct ContentArgs {
   bool recursive = false;
   std::string profile = "unixfs-v1-2025";
   bool only_hash = false;
+  bool nocopy = false;
   bool pin_added = true;
   bool quiet = false;    // add -q: CIDs only
   bool quieter = false;  // add -Q: the root's CID only
