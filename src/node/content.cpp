@@ -212,8 +212,28 @@ Status Content::export_to(const Cid& cid, const std::filesystem::path& dest,
   return st;
 }
 
+void Content::keep_blocks_of(const std::filesystem::path& temp) {
+  auto normal = store::FileRefs::normalize(temp);
+  if (!normal) return;
+  std::vector<std::pair<Multihash, store::FileRef>> in_temp;
+  (void)refs_->for_each([&](const store::FileRefEntry& e) -> Status {
+    if (e.problem.empty() && e.ref.path == *normal) in_temp.emplace_back(e.hash, e.ref);
+    return {};
+  });
+  if (in_temp.empty()) return;
+  auto batch = blocks_->batch();
+  for (const auto& [hash, ref] : in_temp) {
+    auto read = blocks_->read_ref(hash, ref, "an unfinished download");
+    if (read && read->broken.empty())
+      (void)batch.add_verified(Cid::v1(kCodecRaw, hash), read->data);
+  }
+  (void)batch.commit();
+  (void)refs_->remove_file(*normal);
+}
+
 Result<std::vector<store::LeftoverPartial>> Content::remove_partial_outputs() {
-  return store::remove_partial_outputs(repo_);
+  return store::remove_partial_outputs(
+      repo_, [this](const std::filesystem::path& temp) { keep_blocks_of(temp); });
 }
 
 }  // namespace agora

@@ -102,6 +102,10 @@ class Content {
                    const unixfs::ExportLimits& limits = {}, unixfs::BlockSource* source = nullptr,
                    const unixfs::WrittenBytesFn& written = {});
   // At start-up, before any export: removes the recorded temporaries of interrupted exports.
+  // A download written straight into `temp` (node/file_output.h) recorded its verified blocks
+  // as references into it: copies them into the blockstore (each re-hashed on the way) and drops
+  // the references, before the temporary is removed, so a later get resumes from them.
+  void keep_blocks_of(const std::filesystem::path& temp);
   Result<std::vector<store::LeftoverPartial>> remove_partial_outputs();
 
  private:

@@ -16,10 +16,10 @@ Error FileOutput::io_error(const char* op) const {
   return make_error(Errc::io, dest_.string() + ": " + op + ": " + std::strerror(errno));
 }
 
-Result<std::unique_ptr<FileOutput>> FileOutput::create(const std::filesystem::path& repo,
-                                                       const std::filesystem::path& dest,
-                                                       uint64_t size_bytes,
-                                                       const unixfs::ExportLimits& limits) {
+Result<std::unique_ptr<FileOutput>> FileOutput::create(
+    const std::filesystem::path& repo, const std::filesystem::path& dest, uint64_t size_bytes,
+    const unixfs::ExportLimits& limits, store::FileRefs* refs,
+    std::function<void(const std::filesystem::path&)> keep_blocks) {
   struct stat st;
   if (::lstat(dest.c_str(), &st) == 0)
     return make_error(Errc::exists, dest.string() + " already exists");
@@ -47,7 +47,8 @@ Result<std::unique_ptr<FileOutput>> FileOutput::create(const std::filesystem::pa
     (void)store::forget_partial_output(record);
     return e;
   }
-  std::unique_ptr<FileOutput> out(new FileOutput(dest, temp, record, fd, size_bytes));
+  std::unique_ptr<FileOutput> out(new FileOutput(dest, temp, record, fd, size_bytes, refs));
+  out->keep_blocks_ = std::move(keep_blocks);
   // Sized up front: writes at any offset, and a full disk shows now rather than half way.
   if (size_bytes > 0) {
     int rc = ::posix_fallocate(fd, 0, off_t(size_bytes));
@@ -62,6 +63,10 @@ Result<std::unique_ptr<FileOutput>> FileOutput::create(const std::filesystem::pa
 FileOutput::~FileOutput() {
   if (fd_ >= 0) ::close(fd_);
   if (finished_) return;
+  if (refs_recorded_) {
+    if (keep_blocks_) keep_blocks_(temp_);
+    (void)refs_->remove_file(temp_);
+  }
   ::unlink(temp_.c_str());
   (void)store::forget_partial_output(record_);
 }
@@ -82,6 +87,15 @@ Status FileOutput::write_at(uint64_t offset, BytesView data) {
   return {};
 }
 
+Status FileOutput::record_refs(const std::vector<WrittenBlock>& blocks) {
+  if (!refs_ || blocks.empty()) return {};
+  std::vector<std::pair<Multihash, store::FileRef>> refs;
+  refs.reserve(blocks.size());
+  for (const WrittenBlock& b : blocks) refs.push_back({b.hash, {temp_, b.offset, b.length}});
+  refs_recorded_ = true;
+  return refs_->add(refs);
+}
+
 Status FileOutput::finish() {
   int fd = fd_;
   fd_ = -1;
@@ -91,6 +105,12 @@ Status FileOutput::finish() {
     return make_error(Errc::exists, dest_.string() + " already exists");
   if (::rename(temp_.c_str(), dest_.c_str()) != 0) return io_error("rename");
   finished_ = true;
+  // The references follow; should that fail, the file is in place and the blocks are fetched
+  // again when wanted.
+  if (refs_recorded_) {
+    auto moved = refs_->rename_file(temp_, dest_);
+    if (!moved) (void)refs_->remove_file(temp_);
+  }
   (void)store::forget_partial_output(record_);
   return {};
 }

@@ -91,7 +91,8 @@ std::optional<std::vector<bool>> XferService::StoreLeaves::holds(const xfer::Fil
 // Re-hashed before it leaves, as bitswap's server does: a corrupt block is quarantined.
 std::optional<Bytes> XferService::StoreLeaves::read_leaf(const Cid& cid) {
   auto block = svc_.blocks_.get_checked(cid);
-  if (block && block->corrupt && svc_.bitswap_) svc_.bitswap_->quarantine(cid);
+  // A corrupt block file is quarantined; a broken reference is dropped (the file is the user's).
+  if (block && block->corrupt && svc_.bitswap_) svc_.bitswap_->block_corrupt(cid, *block);
   if (!block || block->corrupt) return std::nullopt;
   return std::move(block->data);
 }
@@ -257,8 +258,13 @@ rt::awaitable<Result<FetchProgress>> XferService::fetch_file(Cid root, Duration 
   auto gc_guard = blocks_.hold_off_gc();
   auto batch = blocks_.batch();
   std::vector<uint64_t> uncommitted;
+  std::vector<FileOutput::WrittenBlock> in_file;  // written into `out`, not yet recorded
+  uint64_t in_file_bytes = 0;
   auto commit = [&]() -> Status {
     AGORA_TRY(batch.commit());
+    if (out) AGORA_TRY(out->record_refs(in_file));
+    in_file.clear();
+    in_file_bytes = 0;
     behaviour_.have_leaves(root, uncommitted);  // peers downloading it may ask us now
     uncommitted.clear();
     host_.wake(behaviour_);
@@ -292,6 +298,13 @@ rt::awaitable<Result<FetchProgress>> XferService::fetch_file(Cid root, Duration 
       const xfer::LeafSpan& span = s.layout->leaves[leaf.index];
       if (out) {
         AGORA_CO_TRY(out->write_at(span.offset, leaf.data ? BytesView(*leaf.data) : *leaf.block));
+        // A raw leaf is the file's bytes: the file holds it from now on (a dag-pb leaf wraps
+        // them, so it is not kept).
+        if (span.cid.codec() == kCodecRaw && span.cid.hash().code != kMhIdentity) {
+          in_file.push_back({span.cid.hash(), span.offset, span.size});
+          in_file_bytes += span.size;
+          uncommitted.push_back(leaf.index);
+        }
       } else {
         AGORA_CO_TRY(batch.add_verified(span.cid, *leaf.block));
         uncommitted.push_back(leaf.index);
@@ -300,7 +313,7 @@ rt::awaitable<Result<FetchProgress>> XferService::fetch_file(Cid root, Duration 
       p.bytes_fetched += leaf.block->size();
       ++p.blocks_by_peer[leaf.from.to_string()];
       last_progress = rt::now();
-      if (batch.pending_bytes() >= config_.commit_bytes) AGORA_CO_TRY(commit());
+      if (batch.pending_bytes() + in_file_bytes >= config_.commit_bytes) AGORA_CO_TRY(commit());
     }
     p.blocks_local = s.leaves_local;
     p.bytes_local = s.bytes_local;

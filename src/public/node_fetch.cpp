@@ -121,7 +121,9 @@ Result<std::optional<FetchProgress>> Node::Impl::fetch_file_to(
   if (!st || (st->type != unixfs::NodeType::file && st->type != unixfs::NodeType::raw))
     return None();
   AGORA_ASSIGN(std::unique_ptr<FileOutput> out,
-               FileOutput::create(repo_.root, dest, size_bytes, limits));
+               FileOutput::create(
+                   repo_.root, dest, size_bytes, limits, &content_->file_refs(),
+                   [this](const std::filesystem::path& temp) { content_->keep_blocks_of(temp); }));
   using Fetched = Result<FetchProgress>;
   using Box = std::shared_ptr<Mailbox<FetchProgress>>;
   std::optional<FetchProgress> last;

@@ -18,7 +18,8 @@ bool is_partial_name(const fs::path& path) {
 }
 
 // Removes what `record` names. Sets `keep_record` when a later start should try again.
-LeftoverPartial remove_recorded(const fs::path& record, bool& keep_record) {
+LeftoverPartial remove_recorded(const fs::path& record, bool& keep_record,
+                                const std::function<void(const fs::path&)>& before_remove) {
   LeftoverPartial out;
   keep_record = false;
   auto text = read_file(record, kPartialRecordBytesMax);
@@ -33,6 +34,7 @@ LeftoverPartial remove_recorded(const fs::path& record, bool& keep_record) {
   }
   std::error_code ec;
   if (fs::symlink_status(out.path, ec).type() == fs::file_type::not_found) return out;
+  if (before_remove) before_remove(out.path);
   fs::remove_all(out.path, ec);  // a symlink is removed itself, never followed
   if (ec) {
     out.error = ec.message();
@@ -72,7 +74,8 @@ Status forget_partial_output(const fs::path& record) {
   return {};
 }
 
-Result<std::vector<LeftoverPartial>> remove_partial_outputs(const fs::path& repo) {
+Result<std::vector<LeftoverPartial>> remove_partial_outputs(
+    const fs::path& repo, const std::function<void(const fs::path&)>& before_remove) {
   std::vector<LeftoverPartial> out;
   fs::path dir = repo / kPartialOutputsDir;
   std::error_code ec;
@@ -86,7 +89,7 @@ Result<std::vector<LeftoverPartial>> remove_partial_outputs(const fs::path& repo
     // Only whole records count; a write_file_atomic leftover (".tmp.<pid>") is just dropped.
     bool keep_record = false;
     if (entry.extension() == kRecordSuffix) {
-      LeftoverPartial left = remove_recorded(entry, keep_record);
+      LeftoverPartial left = remove_recorded(entry, keep_record, before_remove);
       if (left.removed || !left.error.empty()) out.push_back(std::move(left));
     }
     if (!keep_record) fs::remove(entry, ec);

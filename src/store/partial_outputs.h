@@ -12,6 +12,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,10 @@ struct LeftoverPartial {
 
 // At start-up, with no export running: removes every recorded temporary that still exists, then
 // its record. Reports each record read.
-Result<std::vector<LeftoverPartial>> remove_partial_outputs(const std::filesystem::path& repo);
+// `before_remove` (optional) sees each recorded temporary that exists just before it is removed
+// (a download's leftover: what was verified in it can be kept).
+Result<std::vector<LeftoverPartial>> remove_partial_outputs(
+    const std::filesystem::path& repo,
+    const std::function<void(const std::filesystem::path&)>& before_remove = {});
 
 }  // namespace agora::store

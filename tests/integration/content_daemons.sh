@@ -63,16 +63,24 @@ out=$("$agora" --repo "$work/a" add "$work/in/tree" 2>&1) && fail "directory wit
 grep -q "use -r" <<<"$out" || fail "unclear directory error: $out"
 
 # Resume: kill -9 b in the middle of a get, restart, get again: stored blocks are not refetched.
-head -c $((120 << 20)) /dev/urandom >"$work/in/huge.bin"
+head -c $((400 << 20)) /dev/urandom >"$work/in/huge.bin"
 huge=$("$agora" --repo "$work/a" add -q "$work/in/huge.bin")
 "$agora" --repo "$work/b" get "$huge" -o "$work/huge.out" --peer "$(addr a)" >/dev/null 2>&1 &
 getter=$!
-for _ in $(seq 200); do
-  n=$(find "$work/b/blocks" -path '*/.tmp' -prune -o -type f -name '*.data' -print 2>/dev/null | wc -l)
-  ((n > 80)) && break
-  sleep 0.05
+# Blocks stored, or written into the destination and recorded as references (a get over xfer):
+# once some are in, the seed is paused so the get is surely unfinished when b is killed.
+have_bytes() {
+  "$agora" --repo "$work/b" repo stat --json 2>/dev/null \
+    | python3 -c "import json,sys; d=json.load(sys.stdin); print(d['block_bytes'] + d.get('referenced_bytes', 0))" \
+    || echo 0
+}
+for _ in $(seq 400); do
+  (( $(have_bytes) > 20 << 20 )) && break
+  sleep 0.02
 done
+kill -STOP "${pid[a]}"
 kill -KILL "${pid[b]}"; wait "${pid[b]}" 2>/dev/null || true
+kill -CONT "${pid[a]}"
 wait "$getter" 2>/dev/null || true
 [[ ! -e "$work/huge.out" ]] || fail "a partial download appeared at the destination"
 rm -f "$work/b/api"
@@ -93,11 +101,15 @@ start a
 
 # gc keeps pinned DAGs, removes the rest; b pinned nothing.
 "$agora" --repo "$work/b" pin add "$big" >/dev/null
+"$agora" --repo "$work/b" swarm connect "$(addr a)" >/dev/null
+"$agora" --repo "$work/b" pin add "$tree" >/dev/null
 "$agora" --repo "$work/b" repo gc --json | json 'd["removed_blocks"]' | grep -qv '^0$' || fail "gc removed nothing"
 "$agora" --repo "$work/b" cat "$big" | cmp - "$work/in/big.bin" || fail "gc removed a pinned block"
 
 # A corrupted block file is found and quarantined.
-victim=$(find "$work/b/blocks" -type f -size +100k | head -1)
+# (b's copy of $big lives in big.out, as references: the tree's directory node is a stored block.)
+victim=$(find "$work/b/blocks" -type f -name '*.data' -size +1k | head -1)
+[[ -n "$victim" ]] || fail "no stored block to corrupt"
 printf 'X' | dd of="$victim" bs=1 seek=100 conv=notrunc status=none
 if "$agora" --repo "$work/b" repo verify --json >"$work/verify.json"; then fail "verify missed a corrupt block"; fi
 json 'd["quarantined_count"]' <"$work/verify.json" | grep -qx 1 || fail "not quarantined: $(cat "$work/verify.json")"

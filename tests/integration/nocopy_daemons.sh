@@ -58,7 +58,7 @@ stat=$(ag a repo stat --json)
 [[ "$(json 'd["referenced_bytes"]' <<<"$stat")" == $((20 << 20)) ]] || fail "repo stat referenced_bytes: $stat"
 ag a repo stat | grep -q "^referenced blocks: 20 " || fail "repo stat text: $(ag a repo stat)"
 # A directory references each of its files.
-tree=$(ag a add -q -r --nocopy "$work/in/tree")
+tree=$(ag a add -Q -r --nocopy "$work/in/tree")
 [[ "$(ag a repo stat --json | json 'd["referenced_blocks"]')" == 26 ]] || fail "tree files not referenced"
 
 # Refusals: a stream has no file; dag-pb leaves are no byte range of the file.
