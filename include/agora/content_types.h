@@ -69,6 +69,7 @@ struct GetProgress {
   uint64_t bytes_local = 0;
   size_t blocks_in_flight = 0;
   std::map<std::string, uint64_t> blocks_by_peer;  // peer id -> blocks it sent us
+  std::map<std::string, uint64_t> bytes_by_peer;   // peer id -> bytes of those blocks
 };
 
 using GetProgressFn = std::function<void(const GetProgress&)>;

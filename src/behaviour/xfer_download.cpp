@@ -258,8 +258,15 @@ Status XferBehaviour::getter_leaf(host::StreamRef ref, Getter& g, Fetch& f, Fram
                                   Instant now) {
   if (!g.scheduled || frame.index >= f.layout->leaves.size())
     return make_error(Errc::protocol, "a LEAF that was not asked for");
-  if (!f.schedule->is_asked(g.key, frame.index))
+  if (!f.schedule->is_asked(g.key, frame.index)) {
+    // Sent before our CANCEL reached the peer (endgame): late, not a lie.
+    if (f.schedule->take_late(g.key, frame.index)) {
+      ++stats_.leaves_received;
+      stats_.leaf_bytes_received += frame.body.size();
+      return {};
+    }
     return make_error(Errc::protocol, "LEAF " + std::to_string(frame.index) + " was not asked for");
+  }
   // Checked before it counts: a leaf that fails stays asked of this peer, which is cut off, and
   // so goes back to the others.
   bool duplicate = f.schedule->has(frame.index);

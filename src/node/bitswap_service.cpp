@@ -326,6 +326,7 @@ rt::awaitable<Result<FetchProgress>> BitswapService::walk_and_fetch(DagWalk walk
                                                   std::to_string(fetched_bytes_max) + " bytes of " +
                                                   what + "; stopped");
       ++p.blocks_by_peer[b.from.to_string()];
+      p.bytes_by_peer[b.from.to_string()] += b.data.size();
       last_progress = rt::now();
       // The client core computed the CID from the bytes: no second hash here.
       if (Status st = batch.add_verified(b.cid, b.data); !st) co_return st.error();

@@ -48,6 +48,7 @@ struct FetchProgress {
   uint64_t bytes_local = 0;
   size_t blocks_in_flight = 0;
   std::map<std::string, uint64_t> blocks_by_peer;  // peer id text -> blocks it sent us
+  std::map<std::string, uint64_t> bytes_by_peer;   // peer id text -> bytes of those blocks
 };
 using FetchProgressFn = std::function<void(const FetchProgress&)>;
 // Set (from any thread) to stop a fetch: it ends with Errc::cancelled at its next step (within

@@ -4,6 +4,10 @@ namespace agora {
 
 namespace node {
 
+// How long a file fetch waits for a provider the DHT finds to connect over xfer before it uses
+// bitswap (which then asks whoever connected).
+constexpr Duration kProviderWait = std::chrono::seconds(5);
+
 static rt::SwarmConfig swarm_config(const store::Config& c,
                                     const std::optional<pnet::PreSharedKey>& psk) {
   rt::SwarmConfig s;
@@ -145,11 +149,24 @@ rt::awaitable<Result<FetchProgress>> Node::fetch_content(Cid root, Duration stal
   if (!bitswap_) co_return make_error(Errc::unsupported, "this node has no blockstore");
   bool maybe_file = root.codec() == kCodecDagPb || root.codec() == kCodecRaw;
   if (xfer_ && maybe_file) {
+    std::vector<PeerId> asked = xfer_->xfer_peers();
     auto got = co_await xfer_->fetch_file(root, stall_timeout, progress, fetched_bytes_max, cancel,
                                           sequential);
     if (got) co_return got;
     Errc code = got.error().code;
     if (code == Errc::cancelled || code == Errc::too_large) co_return got;
+    // No connected agora peer had it: the DHT's providers may be agora peers. Not when a peer
+    // that speaks only bitswap is connected (the user pointed us at a Helia or kubo node).
+    if (content_routing_ && !xfer_->other_peers_connected()) {
+      content_routing_->find_providers(root);
+      if (co_await xfer_->wait_for_new_peer(asked, kProviderWait)) {
+        got = co_await xfer_->fetch_file(root, stall_timeout, progress, fetched_bytes_max, cancel,
+                                         sequential);
+        if (got) co_return got;
+        if (got.error().code == Errc::cancelled || got.error().code == Errc::too_large)
+          co_return got;
+      }
+    }
     // Not a file, no agora peer, or the peers went away: bitswap fetches the rest.
   }
   co_return co_await bitswap_->fetch_dag(root, stall_timeout, std::move(progress),

@@ -112,6 +112,27 @@ std::vector<PeerId> XferService::xfer_peers() const {
   return peers;
 }
 
+bool XferService::other_peers_connected() const {
+  for (const auto& conn : swarm_.connections()) {
+    const IdentifyInfo* info = identify_.peer_info(conn->info().peer);
+    if (info && std::find(info->protocols.begin(), info->protocols.end(),
+                          behaviour::kXferProtocol) == info->protocols.end())
+      return true;
+  }
+  return false;
+}
+
+rt::awaitable<bool> XferService::wait_for_new_peer(std::vector<PeerId> known, Duration timeout) {
+  asio::steady_timer timer(swarm_.executor());
+  for (Instant until = rt::now() + timeout; rt::now() < until;) {
+    for (const PeerId& peer : xfer_peers())
+      if (std::find(known.begin(), known.end(), peer) == known.end()) co_return true;
+    timer.expires_after(std::chrono::milliseconds(100));
+    co_await timer.async_wait(asio::use_awaitable);
+  }
+  co_return false;
+}
+
 void XferService::on_progress() {
   while (auto e = behaviour_.poll_event()) {
     if (auto* bad = std::get_if<behaviour::XferMisbehaved>(&*e)) {
@@ -272,6 +293,8 @@ rt::awaitable<Result<FetchProgress>> XferService::fetch_file(Cid root, Duration 
   };
   Instant last_progress = rt::now(), last_report{};
   bool local_written = false;
+  // Read in order while it arrives (cat): smaller commits, so the reader waits on less.
+  const uint64_t commit_bytes = sequential ? config_.sequential_commit_bytes : config_.commit_bytes;
   while (true) {
     while (s.leaves.empty() && !s.end) {
       if (is_set(cancel)) break;
@@ -312,8 +335,9 @@ rt::awaitable<Result<FetchProgress>> XferService::fetch_file(Cid root, Duration 
       ++p.blocks_fetched;
       p.bytes_fetched += leaf.block->size();
       ++p.blocks_by_peer[leaf.from.to_string()];
+      p.bytes_by_peer[leaf.from.to_string()] += leaf.block->size();
       last_progress = rt::now();
-      if (batch.pending_bytes() + in_file_bytes >= config_.commit_bytes) AGORA_CO_TRY(commit());
+      if (batch.pending_bytes() + in_file_bytes >= commit_bytes) AGORA_CO_TRY(commit());
     }
     p.blocks_local = s.leaves_local;
     p.bytes_local = s.bytes_local;

@@ -35,6 +35,7 @@ struct XferServiceConfig {
   behaviour::XferConfig xfer;
   size_t layouts_max = 16;           // cached layouts of files served
   uint64_t commit_bytes = 16 << 20;  // leaves stored per group commit (what a kill -9 may lose)
+  uint64_t sequential_commit_bytes = 2 << 20;  // for a fetch read as it arrives (cat)
 };
 
 class XferService {
@@ -57,6 +58,13 @@ class XferService {
                                                   CancelFlag cancel = {}, bool sequential = false,
                                                   FileOutput* out = nullptr);
   const behaviour::XferStats& stats() const { return behaviour_.stats(); }
+  // Connected peers to ask over xfer: those identify lists it for, and those not identified yet.
+  std::vector<PeerId> xfer_peers() const;
+  // A connected peer identify says does not speak xfer (Helia, kubo): bitswap is for it.
+  bool other_peers_connected() const;
+  // Waits until a peer to ask over xfer that is not in `known` is connected (a provider the DHT
+  // found); false after `timeout`.
+  rt::awaitable<bool> wait_for_new_peer(std::vector<PeerId> known, Duration timeout);
 
  private:
   struct Session;
@@ -76,7 +84,6 @@ class XferService {
   void misbehaved(const PeerId& peer, const std::string& reason);
   // Into `out`: the skeleton's inline data and the leaves stored before the fetch began.
   rt::awaitable<Status> write_local(Session& s, FileOutput& out);
-  std::vector<PeerId> xfer_peers() const;
 
   rt::Swarm& swarm_;
   rt::BehaviourHost& host_;

@@ -31,6 +31,7 @@ GetProgress progress_of(const FetchProgress& p) {
   out.bytes_local = p.bytes_local;
   out.blocks_in_flight = p.blocks_in_flight;
   out.blocks_by_peer = p.blocks_by_peer;
+  out.bytes_by_peer = p.bytes_by_peer;
   return out;
 }
 
@@ -206,6 +207,7 @@ Result<GetResult> Node::get(const GetRequest& request, const GetProgressFn& prog
     fetched.blocks_fetched += resolving.blocks_fetched;
     fetched.bytes_fetched += resolving.bytes_fetched;
     for (const auto& [peer, n] : resolving.blocks_by_peer) fetched.blocks_by_peer[peer] += n;
+    for (const auto& [peer, n] : resolving.bytes_by_peer) fetched.bytes_by_peer[peer] += n;
     if (!root_was_stored && fetched.blocks_local > 0) {
       auto root_bytes = impl_->content_->blocks().size(cid);
       fetched.blocks_local -= 1;

@@ -43,6 +43,7 @@ Status Node::Impl::fetch_blocks(std::vector<Cid> blocks, const CancelToken& canc
     tally->blocks_fetched += fetched->blocks_fetched;
     tally->bytes_fetched += fetched->bytes_fetched;
     for (const auto& [peer, n] : fetched->blocks_by_peer) tally->blocks_by_peer[peer] += n;
+    for (const auto& [peer, n] : fetched->bytes_by_peer) tally->bytes_by_peer[peer] += n;
   }
   return {};
 }

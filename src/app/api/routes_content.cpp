@@ -49,7 +49,8 @@ json progress_json(const GetProgress& p) {
           {"bytes_fetched", p.bytes_fetched},
           {"bytes_local", p.bytes_local},
           {"in_flight", p.blocks_in_flight},
-          {"sources", p.blocks_by_peer}};
+          {"sources", p.bytes_by_peer},
+          {"source_blocks", p.blocks_by_peer}};
 }
 
 json got_json(const GetResult& r) {

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 
@@ -282,6 +283,14 @@ int cmd_get(const CommonOptions& o, const ContentArgs& a) {
               << human_bytes(bytes) << " in " << fmt::format("{:.2f}", secs) << " s ("
               << count_of((*result)["blocks_fetched"], "block") << " fetched, "
               << (*result)["blocks_local"] << " already stored)\n";
+    // Who it came from: bytes and the share of the download, largest first.
+    std::vector<std::pair<uint64_t, std::string>> sources;
+    for (const auto& [peer, n] : result->value("sources", json::object()).items())
+      sources.emplace_back(n.get<uint64_t>(), peer);
+    std::sort(sources.rbegin(), sources.rend());
+    for (const auto& [n, peer] : sources)
+      std::cout << "  from " << peer << ": " << human_bytes(double(n)) << " ("
+                << fmt::format("{:.2f}", secs > 0 ? double(n) / secs / 1e6 : 0.0) << " MB/s)\n";
   }
   return 0;
 }

@@ -64,6 +64,10 @@ json peer_status(const testnet::PeerState& p) {
         {"bytes_sent", uint64_t(metric_value(*metrics, "agora_bitswap_block_bytes_sent_total"))},
         {"bytes_received",
          uint64_t(metric_value(*metrics, "agora_bitswap_block_bytes_received_total"))}};
+    out["xfer"] = {
+        {"bytes_sent", uint64_t(metric_value(*metrics, "agora_xfer_leaf_bytes_sent_total"))},
+        {"bytes_received",
+         uint64_t(metric_value(*metrics, "agora_xfer_leaf_bytes_received_total"))}};
   }
   return out;
 }
@@ -190,15 +194,17 @@ int cmd_status(const CommonOptions& o, const TestnetArgs& a) {
       continue;
     }
     json dht = p.value("dht", json::object());
-    json bs = p.value("bitswap", json::object());
+    json bs = p.value("bitswap", json::object()), xf = p.value("xfer", json::object());
+    auto bytes = [&](const char* key) {
+      return human_bytes(bs.value(key, 0.0) + xf.value(key, 0.0));
+    };
     auto count = [](const json& j, const char* key) { return std::to_string(j.value(key, 0)); };
     std::string state = p.contains("error")                 ? p["error"].get<std::string>()
                         : !dht.value("bootstrapped", false) ? "DHT not bootstrapped"
                                                             : "ok";
     row(name, peer,
         {count(p, "connected_peers"), count(dht, "routing_table"), count(dht, "provider_records"),
-         count(dht, "bad_input"), human_bytes(bs.value("bytes_sent", 0.0)),
-         human_bytes(bs.value("bytes_received", 0.0))},
+         count(dht, "bad_input"), bytes("bytes_sent"), bytes("bytes_received")},
         state);
   }
   return 0;
@@ -267,7 +273,7 @@ void register_testnet_commands(CLI::App& app, TestnetArgs& a) {
   a.status = a.testnet->add_subcommand(
       "status",
       "Each daemon: running, connections, routing table, provider records, bad input, "
-      "bitswap bytes sent and received");
+      "content bytes sent and received (bitswap and xfer)");
   dir_option(a.status);
   a.down = a.testnet->add_subcommand(
       "down", "Stop every daemon cleanly (SIGTERM; killed after --timeout seconds)");

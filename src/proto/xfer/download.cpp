@@ -195,6 +195,7 @@ PeerWants Download::take(PeerKey peer, Instant) {
     if (p.asked.erase(index) == 0) continue;
     p.asked_bytes -= sizes_[index];
     --askings_[index];
+    p.cancelled.insert(index);
     add_index(w.cancel, index);
   }
   p.cancels.clear();
@@ -223,6 +224,11 @@ uint64_t Download::unavailable() const {
 bool Download::is_asked(PeerKey peer, uint64_t index) const {
   auto it = peers_.find(peer);
   return it != peers_.end() && it->second.asked.count(index) > 0;
+}
+
+bool Download::take_late(PeerKey peer, uint64_t index) {
+  auto it = peers_.find(peer);
+  return it != peers_.end() && it->second.cancelled.erase(index) > 0;
 }
 
 size_t Download::in_flight(PeerKey peer) const {

@@ -75,6 +75,9 @@ class Download {
   uint64_t leaves() const { return sizes_.size(); }
   bool has(uint64_t index) const { return state_[index] == State::done; }
   bool is_asked(PeerKey peer, uint64_t index) const;
+  // A leaf CANCELled at `peer` that it had sent before the CANCEL reached it: true (once) when
+  // `index` is such a leaf, which is then no fault of the peer's. At most one per cancel sent.
+  bool take_late(PeerKey peer, uint64_t index);
   // Leaves nobody has been asked for and that no connected peer holds: the download cannot
   // finish from the peers it has.
   uint64_t unavailable() const;
@@ -89,6 +92,7 @@ class Download {
     std::set<uint64_t> asked;  // leaves asked of it, not yet answered
     uint64_t asked_bytes = 0;
     std::vector<uint64_t> cancels;  // leaves asked of it that arrived from someone else
+    std::set<uint64_t> cancelled;   // CANCEL sent; a LEAF may still be on its way
     uint64_t bytes_in_window = 0;   // received since window_start
     Instant window_start{};
     double rate_bytes_per_s = 0;

@@ -111,6 +111,11 @@ TEST(XferDownload, EndgameAsksAgainElsewhereAndCancelsTheLoser) {
   for (uint64_t i : copies) ASSERT_TRUE(d.on_leaf(2, i, now));
   EXPECT_TRUE(d.done());
   EXPECT_EQ(indices(d.take(1, now).cancel), slow);
+  // Peer 1 had sent some before the CANCEL reached it: late, accepted once, not a lie.
+  EXPECT_FALSE(d.is_asked(1, slow[0]));
+  EXPECT_TRUE(d.take_late(1, slow[0]));
+  EXPECT_FALSE(d.take_late(1, slow[0]));
+  EXPECT_FALSE(d.take_late(2, slow[1]));
 }
 
 TEST(XferDownload, StoredLeavesAreNeverAsked) {
