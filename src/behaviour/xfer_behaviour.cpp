@@ -76,11 +76,17 @@ void XferBehaviour::on_stream_closed(host::StreamRef ref, const Error& why, Inst
 }
 
 void XferBehaviour::on_timer(Instant now) {
+  if (next_rechoke_ && *next_rechoke_ <= now) {
+    rechoke(now);
+    next_rechoke_.reset();
+    if (!served_.empty()) next_rechoke_ = now + config_.rechoke_interval;
+  }
+  // A choked stream waits for its turn: no stall deadline on either side.
   std::vector<host::StreamRef> stalled;
   for (auto& [ref, st] : served_)
-    if (st.deadline <= now) stalled.push_back(ref);
+    if (!st.choked && st.deadline <= now) stalled.push_back(ref);
   for (auto& [ref, g] : getters_)
-    if (g.deadline <= now) stalled.push_back(ref);
+    if (!g.choked && g.deadline <= now) stalled.push_back(ref);
   for (const host::StreamRef& ref : stalled) {
     std::string why = "nothing moved for " + std::to_string(to_ms(config_.stall_timeout)) + " ms";
     actions_.push_back(host::AbortStream{ref, why});
@@ -93,8 +99,11 @@ std::optional<Instant> XferBehaviour::next_timer() const {
   auto consider = [&next](Instant t) {
     if (!next || t < *next) next = t;
   };
-  for (auto& [ref, st] : served_) consider(st.deadline);
-  for (auto& [ref, g] : getters_) consider(g.deadline);
+  for (auto& [ref, st] : served_)
+    if (!st.choked) consider(st.deadline);
+  for (auto& [ref, g] : getters_)
+    if (!g.choked) consider(g.deadline);
+  if (next_rechoke_) consider(*next_rechoke_);
   return next;
 }
 

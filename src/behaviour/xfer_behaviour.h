@@ -57,6 +57,14 @@ struct XferConfig {
   size_t downloads_max = 16;
   Duration stall_timeout = std::chrono::seconds(30);
   Duration misbehaviour_ban = std::chrono::minutes(10);
+  // Fairness: at most upload_slots downloader streams are served at once (unchoked); the others
+  // wait, choked. Every rechoke_interval the slots go to the peers that sent us the most lately
+  // (reciprocity; the count halves at each rechoke), ties to whoever waited longest, and one slot
+  // is optimistic: it rotates every optimistic_every rechokes to a choked stream, newcomers first,
+  // so a new peer can start and a seed, which downloads nothing, serves everyone in turn.
+  size_t upload_slots = 8;
+  Duration rechoke_interval = std::chrono::seconds(10);
+  size_t optimistic_every = 3;
 };
 
 using XferDownloadId = uint64_t;
@@ -143,18 +151,27 @@ class XferBehaviour final : public host::Behaviour {
     size_t blocks_queued = 0;  // sent, token not back
     bool peer_closed = false;
     bool closing = false;  // ERROR sent or all answered after the peer's close
+    bool ready = false;    // the skeleton and have-map are out: WANTs are served (or choked)
+    bool choked = false;   // WANTs are dropped, nothing is served; no stall deadline
+    bool optimistic = false;
+    Instant last_unchoked{};  // Instant{} for never: newcomers come first
     Instant deadline{};
   };
   void serve(const host::StreamOpened& s, Instant now);
   void served_bytes(host::StreamRef ref, Served& st, BytesView data, Instant now);
   Status served_frame(host::StreamRef ref, Served& st, xfer::Frame frame, Instant now);
-  void open_file(host::StreamRef ref, Served& st, const Cid& root);
+  void open_file(host::StreamRef ref, Served& st, const Cid& root, Instant now);
   // Our own download's skeleton arrived: OPENs that waited for it are answered.
-  void skeleton_known(const Cid& root, const std::shared_ptr<const xfer::FileLayout>& layout);
+  void skeleton_known(const Cid& root, const std::shared_ptr<const xfer::FileLayout>& layout,
+                      Instant now);
   void send_skeleton(host::StreamRef ref, Served& st);
   void send_leaves(host::StreamRef ref, Served& st, Instant now);
   void send_error(host::StreamRef ref, Served& st, xfer::ErrorCode code, const std::string& why);
   void cancel_queued(Served& st, const std::vector<xfer::LeafRange>& ranges);
+  // Who is served now (xfer_choke.cpp).
+  void rechoke(Instant now);
+  void set_choked(host::StreamRef ref, Served& st, bool choked, Instant now);
+  void admit(host::StreamRef ref, Served& st, Instant now);
 
   // --- Downloading (xfer_download.cpp).
   struct Fetch;
@@ -167,6 +184,7 @@ class XferBehaviour final : public host::Behaviour {
     size_t nodes_seen = 0;                         // once it has one: NODEs compared with it
     bool skeleton_done = false;
     bool has_all = false;
+    bool choked = false;          // the server serves others for now: no stall deadline
     std::vector<bool> have_bits;  // HAVEs heard before the scheduler took the peer
     bool scheduled = false;
     Instant deadline{};
@@ -185,7 +203,7 @@ class XferBehaviour final : public host::Behaviour {
   void getter_bytes(host::StreamRef ref, Getter& g, BytesView data, Instant now);
   Status getter_frame(host::StreamRef ref, Getter& g, Fetch& f, xfer::Frame frame, Instant now);
   Status getter_node(Getter& g, Fetch& f, Bytes body);
-  Status getter_skeleton_end(Getter& g, Fetch& f, BytesView body);
+  Status getter_skeleton_end(Getter& g, Fetch& f, BytesView body, Instant now);
   Status getter_leaf(host::StreamRef ref, Getter& g, Fetch& f, xfer::Frame frame, Instant now);
   void schedule_getter(host::StreamRef ref, Getter& g, Fetch& f, Instant now);
   void pump_wants(host::StreamRef ref, Getter& g, Fetch& f, Instant now);
@@ -208,6 +226,9 @@ class XferBehaviour final : public host::Behaviour {
   uint64_t next_tag_ = 1;
   uint64_t next_token_ = 1;
   xfer::PeerKey next_key_ = 1;
+  std::map<PeerId, double> received_from_;  // leaf bytes each peer sent us lately (reciprocity)
+  std::optional<Instant> next_rechoke_;
+  size_t rechokes_ = 0;
   std::deque<host::BehaviourAction> actions_;
   std::deque<XferEvent> events_;
   XferStats stats_;

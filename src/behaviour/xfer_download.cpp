@@ -102,7 +102,7 @@ Status XferBehaviour::getter_frame(host::StreamRef ref, Getter& g, Fetch& f, Fra
     case FrameType::node:
       return getter_node(g, f, std::move(frame.body));
     case FrameType::skeleton_end:
-      AGORA_TRY(getter_skeleton_end(g, f, frame.body));
+      AGORA_TRY(getter_skeleton_end(g, f, frame.body, now));
       if (f.schedule) schedule_getter(ref, g, f, now);
       return {};
     case FrameType::have_all:
@@ -125,6 +125,16 @@ Status XferBehaviour::getter_frame(host::StreamRef ref, Getter& g, Fetch& f, Fra
     }
     case FrameType::leaf:
       return getter_leaf(ref, g, f, std::move(frame), now);
+    case FrameType::choke:
+    case FrameType::unchoke:
+      g.choked = frame.type == FrameType::choke;
+      g.deadline = now + config_.stall_timeout;
+      if (g.scheduled) {
+        f.schedule->set_choked(g.key, g.choked);
+        for (auto& [other_ref, other] : f.streams)  // what it held goes to the others
+          if (other->scheduled) pump_wants(other_ref, *other, f, now);
+      }
+      return {};
     case FrameType::missing: {
       if (!g.scheduled) return make_error(Errc::protocol, "a MISSING before any WANT");
       AGORA_ASSIGN(std::vector<LeafRange> ranges, xfer::decode_ranges(frame.body, config_.limits));
@@ -160,7 +170,7 @@ Status XferBehaviour::getter_node(Getter& g, Fetch& f, Bytes body) {
   return {};
 }
 
-Status XferBehaviour::getter_skeleton_end(Getter& g, Fetch& f, BytesView body) {
+Status XferBehaviour::getter_skeleton_end(Getter& g, Fetch& f, BytesView body, Instant now) {
   if (g.skeleton_done) return make_error(Errc::protocol, "a second SKELETON_END");
   AGORA_ASSIGN(xfer::SkeletonEnd end, xfer::decode_skeleton_end(body));
   if (g.skeleton) {
@@ -169,7 +179,7 @@ Status XferBehaviour::getter_skeleton_end(Getter& g, Fetch& f, BytesView body) {
     if (!f.layout) {
       f.layout = std::make_shared<const xfer::FileLayout>(std::move(layout));
       emit(XferSkeleton{g.id, f.layout});
-      skeleton_known(f.root, f.layout);
+      skeleton_known(f.root, f.layout, now);
     }
   } else if (g.nodes_seen != f.layout->nodes.size() || end != f.layout->end()) {
     return make_error(Errc::protocol, "SKELETON_END does not match the file's skeleton");
@@ -209,6 +219,7 @@ void XferBehaviour::schedule_getter(host::StreamRef ref, Getter& g, Fetch& f, In
     return;
   }
   g.scheduled = true;
+  if (g.choked) f.schedule->set_choked(g.key, true);
   if (g.has_all) {
     f.schedule->peer_has_all(g.key);
   } else {
@@ -277,6 +288,7 @@ Status XferBehaviour::getter_leaf(host::StreamRef ref, Getter& g, Fetch& f, Fram
   f.schedule->on_leaf(g.key, frame.index, now);
   ++stats_.leaves_received;
   stats_.leaf_bytes_received += frame.body.size();
+  received_from_[g.peer] += double(frame.body.size());  // reciprocity, for our own server
   if (!duplicate) {
     emit(XferLeaf{g.id, frame.index, g.peer, std::make_shared<const Bytes>(std::move(frame.body)),
                   std::move(data)});

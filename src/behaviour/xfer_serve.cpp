@@ -45,11 +45,11 @@ void XferBehaviour::served_bytes(host::StreamRef ref, Served& st, BytesView data
   send_leaves(ref, st, now);
 }
 
-Status XferBehaviour::served_frame(host::StreamRef ref, Served& st, Frame frame, Instant) {
+Status XferBehaviour::served_frame(host::StreamRef ref, Served& st, Frame frame, Instant now) {
   if (frame.type == FrameType::open) {
     if (st.layout || st.waiting_for) return make_error(Errc::protocol, "a second OPEN");
     AGORA_ASSIGN(Cid root, xfer::decode_open(frame.body));
-    open_file(ref, st, root);
+    open_file(ref, st, root, now);
     return {};
   }
   if (!st.layout && !st.waiting_for)
@@ -63,6 +63,7 @@ Status XferBehaviour::served_frame(host::StreamRef ref, Served& st, Frame frame,
   for (const LeafRange& r : ranges) {
     if (r.first + r.count > st.layout->leaves.size())
       return make_error(Errc::protocol, "WANT past the file's last leaf");
+    if (st.choked) continue;  // sent before our CHOKE reached it: dropped
     st.queued_leaves += r.count;
     if (st.queued_leaves > config_.limits.leaves_in_flight_max)
       return make_error(Errc::protocol, "more than " +
@@ -73,7 +74,7 @@ Status XferBehaviour::served_frame(host::StreamRef ref, Served& st, Frame frame,
   return {};
 }
 
-void XferBehaviour::open_file(host::StreamRef ref, Served& st, const Cid& root) {
+void XferBehaviour::open_file(host::StreamRef ref, Served& st, const Cid& root, Instant now) {
   auto layout = blocks_.layout(root);
   if (!layout && layout.error().code == Errc::not_found) {
     // Peers still downloading serve what they hold: the layout of our own download of it.
@@ -95,15 +96,18 @@ void XferBehaviour::open_file(host::StreamRef ref, Served& st, const Cid& root) 
   }
   st.layout = *layout;
   send_skeleton(ref, st);
+  admit(ref, st, now);
 }
 
 void XferBehaviour::skeleton_known(const Cid& root,
-                                   const std::shared_ptr<const xfer::FileLayout>& layout) {
+                                   const std::shared_ptr<const xfer::FileLayout>& layout,
+                                   Instant now) {
   for (auto& [ref, st] : served_) {
     if (!st.waiting_for || *st.waiting_for != root) continue;
     st.waiting_for.reset();
     st.layout = layout;
     send_skeleton(ref, st);
+    admit(ref, st, now);
   }
 }
 
@@ -137,7 +141,8 @@ void XferBehaviour::send_skeleton(host::StreamRef ref, Served& st) {
 // Reads and queues leaves while fewer than blocks_queued_max are waiting for the connection.
 void XferBehaviour::send_leaves(host::StreamRef ref, Served& st, Instant now) {
   std::vector<LeafRange> missing;
-  while (!st.closing && !st.queue.empty() && st.blocks_queued < config_.blocks_queued_max) {
+  while (!st.closing && !st.choked && !st.queue.empty() &&
+         st.blocks_queued < config_.blocks_queued_max) {
     LeafRange& r = st.queue.front();
     uint64_t index = r.first;
     if (++r.first, --r.count == 0) st.queue.pop_front();

@@ -134,6 +134,22 @@ void Download::on_missing(PeerKey peer, const std::vector<LeafRange>& ranges) {
   }
 }
 
+void Download::set_choked(PeerKey peer, bool choked) {
+  auto it = peers_.find(peer);
+  if (it == peers_.end() || it->second.choked == choked) return;
+  Peer& p = it->second;
+  p.choked = choked;
+  if (!choked) return;
+  for (uint64_t index : p.asked) {
+    --askings_[index];
+    give_back(index);
+    p.cancelled.insert(index);  // the server drops its queue, but some may be on the wire
+  }
+  p.asked.clear();
+  p.asked_bytes = 0;
+  p.cancels.clear();
+}
+
 uint64_t Download::pipeline_bytes(const Peer& p) const {
   double window = std::chrono::duration<double>(config_.pipeline_window).count();
   auto want = uint64_t(p.rate_bytes_per_s * window);
@@ -199,6 +215,7 @@ PeerWants Download::take(PeerKey peer, Instant) {
     add_index(w.cancel, index);
   }
   p.cancels.clear();
+  if (p.choked) return w;
   uint64_t target = pipeline_bytes(p);
   // Refill at half empty: WANTs go out in batches, not a frame per leaf.
   if (p.asked_bytes > target / 2) return w;

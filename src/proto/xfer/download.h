@@ -66,6 +66,9 @@ class Download {
   bool on_leaf(PeerKey peer, uint64_t index, Instant now);
   // The peer does not hold these: they go back, and its have-map forgets them.
   void on_missing(PeerKey peer, const std::vector<LeafRange>& ranges);
+  // The peer choked us (it serves others for now): what we asked of it goes back to the others
+  // (and may still arrive late); nothing is asked of it until it unchokes us.
+  void set_choked(PeerKey peer, bool choked);
 
   // What to send to `peer` now: new WANTs to fill its pipeline, CANCELs of leaves done elsewhere.
   PeerWants take(PeerKey peer, Instant now);
@@ -93,7 +96,8 @@ class Download {
     uint64_t asked_bytes = 0;
     std::vector<uint64_t> cancels;  // leaves asked of it that arrived from someone else
     std::set<uint64_t> cancelled;   // CANCEL sent; a LEAF may still be on its way
-    uint64_t bytes_in_window = 0;   // received since window_start
+    bool choked = false;
+    uint64_t bytes_in_window = 0;  // received since window_start
     Instant window_start{};
     double rate_bytes_per_s = 0;
   };

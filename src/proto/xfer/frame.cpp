@@ -26,6 +26,10 @@ const char* frame_type_name(FrameType type) {
       return "MISSING";
     case FrameType::error:
       return "ERROR";
+    case FrameType::choke:
+      return "CHOKE";
+    case FrameType::unchoke:
+      return "UNCHOKE";
   }
   return "?";
 }
@@ -66,7 +70,7 @@ Result<uint64_t> take_uvarint(BytesView& in) {
   return v->value;
 }
 
-bool known_type(uint64_t t) { return (t >= 1 && t <= 3) || (t >= 16 && t <= 22); }
+bool known_type(uint64_t t) { return (t >= 1 && t <= 3) || (t >= 16 && t <= 24); }
 
 bool server_receives(FrameType t) {
   return t == FrameType::open || t == FrameType::want || t == FrameType::cancel;
@@ -103,6 +107,10 @@ Bytes encode_have(const HaveBits& have) {
 }
 
 Bytes encode_have_all() { return frame(FrameType::have_all, {}); }
+
+Bytes encode_choke(bool choked) {
+  return frame(choked ? FrameType::choke : FrameType::unchoke, {});
+}
 
 Bytes encode_error(const ErrorFrame& error) {
   Bytes body;

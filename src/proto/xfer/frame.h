@@ -30,6 +30,8 @@ enum class FrameType : uint8_t {
   leaf = 20,
   missing = 21,
   error = 22,
+  choke = 23,
+  unchoke = 24,
 };
 const char* frame_type_name(FrameType type);
 
@@ -68,6 +70,7 @@ Bytes encode_ranges(FrameType type, std::span<const LeafRange> ranges);  // want
 Bytes encode_skeleton_end(const SkeletonEnd& end);
 Bytes encode_have(const HaveBits& have);
 Bytes encode_have_all();
+Bytes encode_choke(bool choked);  // CHOKE or UNCHOKE
 Bytes encode_error(const ErrorFrame& error);
 // Headers only, for bodies sent as they are (a block is never copied into a frame).
 Bytes encode_node_header(size_t block_bytes);

@@ -202,6 +202,54 @@ TEST(XferSwarm, EndgameNeverBansAnHonestSeed) {
   EXPECT_TRUE(getter.misbehaved.empty());
 }
 
+// Three downloaders that upload and one that never does (it serves nothing), all fetching one
+// file from a seed and from each other, each server with two upload slots (one by reciprocity,
+// one optimistic). The free-rider is served only on optimistic turns and the seed's rotation: it
+// has less than every uploader when they finish, and still finishes.
+TEST(XferSwarm, AFreeRiderGetsLessThanPeersThatUploadAndStillFinishes) {
+  MemoryNetwork net;
+  XferConfig fair = XferPeer::small_config();
+  fair.upload_slots = 2;
+  fair.rechoke_interval = milliseconds(200);
+  fair.optimistic_every = 2;
+  XferConfig rider = fair;
+  rider.serve = false;
+  XferPeer seed(net, 1, fair);
+  std::vector<std::unique_ptr<XferPeer>> uploaders;
+  for (uint8_t n = 2; n <= 4; ++n) uploaders.push_back(std::make_unique<XferPeer>(net, n, fair));
+  XferPeer free_rider(net, 5, rider);
+  Bytes content = unixfs::testing::random_bytes(16'000'000, 13);
+  Cid root = import(seed, content);
+  std::vector<XferPeer*> all{&seed, uploaders[0].get(), uploaders[1].get(), uploaders[2].get(),
+                             &free_rider};
+  for (size_t i = 0; i < all.size(); ++i)
+    for (size_t j = i + 1; j < all.size(); ++j) ASSERT_TRUE(net.connect(all[i]->id, all[j]->id));
+  for (size_t i = 1; i < all.size(); ++i) {
+    all[i]->start_leaf = i * 97;
+    std::vector<PeerId> from;
+    for (size_t j = 0; j < all.size(); ++j)
+      if (j != i) from.push_back(peer(uint8_t(j + 1)));
+    all[i]->fetch(root, from);
+  }
+  auto leaves_of = [](XferPeer& p) {
+    uint64_t n = 0;
+    for (auto& [from, count] : p.leaves_from) n += count;
+    return n;
+  };
+  for (int step = 0; step < 6000; ++step) {
+    ASSERT_TRUE(net.run_for(milliseconds(10)));
+    if (std::all_of(uploaders.begin(), uploaders.end(), [](auto& u) { return u->done; })) break;
+  }
+  for (auto& u : uploaders) ASSERT_TRUE(u->done);
+  uint64_t rider_had = leaves_of(free_rider);
+  for (auto& u : uploaders) EXPECT_GT(leaves_of(*u), rider_had);
+  EXPECT_LT(rider_had, uploaders[0]->layout->leaves.size());
+  ASSERT_TRUE(net.run_for(seconds(120)));
+  ASSERT_FALSE(free_rider.failed) << free_rider.failed->message;
+  ASSERT_TRUE(free_rider.done);
+  EXPECT_EQ(free_rider.file, content);
+}
+
 TEST(XferSwarm, ASeedThatLiesIsBannedAndTheDownloadCompletesFromAnother) {
   MemoryNetwork net;
   XferPeer honest(net, 1), liar(net, 2), getter(net, 3);
