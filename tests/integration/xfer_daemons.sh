@@ -53,7 +53,9 @@ sent=$(metric a agora_xfer_leaf_bytes_sent_total)
 
 # 2. c from b alone: b serves from the file it downloaded.
 kill -STOP "${pid[a]}"
-ag c get "$cid" -o "$work/c.bin" --peer "$(addr b)" >/dev/null || fail "c could not get the file from b"
+out=$(ag c get "$cid" -o "$work/c.bin" --peer "$(addr b)") || fail "c could not get the file from b"
+b_id=$(ag b id --json | json 'd["peer"]')
+grep -q "from $b_id: 48.* MB" <<<"$out" || fail "get does not say who sent what: $out"
 cmp "$work/in/file.bin" "$work/c.bin" || fail "c's file differs"
 (( $(metric b agora_xfer_leaf_bytes_sent_total) == 48 << 20 )) || fail "b did not serve over xfer"
 kill -CONT "${pid[a]}"

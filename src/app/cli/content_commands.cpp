@@ -285,8 +285,9 @@ int cmd_get(const CommonOptions& o, const ContentArgs& a) {
               << (*result)["blocks_local"] << " already stored)\n";
     // Who it came from: bytes and the share of the download, largest first.
     std::vector<std::pair<uint64_t, std::string>> sources;
-    for (const auto& [peer, n] : result->value("sources", json::object()).items())
-      sources.emplace_back(n.get<uint64_t>(), peer);
+    const json by_peer = result->value("sources", json::object());  // iterated below: a named copy
+    for (const auto& [peer, n] : by_peer.items())
+      if (n.is_number_unsigned()) sources.emplace_back(n.get<uint64_t>(), peer);
     std::sort(sources.rbegin(), sources.rend());
     for (const auto& [n, peer] : sources)
       std::cout << "  from " << peer << ": " << human_bytes(double(n)) << " ("
