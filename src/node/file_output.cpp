@@ -24,7 +24,7 @@ Result<std::unique_ptr<FileOutput>> FileOutput::create(
   if (::lstat(dest.c_str(), &st) == 0)
     return make_error(Errc::exists, dest.string() + " already exists");
   if (size_bytes > limits.output_bytes_max)
-    return make_error(Errc::too_large, dest.string() + ": " + std::to_string(size_bytes) +
+    return make_error(Errc::too_large, dest.string() + ": declares " + std::to_string(size_bytes) +
                                            " bytes, over the size limit of " +
                                            std::to_string(limits.output_bytes_max) +
                                            " (--max-size)");
@@ -34,11 +34,11 @@ Result<std::unique_ptr<FileOutput>> FileOutput::create(
     return make_error(Errc::io, parent.string() + ": statvfs: " + std::strerror(errno));
   uint64_t free_bytes = uint64_t(vfs.f_bavail) * uint64_t(vfs.f_frsize);
   if (size_bytes + limits.disk_free_margin_bytes > free_bytes)
-    return make_error(Errc::too_large, dest.string() + ": " + std::to_string(size_bytes) +
-                                           " bytes do not fit in the " +
-                                           std::to_string(free_bytes) +
-                                           " bytes free there (less a margin of " +
-                                           std::to_string(limits.disk_free_margin_bytes) + ")");
+    return make_error(Errc::too_large,
+                      dest.string() + ": declares " + std::to_string(size_bytes) +
+                          " bytes, over the free space of " + parent.string() + " (" +
+                          std::to_string(free_bytes) + " bytes free, less a margin of " +
+                          std::to_string(limits.disk_free_margin_bytes) + "); nothing written");
   std::filesystem::path temp = store::partial_output_path(dest);
   AGORA_ASSIGN(std::filesystem::path record, store::record_partial_output(repo, temp));
   int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);

@@ -256,7 +256,8 @@ rt::awaitable<Result<FetchProgress>> XferService::fetch_file(Cid root, Duration 
                                                              FetchProgressFn progress,
                                                              uint64_t fetched_bytes_max,
                                                              CancelFlag cancel, bool sequential,
-                                                             FileOutput* out) {
+                                                             OpenOutput open_output) {
+  FileOutput* out = nullptr;
   std::vector<PeerId> peers = xfer_peers();
   auto id = behaviour_.download(root, peers, sequential, rt::now());
   if (!id) co_return id.error();
@@ -311,8 +312,11 @@ rt::awaitable<Result<FetchProgress>> XferService::fetch_file(Cid root, Duration 
       co_return make_error(Errc::cancelled, "cancelled after " + std::to_string(p.blocks_fetched) +
                                                 " leaves fetched (kept for a resume)");
     }
-    if (out && s.layout && !local_written) {
+    if (open_output && s.layout && !local_written) {
       local_written = true;
+      auto opened = open_output(s.layout->file_bytes);
+      if (!opened) co_return opened.error();
+      out = *opened;
       AGORA_CO_TRY(co_await write_local(s, *out));
     }
     while (!s.leaves.empty()) {

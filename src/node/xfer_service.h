@@ -46,9 +46,13 @@ class XferService {
   ~XferService();
   void start();
 
-  // Fetches the file under `root` from connected agora peers; see above. With `out`, the file's
-  // bytes go straight into it at their offsets (leaves already stored are copied in) and only
-  // the skeleton is stored: each byte is written once. Without, the leaves are stored.
+  // Where a fetch's file goes instead of the blockstore: called once the verified skeleton says
+  // how big the file is (so nothing is created for a fetch xfer cannot serve).
+  using OpenOutput = std::function<Result<FileOutput*>(uint64_t file_bytes)>;
+  // Fetches the file under `root` from connected agora peers; see above. With `open_output`, the
+  // file's bytes go straight into the FileOutput at their offsets (leaves already stored are
+  // copied in) and only the skeleton is stored: each byte is written once. Without, the leaves
+  // are stored.
   // Fails when nothing arrives for `stall_timeout`, with Errc::too_large when the file is larger
   // than `fetched_bytes_max` (0: no cap; checked against the verified skeleton before any leaf
   // is asked), and with Errc::cancelled when `cancel` is set (what arrived stays stored).
@@ -56,7 +60,7 @@ class XferService {
                                                   FetchProgressFn progress = {},
                                                   uint64_t fetched_bytes_max = 0,
                                                   CancelFlag cancel = {}, bool sequential = false,
-                                                  FileOutput* out = nullptr);
+                                                  OpenOutput open_output = {});
   const behaviour::XferStats& stats() const { return behaviour_.stats(); }
   // Connected peers to ask over xfer: those identify lists it for, and those not identified yet.
   std::vector<PeerId> xfer_peers() const;

@@ -121,10 +121,15 @@ Result<std::optional<FetchProgress>> Node::Impl::fetch_file_to(
   auto st = unixfs::stat(stored, root);
   if (!st || (st->type != unixfs::NodeType::file && st->type != unixfs::NodeType::raw))
     return None();
-  AGORA_ASSIGN(std::unique_ptr<FileOutput> out,
-               FileOutput::create(
-                   repo_.root, dest, size_bytes, limits, &content_->file_refs(),
-                   [this](const std::filesystem::path& temp) { content_->keep_blocks_of(temp); }));
+  // Created once the skeleton has come: a fetch xfer cannot serve leaves nothing behind.
+  std::unique_ptr<FileOutput> out;
+  XferService::OpenOutput open_output = [&](uint64_t file_bytes) -> Result<FileOutput*> {
+    AGORA_ASSIGN(
+        out, FileOutput::create(
+                 repo_.root, dest, std::max(file_bytes, size_bytes), limits, &content_->file_refs(),
+                 [this](const std::filesystem::path& temp) { content_->keep_blocks_of(temp); }));
+    return out.get();
+  };
   using Fetched = Result<FetchProgress>;
   using Box = std::shared_ptr<Mailbox<FetchProgress>>;
   std::optional<FetchProgress> last;
@@ -137,19 +142,22 @@ Result<std::optional<FetchProgress>> Node::Impl::fetch_file_to(
   };
   Fetched fetched = stream_from_loop<Fetched, FetchProgress>(
       io_, kProgressItemsMax,
-      [this, root, out = out.get(), max = size_bytes, flag = cancel.flag(),
+      [this, root, open_output, max = size_bytes, flag = cancel.flag(),
        report = bool(progress)](Box box) {
         FetchProgressFn to_box;
         if (report) to_box = [box](const FetchProgress& p) { box->push(p); };
-        return node_->xfer()->fetch_file(root, kFetchStallTimeout, to_box, max, flag, false, out);
+        return node_->xfer()->fetch_file(root, kFetchStallTimeout, to_box, max, flag, false,
+                                         open_output);
       },
       consume, heartbeat);
   if (!fetched) {
     Errc code = fetched.error().code;
-    if (code == Errc::cancelled || code == Errc::too_large || code == Errc::io)
+    if (code == Errc::cancelled || code == Errc::too_large || code == Errc::io ||
+        code == Errc::exists)
       return fetched.error();
     return None();  // `out` goes, and its temporary with it
   }
+  if (!out) return make_error(Errc::internal, "xfer ended without its output");
   AGORA_TRY(out->finish());
   return std::optional<FetchProgress>(std::move(*fetched));
 }

@@ -221,7 +221,13 @@ bool Blockstore::has(const Multihash& hash) const {
   if (::stat(path_of(hash).c_str(), &st) == 0 && S_ISREG(st.st_mode)) return true;
   if (file_refs_ == nullptr) return false;
   auto ref = file_refs_->find(hash);
-  return ref.ok() && ref->has_value();
+  if (!ref.ok() || !ref->has_value()) return false;
+  // A reference into a file that is gone or too short holds nothing (a downloaded file the user
+  // deleted): the block is fetched again rather than read and failed. A changed byte is found
+  // when the block is read (every read re-hashes it).
+  const FileRef& r = **ref;
+  return ::stat(r.path.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+         uint64_t(st.st_size) >= r.offset + r.length;
 }
 
 Result<uint64_t> Blockstore::size(const Cid& cid) const {

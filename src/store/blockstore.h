@@ -98,6 +98,7 @@ class Blockstore {
   // Moves the block's file into quarantine_dir() (created if needed) so it is neither served nor
   // counted as stored; never deleted, so it can be examined. Returns where it went.
   Result<std::filesystem::path> quarantine(const Multihash& hash);
+  // A block file, or a reference whose file is there and long enough (not hashed: see get()).
   bool has(const Cid& cid) const;
   Result<uint64_t> size(const Cid& cid) const;
   // Removes the block file and the file reference, whichever exist; Errc::not_found when

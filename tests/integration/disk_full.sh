@@ -61,13 +61,21 @@ tiny=$("$agora" --repo "$full" add -q "$work/tiny.bin") || fail "small add after
 [[ "$("$agora" --repo "$full" cat "$tiny" | cmp - "$work/tiny.bin" && echo same)" == same ]] ||
   fail "small file reads back differently"
 
-# get: the fetched blocks fill the disk.
-cid=$("$agora" --repo "$work/big" add -q "$work/in.bin")
-out=$("$agora" --repo "$full" get "$cid" -o "$work/out.bin" --peer "$(addr big)" 2>&1) &&
+# pin add: the fetched blocks fill the repo's disk.
+cid=$("$agora" --repo "$work/big" add -Q "$work/in.bin")
+"$agora" --repo "$full" swarm connect "$(addr big)" >/dev/null
+out=$("$agora" --repo "$full" pin add "$cid" 2>&1) && fail "a fetch onto a full disk succeeded"
+grep -qi "no space left" <<<"$out" || fail "unclear disk-full error from pin add: $out"
+echo "pin add: $out"
+no_temp_files "$full" || fail "pin add left temporary files"
+# get -o onto the full disk: refused up front, for lack of free space (a get over xfer writes the
+# file itself, not blocks); nothing appears at the destination.
+out=$("$agora" --repo "$full" get "$cid" -o "$work/small/out.bin" 2>&1) &&
   fail "get onto a full disk succeeded"
-grep -qi "no space left" <<<"$out" || fail "unclear disk-full error from get: $out"
+grep -qi "free space\|no space left" <<<"$out" || fail "unclear disk-full error from get: $out"
 echo "get: $out"
-[[ ! -e "$work/out.bin" ]] || fail "a partial download appeared at the destination"
+[[ ! -e "$work/small/out.bin" ]] || fail "a partial download appeared at the destination"
+ls -A "$work/small" | grep -q "agora-partial" && fail "get left a temporary: $(ls -A "$work/small")"
 no_temp_files "$full" || fail "get left temporary files"
 "$agora" --repo "$full" repo verify >/dev/null || fail "repo verify after a failed get"
 "$agora" --repo "$full" cat "$tiny" | cmp -s - "$work/tiny.bin" || fail "pinned file damaged"

@@ -108,7 +108,7 @@ echo "max-size: $out"
 ag victim get "$rep" -o "$work/out/rep.bin" --peer "$peer" --max-size 64M >/dev/null ||
   fail "a 64 MiB DAG was refused under --max-size 64M"
 [[ $(stat -c %s "$work/out/rep.bin") == $((64 << 20)) ]] || fail "the repeated-block file is not 64 MiB"
-rm "$work/out/rep.bin"
+# rep.bin stays: its leaf (a reference into it) is the one big-root repeats, below.
 # A DAG of distinct blocks over --max-size stops the fetch too, not only the write: the repo
 # does not take the whole 16 MiB before the refusal.
 repo_bytes() { ag victim repo stat --json | json 'd["block_bytes"]'; }
@@ -182,7 +182,9 @@ grep -q "removed interrupted export $partial" "$work/victim.log" || fail "start-
 events=$(ag victim events --json)
 grep -q '"type":"partial_output_removed"' <<<"$events" || fail "no partial_output_removed event"
 [[ -z "$(ls -A "$work/victim/partial-outputs")" ]] || fail "records left in the repo"
-# 4. A rotten block is quarantined, not returned.
+# 4. A rotten block is quarantined, not returned. (The get above wrote the leaf into its output
+# over xfer, a reference there; a block file is what rots in the repo.)
+ag victim block put <"$work/blocks/rep-leaf" >/dev/null
 leaf_file=$(python3 - "$work/victim/blocks" "$work/blocks/rep-leaf" <<'PY'
 import base64, hashlib, sys
 key = base64.b32encode(b"\x12\x20" + hashlib.sha256(open(sys.argv[2], "rb").read()).digest())
