@@ -40,8 +40,11 @@ using Json = nlohmann::json;
 struct NodeOptions {
   std::filesystem::path repo;  // made by init_repo (agora/repo.h); locked while the node is open
   bool inline_muxer = true;    // false: no muxer inside Noise, yamux by multistream-select
-  bool connectivity = true;    // mDNS, the bootstrap list, connection manager, peer store
-  bool dht = true;             // the Kademlia DHT and content routing over it ([dht])
+  // Bandwidth in bytes per second for the whole node, over [limits] in config.toml (0: none).
+  std::optional<uint64_t> upload_bytes_per_second;
+  std::optional<uint64_t> download_bytes_per_second;
+  bool connectivity = true;  // mDNS, the bootstrap list, connection manager, peer store
+  bool dht = true;           // the Kademlia DHT and content routing over it ([dht])
   // false: the caller runs the loop with run_loop() (a daemon's main thread, whose malloc arena
   // gives freed memory back to the system sooner than a thread's).
   bool own_loop_thread = true;

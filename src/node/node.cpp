@@ -33,6 +33,10 @@ static rt::SwarmConfig swarm_config(const store::Config& c,
   s.dial_timeout = std::chrono::milliseconds(c.limits.dial_timeout_ms);
   s.handshake_timeout = std::chrono::milliseconds(c.limits.handshake_timeout_ms);
   s.inline_muxer = c.noise_inline_muxer;
+  s.upload_bytes_per_s = c.limits.upload_bytes_per_second;
+  s.download_bytes_per_s = c.limits.download_bytes_per_second;
+  s.upload_bytes_per_s_per_connection = c.limits.upload_bytes_per_second_per_peer;
+  s.download_bytes_per_s_per_connection = c.limits.download_bytes_per_second_per_peer;
   return s;
 }
 

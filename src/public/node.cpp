@@ -40,6 +40,10 @@ Node::Impl::Impl(NodeOptions options, store::Repo repo, store::RepoLock lock,
       lock_(std::move(lock)),
       content_(std::move(content)) {
   if (!options_.inline_muxer) repo_.config.noise_inline_muxer = false;
+  if (options_.upload_bytes_per_second)
+    repo_.config.limits.upload_bytes_per_second = *options_.upload_bytes_per_second;
+  if (options_.download_bytes_per_second)
+    repo_.config.limits.download_bytes_per_second = *options_.download_bytes_per_second;
   node_ = std::make_unique<node::Node>(io_, repo_.identity, repo_.config, &content_->blocks(),
                                        repo_.swarm_key);
   api_ = ApiSettings{repo_.config.api_address, repo_.api_token, repo_.config.api};

@@ -191,16 +191,38 @@ Status parse_limits(const Parser& p, const toml::table& t, Limits& l) {
       AGORA_TRY(p.read_uint(node, name, 1, l.handshake_timeout_ms));
     } else if (k == "idle_timeout_ms") {
       AGORA_TRY(p.read_uint(node, name, 0, l.idle_timeout_ms));
+    } else if (k == "upload_bytes_per_second") {
+      AGORA_TRY(p.read_uint(node, name, 0, l.upload_bytes_per_second));
+    } else if (k == "download_bytes_per_second") {
+      AGORA_TRY(p.read_uint(node, name, 0, l.download_bytes_per_second));
+    } else if (k == "upload_bytes_per_second_per_peer") {
+      AGORA_TRY(p.read_uint(node, name, 0, l.upload_bytes_per_second_per_peer));
+    } else if (k == "download_bytes_per_second_per_peer") {
+      AGORA_TRY(p.read_uint(node, name, 0, l.download_bytes_per_second_per_peer));
     } else {
-      return p.unknown_key(
-          key, "limits.",
-          {"connections_max", "connections_per_peer_max", "inbound_streams_per_connection_max",
-           "streams_max", "streams_per_peer_max", "buffered_bytes_max",
-           "buffered_bytes_per_peer_max", "pending_dials_max",
-           "pending_inbound_handshakes_max", "pending_inbound_handshakes_per_ip_max",
-           "pending_inbound_handshakes_per_group_max", "inbound_connections_per_ip_max",
-           "inbound_connections_per_group_max", "outbound_reserve", "dial_timeout_ms",
-           "handshake_timeout_ms", "first_bytes_timeout_ms", "idle_timeout_ms"});
+      return p.unknown_key(key, "limits.",
+                           {"connections_max",
+                            "connections_per_peer_max",
+                            "inbound_streams_per_connection_max",
+                            "streams_max",
+                            "streams_per_peer_max",
+                            "buffered_bytes_max",
+                            "buffered_bytes_per_peer_max",
+                            "pending_dials_max",
+                            "pending_inbound_handshakes_max",
+                            "pending_inbound_handshakes_per_ip_max",
+                            "pending_inbound_handshakes_per_group_max",
+                            "inbound_connections_per_ip_max",
+                            "inbound_connections_per_group_max",
+                            "outbound_reserve",
+                            "dial_timeout_ms",
+                            "handshake_timeout_ms",
+                            "first_bytes_timeout_ms",
+                            "idle_timeout_ms",
+                            "upload_bytes_per_second",
+                            "download_bytes_per_second",
+                            "upload_bytes_per_second_per_peer",
+                            "download_bytes_per_second_per_peer"});
     }
   }
   return {};
@@ -676,6 +698,18 @@ std::string render_default_config(const Config& c) {
       "first_bytes_timeout_ms", num(l.first_bytes_timeout_ms), num(dl.first_bytes_timeout_ms));
   key("Milliseconds without open streams before a connection is closed; 0 = never.",
       "idle_timeout_ms", num(l.idle_timeout_ms), num(dl.idle_timeout_ms));
+  key("Bytes per second this node may send to all peers together; 0 = no limit. Also\n"
+      "# `agora daemon --upload-rate`.",
+      "upload_bytes_per_second", num(l.upload_bytes_per_second), num(dl.upload_bytes_per_second));
+  key("Bytes per second this node may read from all peers together; 0 = no limit. Also\n"
+      "# `agora daemon --download-rate`.",
+      "download_bytes_per_second", num(l.download_bytes_per_second),
+      num(dl.download_bytes_per_second));
+  key("Bytes per second to one connection (a peer normally holds one); 0 = no limit.",
+      "upload_bytes_per_second_per_peer", num(l.upload_bytes_per_second_per_peer),
+      num(dl.upload_bytes_per_second_per_peer));
+  key("Bytes per second from one connection; 0 = no limit.", "download_bytes_per_second_per_peer",
+      num(l.download_bytes_per_second_per_peer), num(dl.download_bytes_per_second_per_peer));
   render_connectivity(c, key, out);
   out +=
       "# /perf/1.0.0: peers measure throughput by asking this node to send them bytes.\n[perf]\n\n";

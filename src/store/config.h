@@ -24,7 +24,7 @@ struct Limits {
   size_t streams_max = 8192;          // all peers and protocols together
   size_t streams_per_peer_max = 256;  // one peer, all its protocols
   // Bytes buffered for streams (queued output, messages being assembled, read buffers).
-  uint64_t buffered_bytes_max = uint64_t(1) << 30;      // all peers and protocols together
+  uint64_t buffered_bytes_max = uint64_t(1) << 30;            // all peers and protocols together
   uint64_t buffered_bytes_per_peer_max = uint64_t(64) << 20;  // one peer, all its protocols
   size_t pending_dials_max = 64;
   size_t pending_inbound_handshakes_max = 64;
@@ -37,7 +37,13 @@ struct Limits {
   uint32_t dial_timeout_ms = 10000;
   uint32_t handshake_timeout_ms = 10000;
   uint32_t first_bytes_timeout_ms = 3000;  // an inbound connection must speak within this
-  uint32_t idle_timeout_ms = 0;            // 0 = never close idle connections
+  // Bandwidth, bytes per second; 0: no limit. The whole node, and each connection (a peer
+  // normally holds one). Upload counts what is written to peers, download what is read.
+  uint64_t upload_bytes_per_second = 0;
+  uint64_t download_bytes_per_second = 0;
+  uint64_t upload_bytes_per_second_per_peer = 0;
+  uint64_t download_bytes_per_second_per_peer = 0;
+  uint32_t idle_timeout_ms = 0;  // 0 = never close idle connections
   bool operator==(const Limits&) const = default;
 };
 

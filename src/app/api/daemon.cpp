@@ -84,9 +84,9 @@ void report_start(const Reporter& out, const StartReport& r) {
     out.say({{"event", "network"}, {"private", false}, {"fingerprint", nullptr}},
             "public network (no swarm.key: any libp2p peer may connect)");
   } else {
-    out.say({{"event", "network"}, {"private", true}, {"fingerprint", r.private_network}},
-            "private network " + r.private_network +
-                " (swarm.key: only peers with the key connect)");
+    out.say(
+        {{"event", "network"}, {"private", true}, {"fingerprint", r.private_network}},
+        "private network " + r.private_network + " (swarm.key: only peers with the key connect)");
   }
   out.say({{"event", "peerstore"}, {"peers", r.peers_loaded}},
           "peerstore " + std::to_string(r.peers_loaded) + " peers loaded");
@@ -168,8 +168,11 @@ int run_daemon(const DaemonOptions& options) {
 
   // The node's loop runs on this thread, as a daemon's always has: the main thread's malloc arena
   // returns freed memory (a big DAG walk's) to the system, which a thread's arena holds on to.
-  NodeOptions node_options{
-      .repo = options.repo, .inline_muxer = !options.no_inline_muxer, .own_loop_thread = false};
+  NodeOptions node_options{.repo = options.repo,
+                           .inline_muxer = !options.no_inline_muxer,
+                           .upload_bytes_per_second = options.upload_rate,
+                           .download_bytes_per_second = options.download_rate,
+                           .own_loop_thread = false};
   // The libp2p pnet spec's switch: a node told to run only in a private network refuses to start
   // without a key.
   if (const char* force = std::getenv("LIBP2P_FORCE_PNET"); force && std::string(force) == "1") {

@@ -102,6 +102,12 @@ int parse_and_run(int argc, char** argv, const RunDaemon& run_daemon) {
       ->capture_default_str();
   daemon->add_option("--log-file", dopts.log_file,
                      "Append the log to this file instead of writing it to stderr");
+  daemon->add_option("--upload-rate", dopts.upload_rate,
+                     "Bytes per second this node sends to all peers together (0: no limit); "
+                     "overrides [limits] upload_bytes_per_second");
+  daemon->add_option("--download-rate", dopts.download_rate,
+                     "Bytes per second this node reads from all peers together (0: no limit); "
+                     "overrides [limits] download_bytes_per_second");
 
   app.add_subcommand("id",
                      "Show this node's peer id, addresses and protocols, its network (private: the "

@@ -99,6 +99,35 @@ static Bytes& shared_plain_buffer() {
   return buf;
 }
 
+void Connection::set_rates(const Rates& rates) {
+  upload_all_ = rates.upload_all && !rates.upload_all->unlimited() ? rates.upload_all : nullptr;
+  download_all_ =
+      rates.download_all && !rates.download_all->unlimited() ? rates.download_all : nullptr;
+  upload_own_ = host::RateLimit(rates.upload_bytes_per_s);
+  download_own_ = host::RateLimit(rates.download_bytes_per_s);
+  limited_ = upload_all_ || download_all_ || !upload_own_.unlimited() || !download_own_.unlimited();
+}
+
+size_t Connection::read_allowance(size_t buffer_bytes, Duration& wait) {
+  wait = Duration::zero();
+  if (!limited_) return buffer_bytes;
+  Instant t = now();
+  uint64_t allowed = download_own_.available(t);
+  if (download_all_) allowed = std::min(allowed, download_all_->available(t));
+  if (allowed > 0) return size_t(std::min<uint64_t>(allowed, buffer_bytes));
+  wait = std::max({download_own_.delay(t), download_all_ ? download_all_->delay(t) : Duration{},
+                   Duration(std::chrono::milliseconds(1))});
+  return 0;
+}
+
+Duration Connection::after_write(size_t bytes) {
+  if (!limited_) return Duration::zero();
+  Instant t = now();
+  upload_own_.take(bytes, t);
+  if (upload_all_) upload_all_->take(bytes, t);
+  return std::max(upload_own_.delay(t), upload_all_ ? upload_all_->delay(t) : Duration{});
+}
+
 awaitable<void> Connection::read_loop() {
   auto self = shared_from_this();
   if (Status st = feed_plaintext(initial_plaintext_); !st) close(st.error());
@@ -106,11 +135,19 @@ awaitable<void> Connection::read_loop() {
   signal_write();
   asio::error_code ec;
   socket_.non_blocking(true, ec);
+  asio::steady_timer pace(socket_.get_executor());
   while (!closed_) {
+    Bytes& cipher = shared_read_buffer();
+    Duration wait{};
+    size_t allowed = read_allowance(cipher.size(), wait);
+    if (allowed == 0) {  // over the download rate: leave the bytes in the socket a while
+      pace.expires_after(wait);
+      co_await pace.async_wait(use_nothrow);
+      continue;
+    }
     auto [wait_ec] = co_await socket_.async_wait(asio::ip::tcp::socket::wait_read, use_nothrow);
     if (closed_) break;
-    Bytes& cipher = shared_read_buffer();
-    size_t n = wait_ec ? 0 : socket_.read_some(asio::buffer(cipher), ec);
+    size_t n = wait_ec ? 0 : socket_.read_some(asio::buffer(cipher.data(), allowed), ec);
     if (!wait_ec && ec == asio::error::would_block) continue;
     if (wait_ec || ec) {
       auto e = wait_ec ? wait_ec : ec;
@@ -119,6 +156,11 @@ awaitable<void> Connection::read_loop() {
       break;
     }
     bytes_received_ += n;
+    if (limited_) {
+      Instant t = now();
+      download_own_.take(n, t);
+      if (download_all_) download_all_->take(n, t);
+    }
     std::span<uint8_t> received(cipher.data(), n);
     if (protector_) {  // in place: the private network's XSalsa20 under Noise
       auto r = protector_->on_bytes(received);
@@ -147,6 +189,7 @@ awaitable<void> Connection::write_loop() {
   auto self = shared_from_this();
   Bytes plain;
   Bytes cipher;
+  asio::steady_timer pace(socket_.get_executor());
   for (;;) {
     plain.clear();
     yamux_.take_output(plain);
@@ -171,6 +214,10 @@ awaitable<void> Connection::write_loop() {
       break;
     }
     bytes_sent_ += n;
+    if (Duration wait = after_write(n); wait > Duration::zero()) {  // over the upload rate
+      pace.expires_after(wait);
+      co_await pace.async_wait(use_nothrow);
+    }
   }
   shutdown_socket();
 }

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "codec/multiaddr.h"
+#include "host/rate_limit.h"
 #include "proto/noise/noise_handshake.h"
 #include "proto/pnet/pnet_protector.h"
 #include "proto/yamux/yamux_session.h"
@@ -39,6 +40,17 @@ class Connection : public std::enable_shared_from_this<Connection> {
              ConnectionInfo info, yamux::YamuxConfig yamux_config, Bytes initial_plaintext,
              std::unique_ptr<pnet::PnetProtector> protector = nullptr);
   ~Connection();
+
+  // Bandwidth limits, before start(): the node's buckets (shared by every connection; may be
+  // null) and this connection's own rates (0: none). Writes are paced after they go out, reads
+  // take no more than the buckets allow (the peer then stops at TCP's window).
+  struct Rates {
+    host::RateLimit* upload_all = nullptr;
+    host::RateLimit* download_all = nullptr;
+    uint64_t upload_bytes_per_s = 0;
+    uint64_t download_bytes_per_s = 0;
+  };
+  void set_rates(const Rates& rates);
 
   // Starts the read, write and timer loops. `on_closed` runs once, when the connection ends.
   void start(InboundStreamHandler on_inbound, ClosedHandler on_closed);
@@ -81,6 +93,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
   ConnectionInfo info_;
   yamux::YamuxSession yamux_;
   Bytes initial_plaintext_;
+  // Bandwidth (set_rates): limited_ when any applies.
+  bool limited_ = false;
+  host::RateLimit* upload_all_ = nullptr;
+  host::RateLimit* download_all_ = nullptr;
+  host::RateLimit upload_own_, download_own_;
+  // How much may be read now (0: wait `wait` first), or how long to wait after a write.
+  size_t read_allowance(size_t buffer_bytes, Duration& wait);
+  Duration after_write(size_t bytes);
   Waiter write_waiter_;
   Waiter timer_waiter_;
   std::map<yamux::StreamId, std::weak_ptr<Stream>> streams_;

@@ -53,6 +53,11 @@ struct SwarmConfig {
   // A private network's pre-shared key (swarm.key): every connection, both ways, goes through the
   // pnet protector, and peers without the key are refused before multistream-select.
   std::optional<pnet::PreSharedKey> psk;
+  // Bandwidth in bytes per second (0: no limit): all connections together, and each.
+  uint64_t upload_bytes_per_s = 0;
+  uint64_t download_bytes_per_s = 0;
+  uint64_t upload_bytes_per_s_per_connection = 0;
+  uint64_t download_bytes_per_s_per_connection = 0;
 };
 
 class Swarm {
@@ -172,6 +177,7 @@ class Swarm {
   crypto::Ed25519PrivateKey identity_;
   PeerId local_peer_;
   SwarmConfig config_;
+  host::RateLimit upload_all_, download_all_;  // every connection's bytes together
   std::shared_ptr<Policy> policy_;
   std::map<host::DialId, std::shared_ptr<DialInFlight>> dials_;
   std::map<uint64_t, host::CloseReason> close_causes_;  // closes the policy asked for
