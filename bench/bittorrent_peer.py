@@ -1,0 +1,178 @@
+"""libtorrent 2.0 peers and a one-peer tracker for bench/transfer_vs_bittorrent.sh.
+
+Run with the Debian interpreter (/usr/bin/python3) and Debian's python3-libtorrent.
+
+  seed FILE WORKDIR --piece-bytes N
+      Hashes FILE once and writes two .torrent files with the same info-hash, v1-only (SHA-1
+      pieces, as aria2 reads them): WORKDIR/plain.torrent (no tracker) and
+      WORKDIR/tracked.torrent (announce to a tracker this process serves on 127.0.0.1, which
+      answers every announce with this seed only). Seeds FILE from a
+      session with lt.high_performance_seed() settings, plaintext, TCP only, listening on
+      127.0.0.1, no DHT/LSD/UPnP/NAT-PMP. Prints "listening PORT", "tracker URL", then "ready"
+      once the full check says it holds every piece, and runs until killed. Appends to
+      WORKDIR/upload-starts the time each upload starts after an idle spell (log_upload_starts).
+  get TORRENT SAVE_DIR --peer 127.0.0.1:PORT
+      A fresh session with the same settings adds TORRENT, connects straight to the peer, and waits
+      until every piece is downloaded and hash-checked. Prints one JSON object: seconds from
+      add to finished, the wall time when finished, the process's CPU seconds over that span,
+      bytes.
+"""
+
+import argparse
+import http.server
+import json
+import os
+import struct
+import sys
+import threading
+import time
+
+import libtorrent as lt
+
+FINISH_TIMEOUT_S = 1800
+UPLOAD_IDLE_S = 0.5
+
+
+def session_settings():
+    settings = lt.high_performance_seed()
+    settings.update({
+        "listen_interfaces": "127.0.0.1:0",
+        "enable_dht": False,
+        "enable_lsd": False,
+        "enable_upnp": False,
+        "enable_natpmp": False,
+        # TCP, as agora and the other clients use: uTP's delay-based congestion control is not
+        # what this benchmark compares.
+        "enable_outgoing_utp": False,
+        "enable_incoming_utp": False,
+        # Plaintext payload. Incoming encrypted handshakes are accepted (aria2 always tries one
+        # first and would retry a second later) but may only settle on plaintext.
+        "out_enc_policy": int(lt.enc_policy.disabled),
+        "in_enc_policy": int(lt.enc_policy.enabled),
+        "allowed_enc_level": int(lt.enc_level.plaintext),
+        "prefer_rc4": False,
+        "alert_mask": int(lt.alert.category_t.error_notification),
+    })
+    return settings
+
+
+def torrent_entry(path, piece_bytes):
+    fs = lt.file_storage()
+    lt.add_files(fs, path)
+    ct = lt.create_torrent(fs, piece_bytes, flags=lt.create_torrent.v1_only)
+    lt.set_piece_hashes(ct, os.path.dirname(os.path.abspath(path)))
+    return ct.generate()
+
+
+def write_torrent(entry, torrent_file, announce):
+    entry = dict(entry)
+    if announce:
+        entry[b"announce"] = announce.encode()
+    with open(torrent_file, "wb") as f:
+        f.write(lt.bencode(entry))
+
+
+class OnePeerTracker(http.server.BaseHTTPRequestHandler):
+    """Answers every announce with the seed's address (compact form)."""
+
+    peer_port = 0
+
+    def do_GET(self):
+        peers = bytes([127, 0, 0, 1]) + struct.pack(">H", self.peer_port)
+        body = b"d8:intervali1800e5:peers6:" + peers + b"e"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def wait_until(handle, predicate, what):
+    deadline = time.monotonic() + FINISH_TIMEOUT_S
+    while not predicate(handle.status()):
+        if time.monotonic() > deadline:
+            sys.exit(f"bittorrent_peer: timed out waiting for {what}: {handle.status().state}")
+        err = handle.status().errc
+        if err.value() != 0:
+            sys.exit(f"bittorrent_peer: torrent error while waiting for {what}: {err.message()}")
+        time.sleep(0.005)
+
+
+def log_upload_starts(handle, path):
+    """Appends the wall time at which the seed starts sending payload after an idle spell of
+    at least UPLOAD_IDLE_S: when a client's data transfer began, whatever its start-up did."""
+    last_bytes, last_change = 0, 0.0
+    while True:
+        now = time.time()
+        sent = handle.status().total_payload_upload
+        if sent != last_bytes:
+            if now - last_change >= UPLOAD_IDLE_S:
+                with open(path, "a") as f:
+                    f.write(f"{now:.6f}\n")
+            last_bytes, last_change = sent, now
+        time.sleep(0.005)
+
+
+def seed(args):
+    plain = os.path.join(args.workdir, "plain.torrent")
+    tracked = os.path.join(args.workdir, "tracked.torrent")
+    session = lt.session(session_settings())
+    port = session.listen_port()
+    OnePeerTracker.peer_port = port
+    tracker = http.server.ThreadingHTTPServer(("127.0.0.1", 0), OnePeerTracker)
+    threading.Thread(target=tracker.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{tracker.server_address[1]}/announce"
+    entry = torrent_entry(args.file, args.piece_bytes)
+    write_torrent(entry, plain, None)
+    write_torrent(entry, tracked, url)
+    params = lt.add_torrent_params()
+    params.ti = lt.torrent_info(plain)
+    params.save_path = os.path.dirname(os.path.abspath(args.file))
+    handle = session.add_torrent(params)
+    print(f"listening {port}", flush=True)
+    print(f"tracker {url}", flush=True)
+    wait_until(handle, lambda s: s.is_seeding, "the seed's check")
+    starts = os.path.join(args.workdir, "upload-starts")
+    threading.Thread(target=log_upload_starts, args=(handle, starts), daemon=True).start()
+    print("ready", flush=True)
+    threading.Event().wait()  # until the driver kills us
+
+
+def get(args):
+    host, port = args.peer.rsplit(":", 1)
+    session = lt.session(session_settings())
+    params = lt.add_torrent_params()
+    params.ti = lt.torrent_info(args.torrent)
+    params.save_path = args.save_dir
+    cpu0 = os.times()
+    t0 = time.monotonic()
+    handle = session.add_torrent(params)
+    handle.connect_peer((host, int(port)))
+    wait_until(handle, lambda s: s.is_finished or s.is_seeding, "the download")
+    seconds = time.monotonic() - t0
+    cpu1 = os.times()
+    cpu = round((cpu1.user - cpu0.user) + (cpu1.system - cpu0.system), 2)
+    print(json.dumps({"seconds": seconds, "cpu_seconds": cpu, "finished_at": time.time(),
+                      "bytes": params.ti.total_size(), "libtorrent": lt.__version__}))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    p = sub.add_parser("seed")
+    p.add_argument("file")
+    p.add_argument("workdir")
+    p.add_argument("--piece-bytes", type=int, default=4 << 20)
+    p = sub.add_parser("get")
+    p.add_argument("torrent")
+    p.add_argument("save_dir")
+    p.add_argument("--peer", required=True)
+    args = parser.parse_args()
+    {"seed": seed, "get": get}[args.cmd](args)
+
+
+if __name__ == "__main__":
+    main()
