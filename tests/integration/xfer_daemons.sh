@@ -3,7 +3,8 @@
 #   - b gets a file from a over xfer, byte-identical, straight into its destination: b's blocks/
 #     does not grow by the file, its leaves are references into the file it wrote;
 #   - c gets the file from b alone (a is stopped): b serves it from that file, no second copy;
-#   - a directory still comes over bitswap, and a changed byte in b's file is never served on.
+#   - a directory still comes over bitswap, and a changed byte in b's file is never served on;
+#   - a daemon started with --download-rate reads no faster than that rate.
 set -euo pipefail
 agora="${AGORA_BIN:?set AGORA_BIN}"
 work="$(mktemp -d /tmp/agora-xfer.XXXXXX)"
@@ -19,13 +20,13 @@ json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 ag() { local n=$1; shift; "$agora" --repo "$work/$n" "$@"; }
 metric() { ag "$1" metrics | awk -v m="$2" '$1 == m { print $2 }'; }
 
-start() {  # start NAME
+start() {  # start NAME [daemon options]
   [[ -d "$work/$1" ]] || {
     "$agora" --repo "$work/$1" init --listen /ip4/127.0.0.1/tcp/0 --api 127.0.0.1:0 >/dev/null
     sed -i -e 's/^mdns = true/mdns = false/' "$work/$1/config.toml"  # other tests' daemons
   }
   : >"$work/$1.log"
-  "$agora" --repo "$work/$1" daemon >"$work/$1.log" 2>&1 &
+  "$agora" --repo "$work/$1" daemon "${@:2}" >"$work/$1.log" 2>&1 &
   pid[$1]=$!
   for _ in $(seq 100); do grep -q '^ready' "$work/$1.log" && return; sleep 0.1; done
   fail "$1 did not become ready"
@@ -73,4 +74,15 @@ fi
 kill -CONT "${pid[a]}"
 ag b events --json | grep -q '"type":"block_ref_broken"' || fail "b did not record the broken reference"
 [[ ! -e "$work/c2.bin" ]] || cmp -s "$work/in/file.bin" "$work/c2.bin" || fail "a wrong file at c"
+
+# 4. A download rate is a ceiling: 16 MiB at 4 MB/s takes at least (16 MiB - burst) / rate.
+#    (A lower bound only: a slow machine makes it longer, never shorter.)
+start d --download-rate 4000000
+head -c $((16 << 20)) /dev/urandom >"$work/in/small.bin"
+small=$(ag a add -Q "$work/in/small.bin")
+t0=$(date +%s%N)
+ag d get "$small" -o "$work/d.bin" --peer "$(addr a)" >/dev/null || fail "d could not get the file"
+elapsed_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+cmp "$work/in/small.bin" "$work/d.bin" || fail "d's file differs"
+(( elapsed_ms >= 3000 )) || fail "16 MiB at --download-rate 4000000 took only ${elapsed_ms} ms"
 echo "xfer_daemons: all checks passed"
