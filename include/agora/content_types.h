@@ -70,6 +70,10 @@ struct GetProgress {
   size_t blocks_in_flight = 0;
   std::map<std::string, uint64_t> blocks_by_peer;  // peer id -> blocks it sent us
   std::map<std::string, uint64_t> bytes_by_peer;   // peer id -> bytes of those blocks
+  // Over /agora/xfer: every peer the download has a stream to -> whether it chokes us now,
+  // and the bytes per second each sent lately. Empty over bitswap.
+  std::map<std::string, bool> choked_by_peer;
+  std::map<std::string, uint64_t> rate_by_peer;
 };
 
 using GetProgressFn = std::function<void(const GetProgress&)>;

@@ -121,6 +121,8 @@ class XferBehaviour final : public host::Behaviour {
   // every stream serving it sends them as HAVE updates.
   void have_leaves(const Cid& root, const std::vector<uint64_t>& indices);
   std::optional<XferEvent> poll_event();
+  // The peers a download has a stream to, each with whether it chokes us now (progress).
+  std::vector<std::pair<PeerId, bool>> sources(XferDownloadId id) const;
   const XferStats& stats() const { return stats_; }
   size_t served_streams() const { return served_.size(); }
   size_t downloads() const { return downloads_.size(); }

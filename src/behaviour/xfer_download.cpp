@@ -356,4 +356,12 @@ void XferBehaviour::cancel(XferDownloadId id) {
   downloads_.erase(it);
 }
 
+std::vector<std::pair<PeerId, bool>> XferBehaviour::sources(XferDownloadId id) const {
+  std::vector<std::pair<PeerId, bool>> out;
+  auto it = downloads_.find(id);
+  if (it == downloads_.end()) return out;
+  for (const auto& [ref, g] : it->second.streams) out.emplace_back(g->peer, g->choked);
+  return out;
+}
+
 }  // namespace agora::behaviour

@@ -49,6 +49,10 @@ struct FetchProgress {
   size_t blocks_in_flight = 0;
   std::map<std::string, uint64_t> blocks_by_peer;  // peer id text -> blocks it sent us
   std::map<std::string, uint64_t> bytes_by_peer;   // peer id text -> bytes of those blocks
+  // xfer only: every peer the download has a stream to -> whether it chokes us now, and bytes
+  // per second from each over the last second or so.
+  std::map<std::string, bool> choked_by_peer;
+  std::map<std::string, uint64_t> rate_by_peer;
 };
 using FetchProgressFn = std::function<void(const FetchProgress&)>;
 // Set (from any thread) to stop a fetch: it ends with Errc::cancelled at its next step (within

@@ -7,6 +7,8 @@ namespace agora {
 namespace {
 constexpr Duration kCancelCheck = std::chrono::milliseconds(200);
 constexpr Duration kProgressEvery = std::chrono::milliseconds(200);
+// Per-peer rates in progress reports are measured over at least this long.
+constexpr Duration kRateWindow = std::chrono::seconds(1);
 bool is_set(const CancelFlag& cancel) { return cancel && cancel->load(); }
 }  // namespace
 
@@ -19,7 +21,28 @@ struct XferService::Session {
   std::vector<bool> have;  // leaves stored before the fetch
   std::deque<behaviour::XferLeaf> leaves;
   std::optional<Status> end;  // XferDone, XferFailed, or refused here (too large)
+  // bytes_by_peer when the per-peer rates were last measured.
+  Instant rates_at{};
+  std::map<std::string, uint64_t> rates_bytes;
 };
+
+void XferService::report_sources(behaviour::XferDownloadId id, Session& s, FetchProgress& p) {
+  p.choked_by_peer.clear();
+  for (const auto& [peer, choked] : behaviour_.sources(id))
+    p.choked_by_peer[peer.to_string()] = choked;
+  Instant now = rt::now();
+  if (s.rates_at == Instant{}) {
+    s.rates_at = now;
+    return;
+  }
+  if (now - s.rates_at < kRateWindow) return;
+  double seconds = std::chrono::duration<double>(now - s.rates_at).count();
+  p.rate_by_peer.clear();
+  for (const auto& [peer, bytes] : p.bytes_by_peer)
+    p.rate_by_peer[peer] = uint64_t(double(bytes - s.rates_bytes[peer]) / seconds);
+  s.rates_at = now;
+  s.rates_bytes = p.bytes_by_peer;
+}
 
 struct XferService::Counters {
   explicit Counters(observe::Registry& r)
@@ -348,11 +371,14 @@ rt::awaitable<Result<FetchProgress>> XferService::fetch_file(Cid root, Duration 
     if (s.end) break;
     if (progress && rt::now() - last_report > kProgressEvery) {
       last_report = rt::now();
+      report_sources(*id, s, p);
       progress(p);
     }
   }
   AGORA_CO_TRY(commit());  // what arrived is kept, also when the download failed
   if (!*s.end) co_return s.end->error();
+  p.choked_by_peer.clear();  // the totals stay; the live state is over
+  p.rate_by_peer.clear();
   if (progress) progress(p);
   co_return p;
 }

@@ -84,6 +84,8 @@ class XferService {
   };
 
   void on_progress();
+  // Into a progress report: who chokes us now, each peer's rate over the last second or so.
+  void report_sources(behaviour::XferDownloadId id, Session& s, FetchProgress& p);
   void skeleton_arrived(Session& s, const behaviour::XferSkeleton& skeleton);
   void misbehaved(const PeerId& peer, const std::string& reason);
   // Into `out`: the skeleton's inline data and the leaves stored before the fetch began.

@@ -32,6 +32,8 @@ GetProgress progress_of(const FetchProgress& p) {
   out.blocks_in_flight = p.blocks_in_flight;
   out.blocks_by_peer = p.blocks_by_peer;
   out.bytes_by_peer = p.bytes_by_peer;
+  out.choked_by_peer = p.choked_by_peer;
+  out.rate_by_peer = p.rate_by_peer;
   return out;
 }
 

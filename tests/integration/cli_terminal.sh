@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What a person sees in a terminal, through the real binary against two real daemons, with the
 # CLI's standard error on a pseudo-terminal (util-linux `script`):
-#   - get: a progress line with the phase, bytes and a percent, cleared before "saved ...";
+#   - get: a progress line with the phase, bytes and a percent, and under it a line per source
+#     with its bytes and rate, all cleared before "saved ...";
 #     none under --json, none when standard error is not a terminal (the pty holds stdout alone);
 #   - ls of a directory of 3000 entries: a progress line counting the entries; none under --json
 #     or with standard error redirected;
@@ -21,11 +22,11 @@ fail() { echo "FAIL: $*" >&2; for f in "$work"/*.log; do echo "--- $f" >&2; tail
 ag() { local n=$1; shift; "$agora" --repo "$work/$n" "$@"; }
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 
-start() {  # start NAME
+start() {  # start NAME [daemon options]
   ag "$1" init --listen /ip4/127.0.0.1/tcp/0 --api 127.0.0.1:0 >/dev/null
   sed -i -e 's/^mdns = true/mdns = false/' "$work/$1/config.toml"  # other tests' daemons
   : >"$work/$1.log"
-  "$agora" --repo "$work/$1" daemon >"$work/$1.log" 2>&1 &
+  "$agora" --repo "$work/$1" daemon "${@:2}" >"$work/$1.log" 2>&1 &
   pid[$1]=$!
   for _ in $(seq 100); do grep -q '^ready' "$work/$1.log" && return; sleep 0.1; done
   fail "$1 did not become ready"
@@ -39,10 +40,12 @@ in_pty() {
   script -qfec "$*" /dev/null >"$file" </dev/null || rc=$?
   return "$rc"
 }
-# The progress bar's marks: a carriage return and the erase-line sequence.
-has_bar() { grep -q $'\r\033\\[K' "$1"; }
+# The progress bar's marks: a carriage return and the erase-to-end-of-screen sequence.
+has_bar() { grep -q $'\r\033\\[J' "$1"; }
 
-start a
+# a's uploads are capped, so that a get of 32 MiB from it lasts over 2 s: long enough for the
+# per-source rate (measured over a second) to show.
+start a --upload-rate 16000000
 start b
 peer="--peer $(addr a)"
 
@@ -54,8 +57,11 @@ cmp -s "$work/big.bin" "$work/got1" || fail "get in a pty: content differs"
 has_bar "$work/get.tty" || fail "get in a pty drew no progress: $(cat -v "$work/get.tty")"
 grep -aEq 'fetching \[[# ]{30}\] +[0-9]+% [0-9.]+ [kMG]?B / 33\.6 MB' "$work/get.tty" \
   || fail "get's progress lacks phase, percent and bytes: $(cat -v "$work/get.tty")"
+a_id=$(ag a id --json | json 'd["peer"]')
+grep -aEq "^  …${a_id: -12} +[0-9.]+ [kMG]?B +[0-9.]+ [kMG]?B/s" "$work/get.tty" \
+  || fail "get's progress has no line for its source with bytes and rate: $(cat -v "$work/get.tty")"
 # The result is on a line of its own: the bar was cleared just before it.
-tr '\r' '\n' <"$work/get.tty" | grep -aq "^"$'\033'"\[Ksaved $big to $work/got1: 33.6 MB" \
+tr '\r' '\n' <"$work/get.tty" | grep -aq "^"$'\033'"\[Jsaved $big to $work/got1: 33.6 MB" \
   || fail "get's result is not printed after the bar was cleared: $(cat -v "$work/get.tty")"
 
 # Under --json: the result alone, no bar. Standard error not a terminal: no bar anywhere.
@@ -97,7 +103,7 @@ rc=0; in_pty "$work/err1.tty" "$agora --repo $work/b get $big -o $work/got1" || 
 rc=0; in_pty "$work/err2.tty" "$agora --repo $work/b get $big -o $work/got4 --max-size 1M" || rc=$?
 [[ $rc == 1 ]] || fail "get over --max-size in a pty: exit code $rc"
 has_bar "$work/err2.tty" || fail "get over --max-size drew nothing before its error"
-tr '\r' '\n' <"$work/err2.tty" | grep -aq "^"$'\033'"\[Kerror: $big declares $((32 << 20)) bytes, over the size limit" \
+tr '\r' '\n' <"$work/err2.tty" | grep -aq "^"$'\033'"\[Jerror: $big declares $((32 << 20)) bytes, over the size limit" \
   || fail "the error is not on a cleared line: $(cat -v "$work/err2.tty")"
 rc=0; in_pty "$work/err3.tty" "$agora --repo $work/b --json get $big -o $work/got4 --max-size 1M" || rc=$?
 [[ $rc == 1 ]] || fail "get --json over --max-size in a pty: exit code $rc"

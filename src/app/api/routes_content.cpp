@@ -50,7 +50,9 @@ json progress_json(const GetProgress& p) {
           {"bytes_local", p.bytes_local},
           {"in_flight", p.blocks_in_flight},
           {"sources", p.bytes_by_peer},
-          {"source_blocks", p.blocks_by_peer}};
+          {"source_blocks", p.blocks_by_peer},
+          {"source_rates", p.rate_by_peer},
+          {"source_choked", p.choked_by_peer}};
 }
 
 json got_json(const GetResult& r) {

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <iostream>
+#include <map>
 
 #include "agora/hash.h"
 #include "agora/names.h"
@@ -112,6 +113,34 @@ Result<json> stream_lines(ApiClient& client, const std::string& method, const st
   return *result;
 }
 
+// One line per source under the bar, most bytes first: the peer (its id's tail), the bytes it
+// sent, its rate lately and whether it chokes us now (the last two over /agora/xfer only).
+std::vector<std::string> source_lines(const json& line) {
+  std::map<std::string, uint64_t> bytes;
+  json sources = line.value("sources", json::object());
+  json rates = line.value("source_rates", json::object());
+  json choked = line.value("source_choked", json::object());
+  for (const auto& [peer, n] : sources.items()) bytes[peer] = n.get<uint64_t>();
+  for (const auto& [peer, c] : choked.items()) bytes.try_emplace(peer, 0);
+  std::vector<std::pair<std::string, uint64_t>> order(bytes.begin(), bytes.end());
+  std::stable_sort(order.begin(), order.end(),
+                   [](const auto& a, const auto& b) { return a.second > b.second; });
+  std::vector<std::string> out;
+  for (const auto& [peer, n] : order) {
+    if (out.size() + 1 == ProgressBar::kDetailLinesMax && order.size() > out.size() + 1) {
+      out.push_back(fmt::format("  and {} more peers", order.size() - out.size()));
+      break;
+    }
+    std::string tail = peer.size() > 12 ? "…" + peer.substr(peer.size() - 12) : peer;
+    std::string row = fmt::format("  {:<13} {:>9}", tail, human_bytes(double(n)));
+    if (rates.contains(peer))
+      row += fmt::format(" {:>9}/s", human_bytes(rates[peer].get<double>()));
+    if (choked.value(peer, false)) row += "  choked";
+    out.push_back(std::move(row));
+  }
+  return out;
+}
+
 // A get's or pin add's progress line on the bar: the phase, bytes against the declared total.
 void show_fetch_progress(ProgressBar& bar, const json& line) {
   std::string phase = line.value("phase", "fetching");
@@ -119,6 +148,7 @@ void show_fetch_progress(ProgressBar& bar, const json& line) {
   if (total > 0) bar.set_total(total);
   uint64_t blocks =
       line.value("blocks_fetched", uint64_t(0)) + line.value("blocks_local", uint64_t(0));
+  bar.set_details(phase == "fetching" ? source_lines(line) : std::vector<std::string>{});
   if (phase == "writing") {
     bar.set_label("writing");
     bar.update(line.value("bytes_written", uint64_t(0)));

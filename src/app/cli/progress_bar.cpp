@@ -33,7 +33,8 @@ void ProgressBar::update(uint64_t done, const std::string& extra) {
   if (drawn_ && now - last_draw_ < std::chrono::milliseconds(100)) return;
   last_draw_ = now;
   double seconds = std::chrono::duration<double>(now - start_).count();
-  double rate = seconds > 0 ? double(done) / seconds : 0;
+  // Too soon after the start, a rate is noise (a first block in a millisecond: "1.5 TB/s").
+  double rate = seconds >= 0.5 ? double(done) / seconds : 0;
   std::string line = label_ + " " + amount(double(done));
   if (total_ && *total_ > 0) {
     double frac = std::min(1.0, double(done) / double(*total_));
@@ -44,9 +45,13 @@ void ProgressBar::update(uint64_t done, const std::string& extra) {
     if (rate > 0 && done < *total_)
       line += fmt::format(" ETA {:.0f}s", double(*total_ - done) / rate);
   }
-  line += fmt::format(" {}/s", amount(rate));
+  if (rate > 0) line += fmt::format(" {}/s", amount(rate));
   if (!extra.empty()) line += " " + extra;
-  std::fprintf(stderr, "\r\033[K%s", line.c_str());
+  // Cleared to the end of the screen: fewer detail lines than last time leave none behind.
+  std::string out = "\r\033[J" + line;
+  for (const std::string& d : details_) out += "\n" + d;
+  if (!details_.empty()) out += fmt::format("\033[{}A\r", details_.size());
+  std::fputs(out.c_str(), stderr);
   std::fflush(stderr);
   drawn_ = true;
 }
@@ -58,8 +63,13 @@ void ProgressBar::set_label(const std::string& label) {
   drawn_ = false;  // draw the new phase at once
 }
 
+void ProgressBar::set_details(std::vector<std::string> lines) {
+  if (lines.size() > kDetailLinesMax) lines.resize(kDetailLinesMax);
+  details_ = std::move(lines);
+}
+
 void ProgressBar::finish() {
-  if (enabled_ && drawn_) std::fprintf(stderr, "\r\033[K");
+  if (enabled_ && drawn_) std::fprintf(stderr, "\r\033[J");
   drawn_ = false;
 }
 

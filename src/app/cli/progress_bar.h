@@ -1,11 +1,12 @@
-// A one-line progress display on stderr (only when stderr is a terminal): bytes (or a count of
-// things), rate and ETA.
+// A progress display on stderr (only when stderr is a terminal): one line of bytes (or a count
+// of things), rate and ETA, and optionally a few detail lines under it (e.g. one per peer).
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace agora {
 
@@ -17,6 +18,9 @@ class ProgressBar {
   // A later phase (e.g. fetching, then writing): the rate restarts when the label changes.
   void set_label(const std::string& label);
   void set_total(uint64_t total_bytes) { total_ = total_bytes; }
+  // Lines drawn under the bar from the next update on (at most kDetailLinesMax; empty: none).
+  void set_details(std::vector<std::string> lines);
+  static constexpr size_t kDetailLinesMax = 8;
   // Counts `noun`s (e.g. "entries") instead of bytes.
   void count(std::string noun) { noun_ = std::move(noun); }
   void finish();                             // clears the line (a later update draws it again)
@@ -27,6 +31,7 @@ class ProgressBar {
 
   std::string label_;
   std::string noun_;  // empty: bytes
+  std::vector<std::string> details_;
   std::optional<uint64_t> total_;
   bool enabled_;
   bool drawn_ = false;
