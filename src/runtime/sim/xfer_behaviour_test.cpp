@@ -93,7 +93,9 @@ struct XferPeer {
     std::copy(bytes.begin(), bytes.end(), file.begin() + leaf.offset);
   }
   void fetch(const Cid& root, std::vector<PeerId> from, bool sequential = false) {
-    ASSERT_TRUE(xfer.download(root, from, sequential, net.now()));
+    auto started = xfer.download(root, from, sequential, net.now());
+    ASSERT_TRUE(started);
+    download = *started;
     net.wake(id, xfer);
   }
 
@@ -102,6 +104,7 @@ struct XferPeer {
   MemoryBlocks store;
   MemoryXferBlocks blocks;
   XferBehaviour xfer;
+  behaviour::XferDownloadId download = 0;
   uint64_t start_leaf = 0;
   std::shared_ptr<const xfer::FileLayout> layout;
   Bytes file;
@@ -236,11 +239,20 @@ TEST(XferSwarm, AFreeRiderGetsLessThanPeersThatUploadAndStillFinishes) {
     for (auto& [from, count] : p.leaves_from) n += count;
     return n;
   };
+  // What a get's progress shows: the rider's sources, and which of them choke it.
+  size_t rider_choked_max = 0, rider_sources_max = 0;
   for (int step = 0; step < 6000; ++step) {
     ASSERT_TRUE(net.run_for(milliseconds(10)));
+    auto sources = free_rider.xfer.sources(free_rider.download);
+    rider_sources_max = std::max(rider_sources_max, sources.size());
+    rider_choked_max = std::max<size_t>(
+        rider_choked_max,
+        std::count_if(sources.begin(), sources.end(), [](const auto& s) { return s.second; }));
     if (std::all_of(uploaders.begin(), uploaders.end(), [](auto& u) { return u->done; })) break;
   }
   for (auto& u : uploaders) ASSERT_TRUE(u->done);
+  EXPECT_EQ(rider_sources_max, 4u);  // a stream to each other peer
+  EXPECT_GE(rider_choked_max, 1u);   // and at times choked by some
   uint64_t rider_had = leaves_of(free_rider);
   for (auto& u : uploaders) EXPECT_GT(leaves_of(*u), rider_had);
   EXPECT_LT(rider_had, uploaders[0]->layout->leaves.size());
