@@ -65,7 +65,7 @@ grep -q "use -r" <<<"$out" || fail "unclear directory error: $out"
 # Resume: kill -9 b in the middle of a get, restart, get again: stored blocks are not refetched.
 head -c $((400 << 20)) /dev/urandom >"$work/in/huge.bin"
 huge=$("$agora" --repo "$work/a" add -q "$work/in/huge.bin")
-"$agora" --repo "$work/b" get "$huge" -o "$work/huge.out" --peer "$(addr a)" >/dev/null 2>&1 &
+"$agora" --repo "$work/b" get "$huge" -o "$work/huge.out" --peer "$(addr a)" >/dev/null 2>"$work/getter.err" &
 getter=$!
 # Blocks stored, or written into the destination and recorded as references (a get over xfer):
 # once some are in, the seed is paused so the get is surely unfinished when b is killed.
@@ -74,8 +74,10 @@ have_bytes() {
     | python3 -c "import json,sys; d=json.load(sys.stdin); print(d['block_bytes'] + d.get('referenced_bytes', 0))" \
     || echo 0
 }
+had=0
 for _ in $(seq 400); do
-  (( $(have_bytes) > 20 << 20 )) && break
+  had=$(have_bytes)
+  (( had > 20 << 20 )) && break
   sleep 0.02
 done
 kill -STOP "${pid[a]}"
@@ -88,7 +90,7 @@ start b
 "$agora" --repo "$work/b" repo verify >/dev/null || fail "repo verify after kill -9 during get"
 res=$("$agora" --repo "$work/b" get --json "$huge" -o "$work/huge.out" --peer "$(addr a)")
 local_blocks=$(json 'd["blocks_local"]' <<<"$res")
-((local_blocks > 0)) || fail "resumed get fetched everything again: $res"
+((local_blocks > 0)) || fail "resumed get fetched everything again (b held $had bytes when killed; the first get said: $(cat "$work/getter.err")): $res"
 cmp "$work/in/huge.bin" "$work/huge.out" || fail "resumed file differs"
 
 # kill -9 during add, then verify is clean.
