@@ -76,6 +76,9 @@ struct StartReport {
   size_t routing_loaded = 0;
   size_t providers_loaded = 0;
   size_t provided_loaded = 0;
+  // Bandwidth limits in bytes per second ([limits], daemon --upload-rate/--download-rate); 0: none.
+  uint64_t upload_bytes_per_second = 0, download_bytes_per_second = 0;
+  uint64_t upload_bytes_per_second_per_peer = 0, download_bytes_per_second_per_peer = 0;
 };
 
 // The repo's settings for a local HTTP API in front of this node ([api] in config.toml).

@@ -54,6 +54,11 @@ Status Node::Impl::start() {
   remove_partial_outputs(*content_, node_->events(), report_);
   AGORA_TRY(node_->start());
   report_.private_network = node_->private_network();
+  const store::Limits& limits = repo_.config.limits;
+  report_.upload_bytes_per_second = limits.upload_bytes_per_second;
+  report_.download_bytes_per_second = limits.download_bytes_per_second;
+  report_.upload_bytes_per_second_per_peer = limits.upload_bytes_per_second_per_peer;
+  report_.download_bytes_per_second_per_peer = limits.download_bytes_per_second_per_peer;
   if (options_.connectivity) {
     AGORA_TRY(node_->start_connectivity(options_.repo));
     Connectivity& c = *node_->connectivity();

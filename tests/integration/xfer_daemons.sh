@@ -78,6 +78,7 @@ ag b events --json | grep -q '"type":"block_ref_broken"' || fail "b did not reco
 # 4. A download rate is a ceiling: 16 MiB at 4 MB/s takes at least (16 MiB - burst) / rate.
 #    (A lower bound only: a slow machine makes it longer, never shorter.)
 start d --download-rate 4000000
+grep -q '^bandwidth upload no limit, download 4.0 MB/s$' "$work/d.log" || fail "d's start-up lines do not say its limit"
 head -c $((16 << 20)) /dev/urandom >"$work/in/small.bin"
 small=$(ag a add -Q "$work/in/small.bin")
 t0=$(date +%s%N)

@@ -1,5 +1,6 @@
 #include "app/api/daemon.h"
 
+#include <fmt/format.h>
 #include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
@@ -114,6 +115,26 @@ void report_start(const Reporter& out, const StartReport& r) {
               " provided keys, " + std::to_string(r.providers_loaded) + " provider records");
 }
 
+// "4.0 MB/s" for a limit in bytes per second, "no limit" for 0.
+std::string rate_text(uint64_t bytes_per_second) {
+  if (bytes_per_second == 0) return "no limit";
+  return fmt::format("{:.1f} MB/s", double(bytes_per_second) / 1e6);
+}
+
+void report_bandwidth(const Reporter& out, const StartReport& r) {
+  std::string text = "bandwidth upload " + rate_text(r.upload_bytes_per_second) + ", download " +
+                     rate_text(r.download_bytes_per_second);
+  if (r.upload_bytes_per_second_per_peer > 0 || r.download_bytes_per_second_per_peer > 0)
+    text += "; per peer upload " + rate_text(r.upload_bytes_per_second_per_peer) + ", download " +
+            rate_text(r.download_bytes_per_second_per_peer);
+  out.say({{"event", "bandwidth"},
+           {"upload_bytes_per_second", r.upload_bytes_per_second},
+           {"download_bytes_per_second", r.download_bytes_per_second},
+           {"upload_bytes_per_second_per_peer", r.upload_bytes_per_second_per_peer},
+           {"download_bytes_per_second_per_peer", r.download_bytes_per_second_per_peer}},
+          text);
+}
+
 void report_ready(const Reporter& out, const Node& node, const ApiServer& api) {
   nlohmann::json ready = {
       {"event", "ready"},
@@ -194,6 +215,7 @@ int run_daemon(const DaemonOptions& options) {
   api.on_shutdown_request([] { ::kill(::getpid(), SIGTERM); });
 
   report_start(out, node.start_report());
+  report_bandwidth(out, node.start_report());
   report_ready(out, node, api);
   (*log)->follow_events(node);
   // On a signal: close connections first (in-flight API calls then finish with errors), stop the
