@@ -19,14 +19,40 @@ void add_index(std::vector<LeafRange>& out, uint64_t index) {
 Download::Download(std::vector<uint64_t> leaf_sizes, DownloadConfig config, std::vector<bool> have)
     : sizes_(std::move(leaf_sizes)),
       config_(config),
-      state_(sizes_.size(), State::needed),
+      state_(sizes_.size(), State::done),
       availability_(sizes_.size(), 0),
       askings_(sizes_.size(), 0) {
   for (size_t i = 0; i < sizes_.size(); ++i) {
-    if (i < have.size() && have[i]) state_[i] = State::done;
+    if (i < have.size() && have[i]) continue;
+    set_state(i, State::needed);
+    ++leaves_left_;
   }
-  leaves_left_ = uint64_t(std::count(state_.begin(), state_.end(), State::needed));
   if (!sizes_.empty()) config_.start_leaf %= sizes_.size();
+}
+
+void Download::set_state(uint64_t index, State state) {
+  if (state_[index] == state) return;
+  if (state_[index] == State::needed) {
+    auto bucket = needed_.find(availability_[index]);
+    bucket->second.erase(index);
+    if (bucket->second.empty()) needed_.erase(bucket);
+    --needed_count_;
+  }
+  state_[index] = state;
+  if (state == State::needed) {
+    needed_[availability_[index]].insert(index);
+    ++needed_count_;
+    first_needed_ = std::min(first_needed_, index);
+  }
+}
+
+void Download::add_availability(uint64_t index, int delta) {
+  uint16_t now = availability_[index];
+  if ((delta > 0 && now == kAvailabilityMax) || (delta < 0 && now == 0)) return;
+  State state = state_[index];
+  if (state == State::needed) set_state(index, State::asked);  // out of its bucket
+  availability_[index] = uint16_t(now + delta);
+  if (state == State::needed) set_state(index, State::needed);  // into the new one
 }
 
 Status Download::add_peer(PeerKey peer, Instant now) {
@@ -43,8 +69,7 @@ void Download::set_has(Peer& p, uint64_t index, bool value) {
   if (p.has.size() != sizes_.size()) p.has.assign(sizes_.size(), false);
   if (p.has[index] == value) return;
   p.has[index] = value;
-  if (value && availability_[index] < kAvailabilityMax) ++availability_[index];
-  if (!value && availability_[index] > 0) --availability_[index];
+  add_availability(index, value ? 1 : -1);
 }
 
 void Download::peer_has_all(PeerKey peer) {
@@ -72,7 +97,7 @@ void Download::peer_has(PeerKey peer, const HaveBits& have) {
 }
 
 void Download::give_back(uint64_t index) {
-  if (state_[index] == State::asked && askings_[index] == 0) state_[index] = State::needed;
+  if (state_[index] == State::asked && askings_[index] == 0) set_state(index, State::needed);
 }
 
 void Download::remove_peer(PeerKey peer) {
@@ -85,7 +110,7 @@ void Download::remove_peer(PeerKey peer) {
   }
   if (p.has_all) --has_all_peers_;
   for (size_t i = 0; i < p.has.size(); ++i) {
-    if (p.has[i] && availability_[i] > 0) --availability_[i];
+    if (p.has[i]) add_availability(i, -1);
   }
   peers_.erase(it);
 }
@@ -106,7 +131,7 @@ bool Download::on_leaf(PeerKey peer, uint64_t index, Instant now) {
     p.window_start = now;
   }
   if (state_[index] == State::done) return true;  // an endgame copy
-  state_[index] = State::done;
+  set_state(index, State::done);
   --leaves_left_;
   for (auto& [key, other] : peers_) {
     if (key != peer && other.asked.count(index)) other.cancels.push_back(index);
@@ -157,39 +182,40 @@ uint64_t Download::pipeline_bytes(const Peer& p) const {
 }
 
 void Download::ask(PeerKey, Peer& p, uint64_t index, std::vector<LeafRange>& out) {
-  state_[index] = State::asked;
+  set_state(index, State::asked);
   ++askings_[index];
   p.asked.insert(index);
   p.asked_bytes += sizes_[index];
   add_index(out, index);
 }
 
-// Rarest first: the lowest availability among the leaves this peer can give, taken in file order
-// from the start leaf; then the next lowest, while the budget lasts.
+// Rarest first: the leaves nobody has been asked for, lowest availability first, each
+// availability in file order from the start leaf, skipping those this peer does not hold, while
+// the budget lasts. Sequential: in file order from the first such leaf.
 void Download::fill_new(PeerKey key, Peer& p, uint64_t budget, std::vector<LeafRange>& out) {
-  const uint64_t n = sizes_.size();
-  uint64_t start = config_.sequential ? 0 : config_.start_leaf;
-  while (budget > 0 && p.asked.size() < config_.leaves_in_flight_max) {
-    uint32_t rarest = UINT32_MAX;
-    if (!config_.sequential) {
-      for (uint64_t i = 0; i < n; ++i) {
-        if (state_[i] == State::needed && holds(p, i))
-          rarest = std::min<uint32_t>(rarest, availability_[i]);
-      }
-      if (rarest == UINT32_MAX) return;
-    }
-    bool took = false;
-    for (uint64_t k = 0; k < n && budget > 0; ++k) {
-      uint64_t i = (start + k) % n;
-      if (state_[i] != State::needed || !holds(p, i)) continue;
-      if (!config_.sequential && availability_[i] != rarest) continue;
-      if (p.asked.size() >= config_.leaves_in_flight_max) return;
-      ask(key, p, i, out);
+  std::vector<uint64_t> picked;  // asked after the walk: ask() changes the sets walked
+  auto pick = [&](uint64_t i) {
+    if (budget == 0 || p.asked.size() + picked.size() >= config_.leaves_in_flight_max) return false;
+    if (holds(p, i)) {
+      picked.push_back(i);
       budget = sizes_[i] >= budget ? 0 : budget - sizes_[i];
-      took = true;
     }
-    if (!took || config_.sequential) return;
+    return true;
+  };
+  if (config_.sequential) {
+    while (first_needed_ < sizes_.size() && state_[first_needed_] != State::needed) ++first_needed_;
+    for (uint64_t i = first_needed_; i < sizes_.size(); ++i)
+      if (state_[i] == State::needed && !pick(i)) break;
+  } else {
+    for (const auto& [availability, leaves] : needed_) {
+      bool room = true;
+      auto from = leaves.lower_bound(config_.start_leaf);
+      for (auto it = from; room && it != leaves.end(); ++it) room = pick(*it);
+      for (auto it = leaves.begin(); room && it != from; ++it) room = pick(*it);
+      if (!room) break;
+    }
   }
+  for (uint64_t i : picked) ask(key, p, i, out);
 }
 
 void Download::fill_endgame(PeerKey key, Peer& p, uint64_t budget, std::vector<LeafRange>& out) {
@@ -220,9 +246,7 @@ PeerWants Download::take(PeerKey peer, Instant) {
   // Refill at half empty: WANTs go out in batches, not a frame per leaf.
   if (p.asked_bytes > target / 2) return w;
   uint64_t budget = target - p.asked_bytes;
-  bool any_needed =
-      leaves_left_ > 0 && std::find(state_.begin(), state_.end(), State::needed) != state_.end();
-  if (any_needed) {
+  if (needed_count_ > 0) {
     fill_new(peer, p, budget, w.want);
   } else if (leaves_left_ > 0) {
     fill_endgame(peer, p, budget, w.want);
@@ -231,11 +255,8 @@ PeerWants Download::take(PeerKey peer, Instant) {
 }
 
 uint64_t Download::unavailable() const {
-  uint64_t n = 0;
-  for (size_t i = 0; i < sizes_.size(); ++i) {
-    if (state_[i] == State::needed && availability_[i] == 0 && has_all_peers_ == 0) ++n;
-  }
-  return n;
+  auto none = needed_.find(0);
+  return has_all_peers_ > 0 || none == needed_.end() ? 0 : none->second.size();
 }
 
 bool Download::is_asked(PeerKey peer, uint64_t index) const {

@@ -14,8 +14,11 @@
 //   first copy to arrive wins and the others are cancelled.
 // - A peer that leaves, or answers MISSING, hands its leaves back to be asked of others.
 //
-// Memory: a few bytes per leaf for the state and availability counts, and a have-map (a bit per
-// leaf) per peer; at most peers_max peers.
+// Memory: a few bytes per leaf for the state and availability counts, an index of the leaves
+// nobody has been asked for by availability (about 40 bytes per such leaf), and a have-map (a bit
+// per leaf) per peer; at most peers_max peers.
+// Time: a refill looks only at leaves nobody has been asked for, rarest first, and stops once the
+// pipeline is full (sequential mode: from the first such leaf on).
 #pragma once
 
 #include <cstdint>
@@ -110,6 +113,9 @@ class Download {
   void fill_new(PeerKey key, Peer& p, uint64_t budget, std::vector<LeafRange>& out);
   void fill_endgame(PeerKey key, Peer& p, uint64_t budget, std::vector<LeafRange>& out);
   void give_back(uint64_t index);
+  // needed_ follows state_ and availability_: every change to either goes through these.
+  void set_state(uint64_t index, State state);
+  void add_availability(uint64_t index, int delta);
 
   std::vector<uint64_t> sizes_;
   DownloadConfig config_;
@@ -117,6 +123,11 @@ class Download {
   std::vector<uint16_t> availability_;  // peers holding each leaf (saturates)
   std::vector<uint8_t> askings_;        // how many peers a leaf is asked of now
   std::map<PeerKey, Peer> peers_;
+  // Leaves in State::needed by availability, each set in file order; and the lowest such leaf
+  // (a lower bound) for sequential mode.
+  std::map<uint16_t, std::set<uint64_t>> needed_;
+  uint64_t needed_count_ = 0;
+  uint64_t first_needed_ = 0;
   uint64_t leaves_left_ = 0;
   uint64_t has_all_peers_ = 0;
 };

@@ -2,6 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <cstdio>
+#include <deque>
+#include <map>
+#include <random>
+#include <set>
+
 namespace agora::xfer {
 namespace {
 
@@ -170,6 +177,118 @@ TEST(XferDownload, PeersAreBounded) {
   ASSERT_TRUE(d.add_peer(1, now));
   ASSERT_TRUE(d.add_peer(2, now));
   EXPECT_EQ(d.add_peer(3, now).error().code, Errc::limit);
+}
+
+}  // namespace
+}  // namespace agora::xfer
+
+namespace agora::xfer {
+namespace {
+
+// Random peers, have-maps, MISSING answers, chokes and departures: the index of needed leaves
+// stays true to a brute-force count (unavailable()), only held leaves are asked for, and a seed
+// that joins late (and never answers MISSING) finishes what the others lack.
+TEST(XferDownload, RandomChurnKeepsTheIndexTrueAndFinishes) {
+  for (uint64_t seed = 1; seed <= 20; ++seed) {
+    std::mt19937_64 rng(seed);
+    const uint64_t n = 50 + rng() % 200;
+    std::vector<bool> have(n);
+    for (uint64_t i = 0; i < n; ++i) have[i] = rng() % 5 == 0;
+    DownloadConfig config = small_pipeline();
+    config.sequential = seed % 4 == 0;
+    config.start_leaf = rng() % n;
+    Download d(std::vector<uint64_t>(n, kLeaf), config, have);
+    std::map<PeerKey, std::vector<bool>> holds;
+    Instant now{};
+    for (PeerKey p = 1; p <= 3; ++p) {
+      ASSERT_TRUE(d.add_peer(p, now));
+      HaveBits bits{0, Bytes((n + 7) / 8)};
+      holds[p].assign(n, false);
+      for (uint64_t i = 0; i < n; ++i)
+        if (rng() % 3 == 0) {
+          bits.bits[i / 8] |= uint8_t(1u << (i % 8));
+          holds[p][i] = true;
+        }
+      d.peer_has(p, bits);
+    }
+    auto brute_unavailable = [&] {
+      uint64_t count = 0;
+      for (uint64_t i = 0; i < n; ++i) {
+        if (d.has(i)) continue;
+        bool held = false, asked = false;
+        for (auto& [p, h] : holds) held = held || h[i], asked = asked || d.is_asked(p, i);
+        if (!held && !asked) ++count;
+      }
+      return count;
+    };
+    std::set<uint64_t> got;
+    for (int step = 0; step < 20000 && !d.done(); ++step) {
+      if (step == 200) {  // a seed joins
+        ASSERT_TRUE(d.add_peer(9, now));
+        d.peer_has_all(9);
+        holds[9].assign(n, true);
+      }
+      if (step == 100 && holds.count(2)) {  // a peer leaves
+        d.remove_peer(2);
+        holds.erase(2);
+      }
+      std::vector<PeerKey> keys;
+      for (auto& [p, h] : holds) keys.push_back(p);
+      PeerKey p = keys[rng() % keys.size()];
+      if (rng() % 50 == 0) d.set_choked(p, rng() % 2 == 0);
+      for (uint64_t i : indices(d.take(p, now).want)) {
+        ASSERT_TRUE(holds[p][i]) << "asked peer " << p << " for leaf " << i << " it lacks";
+        if (p != 9 && rng() % 20 == 0) {  // it says MISSING after all (the seed never does)
+          holds[p][i] = false;
+          d.on_missing(p, {{i, 1}});
+          continue;
+        }
+        if (d.on_leaf(p, i, now)) got.insert(i);
+      }
+      if (!d.done() && d.peers() > 0) {
+        ASSERT_EQ(d.unavailable(), brute_unavailable()) << "seed " << seed << " step " << step;
+      }
+    }
+    ASSERT_TRUE(d.done()) << "seed " << seed << ": " << d.leaves_left() << " leaves left";
+    for (uint64_t i = 0; i < n; ++i) EXPECT_TRUE(have[i] || got.count(i)) << i;
+  }
+}
+
+// The scheduler's cost for a big file, by hand (a timing never decides a test):
+//   xfer_tests --gtest_also_run_disabled_tests --gtest_filter='XferDownloadBench.*'
+// 200,000 leaves of 256 KiB (a 50 GiB file at kubo's chunk size) from 8 peers: 4 seeds and 4
+// holding a random half each; take() after every leaf, as the behaviour calls it.
+TEST(XferDownloadBench, DISABLED_TwoHundredThousandLeavesFromEightPeers) {
+  constexpr uint64_t kLeaves = 200'000, kSmallLeaf = 256 << 10;
+  Download d(std::vector<uint64_t>(kLeaves, kSmallLeaf), DownloadConfig{});
+  Instant now{};
+  std::mt19937_64 rng(5);
+  for (PeerKey p = 1; p <= 8; ++p) {
+    ASSERT_TRUE(d.add_peer(p, now));
+    if (p <= 4) {
+      d.peer_has_all(p);
+      continue;
+    }
+    HaveBits have{0, Bytes((kLeaves + 7) / 8)};
+    for (auto& byte : have.bits) byte = uint8_t(rng());
+    d.peer_has(p, have);
+  }
+  auto start = std::chrono::steady_clock::now();
+  std::vector<std::deque<uint64_t>> queue(9);
+  uint64_t takes = 0;
+  while (!d.done()) {
+    for (PeerKey p = 1; p <= 8; ++p) {
+      for (uint64_t i : indices(d.take(p, now).want)) queue[p].push_back(i);
+      ++takes;
+      if (queue[p].empty()) continue;
+      d.on_leaf(p, queue[p].front(), now);
+      queue[p].pop_front();
+      now += std::chrono::microseconds(500);
+    }
+  }
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::printf("%llu leaves, %llu take() calls: %.2f s of scheduling\n", (unsigned long long)kLeaves,
+              (unsigned long long)takes, seconds);
 }
 
 }  // namespace
