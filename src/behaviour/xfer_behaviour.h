@@ -110,7 +110,8 @@ class XferBehaviour final : public host::Behaviour {
   // Asks each of `peers` (they speak xfer) for `root`. Errc::limit past downloads_max.
   Result<XferDownloadId> download(const Cid& root, const std::vector<PeerId>& peers,
                                   bool sequential, Instant now);
-  // Another peer to ask (a provider found later). Ignored for an unknown download.
+  // Another peer to ask (a provider found later, or one that had nothing when first asked).
+  // Ignored for an unknown download and for a peer it has or is opening a stream to.
   void add_peer(XferDownloadId id, const PeerId& peer, Instant now);
   // After XferSkeleton: `have` marks the leaves the owner already holds (empty: none);
   // `start_leaf` (the owner's random pick) is where rarest-first ties begin.

@@ -29,6 +29,8 @@ void XferBehaviour::add_peer(XferDownloadId id, const PeerId& peer, Instant) {
   if (it == downloads_.end()) return;
   for (auto& [ref, g] : it->second.streams)
     if (g->peer == peer) return;  // asked already
+  for (auto& [tag, opening] : opening_)
+    if (opening.first == id && opening.second == peer) return;  // being asked
   open_getter(id, peer);
 }
 

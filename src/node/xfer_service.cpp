@@ -305,7 +305,9 @@ rt::awaitable<Result<FetchProgress>> XferService::fetch_file(Cid root, Duration 
   std::vector<uint64_t> uncommitted;
   std::vector<FileOutput::WrittenBlock> in_file;  // written into `out`, not yet recorded
   uint64_t in_file_bytes = 0;
+  Instant last_commit = rt::now();
   auto commit = [&]() -> Status {
+    last_commit = rt::now();
     AGORA_TRY(batch.commit());
     if (out) AGORA_TRY(out->record_refs(in_file));
     in_file.clear();
@@ -319,9 +321,22 @@ rt::awaitable<Result<FetchProgress>> XferService::fetch_file(Cid root, Duration 
   bool local_written = false;
   // Read in order while it arrives (cat): smaller commits, so the reader waits on less.
   const uint64_t commit_bytes = sequential ? config_.sequential_commit_bytes : config_.commit_bytes;
+  auto commit_due = [&] {
+    return batch.pending_bytes() + in_file_bytes >= commit_bytes ||
+           (!uncommitted.empty() && rt::now() - last_commit >= config_.commit_interval);
+  };
+  Instant peers_asked = rt::now();
+  auto ask_new_peers = [&] {
+    if (rt::now() - peers_asked < config_.peers_retry_interval) return;
+    peers_asked = rt::now();
+    for (const PeerId& peer : xfer_peers()) behaviour_.add_peer(*id, peer, peers_asked);
+    host_.wake(behaviour_);
+  };
   while (true) {
     while (s.leaves.empty() && !s.end) {
       if (is_set(cancel)) break;
+      if (commit_due()) AGORA_CO_TRY(commit());
+      ask_new_peers();
       Duration left = stall_timeout - (rt::now() - last_progress);
       if (left <= Duration::zero())
         co_return make_error(Errc::timeout, "no xfer leaf arrived for " +
@@ -364,11 +379,12 @@ rt::awaitable<Result<FetchProgress>> XferService::fetch_file(Cid root, Duration 
       ++p.blocks_by_peer[leaf.from.to_string()];
       p.bytes_by_peer[leaf.from.to_string()] += leaf.block->size();
       last_progress = rt::now();
-      if (batch.pending_bytes() + in_file_bytes >= commit_bytes) AGORA_CO_TRY(commit());
+      if (commit_due()) AGORA_CO_TRY(commit());
     }
     p.blocks_local = s.leaves_local;
     p.bytes_local = s.bytes_local;
     if (s.end) break;
+    ask_new_peers();
     if (progress && rt::now() - last_report > kProgressEvery) {
       last_report = rt::now();
       report_sources(*id, s, p);

@@ -35,7 +35,9 @@ namespace agora::xfer {
 
 struct DownloadConfig {
   bool sequential = false;
-  uint64_t pipeline_bytes_min = 8 << 20;
+  // Small, so that a peer that serves us slowly (a capped uplink shared by many) is not handed
+  // seconds of leaves that others could soon serve; a fast peer's rate raises it at once.
+  uint64_t pipeline_bytes_min = 1 << 20;
   uint64_t pipeline_bytes_max = 64 << 20;
   Duration pipeline_window = std::chrono::milliseconds(250);
   size_t leaves_in_flight_max = 1024;
