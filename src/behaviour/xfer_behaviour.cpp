@@ -48,6 +48,10 @@ void XferBehaviour::on_message_sent(host::StreamRef ref, uint64_t, Instant now) 
   auto it = served_.find(ref);
   if (it == served_.end() || it->second.blocks_queued == 0) return;
   --it->second.blocks_queued;
+  // Counted when written, not when queued: behind a bandwidth limit the two differ by seconds.
+  ++stats_.leaves_sent;
+  stats_.leaf_bytes_sent += it->second.queued_bytes.front();
+  it->second.queued_bytes.pop_front();
   it->second.deadline = now + config_.stall_timeout;
   send_leaves(ref, it->second, now);
 }

@@ -94,7 +94,7 @@ struct XferMisbehaved {
 using XferEvent = std::variant<XferSkeleton, XferLeaf, XferDone, XferFailed, XferMisbehaved>;
 
 struct XferStats {
-  uint64_t leaves_sent = 0;
+  uint64_t leaves_sent = 0;  // written to their streams (not merely queued)
   uint64_t leaf_bytes_sent = 0;
   uint64_t leaves_received = 0;
   uint64_t leaf_bytes_received = 0;
@@ -151,7 +151,8 @@ class XferBehaviour final : public host::Behaviour {
     std::optional<Cid> waiting_for;
     std::deque<xfer::LeafRange> queue;  // asked, not yet read
     uint64_t queued_leaves = 0;
-    size_t blocks_queued = 0;  // sent, token not back
+    size_t blocks_queued = 0;           // sent, token not back
+    std::deque<uint64_t> queued_bytes;  // each of those leaves' size: counted once written
     bool peer_closed = false;
     bool closing = false;  // ERROR sent or all answered after the peer's close
     bool ready = false;    // the skeleton and have-map are out: WANTs are served (or choked)

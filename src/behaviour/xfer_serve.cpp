@@ -161,8 +161,7 @@ void XferBehaviour::send_leaves(host::StreamRef ref, Served& st, Instant now) {
     actions_.push_back(host::SendMessage{ref, xfer::encode_leaf_header(index, body->size()), 0});
     actions_.push_back(host::SendBytes{ref, {body, 0, body->size()}, next_token_++});
     ++st.blocks_queued;
-    ++stats_.leaves_sent;
-    stats_.leaf_bytes_sent += body->size();
+    st.queued_bytes.push_back(body->size());
     st.deadline = now + config_.stall_timeout;
   }
   for (size_t i = 0; i < missing.size(); i += config_.limits.ranges_per_frame_max) {
