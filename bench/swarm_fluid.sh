@@ -24,8 +24,13 @@
 # The timed part of each round runs under the machine's build lock (flock -o
 # $BENCH_LOCK, default /tmp/agora-build.lock) so no compile runs meanwhile; daemons and peers
 # are started before it and never hold it.
+# The seed's wire rate is checked too: the bytes its connections sent (`agora swarm peers`
+# bytes_sent, Noise and yamux framing included; libtorrent: total_upload) over the last finish.
+# --trace (a diagnosis, not for figures: it runs 2(N+1) `agora metrics` calls a second) samples
+# every daemon's xfer leaf bytes sent and received once a second during the agora part and
+# prints the timeline.
 # Usage: bench/swarm_fluid.sh [--peers N] [--bytes F] [--rate U] [--rounds R] [--piece-bytes P]
-#          [--agora PATH] [--no-libtorrent] [--keep]
+#          [--agora PATH] [--no-libtorrent] [--trace] [--keep]
 #   defaults: N = 8, F = 64 MiB, U = 4000000 (4 MB/s), R = 2, P = 1 MiB
 # Needs an agora binary (build/release/src/app/agora or --agora) and python3-libtorrent
 # (scripts/setup). Never run in CI. Kills everything it started when it exits, also on error.
@@ -41,6 +46,7 @@ ROUNDS=2
 PIECE_BYTES=$((1 << 20))
 LIBTORRENT=1
 KEEP=0
+TRACE=0
 LOCK="${BENCH_LOCK:-/tmp/agora-build.lock}"
 while (($#)); do
   case "$1" in
@@ -52,6 +58,7 @@ while (($#)); do
     --agora) AGORA="$2"; shift 2 ;;
     --no-libtorrent) LIBTORRENT=0; shift ;;
     --keep) KEEP=1; shift ;;
+    --trace) TRACE=1; shift ;;
     -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown argument: $1" >&2; exit 64 ;;
   esac
@@ -77,6 +84,9 @@ fail() {
 }
 calc() { awk "BEGIN { printf \"%.3f\", $* }"; }
 metric() { "$AGORA" --repo "$1" metrics | awk -v m="$2" '$1 == m { print $2 }'; }
+seed_wire() {  # seed_wire REPO: bytes the daemon's open connections sent (framing included)
+  "$AGORA" --json --repo "$1" swarm peers | "$PY" -c 'import json, sys; print(sum(p["bytes_sent"] for p in json.load(sys.stdin)))'
+}
 verify() { cmp "$WORK/src/file.bin" "$1" || fail "$1 differs from the source"; }
 
 # The timed part, run under the lock. timed.sh MODE DIR N PIDFILE [AGORA CID]
@@ -97,6 +107,19 @@ cpu_all() {  # user+system ticks of the processes in $pidfile
 stat_busy() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9; exit }' /proc/stat; }
 c0=$(cpu_all); read -r b0 all0 < <(stat_busy)
 t0=$EPOCHREALTIME
+if [[ $mode == agora && -e "$dir/trace_on" ]]; then
+  (
+    while [[ ! -e "$dir/trace_off" ]]; do
+      line="$EPOCHREALTIME"
+      for ((i = 0; i <= n; i++)); do
+        line+=" $("$agora" --repo "$dir/a$i" metrics | awk '$1 == "agora_xfer_leaf_bytes_sent_total" { s = $2 } $1 == "agora_xfer_leaf_bytes_received_total" { r = $2 } END { print s "/" r }')"
+      done
+      echo "$line" >>"$dir/trace"
+      sleep 1
+    done
+  ) &
+  tracer=$!
+fi
 if [[ $mode == agora ]]; then
   for ((i = 1; i <= n; i++)); do
     (
@@ -104,7 +127,8 @@ if [[ $mode == agora ]]; then
       echo "end $i $EPOCHREALTIME $rc" >"$dir/end$i"
     ) &
   done
-  wait
+  for ((i = 1; i <= n; i++)); do while [[ ! -e "$dir/end$i" ]]; do sleep 0.01; done; done
+  if [[ -n "${tracer:-}" ]]; then touch "$dir/trace_off"; wait "$tracer"; fi
 else
   { echo "$t0"; for ((i = 0; i <= n; i++)); do cat "$dir/c/port.$i"; echo; done; } >"$dir/c/go.tmp"
   mv "$dir/c/go.tmp" "$dir/c/go"
@@ -131,7 +155,7 @@ if ((LIBTORRENT)); then
   "$PY" "$here/bittorrent_peer.py" torrent "$WORK/src/file.bin" "$WORK" --piece-bytes "$PIECE_BYTES"
 fi
 : >"$WORK/results.tsv"  # tool round peer seconds uploaded (peer 0 = the seed: seconds "-")
-: >"$WORK/rounds.tsv"   # tool round cpu busy
+: >"$WORK/rounds.tsv"   # tool round cpu busy seed_wire_bytes
 
 config_edits=(
   -e 's/^mdns = true/mdns = false/'
@@ -177,6 +201,9 @@ run_agora() {
     ((n == PEERS)) || fail "agora daemon $i has $n peers, not $PEERS"
   done
   printf '%s\n' "${pids[@]}" >"$dir/pids"
+  ((TRACE == 0)) || touch "$dir/trace_on"
+  local wire0
+  wire0=$(seed_wire "$dir/a0")
   echo "round $r agora: $((PEERS + 1)) daemons, full mesh; waiting for $LOCK" >&2
   flock -o "$LOCK" bash "$WORK/timed.sh" agora "$dir" "$PEERS" "$dir/pids" "$AGORA" "$cid" >"$dir/timed.out" ||
     fail "agora timed part: $(cat "$dir/timed.out" "$dir"/get*.json 2>/dev/null | tail -20)"
@@ -191,8 +218,12 @@ run_agora() {
       "$(metric "$dir/a$i" agora_xfer_leaf_bytes_sent_total)" >>"$WORK/results.tsv"
   done
   printf 'agora\t%s\t0\t-\t%s\n' "$r" "$(metric "$dir/a0" agora_xfer_leaf_bytes_sent_total)" >>"$WORK/results.tsv"
-  printf 'agora\t%s\t%s\t%s\n' "$r" "$(awk '$1 == "cpu" { print $2 }' "$dir/timed.out")" \
-    "$(awk '$1 == "busy" { print $2 }' "$dir/timed.out")" >>"$WORK/rounds.tsv"
+  printf 'agora\t%s\t%s\t%s\t%s\n' "$r" "$(awk '$1 == "cpu" { print $2 }' "$dir/timed.out")" \
+    "$(awk '$1 == "busy" { print $2 }' "$dir/timed.out")" "$(($(seed_wire "$dir/a0") - wire0))" >>"$WORK/rounds.tsv"
+  if ((TRACE)); then
+    echo "trace, round $r: seconds since the start, then per daemon (0 = the seed) MiB of leaves sent/received" >&2
+    awk -v t0="$t0" '{ printf "%6.1f", $1 - t0; for (i = 2; i <= NF; i++) { split($i, a, "/"); printf " %3d/%3d", a[1] / 1048576, a[2] / 1048576 } print "" }' "$dir/trace" >&2
+  fi
   for ((i = 1; i <= PEERS; i++)); do mv "$dir/get$i.json" "$WORK/agora-r$r-get$i.json"; done
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do
@@ -240,8 +271,9 @@ run_libtorrent() {
   done
   printf 'libtorrent\t%s\t0\t-\t%s\n' "$r" \
     "$("$PY" -c "import json; print(json.load(open('$dir/c/final.0'))['payload_uploaded'])")" >>"$WORK/results.tsv"
-  printf 'libtorrent\t%s\t%s\t%s\n' "$r" "$(awk '$1 == "cpu" { print $2 }' "$dir/timed.out")" \
-    "$(awk '$1 == "busy" { print $2 }' "$dir/timed.out")" >>"$WORK/rounds.tsv"
+  printf 'libtorrent\t%s\t%s\t%s\t%s\n' "$r" "$(awk '$1 == "cpu" { print $2 }' "$dir/timed.out")" \
+    "$(awk '$1 == "busy" { print $2 }' "$dir/timed.out")" \
+    "$("$PY" -c "import json; print(json.load(open('$dir/c/final.0'))['uploaded'])")" >>"$WORK/rounds.tsv"
   for p in "${pids[@]}"; do
     for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
     kill "$p" 2>/dev/null || true
@@ -265,7 +297,7 @@ echo "one seed to $PEERS downloaders, every upload capped at $RATE bytes/s, $BYT
 "$PY" - "$WORK/results.tsv" "$WORK/rounds.tsv" "$BYTES" "$RATE" "$PEERS" "$PIECE_BYTES" <<'EOF'
 import statistics, sys
 rows = [l.split("\t") for l in open(sys.argv[1]).read().splitlines()]
-rounds = {(t, int(r)): (float(c), float(b)) for t, r, c, b in
+rounds = {(t, int(r)): (float(c), float(b), int(w)) for t, r, c, b, w in
           (l.split("\t") for l in open(sys.argv[2]).read().splitlines())}
 F, U, N, piece = int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
 t_min = max(F / U, N * F / (U + N * U))
@@ -278,18 +310,18 @@ for tool, rnd, peer, secs, up in rows:
     if secs != "-":
         d["finish"][int(peer)] = float(secs)
 print("| tool | round | first s | median s | last s | last/T_min | seed uploaded (copies) "
-      "| downloaders uploaded, min-max (copies) | peers' CPU s | machine busy (cores) |")
-print("|---|---|---|---|---|---|---|---|---|---|")
+      "| downloaders uploaded, min-max (copies) | seed's wire MB/s | peers' CPU s | machine busy (cores) |")
+print("|---|---|---|---|---|---|---|---|---|---|---|")
 ratios = {}
 for (tool, rnd), d in sorted(runs.items(), key=lambda kv: (kv[0][1], kv[0][0])):
     f = sorted(d["finish"].values())
     ups = [d["up"][p] for p in sorted(d["up"]) if p != 0]
     ratio = f[-1] / t_min
     ratios.setdefault(tool, []).append(ratio)
-    cpu, busy = rounds[(tool, rnd)]
+    cpu, busy, wire = rounds[(tool, rnd)]
     print(f"| {tool} | {rnd} | {f[0]:.2f} | {statistics.median(f):.2f} | {f[-1]:.2f} | {ratio:.2f} "
           f"| {d['up'][0] / F:.2f} | {sum(ups) / F:.2f}, {min(ups) / F:.2f}-{max(ups) / F:.2f} "
-          f"| {cpu:.1f} | {busy:.2f} |")
+          f"| {wire / f[-1] / 1e6:.2f} | {cpu:.1f} | {busy:.2f} |")
 for tool, rs in ratios.items():
     print(f"{tool}: last/T_min per round {', '.join(f'{x:.2f}' for x in rs)}; "
           f"meets 1.2x in {sum(x <= 1.2 for x in rs)} of {len(rs)}")
