@@ -7,6 +7,8 @@
 #         byte arrives on its standard input and when the stream ends, counts the bytes and
 #         copies them to a file in /dev/shm (compared with the source afterwards, untimed)
 #   get   `agora get <cid> -o PATH --peer <seed>`: only its total time (no first byte to see)
+# and, after the cat, the same cat again on the same getter, which now holds every block
+# ("cat, local"): the part of the first byte that is the CLI, the API and the local read.
 # The order of the two alternates per round. Each timed command runs under the machine's build
 # lock (flock -o $BENCH_LOCK, default /tmp/agora-build.lock) so no compile runs meanwhile; the
 # daemons are started before it and never hold it.
@@ -110,6 +112,16 @@ run_one() {  # run_one cat|get ROUND
   printf '%s\t%s\t%s\n' "$mode" "$r" "$res" >>"$WORK/results.tsv"
   echo "  round $r $mode: $res" >&2
   rm -f "$out"
+  if [[ $mode == cat ]]; then
+    res=$(flock -o "$LOCK" "$PY" "$WORK/run.py" cat "$AGORA" "$WORK/$name" "$CID" "$SEED_ADDR" "$out") ||
+      fail "cat, local: $res"
+    read -r rc bytes < <("$PY" -c 'import json, sys; d = json.loads(sys.argv[1]); print(d["rc"], d["bytes"])' "$res")
+    ((rc == 0 && bytes == BYTES)) || fail "agora cat, local: exit $rc, $bytes bytes"
+    cmp "$WORK/file.bin" "$out" || fail "agora cat, local: the output differs from the source"
+    printf 'cat-local\t%s\t%s\n' "$r" "$res" >>"$WORK/results.tsv"
+    echo "  round $r cat, local: $res" >&2
+    rm -f "$out"
+  fi
   stop_daemon "$name"
   for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   rm -rf "${WORK:?}/$name"
@@ -131,7 +143,7 @@ for line in open(sys.argv[1]).read().splitlines():
 size = int(sys.argv[2])
 print("| run | first byte s per round | median | total s per round | median | MB/s (median) |")
 print("|---|---|---|---|---|---|")
-for mode in ("cat", "get"):
+for mode in ("cat", "cat-local", "get"):
     rs = [d for _, d in sorted(runs[mode], key=lambda x: x[0])]
     tot = [d["seconds"] for d in rs]
     fb = [d["ttfb"] for d in rs if d["ttfb"] is not None]
