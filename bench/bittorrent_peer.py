@@ -16,6 +16,19 @@ Run with the Debian interpreter (/usr/bin/python3) and Debian's python3-libtorre
       until every piece is downloaded and hash-checked. Prints one JSON object: seconds from
       add to finished, the wall time when finished, the process's CPU seconds over that span,
       bytes.
+  torrent FILE WORKDIR --piece-bytes N
+      Writes WORKDIR/plain.torrent for FILE (v1, no tracker) and exits.
+  swarm TORRENT SAVE_DIR --index I --dir DIR --upload-rate U     (bench/swarm_fluid.sh)
+      One peer of a swarm: a session with lt.default_settings() (8 unchoke slots), TCP only,
+      plaintext, every IP in the global peer class (so upload_rate_limit = U bytes/s applies on
+      loopback too, where libtorrent otherwise exempts local peers), IP overhead not counted,
+      several connections per IP allowed. Adds TORRENT (SAVE_DIR holding the whole file makes
+      it the seed), waits for the check, writes its port to DIR/port.I and prints "ready". Then
+      waits for DIR/go (first line: the start time, then one port per line in index order),
+      connects to every peer with a lower index, and once it holds every piece writes
+      DIR/done.I (JSON: finished_at, payload bytes uploaded so far). It keeps serving until
+      DIR/stop exists, then writes DIR/final.I (JSON: payload and total bytes uploaded) and
+      exits.
 """
 
 import argparse
@@ -159,6 +172,82 @@ def get(args):
                       "bytes": params.ti.total_size(), "libtorrent": lt.__version__}))
 
 
+def swarm_settings(upload_rate):
+    settings = lt.default_settings()
+    settings.update({
+        "listen_interfaces": "127.0.0.1:0",
+        "enable_dht": False,
+        "enable_lsd": False,
+        "enable_upnp": False,
+        "enable_natpmp": False,
+        # TCP only: uTP crawls on loopback, and agora uses TCP.
+        "enable_outgoing_utp": False,
+        "enable_incoming_utp": False,
+        "out_enc_policy": int(lt.enc_policy.disabled),
+        "in_enc_policy": int(lt.enc_policy.disabled),
+        "allowed_enc_level": int(lt.enc_level.plaintext),
+        "prefer_rc4": False,
+        # Every peer is on 127.0.0.1.
+        "allow_multiple_connections_per_ip": True,
+        "upload_rate_limit": upload_rate,
+        # Count TCP payload, as agora's limit counts the bytes it writes to TCP.
+        "rate_limit_ip_overhead": False,
+        "alert_mask": int(lt.alert.category_t.error_notification),
+    })
+    return settings
+
+
+def write_json(path, obj):
+    with open(path + ".tmp", "w") as f:
+        json.dump(obj, f)
+    os.rename(path + ".tmp", path)
+
+
+def wait_for_file(path, deadline):
+    while not os.path.exists(path):
+        if time.monotonic() > deadline:
+            sys.exit(f"bittorrent_peer: timed out waiting for {path}")
+        time.sleep(0.002)
+
+
+def swarm(args):
+    session = lt.session(swarm_settings(args.upload_rate))
+    # libtorrent puts 127/8 and private networks in the local peer class, which no rate limit
+    # applies to: put every IPv4 address in the global class instead.
+    classes = lt.ip_filter()
+    classes.add_rule("0.0.0.0", "255.255.255.255", 1 << lt.session.global_peer_class_id)
+    session.set_peer_class_filter(classes)
+    params = lt.add_torrent_params()
+    params.ti = lt.torrent_info(args.torrent)
+    params.save_path = args.save_dir
+    handle = session.add_torrent(params)
+    checking = (lt.torrent_status.states.checking_files, lt.torrent_status.states.checking_resume_data)
+    wait_until(handle, lambda s: s.state not in checking and s.has_metadata, "the check")
+    port = session.listen_port()
+    write_json(os.path.join(args.dir, f"port.{args.index}"), port)
+    print("ready", flush=True)
+    deadline = time.monotonic() + FINISH_TIMEOUT_S
+    go = os.path.join(args.dir, "go")
+    wait_for_file(go, deadline)
+    lines = open(go).read().split()
+    for p in lines[1:1 + args.index]:
+        handle.connect_peer(("127.0.0.1", int(p)))
+    wait_until(handle, lambda s: s.is_finished or s.is_seeding, "the download")
+    st = handle.status()
+    write_json(os.path.join(args.dir, f"done.{args.index}"),
+               {"finished_at": time.time(), "uploaded": st.total_payload_upload})
+    wait_for_file(os.path.join(args.dir, "stop"), deadline)
+    st = handle.status()
+    write_json(os.path.join(args.dir, f"final.{args.index}"),
+               {"payload_uploaded": st.total_payload_upload, "uploaded": st.total_upload,
+                "payload_downloaded": st.total_payload_download})
+
+
+def make_torrent(args):
+    write_torrent(torrent_entry(args.file, args.piece_bytes),
+                  os.path.join(args.workdir, "plain.torrent"), None)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -170,8 +259,18 @@ def main():
     p.add_argument("torrent")
     p.add_argument("save_dir")
     p.add_argument("--peer", required=True)
+    p = sub.add_parser("torrent")
+    p.add_argument("file")
+    p.add_argument("workdir")
+    p.add_argument("--piece-bytes", type=int, default=1 << 20)
+    p = sub.add_parser("swarm")
+    p.add_argument("torrent")
+    p.add_argument("save_dir")
+    p.add_argument("--index", type=int, required=True)
+    p.add_argument("--dir", required=True)
+    p.add_argument("--upload-rate", type=int, required=True)
     args = parser.parse_args()
-    {"seed": seed, "get": get}[args.cmd](args)
+    {"seed": seed, "get": get, "torrent": make_torrent, "swarm": swarm}[args.cmd](args)
 
 
 if __name__ == "__main__":
