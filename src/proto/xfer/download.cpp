@@ -28,6 +28,7 @@ Download::Download(std::vector<uint64_t> leaf_sizes, DownloadConfig config, std:
     ++leaves_left_;
   }
   if (!sizes_.empty()) config_.start_leaf %= sizes_.size();
+  random_state_ = config_.start_leaf;
 }
 
 void Download::set_state(uint64_t index, State state) {
@@ -207,15 +208,25 @@ void Download::fill_new(PeerKey key, Peer& p, uint64_t budget, std::vector<LeafR
     for (uint64_t i = first_needed_; i < sizes_.size(); ++i)
       if (state_[i] == State::needed && !pick(i)) break;
   } else {
+    // Ties start at the start leaf, then at a random leaf each refill: downloaders walking the
+    // same leaves in file order would fall into step and ask a seed for the same ones.
+    uint64_t start = refills_++ == 0 ? config_.start_leaf : next_random() % sizes_.size();
     for (const auto& [availability, leaves] : needed_) {
       bool room = true;
-      auto from = leaves.lower_bound(config_.start_leaf);
+      auto from = leaves.lower_bound(start);
       for (auto it = from; room && it != leaves.end(); ++it) room = pick(*it);
       for (auto it = leaves.begin(); room && it != from; ++it) room = pick(*it);
       if (!room) break;
     }
   }
   for (uint64_t i : picked) ask(key, p, i, out);
+}
+
+uint64_t Download::next_random() {  // splitmix64
+  uint64_t z = (random_state_ += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
 }
 
 void Download::fill_endgame(PeerKey key, Peer& p, uint64_t budget, std::vector<LeafRange>& out) {

@@ -4,7 +4,8 @@
 //
 // - Rarest first: among the leaves a peer holds that nobody has been asked for, those the fewest
 //   peers hold, then in file order from a per-download start leaf (so downloaders of one file
-//   begin in different places and soon hold different leaves to trade), taken as runs of
+//   begin in different places and soon hold different leaves to trade), and at later refills
+//   from a random leaf (so that two downloaders do not fall into step), taken as runs of
 //   consecutive leaves. Sequential mode (playback, `cat`) asks strictly in file order.
 // - Each peer keeps a pipeline of asked leaves whose size in bytes follows its measured rate:
 //   rate x pipeline_window, within [pipeline_bytes_min, pipeline_bytes_max] and at most
@@ -114,6 +115,7 @@ class Download {
   void ask(PeerKey key, Peer& p, uint64_t index, std::vector<LeafRange>& out);
   void fill_new(PeerKey key, Peer& p, uint64_t budget, std::vector<LeafRange>& out);
   void fill_endgame(PeerKey key, Peer& p, uint64_t budget, std::vector<LeafRange>& out);
+  uint64_t next_random();
   void give_back(uint64_t index);
   // needed_ follows state_ and availability_: every change to either goes through these.
   void set_state(uint64_t index, State state);
@@ -132,6 +134,8 @@ class Download {
   uint64_t first_needed_ = 0;
   uint64_t leaves_left_ = 0;
   uint64_t has_all_peers_ = 0;
+  uint64_t refills_ = 0;
+  uint64_t random_state_ = 0;  // seeded from start_leaf: a download is deterministic
 };
 
 }  // namespace agora::xfer
