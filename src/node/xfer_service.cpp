@@ -24,7 +24,76 @@ struct XferService::Session {
   // bytes_by_peer when the per-peer rates were last measured.
   Instant rates_at{};
   std::map<std::string, uint64_t> rates_bytes;
+  Instant peers_asked{};  // when ask_again last ran
 };
+
+// Where a fetch's verified leaves go: into the output file (its raw leaves then recorded as
+// references into it) or, without one, into blocks/; committed in groups, each group then
+// announced (HAVE) to the peers downloading the same file.
+class XferService::LeafSink {
+ public:
+  LeafSink(XferService& svc, const Cid& root, uint64_t commit_bytes)
+      : svc_(svc),
+        root_(root),
+        batch_(svc.blocks_.batch()),
+        commit_bytes_(commit_bytes),
+        last_commit_(rt::now()) {}
+
+  void set_output(FileOutput* out) { out_ = out; }
+
+  Status store(const behaviour::XferLeaf& leaf, const xfer::LeafSpan& span) {
+    if (!out_) {
+      AGORA_TRY(batch_.add_verified(span.cid, *leaf.block));
+      uncommitted_.push_back(leaf.index);
+      return {};
+    }
+    AGORA_TRY(out_->write_at(span.offset, leaf.data ? BytesView(*leaf.data) : *leaf.block));
+    // A raw leaf is the file's bytes: the file holds it from now on (a dag-pb leaf wraps them,
+    // so it is not kept).
+    if (span.cid.codec() == kCodecRaw && span.cid.hash().code != kMhIdentity) {
+      in_file_.push_back({span.cid.hash(), span.offset, span.size});
+      in_file_bytes_ += span.size;
+      uncommitted_.push_back(leaf.index);
+    }
+    return {};
+  }
+
+  // A group is full, or a leaf has waited commit_interval to be announced.
+  bool commit_due() const {
+    return batch_.pending_bytes() + in_file_bytes_ >= commit_bytes_ ||
+           (!uncommitted_.empty() && rt::now() - last_commit_ >= svc_.config_.commit_interval);
+  }
+
+  Status commit() {
+    last_commit_ = rt::now();
+    AGORA_TRY(batch_.commit());
+    if (out_) AGORA_TRY(out_->record_refs(in_file_));
+    in_file_.clear();
+    in_file_bytes_ = 0;
+    svc_.behaviour_.have_leaves(root_, uncommitted_);  // peers downloading it may ask us now
+    uncommitted_.clear();
+    svc_.host_.wake(svc_.behaviour_);
+    return {};
+  }
+
+ private:
+  XferService& svc_;
+  Cid root_;
+  store::Blockstore::Batch batch_;
+  FileOutput* out_ = nullptr;
+  const uint64_t commit_bytes_;
+  std::vector<uint64_t> uncommitted_;              // leaf indices, announced at the commit
+  std::vector<FileOutput::WrittenBlock> in_file_;  // written into out_, not yet recorded
+  uint64_t in_file_bytes_ = 0;
+  Instant last_commit_;
+};
+
+void XferService::ask_again(behaviour::XferDownloadId id, Session& s) {
+  if (rt::now() - s.peers_asked < config_.peers_retry_interval) return;
+  s.peers_asked = rt::now();
+  for (const PeerId& peer : xfer_peers()) behaviour_.add_peer(id, peer, s.peers_asked);
+  host_.wake(behaviour_);
+}
 
 void XferService::report_sources(behaviour::XferDownloadId id, Session& s, FetchProgress& p) {
   p.choked_by_peer.clear();
@@ -280,7 +349,6 @@ rt::awaitable<Result<FetchProgress>> XferService::fetch_file(Cid root, Duration 
                                                              uint64_t fetched_bytes_max,
                                                              CancelFlag cancel, bool sequential,
                                                              OpenOutput open_output) {
-  FileOutput* out = nullptr;
   std::vector<PeerId> peers = xfer_peers();
   auto id = behaviour_.download(root, peers, sequential, rt::now());
   if (!id) co_return id.error();
@@ -301,42 +369,16 @@ rt::awaitable<Result<FetchProgress>> XferService::fetch_file(Cid root, Duration 
 
   FetchProgress p;
   auto gc_guard = blocks_.hold_off_gc();
-  auto batch = blocks_.batch();
-  std::vector<uint64_t> uncommitted;
-  std::vector<FileOutput::WrittenBlock> in_file;  // written into `out`, not yet recorded
-  uint64_t in_file_bytes = 0;
-  Instant last_commit = rt::now();
-  auto commit = [&]() -> Status {
-    last_commit = rt::now();
-    AGORA_TRY(batch.commit());
-    if (out) AGORA_TRY(out->record_refs(in_file));
-    in_file.clear();
-    in_file_bytes = 0;
-    behaviour_.have_leaves(root, uncommitted);  // peers downloading it may ask us now
-    uncommitted.clear();
-    host_.wake(behaviour_);
-    return {};
-  };
+  // Read in order while it arrives (cat): smaller commits, so the reader waits on less.
+  LeafSink sink(*this, root, sequential ? config_.sequential_commit_bytes : config_.commit_bytes);
+  s.peers_asked = rt::now();
   Instant last_progress = rt::now(), last_report{};
   bool local_written = false;
-  // Read in order while it arrives (cat): smaller commits, so the reader waits on less.
-  const uint64_t commit_bytes = sequential ? config_.sequential_commit_bytes : config_.commit_bytes;
-  auto commit_due = [&] {
-    return batch.pending_bytes() + in_file_bytes >= commit_bytes ||
-           (!uncommitted.empty() && rt::now() - last_commit >= config_.commit_interval);
-  };
-  Instant peers_asked = rt::now();
-  auto ask_new_peers = [&] {
-    if (rt::now() - peers_asked < config_.peers_retry_interval) return;
-    peers_asked = rt::now();
-    for (const PeerId& peer : xfer_peers()) behaviour_.add_peer(*id, peer, peers_asked);
-    host_.wake(behaviour_);
-  };
   while (true) {
     while (s.leaves.empty() && !s.end) {
       if (is_set(cancel)) break;
-      if (commit_due()) AGORA_CO_TRY(commit());
-      ask_new_peers();
+      if (sink.commit_due()) AGORA_CO_TRY(sink.commit());
+      ask_again(*id, s);
       Duration left = stall_timeout - (rt::now() - last_progress);
       if (left <= Duration::zero())
         co_return make_error(Errc::timeout, "no xfer leaf arrived for " +
@@ -346,7 +388,7 @@ rt::awaitable<Result<FetchProgress>> XferService::fetch_file(Cid root, Duration 
       co_await s.wake.wait_for(std::min(left, kCancelCheck));
     }
     if (is_set(cancel)) {
-      AGORA_CO_TRY(commit());
+      AGORA_CO_TRY(sink.commit());
       co_return make_error(Errc::cancelled, "cancelled after " + std::to_string(p.blocks_fetched) +
                                                 " leaves fetched (kept for a resume)");
     }
@@ -354,44 +396,31 @@ rt::awaitable<Result<FetchProgress>> XferService::fetch_file(Cid root, Duration 
       local_written = true;
       auto opened = open_output(s.layout->file_bytes);
       if (!opened) co_return opened.error();
-      out = *opened;
-      AGORA_CO_TRY(co_await write_local(s, *out));
+      sink.set_output(*opened);
+      AGORA_CO_TRY(co_await write_local(s, **opened));
     }
     while (!s.leaves.empty()) {
       behaviour::XferLeaf leaf = std::move(s.leaves.front());
       s.leaves.pop_front();
-      const xfer::LeafSpan& span = s.layout->leaves[leaf.index];
-      if (out) {
-        AGORA_CO_TRY(out->write_at(span.offset, leaf.data ? BytesView(*leaf.data) : *leaf.block));
-        // A raw leaf is the file's bytes: the file holds it from now on (a dag-pb leaf wraps
-        // them, so it is not kept).
-        if (span.cid.codec() == kCodecRaw && span.cid.hash().code != kMhIdentity) {
-          in_file.push_back({span.cid.hash(), span.offset, span.size});
-          in_file_bytes += span.size;
-          uncommitted.push_back(leaf.index);
-        }
-      } else {
-        AGORA_CO_TRY(batch.add_verified(span.cid, *leaf.block));
-        uncommitted.push_back(leaf.index);
-      }
+      AGORA_CO_TRY(sink.store(leaf, s.layout->leaves[leaf.index]));
       ++p.blocks_fetched;
       p.bytes_fetched += leaf.block->size();
       ++p.blocks_by_peer[leaf.from.to_string()];
       p.bytes_by_peer[leaf.from.to_string()] += leaf.block->size();
       last_progress = rt::now();
-      if (commit_due()) AGORA_CO_TRY(commit());
+      if (sink.commit_due()) AGORA_CO_TRY(sink.commit());
     }
     p.blocks_local = s.leaves_local;
     p.bytes_local = s.bytes_local;
     if (s.end) break;
-    ask_new_peers();
+    ask_again(*id, s);
     if (progress && rt::now() - last_report > kProgressEvery) {
       last_report = rt::now();
       report_sources(*id, s, p);
       progress(p);
     }
   }
-  AGORA_CO_TRY(commit());  // what arrived is kept, also when the download failed
+  AGORA_CO_TRY(sink.commit());  // what arrived is kept, also when the download failed
   if (!*s.end) co_return s.end->error();
   p.choked_by_peer.clear();  // the totals stay; the live state is over
   p.rate_by_peer.clear();

@@ -78,6 +78,7 @@ class XferService {
 
  private:
   struct Session;
+  class LeafSink;
   class StoreLeaves : public behaviour::XferBlocks {
    public:
     explicit StoreLeaves(XferService& svc) : svc_(svc) {}
@@ -92,6 +93,8 @@ class XferService {
   void on_progress();
   // Into a progress report: who chokes us now, each peer's rate over the last second or so.
   void report_sources(behaviour::XferDownloadId id, Session& s, FetchProgress& p);
+  // Every peers_retry_interval: the connected xfer peers the download has no stream to.
+  void ask_again(behaviour::XferDownloadId id, Session& s);
   void skeleton_arrived(Session& s, const behaviour::XferSkeleton& skeleton);
   void misbehaved(const PeerId& peer, const std::string& reason);
   // Into `out`: the skeleton's inline data and the leaves stored before the fetch began.
