@@ -83,7 +83,7 @@ void XferBehaviour::on_timer(Instant now) {
   if (next_rechoke_ && *next_rechoke_ <= now) {
     rechoke(now);
     next_rechoke_.reset();
-    if (!served_.empty()) next_rechoke_ = now + config_.rechoke_interval;
+    if (!served_.empty() || !received_from_.empty()) next_rechoke_ = now + config_.rechoke_interval;
   }
   // A choked stream waits for its turn: no stall deadline on either side.
   std::vector<host::StreamRef> stalled;

@@ -291,6 +291,7 @@ Status XferBehaviour::getter_leaf(host::StreamRef ref, Getter& g, Fetch& f, Fram
   ++stats_.leaves_received;
   stats_.leaf_bytes_received += frame.body.size();
   received_from_[g.peer] += double(frame.body.size());  // reciprocity, for our own server
+  if (!next_rechoke_) next_rechoke_ = now + config_.rechoke_interval;  // decays it, serving or not
   if (!duplicate) {
     emit(XferLeaf{g.id, frame.index, g.peer, std::make_shared<const Bytes>(std::move(frame.body)),
                   std::move(data)});

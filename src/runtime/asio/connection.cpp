@@ -120,6 +120,13 @@ size_t Connection::read_allowance(size_t buffer_bytes, Duration& wait) {
   return 0;
 }
 
+void Connection::after_read(size_t bytes) {
+  if (!limited_) return;
+  Instant t = now();
+  download_own_.take(bytes, t);
+  if (download_all_) download_all_->take(bytes, t);
+}
+
 Duration Connection::after_write(size_t bytes) {
   if (!limited_) return Duration::zero();
   Instant t = now();
@@ -156,11 +163,7 @@ awaitable<void> Connection::read_loop() {
       break;
     }
     bytes_received_ += n;
-    if (limited_) {
-      Instant t = now();
-      download_own_.take(n, t);
-      if (download_all_) download_all_->take(n, t);
-    }
+    after_read(n);
     std::span<uint8_t> received(cipher.data(), n);
     if (protector_) {  // in place: the private network's XSalsa20 under Noise
       auto r = protector_->on_bytes(received);

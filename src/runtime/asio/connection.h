@@ -42,11 +42,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   ~Connection();
 
   // Bandwidth limits, before start(): the node's buckets (shared by every connection; may be
-  // null) and this connection's own rates (0: none). Writes are paced after they go out, reads
-  // take no more than the buckets allow (the peer then stops at TCP's window).
+  // null or unlimited) and this connection's own rates (0: none). Writes are paced after they go
+  // out, reads take no more than the buckets allow (the peer then stops at TCP's window).
   struct Rates {
-    host::RateLimit* upload_all = nullptr;
-    host::RateLimit* download_all = nullptr;
+    // Shared, not borrowed: a closing connection's loops may outlive the swarm.
+    std::shared_ptr<host::RateLimit> upload_all;
+    std::shared_ptr<host::RateLimit> download_all;
     uint64_t upload_bytes_per_s = 0;
     uint64_t download_bytes_per_s = 0;
   };
@@ -95,11 +96,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Bytes initial_plaintext_;
   // Bandwidth (set_rates): limited_ when any applies.
   bool limited_ = false;
-  host::RateLimit* upload_all_ = nullptr;
-  host::RateLimit* download_all_ = nullptr;
+  std::shared_ptr<host::RateLimit> upload_all_, download_all_;
   host::RateLimit upload_own_, download_own_;
-  // How much may be read now (0: wait `wait` first), or how long to wait after a write.
+  // How much may be read now (0: wait `wait` first); what was read is then charged. After a
+  // write: how long to wait before the next.
   size_t read_allowance(size_t buffer_bytes, Duration& wait);
+  void after_read(size_t bytes);
   Duration after_write(size_t bytes);
   Waiter write_waiter_;
   Waiter timer_waiter_;

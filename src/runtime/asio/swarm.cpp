@@ -141,8 +141,8 @@ Swarm::Swarm(asio::any_io_executor executor, crypto::Ed25519PrivateKey identity,
       local_peer_(PeerId::from_public_key(
           {KeyType::ed25519, Bytes(identity_.public_key().begin(), identity_.public_key().end())})),
       config_(config),
-      upload_all_(config.upload_bytes_per_s),
-      download_all_(config.download_bytes_per_s),
+      upload_all_(std::make_shared<host::RateLimit>(config.upload_bytes_per_s)),
+      download_all_(std::make_shared<host::RateLimit>(config.download_bytes_per_s)),
       policy_(std::make_shared<Policy>(local_peer_,
                                        host::SwarmConfig{
                                            .limits = config.limits,
@@ -365,8 +365,8 @@ awaitable<Result<std::shared_ptr<Connection>>> Swarm::secure(asio::ip::tcp::sock
   auto conn =
       std::make_shared<Connection>(std::move(socket), std::move(up->noise), info, config_.yamux,
                                    std::move(up->plaintext_rest), std::move(up->protector));
-  conn->set_rates({.upload_all = &upload_all_,
-                   .download_all = &download_all_,
+  conn->set_rates({.upload_all = upload_all_,
+                   .download_all = download_all_,
                    .upload_bytes_per_s = config_.upload_bytes_per_s_per_connection,
                    .download_bytes_per_s = config_.download_bytes_per_s_per_connection});
   connections_[info.id] = conn;

@@ -177,7 +177,8 @@ class Swarm {
   crypto::Ed25519PrivateKey identity_;
   PeerId local_peer_;
   SwarmConfig config_;
-  host::RateLimit upload_all_, download_all_;  // every connection's bytes together
+  // Every connection's bytes together; shared with the connections.
+  std::shared_ptr<host::RateLimit> upload_all_, download_all_;
   std::shared_ptr<Policy> policy_;
   std::map<host::DialId, std::shared_ptr<DialInFlight>> dials_;
   std::map<uint64_t, host::CloseReason> close_causes_;  // closes the policy asked for
