@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 #include "store/partial_outputs.h"
 
@@ -47,7 +48,11 @@ Result<std::unique_ptr<FileOutput>> FileOutput::create(
     (void)store::forget_partial_output(record);
     return e;
   }
-  std::unique_ptr<FileOutput> out(new FileOutput(dest, temp, record, fd, size_bytes, refs));
+  // Whole pages go through O_DIRECT (see DiskWriter); a file system that refuses it gets -1 here
+  // or EINVAL later, and buffered writes.
+  int direct_fd = ::open(temp.c_str(), O_WRONLY | O_DIRECT | O_NOFOLLOW | O_CLOEXEC);
+  std::unique_ptr<FileOutput> out(
+      new FileOutput(dest, temp, record, fd, direct_fd, size_bytes, refs));
   out->keep_blocks_ = std::move(keep_blocks);
   // Sized up front: writes at any offset, and a full disk shows now rather than half way.
   if (size_bytes > 0) {
@@ -60,8 +65,14 @@ Result<std::unique_ptr<FileOutput>> FileOutput::create(
   return out;
 }
 
+void FileOutput::close_files() {
+  writer_.reset();  // lets queued writes finish before their descriptors close
+  if (direct_fd_ >= 0) ::close(std::exchange(direct_fd_, -1));
+  if (fd_ >= 0) ::close(std::exchange(fd_, -1));
+}
+
 FileOutput::~FileOutput() {
-  if (fd_ >= 0) ::close(fd_);
+  close_files();
   if (finished_) return;
   if (refs_recorded_) {
     if (keep_blocks_) keep_blocks_(temp_);
@@ -74,21 +85,15 @@ FileOutput::~FileOutput() {
 Status FileOutput::write_at(uint64_t offset, BytesView data) {
   if (offset > size_ || data.size() > size_ - offset)
     return make_error(Errc::internal, dest_.string() + ": a write past the file's size");
-  while (!data.empty()) {
-    ssize_t n = ::pwrite(fd_, data.data(), data.size(), off_t(offset));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return io_error("write");
-    }
-    data = data.subspan(size_t(n));
-    offset += uint64_t(n);
-    written_ += uint64_t(n);
-  }
+  if (!writer_) return make_error(Errc::internal, dest_.string() + ": a write after finish");
+  AGORA_TRY(writer_->write(offset, data));
+  written_ += data.size();
   return {};
 }
 
 Status FileOutput::record_refs(const std::vector<WrittenBlock>& blocks) {
   if (!refs_ || blocks.empty()) return {};
+  AGORA_TRY(writer_->flush());  // a reference names bytes already in the file
   std::vector<std::pair<Multihash, store::FileRef>> refs;
   refs.reserve(blocks.size());
   for (const WrittenBlock& b : blocks) refs.push_back({b.hash, {temp_, b.offset, b.length}});
@@ -97,8 +102,11 @@ Status FileOutput::record_refs(const std::vector<WrittenBlock>& blocks) {
 }
 
 Status FileOutput::finish() {
-  int fd = fd_;
-  fd_ = -1;
+  if (!writer_) return make_error(Errc::internal, dest_.string() + ": finished twice");
+  AGORA_TRY(writer_->flush());
+  writer_.reset();
+  if (direct_fd_ >= 0) ::close(std::exchange(direct_fd_, -1));
+  int fd = std::exchange(fd_, -1);
   if (::close(fd) != 0) return io_error("close");
   struct stat st;
   if (::lstat(dest_.c_str(), &st) == 0)

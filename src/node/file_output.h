@@ -8,8 +8,12 @@
 // rename; when the output is abandoned, `keep_blocks` (Content::keep_blocks_of) saves what they
 // name before the temporary goes.
 //
+// Writes go through a DiskWriter (its own thread, O_DIRECT where the file system takes it):
+// write_at() queues them; record_refs() and finish() wait until they are in the file first, so a
+// reference never names bytes still in flight.
+//
 // Bounds: create() refuses a size over the export limits or the destination's free space less
-// the margin; write_at() refuses a write past the size.
+// the margin; write_at() refuses a write past the size; the DiskWriter's queue is bounded.
 #pragma once
 
 #include <filesystem>
@@ -17,6 +21,7 @@
 #include <memory>
 
 #include "base/bytes.h"
+#include "node/disk_writer.h"
 #include "store/file_refs.h"
 #include "unixfs/exporter.h"
 
@@ -44,18 +49,22 @@ class FileOutput {
   Status record_refs(const std::vector<WrittenBlock>& blocks);
   // Closes the file and renames it to the destination (which must still not exist).
   Status finish();
-  uint64_t bytes_written() const { return written_; }
+  uint64_t bytes_written() const { return written_; }  // queued to the file, not yet all in it
+  DiskWriter::Stats write_stats() const { return writer_->stats(); }
   const std::filesystem::path& dest() const { return dest_; }
 
  private:
   FileOutput(std::filesystem::path dest, std::filesystem::path temp, std::filesystem::path record,
-             int fd, uint64_t size, store::FileRefs* refs)
+             int fd, int direct_fd, uint64_t size, store::FileRefs* refs)
       : refs_(refs),
         dest_(std::move(dest)),
         temp_(std::move(temp)),
         record_(std::move(record)),
         fd_(fd),
-        size_(size) {}
+        direct_fd_(direct_fd),
+        size_(size),
+        writer_(std::make_unique<DiskWriter>(fd, direct_fd, dest_.string())) {}
+  void close_files();
   Error io_error(const char* op) const;
 
   store::FileRefs* refs_;
@@ -63,7 +72,9 @@ class FileOutput {
   bool refs_recorded_ = false;
   std::filesystem::path dest_, temp_, record_;
   int fd_ = -1;
+  int direct_fd_ = -1;  // the same file opened with O_DIRECT, or -1 where that is refused
   uint64_t size_ = 0;
+  std::unique_ptr<DiskWriter> writer_;  // declared after the descriptors: goes before they close
   uint64_t written_ = 0;
   bool finished_ = false;
 };
