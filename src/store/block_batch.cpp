@@ -18,7 +18,7 @@ Status Blockstore::Batch::add_verified(const Cid& cid, BytesView data) {
   for (const Pending& p : pending_)
     if (p.dest == dest) return {};  // the same block twice in one batch
   AGORA_ASSIGN(TempBlockFile file, store_->write_temp(cid, data));
-  pending_.push_back({std::move(dest), std::move(file)});
+  pending_.push_back({cid.hash(), std::move(dest), std::move(file)});
   pending_bytes_ += data.size();
   const BlockstoreConfig& config = store_->config_;
   if (pending_.size() >= config.batch_blocks_max || pending_bytes_ >= config.batch_bytes_max)
@@ -55,7 +55,7 @@ Status Blockstore::Batch::commit() {
       break;
     }
     if (*unsynced) new_shards.set(shard);
-    renamed = store_->rename_into_place(p.file, p.dest);
+    renamed = store_->rename_into_place(p.file, p.dest, p.hash);
     if (!renamed.ok()) break;
     touched.set(shard);
   }

@@ -94,7 +94,7 @@ void TempBlockFile::discard() {
 }
 
 Result<Bytes> read_block_file(const std::filesystem::path& path, size_t bytes_max,
-                              std::string_view cid_text) {
+                              std::string_view cid_text, struct stat* stat_out) {
   // O_NONBLOCK: a FIFO planted in the store must not hang the reader (no effect on files).
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
   if (fd < 0) {
@@ -116,6 +116,7 @@ Result<Bytes> read_block_file(const std::filesystem::path& path, size_t bytes_ma
                                            ") is " + std::to_string(st.st_size) +
                                            " bytes, over the " + std::to_string(bytes_max) +
                                            "-byte block limit");
+  if (stat_out != nullptr) *stat_out = st;
   Bytes out(size_t(st.st_size));
   size_t done = 0;
   while (done < out.size()) {

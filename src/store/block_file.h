@@ -2,6 +2,8 @@
 // while writing block <cid> (<path>)".
 #pragma once
 
+#include <sys/stat.h>
+
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -45,8 +47,9 @@ class TempBlockFile {
 };
 
 // Reads a whole block file; Errc::not_found when absent, Errc::too_large past bytes_max.
+// `stat_out`, when given, receives the file's fstat(2), taken before the read.
 Result<Bytes> read_block_file(const std::filesystem::path& path, size_t bytes_max,
-                              std::string_view cid_text);
+                              std::string_view cid_text, struct stat* stat_out = nullptr);
 
 // mkdir that accepts an existing directory; *created tells whether this call made it.
 Status make_dir(const std::filesystem::path& dir, bool* created);

@@ -65,7 +65,8 @@ Blockstore::Blockstore(fs::path dir, BlockstoreConfig config)
     : dir_(std::move(dir)),
       temp_dir_(dir_ / kBlockTempDir),
       config_(config),
-      temp_prefix_(to_hex(crypto::random_bytes(8))) {}
+      temp_prefix_(to_hex(crypto::random_bytes(8))),
+      hashed_(config.hashed_stamps) {}
 
 Blockstore::~Blockstore() {
   if (dir_fd_ >= 0) ::close(dir_fd_);
@@ -128,9 +129,17 @@ Result<bool> Blockstore::make_shard(size_t index) {
   return false;
 }
 
-Status Blockstore::rename_into_place(TempBlockFile& file, const fs::path& dest) {
+Status Blockstore::rename_into_place(TempBlockFile& file, const fs::path& dest,
+                                     const Multihash& hash) {
   Status st = file.rename_to(dest);
-  if (st.ok() || st.error().code != Errc::not_found) return st;
+  if (!st.ok() && st.error().code == Errc::not_found) st = rename_into_new_shard(file, dest);
+  struct stat stat_after {};
+  if (st.ok() && ::stat(dest.c_str(), &stat_after) == 0)
+    hashed_.remember_written(hash, file_stamp(stat_after, 0), HashedStamps::Clock::now());
+  return st;
+}
+
+Status Blockstore::rename_into_new_shard(TempBlockFile& file, const fs::path& dest) {
   // The shard directory vanished (removed by hand?): make it again, once.
   size_t index = size_t(shard_index(dest.parent_path().filename().native()));
   shard_durable_[index].store(false);
@@ -163,7 +172,7 @@ Status Blockstore::put(const Cid& cid, BytesView data) {
     AGORA_TRY(fsync_directory(dir_));
     shard_made_durable(shard);
   }
-  AGORA_TRY(rename_into_place(file, dest));
+  AGORA_TRY(rename_into_place(file, dest, cid.hash()));
   if (config_.fsync) AGORA_TRY(fsync_directory(dest.parent_path()));
   return {};
 }
@@ -190,11 +199,22 @@ Result<Bytes> Blockstore::get(const Cid& cid) const {
 Result<Blockstore::CheckedBlock> Blockstore::get_checked(const Cid& cid) const {
   const Multihash& hash = cid.hash();
   if (hash.code == kMhIdentity) return CheckedBlock{hash.digest, false};
-  auto data = read_block_file(path_of(hash), config_.block_bytes_max, cid.to_string());
+  struct stat st {};
+  auto data = read_block_file(path_of(hash), config_.block_bytes_max, cid.to_string(), &st);
   if (!data.ok() && data.error().code == Errc::not_found && file_refs_ != nullptr)
     return get_checked_referenced(hash, cid.to_string(), data.error());
   if (!data.ok()) return data.error();
-  bool corrupt = hash.code == kMhSha2_256 && multihash_sha2_256(*data).digest != hash.digest;
+  if (hash.code != kMhSha2_256) return CheckedBlock{std::move(data).value(), false};
+  // Stamped before the read: a change during it shows as a new stamp next time.
+  FileStamp stamp = file_stamp(st, 0);
+  auto now = HashedStamps::Clock::now();
+  if (hashed_.fresh(hash, stamp, now)) return CheckedBlock{std::move(data).value(), false};
+  bool corrupt = multihash_sha2_256(*data).digest != hash.digest;
+  // Only this store writes under blocks/: no racy window to wait out.
+  if (corrupt)
+    hashed_.forget(hash);
+  else
+    hashed_.remember_written(hash, stamp, now);
   return CheckedBlock{std::move(data).value(), corrupt};
 }
 
@@ -203,6 +223,7 @@ Result<fs::path> Blockstore::quarantine(const Multihash& hash) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) return make_error(Errc::io, dir.string() + ": cannot create: " + ec.message());
+  hashed_.forget(hash);
   AGORA_ASSIGN(fs::path moved, move_aside(path_of(hash), dir));
   if (config_.fsync) AGORA_TRY(fsync_directory(dir));
   return moved;
@@ -248,6 +269,7 @@ Status Blockstore::remove(const Cid& cid) { return remove_block(cid.hash(), cid.
 Status Blockstore::remove(const Multihash& hash) { return remove_block(hash, hash_text(hash)); }
 
 Status Blockstore::remove_block(const Multihash& hash, const std::string& what) {
+  hashed_.forget(hash);
   if (hash.code == kMhIdentity) return {};
   fs::path path = path_of(hash);
   bool had_file = ::unlink(path.c_str()) == 0;

@@ -14,10 +14,14 @@
 // File references (store/file_refs.h), when set_file_refs() gave a table: a block with no file
 // in blocks/ may live in a user's file at (path, offset, length). has/size/for_each see it; get
 // and get_checked read a block file first, else the reference (exactly `length` bytes at
-// `offset`), and always re-hash what a reference gave: the file may have changed. A block whose
+// `offset`), and re-hash what a reference gave: the file may have changed. A block whose
 // file changed, shrank or vanished is an Errc::io error for get ("file P changed at offset N:
 // block C no longer matches") and `corrupt` for get_checked, never returned. remove() drops the
 // reference, never the user's file; quarantine() only ever moves files under blocks/.
+//
+// get_checked (the serving path) skips the hash of a block whose file has the same stamp as when
+// this store last hashed or wrote it, within the ttl (store/hashed_stamps.h); get with
+// verify_on_read, read_ref and verify_blocks always hash.
 #pragma once
 
 #include <array>
@@ -35,6 +39,7 @@
 #include "store/block_file.h"
 #include "store/block_key.h"
 #include "store/file_refs.h"
+#include "store/hashed_stamps.h"
 
 namespace agora::store {
 
@@ -56,6 +61,8 @@ struct BlockstoreConfig {
   // of hundreds, ~3x the throughput on a busy disk. It also flushes other dirty data on that
   // filesystem. 0 turns it off.
   size_t batch_syncfs_blocks_min = 16;
+  // What get_checked remembers of blocks it hashed or wrote, so as not to hash them again.
+  HashedStampsConfig hashed_stamps;
 };
 
 // One file in a shard directory, as the iterators see it.
@@ -83,7 +90,8 @@ class Blockstore {
   // already present is not rewritten. Disk full and I/O errors are Errc::io, leave no file.
   Status put(const Cid& cid, BytesView data);
   Result<Bytes> get(const Cid& cid) const;  // Errc::not_found when absent; see verify_on_read
-  // get() that always re-hashes (sha2-256; identity needs no check), for what is sent to peers.
+  // get() that re-hashes (sha2-256; identity needs no check), for what is sent to peers, unless
+  // the block's file has the stamp it had when hashed or written lately (hashed_stamps.h).
   // A mismatch is not an error: `corrupt` is set, and the caller decides (quarantine()).
   struct CheckedBlock {
     Bytes data;
@@ -125,8 +133,9 @@ class Blockstore {
     Bytes data;
     std::string broken;
   };
-  Result<RefRead> read_ref(const Multihash& hash, const FileRef& ref,
-                           const std::string& what) const;
+  // `trust_stamp`: skip the hash when the file's stamp is one hashed lately (get_checked only).
+  Result<RefRead> read_ref(const Multihash& hash, const FileRef& ref, const std::string& what,
+                           bool trust_stamp = false) const;
   // Drops a broken reference: only if it is still `seen` (a reference recorded again meanwhile
   // stays), or whatever it is when `seen` is empty (a corrupt row). True when one was dropped.
   Result<bool> drop_ref(const Multihash& hash, const std::optional<FileRef>& seen);
@@ -156,6 +165,7 @@ class Blockstore {
   // <repo>/quarantine next to <repo>/blocks, where `repo verify` also moves corrupt files.
   std::filesystem::path quarantine_dir() const { return dir_.parent_path() / kQuarantineDirName; }
   const BlockstoreConfig& config() const { return config_; }
+  const HashedStamps& hashed_stamps() const { return hashed_; }
   std::filesystem::path path_of(const Multihash& hash) const;
   size_t temp_files_removed_at_open() const { return temp_files_removed_at_open_; }
 
@@ -180,7 +190,10 @@ class Blockstore {
   Result<bool> make_shard(size_t index);
   void shard_made_durable(size_t index) { shard_durable_[index].store(true); }
   // Renames, re-creating the shard directory if it was removed under us.
-  Status rename_into_place(TempBlockFile& file, const std::filesystem::path& dest);
+  // The block, verified, is remembered as written (see hashed_stamps.h).
+  Status rename_into_place(TempBlockFile& file, const std::filesystem::path& dest,
+                           const Multihash& hash);
+  Status rename_into_new_shard(TempBlockFile& file, const std::filesystem::path& dest);
   Status sync_filesystem(std::string_view after) const;  // syncfs
 
   std::filesystem::path dir_;
@@ -193,6 +206,7 @@ class Blockstore {
   size_t temp_files_removed_at_open_ = 0;
   mutable std::shared_mutex gc_mutex_;
   FileRefs* file_refs_ = nullptr;
+  mutable HashedStamps hashed_;
 };
 
 // A group commit. add() verifies each block and writes it to blocks/.tmp (and starts its
@@ -226,6 +240,7 @@ class Blockstore::Batch {
   explicit Batch(Blockstore* store) : store_(store) {}
 
   struct Pending {
+    Multihash hash;
     std::filesystem::path dest;
     TempBlockFile file;
   };

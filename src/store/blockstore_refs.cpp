@@ -1,5 +1,6 @@
-// Reading blocks through file references (store/file_refs.h): always re-hashed, since the file
-// belongs to the user and may have changed since it was referenced.
+// Reading blocks through file references (store/file_refs.h): re-hashed, since the file belongs
+// to the user and may have changed since it was referenced; only the serving path (get_checked)
+// skips the hash of a file whose stamp is unchanged since it was hashed (store/hashed_stamps.h).
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -53,7 +54,7 @@ Result<size_t> read_at(int fd, const FileRef& ref, Bytes& data, const std::strin
 }  // namespace
 
 Result<Blockstore::RefRead> Blockstore::read_ref(const Multihash& hash, const FileRef& ref,
-                                                 const std::string& what) const {
+                                                 const std::string& what, bool trust_stamp) const {
   RefRead out;
   std::string at = " at offset " + std::to_string(ref.offset);
   if (ref.length > config_.block_bytes_max || ref.length == 0) {
@@ -87,10 +88,18 @@ Result<Blockstore::RefRead> Blockstore::read_ref(const Multihash& hash, const Fi
                  ": block " + what + at + " no longer matches (the file was truncated)";
     return out;
   }
+  FileStamp stamp = file_stamp(st, ref.offset);  // before the read: a change during it shows
+  auto now = HashedStamps::Clock::now();
+  if (trust_stamp && hashed_.fresh(hash, stamp, now)) {
+    out.data = std::move(data);
+    return out;
+  }
   if (hash.code != kMhSha2_256 || multihash_sha2_256(data).digest != hash.digest) {
+    hashed_.forget(hash);
     out.broken = file_text(ref) + " changed" + at + ": block " + what + " no longer matches";
     return out;
   }
+  if (trust_stamp) hashed_.remember_hashed(hash, stamp, now);
   out.data = std::move(data);
   return out;
 }
@@ -119,7 +128,7 @@ Result<Blockstore::CheckedBlock> Blockstore::get_checked_referenced(const Multih
     return out;
   }
   if (!*ref) return absent;
-  AGORA_ASSIGN(RefRead read, read_ref(hash, **ref, what));
+  AGORA_ASSIGN(RefRead read, read_ref(hash, **ref, what, /*trust_stamp=*/true));
   out.ref = std::move(*ref);
   out.corrupt = !read.broken.empty();
   out.problem = std::move(read.broken);
@@ -129,6 +138,7 @@ Result<Blockstore::CheckedBlock> Blockstore::get_checked_referenced(const Multih
 
 Result<bool> Blockstore::drop_ref(const Multihash& hash, const std::optional<FileRef>& seen) {
   if (file_refs_ == nullptr) return false;
+  hashed_.forget(hash);
   if (seen) return file_refs_->remove_if_same(hash, *seen);
   AGORA_TRY(file_refs_->remove(hash));
   return true;

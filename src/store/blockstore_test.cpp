@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <chrono>
 #include <fstream>
 #include <thread>
 
@@ -146,6 +147,33 @@ TEST(Blockstore, VerifyOnReadCatchesRot) {
   ASSERT_FALSE(got.ok());
   EXPECT_EQ(got.error().code, Errc::io);
   EXPECT_NE(got.error().message.find("corrupt on disk"), std::string::npos);
+}
+
+// A block put is remembered as hashed (its bytes were checked against the CID); serving trusts
+// that while the file's stamp is unchanged, and hashes again, and finds the rot, once it changed.
+TEST(Blockstore, ServingHashesAgainOnceTheFileChanged) {
+  using namespace std::chrono_literals;
+  TestDir dir;
+  auto store = open_store(dir.path() / "blocks");
+  ASSERT_TRUE(store);
+  Bytes data = test_block(262144, 9);
+  Cid cid = raw_cid(data);
+  ASSERT_TRUE(store->put(cid, data).ok());
+  EXPECT_EQ(store->hashed_stamps().size(), 1u);
+  auto served = store->get_checked(cid);
+  ASSERT_TRUE(served.ok());
+  EXPECT_FALSE(served->corrupt);
+  EXPECT_EQ(served->data, data);
+  std::this_thread::sleep_for(20ms);  // a later timestamp tick, as on coarse file times
+  {
+    std::fstream f(store->path_of(cid.hash()), std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(1000);
+    f.put(char(data[1000] ^ 0x01));
+  }
+  auto rotten = store->get_checked(cid);
+  ASSERT_TRUE(rotten.ok());
+  EXPECT_TRUE(rotten->corrupt);
+  EXPECT_EQ(store->hashed_stamps().size(), 0u);
 }
 
 TEST(Blockstore, IdentityCidsAreInline) {

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <fstream>
+#include <thread>
 
 #include "store/blockstore.h"
 #include "store/gc.h"
@@ -178,9 +180,12 @@ struct RefStore {
   Bytes content;
   std::vector<Cid> leaves;  // 4 leaves of 1000 bytes
 
-  RefStore() {
+  explicit RefStore(HashedStampsConfig stamps = {}) {
     refs = open_refs(dir.path() / "agora.db");
-    auto b = Blockstore::open(dir.path() / "blocks", {.fsync = false});
+    BlockstoreConfig config;
+    config.fsync = false;
+    config.hashed_stamps = stamps;
+    auto b = Blockstore::open(dir.path() / "blocks", config);
     EXPECT_TRUE(b.ok());
     if (b.ok()) blocks = std::move(b).value();
     if (blocks) blocks->set_file_refs(refs.get());
@@ -201,6 +206,34 @@ struct RefStore {
     write_bytes(file, changed);
   }
 };
+
+// Serving remembers the stamp of a file it hashed; a change to the file changes the stamp, and the
+// block is hashed again and found out. (Racy window 0 so the file just written counts; the sleep
+// puts the change in a later timestamp tick, as on a kernel with coarse file times.)
+TEST(BlockstoreRefs, AServedBlockIsHashedAgainOnceItsFileChanges) {
+  using namespace std::chrono_literals;
+  RefStore s({.racy_window = 0ms});
+  ASSERT_TRUE(s.blocks);
+  auto first = s.blocks->get_checked(s.leaves[1]);
+  ASSERT_TRUE(first.ok());
+  EXPECT_FALSE(first->corrupt);
+  EXPECT_EQ(s.blocks->hashed_stamps().size(), 1u);
+  EXPECT_FALSE(s.blocks->get_checked(s.leaves[1])->corrupt);  // unchanged: served as is
+  std::this_thread::sleep_for(20ms);
+  s.change_byte(1500);
+  auto after = s.blocks->get_checked(s.leaves[1]);
+  ASSERT_TRUE(after.ok());
+  EXPECT_TRUE(after->corrupt);
+  EXPECT_EQ(s.blocks->hashed_stamps().size(), 0u);
+}
+
+// With the default racy window, a file changed just now is hashed on every read.
+TEST(BlockstoreRefs, AFileChangedJustNowIsNotTrusted) {
+  RefStore s;
+  ASSERT_TRUE(s.blocks);
+  EXPECT_FALSE(s.blocks->get_checked(s.leaves[1])->corrupt);
+  EXPECT_EQ(s.blocks->hashed_stamps().size(), 0u);
+}
 
 TEST(BlockstoreRefs, ReadsThroughReferences) {
   RefStore s;
