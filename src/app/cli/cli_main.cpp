@@ -12,6 +12,7 @@
 #include "app/cli/cli_docs.h"
 #include "app/cli/cli_util.h"
 #include "app/cli/commands.h"
+#include "app/cli/debug_bundle.h"
 #include "app/cli/content_commands.h"
 #include "app/cli/dht_commands.h"
 #include "app/cli/events_view.h"
@@ -170,6 +171,16 @@ int parse_and_run(int argc, char** argv, const RunDaemon& run_daemon) {
       "version", "Show agora's version, the git commit it was built from and its libraries'");
   app.add_subcommand("metrics", "Print the daemon's metrics (Prometheus text format)");
   app.add_subcommand("shutdown", "Ask the running daemon to stop");
+  auto* debug = app.add_subcommand("debug", "Gather what a bug report needs");
+  debug->require_subcommand(1);
+  auto* bundle = debug->add_subcommand(
+      "bundle",
+      "Write one .tar.gz for a bug report: version, config.toml (secrets redacted), and from the "
+      "running daemon its id, connections, limits, peer store, bootstrap list, DHT status and "
+      "routing table, operations, repo stat, events and metrics; never a key or the API token");
+  std::string bundle_output;
+  bundle->add_option("-o,--output", bundle_output,
+                     "Where to write it (must not exist; default agora-debug-<UTC time>.tar.gz)");
 
   DocsArgs docs;
   register_docs_commands(app, docs);  // hidden: completions bash|zsh|fish, manpage
@@ -222,6 +233,7 @@ int parse_and_run(int argc, char** argv, const RunDaemon& run_daemon) {
   if (auto rc = run_testnet_command(common, testnet)) return *rc;
   if (app.got_subcommand("metrics")) return cmd_metrics(common);
   if (app.got_subcommand("shutdown")) return cmd_shutdown(common);
+  if (*bundle) return cmd_debug_bundle(common, bundle_output);
   return print_error("internal", "no command ran", kExitFailed);
 }
 
