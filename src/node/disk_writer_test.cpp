@@ -20,9 +20,8 @@ struct TempFile {
   int fd = -1;
   int direct_fd = -1;
   explicit TempFile(uint64_t size) {
-    path = fs::temp_directory_path() /
-           ("agora-disk-writer-" + std::to_string(::getpid()) + "-" +
-            std::to_string(std::random_device{}()));
+    path = fs::temp_directory_path() / ("agora-disk-writer-" + std::to_string(::getpid()) + "-" +
+                                        std::to_string(std::random_device{}()));
     fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0644);
     EXPECT_GE(fd, 0);
     EXPECT_EQ(::ftruncate(fd, off_t(size)), 0);

@@ -18,9 +18,7 @@ size_t HashedStamps::KeyHash::operator()(const Key& k) const {
 }
 
 namespace {
-bool keyable(const Multihash& hash) {
-  return hash.code == kMhSha2_256 && hash.digest.size() == 32;
-}
+bool keyable(const Multihash& hash) { return hash.code == kMhSha2_256 && hash.digest.size() == 32; }
 }  // namespace
 
 bool HashedStamps::fresh(const Multihash& hash, const FileStamp& stamp, Clock::time_point now) {

@@ -43,9 +43,9 @@ struct FileStamp {
 FileStamp file_stamp(const struct stat& st, uint64_t offset);
 
 struct HashedStampsConfig {
-  size_t entries_max = 65536;                      // 16 GiB of 256 KiB blocks
-  std::chrono::seconds ttl{3600};                  // 0: nothing is remembered, all is re-hashed
-  std::chrono::milliseconds racy_window{2000};     // see above
+  size_t entries_max = 65536;                   // 16 GiB of 256 KiB blocks
+  std::chrono::seconds ttl{3600};               // 0: nothing is remembered, all is re-hashed
+  std::chrono::milliseconds racy_window{2000};  // see above
 };
 
 class HashedStamps {

@@ -14,9 +14,8 @@ Multihash mh(uint64_t seed) { return multihash_sha2_256(test_block(64, seed)); }
 
 // A stamp whose file last changed `age` before `now`.
 FileStamp stamp_aged(Clock::time_point now, std::chrono::nanoseconds age, uint64_t inode = 7) {
-  int64_t changed = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                        (now - age).time_since_epoch())
-                        .count();
+  int64_t changed =
+      std::chrono::duration_cast<std::chrono::nanoseconds>((now - age).time_since_epoch()).count();
   return FileStamp{1, inode, 262144, changed, changed, 0};
 }
 

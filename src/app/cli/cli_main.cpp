@@ -12,9 +12,10 @@
 #include "app/cli/cli_docs.h"
 #include "app/cli/cli_util.h"
 #include "app/cli/commands.h"
-#include "app/cli/debug_bundle.h"
 #include "app/cli/content_commands.h"
+#include "app/cli/debug_bundle.h"
 #include "app/cli/dht_commands.h"
+#include "app/cli/doctor.h"
 #include "app/cli/events_view.h"
 #include "app/cli/testnet_commands.h"
 #include "app/cli/usage.h"
@@ -171,6 +172,14 @@ int parse_and_run(int argc, char** argv, const RunDaemon& run_daemon) {
       "version", "Show agora's version, the git commit it was built from and its libraries'");
   app.add_subcommand("metrics", "Print the daemon's metrics (Prometheus text format)");
   app.add_subcommand("shutdown", "Ask the running daemon to stop");
+  auto* doctor = app.add_subcommand(
+      "doctor",
+      "Find where a problem lies: checks the repo and disk, the daemon, its listening ports, "
+      "bootstrap, peers and recent connection failures, and for a target whether its content "
+      "or the peer can be reached; ends with a verdict (ok, local, connection, network), the "
+      "evidence and the fix. Exit code 2 when a check failed");
+  std::string doctor_target;
+  doctor->add_option("target", doctor_target, "A CID, a peer id or a multiaddr (optional)");
   auto* debug = app.add_subcommand("debug", "Gather what a bug report needs");
   debug->require_subcommand(1);
   auto* bundle = debug->add_subcommand(
@@ -234,6 +243,7 @@ int parse_and_run(int argc, char** argv, const RunDaemon& run_daemon) {
   if (app.got_subcommand("metrics")) return cmd_metrics(common);
   if (app.got_subcommand("shutdown")) return cmd_shutdown(common);
   if (*bundle) return cmd_debug_bundle(common, bundle_output);
+  if (*doctor) return cmd_doctor(common, doctor_target);
   return print_error("internal", "no command ran", kExitFailed);
 }
 

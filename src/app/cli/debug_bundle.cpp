@@ -85,8 +85,9 @@ Result<std::string> all_events(ApiClient& client) {
   std::string lines;
   uint64_t since = 0;
   for (int page = 0; page < 1000; ++page) {
-    AGORA_ASSIGN(json answer, client.get("/api/v0/events", {{"since", std::to_string(since)},
-                                                           {"limit", std::to_string(kEventsLimitMax)}}));
+    AGORA_ASSIGN(json answer,
+                 client.get("/api/v0/events", {{"since", std::to_string(since)},
+                                               {"limit", std::to_string(kEventsLimitMax)}}));
     const json events = answer.value("events", json::array());
     for (const json& e : events) {
       lines += e.dump() + "\n";

@@ -70,21 +70,21 @@ Status TarGzWriter::write(const void* data, size_t bytes) {
 
 Status TarGzWriter::add(std::string_view name, std::string_view content, std::time_t mtime) {
   if (name.empty() || name.size() > 100)
-    return make_error(Errc::invalid_input, "archive member name '" + std::string(name) +
-                                               "' is empty or over 100 bytes");
+    return make_error(Errc::invalid_input,
+                      "archive member name '" + std::string(name) + "' is empty or over 100 bytes");
   if (content.size() > kSizeMax)
     return make_error(Errc::too_large, "archive member " + std::string(name) + " is over 8 GiB");
   std::array<char, kBlockBytes> header{};
   std::memcpy(header.data(), name.data(), name.size());  // name[100]
-  put_octal(header.data() + 100, 8, 0644);                // mode
-  put_octal(header.data() + 108, 8, 0);                   // uid
-  put_octal(header.data() + 116, 8, 0);                   // gid
-  put_octal(header.data() + 124, 12, content.size());     // size
+  put_octal(header.data() + 100, 8, 0644);               // mode
+  put_octal(header.data() + 108, 8, 0);                  // uid
+  put_octal(header.data() + 116, 8, 0);                  // gid
+  put_octal(header.data() + 124, 12, content.size());    // size
   put_octal(header.data() + 136, 12, uint64_t(std::clamp<std::time_t>(mtime, 0, kSizeMax)));
-  header[156] = '0';                               // typeflag: a regular file
-  std::memcpy(header.data() + 257, "ustar", 6);    // magic, NUL-terminated
-  std::memcpy(header.data() + 263, "00", 2);       // version
-  std::memset(header.data() + 148, ' ', 8);        // the checksum counts its own field as spaces
+  header[156] = '0';                             // typeflag: a regular file
+  std::memcpy(header.data() + 257, "ustar", 6);  // magic, NUL-terminated
+  std::memcpy(header.data() + 263, "00", 2);     // version
+  std::memset(header.data() + 148, ' ', 8);      // the checksum counts its own field as spaces
   unsigned sum = 0;
   for (char c : header) sum += static_cast<unsigned char>(c);
   put_octal(header.data() + 148, 7, sum);  // six digits and a NUL, then a space
@@ -101,8 +101,8 @@ Status TarGzWriter::finish() {
   AGORA_TRY(write(end.data(), end.size()));
   int rc = ::gzclose(static_cast<gzFile>(gz_));
   gz_ = nullptr;
-  if (rc != Z_OK) return make_error(Errc::io, dest_.string() + ": close: gzip error " +
-                                                  std::to_string(rc));
+  if (rc != Z_OK)
+    return make_error(Errc::io, dest_.string() + ": close: gzip error " + std::to_string(rc));
   struct stat st;
   if (::lstat(dest_.c_str(), &st) == 0)
     return make_error(Errc::exists, dest_.string() + " already exists");

@@ -1,0 +1,369 @@
+#include "app/cli/doctor.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <iostream>
+#include <set>
+#include <sstream>
+#include <vector>
+
+#include "app/cli/api_client.h"
+#include "app/cli/cli_util.h"
+#include "codec/cid.h"
+
+namespace agora {
+
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+constexpr uint64_t kFreeBytesMin = uint64_t(256) << 20;
+constexpr uint64_t kFreeBytesWarn = uint64_t(1) << 30;
+constexpr size_t kProvidersTried = 3;
+constexpr int kTcpConnectTimeoutMs = 2000;
+
+struct Check {
+  std::string name;
+  std::string status;   // ok, warn, fail, skip
+  std::string verdict;  // for a fail: local, connection or network
+  std::string evidence;
+  std::string fix;
+};
+
+class Doctor {
+ public:
+  explicit Doctor(const CommonOptions& o) : o_(o) {}
+  int run(const std::string& target);
+
+ private:
+  void add(Check c) { checks_.push_back(std::move(c)); }
+  void check_repo();
+  bool check_daemon();
+  void check_listening();
+  void check_bootstrap();
+  void check_peers();
+  void check_failures();
+  void check_content(const std::string& cid);
+  void check_peer(const std::string& target);
+  int report(const std::string& target) const;
+
+  const CommonOptions& o_;
+  std::optional<ApiClient> client_;
+  std::vector<Check> checks_;
+};
+
+std::string bytes_text(uint64_t n) {
+  std::ostringstream s;
+  s.precision(3);
+  if (n >= (uint64_t(1) << 30)) {
+    s << double(n) / double(uint64_t(1) << 30) << " GiB";
+  } else {
+    s << double(n) / double(1 << 20) << " MiB";
+  }
+  return s.str();
+}
+
+void Doctor::check_repo() {
+  fs::path config = o_.repo / "config.toml";
+  if (!fs::exists(config)) {
+    add({"repo", "fail", "local", "no repo at " + o_.repo.string() + " (no config.toml)",
+         "agora init, or --repo PATH for the repo the daemon uses"});
+    return;
+  }
+  struct statvfs vfs {};
+  if (::statvfs(o_.repo.c_str(), &vfs) != 0) {
+    add({"repo", "fail", "local", o_.repo.string() + ": statvfs: " + std::strerror(errno),
+         "check the repo's file system"});
+    return;
+  }
+  uint64_t free_bytes = uint64_t(vfs.f_bavail) * uint64_t(vfs.f_frsize);
+  std::string evidence = o_.repo.string() + ": " + bytes_text(free_bytes) + " free";
+  if (::access(o_.repo.c_str(), W_OK) != 0)
+    add({"repo", "fail", "local", o_.repo.string() + " is not writable: " + std::strerror(errno),
+         "run as the repo's owner, or fix its permissions"});
+  else if (free_bytes < kFreeBytesMin)
+    add({"repo", "fail", "local", evidence + ", under 256 MiB: downloads and adds will fail",
+         "free space on that file system (agora repo gc removes unpinned blocks)"});
+  else if (free_bytes < kFreeBytesWarn)
+    add({"repo", "warn", "", evidence + ", under 1 GiB", "free space soon"});
+  else
+    add({"repo", "ok", "", evidence, ""});
+}
+
+bool Doctor::check_daemon() {
+  auto client = ApiClient::connect(o_.repo);
+  if (!client) {
+    add({"daemon", "fail", "local", client.error().message, "start it: agora daemon"});
+    return false;
+  }
+  client_.emplace(std::move(*client));
+  auto id = client_->get("/api/v0/id");
+  if (!id) {
+    add({"daemon", "fail", "local", "the daemon does not answer: " + id.error().message,
+         "look at its log; restart it"});
+    return false;
+  }
+  add({"daemon", "ok", "", "peer " + id->value("peer", std::string()), ""});
+  return true;
+}
+
+// A TCP connect to host:port within the timeout; "" when it was accepted, else why not.
+std::string tcp_connect(const std::string& family, std::string host, uint16_t port) {
+  sockaddr_storage addr{};
+  socklen_t len = 0;
+  if (family == "ip4") {
+    if (host == "0.0.0.0") host = "127.0.0.1";
+    auto* a = reinterpret_cast<sockaddr_in*>(&addr);
+    a->sin_family = AF_INET;
+    a->sin_port = htons(port);
+    if (::inet_pton(AF_INET, host.c_str(), &a->sin_addr) != 1) return "bad address " + host;
+    len = sizeof(sockaddr_in);
+  } else {
+    if (host == "::") host = "::1";
+    auto* a = reinterpret_cast<sockaddr_in6*>(&addr);
+    a->sin6_family = AF_INET6;
+    a->sin6_port = htons(port);
+    if (::inet_pton(AF_INET6, host.c_str(), &a->sin6_addr) != 1) return "bad address " + host;
+    len = sizeof(sockaddr_in6);
+  }
+  int fd = ::socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return std::string("socket: ") + std::strerror(errno);
+  std::string why;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), len) != 0 && errno != EINPROGRESS) {
+    why = std::strerror(errno);
+  } else {
+    pollfd p{fd, POLLOUT, 0};
+    int err = 0;
+    socklen_t err_len = sizeof err;
+    if (::poll(&p, 1, kTcpConnectTimeoutMs) != 1)
+      why = "no answer within 2 s";
+    else if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &err_len) != 0 || err != 0)
+      why = std::strerror(err != 0 ? err : errno);
+  }
+  ::close(fd);
+  return why;
+}
+
+void Doctor::check_listening() {
+  auto id = client_->get("/api/v0/id");
+  std::vector<std::string> refused, accepted;
+  if (id) {
+    for (const json& a : id->value("addrs", json::array())) {
+      std::vector<std::string> parts;
+      std::string text = a.get<std::string>(), part;
+      std::istringstream in(text);
+      while (std::getline(in, part, '/')) parts.push_back(part);
+      // "", ip4|ip6, host, tcp, port, ...
+      if (parts.size() < 5 || (parts[1] != "ip4" && parts[1] != "ip6") || parts[3] != "tcp")
+        continue;
+      std::string why = tcp_connect(parts[1], parts[2], uint16_t(std::stoul(parts[4])));
+      (why.empty() ? accepted : refused).push_back(why.empty() ? text : text + ": " + why);
+    }
+  }
+  if (!refused.empty()) {
+    std::string list;
+    for (const std::string& r : refused) list += (list.empty() ? "" : "; ") + r;
+    add({"listening", "fail", "local", "refused from this machine: " + list,
+         "check the firewall and [network] listen in config.toml"});
+  } else if (accepted.empty()) {
+    add({"listening", "warn", "", "no TCP address to try", "add one to [network] listen"});
+  } else {
+    add({"listening", "ok", "", std::to_string(accepted.size()) + " TCP address(es) accept", ""});
+  }
+}
+
+void Doctor::check_bootstrap() {
+  auto list = client_->get("/api/v0/bootstrap/list");
+  auto peers = client_->get("/api/v0/swarm/peers");
+  if (!list || !peers) {
+    add({"bootstrap", "fail", "local", "the API did not answer", "look at the daemon's log"});
+    return;
+  }
+  std::vector<std::string> addrs = list->value("bootstrap", std::vector<std::string>{});
+  if (addrs.empty()) {
+    add({"bootstrap", "ok", "", "none configured (peers come from mDNS or by hand)", ""});
+    return;
+  }
+  std::string dump = peers->dump();
+  for (const std::string& a : addrs) {
+    std::string peer = a.substr(a.rfind('/') + 1);
+    if (dump.find(peer) != std::string::npos) {
+      add({"bootstrap", "ok", "", "connected to " + peer, ""});
+      return;
+    }
+  }
+  std::string errors;
+  for (const std::string& a : addrs) {
+    auto r = client_->post("/api/v0/swarm/connect", {{"arg", a}});
+    if (r) {
+      add({"bootstrap", "ok", "", "dialled " + a + " now", ""});
+      return;
+    }
+    errors += (errors.empty() ? "" : "; ") + a + ": " + r.error().message;
+  }
+  add({"bootstrap", "fail", "connection",
+       "none of " + std::to_string(addrs.size()) + " bootstrap peer(s) could be reached: " + errors,
+       "check the addresses (agora bootstrap list) and this machine's outbound connections"});
+}
+
+void Doctor::check_peers() {
+  auto peers = client_->get("/api/v0/swarm/peers");
+  auto dht = client_->get("/api/v0/dht/status");
+  size_t connections = peers && peers->is_array() ? peers->size() : 0;  // one per connection
+  uint64_t table = dht ? dht->value("routing_table", uint64_t(0)) : 0;
+  std::string evidence = std::to_string(connections) + " connection(s), " + std::to_string(table) +
+                         " peer(s) in the DHT routing table";
+  if (connections == 0)
+    add({"peers", "warn", "", evidence, "connect to a peer: agora swarm connect, or bootstrap"});
+  else
+    add({"peers", "ok", "", evidence, ""});
+}
+
+void Doctor::check_failures() {
+  auto events = client_->get("/api/v0/events", {{"limit", "1000"}});
+  if (!events) return;
+  size_t failures = 0;
+  std::string last;
+  for (const json& e : events->value("events", json::array())) {
+    // This node's own attempts: inbound handshakes that fail are others' (scanners, and the
+    // listening check's own probes).
+    std::string type = e.value("type", std::string());
+    bool outbound = e.value("direction", std::string()) == "outbound";
+    if (type != "dial_failed" && !(type == "handshake_failed" && outbound)) continue;
+    failures += e.value("count", size_t(1));
+    last = type + " " + e.value("peer", std::string()) + " " + e.value("reason", std::string()) +
+           ": " + e.value("detail", std::string());
+  }
+  if (failures == 0)
+    add({"failures", "ok", "", "no failed dial or handshake of this node's among recent events",
+         ""});
+  else
+    add({"failures", "warn", "",
+         std::to_string(failures) + " dial or handshake failure(s) recently; the last: " + last,
+         "agora events shows them all"});
+}
+
+void Doctor::check_content(const std::string& cid) {
+  if (client_->get("/api/v0/block/stat", {{"arg", cid}})) {
+    add({"content", "ok", "", cid + " is stored here", ""});
+    return;
+  }
+  auto found = client_->post("/api/v0/dht/findprovs", {{"arg", cid}});
+  json providers = found ? found->value("providers", json::array()) : json::array();
+  if (providers.empty()) {
+    add({"content", "fail", "network",
+         found ? "no provider of " + cid + " in the DHT" : found.error().message,
+         "the content must be added and provided by a peer that is online"});
+    return;
+  }
+  std::vector<std::string> reachable;
+  std::string errors;
+  for (size_t i = 0; i < providers.size() && i < kProvidersTried; ++i) {
+    std::string peer = providers[i].value("peer", std::string());
+    auto pinged = client_->post("/api/v0/ping", {{"arg", peer}});
+    if (pinged)
+      reachable.push_back(peer);
+    else
+      errors += (errors.empty() ? "" : "; ") + peer + ": " + pinged.error().message;
+  }
+  if (reachable.empty()) {
+    add({"content", "fail", "connection",
+         std::to_string(providers.size()) + " provider record(s) for " + cid +
+             ", but no provider could be reached: " + errors,
+         "the providers are offline or unreachable from here (NAT, firewall)"});
+    return;
+  }
+  auto listed = client_->get("/api/v0/ls", {{"arg", cid}});
+  if (!listed) {
+    add({"content", "fail", "connection",
+         "provider(s) " + reachable.front() + " answer pings, but " + cid +
+             " did not come: " + listed.error().message,
+         "the provider refuses or no longer holds it; try another provider"});
+    return;
+  }
+  add({"content", "ok", "", cid + ": provider " + reachable.front() + " answers and sends it", ""});
+}
+
+void Doctor::check_peer(const std::string& target) {
+  auto pinged = client_->post("/api/v0/ping", {{"arg", target}});
+  if (pinged) {
+    add({"peer", "ok", "",
+         pinged->value("peer", target) + " answers, round trip " +
+             std::to_string(pinged->value("rtt_ms", 0.0)) + " ms",
+         ""});
+    return;
+  }
+  if (target.front() != '/') {
+    auto found = client_->post("/api/v0/dht/findpeer", {{"arg", target}});
+    if (!found) {
+      add({"peer", "fail", "network",
+           "the DHT knows no address of " + target + ": " + found.error().message,
+           "the peer is offline, or not in this network"});
+      return;
+    }
+  }
+  add({"peer", "fail", "connection", target + " cannot be reached: " + pinged.error().message,
+       "the peer is offline or unreachable from here (NAT, firewall, wrong address)"});
+}
+
+int Doctor::run(const std::string& target) {
+  check_repo();
+  if (check_daemon()) {
+    check_listening();
+    add({"reachability", "skip", "", "no peer is asked to dial back (AutoNAT is not built)", ""});
+    check_bootstrap();
+    check_peers();
+    check_failures();
+    if (!target.empty()) {
+      bool cid = target.front() != '/' && target.rfind("12D3Koo", 0) != 0 &&
+                 target.rfind("16Uiu", 0) != 0 && Cid::parse(target).ok();
+      cid ? check_content(target) : check_peer(target);
+    }
+  }
+  return report(target);
+}
+
+int Doctor::report(const std::string& target) const {
+  const Check* first_fail = nullptr;
+  for (const Check& c : checks_)
+    if (c.status == "fail" && !first_fail) first_fail = &c;
+  std::string verdict = first_fail ? first_fail->verdict : "ok";
+  if (o_.json) {
+    json checks = json::array();
+    for (const Check& c : checks_) {
+      json j = {{"name", c.name}, {"status", c.status}, {"evidence", c.evidence}};
+      if (!c.verdict.empty()) j["verdict"] = c.verdict;
+      if (!c.fix.empty()) j["fix"] = c.fix;
+      checks.push_back(j);
+    }
+    json out = {{"verdict", verdict}, {"checks", checks}};
+    if (!target.empty()) out["target"] = target;
+    if (first_fail) out["fix"] = first_fail->fix;
+    std::cout << out.dump() << "\n";
+  } else {
+    for (const Check& c : checks_) {
+      std::cout << c.name << std::string(c.name.size() < 13 ? 13 - c.name.size() : 1, ' ')
+                << c.status << std::string(c.status.size() < 6 ? 6 - c.status.size() : 1, ' ')
+                << c.evidence << "\n";
+    }
+    std::cout << "verdict: " << verdict;
+    if (first_fail) std::cout << " (" << first_fail->name << ": " << first_fail->evidence << ")";
+    std::cout << "\n";
+    if (first_fail && !first_fail->fix.empty()) std::cout << "fix: " << first_fail->fix << "\n";
+  }
+  return first_fail ? kExitProblemsFound : kExitOk;
+}
+
+}  // namespace
+
+int cmd_doctor(const CommonOptions& o, const std::string& target) { return Doctor(o).run(target); }
+
+}  // namespace agora

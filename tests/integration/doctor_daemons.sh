@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# `agora doctor` against real daemons on loopback (mDNS off, a bootstrap node, the DHT), one fault
+# at a time, each with the verdict and the evidence it must give:
+#   - a healthy node, and content that one of its peers serves: ok;
+#   - content that nobody provides: network;
+#   - content whose provider record exists but whose provider is gone: connection;
+#   - a peer id the DHT knows nothing of: network; a multiaddr nobody listens on: connection;
+#   - a bootstrap list whose peers are all gone: connection;
+#   - no daemon for the repo, and no repo: local.
+# Exit codes: 0 for ok, 2 for any other verdict. (Not here: a firewalled port, a full disk and a
+# lossy link, which need network namespaces and a small file system.)
+set -euo pipefail
+agora="${AGORA_BIN:?set AGORA_BIN}"
+work="$(mktemp -d /tmp/agora-doctor.XXXXXX)"
+declare -A pid
+cleanup() {
+  for p in "${pid[@]}"; do kill -KILL "$p" 2>/dev/null || true; done; wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; for f in "$work"/*.log; do echo "--- $f" >&2; tail -20 "$f" >&2; done; exit 1; }
+a() { local n=$1; shift; "$agora" --repo "$work/$n" "$@"; }
+field() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+start() {
+  : >"$work/$1.log"
+  "$agora" --repo "$work/$1" daemon >"$work/$1.log" 2>&1 &
+  pid[$1]=$!
+  for _ in $(seq 100); do grep -q '^ready' "$work/$1.log" && return; sleep 0.1; done
+  fail "$1 did not become ready"
+}
+stop() { kill -TERM "${pid[$1]}"; wait "${pid[$1]}" || true; unset "pid[$1]"; }
+addr() { grep -m1 '^listening' "$work/$1.log" | cut -d' ' -f2; }
+init() {
+  a "$1" init --listen /ip4/127.0.0.1/tcp/0 --api 127.0.0.1:0 >/dev/null
+  sed -i -e 's/^mdns = true/mdns = false/' -e 's/^low_water = 32/low_water = 0/' "$work/$1/config.toml"
+}
+eventually() { local n=$1; shift; for _ in $(seq "$n"); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done; return 1; }
+# doctor NODE [TARGET] -> sets $rc and $out (the --json object)
+doctor() { local n=$1; shift; rc=0; out=$(a "$n" --json doctor "$@") || rc=$?; }
+expect() {  # expect VERDICT RC CHECK EVIDENCE_REGEX
+  local verdict check
+  verdict=$(field 'd["verdict"]' <<<"$out") || fail "doctor printed no JSON: $out"
+  [[ "$verdict" == "$1" && "$rc" == "$2" ]] || fail "verdict $verdict (exit $rc), wanted $1 (exit $2): $out"
+  [[ -z "$3" ]] && return 0
+  check=$(field "[c for c in d['checks'] if c['name'] == '$3'][0]" <<<"$out")
+  grep -Eq -- "$4" <<<"$check" || fail "the $3 check lacks /$4/: $check"
+}
+
+init boot; start boot
+for n in p q; do init "$n"; a "$n" bootstrap add "$(addr boot)" >/dev/null; start "$n"; done
+
+# Healthy, no target; then content q holds, found through the DHT and fetched.
+doctor p
+expect ok 0 listening "TCP address"
+[[ $(field 'len(d["checks"])' <<<"$out") -ge 7 ]] || fail "too few checks: $out"
+grep -q '"name":"reachability","status":"skip"' <<<"$out" || fail "reachability is not marked skipped: $out"
+doctor p  # the listening check's own probes are not counted as failures the next time
+expect ok 0 failures "no failed dial or handshake"
+head -c 300000 /dev/urandom >"$work/q-file"
+cid=$(a q add -Q "$work/q-file")
+has_provider() { a p dht findprovs --json "$cid" | grep -q "$(addr q | sed 's|.*/p2p/||')"; }
+eventually 300 has_provider || fail "p never found q as a provider"
+doctor p "$cid"
+expect ok 0 content "answers and sends it"
+a p --json doctor "$cid" >/dev/null || fail "exit code not 0 for ok"
+human=$(a p doctor "$cid") || fail "the text form failed"
+grep -q '^verdict: ok$' <<<"$human" || fail "text form: $human"
+
+# Nobody provides it.
+head -c 1000 /dev/urandom >"$work/nobody"
+orphan=$(a p add --only-hash -Q "$work/nobody")
+doctor p "$orphan"
+expect network 2 content "no providers? of $orphan"
+[[ $(field 'd["fix"]' <<<"$out") == *"provided by a peer that is online"* ]] || fail "no fix: $out"
+
+# A provider record whose provider is gone: r provides, then stops.
+init r; a r bootstrap add "$(addr boot)" >/dev/null; start r
+head -c 200000 /dev/urandom >"$work/r-file"
+gone=$(a r add -Q "$work/r-file")
+r_peer=$(addr r | sed 's|.*/p2p/||')
+has_r() { a p dht findprovs --json "$gone" | grep -q "$r_peer"; }
+eventually 300 has_r || fail "p never found r as a provider"
+stop r
+doctor p "$gone"
+expect connection 2 content "no provider could be reached"
+
+# A peer nobody knows; a multiaddr nobody listens on.
+unknown=$(a r id --json 2>/dev/null | field 'd["peer"]' || true)
+[[ -n "$unknown" ]] || unknown="$r_peer"
+init lost
+lost_peer=$("$agora" --repo "$work/lost" id --json 2>/dev/null | field 'd["peer"]' || true)
+if [[ -z "$lost_peer" ]]; then  # id needs a daemon: read the peer id from a short run
+  start lost; lost_peer=$(addr lost | sed 's|.*/p2p/||'); stop lost
+fi
+doctor p "$lost_peer"
+expect network 2 peer "knows no address"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+doctor p "/ip4/127.0.0.1/tcp/$port/p2p/$lost_peer"
+expect connection 2 peer "cannot be reached"
+
+# Every bootstrap peer gone.
+stop boot
+a p swarm disconnect "$(addr boot | sed 's|.*/p2p/||')" >/dev/null 2>&1 || true
+sleep 0.5
+doctor p
+expect connection 2 bootstrap "none of 1 bootstrap peer"
+
+# No daemon; no repo.
+stop p
+doctor p
+expect local 2 daemon "no agora daemon is running"
+grep -q '"name":"repo","status":"ok"' <<<"$out" || fail "the repo check should pass: $out"
+rc=0; out=$("$agora" --repo "$work/nowhere" --json doctor) || rc=$?
+expect local 2 repo "no repo at"
+echo "doctor: ok"
