@@ -69,4 +69,32 @@ print(f"{len(families)} families, {series} series")
 PY
 done
 grep -q '^agora_xfer_leaf_bytes_sent_total [1-9]' "$work/a.prom" || fail "the xfer counter did not move"
+
+# The Grafana dashboard queries only metrics that exist: seen in the output above, or registered
+# in the code (labelled counters appear once first counted).
+python3 - "$root/docs/grafana/agora-dashboard.json" "$root/src" "$work/a.prom" "$work/b.prom" <<'PY' ||
+import json, os, re, sys
+dash = json.load(open(sys.argv[1]))
+exprs = [t["expr"] for p in dash["panels"] for t in p.get("targets", [])]
+assert len(exprs) >= 20, len(exprs)
+seen = set()
+for f in sys.argv[3:]:
+    seen |= {m.group(0) for m in re.finditer(r"^agora_[a-z0-9_]+", open(f).read(), re.M)}
+code = ""
+for d, _, files in os.walk(sys.argv[2]):
+    for name in files:
+        if name.endswith(".cpp") or name.endswith(".h"):
+            code += open(os.path.join(d, name)).read()
+for e in exprs:
+    for name in re.findall(r"agora_[a-z0-9_]+", e):
+        base = re.sub(r"_(bucket|sum|count)$", "", name) if name.endswith(("_bucket",)) else name
+        assert base in seen or f'"{base}"' in code, f"{name} in {e!r} is no agora metric"
+print(f"dashboard: {len(exprs)} queries, every metric exists")
+PY
+  fail "the dashboard queries a metric agora does not have"
+# The scrape configuration in docs/grafana is valid Prometheus configuration.
+sed -e "s|/home/me/.agora/api.token|$token_file|" -e "s|127.0.0.1:5001|${api#http://}|" \
+  "$root/docs/grafana/prometheus.yml" >"$work/prometheus.yml"
+"$promtool" check config "$work/prometheus.yml" >"$work/config.check" 2>&1 ||
+  fail "promtool rejects docs/grafana/prometheus.yml: $(cat "$work/config.check")"
 echo "metrics format: ok"
