@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -29,10 +30,15 @@ class Counter {
  public:
   void inc() { value_.fetch_add(1, std::memory_order_relaxed); }
   void add(uint64_t n) { value_.fetch_add(n, std::memory_order_relaxed); }
-  uint64_t value() const { return value_.load(std::memory_order_relaxed); }
+  uint64_t value() const { return source_ ? source_() : value_.load(std::memory_order_relaxed); }
+  // The value is read from `source` instead, when rendered: for a count kept elsewhere, in an
+  // atomic that may outlive its owner (a connection's byte totals). Set once, before rendering;
+  // `source` must be monotonic, thread-safe, and must not touch the registry.
+  void set_source(std::function<uint64_t()> source) { source_ = std::move(source); }
 
  private:
   std::atomic<uint64_t> value_{0};
+  std::function<uint64_t()> source_;
 };
 
 // Holds a double; integers up to 2^53 are exact, which covers every count we keep in a gauge.

@@ -2,8 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <thread>
 
 namespace agora::observe {
@@ -38,6 +40,19 @@ TEST(Metrics, RendersExactPrometheusText) {
             "# HELP agora_peers Connected peers.\n"
             "# TYPE agora_peers gauge\n"
             "agora_peers 7\n");
+}
+
+// A counter kept elsewhere (an atomic shared with connections that may outlive their owner) is
+// read when rendered.
+TEST(Metrics, ACounterWithASourceRendersTheSourcesValue) {
+  Registry r;
+  auto total = std::make_shared<std::atomic<uint64_t>>(0);
+  r.counter("bytes_total", "b").set_source([total] { return total->load(); });
+  total->store(12345);
+  EXPECT_EQ(r.render_prometheus(),
+            "# HELP bytes_total b\n# TYPE bytes_total counter\nbytes_total 12345\n");
+  total->fetch_add(5);
+  EXPECT_EQ(r.counter("bytes_total", "b").value(), 12350u);
 }
 
 TEST(Metrics, EmptyRegistryRendersNothing) {

@@ -69,6 +69,13 @@ print(f"{len(families)} families, {series} series")
 PY
 done
 grep -q '^agora_xfer_leaf_bytes_sent_total [1-9]' "$work/a.prom" || fail "the xfer counter did not move"
+# Live byte totals: the connection between a and b is still open, and b read the file through it.
+received=$(awk '$1 == "agora_transport_bytes_received_total" {print $2}' "$work/b.prom")
+[[ -n "$received" ]] && ((received >= 3000000)) || fail "b's live bytes received: '$received'"
+sent=$(awk '$1 == "agora_transport_bytes_sent_total" {print $2}' "$work/a.prom")
+[[ -n "$sent" ]] && ((sent >= 3000000)) || fail "a's live bytes sent: '$sent'"
+grep -q '^agora_connection_bytes_received_total 0$' "$work/b.prom" ||
+  fail "b's connection to a closed, so this test no longer shows that the live totals differ"
 
 # The Grafana dashboard queries only metrics that exist: seen in the output above, or registered
 # in the code (labelled counters appear once first counted).

@@ -163,6 +163,7 @@ awaitable<void> Connection::read_loop() {
       break;
     }
     bytes_received_ += n;
+    if (totals_) totals_->received.fetch_add(n, std::memory_order_relaxed);
     after_read(n);
     std::span<uint8_t> received(cipher.data(), n);
     if (protector_) {  // in place: the private network's XSalsa20 under Noise
@@ -217,6 +218,7 @@ awaitable<void> Connection::write_loop() {
       break;
     }
     bytes_sent_ += n;
+    if (totals_) totals_->sent.fetch_add(n, std::memory_order_relaxed);
     if (Duration wait = after_write(n); wait > Duration::zero()) {  // over the upload rate
       pace.expires_after(wait);
       co_await pace.async_wait(use_nothrow);

@@ -52,6 +52,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
     uint64_t download_bytes_per_s = 0;
   };
   void set_rates(const Rates& rates);
+  // The node's totals of bytes read and written, counted as they pass (the metrics'
+  // agora_transport_bytes_*): shared, as the loops may outlive the swarm.
+  struct ByteTotals {
+    std::atomic<uint64_t> sent{0};
+    std::atomic<uint64_t> received{0};
+  };
+  void set_byte_totals(std::shared_ptr<ByteTotals> totals) { totals_ = std::move(totals); }
 
   // Starts the read, write and timer loops. `on_closed` runs once, when the connection ends.
   void start(InboundStreamHandler on_inbound, ClosedHandler on_closed);
@@ -97,6 +104,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Bandwidth (set_rates): limited_ when any applies.
   bool limited_ = false;
   std::shared_ptr<host::RateLimit> upload_all_, download_all_;
+  std::shared_ptr<ByteTotals> totals_;
   host::RateLimit upload_own_, download_own_;
   // How much may be read now (0: wait `wait` first); what was read is then charged. After a
   // write: how long to wait before the next.

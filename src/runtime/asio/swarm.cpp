@@ -154,6 +154,16 @@ Swarm::Swarm(asio::any_io_executor executor, crypto::Ed25519PrivateKey identity,
       events_(events),
       metrics_(std::make_unique<Metrics>(metrics)) {
   config_.yamux.inbound_streams_max = std::max<size_t>(1, config_.yamux.inbound_streams_max);
+  // Live, unlike agora_connection_bytes_*_total (counted when a connection closes).
+  metrics
+      .counter("agora_transport_bytes_sent_total",
+               "Bytes written to every connection's socket, counted as they pass")
+      .set_source([totals = byte_totals_] { return totals->sent.load(std::memory_order_relaxed); });
+  metrics
+      .counter("agora_transport_bytes_received_total",
+               "Bytes read from every connection's socket, counted as they pass")
+      .set_source(
+          [totals = byte_totals_] { return totals->received.load(std::memory_order_relaxed); });
 }
 
 Swarm::~Swarm() { shutdown(); }
@@ -365,6 +375,7 @@ awaitable<Result<std::shared_ptr<Connection>>> Swarm::secure(asio::ip::tcp::sock
   auto conn =
       std::make_shared<Connection>(std::move(socket), std::move(up->noise), info, config_.yamux,
                                    std::move(up->plaintext_rest), std::move(up->protector));
+  conn->set_byte_totals(byte_totals_);
   conn->set_rates({.upload_all = upload_all_,
                    .download_all = download_all_,
                    .upload_bytes_per_s = config_.upload_bytes_per_s_per_connection,

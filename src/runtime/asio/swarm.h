@@ -179,6 +179,7 @@ class Swarm {
   SwarmConfig config_;
   // Every connection's bytes together; shared with the connections.
   std::shared_ptr<host::RateLimit> upload_all_, download_all_;
+  std::shared_ptr<Connection::ByteTotals> byte_totals_ = std::make_shared<Connection::ByteTotals>();
   std::shared_ptr<Policy> policy_;
   std::map<host::DialId, std::shared_ptr<DialInFlight>> dials_;
   std::map<uint64_t, host::CloseReason> close_causes_;  // closes the policy asked for
