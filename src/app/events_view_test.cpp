@@ -54,13 +54,13 @@ TEST(EventsView, NewestByDefaultAfterANoteOnWhatWasDropped) {
   overflow(r);
   auto lines = lines_of(render_text(r, EventsQuery{}));
   ASSERT_EQ(lines.size(), 9u);
-  EXPECT_EQ(lines[0], "… 12 older events dropped (ring holds 8)");
+  EXPECT_EQ(lines[0], "… 12 older events dropped (each subsystem's ring holds 8)");
   for (int i = 0; i < 8; ++i)
     EXPECT_EQ(lines[1 + i].rfind("#" + std::to_string(13 + i) + " ", 0), 0u);
 
   lines = lines_of(render_text(r, EventsQuery{.limit = 3}));
   ASSERT_EQ(lines.size(), 5u);
-  EXPECT_EQ(lines[0], "… 12 older events dropped (ring holds 8)");
+  EXPECT_EQ(lines[0], "… 12 older events dropped (each subsystem's ring holds 8)");
   EXPECT_EQ(lines[1], "… 5 older events not shown (raise --limit)");
   EXPECT_EQ(lines[2].rfind("#18 ", 0), 0u) << lines[2];
   EXPECT_NE(lines[2].find(" dial_failed"), std::string::npos) << lines[2];
@@ -72,7 +72,7 @@ TEST(EventsView, SinceShowsTheOldestAfterItAndWhatIsMissing) {
   overflow(r);
   auto lines = lines_of(render_text(r, EventsQuery{.since = 2, .limit = 3}));
   ASSERT_EQ(lines.size(), 5u);
-  EXPECT_EQ(lines[0], "… 10 events after #2 dropped (ring holds 8)");
+  EXPECT_EQ(lines[0], "… 10 events after #2 dropped (each subsystem's ring holds 8)");
   EXPECT_EQ(lines[1].rfind("#13 ", 0), 0u) << lines[1];
   EXPECT_EQ(lines[3].rfind("#15 ", 0), 0u) << lines[3];
   EXPECT_EQ(lines[4], "… 5 newer events not shown (raise --limit, or --since 15)");
@@ -111,8 +111,10 @@ TEST(EventsView, JsonLinesCarryTheDropsAndTheCounts) {
   auto lines = lines_of(out->text);
   ASSERT_EQ(lines.size(), 3u);
   auto note = nlohmann::json::parse(lines[0]);
-  EXPECT_EQ(note["missed"], 14);  // the ring held 8 of the 22 events
-  EXPECT_EQ(note["not_shown"], 6);
+  // The rings held 10 of the 22 events: the newest 8 of the 20 connection events, and both
+  // refusals (the first and the summary) in the defences ring.
+  EXPECT_EQ(note["missed"], 12);
+  EXPECT_EQ(note["not_shown"], 8);
   EXPECT_EQ(note["capacity"], 8);
   auto first = observe::event_from_json(nlohmann::json::parse(lines[1]));
   auto summary = observe::event_from_json(nlohmann::json::parse(lines[2]));

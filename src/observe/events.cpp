@@ -6,6 +6,34 @@
 
 namespace agora::observe {
 
+Subsystem subsystem_of(EventType type) {
+  if (is_summarized(type)) return Subsystem::defences;  // refusals and misbehaviour
+  switch (type) {
+    case EventType::peer_discovered:
+      return Subsystem::discovery;
+    case EventType::block_quarantined:
+    case EventType::partial_output_removed:
+    case EventType::block_ref_broken:
+      return Subsystem::content;
+    default:
+      return Subsystem::connections;
+  }
+}
+
+const char* subsystem_name(Subsystem s) {
+  switch (s) {
+    case Subsystem::connections:
+      return "connections";
+    case Subsystem::discovery:
+      return "discovery";
+    case Subsystem::content:
+      return "content";
+    case Subsystem::defences:
+      return "defences";
+  }
+  return "?";
+}
+
 const char* event_type_name(EventType type) {
   switch (type) {
     case EventType::connection_opened:
@@ -174,11 +202,12 @@ void EventRecorder::flush(int64_t now_ns) {
 
 uint64_t EventRecorder::append_locked(Event e) {
   e.seq = next_seq_++;
-  if (ring_.size() < config_.capacity) {
-    ring_.push_back(std::move(e));  // grows on demand: an idle node does not pay for the capacity
+  Ring& ring = rings_[size_t(subsystem_of(e.type))];
+  if (ring.events.size() < config_.capacity) {
+    ring.events.push_back(std::move(e));  // grows on demand: an idle node does not pay for it
   } else {
-    ring_[head_] = std::move(e);  // overwrite the oldest
-    head_ = (head_ + 1) % config_.capacity;
+    ring.events[ring.head] = std::move(e);  // overwrite the oldest
+    ring.head = (ring.head + 1) % config_.capacity;
     ++dropped_;
   }
   return next_seq_ - 1;
@@ -258,18 +287,24 @@ EventPage EventRecorder::read_locked(std::optional<uint64_t> after, size_t max) 
   page.capacity = config_.capacity;
   const uint64_t from = after.value_or(0);
   if (from >= page.last_seq) return page;
-  // Seqs in the ring are consecutive, the oldest at head_.
-  const uint64_t oldest = next_seq_ - ring_.size();
-  if (oldest > from + 1) page.missed = oldest - 1 - from;
-  const uint64_t first_held = std::max(oldest, from + 1);
-  const uint64_t held = next_seq_ - first_held;
-  const size_t n = size_t(std::min<uint64_t>(held, max));
-  page.not_shown = held - n;
+  // Every seq went to exactly one ring, each ring's seqs increase from its head: the held events
+  // after `from`, merged in seq order.
+  std::vector<const Event*> held;
+  for (const Ring& ring : rings_) {
+    for (size_t i = 0; i < ring.events.size(); ++i) {
+      const Event& e = ring.events[(ring.head + i) % ring.events.size()];
+      if (e.seq > from) held.push_back(&e);
+    }
+  }
+  std::sort(held.begin(), held.end(),
+            [](const Event* a, const Event* b) { return a->seq < b->seq; });
+  page.missed = (page.last_seq - from) - held.size();  // asked for, and overwritten
+  const size_t n = std::min(held.size(), max);
+  page.not_shown = held.size() - n;
   // Newest: the last n held; after a seq: the first n after it.
-  const uint64_t first = after ? first_held : next_seq_ - n;
+  const size_t first = after ? 0 : held.size() - n;
   page.events.reserve(n);
-  for (uint64_t seq = first; seq < first + n; ++seq)
-    page.events.push_back(ring_[(head_ + size_t(seq - oldest)) % ring_.size()]);
+  for (size_t i = first; i < first + n; ++i) page.events.push_back(*held[i]);
   return page;
 }
 
@@ -290,7 +325,9 @@ uint64_t EventRecorder::last_seq() const {
 
 size_t EventRecorder::size() const {
   std::lock_guard lock(mu_);
-  return ring_.size();
+  size_t n = 0;
+  for (const Ring& ring : rings_) n += ring.events.size();
+  return n;
 }
 
 size_t EventRecorder::summary_keys() const {

@@ -1,5 +1,8 @@
-// Flight recorder: a bounded, thread-safe ring of typed node events with gap-detectable sequence
-// numbers. Old events are overwritten when the ring is full and counted in dropped(); a reader
+// Flight recorder: bounded, thread-safe rings of typed node events, one per subsystem
+// (connections, discovery, content, defences), with gap-detectable sequence numbers shared by all.
+// Old events are overwritten when their subsystem's ring is full and counted in dropped(), so a
+// storm in one subsystem (connection churn from peers that complete real handshakes) cannot push
+// another's rare events (a quarantined block) out. Reads merge the rings in seq order; a reader
 // polling since(last_seq) sees a jump in seq when it fell behind (Syncthing event-id semantics),
 // and read() says how many of the events it asked for are gone.
 //
@@ -12,6 +15,7 @@
 // to stamp events given without one). Callers count refusals in metrics themselves, exactly.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -53,6 +57,12 @@ inline constexpr EventType kAllEventTypes[] = {
 const char* event_type_name(EventType type);  // snake_case, as in the enum
 std::optional<EventType> parse_event_type(std::string_view name);
 
+// Which ring an event goes to.
+enum class Subsystem { connections, discovery, content, defences };
+inline constexpr size_t kSubsystemCount = 4;
+Subsystem subsystem_of(EventType type);
+const char* subsystem_name(Subsystem s);
+
 enum class Direction { none, inbound, outbound };
 const char* direction_name(Direction d);  // "", "inbound", "outbound"
 std::optional<Direction> parse_direction(std::string_view name);
@@ -81,7 +91,7 @@ Result<Event> event_from_json(const nlohmann::json& j);
 bool is_summarized(EventType type);
 
 struct EventRecorderConfig {
-  size_t capacity = 4096;  // events kept; 0 is treated as 1
+  size_t capacity = 4096;  // events kept per subsystem's ring; 0 is treated as 1
   // Repeats of one refusal (type, reason) inside this window become one summary; 0 records each.
   std::chrono::nanoseconds summary_window = std::chrono::seconds(1);
   size_t summary_keys_max = 64;  // (type, reason) keys tracked at once; the rest share one slot
@@ -98,7 +108,7 @@ struct EventPage {
   // Events held in the asked range but not returned because of `max`: the older ones for a read
   // of the newest, the newer ones for a read after a seq.
   uint64_t not_shown = 0;
-  size_t capacity = 0;
+  size_t capacity = 0;  // of each subsystem's ring
 };
 nlohmann::json to_json(const EventPage& page);  // {"events", "last_seq", "dropped", ...}
 
@@ -126,8 +136,8 @@ class EventRecorder {
 
   uint64_t dropped() const;   // events overwritten before anyone could be sure to read them
   uint64_t last_seq() const;  // 0 before the first event
-  size_t size() const;
-  size_t capacity() const { return config_.capacity; }
+  size_t size() const;        // in all the rings
+  size_t capacity() const { return config_.capacity; }  // of each subsystem's ring
   size_t summary_keys() const;  // (type, reason) keys being summarized now, overflow included
 
  private:
@@ -146,10 +156,14 @@ class EventRecorder {
   uint64_t summarize_locked(Event e);
   EventPage read_locked(std::optional<uint64_t> after, size_t max) const;
 
+  struct Ring {
+    std::vector<Event> events;  // grows to capacity, then wraps; seqs increase from head
+    size_t head = 0;            // index of the oldest event once full
+  };
+
   EventRecorderConfig config_;
   mutable std::mutex mu_;
-  std::vector<Event> ring_;  // grows to capacity, then wraps
-  size_t head_ = 0;          // index of the oldest event once full
+  std::array<Ring, kSubsystemCount> rings_;
   uint64_t next_seq_ = 1;
   uint64_t dropped_ = 0;
   std::map<Key, Window> windows_;   // at most summary_keys_max

@@ -185,6 +185,51 @@ TEST(EventRecorder, FloodOfRefusalsLeavesTheRealEventsVisible) {
   EXPECT_NE(r.record(refusal(EventType::handshake_failed, "protocol", kT0 + 4 * kSecond)), 0u);
 }
 
+// Peers that complete real handshakes make connection events no summary holds back; each
+// subsystem has its own ring, so that churn overwrites only connection events: a quarantined
+// block and a discovered peer from before it stay readable, and the reads say what is gone.
+TEST(EventRecorder, ConnectionChurnLeavesOtherSubsystemsEventsInPlace) {
+  EventRecorder r(EventRecorderConfig{.capacity = 64});
+  r.record(make(EventType::peer_discovered, kT0, "mdns"));
+  r.record(make(EventType::block_quarantined, kT0 + 1, "the rotten block"));
+  constexpr int kChurn = 10'000;
+  for (int64_t i = 0; i < kChurn; ++i)
+    r.record(
+        make(i % 2 ? EventType::connection_closed : EventType::connection_opened, kT0 + 2 + i));
+  EXPECT_EQ(r.dropped(), uint64_t(kChurn - 64));
+  EXPECT_EQ(r.size(), 66u);
+  EventPage page = r.read(uint64_t(0), 1000, kT0 + kChurn + 2);
+  ASSERT_EQ(page.events.size(), 66u);
+  EXPECT_EQ(page.events[0].type, EventType::peer_discovered);
+  EXPECT_EQ(page.events[1].type, EventType::block_quarantined);
+  EXPECT_EQ(page.events[1].detail, "the rotten block");
+  EXPECT_EQ(page.events[2].seq, uint64_t(kChurn + 2 - 63));  // the newest 64 of the churn
+  EXPECT_EQ(page.missed, uint64_t(kChurn - 64));
+  for (size_t i = 1; i < page.events.size(); ++i)
+    EXPECT_LT(page.events[i - 1].seq, page.events[i].seq);  // merged in seq order
+  EventPage newest = r.read(std::nullopt, 3, kT0 + kChurn + 2);
+  ASSERT_EQ(newest.events.size(), 3u);
+  EXPECT_EQ(newest.events.back().seq, uint64_t(kChurn + 2));
+  EXPECT_EQ(newest.not_shown, 63u);
+  EXPECT_EQ(subsystem_of(EventType::block_ref_broken), Subsystem::content);
+  EXPECT_EQ(subsystem_of(EventType::limit_hit), Subsystem::defences);
+  EXPECT_STREQ(subsystem_name(Subsystem::discovery), "discovery");
+}
+
+// A read after a seq takes the oldest events after it, across the rings, in seq order.
+TEST(EventRecorder, ReadsAfterASeqInterleaveTheRings) {
+  EventRecorder r(EventRecorderConfig{.capacity = 8});
+  const EventType kinds[] = {EventType::connection_opened, EventType::peer_discovered,
+                             EventType::block_quarantined, EventType::peer_identified};
+  for (int64_t i = 0; i < 12; ++i) r.record(make(kinds[i % 4], kT0 + i, std::to_string(i)));
+  EventPage page = r.read(uint64_t(5), 4, kT0 + 20);
+  ASSERT_EQ(page.events.size(), 4u);
+  for (size_t i = 0; i < 4; ++i) EXPECT_EQ(page.events[i].seq, 6 + i);
+  EXPECT_EQ(page.events[0].type, EventType::peer_discovered);  // seq 6: i = 5, kinds[1]
+  EXPECT_EQ(page.not_shown, 3u);
+  EXPECT_EQ(page.missed, 0u);
+}
+
 TEST(EventRecorder, SteadyFloodCostsOneSummaryPerWindow) {
   EventRecorder r(EventRecorderConfig{.capacity = 64});
   constexpr int kFlood = 10'000;  // one per ms for 10 s

@@ -117,7 +117,7 @@ struct Config {
   PeerStoreLimits peerstore;
   Dht dht;
   Perf perf;
-  size_t event_buffer_max = 4096;  // events kept by the flight recorder
+  size_t event_buffer_max = 4096;  // events kept by the flight recorder, per subsystem
   // Repeats of one refusal kind within this window become one summary event; 0 records each.
   uint64_t event_summary_window_ms = 1000;
   bool noise_inline_muxer = true;  // offer the muxer inside the Noise handshake

@@ -75,7 +75,8 @@ Result<EventsOutput> render_events(const nlohmann::json& answer, std::optional<u
   // Notes about older events come first, where those events would have been.
   if (missed > 0) {
     std::string which = since ? fmt::format("events after #{}", *since) : "older events";
-    out.text += fmt::format("… {} {} dropped (ring holds {})\n", missed, which, capacity);
+    out.text +=
+        fmt::format("… {} {} dropped (each subsystem's ring holds {})\n", missed, which, capacity);
   }
   if (not_shown > 0 && !since)
     out.text += fmt::format("… {} older events not shown (raise --limit)\n", not_shown);
