@@ -13,6 +13,7 @@
 #include "app/cli/cli_util.h"
 #include "app/cli/commands.h"
 #include "app/cli/content_commands.h"
+#include "app/cli/crawl.h"
 #include "app/cli/debug_bundle.h"
 #include "app/cli/dht_commands.h"
 #include "app/cli/doctor.h"
@@ -180,6 +181,23 @@ int parse_and_run(int argc, char** argv, const RunDaemon& run_daemon) {
       "evidence and the fix. Exit code 2 when a check failed");
   std::string doctor_target;
   doctor->add_option("target", doctor_target, "A CID, a peer id or a multiaddr (optional)");
+  auto* crawl = app.add_subcommand(
+      "crawl",
+      "Crawl the DHT from this node (bounded, rate-limited): a lookup for every peer learned of; "
+      "prints nodes (reachable or not, agent, protocols, addresses) and edges (who returned whom) "
+      "as JSON, Graphviz DOT or SVG");
+  CrawlOptions crawl_options;
+  crawl->add_option("--max-nodes", crawl_options.nodes_max, "Peers kept at most (default 1000)")
+      ->check(CLI::Range(size_t(1), size_t(100000)));
+  crawl->add_option("--max-queries", crawl_options.queries_max, "Lookups at most (default 1000)")
+      ->check(CLI::Range(size_t(1), size_t(100000)));
+  crawl
+      ->add_option("--rate", crawl_options.queries_per_second,
+                   "Lookups per second at most (default 10)")
+      ->check(CLI::Range(0.01, 1000.0));
+  crawl->add_option("--format", crawl_options.format, "json (default), dot or svg")
+      ->check(CLI::IsMember({"json", "dot", "svg"}));
+  crawl->add_option("-o,--output", crawl_options.output, "Write here (must not exist), not stdout");
   auto* debug = app.add_subcommand("debug", "Gather what a bug report needs");
   debug->require_subcommand(1);
   auto* bundle = debug->add_subcommand(
@@ -244,6 +262,7 @@ int parse_and_run(int argc, char** argv, const RunDaemon& run_daemon) {
   if (app.got_subcommand("shutdown")) return cmd_shutdown(common);
   if (*bundle) return cmd_debug_bundle(common, bundle_output);
   if (*doctor) return cmd_doctor(common, doctor_target);
+  if (*crawl) return cmd_crawl(common, crawl_options);
   return print_error("internal", "no command ran", kExitFailed);
 }
 
