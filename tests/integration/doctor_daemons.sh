@@ -66,6 +66,10 @@ a p --json doctor "$cid" >/dev/null || fail "exit code not 0 for ok"
 human=$(a p doctor "$cid") || fail "the text form failed"
 grep -q '^verdict: ok$' <<<"$human" || fail "text form: $human"
 
+# A target that is none of the three: a clear error before any check runs.
+if a p doctor not-a-cid-or-peer 2>"$work/bad.err"; then fail "a bad target was accepted"; fi
+grep -q "is not a CID, a peer id or a multiaddr" "$work/bad.err" || fail "unclear error: $(cat "$work/bad.err")"
+
 # Nobody provides it.
 head -c 1000 /dev/urandom >"$work/nobody"
 orphan=$(a p add --only-hash -Q "$work/nobody")

@@ -14,9 +14,9 @@
 #include <sstream>
 #include <vector>
 
+#include "agora/names.h"
 #include "app/cli/api_client.h"
 #include "app/cli/cli_util.h"
-#include "codec/cid.h"
 
 namespace agora {
 
@@ -323,8 +323,8 @@ int Doctor::run(const std::string& target) {
     check_peers();
     check_failures();
     if (!target.empty()) {
-      bool cid = target.front() != '/' && target.rfind("12D3Koo", 0) != 0 &&
-                 target.rfind("16Uiu", 0) != 0 && Cid::parse(target).ok();
+      // A CIDv0 (Qm...) and an RSA peer id look alike: a CID first, as kubo reads them.
+      bool cid = target.front() != '/' && validate_cid(target).ok();
       cid ? check_content(target) : check_peer(target);
     }
   }
@@ -364,6 +364,11 @@ int Doctor::report(const std::string& target) const {
 
 }  // namespace
 
-int cmd_doctor(const CommonOptions& o, const std::string& target) { return Doctor(o).run(target); }
+int cmd_doctor(const CommonOptions& o, const std::string& target) {
+  if (!target.empty() && !validate_cid(target).ok() && !validate_peer_target(target).ok())
+    return fail(
+        make_error(Errc::invalid_input, "'" + target + "' is not a CID, a peer id or a multiaddr"));
+  return Doctor(o).run(target);
+}
 
 }  // namespace agora

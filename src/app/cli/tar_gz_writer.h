@@ -13,7 +13,7 @@
 #include <string>
 #include <string_view>
 
-#include "base/result.h"
+#include "agora/result.h"
 
 namespace agora {
 
