@@ -4,6 +4,7 @@
 #   - a healthy node, and content that one of its peers serves: ok;
 #   - content that nobody provides: network;
 #   - content whose provider record exists but whose provider is gone: connection;
+#   - a provider that answers pings but no longer has the content: connection;
 #   - a peer id the DHT knows nothing of: network; a multiaddr nobody listens on: connection;
 #   - a bootstrap list whose peers are all gone: connection;
 #   - no daemon for the repo, and no repo: local.
@@ -76,6 +77,17 @@ orphan=$(a p add --only-hash -Q "$work/nobody")
 doctor p "$orphan"
 expect network 2 content "no providers? of $orphan"
 [[ $(field 'd["fix"]' <<<"$out") == *"provided by a peer that is online"* ]] || fail "no fix: $out"
+
+# A provider that is reachable but no longer serves it: q unpins and collects the file, its
+# provider record stays in the DHT; the fetch through the node gives up at its stall timeout.
+head -c 150000 /dev/urandom >"$work/q-dropped"
+dropped=$(a q add -Q "$work/q-dropped")
+has_dropped() { a p dht findprovs --json "$dropped" | grep -q "$(addr q | sed 's|.*/p2p/||')"; }
+eventually 300 has_dropped || fail "p never found q as the provider of the file it will drop"
+a q pin rm "$dropped" >/dev/null
+a q repo gc >/dev/null
+doctor p "$dropped"
+expect connection 2 content "answer pings, but $dropped did not come"
 
 # A provider record whose provider is gone: r provides, then stops.
 init r; a r bootstrap add "$(addr boot)" >/dev/null; start r
