@@ -4,7 +4,8 @@
 #   - a healthy node, and content that one of its peers serves: ok;
 #   - content that nobody provides: network;
 #   - content whose provider record exists but whose provider is gone: connection;
-#   - a provider that answers pings but no longer has the content: connection;
+#   - a provider that answers pings but no longer has the content: connection, and a get of it
+#     that has had no byte for 10 s shows as a stalled transfer;
 #   - a peer id the DHT knows nothing of: network; a multiaddr nobody listens on: connection;
 #   - a bootstrap list whose peers are all gone: connection;
 #   - no daemon for the repo, and no repo: local.
@@ -86,8 +87,15 @@ has_dropped() { a p dht findprovs --json "$dropped" | grep -q "$(addr q | sed 's
 eventually 300 has_dropped || fail "p never found q as the provider of the file it will drop"
 a q pin rm "$dropped" >/dev/null
 a q repo gc >/dev/null
+# A get of it that has waited 11 s without a byte shows as a stalled transfer.
+a p get "$dropped" -o "$work/never" >/dev/null 2>&1 &
+getter=$!
+sleep 11
 doctor p "$dropped"
 expect connection 2 content "answer pings, but $dropped did not come"
+grep -q '"name":"transfers","status":"warn"' <<<"$out" || fail "the stalled get is not shown: $out"
+grep -q "stalled (no byte in 10 s): get $dropped" <<<"$out" || fail "no stalled evidence: $out"
+wait "$getter" 2>/dev/null || true
 
 # A provider record whose provider is gone: r provides, then stops.
 init r; a r bootstrap add "$(addr boot)" >/dev/null; start r

@@ -51,6 +51,7 @@ class Doctor {
   void check_bootstrap();
   void check_peers();
   void check_failures();
+  void check_transfers(const std::string& target);
   void check_content(const std::string& cid);
   void check_peer(const std::string& target);
   int report(const std::string& target) const;
@@ -251,6 +252,34 @@ void Doctor::check_failures() {
          "agora events shows them all"});
 }
 
+// Long operations running in the daemon (get, cat, ls, pin add, fetch): for a target, those on
+// it; one that has run 10 s or more without a byte is stalled.
+void Doctor::check_transfers(const std::string& target) {
+  auto ops = client_->get("/api/v0/ops");
+  if (!ops) return;
+  size_t running = 0, stalled = 0;
+  std::string evidence;
+  for (const json& op : ops->value("operations", json::array())) {
+    std::string on = op.value("target", std::string());
+    if (!target.empty() && on.rfind(target, 0) != 0) continue;
+    ++running;
+    double seconds = op.value("seconds", 0.0);
+    uint64_t bytes = op.value("bytes", uint64_t(0));
+    if (bytes == 0 && seconds >= 10) ++stalled;
+    if (!evidence.empty()) evidence += "; ";
+    evidence += op.value("kind", std::string("?")) + " " + on + ": " + bytes_text(bytes) + " in " +
+                std::to_string(int(seconds)) + " s";
+  }
+  if (running == 0)
+    add({"transfers", "ok", "", target.empty() ? "none running" : "none running for it", ""});
+  else if (stalled > 0)
+    add({"transfers", "warn", "",
+         std::to_string(stalled) + " stalled (no byte in 10 s): " + evidence,
+         "see the content check below, or agora ops cancel <id>"});
+  else
+    add({"transfers", "ok", "", evidence, ""});
+}
+
 void Doctor::check_content(const std::string& cid) {
   if (client_->get("/api/v0/block/stat", {{"arg", cid}})) {
     add({"content", "ok", "", cid + " is stored here", ""});
@@ -322,6 +351,7 @@ int Doctor::run(const std::string& target) {
     check_bootstrap();
     check_peers();
     check_failures();
+    check_transfers(!target.empty() && target.front() != '/' ? target : std::string());
     if (!target.empty()) {
       // A CIDv0 (Qm...) and an RSA peer id look alike: a CID first, as kubo reads them.
       bool cid = target.front() != '/' && validate_cid(target).ok();

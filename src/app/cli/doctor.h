@@ -8,6 +8,8 @@
 //   bootstrap   a configured bootstrap peer is connected, or one can be dialled now
 //   peers       connections and the DHT routing table
 //   failures    this node's failed dials and outbound handshakes among the recorded events
+//   transfers   the daemon's running operations (on the target, if any): bytes so far, and
+//               whether one has had no byte for 10 s
 //   and for a target:
 //   content     a CID: stored here; else its providers in the DHT; whether one answers a
 //               ping; whether its root block comes (the node's fetch, 30 s stall timeout)
