@@ -38,7 +38,7 @@ mkdir "$work/out"
 python3 - "$work/bundle.json" <<'PY' || fail "bad --json answer: $(cat "$work/bundle.json")"
 import json, sys
 a = json.load(open(sys.argv[1]))
-assert a["daemon_running"] is True and a["missing"] == 0 and a["files"] == 14, a
+assert a["daemon_running"] is True and a["missing"] == 0 and a["files"] == 15, a
 PY
 mkdir "$work/x"
 tar -xzf "$work/out/bundle.tar.gz" -C "$work/x" || fail "tar cannot read the bundle"
@@ -49,7 +49,7 @@ assert len(root) == 1, root
 root = root[0]
 manifest = json.load(open(os.path.join(root, "manifest.json")))
 names = sorted(f["name"] for f in manifest["files"])
-want = sorted(["version.json", "config.toml", "id.json", "swarm_peers.json", "swarm_limits.json",
+want = sorted(["version.json", "doctor.json", "config.toml", "id.json", "swarm_peers.json", "swarm_limits.json",
                "swarm_known.json", "bootstrap.json", "dht_status.json", "dht_table.json", "ops.json",
                "repo_stat.json", "events.jsonl", "metrics.prom"])
 assert names == want, names
@@ -74,6 +74,8 @@ assert "# TYPE agora_" in metrics, metrics[:200]
 config = open(os.path.join(root, "config.toml")).read()
 assert 'otlp_token = "<redacted>"' in config and 'http_password= "<redacted>"' in config, config[-200:]
 assert "listen" in config
+doctor = json.load(open(os.path.join(root, "doctor.json")))
+assert doctor["verdict"] == "ok" and len(doctor["checks"]) >= 8, doctor
 PY
 # Nothing secret, anywhere in it.
 token=$(cat "$work/a/api.token")
@@ -105,7 +107,7 @@ grep -q "No such file or directory" "$work/err.txt" || fail "unclear error: $(ca
 
 # The default name, in the current directory.
 (cd "$work/out" && "$agora" --repo "$work/b" debug bundle >"$work/default.txt") || fail "default bundle"
-grep -Eq '^wrote agora-debug-[0-9]{8}T[0-9]{6}Z\.tar\.gz: 14 files$' "$work/default.txt" ||
+grep -Eq '^wrote agora-debug-[0-9]{8}T[0-9]{6}Z\.tar\.gz: 15 files$' "$work/default.txt" ||
   fail "unexpected summary: $(cat "$work/default.txt")"
 
 # Without a daemon: the local files, and why the rest is missing.
@@ -121,6 +123,8 @@ import glob, json, os, sys
 root = glob.glob(os.path.join(sys.argv[1], "agora-debug-*"))[0]
 m = json.load(open(os.path.join(root, "manifest.json")))
 assert m["daemon_running"] is False and "no agora daemon is running" in m["daemon_error"], m
-assert sorted(os.listdir(root)) == ["config.toml", "manifest.json", "version.json"], os.listdir(root)
+assert sorted(os.listdir(root)) == ["config.toml", "doctor.json", "manifest.json", "version.json"], os.listdir(root)
+doctor = json.load(open(os.path.join(root, "doctor.json")))
+assert doctor["verdict"] == "local" and doctor["checks"][1]["name"] == "daemon", doctor
 PY
 echo "debug bundle: ok"

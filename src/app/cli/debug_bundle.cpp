@@ -11,6 +11,7 @@
 
 #include "app/cli/api_client.h"
 #include "app/cli/cli_util.h"
+#include "app/cli/doctor.h"
 #include "app/cli/tar_gz_writer.h"
 #include "app/cli/version_info.h"
 #include "app/events_limits.h"
@@ -155,6 +156,7 @@ int cmd_debug_bundle(const CommonOptions& o, const std::string& output) {
 
   Bundle bundle(dir, now);
   bundle.add("version.json", version_json().dump(2) + "\n", "this agora binary");
+  bundle.add("doctor.json", doctor_report(o).dump(2) + "\n", "agora doctor --json");
   add_config(bundle, o.repo);
   json manifest = {{"created", utc_stamp(now, "%Y-%m-%dT%H:%M:%SZ")},
                    {"repo", fs::absolute(o.repo).string()}};

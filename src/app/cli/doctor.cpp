@@ -41,7 +41,9 @@ struct Check {
 class Doctor {
  public:
   explicit Doctor(const CommonOptions& o) : o_(o) {}
-  int run(const std::string& target);
+  int run(const std::string& target);  // prints the report; the exit code
+  void run_checks(const std::string& target);
+  json to_json(const std::string& target) const;
 
  private:
   void add(Check c) { checks_.push_back(std::move(c)); }
@@ -55,6 +57,7 @@ class Doctor {
   void check_content(const std::string& cid);
   void check_peer(const std::string& target);
   int report(const std::string& target) const;
+  const Check* first_fail() const;
 
   const CommonOptions& o_;
   std::optional<ApiClient> client_;
@@ -343,7 +346,7 @@ void Doctor::check_peer(const std::string& target) {
        "the peer is offline or unreachable from here (NAT, firewall, wrong address)"});
 }
 
-int Doctor::run(const std::string& target) {
+void Doctor::run_checks(const std::string& target) {
   check_repo();
   if (check_daemon()) {
     check_listening();
@@ -358,26 +361,39 @@ int Doctor::run(const std::string& target) {
       cid ? check_content(target) : check_peer(target);
     }
   }
+}
+
+const Check* Doctor::first_fail() const {
+  for (const Check& c : checks_)
+    if (c.status == "fail") return &c;
+  return nullptr;
+}
+
+json Doctor::to_json(const std::string& target) const {
+  json checks = json::array();
+  for (const Check& c : checks_) {
+    json j = {{"name", c.name}, {"status", c.status}, {"evidence", c.evidence}};
+    if (!c.verdict.empty()) j["verdict"] = c.verdict;
+    if (!c.fix.empty()) j["fix"] = c.fix;
+    checks.push_back(j);
+  }
+  const Check* failed = first_fail();
+  json out = {{"verdict", failed ? failed->verdict : "ok"}, {"checks", checks}};
+  if (!target.empty()) out["target"] = target;
+  if (failed) out["fix"] = failed->fix;
+  return out;
+}
+
+int Doctor::run(const std::string& target) {
+  run_checks(target);
   return report(target);
 }
 
 int Doctor::report(const std::string& target) const {
-  const Check* first_fail = nullptr;
-  for (const Check& c : checks_)
-    if (c.status == "fail" && !first_fail) first_fail = &c;
-  std::string verdict = first_fail ? first_fail->verdict : "ok";
+  const Check* failed = first_fail();
+  std::string verdict = failed ? failed->verdict : "ok";
   if (o_.json) {
-    json checks = json::array();
-    for (const Check& c : checks_) {
-      json j = {{"name", c.name}, {"status", c.status}, {"evidence", c.evidence}};
-      if (!c.verdict.empty()) j["verdict"] = c.verdict;
-      if (!c.fix.empty()) j["fix"] = c.fix;
-      checks.push_back(j);
-    }
-    json out = {{"verdict", verdict}, {"checks", checks}};
-    if (!target.empty()) out["target"] = target;
-    if (first_fail) out["fix"] = first_fail->fix;
-    std::cout << out.dump() << "\n";
+    std::cout << to_json(target).dump() << "\n";
   } else {
     for (const Check& c : checks_) {
       std::cout << c.name << std::string(c.name.size() < 13 ? 13 - c.name.size() : 1, ' ')
@@ -385,14 +401,20 @@ int Doctor::report(const std::string& target) const {
                 << c.evidence << "\n";
     }
     std::cout << "verdict: " << verdict;
-    if (first_fail) std::cout << " (" << first_fail->name << ": " << first_fail->evidence << ")";
+    if (failed) std::cout << " (" << failed->name << ": " << failed->evidence << ")";
     std::cout << "\n";
-    if (first_fail && !first_fail->fix.empty()) std::cout << "fix: " << first_fail->fix << "\n";
+    if (failed && !failed->fix.empty()) std::cout << "fix: " << failed->fix << "\n";
   }
-  return first_fail ? kExitProblemsFound : kExitOk;
+  return failed ? kExitProblemsFound : kExitOk;
 }
 
 }  // namespace
+
+nlohmann::json doctor_report(const CommonOptions& o) {
+  Doctor doctor(o);
+  doctor.run_checks("");
+  return doctor.to_json("");
+}
 
 int cmd_doctor(const CommonOptions& o, const std::string& target) {
   if (!target.empty() && !validate_cid(target).ok() && !validate_peer_target(target).ok())

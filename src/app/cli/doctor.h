@@ -26,6 +26,7 @@
 // (dial, DHT query, fetch stall), so a run ends within about a minute and a half.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "app/cli/commands.h"
@@ -33,5 +34,7 @@
 namespace agora {
 
 int cmd_doctor(const CommonOptions& o, const std::string& target);
+// The checks without a target, as `doctor --json` prints them (for `debug bundle`).
+nlohmann::json doctor_report(const CommonOptions& o);
 
 }  // namespace agora
