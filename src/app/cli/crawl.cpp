@@ -29,6 +29,7 @@ using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
 constexpr size_t kLeftOutCountedMax = 100'000;  // ids past --max-nodes kept to count them
+constexpr size_t kEdgesPerNodeMax = 64;         // edges kept: at most nodes_max times this
 
 struct Node {
   enum class Reach { unknown, yes, no } reach = Reach::unknown;
@@ -59,7 +60,7 @@ class Crawl {
   std::set<std::pair<std::string, std::string>> edges_;
   std::deque<std::string> queue_;
   std::set<std::string> left_out_;  // peers seen past nodes_max (at most what answers returned)
-  size_t queries_ = 0, steps_ = 0, failed_steps_ = 0;
+  size_t queries_ = 0, steps_ = 0, failed_steps_ = 0, edges_left_out_ = 0;
   double seconds_ = 0;
 };
 
@@ -82,7 +83,11 @@ void Crawl::on_step(const json& step) {
     std::string to = c.get<std::string>();
     see(to);
     // A peer may return itself among the closest: not an edge.
-    if (to != peer && nodes_.count(to) && nodes_.count(peer)) edges_.insert({peer, to});
+    if (to == peer || !nodes_.count(to) || !nodes_.count(peer)) continue;
+    if (edges_.size() < options_.nodes_max * kEdgesPerNodeMax)
+      edges_.insert({peer, to});
+    else if (!edges_.count({peer, to}))
+      ++edges_left_out_;
   }
 }
 
@@ -144,7 +149,8 @@ json Crawl::result() const {
             {"failed_steps", failed_steps_},
             {"seconds", seconds_},
             {"left_out", left_out_.size()},
-            {"complete", queue_.empty() && left_out_.empty()}}}};
+            {"edges_left_out", edges_left_out_},
+            {"complete", queue_.empty() && left_out_.empty() && edges_left_out_ == 0}}}};
 }
 
 // A short label: the peer id's last 8 characters, and its agent.

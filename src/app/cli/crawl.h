@@ -12,7 +12,8 @@
 //
 // Bounds: at most `nodes_max` peers are kept (later ones are not added) and at most `queries_max`
 // lookups run, one at a time, at most `queries_per_second`; each lookup is bounded by the
-// daemon's own query limits and timeouts. Edges are at most nodes_max x k (20).
+// daemon's own query limits and timeouts. At most nodes_max x 64 edges are kept (the rest are
+// counted in `edges_left_out`).
 #pragma once
 
 #include <string>
