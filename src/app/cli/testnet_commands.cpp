@@ -13,6 +13,7 @@
 #include "app/cli/cli_util.h"
 #include "app/cli/progress_bar.h"
 #include "app/cli/testnet.h"
+#include "app/cli/testnet_metrics.h"
 
 namespace agora {
 
@@ -132,16 +133,18 @@ int cmd_up(const CommonOptions& o, const TestnetArgs& a) {
                wait_bootstrapped(*state, std::chrono::seconds(a.wait_seconds), o.json);
   double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  std::optional<Result<std::string>> prometheus;
+  if (a.metrics) prometheus = testnet::start_prometheus(*dir, *state, a.metrics_port);
   if (o.json) {
     json peers = json::array();
     for (const auto& p : state->peers) peers.push_back(testnet::peer_json(p));
-    std::cout << json{{"dir", fs::absolute(*dir).string()},
-                      {"peers", peers},
-                      {"network", network_json(state->network)},
-                      {"bootstrapped", ready},
-                      {"seconds", seconds}}
-                     .dump()
-              << "\n";
+    json out = {{"dir", fs::absolute(*dir).string()},
+                {"peers", peers},
+                {"network", network_json(state->network)},
+                {"bootstrapped", ready},
+                {"seconds", seconds}};
+    if (prometheus && *prometheus) out["prometheus"] = **prometheus;
+    std::cout << out.dump() << "\n";
   } else {
     std::cout << fmt::format("testnet of {} up in {:.1f} s{}\n",
                              count_of(state->peers.size(), "peer"), seconds,
@@ -152,6 +155,14 @@ int cmd_up(const CommonOptions& o, const TestnetArgs& a) {
                             (fs::absolute(*dir) / kSwarmKeyFileName).string() + ")\n")
               << "use a peer with: agora --repo " << state->peers.front().repo.string()
               << " <command>\n";
+    if (prometheus && *prometheus)
+      std::cout << "prometheus " << **prometheus << " scrapes every daemon (config "
+                << (fs::absolute(*dir) / "prometheus" / "prometheus.yml").string()
+                << "; dashboard: docs/grafana/agora-dashboard.json)\n";
+  }
+  if (prometheus && !*prometheus) {
+    Error e = prometheus->error();
+    return fail(make_error(e.code, e.message + " (the testnet's daemons are running)"));
   }
   return ready ? 0 : 1;
 }
@@ -213,6 +224,7 @@ int cmd_status(const CommonOptions& o, const TestnetArgs& a) {
 int cmd_down(const CommonOptions& o, const TestnetArgs& a) {
   auto dir = testnet_dir(a);
   if (!dir) return fail(dir.error());
+  bool prometheus_stopped = testnet::stop_prometheus(*dir);
   auto stopped = testnet::down(*dir, std::chrono::seconds(a.stop_seconds));
   if (!stopped) return fail(stopped.error());
   const size_t killed = stopped->killed;
@@ -223,11 +235,15 @@ int cmd_down(const CommonOptions& o, const TestnetArgs& a) {
       return fail(make_error(Errc::io, "cannot remove " + dir->string() + ": " + ec.message()));
   }
   if (o.json) {
-    std::cout
-        << json{{"stopped", stopped->daemons}, {"killed", killed}, {"removed", a.remove}}.dump()
-        << "\n";
+    std::cout << json{{"stopped", stopped->daemons},
+                      {"killed", killed},
+                      {"removed", a.remove},
+                      {"prometheus_stopped", prometheus_stopped}}
+                     .dump()
+              << "\n";
   } else {
     std::cout << "testnet in " << dir->string() << " stopped";
+    if (prometheus_stopped) std::cout << " (and its Prometheus)";
     if (killed)
       std::cout << " (" << killed << " did not stop within " << a.stop_seconds
                 << " s and were killed)";
@@ -266,6 +282,11 @@ void register_testnet_commands(CLI::App& app, TestnetArgs& a) {
                    "[connections] low_water for new repos (0: no dialling of known peers, so "
                    "connections come from bootstrap, the DHT and commands)")
       ->check(CLI::Range(size_t(0), default_connections_high_water()));
+  a.up->add_flag("--metrics", a.metrics,
+                 "Also start Prometheus (Debian's `prometheus` on PATH, or $AGORA_PROMETHEUS) "
+                 "scraping every daemon, on 127.0.0.1:--metrics-port; `down` stops it");
+  a.up->add_option("--metrics-port", a.metrics_port, "Prometheus's port (default 9090)")
+      ->check(CLI::Range(1, 65535));
   a.up->add_option("--wait", a.wait_seconds,
                    "Seconds to wait for every DHT to bootstrap (0: do not wait)")
       ->check(CLI::Range(0, 3600))

@@ -22,6 +22,8 @@ struct TestnetArgs {
   int stop_seconds = 20;
   bool remove = false;
   bool public_network = false;
+  bool metrics = false;  // up: start Prometheus scraping the daemons (testnet_metrics.h)
+  uint16_t metrics_port = 9090;
 };
 
 // Adds `testnet` and its subcommands to `app`; `args` receives their options.
