@@ -50,6 +50,7 @@ class Doctor {
   void check_repo();
   bool check_daemon();
   void check_listening();
+  void check_reachability();
   void check_bootstrap();
   void check_peers();
   void check_failures();
@@ -182,6 +183,56 @@ void Doctor::check_listening() {
   } else {
     add({"listening", "ok", "", std::to_string(accepted.size()) + " TCP address(es) accept", ""});
   }
+}
+
+// Without a dial-back protocol (AutoNAT is not built), the evidence at hand: whether peers have
+// dialled this node (inbound connections), and the addresses peers see it at (identify's
+// observed address) against those it listens on.
+void Doctor::check_reachability() {
+  auto peers = client_->get("/api/v0/swarm/peers");
+  auto id = client_->get("/api/v0/id");
+  if (!peers || !peers->is_array() || peers->empty()) {
+    add({"reachability", "skip", "",
+         "no connections to learn from (and no dial-back: AutoNAT is not built)", ""});
+    return;
+  }
+  std::set<std::string> listen_hosts;
+  if (id)
+    for (const json& a : id->value("addrs", json::array())) {
+      std::string text = a.get<std::string>();
+      size_t from = text.find('/', 1),
+             to = from == std::string::npos ? from : text.find('/', from + 1);
+      if (to != std::string::npos) listen_hosts.insert(text.substr(from + 1, to - from - 1));
+    }
+  size_t inbound = 0;
+  std::set<std::string> elsewhere;  // hosts peers see us at that we do not listen on
+  for (const json& c : *peers) {
+    if (c.value("direction", std::string()) == "inbound") ++inbound;
+    std::string observed = c.value("observed_addr", std::string());
+    size_t from = observed.find('/', 1),
+           to = from == std::string::npos ? from : observed.find('/', from + 1);
+    if (to == std::string::npos) continue;
+    std::string host = observed.substr(from + 1, to - from - 1);
+    if (!listen_hosts.count(host) && !listen_hosts.count("0.0.0.0") && !listen_hosts.count("::"))
+      elsewhere.insert(host);
+  }
+  std::string seen;
+  for (const std::string& h : elsewhere) seen += (seen.empty() ? "" : ", ") + h;
+  if (inbound > 0)
+    add({"reachability", "ok", "",
+         std::to_string(inbound) + " inbound connection(s): peers can dial this node (no dial-back "
+                                   "test: AutoNAT is not built)",
+         ""});
+  else if (!elsewhere.empty())
+    add({"reachability", "warn", "",
+         "no inbound connection, and peers see this node at " + seen +
+             ", which it does not listen on: probably behind NAT",
+         "forward a port to a listen address, or announce the public one"});
+  else
+    add({"reachability", "ok", "",
+         "no inbound connection yet; peers see this node at its listen addresses (no dial-back "
+         "test: AutoNAT is not built)",
+         ""});
 }
 
 void Doctor::check_bootstrap() {
@@ -350,7 +401,7 @@ void Doctor::run_checks(const std::string& target) {
   check_repo();
   if (check_daemon()) {
     check_listening();
-    add({"reachability", "skip", "", "no peer is asked to dial back (AutoNAT is not built)", ""});
+    check_reachability();
     check_bootstrap();
     check_peers();
     check_failures();

@@ -4,7 +4,8 @@
 //   repo        the repo is there, its file system has room (fail under 256 MiB free)
 //   daemon      a daemon answers for the repo
 //   listening   each TCP address the daemon listens on accepts a connection from here
-//   reachability (skipped: no peer is asked to dial back; AutoNAT is not built)
+//   reachability inbound connections, and the addresses peers see this node at (identify) against
+//               those it listens on (no peer is asked to dial back: AutoNAT is not built)
 //   bootstrap   a configured bootstrap peer is connected, or one can be dialled now
 //   peers       connections and the DHT routing table
 //   failures    this node's failed dials and outbound handshakes among the recorded events
