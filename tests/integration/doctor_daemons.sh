@@ -7,6 +7,8 @@
 #   - a provider that answers pings but no longer has the content: connection, and a get of it
 #     that has had no byte for 10 s shows as a stalled transfer;
 #   - a peer id the DHT knows nothing of: network; a multiaddr nobody listens on: connection;
+#   - a reachable peer: ok with its round trip; one behind a link delayed by 600 ms each way:
+#     connection ("a slow link");
 #   - a bootstrap list whose peers are all gone: connection;
 #   - no daemon for the repo, and no repo: local.
 # Exit codes: 0 for ok, 2 for any other verdict. (Not here: a firewalled port, a full disk and a
@@ -72,6 +74,22 @@ grep -q '^verdict: ok$' <<<"$human" || fail "text form: $human"
 # A target that is none of the three: a clear error before any check runs.
 if a p doctor not-a-cid-or-peer 2>"$work/bad.err"; then fail "a bad target was accepted"; fi
 grep -q "is not a CID, a peer id or a multiaddr" "$work/bad.err" || fail "unclear error: $(cat "$work/bad.err")"
+
+# A peer by its multiaddr: three pings, the median round trip.
+doctor p "$(addr q)"
+expect ok 0 peer "answers, round trip [0-9.]+ ms \\(median of 3\\)"
+# A slow link: a peer nobody knows, reached only through a proxy that delays each direction by
+# 600 ms (bench/delay_proxy.py; this VM's kernel has no netem).
+init slow; start slow
+slow_port=$(addr slow | cut -d/ -f5); slow_peer=$(addr slow | sed 's|.*/p2p/||')
+python3 "$(dirname "$(readlink -f "$0")")/../../bench/delay_proxy.py" 0 127.0.0.1 "$slow_port" 600 \
+  >"$work/proxy.out" 2>&1 &
+pid[proxy]=$!
+for _ in $(seq 50); do grep -q '^ready' "$work/proxy.out" && break; sleep 0.1; done
+proxy_port=$(awk '$1 == "ready" {print $2}' "$work/proxy.out")
+[[ -n "$proxy_port" ]] || fail "the delay proxy did not start"
+doctor p "/ip4/127.0.0.1/tcp/$proxy_port/p2p/$slow_peer"
+expect connection 2 peer "a slow link"
 
 # Nobody provides it.
 head -c 1000 /dev/urandom >"$work/nobody"

@@ -1,12 +1,14 @@
 #include "app/cli/doctor.h"
 
 #include <arpa/inet.h>
+#include <fmt/format.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <iostream>
@@ -29,6 +31,9 @@ constexpr uint64_t kFreeBytesMin = uint64_t(256) << 20;
 constexpr uint64_t kFreeBytesWarn = uint64_t(1) << 30;
 constexpr size_t kProvidersTried = 3;
 constexpr int kTcpConnectTimeoutMs = 2000;
+constexpr int kPings = 3;
+constexpr double kSluggishRttMs = 300;  // a warning: slower than most links
+constexpr double kSlowRttMs = 1000;     // a failure of the connection: a slow link
 
 struct Check {
   std::string name;
@@ -376,12 +381,23 @@ void Doctor::check_content(const std::string& cid) {
 }
 
 void Doctor::check_peer(const std::string& target) {
-  auto pinged = client_->post("/api/v0/ping", {{"arg", target}});
+  auto pinged = client_->post("/api/v0/ping", {{"arg", target}, {"count", std::to_string(kPings)}});
   if (pinged) {
-    add({"peer", "ok", "",
-         pinged->value("peer", target) + " answers, round trip " +
-             std::to_string(pinged->value("rtt_ms", 0.0)) + " ms",
-         ""});
+    std::vector<double> rtts;
+    for (const json& r : pinged->value("rtt_ms", json::array()))
+      if (r.is_number()) rtts.push_back(r.get<double>());
+    std::sort(rtts.begin(), rtts.end());
+    double median = rtts.empty() ? 0 : rtts[rtts.size() / 2];
+    std::string evidence = pinged->value("peer", target) + " answers, round trip " +
+                           fmt::format("{:.1f}", median) + " ms (median of " +
+                           std::to_string(rtts.size()) + ")";
+    if (median >= kSlowRttMs)
+      add({"peer", "fail", "connection", evidence + ": a slow link",
+           "the path to this peer is slow (congested or far); try another peer or route"});
+    else if (median >= kSluggishRttMs)
+      add({"peer", "warn", "", evidence + ": slower than most links", ""});
+    else
+      add({"peer", "ok", "", evidence, ""});
     return;
   }
   if (target.front() != '/') {

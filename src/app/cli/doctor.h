@@ -14,8 +14,9 @@
 //   and for a target:
 //   content     a CID: stored here; else its providers in the DHT; whether one answers a
 //               ping; whether its root block comes (the node's fetch, 30 s stall timeout)
-//   peer        a peer id or multiaddr: a ping reaches it; for a peer id that does not answer,
-//               whether the DHT knows its addresses
+//   peer        a peer id or multiaddr: 3 pings reach it (median round trip of 1 s or more: a
+//               slow link, `connection`; 300 ms or more: a warning); for a peer id that does not
+//               answer, whether the DHT knows its addresses
 //
 // The verdict is the kind of the first check that failed: `local` (this machine: the repo, the
 // disk, no daemon, a closed port), `connection` (peers exist but this node cannot reach or use
