@@ -4,7 +4,8 @@
 # daemon's API through its Unix socket. Reachable: the listening check passes. Then a firewall
 # that drops (a blackhole route for the daemon's replies) makes the port silent from outside, and
 # the verdict is `local` with the port and "no answer" as evidence. Exit 77 (skipped, as ctest
-# shows it) without root or iproute2.
+# shows it) without root or iproute2, or where namespaces cannot be made (a container without
+# CAP_SYS_ADMIN).
 set -euo pipefail
 agora="$(readlink -f "${AGORA_BIN:?set AGORA_BIN}")"
 if [[ $(id -u) -ne 0 ]] || ! command -v ip >/dev/null; then
@@ -29,7 +30,10 @@ trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; [[ -f "$work/d.log" ]] && tail -20 "$work/d.log" >&2; exit 1; }
 field() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 
-ip netns add "$ns"
+if ! ip netns add "$ns" 2>"$work/netns.err"; then
+  echo "SKIP: cannot create a network namespace here: $(cat "$work/netns.err")" >&2
+  exit 77
+fi
 ip link add "$host_if" type veth peer name "$ns_if"
 ip link set "$ns_if" netns "$ns"
 ip addr add "$host_ip/24" dev "$host_if"
