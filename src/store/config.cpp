@@ -644,9 +644,8 @@ std::string render_default_config(const Config& c) {
       toml_array(d.listen));
   key("host:port of the local HTTP API (token in api.token). Keep it on loopback.", "api_address",
       toml_quote(c.api_address), toml_quote(d.api_address));
-  key("Number of recent events the flight recorder keeps in memory per subsystem (connections, "
-      "discovery, content, defences).",
-      "event_buffer_max", num(c.event_buffer_max), num(d.event_buffer_max));
+  key("Recent events kept per flight-recorder ring (one ring per subsystem).", "event_buffer_max",
+      num(c.event_buffer_max), num(d.event_buffer_max));
   key("Repeats of one refusal (limit hit, failed handshake, bad input) within this many ms are "
       "one\n# summary event with a count, so floods cannot push other events out; 0 records "
       "each.",
