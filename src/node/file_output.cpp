@@ -65,14 +65,15 @@ Result<std::unique_ptr<FileOutput>> FileOutput::create(
   return out;
 }
 
-void FileOutput::close_files() {
+Status FileOutput::close_files() {
   writer_.reset();  // lets queued writes finish before their descriptors close
   if (direct_fd_ >= 0) ::close(std::exchange(direct_fd_, -1));
-  if (fd_ >= 0) ::close(std::exchange(fd_, -1));
+  if (fd_ >= 0 && ::close(std::exchange(fd_, -1)) != 0) return io_error("close");
+  return {};
 }
 
 FileOutput::~FileOutput() {
-  close_files();
+  (void)close_files();
   if (finished_) return;
   if (refs_recorded_) {
     if (keep_blocks_) keep_blocks_(temp_);
@@ -86,13 +87,12 @@ Status FileOutput::write_at(uint64_t offset, BytesView data) {
   if (offset > size_ || data.size() > size_ - offset)
     return make_error(Errc::internal, dest_.string() + ": a write past the file's size");
   if (!writer_) return make_error(Errc::internal, dest_.string() + ": a write after finish");
-  AGORA_TRY(writer_->write(offset, data));
-  written_ += data.size();
-  return {};
+  return writer_->write(offset, data);
 }
 
 Status FileOutput::record_refs(const std::vector<WrittenBlock>& blocks) {
   if (!refs_ || blocks.empty()) return {};
+  if (!writer_) return make_error(Errc::internal, dest_.string() + ": references after finish");
   AGORA_TRY(writer_->flush());  // a reference names bytes already in the file
   std::vector<std::pair<Multihash, store::FileRef>> refs;
   refs.reserve(blocks.size());
@@ -104,10 +104,7 @@ Status FileOutput::record_refs(const std::vector<WrittenBlock>& blocks) {
 Status FileOutput::finish() {
   if (!writer_) return make_error(Errc::internal, dest_.string() + ": finished twice");
   AGORA_TRY(writer_->flush());
-  writer_.reset();
-  if (direct_fd_ >= 0) ::close(std::exchange(direct_fd_, -1));
-  int fd = std::exchange(fd_, -1);
-  if (::close(fd) != 0) return io_error("close");
+  AGORA_TRY(close_files());
   struct stat st;
   if (::lstat(dest_.c_str(), &st) == 0)
     return make_error(Errc::exists, dest_.string() + " already exists");

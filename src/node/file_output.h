@@ -49,8 +49,6 @@ class FileOutput {
   Status record_refs(const std::vector<WrittenBlock>& blocks);
   // Closes the file and renames it to the destination (which must still not exist).
   Status finish();
-  uint64_t bytes_written() const { return written_; }  // queued to the file, not yet all in it
-  DiskWriter::Stats write_stats() const { return writer_->stats(); }
   const std::filesystem::path& dest() const { return dest_; }
 
  private:
@@ -64,7 +62,8 @@ class FileOutput {
         direct_fd_(direct_fd),
         size_(size),
         writer_(std::make_unique<DiskWriter>(fd, direct_fd, dest_.string())) {}
-  void close_files();
+  // Lets queued writes finish, then closes both descriptors; the buffered one's close error.
+  Status close_files();
   Error io_error(const char* op) const;
 
   store::FileRefs* refs_;
@@ -75,7 +74,6 @@ class FileOutput {
   int direct_fd_ = -1;  // the same file opened with O_DIRECT, or -1 where that is refused
   uint64_t size_ = 0;
   std::unique_ptr<DiskWriter> writer_;  // declared after the descriptors: goes before they close
-  uint64_t written_ = 0;
   bool finished_ = false;
 };
 
