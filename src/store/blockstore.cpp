@@ -205,17 +205,11 @@ Result<Blockstore::CheckedBlock> Blockstore::get_checked(const Cid& cid) const {
     return get_checked_referenced(hash, cid.to_string(), data.error());
   if (!data.ok()) return data.error();
   if (hash.code != kMhSha2_256) return CheckedBlock{std::move(data).value(), false};
-  // Stamped before the read: a change during it shows as a new stamp next time.
-  FileStamp stamp = file_stamp(st, 0);
-  auto now = HashedStamps::Clock::now();
-  if (hashed_.fresh(hash, stamp, now)) return CheckedBlock{std::move(data).value(), false};
-  bool corrupt = multihash_sha2_256(*data).digest != hash.digest;
-  // Only this store writes under blocks/: no racy window to wait out.
-  if (corrupt)
-    hashed_.forget(hash);
-  else
-    hashed_.remember_written(hash, stamp, now);
-  return CheckedBlock{std::move(data).value(), corrupt};
+  // Stamped before the read: a change during it shows as a new stamp next time. Only this store
+  // writes under blocks/: no racy window to wait out.
+  bool good = hashed_.verify(hash, file_stamp(st, 0), *data, /*store_wrote_it=*/true,
+                             HashedStamps::Clock::now());
+  return CheckedBlock{std::move(data).value(), !good};
 }
 
 Result<fs::path> Blockstore::quarantine(const Multihash& hash) {

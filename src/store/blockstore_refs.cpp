@@ -88,18 +88,16 @@ Result<Blockstore::RefRead> Blockstore::read_ref(const Multihash& hash, const Fi
                  ": block " + what + at + " no longer matches (the file was truncated)";
     return out;
   }
-  FileStamp stamp = file_stamp(st, ref.offset);  // before the read: a change during it shows
-  auto now = HashedStamps::Clock::now();
-  if (trust_stamp && hashed_.fresh(hash, stamp, now)) {
-    out.data = std::move(data);
-    return out;
-  }
-  if (hash.code != kMhSha2_256 || multihash_sha2_256(data).digest != hash.digest) {
-    hashed_.forget(hash);
+  // Stamped before the read: a change during it shows as a new stamp next time.
+  bool good = trust_stamp
+                  ? hashed_.verify(hash, file_stamp(st, ref.offset), data,
+                                   /*store_wrote_it=*/false, HashedStamps::Clock::now())
+                  : hash.code == kMhSha2_256 && multihash_sha2_256(data).digest == hash.digest;
+  if (!good) {
+    if (!trust_stamp) hashed_.forget(hash);
     out.broken = file_text(ref) + " changed" + at + ": block " + what + " no longer matches";
     return out;
   }
-  if (trust_stamp) hashed_.remember_hashed(hash, stamp, now);
   out.data = std::move(data);
   return out;
 }

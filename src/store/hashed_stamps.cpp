@@ -61,6 +61,20 @@ void HashedStamps::insert(const Multihash& hash, const FileStamp& stamp, Clock::
   }
 }
 
+bool HashedStamps::verify(const Multihash& hash, const FileStamp& stamp, BytesView data,
+                          bool store_wrote_it, Clock::time_point now) {
+  if (fresh(hash, stamp, now)) return true;
+  if (hash.code != kMhSha2_256 || multihash_sha2_256(data).digest != hash.digest) {
+    forget(hash);
+    return false;
+  }
+  if (store_wrote_it)
+    remember_written(hash, stamp, now);
+  else
+    remember_hashed(hash, stamp, now);
+  return true;
+}
+
 void HashedStamps::forget(const Multihash& hash) {
   if (!keyable(hash)) return;
   Key key;

@@ -60,6 +60,11 @@ class HashedStamps {
   // The block was just written, verified, into blocks/ by this store.
   void remember_written(const Multihash& hash, const FileStamp& stamp, Clock::time_point now);
   void forget(const Multihash& hash);
+  // Whether `data`, read from a file that had `stamp` before the read, is the block `hash`
+  // (sha2-256) names: at once when the stamp is fresh; else hashed, and then remembered (as
+  // remember_written when `store_wrote_it`, else as remember_hashed) or forgotten.
+  bool verify(const Multihash& hash, const FileStamp& stamp, BytesView data, bool store_wrote_it,
+              Clock::time_point now);
   size_t size() const;
 
  private:

@@ -88,6 +88,25 @@ TEST(HashedStamps, TheOldestGoFirstAndTheBoundHolds) {
   EXPECT_FALSE(stamps.fresh(mh(500), stamp_aged(now, 10s, 500), now + 1s));
 }
 
+// verify(): a match is remembered, a mismatch forgotten, and a fresh stamp spares the hash (the
+// data is then taken as it is: what the stamp vouches for).
+TEST(HashedStamps, VerifyHashesOnceAndForgetsAMismatch) {
+  HashedStamps stamps;
+  auto now = Clock::now();
+  Bytes block = test_block(64, 1);
+  Bytes other = test_block(64, 2);
+  FileStamp s = stamp_aged(now, 10s);
+  EXPECT_FALSE(stamps.verify(mh(1), s, other, false, now));
+  EXPECT_EQ(stamps.size(), 0u);
+  EXPECT_TRUE(stamps.verify(mh(1), s, block, false, now));
+  EXPECT_TRUE(stamps.fresh(mh(1), s, now));
+  EXPECT_TRUE(stamps.verify(mh(1), s, other, false, now));  // not hashed: the stamp is fresh
+  FileStamp changed = s;
+  changed.mtime_ns += 1;
+  EXPECT_FALSE(stamps.verify(mh(1), changed, other, false, now));
+  EXPECT_EQ(stamps.size(), 0u);
+}
+
 TEST(HashedStamps, OnlySha256DigestsAreRemembered) {
   HashedStamps stamps;
   auto now = Clock::now();
