@@ -67,6 +67,8 @@ class Doctor {
 
   const CommonOptions& o_;
   std::optional<ApiClient> client_;
+  json id_ = json::object();    // the daemon's /api/v0/id, read once by check_daemon
+  json peers_ = json::array();  // its connections (/api/v0/swarm/peers), read then too
   std::vector<Check> checks_;
 };
 
@@ -121,8 +123,25 @@ bool Doctor::check_daemon() {
          "look at its log; restart it"});
     return false;
   }
-  add({"daemon", "ok", "", "peer " + id->value("peer", std::string()), ""});
+  id_ = std::move(*id);
+  if (auto peers = client_->get("/api/v0/swarm/peers"); peers && peers->is_array())
+    peers_ = std::move(*peers);
+  add({"daemon", "ok", "", "peer " + id_.value("peer", std::string()), ""});
   return true;
+}
+
+// "/ip4/1.2.3.4/tcp/4001/p2p/..." -> {"", "ip4", "1.2.3.4", "tcp", "4001", "p2p", ...}
+std::vector<std::string> multiaddr_parts(const std::string& text) {
+  std::vector<std::string> parts;
+  std::istringstream in(text);
+  for (std::string part; std::getline(in, part, '/');) parts.push_back(part);
+  return parts;
+}
+
+// The host of an /ip4 or /ip6 multiaddr; "" for any other.
+std::string host_of(const std::string& multiaddr) {
+  std::vector<std::string> parts = multiaddr_parts(multiaddr);
+  return parts.size() > 2 && (parts[1] == "ip4" || parts[1] == "ip6") ? parts[2] : "";
 }
 
 // A TCP connect to host:port within the timeout; "" when it was accepted, else why not.
@@ -163,20 +182,16 @@ std::string tcp_connect(const std::string& family, std::string host, uint16_t po
 }
 
 void Doctor::check_listening() {
-  auto id = client_->get("/api/v0/id");
   std::vector<std::string> refused, accepted;
-  if (id) {
-    for (const json& a : id->value("addrs", json::array())) {
-      std::vector<std::string> parts;
-      std::string text = a.get<std::string>(), part;
-      std::istringstream in(text);
-      while (std::getline(in, part, '/')) parts.push_back(part);
-      // "", ip4|ip6, host, tcp, port, ...
-      if (parts.size() < 5 || (parts[1] != "ip4" && parts[1] != "ip6") || parts[3] != "tcp")
-        continue;
-      std::string why = tcp_connect(parts[1], parts[2], uint16_t(std::stoul(parts[4])));
-      (why.empty() ? accepted : refused).push_back(why.empty() ? text : text + ": " + why);
-    }
+  for (const json& a : id_.value("addrs", json::array())) {
+    std::string text = a.get<std::string>();
+    std::vector<std::string> parts = multiaddr_parts(text);
+    // "", ip4|ip6, host, tcp, port, ...
+    if (host_of(text).empty() || parts.size() < 5 || parts[3] != "tcp") continue;
+    unsigned long port = std::strtoul(parts[4].c_str(), nullptr, 10);
+    if (port == 0 || port > 65535) continue;
+    std::string why = tcp_connect(parts[1], parts[2], uint16_t(port));
+    (why.empty() ? accepted : refused).push_back(why.empty() ? text : text + ": " + why);
   }
   if (!refused.empty()) {
     std::string list;
@@ -194,30 +209,20 @@ void Doctor::check_listening() {
 // dialled this node (inbound connections), and the addresses peers see it at (identify's
 // observed address) against those it listens on.
 void Doctor::check_reachability() {
-  auto peers = client_->get("/api/v0/swarm/peers");
-  auto id = client_->get("/api/v0/id");
-  if (!peers || !peers->is_array() || peers->empty()) {
+  if (peers_.empty()) {
     add({"reachability", "skip", "",
          "no connections to learn from (and no dial-back: AutoNAT is not built)", ""});
     return;
   }
   std::set<std::string> listen_hosts;
-  if (id)
-    for (const json& a : id->value("addrs", json::array())) {
-      std::string text = a.get<std::string>();
-      size_t from = text.find('/', 1),
-             to = from == std::string::npos ? from : text.find('/', from + 1);
-      if (to != std::string::npos) listen_hosts.insert(text.substr(from + 1, to - from - 1));
-    }
+  for (const json& a : id_.value("addrs", json::array()))
+    listen_hosts.insert(host_of(a.get<std::string>()));
   size_t inbound = 0;
   std::set<std::string> elsewhere;  // hosts peers see us at that we do not listen on
-  for (const json& c : *peers) {
+  for (const json& c : peers_) {
     if (c.value("direction", std::string()) == "inbound") ++inbound;
-    std::string observed = c.value("observed_addr", std::string());
-    size_t from = observed.find('/', 1),
-           to = from == std::string::npos ? from : observed.find('/', from + 1);
-    if (to == std::string::npos) continue;
-    std::string host = observed.substr(from + 1, to - from - 1);
+    std::string host = host_of(c.value("observed_addr", std::string()));
+    if (host.empty()) continue;
     if (!listen_hosts.count(host) && !listen_hosts.count("0.0.0.0") && !listen_hosts.count("::"))
       elsewhere.insert(host);
   }
@@ -242,8 +247,7 @@ void Doctor::check_reachability() {
 
 void Doctor::check_bootstrap() {
   auto list = client_->get("/api/v0/bootstrap/list");
-  auto peers = client_->get("/api/v0/swarm/peers");
-  if (!list || !peers) {
+  if (!list) {
     add({"bootstrap", "fail", "local", "the API did not answer", "look at the daemon's log"});
     return;
   }
@@ -252,10 +256,11 @@ void Doctor::check_bootstrap() {
     add({"bootstrap", "ok", "", "none configured (peers come from mDNS or by hand)", ""});
     return;
   }
-  std::string dump = peers->dump();
+  std::set<std::string> connected;
+  for (const json& c : peers_) connected.insert(c.value("peer", std::string()));
   for (const std::string& a : addrs) {
     std::string peer = a.substr(a.rfind('/') + 1);
-    if (dump.find(peer) != std::string::npos) {
+    if (connected.count(peer)) {
       add({"bootstrap", "ok", "", "connected to " + peer, ""});
       return;
     }
@@ -275,9 +280,8 @@ void Doctor::check_bootstrap() {
 }
 
 void Doctor::check_peers() {
-  auto peers = client_->get("/api/v0/swarm/peers");
   auto dht = client_->get("/api/v0/dht/status");
-  size_t connections = peers && peers->is_array() ? peers->size() : 0;  // one per connection
+  size_t connections = peers_.size();  // one entry per connection
   uint64_t table = dht ? dht->value("routing_table", uint64_t(0)) : 0;
   std::string evidence = std::to_string(connections) + " connection(s), " + std::to_string(table) +
                          " peer(s) in the DHT routing table";
