@@ -33,7 +33,6 @@ constexpr size_t kEdgesPerNodeMax = 64;         // edges kept: at most nodes_max
 
 struct Node {
   enum class Reach { unknown, yes, no } reach = Reach::unknown;
-  size_t failures = 0;
 };
 
 class Crawl {
@@ -72,10 +71,8 @@ void Crawl::on_step(const json& step) {
   ++steps_;
   if (step.value("failed", false)) {
     ++failed_steps_;
-    if (it != nodes_.end() && it->second.reach != Node::Reach::yes) {
+    if (it != nodes_.end() && it->second.reach != Node::Reach::yes)
       it->second.reach = Node::Reach::no;
-      ++it->second.failures;
-    }
     return;
   }
   if (it != nodes_.end()) it->second.reach = Node::Reach::yes;
@@ -222,8 +219,6 @@ Status write_new_file(const fs::path& path, const std::string& text) {
 }  // namespace
 
 int cmd_crawl(const CommonOptions& o, const CrawlOptions& options) {
-  if (options.format != "json" && options.format != "dot" && options.format != "svg")
-    return fail(make_error(Errc::invalid_input, "--format must be json, dot or svg"));
   if (!options.output.empty() && fs::exists(options.output))
     return fail(make_error(Errc::exists, options.output + " already exists"));
   auto client = ApiClient::connect(o.repo);

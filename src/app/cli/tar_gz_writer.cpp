@@ -17,7 +17,7 @@ namespace agora {
 namespace {
 
 constexpr size_t kBlockBytes = 512;
-constexpr uint64_t kSizeMax = (uint64_t(1) << 33) - 1;  // 11 octal digits
+constexpr uint64_t kOctal11Max = (uint64_t(1) << 33) - 1;  // sizes and times: 11 octal digits
 
 // An octal field of `width` bytes: width - 1 digits (zero-padded; the caller keeps the value in
 // range), then a NUL.
@@ -72,7 +72,7 @@ Status TarGzWriter::add(std::string_view name, std::string_view content, std::ti
   if (name.empty() || name.size() > 100)
     return make_error(Errc::invalid_input,
                       "archive member name '" + std::string(name) + "' is empty or over 100 bytes");
-  if (content.size() > kSizeMax)
+  if (content.size() > kOctal11Max)
     return make_error(Errc::too_large, "archive member " + std::string(name) + " is over 8 GiB");
   std::array<char, kBlockBytes> header{};
   std::memcpy(header.data(), name.data(), name.size());  // name[100]
@@ -80,7 +80,7 @@ Status TarGzWriter::add(std::string_view name, std::string_view content, std::ti
   put_octal(header.data() + 108, 8, 0);                  // uid
   put_octal(header.data() + 116, 8, 0);                  // gid
   put_octal(header.data() + 124, 12, content.size());    // size
-  put_octal(header.data() + 136, 12, uint64_t(std::clamp<std::time_t>(mtime, 0, kSizeMax)));
+  put_octal(header.data() + 136, 12, uint64_t(std::clamp<std::time_t>(mtime, 0, kOctal11Max)));
   header[156] = '0';                             // typeflag: a regular file
   std::memcpy(header.data() + 257, "ustar", 6);  // magic, NUL-terminated
   std::memcpy(header.data() + 263, "00", 2);     // version
