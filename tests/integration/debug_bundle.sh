@@ -31,6 +31,8 @@ head -c 100000 /dev/urandom >"$work/file.bin"
 # A secret-looking value, as a future [trace] exporter's header might be (the daemon has read its
 # config already; the bundle reads the file).
 printf '\n# added by the test\n  otlp_token = "s3cr3t-value"\nhttp_password="hunter2"\n' >>"$work/a/config.toml"
+printf 'headers = { Authorization = "Bearer inline-secret" }\nprivate_note = """\nmultiline-secret\n"""\n' \
+  >>"$work/a/config.toml"
 
 mkdir "$work/out"
 "$agora" --repo "$work/a" --json debug bundle -o "$work/out/bundle.tar.gz" >"$work/bundle.json" ||
@@ -73,6 +75,8 @@ metrics = open(os.path.join(root, "metrics.prom")).read()
 assert "# TYPE agora_" in metrics, metrics[:200]
 config = open(os.path.join(root, "config.toml")).read()
 assert 'otlp_token = "<redacted>"' in config and 'http_password= "<redacted>"' in config, config[-200:]
+assert 'headers = "<redacted>"' in config and 'private_note = "<redacted>"' in config, config[-200:]
+assert config.rstrip().endswith('private_note = "<redacted>"'), config[-200:]
 assert "listen" in config
 doctor = json.load(open(os.path.join(root, "doctor.json")))
 assert doctor["verdict"] == "ok" and len(doctor["checks"]) >= 8, doctor
@@ -81,7 +85,9 @@ PY
 token=$(cat "$work/a/api.token")
 [[ ${#token} -ge 16 ]] || fail "the API token is unexpectedly short"
 if grep -rqF -- "$token" "$work/x"; then fail "the API token is in the bundle"; fi
-if grep -rqE -- "s3cr3t-value|hunter2" "$work/x"; then fail "a secret config value is in the bundle"; fi
+if grep -rqE -- "s3cr3t-value|hunter2|inline-secret|multiline-secret" "$work/x"; then
+  fail "a secret config value is in the bundle"
+fi
 python3 - "$work/a/identity.key" "$work/x" <<'PY' || fail "the identity key is in the bundle"
 import os, sys
 key = open(sys.argv[1], "rb").read()

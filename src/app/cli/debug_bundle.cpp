@@ -29,7 +29,7 @@ bool secret_looking(std::string name) {
   std::transform(name.begin(), name.end(), name.begin(),
                  [](unsigned char c) { return char(std::tolower(c)); });
   for (const char* word :
-       {"token", "secret", "password", "passphrase", "credential", "private", "key"})
+       {"token", "secret", "password", "passphrase", "credential", "private", "key", "auth"})
     if (name.find(word) != std::string::npos) return true;
   return false;
 }
@@ -139,10 +139,27 @@ std::string redact_config_text(std::string_view toml) {
   while (std::getline(lines, line)) {
     size_t start = line.find_first_not_of(" \t");
     size_t eq = line.find('=');
-    if (start != std::string::npos && line[start] != '#' && line[start] != '[' &&
-        eq != std::string::npos && secret_looking(line.substr(start, eq - start)))
-      line = line.substr(0, eq) + "= \"<redacted>\"";
-    out += line + "\n";
+    if (start == std::string::npos || line[start] == '#' || line[start] == '[' ||
+        eq == std::string::npos) {
+      out += line + "\n";
+      continue;
+    }
+    std::string value = line.substr(eq + 1);
+    // A secret-looking key, or an inline table holding one ({ authorization = "..." }).
+    bool secret = secret_looking(line.substr(start, eq - start)) ||
+                  (value.find('{') != std::string::npos && secret_looking(value));
+    if (!secret) {
+      out += line + "\n";
+      continue;
+    }
+    out += line.substr(0, eq) + "= \"<redacted>\"\n";
+    // A multi-line string goes with it, up to its closing quotes.
+    for (const char* quotes : {"\"\"\"", "\'\'\'"}) {
+      size_t open = value.find(quotes);
+      if (open == std::string::npos || value.find(quotes, open + 3) != std::string::npos) continue;
+      while (std::getline(lines, line) && line.find(quotes) == std::string::npos) {
+      }
+    }
   }
   return out;
 }

@@ -21,7 +21,8 @@
 namespace agora {
 
 // The config's text with the value of every `name = value` line whose name looks secret (token,
-// secret, password, passphrase, credential, private, key) replaced by "<redacted>".
+// secret, password, passphrase, credential, private, key, auth), or whose inline table holds
+// such a name, replaced by "<redacted>" (a multi-line string value with all its lines).
 std::string redact_config_text(std::string_view toml);
 
 int cmd_debug_bundle(const CommonOptions& o, const std::string& output);
