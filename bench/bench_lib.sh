@@ -44,3 +44,15 @@ machine_line() {
     "$(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo), kernel $(uname -r)," \
     "load $(cut -d' ' -f1-3 /proc/loadavg)"
 }
+
+# bench_stop_all: SIGTERM to every process in BENCH_PIDS, SIGKILL half a second later to those
+# left, then reaps them. For scripts whose cleanup keeps or removes WORK itself.
+bench_stop_all() {
+  local p
+  for p in "${BENCH_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  sleep 0.5
+  for p in "${BENCH_PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+
+calc() { awk "BEGIN { printf \"%.3f\", $* }"; }  # calc EXPR -> EXPR to 3 decimals

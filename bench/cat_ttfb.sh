@@ -38,11 +38,7 @@ done
 WORK="$(mktemp -d /tmp/agora-cat-ttfb.XXXXXX)"
 SHM="$(mktemp -d /dev/shm/agora-cat-ttfb.XXXXXX)"
 cleanup() {
-  local p
-  for p in "${BENCH_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  sleep 0.5
-  for p in "${BENCH_PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
+  bench_stop_all
   rm -rf "$SHM"
   if ((KEEP)); then echo "kept $WORK" >&2; else rm -rf "$WORK"; fi
 }

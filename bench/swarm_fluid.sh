@@ -69,11 +69,7 @@ done
 
 WORK="$(mktemp -d /tmp/agora-swarm-fluid.XXXXXX)"
 cleanup() {
-  local p
-  for p in "${BENCH_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  sleep 0.5
-  for p in "${BENCH_PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
+  bench_stop_all
   if ((KEEP)); then echo "kept $WORK" >&2; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
@@ -82,7 +78,6 @@ fail() {
   echo "FAIL: $*" >&2
   exit 1
 }
-calc() { awk "BEGIN { printf \"%.3f\", $* }"; }
 metric() { "$AGORA" --repo "$1" metrics | awk -v m="$2" '$1 == m { print $2 }'; }
 seed_wire() {  # seed_wire REPO: bytes the daemon's open connections sent (framing included)
   "$AGORA" --json --repo "$1" swarm peers | "$PY" -c 'import json, sys; print(sum(p["bytes_sent"] for p in json.load(sys.stdin)))'

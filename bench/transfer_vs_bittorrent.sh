@@ -64,11 +64,7 @@ done
 
 WORK="$(mktemp -d /tmp/agora-xfer-bt.XXXXXX)"
 cleanup() {
-  local p
-  for p in "${BENCH_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  sleep 0.5
-  for p in "${BENCH_PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
+  bench_stop_all
   if ((KEEP)); then echo "kept $WORK" >&2; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
@@ -82,7 +78,6 @@ now() { echo "$EPOCHREALTIME"; }
 cpu_s() {  # cpu_s PID -> user+system CPU seconds of the process (all its threads)
   awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); printf "%.2f\n", ($12 + $13) / hz }' "/proc/$1/stat"
 }
-calc() { awk "BEGIN { printf \"%.3f\", $* }"; }
 time_cpu() {  # time_cpu FILE: user+system seconds from a `/usr/bin/time -f '%U %S'` file
   awk 'END { printf "%.2f", $1 + $2 }' "$1"
 }
