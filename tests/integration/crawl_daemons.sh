@@ -4,27 +4,8 @@
 # known nodes only; a node that went away is found unreachable; --max-nodes bounds it and says
 # the crawl stopped; DOT and SVG come out of Graphviz; an existing output is refused.
 set -euo pipefail
-agora="${AGORA_BIN:?set AGORA_BIN}"
-work="$(mktemp -d /tmp/agora-crawl.XXXXXX)"
-declare -A pid
-cleanup() {
-  for p in "${pid[@]}"; do kill -KILL "$p" 2>/dev/null || true; done; wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; for f in "$work"/*.log; do echo "--- $f" >&2; tail -10 "$f" >&2; done; exit 1; }
-a() { local n=$1; shift; "$agora" --repo "$work/$n" "$@"; }
-start() {
-  "$agora" --repo "$work/$1" daemon >"$work/$1.log" 2>&1 &
-  pid[$1]=$!
-  for _ in $(seq 100); do grep -q '^ready' "$work/$1.log" && return; sleep 0.1; done
-  fail "$1 did not become ready"
-}
-addr() { grep -m1 '^listening' "$work/$1.log" | cut -d' ' -f2; }
-init() {
-  a "$1" init --listen /ip4/127.0.0.1/tcp/0 --api 127.0.0.1:0 >/dev/null
-  sed -i -e 's/^mdns = true/mdns = false/' -e 's/^low_water = 32/low_water = 0/' "$work/$1/config.toml"
-}
+# shellcheck source=daemons_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/daemons_lib.sh" crawl
 init boot; start boot
 nodes=(n1 n2 n3 n4 n5 n6 n7 n8 n9 n10 n11)
 for n in "${nodes[@]}"; do init "$n"; a "$n" bootstrap add "$(addr boot)" >/dev/null; start "$n"; done

@@ -11,34 +11,11 @@
 #     connection ("a slow link");
 #   - a bootstrap list whose peers are all gone: connection;
 #   - no daemon for the repo, and no repo: local.
-# Exit codes: 0 for ok, 2 for any other verdict. (Not here: a firewalled port, a full disk and a
-# lossy link, which need network namespaces and a small file system.)
+# Exit codes: 0 for ok, 2 for any other verdict. (A firewalled port is doctor_netns.sh's; not
+# tested: a full disk and a lossy link.)
 set -euo pipefail
-agora="${AGORA_BIN:?set AGORA_BIN}"
-work="$(mktemp -d /tmp/agora-doctor.XXXXXX)"
-declare -A pid
-cleanup() {
-  for p in "${pid[@]}"; do kill -KILL "$p" 2>/dev/null || true; done; wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; for f in "$work"/*.log; do echo "--- $f" >&2; tail -20 "$f" >&2; done; exit 1; }
-a() { local n=$1; shift; "$agora" --repo "$work/$n" "$@"; }
-field() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
-start() {
-  : >"$work/$1.log"
-  "$agora" --repo "$work/$1" daemon >"$work/$1.log" 2>&1 &
-  pid[$1]=$!
-  for _ in $(seq 100); do grep -q '^ready' "$work/$1.log" && return; sleep 0.1; done
-  fail "$1 did not become ready"
-}
-stop() { kill -TERM "${pid[$1]}"; wait "${pid[$1]}" || true; unset "pid[$1]"; }
-addr() { grep -m1 '^listening' "$work/$1.log" | cut -d' ' -f2; }
-init() {
-  a "$1" init --listen /ip4/127.0.0.1/tcp/0 --api 127.0.0.1:0 >/dev/null
-  sed -i -e 's/^mdns = true/mdns = false/' -e 's/^low_water = 32/low_water = 0/' "$work/$1/config.toml"
-}
-eventually() { local n=$1; shift; for _ in $(seq "$n"); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done; return 1; }
+# shellcheck source=daemons_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/daemons_lib.sh" doctor
 # doctor NODE [TARGET] -> sets $rc and $out (the --json object)
 doctor() { local n=$1; shift; rc=0; out=$(a "$n" --json doctor "$@") || rc=$?; }
 expect() {  # expect VERDICT RC CHECK EVIDENCE_REGEX
