@@ -221,6 +221,9 @@ class Node {
   // The flight recorder: the newest `limit` events, or the oldest after `since`.
   Json events(std::optional<uint64_t> since, size_t limit);
   std::string metrics_text();  // Prometheus text format, served as kMetricsContentType
+  // The same metrics as JSON: {name: {"type", "help", "series": [{"labels", "value"}]}} (a
+  // histogram's series have "buckets", "sum" and "count" instead of "value").
+  Json metrics_json();
   static constexpr std::string_view kMetricsContentType =
       "text/plain; version=0.0.4; charset=utf-8";
   // For an embedding application's own components (the HTTP API counts its refusals here).

@@ -12,7 +12,9 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 namespace agora {
 
@@ -29,6 +31,14 @@ class CancelToken {
   std::shared_ptr<std::atomic<bool>> flag_;
 };
 
+// What one peer has given a get or pin add so far.
+struct OperationSource {
+  std::string peer;
+  uint64_t bytes = 0;             // of the blocks it sent
+  uint64_t bytes_per_second = 0;  // lately (over /agora/xfer; 0 over bitswap)
+  std::optional<bool> choked;     // over /agora/xfer: whether it chokes us now
+};
+
 struct OperationInfo {
   uint64_t id = 0;
   std::string kind;    // get, cat, ls, pin_add, add, fetch
@@ -36,6 +46,11 @@ struct OperationInfo {
   double seconds = 0;  // running for
   uint64_t bytes = 0;  // moved so far: fetched, read or imported
   bool cancelling = false;
+  // A get or pin add: its phase (resolving, fetching, writing), the bytes the content declares
+  // (0 until known) and each peer that sent blocks or that the download has a stream to.
+  std::string phase;
+  uint64_t total_bytes = 0;
+  std::vector<OperationSource> sources;
 };
 
 }  // namespace agora

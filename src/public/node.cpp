@@ -302,6 +302,8 @@ static_assert(Node::kMetricsContentType == observe::kPrometheusContentType);
 
 std::string Node::metrics_text() { return impl_->node_->metrics().render_prometheus(); }
 
+Json Node::metrics_json() { return impl_->node_->metrics().to_json(); }
+
 void Node::count(const std::string& name, const std::string& help,
                  const std::map<std::string, std::string>& labels, uint64_t n) {
   impl_->node_->metrics().counter(name, help, labels).add(n);

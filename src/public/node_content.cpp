@@ -177,6 +177,7 @@ Result<GetResult> Node::get(const GetRequest& request, const GetProgressFn& prog
   GetProgress shown;
   auto report = [&] {
     op->set_bytes(shown.bytes_fetched + shown.bytes_local + shown.bytes_written);
+    op->set_progress(shown);
     if (progress) progress(shown);
   };
   report();
@@ -373,6 +374,7 @@ Result<std::string> Node::pin_add(std::string_view content_path, bool recursive,
       shown = progress_of(p);
       shown.phase = "fetching";
       op->set_bytes(shown.bytes_fetched + shown.bytes_local);
+      op->set_progress(shown);
       if (progress) progress(shown);
     }));
   } else {

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <vector>
 
+#include "agora/content_types.h"
 #include "agora/operations.h"
 #include "agora/result.h"
 
@@ -23,6 +24,10 @@ class OperationTable {
     std::chrono::steady_clock::time_point started;
     CancelToken cancel;
     std::atomic<uint64_t> bytes{0};
+    std::mutex progress_mu;  // guards the three below
+    std::string phase;
+    uint64_t total_bytes = 0;
+    std::vector<OperationSource> sources;
   };
 
   // Registered while it lives.
@@ -34,6 +39,8 @@ class OperationTable {
     Scope(const Scope&) = delete;
     Scope& operator=(const Scope&) = delete;
     void set_bytes(uint64_t bytes) { entry_->bytes.store(bytes); }
+    // A get's progress: its phase, declared size and sources (bounded by its peers).
+    void set_progress(const GetProgress& progress);
     const CancelToken& cancel() const { return entry_->cancel; }
     uint64_t id() const { return id_; }
 

@@ -140,10 +140,12 @@ void report_ready(const Reporter& out, const Node& node, const ApiServer& api) {
       {"event", "ready"},
       {"peer", node.peer_id()},
       {"api", api.url()},
+      {"dashboard", api.url() + "/"},
       {"api_socket",
        api.unix_path().empty() ? nlohmann::json(nullptr) : nlohmann::json(api.unix_path())}};
   std::string text = "API " + api.url() + "\n";
   if (!api.unix_path().empty()) text += "API socket " + api.unix_path() + "\n";
+  text += "Dashboard " + api.url() + "/ (log in with api.token, or `agora dashboard`)\n";
   out.say(ready, text + "ready");
 }
 

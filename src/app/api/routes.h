@@ -21,6 +21,8 @@ void add_content_routes(httplib::Server& server, Node& node);
 nlohmann::json get_progress_json(const GetProgress& p);
 // ops ls|cancel (routes_ops.cpp)
 void add_ops_routes(httplib::Server& server, Node& node);
+// {"operations": [...]}, as `ops` answers: with each get's phase, size and sources per peer.
+nlohmann::json operations_json(Node& node);
 // pin add|rm|ls (routes_pin.cpp)
 void add_pin_routes(httplib::Server& server, Node& node);
 // block put|get|stat (routes_block.cpp)

@@ -7,17 +7,32 @@
 
 namespace agora {
 
+nlohmann::json operations_json(Node& node) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const OperationInfo& op : node.operations()) {
+    nlohmann::json sources = nlohmann::json::array();
+    for (const OperationSource& s : op.sources) {
+      nlohmann::json source = {
+          {"peer", s.peer}, {"bytes", s.bytes}, {"bytes_per_second", s.bytes_per_second}};
+      if (s.choked) source["choked"] = *s.choked;
+      sources.push_back(std::move(source));
+    }
+    nlohmann::json entry = {{"id", op.id},         {"kind", op.kind},
+                            {"target", op.target}, {"seconds", op.seconds},
+                            {"bytes", op.bytes},   {"cancelling", op.cancelling},
+                            {"sources", sources}};
+    if (!op.phase.empty()) {
+      entry["phase"] = op.phase;
+      entry["total_bytes"] = op.total_bytes;
+    }
+    list.push_back(std::move(entry));
+  }
+  return {{"operations", list}};
+}
+
 void add_ops_routes(httplib::Server& s, Node& node) {
   s.Get("/api/v0/ops", [&node](const httplib::Request&, httplib::Response& res) {
-    nlohmann::json list = nlohmann::json::array();
-    for (const OperationInfo& op : node.operations())
-      list.push_back({{"id", op.id},
-                      {"kind", op.kind},
-                      {"target", op.target},
-                      {"seconds", op.seconds},
-                      {"bytes", op.bytes},
-                      {"cancelling", op.cancelling}});
-    send_json(res, {{"operations", list}});
+    send_json(res, operations_json(node));
   });
   s.Post("/api/v0/ops/cancel", [&node](const httplib::Request& req, httplib::Response& res) {
     auto id = parse_u64(req.get_param_value("arg"), "operation id");

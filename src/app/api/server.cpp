@@ -4,22 +4,13 @@
 
 #include <set>
 
+#include "app/api/api_auth.h"
+#include "app/api/dashboard.h"
 #include "app/api/gate.h"
 #include "app/api/http_reply.h"
 #include "app/api/routes.h"
 
 namespace agora {
-
-namespace {
-
-bool constant_time_equal(const std::string& a, const std::string& b) {
-  if (a.size() != b.size()) return false;
-  unsigned char diff = 0;
-  for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
-  return diff == 0;
-}
-
-}  // namespace
 
 // httplib's router, fed one request at a time by the gate.
 class ApiRoutes : public httplib::Server {
@@ -50,18 +41,26 @@ ApiLane lane_of(std::string_view method, std::string_view path) {
                                                         "/api/v0/bootstrap/list",
                                                         "/api/v0/dht/status",
                                                         "/api/v0/dht/table",
-                                                        "/api/v0/ops"};
+                                                        "/api/v0/ops",
+                                                        "/",
+                                                        "/app.js",
+                                                        "/style.css",
+                                                        "/login",
+                                                        "/login.js"};
   static const std::set<std::string_view> short_posts = {
-      "/api/v0/swarm/disconnect", "/api/v0/bootstrap/add",   "/api/v0/bootstrap/rm",
-      "/api/v0/swarm/protect",    "/api/v0/swarm/unprotect", "/api/v0/shutdown",
-      "/api/v0/ops/cancel"};  // so a cancel gets through while the long lane is full
+      "/api/v0/swarm/disconnect", "/api/v0/bootstrap/add",
+      "/api/v0/bootstrap/rm",     "/api/v0/swarm/protect",
+      "/api/v0/swarm/unprotect",  "/api/v0/shutdown",
+      "/api/v0/ops/cancel",       "/api/v0/session",
+      "/api/v0/session/end"};  // so a cancel gets through while the long lane is full
   if (method == "GET" && short_gets.contains(path)) return ApiLane::short_call;
   if (method == "POST" && short_posts.contains(path)) return ApiLane::short_call;
   return ApiLane::long_call;
 }
 
-constexpr const char* kRefusalReasons[] = {"connections_max", "connections_per_client_max",
-                                           "header_timeout", "header_too_large", "queue_max"};
+constexpr const char* kRefusalReasons[] = {"connections_max",  "connections_per_client_max",
+                                           "cross_origin",     "header_timeout",
+                                           "header_too_large", "queue_max"};
 constexpr const char* kRefusedMetric = "agora_api_refused_total";
 constexpr const char* kRefusedHelp = "Local API connections refused or cut off, by limit";
 
@@ -91,11 +90,16 @@ Status ApiServer::start(const std::string& host_port, const std::string& unix_pa
     return make_error(Errc::invalid_input, "bad API port in " + host_port);
   if (host != "127.0.0.1" && host != "::1" && host != "localhost")
     return make_error(Errc::invalid_input, "the API listens on loopback only, not " + host);
-  routes();
   gate_ = std::make_unique<ApiGate>(
       limits_, [this](ApiConnection& c) { server_->serve(c); }, lane_of,
       [this](const char* reason, const std::string& client) { refused(reason, client); });
   AGORA_ASSIGN(int bound, gate_->listen_tcp(host, int(*port)));
+  // The session cookie's name carries the port, so routes are made once it is known.
+  auth_ = std::make_unique<ApiAuth>(token_, random_session_secret(), bound);
+  DashboardLimits dashboard_limits;
+  dashboard_limits.streams_max = std::max<size_t>(1, limits_.long_workers / 2);
+  dashboard_ = std::make_unique<Dashboard>(node_, *auth_, dashboard_limits);
+  routes();
   // The socket is a convenience beside TCP: a repo on a filesystem without sockets (some FUSE,
   // 9p or shared folders) still gets a daemon, over TCP only.
   if (!unix_path.empty()) {
@@ -112,6 +116,7 @@ Status ApiServer::start(const std::string& host_port, const std::string& unix_pa
 
 void ApiServer::stop() {
   server_->stop_streams();
+  if (dashboard_) dashboard_->stop();
   if (gate_) gate_->stop();
 }
 
@@ -121,21 +126,41 @@ void ApiServer::refused(const char* reason, const std::string& client) {
                          "local API client " + client + " refused or cut off (" + reason + ")");
 }
 
+bool ApiServer::admit(const httplib::Request& req, httplib::Response& res) {
+  auto header = [&req](const char* name) { return req.get_header_value(name); };
+  std::string authorization = header("Authorization"), cookie = header("Cookie"),
+              origin = header("Origin"), host = header("Host"), site = header("Sec-Fetch-Site");
+  ApiAccess access =
+      auth_->check({req.method, req.path, authorization, cookie, origin, host, site});
+  const char* why = nullptr;
+  switch (access) {
+    case ApiAccess::allow:
+      return true;
+    case ApiAccess::redirect_to_login:
+      set_page_headers(res);
+      res.set_redirect(std::string(ApiAuth::kLoginPath));
+      return false;
+    case ApiAccess::unauthorized:
+      res.status = 401;
+      why = "missing or wrong API token (see api.token in the repo)";
+      break;
+    case ApiAccess::cross_origin:
+      res.status = 403;
+      why = "cross-origin requests are refused (open the dashboard at the daemon's own address)";
+      refused("cross_origin", origin.empty() ? host : origin);
+      break;
+  }
+  res.set_content(error_json(make_error(Errc::invalid_input, why)).dump(), "application/json");
+  return false;
+}
+
 void ApiServer::routes() {
   auto& s = *server_;
   s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-    std::string auth = req.get_header_value("Authorization");
-    if (!constant_time_equal(auth, "Bearer " + token_)) {
-      res.status = 401;
-      res.set_content(
-          error_json(make_error(Errc::invalid_input,
-                                "missing or wrong API token (see api.token in the repo)"))
-              .dump(),
-          "application/json");
-      return httplib::Server::HandlerResponse::Handled;
-    }
-    return httplib::Server::HandlerResponse::Unhandled;
+    return admit(req, res) ? httplib::Server::HandlerResponse::Unhandled
+                           : httplib::Server::HandlerResponse::Handled;
   });
+  dashboard_->add_routes(s);
   add_swarm_routes(s, node_);
   add_peer_store_routes(s, node_);
   add_observe_routes(s, node_);

@@ -4,7 +4,9 @@
 // copy of the repo on a filesystem that ignores modes), and the CLI reads it anyway.
 // Connections go through ApiGate (gate.h), which bounds what a local client can hold: header
 // deadline, connections per client, and separate threads for short and long calls. The routes
-// (routes.h) call agora::Node, which hops onto its event loop for node state.
+// (routes.h) call agora::Node, which hops onto its event loop for node state. The same address
+// serves the web dashboard (dashboard.h): a browser logs in once with the token and then holds a
+// session cookie; cross-origin requests are refused (api_auth.h).
 #pragma once
 
 #include <functional>
@@ -13,10 +15,17 @@
 
 #include "agora/node.h"
 
+namespace httplib {
+struct Request;
+struct Response;
+}  // namespace httplib
+
 namespace agora {
 
+class ApiAuth;
 class ApiGate;
 class ApiRoutes;
+class Dashboard;
 
 class ApiServer {
  public:
@@ -35,12 +44,16 @@ class ApiServer {
 
  private:
   void routes();
+  // Whether a request may go on (api_auth.h); if not, `res` holds the refusal.
+  bool admit(const httplib::Request& req, httplib::Response& res);
   // Counts the refusal and records an event (the recorder folds floods into summaries).
   void refused(const char* reason, const std::string& client);
   Node& node_;
   std::string token_;
   ApiLimits limits_;
   std::unique_ptr<ApiRoutes> server_;
+  std::unique_ptr<ApiAuth> auth_;
+  std::unique_ptr<Dashboard> dashboard_;
   std::unique_ptr<ApiGate> gate_;
   std::string url_;
   std::string unix_path_;

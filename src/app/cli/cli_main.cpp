@@ -173,6 +173,9 @@ int parse_and_run(int argc, char** argv, const RunDaemon& run_daemon) {
       "version", "Show agora's version, the git commit it was built from and its libraries'");
   app.add_subcommand("metrics", "Print the daemon's metrics (Prometheus text format)");
   app.add_subcommand("shutdown", "Ask the running daemon to stop");
+  app.add_subcommand("dashboard",
+                     "Print the web dashboard's address and a link that logs in to it (the "
+                     "daemon serves it at its API address)");
   auto* doctor = app.add_subcommand(
       "doctor",
       "Find where a problem lies: checks the repo and disk, the daemon, its listening ports, "
@@ -260,6 +263,7 @@ int parse_and_run(int argc, char** argv, const RunDaemon& run_daemon) {
   if (auto rc = run_testnet_command(common, testnet)) return *rc;
   if (app.got_subcommand("metrics")) return cmd_metrics(common);
   if (app.got_subcommand("shutdown")) return cmd_shutdown(common);
+  if (app.got_subcommand("dashboard")) return cmd_dashboard(common);
   if (*bundle) return cmd_debug_bundle(common, bundle_output);
   if (*doctor) return cmd_doctor(common, doctor_target);
   if (*crawl) return cmd_crawl(common, crawl_options);

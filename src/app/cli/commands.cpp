@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <fstream>
 #include <iostream>
 #include <thread>
 
@@ -283,6 +284,27 @@ int cmd_metrics(const CommonOptions& o) {
   if (!text) return fail(text.error());
   std::cout << *text;
   return 0;
+}
+
+int cmd_dashboard(const CommonOptions& o) {
+  auto client = ApiClient::connect(o.repo);
+  if (!client) return fail(client.error());
+  if (auto id = client->get("/api/v0/id"); !id) return fail(id.error());
+  auto url = read_api_url(o.repo);  // the dashboard is on TCP only: a browser needs it
+  if (!url) return fail(make_error(Errc::not_found, "the daemon has no TCP API address"));
+  std::ifstream token_file(o.repo / "api.token");
+  std::string token;
+  if (!(token_file >> token))
+    return fail(make_error(Errc::io, "cannot read " + (o.repo / "api.token").string()));
+  std::string login = *url + "/login#token=" + token;
+  if (o.json) {
+    std::cout << nlohmann::json{{"url", *url + "/"}, {"login_url", login}}.dump() << "\n";
+  } else {
+    std::cout << *url << "/\n"
+              << "log in: " << login << "\n"
+              << "(the link holds the API token: it gives full control of this daemon)\n";
+  }
+  return kExitOk;
 }
 
 int cmd_shutdown(const CommonOptions& o) {

@@ -31,6 +31,8 @@ int cmd_swarm_disconnect(const CommonOptions& o, const std::string& peer);
 // Without `since` the newest `limit` events; with it the oldest after it. Says what was dropped.
 int cmd_events(const CommonOptions& o, std::optional<uint64_t> since, uint64_t limit, bool follow);
 int cmd_metrics(const CommonOptions& o);
+// The dashboard's address, and a link that logs in (the token after '#').
+int cmd_dashboard(const CommonOptions& o);
 int cmd_shutdown(const CommonOptions& o);
 
 // `agora bootstrap list|add|rm` and `agora swarm known|protect|unprotect`.

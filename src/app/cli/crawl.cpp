@@ -218,14 +218,19 @@ Status write_new_file(const fs::path& path, const std::string& text) {
 
 }  // namespace
 
+Result<json> crawl_report(const CommonOptions& o, const CrawlOptions& options) {
+  AGORA_ASSIGN(ApiClient client, ApiClient::connect(o.repo));
+  Crawl crawl(client, options);
+  AGORA_TRY(crawl.run());
+  return crawl.result();
+}
+
 int cmd_crawl(const CommonOptions& o, const CrawlOptions& options) {
   if (!options.output.empty() && fs::exists(options.output))
     return fail(make_error(Errc::exists, options.output + " already exists"));
-  auto client = ApiClient::connect(o.repo);
-  if (!client) return fail(client.error());
-  Crawl crawl(*client, options);
-  if (Status st = crawl.run(); !st) return fail(st.error());
-  json result = crawl.result();
+  auto report = crawl_report(o, options);
+  if (!report) return fail(report.error());
+  json result = std::move(*report);
   std::string text;
   if (options.format == "json") {
     text = result.dump(o.json ? -1 : 2) + "\n";

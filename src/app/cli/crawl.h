@@ -16,8 +16,10 @@
 // counted in `edges_left_out`).
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 
+#include "agora/result.h"
 #include "app/cli/commands.h"
 
 namespace agora {
@@ -31,5 +33,7 @@ struct CrawlOptions {
 };
 
 int cmd_crawl(const CommonOptions& o, const CrawlOptions& options);
+// The crawl as JSON (format and output are not used): for the dashboard's topology view.
+Result<nlohmann::json> crawl_report(const CommonOptions& o, const CrawlOptions& options);
 
 }  // namespace agora

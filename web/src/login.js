@@ -1,0 +1,41 @@
+// The login page: posts the token to /api/v0/session, which sets the session cookie, then opens
+// the dashboard. `agora dashboard` prints a link with the token after '#': the fragment never
+// reaches the server or its logs, and is removed from the address bar at once.
+const form = document.getElementById("login");
+const input = document.getElementById("token");
+const error = document.getElementById("login-error");
+
+async function login(token) {
+  error.textContent = "";
+  let res;
+  try {
+    res = await fetch("/api/v0/session", {
+      method: "POST",
+      body: new URLSearchParams({ token }),
+      credentials: "same-origin",
+    });
+  } catch (e) {
+    error.textContent = `The daemon did not answer: ${e.message}`;
+    return;
+  }
+  if (res.ok) {
+    location.replace("/");
+    return;
+  }
+  let message = `HTTP ${res.status}`;
+  try {
+    message = (await res.json()).error ?? message;
+  } catch {}
+  error.textContent = `Not logged in: ${message}`;
+}
+
+form.addEventListener("submit", (e) => {
+  e.preventDefault();
+  login(input.value.trim());
+});
+
+const fragment = new URLSearchParams(location.hash.slice(1));
+if (fragment.has("token")) {
+  history.replaceState(null, "", location.pathname);
+  login(fragment.get("token"));
+}
