@@ -34,8 +34,12 @@ form.addEventListener("submit", (e) => {
   login(input.value.trim());
 });
 
-const fragment = new URLSearchParams(location.hash.slice(1));
-if (fragment.has("token")) {
+function loginFromFragment() {
+  const fragment = new URLSearchParams(location.hash.slice(1));
+  if (!fragment.has("token")) return;
   history.replaceState(null, "", location.pathname);
   login(fragment.get("token"));
 }
+// The link opened in a tab already at /login changes only the fragment: no new page load.
+window.addEventListener("hashchange", loginFromFragment);
+loginFromFragment();
