@@ -1,0 +1,107 @@
+// The span recorder: what this node did for a trace, and what it served to other peers
+// (docs/tracing.md). A span is one operation (a get, a DHT lookup) or one stream a behaviour
+// opened or served, with the peer, protocol, key (CID or peer id), bytes each way, outcome and
+// wall-clock times.
+//
+// - Spans go into one bounded ring (spans_max; the oldest is overwritten and counted in
+//   dropped()). A query scans at most the ring.
+// - A served span of a standard protocol (bitswap, kad, identify, ping) has no trace id: the
+//   requester's trace never travelled. It is found by requester, time and key (served_to).
+// - ActiveTraces maps the key of each traced operation running now (a CID's multihash, a peer
+//   id's bytes) to its context, so the requests made for that key (a DHT lookup, the xfer streams
+//   of a download) hang under it without every call in between carrying it. Bounded: at most
+//   active_max keys (later ones are not traced).
+//
+// Thread-safe: the node's loop records, the API's threads read.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "base/bytes.h"
+#include "base/trace_context.h"
+
+namespace agora::observe {
+
+struct Span {
+  TraceId trace_id{};  // all zero: a request served with no trace context (standard protocols)
+  SpanId span_id{};
+  SpanId parent_span_id{};  // all zero: a root
+  std::string name;         // get, dht.findprovs, stream, served, ...
+  std::string peer;         // the peer talked to or served; empty for an operation
+  std::string protocol;
+  std::string key;          // the CID or peer id it was about; may be empty
+  bool inbound = false;     // served for `peer`
+  uint64_t bytes_sent = 0;
+  uint64_t bytes_received = 0;
+  std::string outcome = "ok";  // "ok", or the error's kind (an Errc name)
+  std::string detail;          // the error's message
+  int64_t start_ns = 0;        // wall clock, Unix ns
+  int64_t end_ns = 0;
+};
+
+// {"trace_id", "span_id", "parent_span_id" (absent for a root), "name", "peer", "protocol", "key",
+// "direction" (inbound: served for the peer; outbound), "bytes_sent", "bytes_received",
+// "outcome", "detail", "start_ns", "end_ns"}; ids as lowercase hex, absent when all zero.
+nlohmann::json to_json(const Span& span);
+
+struct SpanRecorderConfig {
+  size_t spans_max = 16384;  // about 4 MiB
+  size_t active_max = 1024;
+};
+
+// Which served spans one peer may learn of: its own requests only.
+struct ServedQuery {
+  std::string requester;  // the asking connection's authenticated peer id
+  TraceId trace_id{};     // its spans with this trace id
+  std::set<std::string> keys;  // and its untraced ones about these keys (empty: any key)
+  int64_t from_ns = 0;  // overlapping [from_ns, to_ns]
+  int64_t to_ns = 0;
+  size_t max = 1000;
+};
+
+class SpanRecorder {
+ public:
+  using Entropy = std::function<void(std::span<uint8_t>)>;
+  SpanRecorder(SpanRecorderConfig config, Entropy entropy);
+
+  void record(Span span);
+  // Every span of the trace this node recorded, oldest first.
+  std::vector<Span> trace(const TraceId& id) const;
+  // Spans served to `q.requester` that match; `truncated` says more matched than `q.max`.
+  std::vector<Span> served_to(const ServedQuery& q, bool& truncated) const;
+  // The newest traces' root spans here (those whose parent is not recorded here), newest first.
+  std::vector<Span> recent_roots(size_t limit) const;
+  uint64_t dropped() const;
+  size_t size() const;
+
+  SpanId new_span_id();
+  TraceId new_trace_id();
+
+  // Traced operations running now, by key bytes.
+  bool activate(const Bytes& key, const TraceContext& context);  // false when full
+  void deactivate(const Bytes& key, const TraceContext& context);
+  std::optional<TraceContext> context_for(BytesView key) const;
+
+ private:
+  template <class F>
+  void each(F&& f) const;  // oldest first, under the lock
+
+  SpanRecorderConfig config_;
+  Entropy entropy_;
+  mutable std::mutex mu_;
+  std::vector<Span> ring_;
+  size_t next_ = 0;  // where the next span goes once the ring is full
+  uint64_t dropped_ = 0;
+  std::map<Bytes, TraceContext> active_;
+};
+
+}  // namespace agora::observe

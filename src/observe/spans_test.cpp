@@ -1,0 +1,147 @@
+#include "observe/spans.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+namespace agora::observe {
+namespace {
+
+SpanRecorder recorder(size_t spans_max = 16) {
+  auto rng = std::make_shared<std::mt19937_64>(7);
+  return SpanRecorder({.spans_max = spans_max, .active_max = 2}, [rng](std::span<uint8_t> out) {
+    for (auto& b : out) b = uint8_t((*rng)());
+  });
+}
+
+Span served(const std::string& peer, int64_t start, int64_t end, const std::string& key = "") {
+  Span s;
+  s.name = "served";
+  s.peer = peer;
+  s.inbound = true;
+  s.key = key;
+  s.start_ns = start;
+  s.end_ns = end;
+  return s;
+}
+
+TEST(TraceContext, TraceparentRoundTripsAndRejectsMalformedHeaders) {
+  TraceContext c{*id_from_hex<16>("4bf92f3577b34da6a3ce929d0e0e4736"),
+                 *id_from_hex<8>("00f067aa0ba902b7")};
+  EXPECT_EQ(to_traceparent(c), "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+  EXPECT_EQ(parse_traceparent(to_traceparent(c)), c);
+  EXPECT_EQ(parse_traceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00"), c);
+  for (const char* bad : {"", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7",
+                          "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+                          "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
+                          "00-4bf92f3577b34da6a3ce929d0e0e473g-00f067aa0ba902b7-01",
+                          "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+                          "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra",
+                          "00_4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"})
+    EXPECT_FALSE(parse_traceparent(bad)) << bad;
+  // A later version may add fields after the four W3C defines.
+  EXPECT_TRUE(parse_traceparent("01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-zz"));
+}
+
+TEST(SpanRecorder, TheRingIsBoundedAndCountsWhatItOverwrites) {
+  auto r = recorder(4);
+  TraceId t = r.new_trace_id();
+  for (int i = 0; i < 10; ++i) {
+    Span s;
+    s.trace_id = t;
+    s.span_id = r.new_span_id();
+    s.start_ns = i;
+    r.record(s);
+  }
+  EXPECT_EQ(r.size(), 4u);
+  EXPECT_EQ(r.dropped(), 6u);
+  auto spans = r.trace(t);
+  ASSERT_EQ(spans.size(), 4u);
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(spans[size_t(i)].start_ns, 6 + i);  // oldest first
+}
+
+TEST(SpanRecorder, ServedSpansAreAnsweredOnlyToTheirRequester) {
+  auto r = recorder();
+  r.record(served("alice", 100, 200, "bafyA"));
+  r.record(served("bob", 100, 200, "bafyA"));
+  r.record(served("alice", 500, 600, "bafyB"));
+  Span traced = served("alice", 150, 160);
+  traced.trace_id = r.new_trace_id();
+  traced.span_id = r.new_span_id();
+  r.record(traced);
+  Span other_trace = traced;
+  other_trace.trace_id = r.new_trace_id();
+  r.record(other_trace);
+
+  bool truncated = false;
+  ServedQuery q{.requester = "alice", .trace_id = traced.trace_id, .keys = {"bafyA"},
+                .from_ns = 0, .to_ns = 300};
+  auto got = r.served_to(q, truncated);
+  ASSERT_EQ(got.size(), 2u);  // alice's bafyA request, and her span of this trace
+  EXPECT_EQ(got[0].key, "bafyA");
+  EXPECT_EQ(got[1].trace_id, traced.trace_id);
+  EXPECT_FALSE(truncated);
+  // Bob's requests are never answered to alice, whatever she asks.
+  q.keys.clear();
+  q.to_ns = 1000;
+  for (const Span& s : r.served_to(q, truncated)) EXPECT_EQ(s.peer, "alice");
+  // Outside the window: nothing.
+  q.from_ns = 700;
+  EXPECT_TRUE(r.served_to(q, truncated).empty());
+  // At most q.max, and it says so.
+  q.from_ns = 0;
+  q.max = 1;
+  EXPECT_EQ(r.served_to(q, truncated).size(), 1u);
+  EXPECT_TRUE(truncated);
+}
+
+TEST(SpanRecorder, RecentRootsAreTheTopSpansOfEachTraceNewestFirst) {
+  auto r = recorder();
+  for (int i = 0; i < 3; ++i) {
+    TraceId t = r.new_trace_id();
+    Span root;
+    root.trace_id = t;
+    root.span_id = r.new_span_id();
+    root.parent_span_id = r.new_span_id();  // the CLI's, not recorded here
+    root.name = "get";
+    root.start_ns = i;
+    Span child = root;
+    child.parent_span_id = root.span_id;
+    child.span_id = r.new_span_id();
+    child.name = "stream";
+    r.record(child);
+    r.record(root);
+  }
+  r.record(served("x", 1, 2));
+  auto roots = r.recent_roots(2);
+  ASSERT_EQ(roots.size(), 2u);
+  EXPECT_EQ(roots[0].name, "get");
+  EXPECT_EQ(roots[0].start_ns, 2);
+  EXPECT_EQ(roots[1].start_ns, 1);
+}
+
+TEST(SpanRecorder, ActiveTracesAreBoundedAndEndOnlyTheirOwnContext) {
+  auto r = recorder();
+  TraceContext a{r.new_trace_id(), r.new_span_id()}, b{r.new_trace_id(), r.new_span_id()};
+  EXPECT_TRUE(r.activate({1}, a));
+  EXPECT_TRUE(r.activate({2}, b));
+  EXPECT_FALSE(r.activate({3}, a));  // active_max 2
+  EXPECT_EQ(r.context_for(Bytes{1}), a);
+  r.deactivate({1}, b);  // another operation's end does not end this one
+  EXPECT_EQ(r.context_for(Bytes{1}), a);
+  r.deactivate({1}, a);
+  EXPECT_FALSE(r.context_for(Bytes{1}));
+}
+
+TEST(SpanRecorder, JsonLeavesOutZeroIds) {
+  Span s = served("p", 1, 2, "k");
+  auto j = to_json(s);
+  EXPECT_FALSE(j.contains("trace_id"));
+  EXPECT_FALSE(j.contains("parent_span_id"));
+  EXPECT_EQ(j["direction"], "inbound");
+  s.trace_id[0] = 0xab;
+  EXPECT_EQ(to_json(s)["trace_id"], "ab000000000000000000000000000000");
+}
+
+}  // namespace
+}  // namespace agora::observe
