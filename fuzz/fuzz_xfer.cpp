@@ -51,6 +51,7 @@ void decode_bodies(const std::vector<xfer::Frame>& frames, const xfer::XferLimit
     switch (f.type) {
       case xfer::FrameType::open:
         (void)xfer::decode_open(f.body);
+        (void)xfer::decode_open_traced(f.body);
         break;
       case xfer::FrameType::want:
       case xfer::FrameType::cancel:

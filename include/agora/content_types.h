@@ -52,6 +52,9 @@ struct GetRequest {
   std::string dest;                // absolute; written atomically; must not exist
   uint64_t output_bytes_max = 0;   // what the export may write; 0: no limit
   CancelToken cancel;
+  // A W3C traceparent ("00-<trace id>-<span id>-01"): the get is traced under it (docs/tracing.md)
+  // and its requests to other peers with it. Empty or malformed: not traced.
+  std::string traceparent;
 };
 
 // Totals of a fetch so far (a resumed fetch counts what it already had as local).

@@ -26,7 +26,9 @@ std::vector<host::ProtocolSpec> XferBehaviour::protocols() const {
       (config_.blocks_queued_max + 1) * (config_.limits.block_bytes_max + 32) +
       config_.limits.control_body_bytes_max;
   spec.close_linger = config_.stall_timeout;
-  return {spec};
+  host::ProtocolSpec traced = spec;  // the same, with a trace context in OPEN
+  traced.name = std::string(kXferTracedProtocol);
+  return {traced, spec};
 }
 
 void XferBehaviour::on_stream_opened(const host::StreamOpened& s, Instant now) {

@@ -33,6 +33,7 @@
 namespace agora::behaviour {
 
 inline constexpr std::string_view kXferProtocol = xfer::kProtocolId;
+inline constexpr std::string_view kXferTracedProtocol = xfer::kProtocolIdTraced;
 
 class XferBlocks {
  public:
@@ -108,8 +109,11 @@ class XferBehaviour final : public host::Behaviour {
   XferBehaviour(XferConfig config, XferBlocks& blocks);
 
   // Asks each of `peers` (they speak xfer) for `root`. Errc::limit past downloads_max.
+  // With `trace`, its streams are opened over /agora/xfer/1.1.0 (1.0.0 for a peer that speaks
+  // only that) with the context in OPEN, and the runtime records a span for each.
   Result<XferDownloadId> download(const Cid& root, const std::vector<PeerId>& peers,
-                                  bool sequential, Instant now);
+                                  bool sequential, Instant now,
+                                  std::optional<host::StreamTrace> trace = std::nullopt);
   // Another peer to ask (a provider found later, or one that had nothing when first asked).
   // Ignored for an unknown download and for a peer it has or is opening a stream to.
   void add_peer(XferDownloadId id, const PeerId& peer, Instant now);
@@ -144,6 +148,7 @@ class XferBehaviour final : public host::Behaviour {
   // --- Serving (xfer_serve.cpp).
   struct Served {
     PeerId peer;
+    bool traced = false;  // over 1.1.0: OPEN may carry a trace context
     xfer::FrameReader reader{xfer::FrameReader::Side::server, {}};
     std::shared_ptr<const xfer::FileLayout> layout;  // after OPEN
     // OPEN for a file we are downloading ourselves and whose skeleton has not arrived yet: the
@@ -196,6 +201,7 @@ class XferBehaviour final : public host::Behaviour {
   struct Fetch {
     Cid root;
     bool sequential = false;
+    std::optional<host::StreamTrace> trace;
     std::shared_ptr<const xfer::FileLayout> layout;
     std::optional<xfer::Download> schedule;  // after start()
     std::map<host::StreamRef, Getter*> streams;

@@ -11,7 +11,8 @@ using xfer::FrameType;
 using xfer::LeafRange;
 
 Result<XferDownloadId> XferBehaviour::download(const Cid& root, const std::vector<PeerId>& peers,
-                                               bool sequential, Instant) {
+                                               bool sequential, Instant,
+                                               std::optional<host::StreamTrace> trace) {
   if (downloads_.size() >= config_.downloads_max)
     return make_error(Errc::limit, "downloads_max xfer downloads already running (" +
                                        std::to_string(config_.downloads_max) + ")");
@@ -20,6 +21,7 @@ Result<XferDownloadId> XferBehaviour::download(const Cid& root, const std::vecto
   Fetch& f = downloads_[id];
   f.root = root;
   f.sequential = sequential;
+  f.trace = std::move(trace);
   for (const PeerId& peer : peers) open_getter(id, peer);
   return id;
 }
@@ -37,12 +39,15 @@ void XferBehaviour::add_peer(XferDownloadId id, const PeerId& peer, Instant) {
 void XferBehaviour::open_getter(XferDownloadId id, const PeerId& peer) {
   uint64_t tag = next_tag_++;
   opening_[tag] = {id, peer};
-  ++downloads_.at(id).opening;
+  Fetch& f = downloads_.at(id);
+  ++f.opening;
   actions_.push_back(host::OpenStream{.peer = peer,
-                                      .protocol = std::string(kXferProtocol),
+                                      .protocol = std::string(kXferTracedProtocol),
                                       .tag = tag,
                                       .connection = 0,
-                                      .addrs = {}});
+                                      .addrs = {},
+                                      .fallback_protocols = {std::string(kXferProtocol)},
+                                      .trace = f.trace});
 }
 
 void XferBehaviour::on_stream_open_failed(const host::StreamOpenFailed& failed, Instant) {
@@ -75,7 +80,9 @@ void XferBehaviour::getter_opened(const host::StreamOpened& s, Instant now) {
   if (!f->second.layout) g.skeleton.emplace(f->second.root, config_.limits);
   g.deadline = now + config_.stall_timeout;
   f->second.streams[s.ref] = &g;
-  actions_.push_back(host::SendMessage{s.ref, xfer::encode_open(f->second.root), 0});
+  std::optional<TraceContext> context;
+  if (s.protocol == kXferTracedProtocol && f->second.trace) context = f->second.trace->context;
+  actions_.push_back(host::SendMessage{s.ref, xfer::encode_open(f->second.root, context), 0});
   actions_.push_back(host::ReadBytes{s.ref, config_.read_credit_bytes});
 }
 

@@ -22,6 +22,7 @@ void XferBehaviour::serve(const host::StreamOpened& s, Instant now) {
   ++stats_.streams_served;
   Served& st = served_[s.ref];
   st.peer = s.peer;
+  st.traced = s.protocol == kXferTracedProtocol;
   st.reader = xfer::FrameReader(xfer::FrameReader::Side::server, config_.limits);
   st.deadline = now + config_.stall_timeout;
   actions_.push_back(host::ReadBytes{s.ref, config_.limits.control_body_bytes_max});
@@ -48,8 +49,15 @@ void XferBehaviour::served_bytes(host::StreamRef ref, Served& st, BytesView data
 Status XferBehaviour::served_frame(host::StreamRef ref, Served& st, Frame frame, Instant now) {
   if (frame.type == FrameType::open) {
     if (st.layout || st.waiting_for) return make_error(Errc::protocol, "a second OPEN");
-    AGORA_ASSIGN(Cid root, xfer::decode_open(frame.body));
-    open_file(ref, st, root, now);
+    xfer::OpenRequest open;
+    if (st.traced) {
+      AGORA_ASSIGN(open, xfer::decode_open_traced(frame.body));
+    } else {
+      AGORA_ASSIGN(open.root, xfer::decode_open(frame.body));
+    }
+    // The runtime's span of this stream: what it is about, and whose trace it serves.
+    actions_.push_back(host::TraceStream{ref, open.trace, open.root.to_string()});
+    open_file(ref, st, open.root, now);
     return {};
   }
   if (!st.layout && !st.waiting_for)

@@ -48,6 +48,7 @@
 #include "base/bytes.h"
 #include "base/result.h"
 #include "base/time.h"
+#include "base/trace_context.h"
 #include "codec/lp_frame.h"
 #include "codec/multiaddr.h"
 #include "codec/peer_id.h"
@@ -136,6 +137,12 @@ struct DialFinished {
 };
 
 // --- Outputs.
+// A stream that belongs to a traced operation (docs/tracing.md): the runtime records a span for
+// it under `context`, about `key` (a CID or peer id, as text).
+struct StreamTrace {
+  TraceContext context;
+  std::string key;
+};
 struct OpenStream {
   PeerId peer;
   std::string protocol;  // one of the behaviour's ProtocolSpecs
@@ -145,6 +152,10 @@ struct OpenStream {
   ConnectionId connection = 0;
   // With no connection to the peer: dial these first. Empty: fail with Errc::not_found.
   std::vector<Multiaddr> addrs;
+  // Offered after `protocol`, in order, when the peer does not speak it (multistream-select);
+  // StreamOpened.protocol says which was agreed. Each must be one of the behaviour's specs.
+  std::vector<std::string> fallback_protocols;
+  std::optional<StreamTrace> trace;  // a span is recorded for the stream (also if it fails)
 };
 struct SendMessage {
   StreamRef ref;
@@ -197,10 +208,18 @@ struct PunishPeer {
   Duration how_long{0};
   std::string why;
 };
+// What a served stream was about, once the behaviour knows (the root CID of an xfer OPEN): the
+// runtime's span of the stream gets the key and, when the request carried one, the requester's
+// trace context. The runtime records a span of every served stream; without this it has neither.
+struct TraceStream {
+  StreamRef ref;
+  std::optional<TraceContext> context;
+  std::string key;
+};
 // CloseConnection (host/swarm.h): close one connection, e.g. the connection manager's trims.
 using BehaviourAction =
     std::variant<OpenStream, SendMessage, SendBytes, ReadBytes, CloseWrite, AbortStream, DialPeer,
-                 PunishPeer, CloseConnection, SendDatagram>;
+                 PunishPeer, CloseConnection, SendDatagram, TraceStream>;
 
 class Behaviour {
  public:

@@ -1,5 +1,7 @@
 #include "node/node.h"
 
+#include "crypto/random.h"
+
 namespace agora {
 
 namespace node {
@@ -48,9 +50,12 @@ Node::Node(asio::io_context& io, crypto::Ed25519PrivateKey identity, const store
       events_(observe::EventRecorderConfig{
           .capacity = config.event_buffer_max,
           .summary_window = std::chrono::milliseconds(config.event_summary_window_ms)}),
+      spans_(observe::SpanRecorderConfig{.spans_max = config.trace.spans_max},
+             [](std::span<uint8_t> out) { crypto::random_bytes(out.data(), out.size()); }),
       swarm_(std::make_unique<rt::Swarm>(io.get_executor(), std::move(identity),
                                          swarm_config(config, psk), metrics_, events_)),
-      behaviours_(std::make_unique<rt::BehaviourHost>(*swarm_, rt::BehaviourHostConfig{})),
+      behaviours_(
+          std::make_unique<rt::BehaviourHost>(*swarm_, rt::BehaviourHostConfig{.spans = &spans_})),
       identify_(std::make_unique<IdentifyService>(
           *swarm_, *behaviours_, IdentifyServiceConfig{.agent_version = agent_version()}, events_)),
       ping_(std::make_unique<PingService>(*swarm_, *behaviours_, PingServiceConfig{})),
@@ -67,6 +72,7 @@ Node::Node(asio::io_context& io, crypto::Ed25519PrivateKey identity, const store
                                                 BitswapServiceConfig{}, metrics_, events_);
     xfer_ = std::make_unique<XferService>(*swarm_, *behaviours_, *identify_, *blocks,
                                           bitswap_.get(), XferServiceConfig{}, metrics_, events_);
+    xfer_->set_spans(&spans_);
   }
 }
 

@@ -15,6 +15,7 @@
 #include "node/xfer_service.h"
 #include "observe/events.h"
 #include "observe/metrics.h"
+#include "observe/spans.h"
 #include "runtime/asio/behaviour_host.h"
 #include "runtime/asio/swarm.h"
 #include "store/config.h"
@@ -63,6 +64,7 @@ class Node {
   ContentRouting* content_routing() { return content_routing_.get(); }
   observe::Registry& metrics() { return metrics_; }
   observe::EventRecorder& events() { return events_; }
+  observe::SpanRecorder& spans() { return spans_; }
   asio::io_context& io() { return io_; }
 
   // Fetches the DAG under `root` into the blockstore: a file over xfer from the agora peers that
@@ -83,6 +85,7 @@ class Node {
   std::string network_fingerprint_;
   observe::Registry metrics_;
   observe::EventRecorder events_;
+  observe::SpanRecorder spans_;
   std::unique_ptr<rt::Swarm> swarm_;
   std::unique_ptr<rt::BehaviourHost> behaviours_;  // drives the protocols ported to host::Behaviour
   std::unique_ptr<IdentifyService> identify_;

@@ -350,7 +350,11 @@ rt::awaitable<Result<FetchProgress>> XferService::fetch_file(Cid root, Duration 
                                                              CancelFlag cancel, bool sequential,
                                                              OpenOutput open_output) {
   std::vector<PeerId> peers = xfer_peers();
-  auto id = behaviour_.download(root, peers, sequential, rt::now());
+  std::optional<host::StreamTrace> trace;
+  if (spans_)
+    if (auto context = spans_->context_for(encode_multihash(root.hash())))
+      trace = host::StreamTrace{*context, root.to_string()};
+  auto id = behaviour_.download(root, peers, sequential, rt::now(), trace);
   if (!id) co_return id.error();
   Session s(swarm_.executor());
   s.fetched_bytes_max = fetched_bytes_max;

@@ -26,6 +26,7 @@
 #include "node/identify_service.h"
 #include "observe/events.h"
 #include "observe/metrics.h"
+#include "observe/spans.h"
 #include "runtime/asio/behaviour_host.h"
 #include "store/blockstore.h"
 
@@ -51,6 +52,9 @@ class XferService {
               observe::Registry& metrics, observe::EventRecorder& events);
   ~XferService();
   void start();
+  // A download whose root a traced operation is fetching (SpanRecorder::context_for) has its
+  // streams traced. Null: none is.
+  void set_spans(observe::SpanRecorder* spans) { spans_ = spans; }
 
   // Where a fetch's file goes instead of the blockstore: called once the verified skeleton says
   // how big the file is (so nothing is created for a fetch xfer cannot serve).
@@ -107,6 +111,7 @@ class XferService {
   BitswapService* bitswap_;
   XferServiceConfig config_;
   observe::EventRecorder& events_;
+  observe::SpanRecorder* spans_ = nullptr;
   StoreLeaves store_leaves_;
   behaviour::XferBehaviour behaviour_;
   std::map<behaviour::XferDownloadId, Session*> sessions_;

@@ -38,8 +38,8 @@ struct Span {
   std::string name;         // get, dht.findprovs, stream, served, ...
   std::string peer;         // the peer talked to or served; empty for an operation
   std::string protocol;
-  std::string key;          // the CID or peer id it was about; may be empty
-  bool inbound = false;     // served for `peer`
+  std::string key;       // the CID or peer id it was about; may be empty
+  bool inbound = false;  // served for `peer`
   uint64_t bytes_sent = 0;
   uint64_t bytes_received = 0;
   std::string outcome = "ok";  // "ok", or the error's kind (an Errc name)
@@ -60,10 +60,10 @@ struct SpanRecorderConfig {
 
 // Which served spans one peer may learn of: its own requests only.
 struct ServedQuery {
-  std::string requester;  // the asking connection's authenticated peer id
-  TraceId trace_id{};     // its spans with this trace id
+  std::string requester;       // the asking connection's authenticated peer id
+  TraceId trace_id{};          // its spans with this trace id
   std::set<std::string> keys;  // and its untraced ones about these keys (empty: any key)
-  int64_t from_ns = 0;  // overlapping [from_ns, to_ns]
+  int64_t from_ns = 0;         // overlapping [from_ns, to_ns]
   int64_t to_ns = 0;
   size_t max = 1000;
 };

@@ -74,8 +74,11 @@ TEST(SpanRecorder, ServedSpansAreAnsweredOnlyToTheirRequester) {
   r.record(other_trace);
 
   bool truncated = false;
-  ServedQuery q{.requester = "alice", .trace_id = traced.trace_id, .keys = {"bafyA"},
-                .from_ns = 0, .to_ns = 300};
+  ServedQuery q{.requester = "alice",
+                .trace_id = traced.trace_id,
+                .keys = {"bafyA"},
+                .from_ns = 0,
+                .to_ns = 300};
   auto got = r.served_to(q, truncated);
   ASSERT_EQ(got.size(), 2u);  // alice's bafyA request, and her span of this trace
   EXPECT_EQ(got[0].key, "bafyA");

@@ -15,6 +15,7 @@
 #include "public/content_path.h"
 #include "public/fetch_sources.h"
 #include "public/node_impl.h"
+#include "public/operation_trace.h"
 #include "unixfs/export_node.h"
 
 namespace agora {
@@ -166,11 +167,15 @@ Result<std::string> Node::fetch(std::string_view content_path,
   return cid.to_string();
 }
 
-Result<GetResult> Node::get(const GetRequest& request, const GetProgressFn& progress) {
+namespace {
+
+// Node::get's work; `trace` is told the content's CID once it is known.
+Result<GetResult> get_traced(Node::Impl& impl, const GetRequest& request,
+                             const GetProgressFn& progress, OperationTrace& trace) {
   AGORA_ASSIGN(auto path, parse_content_path(request.content_path));
   AGORA_TRY(check_destination(request.dest));
   const CancelToken& cancel = request.cancel;
-  auto op = impl_->ops_.start("get", request.content_path, cancel);
+  auto op = impl.ops_.start("get", request.content_path, cancel);
   unixfs::ExportLimits limits;
   if (request.output_bytes_max > 0) limits.output_bytes_max = request.output_bytes_max;
   const auto started = std::chrono::steady_clock::now();
@@ -181,13 +186,14 @@ Result<GetResult> Node::get(const GetRequest& request, const GetProgressFn& prog
     if (progress) progress(shown);
   };
   report();
-  AGORA_TRY(impl_->connect_peers(request.peers));
+  AGORA_TRY(impl.connect_peers(request.peers));
   // The blocks on the path, and the target's root (for its declared size), come first.
   FetchProgress resolving;
-  AGORA_ASSIGN(Cid cid, impl_->resolve_fetching(path.first, path.second, cancel, &resolving));
-  const bool root_was_stored = impl_->content_->blocks().has(cid);
+  AGORA_ASSIGN(Cid cid, impl.resolve_fetching(path.first, path.second, cancel, &resolving));
+  trace.activate(cid);
+  const bool root_was_stored = impl.content_->blocks().has(cid);
   AGORA_ASSIGN(shown.total_bytes,
-               impl_->with_fetching<uint64_t>(
+               impl.with_fetching<uint64_t>(
                    [&](unixfs::BlockSource& s) { return unixfs::declared_bytes(s, cid, limits); },
                    cancel, &resolving));
   if (shown.total_bytes > limits.output_bytes_max)  // before fetching what would be refused
@@ -212,7 +218,7 @@ Result<GetResult> Node::get(const GetRequest& request, const GetProgressFn& prog
     for (const auto& [peer, n] : resolving.blocks_by_peer) fetched.blocks_by_peer[peer] += n;
     for (const auto& [peer, n] : resolving.bytes_by_peer) fetched.bytes_by_peer[peer] += n;
     if (!root_was_stored && fetched.blocks_local > 0) {
-      auto root_bytes = impl_->content_->blocks().size(cid);
+      auto root_bytes = impl.content_->blocks().size(cid);
       fetched.blocks_local -= 1;
       fetched.bytes_local -= std::min<uint64_t>(fetched.bytes_local, root_bytes ? *root_bytes : 0);
     }
@@ -221,7 +227,7 @@ Result<GetResult> Node::get(const GetRequest& request, const GetProgressFn& prog
   const uint64_t total = shown.total_bytes;
   // A file from agora peers goes straight into the destination, each byte written once.
   AGORA_ASSIGN(std::optional<FetchProgress> direct,
-               impl_->fetch_file_to(cid, request.dest, total, limits, cancel, on_fetch));
+               impl.fetch_file_to(cid, request.dest, total, limits, cancel, on_fetch));
   if (direct) {
     FetchProgress fetched = whole_get(*direct);
     GetResult out;
@@ -236,12 +242,12 @@ Result<GetResult> Node::get(const GetRequest& request, const GetProgressFn& prog
     out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     return out;
   }
-  AGORA_ASSIGN(FetchProgress dag, impl_->fetch_dag(cid, fetch_cap(limits), cancel, on_fetch));
+  AGORA_ASSIGN(FetchProgress dag, impl.fetch_dag(cid, fetch_cap(limits), cancel, on_fetch));
   FetchProgress fetched = whole_get(dag);
   shown = progress_of(fetched);
   shown.phase = "writing";
   shown.total_bytes = total;
-  Content& content = *impl_->content_;
+  Content& content = *impl.content_;
   LocalBlocks source(content.blocks(), cancel);
   auto last_report = std::chrono::steady_clock::now();
   AGORA_TRY(content.export_to(cid, request.dest, limits, &source, [&](uint64_t bytes) {
@@ -265,6 +271,13 @@ Result<GetResult> Node::get(const GetRequest& request, const GetProgressFn& prog
   out.bytes = is_file ? st->size : out.dag_bytes;
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return out;
+}
+
+}  // namespace
+
+Result<GetResult> Node::get(const GetRequest& request, const GetProgressFn& progress) {
+  OperationTrace trace(impl_->node_->spans(), "get", request.traceparent, request.content_path);
+  return trace.finish(get_traced(*impl_, request, progress, trace));
 }
 
 // The DAG is fetched on the loop while this thread reads it in order: each block is read once it

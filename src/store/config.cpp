@@ -245,6 +245,20 @@ Status parse_perf(const Parser& p, const toml::table& t, Perf& perf) {
   return {};
 }
 
+Status parse_trace(const Parser& p, const toml::table& t, Trace& trace) {
+  for (auto&& [key, node] : t) {
+    std::string k(key.str());
+    if (k == "spans_max") {
+      AGORA_TRY(p.read_uint(node, "trace." + k, 1, trace.spans_max));
+    } else if (k == "serve_diag") {
+      AGORA_TRY(p.read_bool(node, "trace." + k, trace.serve_diag));
+    } else {
+      return p.unknown_key(key, "trace.", {"spans_max", "serve_diag"});
+    }
+  }
+  return {};
+}
+
 Status parse_api(const Parser& p, const toml::table& t, ApiLimits& a) {
   for (auto&& [key, node] : t) {
     std::string k(key.str());
@@ -404,7 +418,7 @@ Status parse_table(const Parser& p, const toml::table& root, Config& c) {
       if (t == nullptr) return p.error_at(node.source(), "limits: expected a table ([limits])");
       AGORA_TRY(parse_limits(p, *t, c.limits));
     } else if (k == "api" || k == "discovery" || k == "connections" || k == "peerstore" ||
-               k == "dht" || k == "perf") {
+               k == "dht" || k == "perf" || k == "trace") {
       Status st;
       const toml::table* t = table_of(p, node, k, st);
       if (t == nullptr) return st;
@@ -415,11 +429,12 @@ Status parse_table(const Parser& p, const toml::table& root, Config& c) {
       if (k == "peerstore") AGORA_TRY(parse_peerstore(p, *t, c.peerstore));
       if (k == "dht") AGORA_TRY(parse_dht(p, *t, c.dht));
       if (k == "perf") AGORA_TRY(parse_perf(p, *t, c.perf));
+      if (k == "trace") AGORA_TRY(parse_trace(p, *t, c.trace));
     } else {
       return p.unknown_key(key, "",
                            {"listen", "api_address", "event_buffer_max", "event_summary_window_ms",
                             "noise_inline_muxer", "api", "limits", "discovery", "connections",
-                            "peerstore", "dht", "perf"});
+                            "peerstore", "dht", "perf", "trace"});
     }
   }
   return {};
@@ -719,6 +734,11 @@ std::string render_default_config(const Config& c) {
   key("Milliseconds a perf stream may take to move 256 KiB (its peer stopped reading, or "
       "trickles).",
       "stall_timeout_ms", num(c.perf.stall_timeout_ms), num(d.perf.stall_timeout_ms));
+  out += "# Cross-peer tracing (docs/tracing.md).\n[trace]\n\n";
+  key("Spans kept (operations, requests made and served), about 256 bytes each.", "spans_max",
+      num(c.trace.spans_max), num(d.trace.spans_max));
+  key("Answer /agora/diag/1.0.0: peers may ask for this node's spans of their own requests.",
+      "serve_diag", boolean(c.trace.serve_diag), boolean(d.trace.serve_diag));
   out.pop_back();  // one trailing newline, not a blank line
   return out;
 }

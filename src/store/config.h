@@ -55,6 +55,14 @@ struct Perf {
   bool operator==(const Perf&) const = default;
 };
 
+// Cross-peer tracing ([trace], docs/tracing.md).
+struct Trace {
+  size_t spans_max = 16384;  // spans kept by the span recorder (about 4 MiB)
+  // Answer /agora/diag/1.0.0: a peer may ask for this node's spans of its own requests.
+  bool serve_diag = false;
+  bool operator==(const Trace&) const = default;
+};
+
 // How the node finds peers ([discovery]).
 struct Discovery {
   bool mdns = true;  // LAN discovery over multicast DNS
@@ -117,6 +125,7 @@ struct Config {
   PeerStoreLimits peerstore;
   Dht dht;
   Perf perf;
+  Trace trace;
   size_t event_buffer_max = 4096;  // events kept by the flight recorder, per subsystem
   // Repeats of one refusal kind within this window become one summary event; 0 records each.
   uint64_t event_summary_window_ms = 1000;

@@ -219,6 +219,7 @@ Result<GetRequest> get_request(const httplib::Request& req) {
   if (req.has_param("max_size")) {
     AGORA_ASSIGN(r.output_bytes_max, parse_u64(req.get_param_value("max_size"), "max_size"));
   }
+  r.traceparent = req.get_header_value("traceparent");  // W3C trace context, if the caller traces
   return r;
 }
 

@@ -1,5 +1,7 @@
 #include "proto/xfer/frame.h"
 
+#include <algorithm>
+
 #include "codec/varint.h"
 
 namespace agora::xfer {
@@ -80,7 +82,19 @@ bool is_block_frame(FrameType t) { return t == FrameType::node || t == FrameType
 
 }  // namespace
 
-Bytes encode_open(const Cid& root) { return frame(FrameType::open, root.bytes()); }
+namespace {
+constexpr size_t kTraceBytes = 1 + 16 + 8;  // version 0, trace id, span id
+}  // namespace
+
+Bytes encode_open(const Cid& root, const std::optional<TraceContext>& trace) {
+  Bytes body = root.bytes();
+  if (trace) {
+    body.push_back(0);
+    body.insert(body.end(), trace->trace_id.begin(), trace->trace_id.end());
+    body.insert(body.end(), trace->span_id.begin(), trace->span_id.end());
+  }
+  return frame(FrameType::open, body);
+}
 
 Bytes encode_ranges(FrameType type, std::span<const LeafRange> ranges) {
   Bytes body;
@@ -138,6 +152,27 @@ Result<Cid> decode_open(BytesView body) {
   auto cid = Cid::from_bytes(body);
   if (!cid) return make_error(Errc::invalid_input, "OPEN: " + cid.error().message);
   return cid;
+}
+
+Result<OpenRequest> decode_open_traced(BytesView body) {
+  size_t cid_bytes = 0;
+  auto root = Cid::read_prefix(body, &cid_bytes);
+  if (!root) return make_error(Errc::invalid_input, "OPEN: " + root.error().message);
+  BytesView trace = body.subspan(cid_bytes);
+  if (trace.empty()) return OpenRequest{std::move(*root), std::nullopt};
+  if (trace.size() != kTraceBytes || trace[0] != 0)
+    return make_error(Errc::invalid_input,
+                      "OPEN: after the CID, " + std::to_string(trace.size()) +
+                          " bytes that are not a version-0 trace context (25 bytes)");
+  TraceContext context;
+  std::copy(trace.begin() + 1, trace.begin() + 17, context.trace_id.begin());
+  std::copy(trace.begin() + 17, trace.end(), context.span_id.begin());
+  auto zero = [](const auto& id) {
+    return std::all_of(id.begin(), id.end(), [](uint8_t b) { return b == 0; });
+  };
+  if (zero(context.trace_id) || zero(context.span_id))
+    return make_error(Errc::invalid_input, "OPEN: an all-zero trace or span id");
+  return OpenRequest{std::move(*root), context};
 }
 
 Result<std::vector<LeafRange>> decode_ranges(BytesView body, const XferLimits& limits) {

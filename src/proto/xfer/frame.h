@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "base/bytes.h"
+#include "base/trace_context.h"
 #include "codec/cid.h"
 #include "proto/xfer/limits.h"
 
@@ -65,7 +66,8 @@ struct ErrorFrame {
 };
 
 // Whole frames, header and body.
-Bytes encode_open(const Cid& root);
+// With a context (only on /agora/xfer/1.1.0): the root CID, then 0x00, the trace id, the span id.
+Bytes encode_open(const Cid& root, const std::optional<TraceContext>& trace = std::nullopt);
 Bytes encode_ranges(FrameType type, std::span<const LeafRange> ranges);  // want, cancel, missing
 Bytes encode_skeleton_end(const SkeletonEnd& end);
 Bytes encode_have(const HaveBits& have);
@@ -77,7 +79,12 @@ Bytes encode_node_header(size_t block_bytes);
 Bytes encode_leaf_header(uint64_t index, size_t block_bytes);
 
 // Bodies. Errc::invalid_input when malformed, Errc::too_large over a limit.
-Result<Cid> decode_open(BytesView body);
+Result<Cid> decode_open(BytesView body);  // 1.0.0: the CID alone
+struct OpenRequest {
+  Cid root;
+  std::optional<TraceContext> trace;
+};
+Result<OpenRequest> decode_open_traced(BytesView body);  // 1.1.0: the context is optional
 Result<std::vector<LeafRange>> decode_ranges(BytesView body, const XferLimits& limits);
 Result<SkeletonEnd> decode_skeleton_end(BytesView body);
 Result<HaveBits> decode_have(BytesView body);

@@ -40,6 +40,34 @@ TEST(XferFrame, ServerFramesRoundTripInAnyPieces) {
   }
 }
 
+TEST(XferFrame, OpenOver110CarriesAnOptionalTraceContext) {
+  Cid root = Cid::of(as_bytes("root"));
+  TraceContext context{*id_from_hex<16>("4bf92f3577b34da6a3ce929d0e0e4736"),
+                       *id_from_hex<8>("00f067aa0ba902b7")};
+  auto body = [](const Bytes& frame) {  // a one-byte type and a one-byte length
+    return BytesView(frame).subspan(2);
+  };
+  Bytes traced = encode_open(root, context);
+  auto open = decode_open_traced(body(traced));
+  ASSERT_TRUE(open) << open.error().message;
+  EXPECT_EQ(open->root, root);
+  EXPECT_EQ(open->trace, context);
+  auto plain = decode_open_traced(body(encode_open(root)));
+  ASSERT_TRUE(plain);
+  EXPECT_FALSE(plain->trace);
+  // 1.0.0's decoder refuses the context: only 1.1.0 streams carry it.
+  EXPECT_FALSE(decode_open(body(traced)));
+  // Anything else after the CID is refused: a short context, another version, zero ids.
+  Bytes short_context(body(traced).begin(), body(traced).end() - 1);
+  EXPECT_FALSE(decode_open_traced(short_context));
+  Bytes v1(body(traced).begin(), body(traced).end());
+  v1[root.bytes().size()] = 1;
+  EXPECT_FALSE(decode_open_traced(v1));
+  Bytes zero_span(body(traced).begin(), body(traced).end());
+  std::fill(zero_span.end() - 8, zero_span.end(), 0);
+  EXPECT_FALSE(decode_open_traced(zero_span));
+}
+
 TEST(XferFrame, DownloaderFramesCarryBlocksWithoutTheirHeaders) {
   Bytes block(70000);
   for (size_t i = 0; i < block.size(); ++i) block[i] = uint8_t(i * 7);

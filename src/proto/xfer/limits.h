@@ -9,6 +9,8 @@
 namespace agora::xfer {
 
 inline constexpr std::string_view kProtocolId = "/agora/xfer/1.0.0";
+// 1.0.0 with one change: OPEN may carry the downloader's trace context (docs/xfer.md).
+inline constexpr std::string_view kProtocolIdTraced = "/agora/xfer/1.1.0";
 
 struct XferLimits {
   size_t control_body_bytes_max = 64 * 1024;  // OPEN, WANT, CANCEL, HAVE, MISSING, ERROR, END

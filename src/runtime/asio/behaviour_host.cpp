@@ -2,6 +2,7 @@
 
 #include <deque>
 
+#include "agora/result.h"
 #include "runtime/asio/multicast_socket.h"
 
 namespace agora::rt {
@@ -40,10 +41,45 @@ struct Channel {
   bool read_done = false;  // the peer's EOF was read
   bool ended = false;
   std::unique_ptr<Deadline> linger;
-  size_t assembling_bytes = 0;  // charged for a message being assembled
-  size_t read_credit = 0;       // byte streams: what the behaviour will take
+  size_t assembling_bytes = 0;            // charged for a message being assembled
+  size_t read_credit = 0;                 // byte streams: what the behaviour will take
   std::unique_ptr<Waiter> credit_waiter;  // byte streams: the reader waits here for credit
+  std::unique_ptr<observe::Span> span;    // recorded when the stream ends
 };
+
+int64_t wall_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// A span begun for a stream: served (`inbound`), or opened under `trace`.
+std::unique_ptr<observe::Span> begin_span(observe::SpanRecorder& spans, const PeerId& peer,
+                                          const std::string& protocol, bool inbound,
+                                          const std::optional<host::StreamTrace>& trace) {
+  auto span = std::make_unique<observe::Span>();
+  span->span_id = spans.new_span_id();
+  span->name = inbound ? "served" : "request";
+  span->peer = peer.to_string();
+  span->protocol = protocol;
+  span->inbound = inbound;
+  span->start_ns = wall_ns();
+  if (trace) {
+    span->trace_id = trace->context.trace_id;
+    span->parent_span_id = trace->context.span_id;
+    span->key = trace->key;
+  }
+  return span;
+}
+
+void finish_span(observe::SpanRecorder& spans, observe::Span& span, const Error& why, bool reset) {
+  span.end_ns = wall_ns();
+  if (reset || why.code != Errc::closed) {
+    span.outcome = errc_name(why.code);
+    span.detail = why.message;
+  }
+  spans.record(std::move(span));
+}
 
 }  // namespace
 
@@ -100,8 +136,12 @@ struct BehaviourHost::State : std::enable_shared_from_this<BehaviourHost::State>
   }
 
   std::shared_ptr<Channel> attach(Entry& e, const host::ProtocolSpec& spec,
-                                  std::shared_ptr<Stream> stream) {
+                                  std::shared_ptr<Stream> stream, bool inbound,
+                                  const std::optional<host::StreamTrace>& trace = {}) {
     auto ch = std::make_shared<Channel>();
+    if (config.spans && (inbound || trace))
+      ch->span = begin_span(*config.spans, stream->connection().info().peer, stream->protocol(),
+                            inbound, trace);
     ch->ref = {stream->connection().info().id, stream->id()};
     ch->stream = std::move(stream);
     ch->entry = &e;
@@ -119,6 +159,8 @@ struct BehaviourHost::State : std::enable_shared_from_this<BehaviourHost::State>
     ch.linger.reset();
     if (ch.credit_waiter) ch.credit_waiter->notify();
     if (reset) ch.stream->reset();
+    if (ch.span && config.spans) finish_span(*config.spans, *ch.span, why, reset);
+    ch.span.reset();
     host::StreamRef ref = ch.ref;
     Entry& e = *ch.entry;
     channels.erase(ref);  // `ch` lives on in its coroutines' references
@@ -308,6 +350,14 @@ void BehaviourHost::State::execute(Entry& e, host::BehaviourAction action) {
       it->second->send(datagram->datagram);
   } else if (auto* close_conn = std::get_if<host::CloseConnection>(&action)) {
     swarm.close_connection(close_conn->connection, close_conn->reason, close_conn->detail);
+  } else if (auto* traced = std::get_if<host::TraceStream>(&action)) {
+    if (auto ch = channel(traced->ref); ch && ch->span) {
+      if (traced->context) {
+        ch->span->trace_id = traced->context->trace_id;
+        ch->span->parent_span_id = traced->context->span_id;
+      }
+      ch->span->key = traced->key;
+    }
   } else if (auto* punish = std::get_if<host::PunishPeer>(&action)) {
     if (punish->how_long > Duration::zero()) {
       swarm.ban(punish->peer, punish->how_long, punish->why);
@@ -337,6 +387,7 @@ awaitable<void> BehaviourHost::State::read_messages(std::shared_ptr<State> self,
       co_return;
     }
     self->heard(*ch);
+    if (ch->span) ch->span->bytes_received += *n;
     reader.feed({buf.data(), *n});
     for (;;) {
       auto message = reader.next();
@@ -379,6 +430,7 @@ awaitable<void> BehaviourHost::State::read_bytes(std::shared_ptr<State> self,
       co_return;
     }
     self->heard(*ch);
+    if (ch->span) ch->span->bytes_received += *n;
     ch->read_credit -= *n;
     ch->entry->behaviour->on_bytes(ch->ref, {buf.data(), *n}, now());
     self->pump(*ch->entry);
@@ -396,6 +448,7 @@ awaitable<void> BehaviourHost::State::write_loop(std::shared_ptr<State> self,
     self->release(*ch, item.view().size());
     if (ch->ended) co_return;
     self->swarm.note_stream_activity(ch->ref.connection, ch->ref.stream);
+    if (st && ch->span) ch->span->bytes_sent += item.view().size();
     if (!st) {
       ch->writing = false;
       self->end(*ch, st.error(), true);
@@ -414,6 +467,10 @@ awaitable<void> BehaviourHost::State::write_loop(std::shared_ptr<State> self,
 awaitable<void> BehaviourHost::State::open(std::shared_ptr<State> self, Entry* e,
                                            host::OpenStream req) {
   auto fail = [&](Error error) {
+    if (req.trace && self->config.spans) {  // a traced request that never got a stream
+      auto span = begin_span(*self->config.spans, req.peer, req.protocol, false, req.trace);
+      finish_span(*self->config.spans, *span, error, true);
+    }
     if (e->removed) return;
     e->behaviour->on_stream_open_failed(
         host::StreamOpenFailed{req.tag, req.peer, req.protocol, std::move(error)}, now());
@@ -442,21 +499,29 @@ awaitable<void> BehaviourHost::State::open(std::shared_ptr<State> self, Entry* e
     co_return;
   }
   std::vector<std::string> protocols{req.protocol};  // named: see upgrade.cpp on GCC 12
+  protocols.insert(protocols.end(), req.fallback_protocols.begin(), req.fallback_protocols.end());
+  for (const std::string& p : protocols) {
+    if (!e->specs.contains(p)) {
+      fail(make_error(Errc::internal, "protocol not declared by the behaviour: " + p));
+      co_return;
+    }
+  }
   auto stream = co_await self->swarm.open_stream(conn, protocols);
   if (self->stopped || e->removed) co_return;
   if (!stream) {
     fail(stream.error());
     co_return;
   }
-  auto spec = e->specs.find(req.protocol);
+  const std::string agreed = (*stream)->protocol();
+  auto spec = e->specs.find(agreed);
   if (spec == e->specs.end()) {
-    fail(make_error(Errc::internal, "protocol not declared by the behaviour"));
+    (*stream)->reset();
+    fail(make_error(Errc::internal, "the agreed protocol was not offered: " + agreed));
     co_return;
   }
-  auto ch = self->attach(*e, spec->second, std::move(*stream));
-  host::StreamOpened opened{ch->ref,      req.peer,
-                            req.protocol, host::Direction::outbound,
-                            req.tag,      conn->info().remote_addr};
+  auto ch = self->attach(*e, spec->second, std::move(*stream), false, req.trace);
+  host::StreamOpened opened{
+      ch->ref, req.peer, agreed, host::Direction::outbound, req.tag, conn->info().remote_addr};
   e->behaviour->on_stream_opened(opened, now());
   self->pump(*e);
   if (self->stopped || ch->ended) co_return;
@@ -472,7 +537,7 @@ awaitable<void> BehaviourHost::State::serve(std::shared_ptr<State> self, Entry* 
   const ConnectionInfo& info = stream->connection().info();
   host::StreamOpened opened{{info.id, stream->id()},  info.peer, protocol,
                             host::Direction::inbound, 0,         info.remote_addr};
-  auto ch = self->attach(*e, e->specs.at(protocol), std::move(stream));
+  auto ch = self->attach(*e, e->specs.at(protocol), std::move(stream), true);
   e->behaviour->on_stream_opened(opened, now());
   self->pump(*e);
   if (self->stopped || ch->ended) co_return;

@@ -17,6 +17,9 @@
 // nothing for the protocol's close_linger and the stream has not ended (reset: the peer did not
 // read or did not close). A byte stream without read credit is not read, so the peer's close or
 // reset is heard once credit is granted (or the connection ends).
+// Spans (docs/tracing.md): every stream served, and every stream opened with a StreamTrace, is
+// recorded in BehaviourHostConfig::spans when it ends: peer, protocol, key, bytes each way (as
+// read and written by this host), outcome and wall-clock times.
 // Runs on the swarm's thread; every method must be called there.
 #pragma once
 
@@ -25,6 +28,7 @@
 #include <memory>
 
 #include "host/behaviour.h"
+#include "observe/spans.h"
 #include "runtime/asio/swarm.h"
 
 namespace agora::rt {
@@ -32,6 +36,9 @@ namespace agora::rt {
 struct BehaviourHostConfig {
   size_t read_chunk_bytes = 64 * 1024;  // at most; a protocol with smaller messages reads less
   size_t byte_read_chunk_bytes = 256 * 1024;  // byte streams: bulk data, fewer wake-ups
+  // Where stream spans go (docs/tracing.md): one for every stream served, and one for every
+  // stream a behaviour opened with a StreamTrace. Null: none recorded.
+  observe::SpanRecorder* spans = nullptr;
 };
 
 class BehaviourHost {

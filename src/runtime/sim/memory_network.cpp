@@ -263,6 +263,7 @@ void MemoryNetwork::execute(NodeId node, BehaviourSlot& slot, host::BehaviourAct
                      punish->why);
     apply_policy(node);
   }
+  // TraceStream: the simulator records no spans (the Asio host does, docs/tracing.md).
   if (auto* d = std::get_if<host::SendDatagram>(&action)) send_datagram(node, slot, *d);
   if (auto* c = std::get_if<host::CloseConnection>(&action))
     close_connection(c->connection, c->reason, c->detail);

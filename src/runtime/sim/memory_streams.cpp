@@ -57,7 +57,13 @@ void MemoryNetwork::open_stream(NodeId node, BehaviourSlot& slot, host::OpenStre
     if (it == streams_.end()) return;
     Stream& s = *it->second;
     Node& r = *nodes_[remote];
+    // Negotiation: the first of the protocol and its fallbacks the peer serves.
     auto served = r.served.find(s.protocol);
+    for (size_t i = 0; served == r.served.end() && i < req.fallback_protocols.size(); ++i) {
+      if (!s.slot[0]->specs.count(req.fallback_protocols[i])) break;  // not the opener's
+      served = r.served.find(req.fallback_protocols[i]);
+      if (served != r.served.end()) s.protocol = req.fallback_protocols[i];
+    }
     std::optional<Error> refused;
     if (served == r.served.end()) {
       refused = make_error(Errc::unsupported, "the peer does not speak " + s.protocol);
@@ -90,7 +96,8 @@ void MemoryNetwork::open_stream(NodeId node, BehaviourSlot& slot, host::OpenStre
       if (it == streams_.end() || it->second->ended[0]) return;
       it->second->announced = true;
       host::StreamOpened outbound{
-          ref, req.peer, req.protocol, host::Direction::outbound, req.tag, sim_address(remote)};
+          ref,     req.peer,           it->second->protocol, host::Direction::outbound,
+          req.tag, sim_address(remote)};
       it->second->slot[0]->behaviour->on_stream_opened(outbound, now_);
       pump(it->second->node[0], *it->second->slot[0]);
     });
