@@ -226,6 +226,15 @@ class Node {
   Json metrics_json();
   static constexpr std::string_view kMetricsContentType =
       "text/plain; version=0.0.4; charset=utf-8";
+  // --- Traces (docs/tracing.md)
+  // The spans this node recorded of trace `trace_id` (32 hex digits), and with `ask_peers` those
+  // the peers its requests went to answer over /agora/diag/1.0.0, on this node's clock:
+  // {"trace_id", "node", "spans": [span + "node" (who recorded it), "clock_offset_ns"], "peers":
+  // [{"peer", "answered", "error", "code", "clock_offset_ns", "clock_error_ns", "spans",
+  // "truncated"}]}. Errc::not_found when no span of it is recorded here.
+  Result<Json> trace(std::string_view trace_id, bool ask_peers);
+  // The newest traces' top spans here, newest first: {"traces": [span], "spans_dropped"}.
+  Json traces(size_t limit);
   // For an embedding application's own components (the HTTP API counts its refusals here).
   void count(const std::string& name, const std::string& help,
              const std::map<std::string, std::string>& labels, uint64_t n = 1);

@@ -43,8 +43,8 @@ void DiagBehaviour::on_request(const host::InboundRequest& r, Instant now) {
   auto bucket = buckets_.find(r.peer);
   if (bucket == buckets_.end()) {
     if (buckets_.size() >= config_.peers_tracked_max) buckets_.erase(buckets_.begin());
-    bucket = buckets_.emplace(r.peer, host::RateLimit(config_.requests_per_second, config_.burst))
-                 .first;
+    bucket =
+        buckets_.emplace(r.peer, host::RateLimit(config_.requests_per_second, config_.burst)).first;
   }
   if (bucket->second.available(now) < 1)
     return refuse(r, "rate",

@@ -66,6 +66,9 @@ Node::Node(asio::io_context& io, crypto::Ed25519PrivateKey identity, const store
               .download_bytes_max = config.perf.download_bytes_max,
               .stall_timeout = std::chrono::milliseconds(config.perf.stall_timeout_ms)},
           metrics_, events_)),
+      diag_(std::make_unique<DiagService>(*swarm_, *behaviours_,
+                                          behaviour::DiagConfig{.serve = config.trace.serve_diag},
+                                          spans_, metrics_, events_)),
       blocks_(blocks) {
   if (blocks) {
     bitswap_ = std::make_unique<BitswapService>(*swarm_, *behaviours_, *blocks,
@@ -84,6 +87,7 @@ Status Node::start() {
   identify_->start();
   ping_->start();
   perf_->start();
+  diag_->start();
   if (bitswap_) bitswap_->start();
   if (xfer_) xfer_->start();
   std::string failures;

@@ -8,6 +8,7 @@
 #include "node/bitswap_service.h"
 #include "node/connectivity.h"
 #include "node/content_routing.h"
+#include "node/diag_service.h"
 #include "node/identify_service.h"
 #include "node/kad_service.h"
 #include "node/perf_service.h"
@@ -57,6 +58,7 @@ class Node {
   IdentifyService& identify() { return *identify_; }
   PingService& ping() { return *ping_; }
   PerfService& perf() { return *perf_; }
+  DiagService& diag() { return *diag_; }
   BitswapService* bitswap() { return bitswap_.get(); }          // null without a blockstore
   XferService* xfer() { return xfer_.get(); }                   // null without a blockstore
   Connectivity* connectivity() { return connectivity_.get(); }  // null before start_connectivity
@@ -93,6 +95,7 @@ class Node {
   std::unique_ptr<PerfService> perf_;
   std::unique_ptr<BitswapService> bitswap_;
   std::unique_ptr<XferService> xfer_;
+  std::unique_ptr<DiagService> diag_;
   std::unique_ptr<Connectivity> connectivity_;
   store::Blockstore* blocks_;
   std::unique_ptr<KadService> kad_;

@@ -42,9 +42,11 @@ struct Span {
   bool inbound = false;  // served for `peer`
   uint64_t bytes_sent = 0;
   uint64_t bytes_received = 0;
-  std::string outcome = "ok";  // "ok", or the error's kind (an Errc name)
-  std::string detail;          // the error's message
-  int64_t start_ns = 0;        // wall clock, Unix ns
+  // "ok"; for a stream also "aborted" (by its own behaviour) or "reset" (by the peer, or with
+  // its connection); else the error's kind (an Errc name).
+  std::string outcome = "ok";
+  std::string detail;    // the error's message
+  int64_t start_ns = 0;  // wall clock, Unix ns
   int64_t end_ns = 0;
 };
 

@@ -31,7 +31,7 @@ void add_block_routes(httplib::Server& server, Node& node);
 void add_repo_routes(httplib::Server& server, Node& node);
 // dht status|table|findpeer|findprovs|get|put|query (routes_dht.cpp)
 void add_dht_routes(httplib::Server& server, Node& node);
-// events, metrics (routes_observe.cpp)
+// events, metrics, trace, traces (routes_observe.cpp)
 void add_observe_routes(httplib::Server& server, Node& node);
 
 }  // namespace agora

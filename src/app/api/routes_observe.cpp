@@ -18,6 +18,20 @@ void add_observe_routes(httplib::Server& s, Node& node) {
     if (!query) return send_bad_request(res, query.error());
     send_json(res, node.events(query->since, size_t(query->limit)));
   });
+  s.Get("/api/v0/trace", [&node](const httplib::Request& req, httplib::Response& res) {
+    send_result(res, node.trace(req.get_param_value("arg"), param_true(req, "peers", true)),
+                IoMeans::network);
+  });
+  s.Get("/api/v0/traces", [&node](const httplib::Request& req, httplib::Response& res) {
+    uint64_t limit = 20;
+    if (req.has_param("limit")) {
+      auto n = parse_u64(req.get_param_value("limit"), "limit");
+      if (!n || *n < 1 || *n > 1000)
+        return send_bad_request(res, make_error(Errc::invalid_input, "limit must be 1..1000"));
+      limit = *n;
+    }
+    send_json(res, node.traces(size_t(limit)));
+  });
   s.Get("/metrics", [&node](const httplib::Request&, httplib::Response& res) {
     res.set_content(node.metrics_text(), std::string(Node::kMetricsContentType));
   });

@@ -42,6 +42,7 @@ ApiLane lane_of(std::string_view method, std::string_view path) {
                                                         "/api/v0/dht/status",
                                                         "/api/v0/dht/table",
                                                         "/api/v0/ops",
+                                                        "/api/v0/traces",
                                                         "/",
                                                         "/app.js",
                                                         "/style.css",

@@ -52,6 +52,7 @@ Errc errc_of_status(int status) {
 }
 
 std::atomic<bool> prefer_tcp{false};
+std::string traceparent_header;  // set once, before any call (main's thread)
 
 // True when a daemon accepts connections on the socket at `path` (a file left by a crashed one
 // refuses them).
@@ -104,6 +105,10 @@ Result<nlohmann::json> ApiClient::json_answer(const httplib::Result& res) const 
 
 void ApiClient::set_prefer_tcp(bool on) { prefer_tcp = on; }
 
+void ApiClient::set_traceparent(std::string traceparent) {
+  traceparent_header = std::move(traceparent);
+}
+
 Result<ApiClient> ApiClient::connect(const std::filesystem::path& repo) {
   auto url = read_api_url(repo);
   std::string socket_path = api_socket_path(repo).string();
@@ -117,11 +122,16 @@ Result<ApiClient> ApiClient::connect(const std::filesystem::path& repo) {
 }
 
 httplib::Client ApiClient::http() const {
-  if (socket_path_.empty()) return httplib::Client(url_);
+  auto traced = [](httplib::Client client) {
+    if (!traceparent_header.empty())
+      client.set_default_headers({{"traceparent", traceparent_header}});
+    return client;
+  };
+  if (socket_path_.empty()) return traced(httplib::Client(url_));
   // httplib 0.11 takes a Unix socket's path as the host; the port is not used.
   httplib::Client client(socket_path_, 80);
   client.set_address_family(AF_UNIX);
-  return client;
+  return traced(std::move(client));
 }
 
 Result<nlohmann::json> ApiClient::get(const std::string& path,
@@ -165,6 +175,7 @@ Status ApiClient::stream(const std::string& method, const std::string& path,
   req.method = method;
   req.path = httplib::append_query_params(path, query);
   req.headers = {{"Authorization", "Bearer " + token_}};
+  if (!traceparent_header.empty()) req.headers.emplace("traceparent", traceparent_header);
   int status = 0;
   std::string error_body;
   bool aborted = false;

@@ -30,6 +30,8 @@ class ApiClient {
   static bool is_no_daemon(const Error& e);
   // Use TCP even when the daemon's Unix socket answers (`agora --api-tcp`); for this process.
   static void set_prefer_tcp(bool on);
+  // Every call of this process carries this W3C traceparent header (`agora --trace`); empty: none.
+  static void set_traceparent(std::string traceparent);
   // Where calls go: "unix:<path>" or the TCP URL.
 
   Result<nlohmann::json> get(const std::string& path,

@@ -19,6 +19,8 @@
 #include "app/cli/doctor.h"
 #include "app/cli/events_view.h"
 #include "app/cli/testnet_commands.h"
+#include "app/cli/trace_commands.h"
+#include "app/cli/trace_format.h"
 #include "app/cli/usage.h"
 #include "app/cli/version_info.h"
 
@@ -66,6 +68,10 @@ int parse_and_run(int argc, char** argv, const RunDaemon& run_daemon) {
   app.add_option("--repo", repo_arg, "Repo directory (default: $AGORA_PATH or ~/.agora)");
   app.add_flag("--json", common.json, "Machine-readable JSON output");
   bool api_tcp = false;
+  bool trace = false;
+  app.add_flag("--trace", trace,
+               "Trace what this command makes the daemon do, and print the trace id (to standard "
+               "error: `trace <id>`, or {\"trace_id\"} with --json); see `agora trace show`");
   app.add_flag("--api-tcp", api_tcp,
                "Reach the daemon over its TCP API address even when its Unix socket "
                "(<repo>/api.sock) answers");
@@ -168,6 +174,8 @@ int parse_and_run(int argc, char** argv, const RunDaemon& run_daemon) {
   register_dht_commands(app, dht);
   TestnetArgs testnet;
   register_testnet_commands(app, testnet);
+  TraceArgs traces;
+  register_trace_commands(app, traces);
 
   auto* version = app.add_subcommand(
       "version", "Show agora's version, the git commit it was built from and its libraries'");
@@ -224,6 +232,24 @@ int parse_and_run(int argc, char** argv, const RunDaemon& run_daemon) {
   }
   if (auto rc = run_docs_command(app, docs)) return *rc;  // needs no repo
   ApiClient::set_prefer_tcp(api_tcp);
+  std::string trace_id;
+  if (trace) {
+    auto [id, header] = new_traceparent();
+    trace_id = id;
+    ApiClient::set_traceparent(header);
+  }
+  // The id is printed however the command ends: a failed operation is worth a look too.
+  struct PrintTraceId {
+    const std::string& id;
+    bool json;
+    ~PrintTraceId() {
+      if (id.empty()) return;
+      if (json)
+        std::cerr << nlohmann::json{{"trace_id", id}}.dump() << "\n";
+      else
+        std::cerr << "trace " << id << "\n";
+    }
+  } print_trace_id{trace_id, common.json};
   if (*version) {  // needs no repo
     std::cout << (common.json ? version_json().dump() + "\n" : version_text());
     return kExitOk;
@@ -261,6 +287,7 @@ int parse_and_run(int argc, char** argv, const RunDaemon& run_daemon) {
   if (auto rc = run_content_command(common, content)) return *rc;
   if (auto rc = run_dht_command(common, dht)) return *rc;
   if (auto rc = run_testnet_command(common, testnet)) return *rc;
+  if (auto rc = run_trace_command(common, traces)) return *rc;
   if (app.got_subcommand("metrics")) return cmd_metrics(common);
   if (app.got_subcommand("shutdown")) return cmd_shutdown(common);
   if (app.got_subcommand("dashboard")) return cmd_dashboard(common);

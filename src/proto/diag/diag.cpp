@@ -16,8 +16,8 @@ bool is_zero(const std::array<uint8_t, N>& id) {
 template <size_t N>
 Result<std::array<uint8_t, N>> id_of(const pb::Field& f, const char* what) {
   if (f.type != pb::kLen || f.bytes.size() != N)
-    return make_error(Errc::invalid_input, std::string(what) + ": " + std::to_string(N) +
-                                               " bytes expected");
+    return make_error(Errc::invalid_input,
+                      std::string(what) + ": " + std::to_string(N) + " bytes expected");
   std::array<uint8_t, N> id{};
   std::copy(f.bytes.begin(), f.bytes.end(), id.begin());
   return id;
@@ -45,8 +45,8 @@ bool utf8(BytesView s) {
 Result<std::string> string_of(const pb::Field& f, size_t max, const char* what) {
   if (f.type != pb::kLen) return make_error(Errc::invalid_input, std::string(what) + ": not bytes");
   if (f.bytes.size() > max)
-    return make_error(Errc::too_large, std::string(what) + ": over " + std::to_string(max) +
-                                           " bytes");
+    return make_error(Errc::too_large,
+                      std::string(what) + ": over " + std::to_string(max) + " bytes");
   if (!utf8(f.bytes)) return make_error(Errc::invalid_input, std::string(what) + ": not UTF-8");
   return std::string(as_chars(f.bytes));
 }
@@ -110,9 +110,15 @@ Result<DiagSpan> read_span(BytesView bytes, const DiagLimits& limits) {
         AGORA_ASSIGN(s.key, string_of(f, limits.key_bytes_max, "key"));
         break;
       }
-      case 7: s.inbound = f.varint != 0; break;
-      case 8: s.bytes_sent = f.varint; break;
-      case 9: s.bytes_received = f.varint; break;
+      case 7:
+        s.inbound = f.varint != 0;
+        break;
+      case 8:
+        s.bytes_sent = f.varint;
+        break;
+      case 9:
+        s.bytes_received = f.varint;
+        break;
       case 10: {
         AGORA_ASSIGN(s.outcome, string_of(f, limits.name_bytes_max, "outcome"));
         break;
@@ -129,7 +135,8 @@ Result<DiagSpan> read_span(BytesView bytes, const DiagLimits& limits) {
         AGORA_ASSIGN(s.end_ns, number_of(f, "end_ns"));
         break;
       }
-      default: break;  // unknown fields are skipped
+      default:
+        break;  // unknown fields are skipped
     }
   }
   if (is_zero(s.span_id)) return make_error(Errc::invalid_input, "a span without a span_id");
@@ -150,8 +157,8 @@ Bytes encode_request(const DiagRequest& q) {
 
 Result<DiagRequest> decode_request(BytesView bytes, const DiagLimits& limits) {
   if (bytes.size() > limits.request_bytes_max)
-    return make_error(Errc::too_large, "diag request over " +
-                                           std::to_string(limits.request_bytes_max) + " bytes");
+    return make_error(Errc::too_large,
+                      "diag request over " + std::to_string(limits.request_bytes_max) + " bytes");
   DiagRequest q;
   pb::Reader r(bytes);
   while (!r.done()) {
@@ -200,8 +207,8 @@ Bytes encode_response(DiagResponse response, const DiagLimits& limits) {
 
 Result<DiagResponse> decode_response(BytesView bytes, const DiagLimits& limits) {
   if (bytes.size() > limits.response_bytes_max)
-    return make_error(Errc::too_large, "diag response over " +
-                                           std::to_string(limits.response_bytes_max) + " bytes");
+    return make_error(Errc::too_large,
+                      "diag response over " + std::to_string(limits.response_bytes_max) + " bytes");
   DiagResponse out;
   pb::Reader r(bytes);
   while (!r.done()) {

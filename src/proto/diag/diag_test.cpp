@@ -22,8 +22,11 @@ DiagSpan span(uint8_t n) {
 }
 
 TEST(Diag, RequestRoundTripsAndItsWindowIsChecked) {
-  DiagRequest q{.trace_id = TraceId{1, 2, 3}, .keys = {"bafyA", "12D3KooW"}, .from_ns = 10,
-                .to_ns = 20, .asker_time_ns = 15};
+  DiagRequest q{.trace_id = TraceId{1, 2, 3},
+                .keys = {"bafyA", "12D3KooW"},
+                .from_ns = 10,
+                .to_ns = 20,
+                .asker_time_ns = 15};
   auto back = decode_request(encode_request(q), {});
   ASSERT_TRUE(back) << back.error().message;
   EXPECT_EQ(back->trace_id, q.trace_id);

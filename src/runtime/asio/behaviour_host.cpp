@@ -45,6 +45,7 @@ struct Channel {
   size_t read_credit = 0;                 // byte streams: what the behaviour will take
   std::unique_ptr<Waiter> credit_waiter;  // byte streams: the reader waits here for credit
   std::unique_ptr<observe::Span> span;    // recorded when the stream ends
+  bool aborted = false;                   // by its behaviour (AbortStream)
 };
 
 int64_t wall_ns() {
@@ -72,12 +73,19 @@ std::unique_ptr<observe::Span> begin_span(observe::SpanRecorder& spans, const Pe
   return span;
 }
 
-void finish_span(observe::SpanRecorder& spans, observe::Span& span, const Error& why, bool reset) {
+// "ok" (closed by both sides), "aborted" (by its behaviour, which says why), "reset" (by the
+// peer or with the connection), or the error's kind.
+void finish_span(observe::SpanRecorder& spans, observe::Span& span, const Error& why, bool reset,
+                 bool aborted) {
   span.end_ns = wall_ns();
-  if (reset || why.code != Errc::closed) {
+  if (aborted) {
+    span.outcome = "aborted";
+  } else if (why.code == Errc::closed) {
+    span.outcome = reset ? "reset" : "ok";
+  } else {
     span.outcome = errc_name(why.code);
-    span.detail = why.message;
   }
+  if (span.outcome != "ok") span.detail = why.message;
   spans.record(std::move(span));
 }
 
@@ -159,7 +167,7 @@ struct BehaviourHost::State : std::enable_shared_from_this<BehaviourHost::State>
     ch.linger.reset();
     if (ch.credit_waiter) ch.credit_waiter->notify();
     if (reset) ch.stream->reset();
-    if (ch.span && config.spans) finish_span(*config.spans, *ch.span, why, reset);
+    if (ch.span && config.spans) finish_span(*config.spans, *ch.span, why, reset, ch.aborted);
     ch.span.reset();
     host::StreamRef ref = ch.ref;
     Entry& e = *ch.entry;
@@ -333,7 +341,10 @@ void BehaviourHost::State::execute(Entry& e, host::BehaviourAction action) {
   } else if (auto* close = std::get_if<host::CloseWrite>(&action)) {
     if (auto ch = channel(close->ref); ch && !ch->close_wanted) want_close(*ch);
   } else if (auto* reset = std::get_if<host::AbortStream>(&action)) {
-    if (auto ch = channel(reset->ref)) end(*ch, make_error(Errc::closed, reset->why), true);
+    if (auto ch = channel(reset->ref)) {
+      ch->aborted = true;
+      end(*ch, make_error(Errc::closed, reset->why), true);
+    }
   } else if (auto* dial = std::get_if<host::DialPeer>(&action)) {
     asio::co_spawn(
         swarm.executor(),
@@ -466,10 +477,12 @@ awaitable<void> BehaviourHost::State::write_loop(std::shared_ptr<State> self,
 
 awaitable<void> BehaviourHost::State::open(std::shared_ptr<State> self, Entry* e,
                                            host::OpenStream req) {
+  const int64_t asked_ns = wall_ns();  // a request's span covers dialling and negotiating too
   auto fail = [&](Error error) {
     if (req.trace && self->config.spans) {  // a traced request that never got a stream
       auto span = begin_span(*self->config.spans, req.peer, req.protocol, false, req.trace);
-      finish_span(*self->config.spans, *span, error, true);
+      span->start_ns = asked_ns;
+      finish_span(*self->config.spans, *span, error, true, false);
     }
     if (e->removed) return;
     e->behaviour->on_stream_open_failed(
@@ -520,6 +533,7 @@ awaitable<void> BehaviourHost::State::open(std::shared_ptr<State> self, Entry* e
     co_return;
   }
   auto ch = self->attach(*e, spec->second, std::move(*stream), false, req.trace);
+  if (ch->span) ch->span->start_ns = asked_ns;
   host::StreamOpened opened{
       ch->ref, req.peer, agreed, host::Direction::outbound, req.tag, conn->info().remote_addr};
   e->behaviour->on_stream_opened(opened, now());

@@ -81,9 +81,9 @@ TEST_F(DiagPair, APeerThatIsNotOptedInRefusesTheProtocol) {
 }
 
 TEST_F(DiagPair, AFloodIsRefusedPastTheRate) {
-  DiagBehaviour server{DiagConfig{.serve = true, .requests_per_second = 1, .burst = 5,
-                                  .inbound_per_peer_max = 32},
-                       source};
+  DiagBehaviour server{
+      DiagConfig{.serve = true, .requests_per_second = 1, .burst = 5, .inbound_per_peer_max = 32},
+      source};
   net.add_behaviour(na, asker);
   net.add_behaviour(nb, server);
   ASSERT_TRUE(net.connect(na, nb).ok());

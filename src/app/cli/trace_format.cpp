@@ -1,0 +1,293 @@
+#include "app/cli/trace_format.h"
+
+#include <sys/random.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <functional>
+#include <map>
+#include <set>
+#include <stdexcept>
+
+#include "agora/version.h"
+
+namespace agora {
+
+namespace {
+
+using nlohmann::json;
+
+std::string str(const json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+int64_t num(const json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_number() ? it->get<int64_t>() : 0;
+}
+
+// The request span of `served`'s node that it served: same peer, keys agree, most overlap.
+std::string served_request(const json& served, const std::vector<json>& spans,
+                           const std::string& self) {
+  std::string best;
+  int64_t best_overlap = -1;
+  const std::string node = str(served, "node"), key = str(served, "key");
+  for (const json& r : spans) {
+    if (str(r, "node") != self || str(r, "direction") != "outbound" || str(r, "peer") != node)
+      continue;
+    if (!key.empty() && !str(r, "key").empty() && key != str(r, "key")) continue;
+    int64_t overlap = std::min(num(r, "end_ns"), num(served, "end_ns")) -
+                      std::max(num(r, "start_ns"), num(served, "start_ns"));
+    if (overlap > best_overlap) {
+      best_overlap = overlap;
+      best = str(r, "span_id");
+    }
+  }
+  return best;
+}
+
+std::string short_peer(const std::string& peer) {
+  return peer.size() > 12 ? "…" + peer.substr(peer.size() - 8) : peer;
+}
+
+std::string bytes_text(uint64_t n) {
+  char buf[32];
+  if (n < 1024) return std::to_string(n) + " B";
+  if (n < (1u << 20))
+    std::snprintf(buf, sizeof buf, "%.1f KiB", double(n) / 1024);
+  else
+    std::snprintf(buf, sizeof buf, "%.1f MiB", double(n) / (1 << 20));
+  return buf;
+}
+
+}  // namespace
+
+json link_spans(const json& trace) {
+  const std::string self = str(trace, "node"), trace_id = str(trace, "trace_id");
+  const json listed = trace.value("spans", json::array());
+  std::vector<json> spans(listed.begin(), listed.end());
+  std::set<std::string> ids;
+  for (const json& s : spans) ids.insert(str(s, "span_id"));
+  std::map<std::string, std::vector<size_t>> children;
+  std::vector<size_t> roots;
+  for (size_t i = 0; i < spans.size(); ++i) {
+    json& s = spans[i];
+    std::string parent = str(s, "parent_span_id");
+    std::string linked;
+    if (str(s, "node") != self) linked = served_request(s, spans, self);
+    // A served span hangs under the request it served (its own parent, when it came with the
+    // request's context, is that request's operation: the request is the closer cause).
+    if (!linked.empty()) parent = linked;
+    if (!ids.contains(parent)) parent.clear();
+    s["parent"] = parent;
+    s["linked_from"] = linked;
+    s["trace_id"] = trace_id;
+    (parent.empty() ? roots : children[parent]).push_back(i);
+  }
+  auto by_start = [&](size_t a, size_t b) {
+    return num(spans[a], "start_ns") < num(spans[b], "start_ns");
+  };
+  json out = json::array();
+  std::function<void(size_t, int)> visit = [&](size_t i, int depth) {
+    spans[i]["depth"] = depth;
+    out.push_back(spans[i]);
+    auto& kids = children[str(spans[i], "span_id")];
+    std::sort(kids.begin(), kids.end(), by_start);
+    for (size_t k : kids) visit(k, depth + 1);
+  };
+  std::sort(roots.begin(), roots.end(), by_start);
+  for (size_t r : roots) visit(r, 0);
+  return out;
+}
+
+std::string trace_text(const json& trace, size_t width) {
+  json spans = link_spans(trace);
+  int64_t first = INT64_MAX, last = 0;
+  for (const json& s : spans) {
+    first = std::min(first, num(s, "start_ns"));
+    last = std::max(last, num(s, "end_ns"));
+  }
+  const double total = std::max<int64_t>(1, last - first);
+  std::string out = "trace " + str(trace, "trace_id") + ": " + std::to_string(spans.size()) +
+                    " spans, " + std::to_string(int64_t(total / 1e6)) + " ms, recorded by\n";
+  std::set<std::string> nodes;
+  for (const json& s : spans) nodes.insert(str(s, "node"));
+  for (const std::string& n : nodes)
+    out += "  " + n + (n == str(trace, "node") ? " (here)\n" : "\n");
+  for (const json& p : trace.value("peers", json::array())) {
+    if (p.value("answered", false)) {
+      char line[160];
+      std::snprintf(line, sizeof line, "  %s answered: %lld spans, clock offset %+.3f ms (±%.3f)\n",
+                    short_peer(str(p, "peer")).c_str(), (long long)num(p, "spans"),
+                    double(num(p, "clock_offset_ns")) / 1e6,
+                    double(num(p, "clock_error_ns")) / 1e6);
+      out += line;
+    } else {
+      out += "  " + short_peer(str(p, "peer")) + " did not answer: " + str(p, "error") + "\n";
+    }
+  }
+  for (const json& s : spans) {
+    size_t from = size_t(double(num(s, "start_ns") - first) / total * double(width));
+    size_t to = size_t(double(num(s, "end_ns") - first) / total * double(width));
+    from = std::min(from, width - 1);
+    to = std::clamp(to, from + 1, width);
+    std::string bar =
+        std::string(from, ' ') + std::string(to - from, '=') + std::string(width - to, ' ');
+    char timing[64];
+    std::snprintf(timing, sizeof timing, "%8.1f ms %8.1f ms",
+                  double(num(s, "start_ns") - first) / 1e6,
+                  double(num(s, "end_ns") - num(s, "start_ns")) / 1e6);
+    std::string line = "|" + bar + "| " + timing + " " +
+                       std::string(size_t(2 * num(s, "depth")), ' ') + str(s, "name");
+    line += " on " + short_peer(str(s, "node"));
+    if (!str(s, "peer").empty())
+      line += (str(s, "direction") == "inbound" ? " for " : " to ") + short_peer(str(s, "peer"));
+    if (!str(s, "protocol").empty()) line += " " + str(s, "protocol");
+    if (!str(s, "key").empty()) line += " " + str(s, "key");
+    uint64_t sent = s.value("bytes_sent", uint64_t(0)),
+             got = s.value("bytes_received", uint64_t(0));
+    if (sent || got) line += " (sent " + bytes_text(sent) + ", received " + bytes_text(got) + ")";
+    if (str(s, "outcome") != "ok") line += " " + str(s, "outcome") + ": " + str(s, "detail");
+    out += line + "\n";
+  }
+  return out;
+}
+
+json trace_otlp(const json& trace) {
+  json spans = link_spans(trace);
+  std::map<std::string, json> by_node;
+  for (const json& s : spans) {
+    const std::string dir = str(s, "direction");
+    int kind = str(s, "peer").empty() ? 1 : dir == "inbound" ? 2 : 3;  // internal, server, client
+    json attrs = json::array();
+    auto attr = [&attrs](const char* key, json value) {
+      attrs.push_back({{"key", key}, {"value", std::move(value)}});
+    };
+    if (!str(s, "peer").empty()) attr("net.peer.id", {{"stringValue", str(s, "peer")}});
+    if (!str(s, "protocol").empty()) attr("agora.protocol", {{"stringValue", str(s, "protocol")}});
+    if (!str(s, "key").empty()) attr("agora.key", {{"stringValue", str(s, "key")}});
+    attr("agora.bytes_sent", {{"intValue", std::to_string(s.value("bytes_sent", uint64_t(0)))}});
+    attr("agora.bytes_received",
+         {{"intValue", std::to_string(s.value("bytes_received", uint64_t(0)))}});
+    if (s.contains("clock_offset_ns"))
+      attr("agora.clock_offset_ns", {{"intValue", std::to_string(num(s, "clock_offset_ns"))}});
+    // ok; aborted by its own side or reset by the other: not an error in itself; else an error.
+    const std::string outcome = str(s, "outcome");
+    const int code = outcome == "ok" ? 1 : outcome == "aborted" || outcome == "reset" ? 0 : 2;
+    json span = {
+        {"traceId", str(s, "trace_id")},
+        {"spanId", str(s, "span_id")},
+        {"parentSpanId", str(s, "parent")},
+        {"name", str(s, "name") + (str(s, "protocol").empty() ? "" : " " + str(s, "protocol"))},
+        {"kind", kind},
+        {"startTimeUnixNano", std::to_string(num(s, "start_ns"))},
+        {"endTimeUnixNano", std::to_string(num(s, "end_ns"))},
+        {"attributes", attrs},
+        {"status", code == 1
+                       ? json{{"code", 1}}
+                       : json{{"code", code}, {"message", outcome + ": " + str(s, "detail")}}}};
+    if (!str(s, "linked_from").empty())
+      span["links"] =
+          json::array({{{"traceId", str(s, "trace_id")}, {"spanId", str(s, "linked_from")}}});
+    by_node[str(s, "node")].push_back(std::move(span));
+  }
+  json resource_spans = json::array();
+  for (auto& [node, list] : by_node) {
+    json resource = {
+        {"attributes",
+         json::array({{{"key", "service.name"}, {"value", {{"stringValue", "agora"}}}},
+                      {{"key", "service.instance.id"}, {"value", {{"stringValue", node}}}}})}};
+    resource_spans.push_back(
+        {{"resource", resource},
+         {"scopeSpans", json::array({{{"scope", {{"name", "agora"}, {"version", kAgoraVersion}}},
+                                      {"spans", list}}})}});
+  }
+  return {{"resourceSpans", resource_spans}};
+}
+
+json trace_perfetto(const json& trace) {
+  json spans = link_spans(trace);
+  std::map<std::string, int> pid_of;
+  json events = json::array();
+  for (const json& s : spans) {
+    auto [it, added] = pid_of.emplace(str(s, "node"), int(pid_of.size()) + 1);
+    if (added)
+      events.push_back({{"name", "process_name"},
+                        {"ph", "M"},
+                        {"pid", it->second},
+                        {"tid", 0},
+                        {"args", {{"name", "agora " + it->first}}}});
+  }
+  // Lanes: a span goes on the first thread of its node whose last span has ended.
+  std::map<std::string, std::vector<int64_t>> lane_ends;
+  std::map<std::string, std::pair<int, int>> where;  // span id -> pid, tid
+  for (const json& s : spans) {
+    const std::string node = str(s, "node");
+    auto& lanes = lane_ends[node];
+    size_t lane = 0;
+    while (lane < lanes.size() && lanes[lane] > num(s, "start_ns")) ++lane;
+    if (lane == lanes.size()) lanes.push_back(0);
+    lanes[lane] = num(s, "end_ns");
+    int pid = pid_of[node], tid = int(lane) + 1;
+    where[str(s, "span_id")] = {pid, tid};
+    json args = {{"span_id", str(s, "span_id")}, {"outcome", str(s, "outcome")}};
+    for (const char* k : {"peer", "protocol", "key", "detail"})
+      if (!str(s, k).empty()) args[k] = str(s, k);
+    args["bytes_sent"] = s.value("bytes_sent", uint64_t(0));
+    args["bytes_received"] = s.value("bytes_received", uint64_t(0));
+    events.push_back(
+        {{"name", str(s, "name") + (str(s, "protocol").empty() ? "" : " " + str(s, "protocol"))},
+         {"cat", str(s, "direction")},
+         {"ph", "X"},
+         {"pid", pid},
+         {"tid", tid},
+         {"ts", double(num(s, "start_ns")) / 1e3},
+         {"dur", double(num(s, "end_ns") - num(s, "start_ns")) / 1e3},
+         {"args", args}});
+  }
+  int flow = 0;
+  for (const json& s : spans) {
+    std::string from = str(s, "linked_from");
+    if (from.empty() || !where.contains(from)) continue;
+    ++flow;
+    auto [fpid, ftid] = where[from];
+    auto [tpid, ttid] = where[str(s, "span_id")];
+    events.push_back({{"name", "request"},
+                      {"cat", "flow"},
+                      {"ph", "s"},
+                      {"id", flow},
+                      {"pid", fpid},
+                      {"tid", ftid},
+                      {"ts", double(num(s, "start_ns")) / 1e3}});
+    events.push_back({{"name", "request"},
+                      {"cat", "flow"},
+                      {"ph", "f"},
+                      {"bp", "e"},
+                      {"id", flow},
+                      {"pid", tpid},
+                      {"tid", ttid},
+                      {"ts", double(num(s, "start_ns")) / 1e3}});
+  }
+  return {{"traceEvents", events}, {"displayTimeUnit", "ms"}};
+}
+
+std::pair<std::string, std::string> new_traceparent() {
+  unsigned char bytes[24];
+  bool zero = true;
+  while (zero) {
+    if (getrandom(bytes, sizeof bytes, 0) != ssize_t(sizeof bytes))
+      throw std::runtime_error("getrandom failed: no trace id");
+    zero = std::all_of(bytes, bytes + 16, [](unsigned char b) { return b == 0; }) ||
+           std::all_of(bytes + 16, bytes + 24, [](unsigned char b) { return b == 0; });
+  }
+  std::string hex;
+  char two[3];
+  for (unsigned char b : bytes) {
+    std::snprintf(two, sizeof two, "%02x", b);
+    hex += two;
+  }
+  std::string trace_id = hex.substr(0, 32);
+  return {trace_id, "00-" + trace_id + "-" + hex.substr(32) + "-01"};
+}
+
+}  // namespace agora
