@@ -64,6 +64,7 @@ diag::DiagResponse DiagService::answer(const PeerId& asker, const diag::DiagRequ
   query.from_ns = q.from_ns;
   query.to_ns = q.to_ns;
   query.max = config_.limits.spans_max;
+  query.skip_protocol = std::string(behaviour::kDiagProtocol);
   diag::DiagResponse r;
   for (const observe::Span& s : spans_.served_to(query, r.truncated)) r.spans.push_back(to_diag(s));
   r.server_time_ns = wall_clock_ns();

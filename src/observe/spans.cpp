@@ -68,6 +68,7 @@ std::vector<Span> SpanRecorder::served_to(const ServedQuery& q, bool& truncated)
   std::lock_guard lock(mu_);
   each([&](const Span& s) {
     if (!s.inbound || s.peer != q.requester) return;  // only the asker's own requests
+    if (!q.skip_protocol.empty() && s.protocol == q.skip_protocol) return;
     if (s.end_ns < q.from_ns || s.start_ns > q.to_ns) return;
     bool match = traced && s.trace_id == q.trace_id;
     if (!match && is_zero(s.trace_id))

@@ -68,6 +68,7 @@ struct ServedQuery {
   int64_t from_ns = 0;         // overlapping [from_ns, to_ns]
   int64_t to_ns = 0;
   size_t max = 1000;
+  std::string skip_protocol;  // not answered: the diag protocol's own streams
 };
 
 class SpanRecorder {

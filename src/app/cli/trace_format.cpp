@@ -26,16 +26,21 @@ int64_t num(const json& j, const char* key) {
   return it != j.end() && it->is_number() ? it->get<int64_t>() : 0;
 }
 
-// The request span of `served`'s node that it served: same peer, keys agree, most overlap.
+// The request span of `served`'s node that it served: same peer, keys agree, most overlap. With
+// `operation`: instead the operation here (no peer) it happened during, most overlap.
 std::string served_request(const json& served, const std::vector<json>& spans,
-                           const std::string& self) {
+                           const std::string& self, bool operation = false) {
   std::string best;
   int64_t best_overlap = -1;
   const std::string node = str(served, "node"), key = str(served, "key");
   for (const json& r : spans) {
-    if (str(r, "node") != self || str(r, "direction") != "outbound" || str(r, "peer") != node)
-      continue;
-    if (!key.empty() && !str(r, "key").empty() && key != str(r, "key")) continue;
+    if (str(r, "node") != self) continue;
+    if (operation) {
+      if (!str(r, "peer").empty()) continue;
+    } else {
+      if (str(r, "direction") != "outbound" || str(r, "peer") != node) continue;
+      if (!key.empty() && !str(r, "key").empty() && key != str(r, "key")) continue;
+    }
     int64_t overlap = std::min(num(r, "end_ns"), num(served, "end_ns")) -
                       std::max(num(r, "start_ns"), num(served, "start_ns"));
     if (overlap > best_overlap) {
@@ -76,8 +81,12 @@ json link_spans(const json& trace) {
     std::string linked;
     if (str(s, "node") != self) linked = served_request(s, spans, self);
     // A served span hangs under the request it served (its own parent, when it came with the
-    // request's context, is that request's operation: the request is the closer cause).
+    // request's context, is that request's operation: the request is the closer cause). One
+    // that no request here matches (identify, which the runtime runs on every connection)
+    // hangs under the operation it happened during.
     if (!linked.empty()) parent = linked;
+    if (str(s, "node") != self && linked.empty() && !ids.contains(parent))
+      parent = served_request(s, spans, self, true);
     if (!ids.contains(parent)) parent.clear();
     s["parent"] = parent;
     s["linked_from"] = linked;

@@ -12,7 +12,8 @@
 // Linking: a span another node served for one of this node's requests hangs under that request
 // (the request span to that node whose time overlaps it most, with the same key when both have
 // one). That is also how a served span of a standard protocol, which carries no trace id, joins
-// the trace: it takes the trace id and that parent.
+// the trace: it takes the trace id and that parent. A served span no request matches (identify,
+// run on every new connection) hangs under the operation here it happened during.
 #pragma once
 
 #include <nlohmann/json.hpp>
