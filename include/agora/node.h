@@ -202,8 +202,9 @@ class Node {
   // --- The DHT (not_found without it)
   Result<Json> dht_status();
   Result<Json> dht_table();
-  Result<Json> dht_find_peer(std::string_view peer_id);
-  Result<Json> dht_find_providers(std::string_view cid);
+  // With a W3C `traceparent` the lookup is traced, each request to a peer a span of it.
+  Result<Json> dht_find_peer(std::string_view peer_id, std::string_view traceparent = {});
+  Result<Json> dht_find_providers(std::string_view cid, std::string_view traceparent = {});
   Result<Json> dht_get(std::string_view key);  // /pk/<peer id>
   Result<Json> dht_put(std::string_view key, std::span<const uint8_t> value);
   size_t dht_record_value_bytes_max() const;
@@ -230,8 +231,9 @@ class Node {
   // The spans this node recorded of trace `trace_id` (32 hex digits), and with `ask_peers` those
   // the peers its requests went to answer over /agora/diag/1.0.0, on this node's clock:
   // {"trace_id", "node", "spans": [span + "node" (who recorded it), "clock_offset_ns"], "peers":
-  // [{"peer", "answered", "error", "code", "clock_offset_ns", "clock_error_ns", "spans",
-  // "truncated"}]}. Errc::not_found when no span of it is recorded here.
+  // [{"peer", "answered", "error", "code", "clock_offset_ns" (measured), "clock_error_ns" (its
+  // bound), "clock_offset_applied_ns" (0 when within the bound), "spans", "truncated"}]}.
+  // Errc::not_found when no span of it is recorded here.
   Result<Json> trace(std::string_view trace_id, bool ask_peers);
   // The newest traces' top spans here, newest first: {"traces": [span], "spans_dropped"}.
   Json traces(size_t limit);

@@ -122,7 +122,10 @@ void KadBehaviour::drain_core(Instant now) {
         continue;
       }
       std::vector<Multiaddr> addrs = dial_addrs(r->to);
-      auto id = rr_.request(r->to.id, kad::encode(r->message), addrs, now, r->expect_response);
+      std::optional<host::StreamTrace> trace;
+      if (trace_of_) trace = trace_of_(r->message.key);
+      auto id = rr_.request(r->to.id, kad::encode(r->message), addrs, now, r->expect_response,
+                            std::move(trace));
       if (!id) {
         if (r->expect_response) request_failed(r->id, "stream", id.error().message, now);
         continue;

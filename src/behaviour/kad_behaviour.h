@@ -69,6 +69,10 @@ class KadBehaviour final : public host::Behaviour {
   // What identify told us of a peer, if anything: its protocols and listen addresses.
   using IdentifyLookup = std::function<const identify::IdentifyInfo*(const PeerId&)>;
   KadBehaviour(PeerId self, KadBehaviourConfig config, IdentifyLookup identify);
+  // The trace a request about `key` belongs to (a traced operation looking it up), if any: its
+  // stream is then recorded as a span (docs/tracing.md).
+  using TraceLookup = std::function<std::optional<host::StreamTrace>(BytesView key)>;
+  void set_trace_lookup(TraceLookup lookup) { trace_of_ = std::move(lookup); }
 
   kad::Kad& core() { return kad_; }
   const kad::Kad& core() const { return kad_; }
@@ -109,6 +113,7 @@ class KadBehaviour final : public host::Behaviour {
   IdentifyLookup identify_;
   kad::Kad kad_;
   host::RequestResponse rr_;
+  TraceLookup trace_of_;
   std::map<host::RequestId, kad::RequestId> requests_;  // those that expect an answer
   std::map<PeerId, std::pair<size_t, kad::Direction>> connections_;
   std::deque<host::BehaviourAction> actions_;

@@ -27,7 +27,7 @@ void RequestResponse::emit(RequestResponseEvent e) {
 
 Result<RequestId> RequestResponse::request(const PeerId& peer, Bytes request,
                                            std::vector<Multiaddr> addrs, Instant now,
-                                           bool expect_response) {
+                                           bool expect_response, std::optional<StreamTrace> trace) {
   if (outbound_.size() >= config_.outbound_max)
     return make_error(Errc::limit, config_.protocol + ": " + std::to_string(config_.outbound_max) +
                                        " requests in flight already");
@@ -38,8 +38,11 @@ Result<RequestId> RequestResponse::request(const PeerId& peer, Bytes request,
                    .request = std::move(request),
                    .expect_response = expect_response,
                    .deadline = now + config_.request_timeout};
-  actions_.push_back(
-      OpenStream{.peer = peer, .protocol = config_.protocol, .tag = id, .addrs = std::move(addrs)});
+  actions_.push_back(OpenStream{.peer = peer,
+                                .protocol = config_.protocol,
+                                .tag = id,
+                                .addrs = std::move(addrs),
+                                .trace = std::move(trace)});
   return id;
 }
 

@@ -75,8 +75,10 @@ class RequestResponse {
   ProtocolSpec spec() const;
   const std::string& protocol() const { return config_.protocol; }
 
+  // With `trace`, the runtime records a span of the request's stream (docs/tracing.md).
   Result<RequestId> request(const PeerId& peer, Bytes request, std::vector<Multiaddr> addrs,
-                            Instant now, bool expect_response = true);
+                            Instant now, bool expect_response = true,
+                            std::optional<StreamTrace> trace = std::nullopt);
   // Errc::not_found when the request is gone (its stream ended or it timed out).
   Status respond(RequestId inbound, Bytes response);
   // The request needs no answer (a one-way request): the next ones on its stream go ahead.

@@ -104,6 +104,15 @@ KadService::KadService(rt::Swarm& swarm, rt::BehaviourHost& host, IdentifyServic
       pending_(std::make_unique<Pending>()),
       timer_wake_(std::make_unique<rt::Waiter>(swarm.executor())) {}
 
+void KadService::set_spans(observe::SpanRecorder* spans) {
+  behaviour_.set_trace_lookup([spans](BytesView key) -> std::optional<host::StreamTrace> {
+    if (!spans) return std::nullopt;
+    auto context = spans->context_for(key);
+    if (!context) return std::nullopt;
+    return host::StreamTrace{*context, spans->label_for(key)};
+  });
+}
+
 KadService::~KadService() {
   stop();
   host_.remove(behaviour_);

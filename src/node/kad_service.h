@@ -32,6 +32,7 @@
 #include "node/identify_service.h"
 #include "observe/events.h"
 #include "observe/metrics.h"
+#include "observe/spans.h"
 #include "proto/kad/kad.h"
 #include "runtime/asio/behaviour_host.h"
 #include "store/config.h"
@@ -65,6 +66,8 @@ class KadService {
   KadService(rt::Swarm& swarm, rt::BehaviourHost& host, IdentifyService& identify,
              KadServiceConfig config, observe::Registry& metrics, observe::EventRecorder& events);
   ~KadService();
+  // Requests about a key a traced operation is looking up are traced (docs/tracing.md).
+  void set_spans(observe::SpanRecorder* spans);
   KadService(const KadService&) = delete;
   KadService& operator=(const KadService&) = delete;
 

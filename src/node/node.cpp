@@ -123,6 +123,7 @@ Status Node::start_dht(const std::filesystem::path& repo) {
   auto kad = std::make_unique<KadService>(*swarm_, *behaviours_, *identify_, std::move(config),
                                           metrics_, events_);
   AGORA_TRY(kad->start());
+  kad->set_spans(&spans_);
   kad_ = std::move(kad);
   content_routing_ = std::make_unique<ContentRouting>(
       *kad_, blocks_, ContentRoutingConfig{.provide_all = config_.dht.provide == "all"}, metrics_,

@@ -123,24 +123,30 @@ TraceId SpanRecorder::new_trace_id() {
   return id;
 }
 
-bool SpanRecorder::activate(const Bytes& key, const TraceContext& context) {
+bool SpanRecorder::activate(const Bytes& key, const TraceContext& context, std::string label) {
   std::lock_guard lock(mu_);
   if (active_.size() >= config_.active_max && !active_.contains(key)) return false;
-  active_[key] = context;
+  active_[key] = {context, std::move(label)};
   return true;
 }
 
 void SpanRecorder::deactivate(const Bytes& key, const TraceContext& context) {
   std::lock_guard lock(mu_);
   auto it = active_.find(key);
-  if (it != active_.end() && it->second == context) active_.erase(it);
+  if (it != active_.end() && it->second.context == context) active_.erase(it);
 }
 
 std::optional<TraceContext> SpanRecorder::context_for(BytesView key) const {
   std::lock_guard lock(mu_);
   auto it = active_.find(Bytes(key.begin(), key.end()));
   if (it == active_.end()) return std::nullopt;
-  return it->second;
+  return it->second.context;
+}
+
+std::string SpanRecorder::label_for(BytesView key) const {
+  std::lock_guard lock(mu_);
+  auto it = active_.find(Bytes(key.begin(), key.end()));
+  return it == active_.end() ? std::string() : it->second.label;
 }
 
 }  // namespace agora::observe

@@ -90,9 +90,11 @@ class SpanRecorder {
   TraceId new_trace_id();
 
   // Traced operations running now, by key bytes.
-  bool activate(const Bytes& key, const TraceContext& context);  // false when full
+  // `label`: the key as people read it (a CID, a peer id), for the spans of its requests.
+  bool activate(const Bytes& key, const TraceContext& context, std::string label = "");
   void deactivate(const Bytes& key, const TraceContext& context);
   std::optional<TraceContext> context_for(BytesView key) const;
+  std::string label_for(BytesView key) const;
 
  private:
   template <class F>
@@ -104,7 +106,11 @@ class SpanRecorder {
   std::vector<Span> ring_;
   size_t next_ = 0;  // where the next span goes once the ring is full
   uint64_t dropped_ = 0;
-  std::map<Bytes, TraceContext> active_;
+  struct Active {
+    TraceContext context;
+    std::string label;
+  };
+  std::map<Bytes, Active> active_;
 };
 
 }  // namespace agora::observe

@@ -2,6 +2,7 @@
 // turned into its JSON answer there (some answers read node state).
 #include "proto/kad/records.h"
 #include "public/node_impl.h"
+#include "public/operation_trace.h"
 #include "public/views.h"
 
 namespace agora {
@@ -46,14 +47,16 @@ Result<Json> Node::dht_table() {
   });
 }
 
-Result<Json> Node::dht_find_peer(std::string_view peer_id) {
+Result<Json> Node::dht_find_peer(std::string_view peer_id, std::string_view traceparent) {
   AGORA_ASSIGN(PeerId target, PeerId::parse(peer_id));
-  return query(
+  OperationTrace trace(impl_->node_->spans(), "dht.findpeer", traceparent, target.to_string());
+  trace.activate(target.bytes(), target.to_string());
+  return trace.finish(query(
       impl_->io_, *impl_->node_,
       [target](kad::Kad& k, Instant now) { return k.find_node(target, now); },
       [target](node::Node& n, const kad::QueryFinished& done) {
         return find_peer_json(n, target, done);
-      });
+      }));
 }
 
 Result<std::vector<Multiaddr>> Node::Impl::find_peer_addrs(const PeerId& peer) {
@@ -70,13 +73,15 @@ Result<std::vector<Multiaddr>> Node::Impl::find_peer_addrs(const PeerId& peer) {
   return out;
 }
 
-Result<Json> Node::dht_find_providers(std::string_view cid_text) {
+Result<Json> Node::dht_find_providers(std::string_view cid_text, std::string_view traceparent) {
   AGORA_ASSIGN(Cid cid, Cid::parse(cid_text));
   Bytes mh = encode_multihash(cid.hash());
-  return query(
+  OperationTrace trace(impl_->node_->spans(), "dht.findprovs", traceparent, cid.to_string());
+  trace.activate(cid);
+  return trace.finish(query(
       impl_->io_, *impl_->node_,
       [mh](kad::Kad& k, Instant now) { return k.get_providers(mh, now); },
-      [cid](node::Node&, const kad::QueryFinished& done) { return providers_json(cid, done); });
+      [cid](node::Node&, const kad::QueryFinished& done) { return providers_json(cid, done); }));
 }
 
 Result<Json> Node::dht_get(std::string_view key_text) {

@@ -87,6 +87,11 @@ Result<Json> Node::trace(std::string_view trace_id, bool ask_peers) {
         std::find(peers.begin(), peers.end(), s.peer) == peers.end())
       peers.push_back(s.peer);
   diag::DiagRequest q = question(*id, local, diag::DiagLimits{});
+  int64_t first_ns = INT64_MAX, last_ns = 0;  // the trace's time here
+  for (const observe::Span& s : local) {
+    first_ns = std::min(first_ns, s.start_ns);
+    last_ns = std::max(last_ns, s.end_ns);
+  }
   std::vector<std::future<Result<DiagAsked>>> answers;
   for (const std::string& peer : peers) {
     answers.push_back(std::async(std::launch::async, [this, peer, q] {
@@ -109,11 +114,25 @@ Result<Json> Node::trace(std::string_view trace_id, bool ask_peers) {
     const int64_t offset =
         asked->response.server_time_ns - (asked->sent_ns + asked->received_ns) / 2;
     peer["clock_offset_ns"] = offset;
-    peer["clock_error_ns"] = (asked->received_ns - asked->sent_ns) / 2;
-    peer["spans"] = asked->response.spans.size();
+    const int64_t error = (asked->received_ns - asked->sent_ns) / 2;
+    peer["clock_error_ns"] = error;
+    // An offset within its own error bound cannot be told from none (one exchange, whose round
+    // trip includes opening the stream): the clocks are taken to agree, as on one machine.
+    const int64_t applied = std::abs(offset) > error ? offset : 0;
+    peer["clock_offset_applied_ns"] = applied;
     peer["truncated"] = asked->response.truncated;
-    for (const diag::DiagSpan& d : asked->response.spans)
-      out["spans"].push_back(span_json(from_diag(d, self), peers[i], offset));
+    size_t kept = 0;
+    for (const diag::DiagSpan& d : asked->response.spans) {
+      // A span served with no trace context joins only if it overlaps the trace here: the
+      // question's margin is for clocks that disagree, not for the asker's other requests.
+      bool traced = d.trace_id != TraceId{};
+      if (!traced &&
+          (d.end_ns - applied < first_ns - error || d.start_ns - applied > last_ns + error))
+        continue;
+      out["spans"].push_back(span_json(from_diag(d, self), peers[i], applied));
+      ++kept;
+    }
+    peer["spans"] = kept;
     out["peers"].push_back(peer);
   }
   return out;

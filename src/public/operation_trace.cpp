@@ -32,12 +32,14 @@ OperationTrace::~OperationTrace() {
   if (traced_ && !ended_) end(make_error(Errc::cancelled, "the operation ended without a result"));
 }
 
-void OperationTrace::activate(const Bytes& key) {
+void OperationTrace::activate(const Bytes& key, std::string label) {
   if (!traced_ || ended_) return;
-  if (spans_.activate(key, context())) active_.push_back(key);
+  if (spans_.activate(key, context(), std::move(label))) active_.push_back(key);
 }
 
-void OperationTrace::activate(const Cid& cid) { activate(encode_multihash(cid.hash())); }
+void OperationTrace::activate(const Cid& cid) {
+  activate(encode_multihash(cid.hash()), cid.to_string());
+}
 
 void OperationTrace::end(const Status& outcome) {
   if (!traced_ || ended_) return;

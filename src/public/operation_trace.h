@@ -30,7 +30,7 @@ class OperationTrace {
   bool traced() const { return traced_; }
   // The context its requests hang under (valid when traced()).
   TraceContext context() const { return {span_.trace_id, span_.span_id}; }
-  void activate(const Bytes& key);
+  void activate(const Bytes& key, std::string label);
   void activate(const Cid& cid);  // by its multihash, as the DHT and the blockstore key it
 
   template <class T>

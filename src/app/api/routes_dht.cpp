@@ -11,10 +11,15 @@ namespace {
 
 void query_routes(httplib::Server& s, Node& node) {
   s.Post("/api/v0/dht/findpeer", [&node](const httplib::Request& req, httplib::Response& res) {
-    send_result(res, node.dht_find_peer(req.get_param_value("arg")), IoMeans::network);
+    send_result(res,
+                node.dht_find_peer(req.get_param_value("arg"), req.get_header_value("traceparent")),
+                IoMeans::network);
   });
   s.Post("/api/v0/dht/findprovs", [&node](const httplib::Request& req, httplib::Response& res) {
-    send_result(res, node.dht_find_providers(req.get_param_value("arg")), IoMeans::network);
+    send_result(
+        res,
+        node.dht_find_providers(req.get_param_value("arg"), req.get_header_value("traceparent")),
+        IoMeans::network);
   });
   s.Post("/api/v0/dht/get", [&node](const httplib::Request& req, httplib::Response& res) {
     send_result(res, node.dht_get(req.get_param_value("arg")), IoMeans::network);

@@ -125,11 +125,12 @@ std::string trace_text(const json& trace, size_t width) {
     out += "  " + n + (n == str(trace, "node") ? " (here)\n" : "\n");
   for (const json& p : trace.value("peers", json::array())) {
     if (p.value("answered", false)) {
-      char line[160];
-      std::snprintf(line, sizeof line, "  %s answered: %lld spans, clock offset %+.3f ms (±%.3f)\n",
-                    short_peer(str(p, "peer")).c_str(), (long long)num(p, "spans"),
-                    double(num(p, "clock_offset_ns")) / 1e6,
-                    double(num(p, "clock_error_ns")) / 1e6);
+      char line[200];
+      std::snprintf(
+          line, sizeof line, "  %s answered: %lld spans, clock offset %+.3f ms (±%.3f)%s\n",
+          short_peer(str(p, "peer")).c_str(), (long long)num(p, "spans"),
+          double(num(p, "clock_offset_ns")) / 1e6, double(num(p, "clock_error_ns")) / 1e6,
+          num(p, "clock_offset_applied_ns") == 0 ? ", within its error: not applied" : ", applied");
       out += line;
     } else {
       out += "  " + short_peer(str(p, "peer")) + " did not answer: " + str(p, "error") + "\n";
