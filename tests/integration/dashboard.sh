@@ -17,6 +17,8 @@ for n in seed second down; do init "$n"; done
 # 2 MB/s up from each provider: a 48 MiB get takes about 12 s.
 sed -i -e 's/^upload_bytes_per_second = 0/upload_bytes_per_second = 2000000/' "$work/seed/config.toml" "$work/second/config.toml"
 grep -q '^upload_bytes_per_second = 2000000' "$work/seed/config.toml" || fail "could not cap the seed's upload"
+# The providers answer /agora/diag/1.0.0, so the traced get's trace shows their side too.
+sed -i 's/^serve_diag = false/serve_diag = true/' "$work/seed/config.toml" "$work/second/config.toml"
 for n in seed second down; do start "$n"; done
 head -c $((48 << 20)) /dev/urandom >"$work/file"
 cid="$(a seed add -Q "$work/file")"
@@ -44,7 +46,7 @@ login="$(a down --json dashboard | field 'd["login_url"]')"
 [[ "$login" == "$url/login#token=$token" ]] || fail "agora dashboard printed $login"
 
 # The downloader fetches from both providers while the browser watches.
-a down get "$cid" -o "$work/got" --peer "$(addr seed)" --peer "$(addr second)" >"$work/get.log" 2>&1 &
+a down --trace get "$cid" -o "$work/got" --peer "$(addr seed)" --peer "$(addr second)" >"$work/get.log" 2>&1 &
 get_pid=$!
 node "$root/web/test/dashboard.test.mjs" --url "$url" --login "$login" --token "$token" \
   --peers "$seed_id,$second_id" --artifacts "$artifacts" || fail "the browser test failed"

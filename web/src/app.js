@@ -5,6 +5,7 @@
 import { h, replace, bytes, rate, short, peerCell } from "./dom.js";
 import { BandwidthChart } from "./chart.js";
 import { drawTopology } from "./graph.js";
+import { drawTrace } from "./timeline.js";
 
 const $ = (id) => document.getElementById(id);
 const EVENTS_SHOWN_MAX = 300;
@@ -244,6 +245,34 @@ async function runCrawl() {
   }
 }
 
+// --- traces
+let shownTraces = "";
+async function refreshTraces() {
+  const { traces } = await apiJson("/api/v0/traces?limit=50");
+  const key = traces.map((t) => t.trace_id).join();
+  if (key === shownTraces) return;
+  shownTraces = key;
+  const rows = traces.map((t) => {
+    const row = h("tr", { class: "clickable", "data-trace": t.trace_id },
+      h("td", { class: "peer", title: t.trace_id }, t.trace_id.slice(0, 16)),
+      h("td", {}, t.name),
+      h("td", { class: "detail" }, t.key),
+      h("td", { class: "num" }, `${((t.end_ns - t.start_ns) / 1e6).toFixed(1)} ms`),
+      h("td", {}, t.outcome));
+    row.addEventListener("click", () => showTrace(t.trace_id));
+    return row;
+  });
+  replace($("traces").tBodies[0], rows);
+}
+async function showTrace(id) {
+  replace($("trace-view"), h("p", { class: "quiet" }, "Asking the peers the trace touched..."));
+  try {
+    drawTrace($("trace-view"), await apiJson(`/api/v0/trace?arg=${id}&linked=1`));
+  } catch (e) {
+    replace($("trace-view"), h("p", { class: "error" }, `No trace: ${e.message}`));
+  }
+}
+
 async function logout() {
   await fetch("/api/v0/session/end", { method: "POST", credentials: "same-origin" });
   location.replace("/login");
@@ -258,6 +287,8 @@ async function main() {
   startStream();
   showRouting();
   refreshMetrics();
+  refreshTraces();
+  setInterval(() => refreshTraces().catch(() => {}), 5000);
   setInterval(showRouting, 10000);
   setInterval(() => refreshMetrics().catch(() => {}), 5000);
 }

@@ -3,7 +3,8 @@
 // sees and what an attacker's page cannot do:
 //   - without a session, the dashboard sends the browser to /login, and the API answers 401;
 //   - the login link logs in; the page shows the real peers (by their ids) and the transfer in
-//     progress with what each peer sent; doctor gives a verdict; the crawl draws the peers;
+//     progress with what each peer sent; doctor gives a verdict; the crawl draws the peers; the
+//     traced get, once done, is listed and its timeline holds spans of all three nodes;
 //   - a page from another origin cannot read the API, and its cross-origin POST to
 //     /api/v0/shutdown (a form, which the browser sends without asking) does not stop the daemon:
 //     the daemon counts the refusal (agora_api_refused_total{reason="cross_origin"});
@@ -142,6 +143,15 @@ try {
   check(peers.every((p) => nodes.includes(p)), `the crawl draws the peers (${nodes.length} nodes)`);
   await page.screenshot({ path: join(args.artifacts, "dashboard-doctor-crawl.png"), fullPage: true });
   check(pageErrors.length === 0, `no script errors on the page (${pageErrors.join("; ")})`);
+
+  // --- the traced get, once it has ended: its timeline across the three nodes
+  await page.waitForSelector("#traces tbody tr.clickable", { timeout: 90000 });
+  await page.click("#traces tbody tr.clickable");
+  await page.waitForSelector("#trace-timeline g.span", { timeout: 30000 });
+  const traceNodes = await page.$$eval("#trace-timeline g.span", (gs) => [...new Set(gs.map((g) => g.dataset.node))]);
+  check(traceNodes.length === 3 && peers.every((p) => traceNodes.includes(p)),
+    `the trace's timeline holds spans of the three nodes (${traceNodes.length})`);
+  await page.screenshot({ path: join(args.artifacts, "dashboard-trace.png"), fullPage: true });
 
   // --- another origin, with the session cookie in the same browser
   const before = await crossOriginRefusals();

@@ -5,6 +5,7 @@
 #include "app/api/events_query.h"
 #include "app/api/http_reply.h"
 #include "app/api/routes.h"
+#include "app/cli/trace_format.h"
 
 namespace agora {
 
@@ -19,8 +20,10 @@ void add_observe_routes(httplib::Server& s, Node& node) {
     send_json(res, node.events(query->since, size_t(query->limit)));
   });
   s.Get("/api/v0/trace", [&node](const httplib::Request& req, httplib::Response& res) {
-    send_result(res, node.trace(req.get_param_value("arg"), param_true(req, "peers", true)),
-                IoMeans::network);
+    auto trace = node.trace(req.get_param_value("arg"), param_true(req, "peers", true));
+    // linked=1: each span with its parent resolved across nodes, as `trace show` draws it.
+    if (trace && param_true(req, "linked", false)) (*trace)["spans"] = link_spans(*trace);
+    send_result(res, trace, IoMeans::network);
   });
   s.Get("/api/v0/traces", [&node](const httplib::Request& req, httplib::Response& res) {
     uint64_t limit = 20;
