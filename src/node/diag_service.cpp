@@ -61,13 +61,17 @@ diag::DiagResponse DiagService::answer(const PeerId& asker, const diag::DiagRequ
   query.requester = asker.to_string();
   if (q.trace_id) query.trace_id = *q.trace_id;
   query.keys.insert(q.keys.begin(), q.keys.end());
-  query.from_ns = q.from_ns;
-  query.to_ns = q.to_ns;
+  // The window is in the asker's clock: moved into ours by how far apart the clocks seem (the
+  // asker's send time against our now; the one-way delay is small beside the window's margin).
+  const int64_t now = wall_clock_ns();
+  const int64_t skew = q.asker_time_ns > 0 ? now - q.asker_time_ns : 0;
+  query.from_ns = q.from_ns + skew;
+  query.to_ns = q.to_ns + skew;
   query.max = config_.limits.spans_max;
   query.skip_protocol = std::string(behaviour::kDiagProtocol);
   diag::DiagResponse r;
   for (const observe::Span& s : spans_.served_to(query, r.truncated)) r.spans.push_back(to_diag(s));
-  r.server_time_ns = wall_clock_ns();
+  r.server_time_ns = now;
   return r;
 }
 

@@ -11,6 +11,29 @@ bool is_zero(const std::array<uint8_t, N>& id) {
   return std::all_of(id.begin(), id.end(), [](uint8_t b) { return b == 0; });
 }
 
+// Valid UTF-8 without control characters: a byte that breaks either becomes '?'. Spans carry
+// strings from peers (error messages, keys) into JSON, onto terminals and to other peers.
+void sanitize(std::string& s) {
+  for (size_t i = 0; i < s.size();) {
+    auto c = uint8_t(s[i]);
+    size_t n = c < 0x80 ? 0 : (c >> 5) == 6 ? 1 : (c >> 4) == 14 ? 2 : (c >> 3) == 30 ? 3 : 9;
+    bool ok = n != 9 && i + n < s.size() + (n == 0 ? 1 : 0);
+    uint32_t cp = c & (0x7f >> n);
+    for (size_t k = 1; ok && k <= n; ++k) {
+      ok = (uint8_t(s[i + k]) & 0xc0) == 0x80;
+      cp = cp << 6 | (uint8_t(s[i + k]) & 0x3f);
+    }
+    static constexpr uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
+    ok = ok && cp >= kMin[n] && cp <= 0x10ffff && !(cp >= 0xd800 && cp <= 0xdfff) && cp >= 0x20 &&
+         !(cp >= 0x7f && cp <= 0x9f);
+    if (!ok) {
+      s[i++] = '?';
+      continue;
+    }
+    i += n + 1;
+  }
+}
+
 }  // namespace
 
 nlohmann::json to_json(const Span& s) {
@@ -37,6 +60,9 @@ SpanRecorder::SpanRecorder(SpanRecorderConfig config, Entropy entropy)
 }
 
 void SpanRecorder::record(Span span) {
+  for (std::string* field :
+       {&span.name, &span.peer, &span.protocol, &span.key, &span.outcome, &span.detail})
+    sanitize(*field);
   std::lock_guard lock(mu_);
   if (ring_.size() < config_.spans_max) {
     ring_.push_back(std::move(span));
@@ -69,10 +95,10 @@ std::vector<Span> SpanRecorder::served_to(const ServedQuery& q, bool& truncated)
   each([&](const Span& s) {
     if (!s.inbound || s.peer != q.requester) return;  // only the asker's own requests
     if (!q.skip_protocol.empty() && s.protocol == q.skip_protocol) return;
-    if (s.end_ns < q.from_ns || s.start_ns > q.to_ns) return;
-    bool match = traced && s.trace_id == q.trace_id;
+    bool match = traced && s.trace_id == q.trace_id;  // the window is for untraced ones
     if (!match && is_zero(s.trace_id))
-      match = q.keys.empty() || s.key.empty() || q.keys.contains(s.key);
+      match = (q.keys.empty() || s.key.empty() || q.keys.contains(s.key)) &&
+              s.end_ns >= q.from_ns && s.start_ns <= q.to_ns;
     if (!match) return;
     if (out.size() >= q.max) {
       truncated = true;

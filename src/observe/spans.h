@@ -63,9 +63,9 @@ struct SpanRecorderConfig {
 // Which served spans one peer may learn of: its own requests only.
 struct ServedQuery {
   std::string requester;       // the asking connection's authenticated peer id
-  TraceId trace_id{};          // its spans with this trace id
+  TraceId trace_id{};          // its spans with this trace id, whenever they were
   std::set<std::string> keys;  // and its untraced ones about these keys (empty: any key)
-  int64_t from_ns = 0;         // overlapping [from_ns, to_ns]
+  int64_t from_ns = 0;         // that overlap [from_ns, to_ns]
   int64_t to_ns = 0;
   size_t max = 1000;
   std::string skip_protocol;  // not answered: the diag protocol's own streams

@@ -78,7 +78,11 @@ Result<Json> Node::trace(std::string_view trace_id, bool ask_peers) {
               {"node", self},
               {"spans", Json::array()},
               {"peers", Json::array()}};
-  for (const observe::Span& s : local) out["spans"].push_back(span_json(s, self, 0));
+  std::set<SpanId> ids;  // a peer's span that reuses an id is left out: ids make the tree
+  for (const observe::Span& s : local) {
+    ids.insert(s.span_id);
+    out["spans"].push_back(span_json(s, self, 0));
+  }
   if (!ask_peers) return out;
 
   std::vector<std::string> peers;  // those this node's requests of the trace went to
@@ -126,6 +130,8 @@ Result<Json> Node::trace(std::string_view trace_id, bool ask_peers) {
       // A span served with no trace context joins only if it overlaps the trace here: the
       // question's margin is for clocks that disagree, not for the asker's other requests.
       bool traced = d.trace_id != TraceId{};
+      if (traced && d.trace_id != *id) continue;  // another trace's: not asked for
+      if (!ids.insert(d.span_id).second) continue;
       if (!traced &&
           (d.end_ns - applied < first_ns - error || d.start_ns - applied > last_ns + error))
         continue;

@@ -114,6 +114,9 @@ TEST(Config, AdmissionAndPerfKeys) {
   EXPECT_NE(error_of("[limits]\ninbound_connections_per_ip_max = 0\n").find("per_ip_max"),
             std::string::npos);
   EXPECT_NE(error_of("[perf]\nspeed = 1\n").find("unknown key 'perf.speed'"), std::string::npos);
+  EXPECT_NE(error_of("[trace]\nspans = 1\n").find("unknown key 'trace.spans'"), std::string::npos);
+  EXPECT_NE(error_of("[trace]\nspans_max = 0\n").find("trace.spans_max"), std::string::npos);
+  EXPECT_NE(error_of("[trace]\nserve_diag = 1\n").find("trace.serve_diag"), std::string::npos);
 }
 
 TEST(Config, UnknownKeysAreErrors) {
@@ -122,7 +125,7 @@ TEST(Config, UnknownKeysAreErrors) {
       e,
       "config.toml:2:1: unknown key 'listen_addrs' (known keys: listen, api_address, "
       "event_buffer_max, event_summary_window_ms, noise_inline_muxer, api, limits, discovery, "
-      "connections, peerstore, dht, perf)");
+      "connections, peerstore, dht, perf, trace)");
   e = error_of("[limits]\nconnection_max = 3\n");
   EXPECT_EQ(e,
             "config.toml:2:1: unknown key 'limits.connection_max' (did you mean "

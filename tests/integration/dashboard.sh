@@ -39,6 +39,14 @@ code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
 [[ "$(code "$url/login")" == 200 ]] || fail "the login page: not 200"
 curl -s -D - -o /dev/null "$url/login" | grep -qi "^content-security-policy: default-src 'self'" ||
   fail "the login page has no Content-Security-Policy"
+# A login answers the session secret: it opens the API as X-Agora-Session; the cookie it also
+# sets opens the pages only (any local port may see a localhost cookie).
+session="$(curl -s -c "$work/cookies" -d "token=$token" "$url/api/v0/session" | field 'd["session"]')"
+[[ "$(code -H "X-Agora-Session: $session" "$url/api/v0/id")" == 200 ]] || fail "the session secret: not 200"
+[[ "$(code -b "$work/cookies" "$url/api/v0/id")" == 401 ]] || fail "the cookie alone opened the API"
+[[ "$(code -b "$work/cookies" "$url/")" == 200 ]] || fail "the cookie did not open the page"
+[[ "$(code -H 'Content-Type: application/x-www-form-urlencoded' --data-binary @<(head -c 4096 /dev/zero) "$url/api/v0/session")" == 413 ]] ||
+  fail "a 4 KiB login body: not 413"
 # A login from a rebound name (DNS rebinding) is refused.
 [[ "$(code -H 'Host: rebind.example' -d "token=$token" "$url/api/v0/session")" == 403 ]] ||
   fail "a login with a foreign Host: not 403"

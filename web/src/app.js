@@ -1,7 +1,8 @@
 // The dashboard: one live stream (server-sent events from /api/v0/dashboard/stream, a snapshot a
 // second: traffic counters, connections, transfers, new events) and a few calls on a timer or a
-// click (routing table, metrics, doctor, crawl). Every call rides the session cookie set at
-// /login; a 401 sends the browser back there.
+// click (routing table, metrics, doctor, crawl, traces). Every call carries the session secret
+// the login stored in sessionStorage, as X-Agora-Session; without one, or on a 401, the browser
+// goes back to /login.
 import { h, replace, bytes, rate, short, peerCell } from "./dom.js";
 import { BandwidthChart } from "./chart.js";
 import { drawTopology } from "./graph.js";
@@ -10,9 +11,16 @@ import { drawTrace } from "./timeline.js";
 const $ = (id) => document.getElementById(id);
 const EVENTS_SHOWN_MAX = 300;
 let self = "";
+const session = sessionStorage.getItem("agora-session");
+if (!session) location.replace("/login");
+const withSession = (options = {}) => ({
+  credentials: "same-origin",
+  ...options,
+  headers: { ...(options.headers ?? {}), "X-Agora-Session": session ?? "" },
+});
 
 async function api(path, options = {}) {
-  const res = await fetch(path, { credentials: "same-origin", ...options });
+  const res = await fetch(path, withSession(options));
   if (res.status === 401) {
     location.replace("/login");
     throw new Error("not logged in");
@@ -126,29 +134,53 @@ function showEvents(events, dropped) {
 
 // --- the live stream
 const chart = new BandwidthChart($("bandwidth"));
-function startStream() {
-  const source = new EventSource("/api/v0/dashboard/stream");
-  source.addEventListener("snapshot", (message) => {
-    const s = JSON.parse(message.data);
-    $("live").textContent = "live";
-    $("live").className = "badge ok";
-    chart.add(s.time_ms, s.sent_bytes, s.received_bytes);
-    const now = chart.latest();
-    replace(
-      $("bandwidth-totals"),
-      h("span", { class: "sent" }, `sent ${rate(now.sent)} (${bytes(s.sent_bytes)} in all)`),
-      h("span", { class: "received" }, `received ${rate(now.received)} (${bytes(s.received_bytes)} in all)`),
-    );
-    showPeers(s.peers);
-    showTransfers(s.operations);
-    showEvents(s.events, s.events_dropped);
-  });
-  source.addEventListener("error", () => {
-    $("live").textContent = "reconnecting";
-    $("live").className = "badge warn";
-    // A stream refused for want of a session: back to the login page.
-    api("/api/v0/id").catch(() => {});
-  });
+// EventSource cannot send a header: the stream is read with fetch, frames split at blank lines.
+function showSnapshot(s) {
+  $("live").textContent = "live";
+  $("live").className = "badge ok";
+  chart.add(s.time_ms, s.sent_bytes, s.received_bytes);
+  const now = chart.latest();
+  replace(
+    $("bandwidth-totals"),
+    h("span", { class: "sent" }, `sent ${rate(now.sent)} (${bytes(s.sent_bytes)} in all)`),
+    h("span", { class: "received" }, `received ${rate(now.received)} (${bytes(s.received_bytes)} in all)`),
+  );
+  showPeers(s.peers);
+  showTransfers(s.operations);
+  showEvents(s.events, s.events_dropped);
+}
+
+async function readStream() {
+  const res = await fetch("/api/v0/dashboard/stream", withSession());
+  if (res.status === 401) location.replace("/login");
+  if (!res.ok || !res.body) throw new Error(`stream: HTTP ${res.status}`);
+  const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffered = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    buffered += value;
+    let end;
+    while ((end = buffered.indexOf("\n\n")) >= 0) {
+      const frame = buffered.slice(0, end);
+      buffered = buffered.slice(end + 2);
+      const data = frame.split("\n").filter((l) => l.startsWith("data: ")).map((l) => l.slice(6)).join("\n");
+      if (/^event: snapshot$/m.test(frame) && data) showSnapshot(JSON.parse(data));
+    }
+  }
+}
+
+// The daemon ends a stream after a few minutes, or goes away: reconnect after two seconds.
+async function startStream() {
+  for (;;) {
+    try {
+      await readStream();
+    } catch (e) {
+      $("live").textContent = "reconnecting";
+      $("live").className = "badge warn";
+    }
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+  }
 }
 
 // --- routing table
@@ -274,7 +306,8 @@ async function showTrace(id) {
 }
 
 async function logout() {
-  await fetch("/api/v0/session/end", { method: "POST", credentials: "same-origin" });
+  await fetch("/api/v0/session/end", withSession({ method: "POST" }));
+  sessionStorage.removeItem("agora-session");
   location.replace("/login");
 }
 
@@ -284,7 +317,7 @@ async function main() {
   $("crawl-run").addEventListener("click", runCrawl);
   $("metrics-filter").addEventListener("input", showMetrics);
   await showIdentity();
-  startStream();
+  startStream();  // runs for as long as the page is open
   showRouting();
   refreshMetrics();
   refreshTraces();

@@ -1,5 +1,6 @@
-// The login page: posts the token to /api/v0/session, which sets the session cookie, then opens
-// the dashboard. `agora dashboard` prints a link with the token after '#': the fragment never
+// The login page: posts the token to /api/v0/session, keeps the session secret it answers in
+// sessionStorage (this origin only, port included: the dashboard sends it as X-Agora-Session),
+// then opens the dashboard. `agora dashboard` prints a link with the token after '#': the fragment never
 // reaches the server or its logs, and is removed from the address bar at once.
 const form = document.getElementById("login");
 const input = document.getElementById("token");
@@ -19,6 +20,7 @@ async function login(token) {
     return;
   }
   if (res.ok) {
+    sessionStorage.setItem("agora-session", (await res.json()).session);
     location.replace("/");
     return;
   }

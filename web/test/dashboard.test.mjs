@@ -102,6 +102,12 @@ try {
   check(!page.url().includes("token"), "the token is gone from the address bar");
   await page.waitForSelector("#live.ok", { timeout: 15000 });
   check(true, "the live stream is connected");
+  // The session cookie opens the pages only; the API wants the secret in X-Agora-Session,
+  // which only this origin's scripts hold (sessionStorage).
+  const cookieOnly = await page.evaluate(async () => (await fetch("/api/v0/id")).status);
+  check(cookieOnly === 401, `the cookie alone does not open the API (${cookieOnly})`);
+  const secret = await page.evaluate(() => sessionStorage.getItem("agora-session"));
+  check(/^[0-9a-f]{64}$/.test(secret ?? ""), "the session secret is in sessionStorage");
 
   // --- the real peers and the transfer in progress
   for (const peer of peers) {
@@ -177,6 +183,9 @@ try {
   await page.waitForURL(`${base}/login`);
   await page.goto(`${base}/`);
   check(new URL(page.url()).pathname === "/login", "after logging out the dashboard needs the login again");
+  const revoked = await page.evaluate(async (s) =>
+    (await fetch("/api/v0/id", { headers: { "X-Agora-Session": s } })).status, secret);
+  check(revoked === 401, `the logged-out session's secret no longer opens the API (${revoked})`);
 } catch (e) {
   failed = true;
   console.error(`FAIL: ${e.message}`);

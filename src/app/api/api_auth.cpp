@@ -73,8 +73,19 @@ std::string ApiAuth::session_cookie_name() const {
   return "agora_session_" + std::to_string(port_);
 }
 
+std::string ApiAuth::session_secret() const {
+  std::lock_guard lock(mu_);
+  return session_secret_;
+}
+
+void ApiAuth::end_sessions() {
+  std::string fresh = random_session_secret();
+  std::lock_guard lock(mu_);
+  session_secret_ = std::move(fresh);
+}
+
 std::string ApiAuth::set_cookie_login() const {
-  return session_cookie_name() + "=" + session_secret_ + "; Path=/; HttpOnly; SameSite=Strict";
+  return session_cookie_name() + "=" + session_secret() + "; Path=/; HttpOnly; SameSite=Strict";
 }
 
 std::string ApiAuth::set_cookie_logout() const {
@@ -88,9 +99,9 @@ bool ApiAuth::cross_origin(const ApiRequestView& r) const {
   return r.host.empty() || r.origin != "http://" + std::string(r.host);
 }
 
-bool ApiAuth::has_session(std::string_view cookie_header) const {
+bool ApiAuth::has_session_cookie(std::string_view cookie_header) const {
   std::string_view value = cookie_value(cookie_header, session_cookie_name());
-  return !value.empty() && constant_time_equal(value, session_secret_);
+  return !value.empty() && constant_time_equal(value, session_secret());
 }
 
 ApiAccess ApiAuth::check(const ApiRequestView& r) const {
@@ -98,18 +109,20 @@ ApiAccess ApiAuth::check(const ApiRequestView& r) const {
   const bool login = (r.method == "GET" && (r.path == kLoginPath || r.path == kLoginScriptPath ||
                                             r.path == kStylePath)) ||
                      (r.method == "POST" && r.path == kSessionPath);
-  const bool browser = login || !r.cookie.empty();
+  const bool browser = login || !r.cookie.empty() || !r.session.empty();
   if (browser && !is_loopback_host(r.host, port_)) return ApiAccess::cross_origin;
   if (login) return ApiAccess::allow;
+  const bool page = is_page(r.path) && r.method == "GET";
   if (!r.authorization.empty()) {
     if (starts_with(r.authorization, "Bearer ") &&
         constant_time_equal(r.authorization.substr(7), token_))
       return ApiAccess::allow;
-  } else if (has_session(r.cookie)) {
-    return ApiAccess::allow;
+  } else if (!r.session.empty()) {
+    if (constant_time_equal(r.session, session_secret())) return ApiAccess::allow;
+  } else if (page && has_session_cookie(r.cookie)) {
+    return ApiAccess::allow;  // a cookie opens the static pages only
   }
-  return is_page(r.path) && r.method == "GET" ? ApiAccess::redirect_to_login
-                                              : ApiAccess::unauthorized;
+  return page ? ApiAccess::redirect_to_login : ApiAccess::unauthorized;
 }
 
 bool ApiAuth::try_login(std::string_view candidate, std::chrono::steady_clock::time_point now,

@@ -2,10 +2,14 @@
 // dashboard's browser, and no cross-origin access at all.
 //
 // - A program (the CLI, curl, scripts) sends `Authorization: Bearer <api.token>`.
-// - A browser logs in once at /login: it posts the token to /api/v0/session and gets a cookie,
-//   `agora_session_<port>` (HttpOnly, SameSite=Strict), whose value is a random secret made when
-//   the daemon started: it is not the token, and a restart ends every session. The port is in the
-//   name because browsers share cookies across the ports of one host.
+// - A browser logs in once at /login: it posts the token to /api/v0/session and gets a session
+//   secret, random, made when the daemon started and again at every logout (so a logout ends
+//   every session; so does a restart); it is not the token. The page keeps it in sessionStorage,
+//   which is scoped to this origin (port included), and sends it as `X-Agora-Session` with every
+//   call: a header no other origin can make the browser send (it would need CORS, which is never
+//   granted). The login also sets a cookie `agora_session_<port>` (HttpOnly, SameSite=Strict) with
+//   the same secret, but a cookie only opens the static pages: browsers send one host's cookies
+//   to all its ports, so a server on another local port could learn it, and with it no data.
 // - Only the login page (/login, its script and the style sheet) and the login post work without
 //   either. Any other page asked for without one is
 //   redirected to /login; any other call gets 401.
@@ -33,6 +37,7 @@ struct ApiRequestView {
   std::string_view path;
   std::string_view authorization;   // the header, or empty
   std::string_view cookie;          // the Cookie header, or empty
+  std::string_view session;         // the X-Agora-Session header, or empty
   std::string_view origin;          // the Origin header, or empty
   std::string_view host;            // the Host header, or empty
   std::string_view sec_fetch_site;  // or empty
@@ -63,13 +68,16 @@ class ApiAuth {
   bool try_login(std::string_view candidate, std::chrono::steady_clock::time_point now,
                  bool& limited);
   std::string session_cookie_name() const;
+  std::string session_secret() const;
+  // Logout: a new secret, so every session (every tab) ends.
+  void end_sessions();
   // The Set-Cookie value for a login, and for a logout (expired at once).
   std::string set_cookie_login() const;
   std::string set_cookie_logout() const;
 
  private:
   bool cross_origin(const ApiRequestView& request) const;
-  bool has_session(std::string_view cookie_header) const;
+  bool has_session_cookie(std::string_view cookie_header) const;
 
   std::string token_;
   std::string session_secret_;

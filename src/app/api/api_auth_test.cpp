@@ -46,22 +46,45 @@ TEST(ApiAuth, WithoutTokenOrSessionPagesGoToLoginAndCallsAreRefused) {
   EXPECT_EQ(auth.check(login), ApiAccess::allow);
 }
 
-TEST(ApiAuth, TheSessionCookieLetsABrowserInOnThisPortOnly) {
+TEST(ApiAuth, TheSessionSecretOpensTheApiAndEndsAtLogout) {
+  ApiAuth auth(kToken, kSecret, kPort);
+  auto r = get("/api/v0/peers");
+  r.session = "5ecret";
+  EXPECT_EQ(auth.check(r), ApiAccess::allow);
+  r.session = "5ecreT";
+  EXPECT_EQ(auth.check(r), ApiAccess::unauthorized);
+  r.session = "t0ken";  // the token is not a session
+  EXPECT_EQ(auth.check(r), ApiAccess::unauthorized);
+  r.session = "5ecret";
+  r.host = "rebind.example:5001";  // a browser's header: a loopback Host
+  EXPECT_EQ(auth.check(r), ApiAccess::cross_origin);
+  r.host = "127.0.0.1:5001";
+  auth.end_sessions();
+  EXPECT_EQ(auth.check(r), ApiAccess::unauthorized);
+  EXPECT_NE(auth.session_secret(), kSecret);
+  r.session = auth.session_secret();
+  EXPECT_EQ(auth.check(r), ApiAccess::allow);
+}
+
+TEST(ApiAuth, TheCookieOpensThePagesButNotTheApi) {
   ApiAuth auth(kToken, kSecret, kPort);
   EXPECT_EQ(auth.set_cookie_login(),
             "agora_session_5001=5ecret; Path=/; HttpOnly; SameSite=Strict");
-  auto r = get("/api/v0/peers");
+  auto api = get("/api/v0/peers");
+  api.cookie = "agora_session_5001=5ecret";
+  EXPECT_EQ(auth.check(api), ApiAccess::unauthorized);  // any local port may see the cookie
+  auto r = get("/app.js");
   r.cookie = "other=1; agora_session_5001=5ecret";
   EXPECT_EQ(auth.check(r), ApiAccess::allow);
   r.cookie = "agora_session_5002=5ecret";  // another daemon's cookie name
-  EXPECT_EQ(auth.check(r), ApiAccess::unauthorized);
+  EXPECT_EQ(auth.check(r), ApiAccess::redirect_to_login);
   r.cookie = "agora_session_5001=5ecreT";
-  EXPECT_EQ(auth.check(r), ApiAccess::unauthorized);
+  EXPECT_EQ(auth.check(r), ApiAccess::redirect_to_login);
   r.cookie = "agora_session_5001=";
-  EXPECT_EQ(auth.check(r), ApiAccess::unauthorized);
+  EXPECT_EQ(auth.check(r), ApiAccess::redirect_to_login);
   // The token itself is not a session.
   r.cookie = "agora_session_5001=t0ken";
-  EXPECT_EQ(auth.check(r), ApiAccess::unauthorized);
+  EXPECT_EQ(auth.check(r), ApiAccess::redirect_to_login);
 }
 
 TEST(ApiAuth, CrossOriginIsRefusedWhateverItCarries) {
@@ -93,7 +116,7 @@ TEST(ApiAuth, CrossOriginIsRefusedWhateverItCarries) {
 
 TEST(ApiAuth, BrowserRequestsMustNameALoopbackHost) {
   ApiAuth auth(kToken, kSecret, kPort);
-  auto r = get("/api/v0/id");
+  auto r = get("/");
   r.cookie = "agora_session_5001=5ecret";
   for (std::string_view host : {"127.0.0.1:5001", "localhost:5001", "[::1]:5001", "localhost"}) {
     r.host = host;

@@ -34,7 +34,7 @@ uint64_t transport_bytes(const json& metrics, const char* name) {
 
 void send_busy(httplib::Response& res, const std::string& what) {
   res.status = 503;
-  res.set_content(error_json(make_error(Errc::limit, what)).dump(), "application/json");
+  res.set_content(json_text(error_json(make_error(Errc::limit, what))), "application/json");
 }
 
 }  // namespace
@@ -69,22 +69,24 @@ void Dashboard::add_page_routes(httplib::Server& s) {
 }
 
 void Dashboard::add_session_routes(httplib::Server& s) {
-  s.Post(std::string(ApiAuth::kSessionPath), [this](const httplib::Request& req,
-                                                    httplib::Response& res) {
-    bool limited = false;
-    if (auth_.try_login(req.get_param_value("token"), Clock::now(), limited)) {
-      res.set_header("Set-Cookie", auth_.set_cookie_login());
-      return send_json(res, {{"session", true}});
-    }
-    res.status = limited ? 429 : 401;
-    const char* why = limited ? "too many failed logins: wait a minute"
-                              : "wrong token (see api.token in the repo)";
-    node_.record_limit_hit("http-api", limited ? "login_failures_max" : "login_failed",
-                           std::string("dashboard login refused: ") + why);
-    res.set_content(error_json(make_error(limited ? Errc::limit : Errc::invalid_input, why)).dump(),
-                    "application/json");
-  });
+  s.Post(std::string(ApiAuth::kSessionPath),
+         [this](const httplib::Request& req, httplib::Response& res) {
+           bool limited = false;
+           if (auth_.try_login(req.get_param_value("token"), Clock::now(), limited)) {
+             res.set_header("Set-Cookie", auth_.set_cookie_login());
+             return send_json(res, {{"session", auth_.session_secret()}});
+           }
+           res.status = limited ? 429 : 401;
+           const char* why = limited ? "too many failed logins: wait a minute"
+                                     : "wrong token (see api.token in the repo)";
+           node_.record_limit_hit("http-api", limited ? "login_failures_max" : "login_failed",
+                                  std::string("dashboard login refused: ") + why);
+           res.set_content(
+               json_text(error_json(make_error(limited ? Errc::limit : Errc::invalid_input, why))),
+               "application/json");
+         });
   s.Post("/api/v0/session/end", [this](const httplib::Request&, httplib::Response& res) {
+    auth_.end_sessions();
     res.set_header("Set-Cookie", auth_.set_cookie_logout());
     send_json(res, {{"session", false}});
   });
@@ -107,21 +109,13 @@ void Dashboard::add_stream_route(httplib::Server& s) {
             sink.done();
             return true;
           }
-          json events = node_.events(*last_seq, kStreamEventsMax);
-          if (!events["events"].empty()) *last_seq = events["events"].back()["seq"].get<uint64_t>();
-          json metrics = node_.metrics_json();
-          json snapshot = {
-              {"time_ms", std::chrono::duration_cast<std::chrono::milliseconds>(
-                              std::chrono::system_clock::now().time_since_epoch())
-                              .count()},
-              {"sent_bytes", transport_bytes(metrics, "agora_transport_bytes_sent_total")},
-              {"received_bytes", transport_bytes(metrics, "agora_transport_bytes_received_total")},
-              {"peers", node_.peers()},
-              {"operations", operations_json(node_)["operations"]},
-              {"events", events["events"]},
-              {"events_dropped", events["dropped"]}};
-          std::string frame = "retry: 2000\nevent: snapshot\ndata: " + snapshot.dump() + "\n\n";
-          if (!sink.write(frame.data(), frame.size())) return false;
+          // httplib does not catch what a content provider throws: nothing may escape here.
+          try {
+            if (!write_snapshot(sink, *last_seq)) return false;
+          } catch (const std::exception&) {
+            sink.done();
+            return true;
+          }
           // Waits for the next tick in short steps, so a stop or a gone client is seen soon.
           auto next = Clock::now() + limits_.stream_interval;
           while (Clock::now() < next && !stopping_ && sink.is_writable())
@@ -129,6 +123,24 @@ void Dashboard::add_stream_route(httplib::Server& s) {
           return true;
         });
   });
+}
+
+bool Dashboard::write_snapshot(httplib::DataSink& sink, std::optional<uint64_t>& last_seq) {
+  json events = node_.events(last_seq, kStreamEventsMax);
+  if (!events["events"].empty()) last_seq = events["events"].back()["seq"].get<uint64_t>();
+  json metrics = node_.metrics_json();
+  json snapshot = {
+      {"time_ms", std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count()},
+      {"sent_bytes", transport_bytes(metrics, "agora_transport_bytes_sent_total")},
+      {"received_bytes", transport_bytes(metrics, "agora_transport_bytes_received_total")},
+      {"peers", node_.peers()},
+      {"operations", operations_json(node_)["operations"]},
+      {"events", events["events"]},
+      {"events_dropped", events["dropped"]}};
+  std::string frame = "retry: 2000\nevent: snapshot\ndata: " + json_text(snapshot) + "\n\n";
+  return sink.write(frame.data(), frame.size());
 }
 
 void Dashboard::add_report_routes(httplib::Server& s) {

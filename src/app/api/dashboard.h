@@ -4,8 +4,10 @@
 // the dashboard shows.
 //
 //   GET  /  /app.js  /style.css  /login  /login.js      the embedded files
-//   POST /api/v0/session   token=<api.token>            sets the session cookie (401, 429)
-//   POST /api/v0/session/end                            clears it
+//   POST /api/v0/session   token=<api.token>            {"session"}: the secret for
+//                                                       X-Agora-Session; also the page cookie
+//                                                       (401, 429; a body over 1 KiB: 413)
+//   POST /api/v0/session/end                            ends every session (a new secret)
 //   GET  /api/v0/dashboard/stream                       server-sent events, one `snapshot` a second
 //   GET  /api/v0/doctor                                 `agora doctor --json`'s report
 //   GET  /api/v0/crawl?max_nodes=N                      `agora crawl`'s JSON, N <= kCrawlNodesMax
@@ -19,6 +21,7 @@
 #include <atomic>
 #include <chrono>
 #include <mutex>
+#include <optional>
 
 #include "agora/node.h"
 #include "app/api/api_auth.h"
@@ -26,6 +29,7 @@
 namespace httplib {
 class Server;
 struct Response;
+class DataSink;
 }  // namespace httplib
 
 namespace agora {
@@ -51,6 +55,8 @@ class Dashboard {
   void add_session_routes(httplib::Server& server);
   void add_stream_route(httplib::Server& server);
   void add_report_routes(httplib::Server& server);
+  // One `snapshot` event; false once the client is gone.
+  bool write_snapshot(httplib::DataSink& sink, std::optional<uint64_t>& last_seq);
 
   Node& node_;
   ApiAuth& auth_;

@@ -2,23 +2,27 @@
 
 namespace agora {
 
+std::string json_text(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 nlohmann::json error_json(const Error& e) {
   return {{"error", e.message}, {"code", errc_name(e.code)}};
 }
 
 void send_error(httplib::Response& res, const Error& e, IoMeans io) {
   res.status = api_error_status(e.code, io);
-  res.set_content(error_json(e).dump(), "application/json");
+  res.set_content(json_text(error_json(e)), "application/json");
 }
 
 void send_bad_request(httplib::Response& res, const Error& e) {
   res.status = 400;
-  res.set_content(error_json(e).dump(), "application/json");
+  res.set_content(json_text(error_json(e)), "application/json");
 }
 
 void send_json(httplib::Response& res, const nlohmann::json& body) {
   res.status = 200;
-  res.set_content(body.dump(), "application/json");
+  res.set_content(json_text(body), "application/json");
 }
 
 void send_result(httplib::Response& res, const Result<nlohmann::json>& r, IoMeans io) {
@@ -27,7 +31,7 @@ void send_result(httplib::Response& res, const Result<nlohmann::json>& r, IoMean
 }
 
 bool write_line(httplib::DataSink& sink, const nlohmann::json& j) {
-  std::string line = j.dump() + "\n";
+  std::string line = json_text(j) + "\n";
   return sink.write(line.data(), line.size());
 }
 

@@ -12,6 +12,9 @@
 
 namespace agora {
 
+// `j` as compact JSON text; bytes that are not UTF-8 (an agent string, an error message a peer
+// sent) become U+FFFD instead of an exception: no answer fails on what a peer wrote.
+std::string json_text(const nlohmann::json& j);
 // {"error": message, "code": kind}
 nlohmann::json error_json(const Error& e);
 // The error as error_json with its status.

@@ -127,16 +127,31 @@ void ApiServer::refused(const char* reason, const std::string& client) {
                          "local API client " + client + " refused or cut off (" + reason + ")");
 }
 
+// The login post is the one body read without a token: at most kLoginBodyBytesMax, with its
+// length declared (httplib has not read it yet when this runs).
+bool ApiServer::login_body_bounded(const httplib::Request& req, httplib::Response& res) {
+  constexpr uint64_t kLoginBodyBytesMax = 1024;
+  if (req.method != "POST" || req.path != ApiAuth::kSessionPath) return true;
+  auto length = parse_u64(req.get_header_value("Content-Length"), "Content-Length");
+  if (length && *length <= kLoginBodyBytesMax && !req.has_header("Transfer-Encoding")) return true;
+  res.status = 413;
+  res.set_content(json_text(error_json(make_error(
+                      Errc::too_large, "a login is a token of at most 1 KiB, with its length"))),
+                  "application/json");
+  return false;
+}
+
 bool ApiServer::admit(const httplib::Request& req, httplib::Response& res) {
   auto header = [&req](const char* name) { return req.get_header_value(name); };
   std::string authorization = header("Authorization"), cookie = header("Cookie"),
-              origin = header("Origin"), host = header("Host"), site = header("Sec-Fetch-Site");
+              session = header("X-Agora-Session"), origin = header("Origin"), host = header("Host"),
+              site = header("Sec-Fetch-Site");
   ApiAccess access =
-      auth_->check({req.method, req.path, authorization, cookie, origin, host, site});
+      auth_->check({req.method, req.path, authorization, cookie, session, origin, host, site});
   const char* why = nullptr;
   switch (access) {
     case ApiAccess::allow:
-      return true;
+      return login_body_bounded(req, res);
     case ApiAccess::redirect_to_login:
       set_page_headers(res);
       res.set_redirect(std::string(ApiAuth::kLoginPath));
@@ -151,7 +166,7 @@ bool ApiServer::admit(const httplib::Request& req, httplib::Response& res) {
       refused("cross_origin", origin.empty() ? host : origin);
       break;
   }
-  res.set_content(error_json(make_error(Errc::invalid_input, why)).dump(), "application/json");
+  res.set_content(json_text(error_json(make_error(Errc::invalid_input, why))), "application/json");
   return false;
 }
 

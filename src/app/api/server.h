@@ -46,6 +46,7 @@ class ApiServer {
   void routes();
   // Whether a request may go on (api_auth.h); if not, `res` holds the refusal.
   bool admit(const httplib::Request& req, httplib::Response& res);
+  bool login_body_bounded(const httplib::Request& req, httplib::Response& res);
   // Counts the refusal and records an event (the recorder folds floods into summaries).
   void refused(const char* reason, const std::string& client);
   Node& node_;

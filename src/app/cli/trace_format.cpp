@@ -26,26 +26,42 @@ int64_t num(const json& j, const char* key) {
   return it != j.end() && it->is_number() ? it->get<int64_t>() : 0;
 }
 
+// This node's spans by the peer they went to (requests) or none (operations), for linking.
+struct LocalIndex {
+  std::map<std::string, std::vector<const json*>> requests_to;
+  std::vector<const json*> operations;
+};
+
+LocalIndex index_local(const std::vector<json>& spans, const std::string& self) {
+  LocalIndex index;
+  for (const json& s : spans) {
+    if (str(s, "node") != self) continue;
+    if (str(s, "peer").empty())
+      index.operations.push_back(&s);
+    else if (str(s, "direction") == "outbound")
+      index.requests_to[str(s, "peer")].push_back(&s);
+  }
+  return index;
+}
+
 // The request span of `served`'s node that it served: same peer, keys agree, most overlap. With
 // `operation`: instead the operation here (no peer) it happened during, most overlap.
-std::string served_request(const json& served, const std::vector<json>& spans,
-                           const std::string& self, bool operation = false) {
+std::string served_request(const json& served, const LocalIndex& index, bool operation = false) {
   std::string best;
   int64_t best_overlap = -1;
-  const std::string node = str(served, "node"), key = str(served, "key");
-  for (const json& r : spans) {
-    if (str(r, "node") != self) continue;
-    if (operation) {
-      if (!str(r, "peer").empty()) continue;
-    } else {
-      if (str(r, "direction") != "outbound" || str(r, "peer") != node) continue;
-      if (!key.empty() && !str(r, "key").empty() && key != str(r, "key")) continue;
-    }
-    int64_t overlap = std::min(num(r, "end_ns"), num(served, "end_ns")) -
-                      std::max(num(r, "start_ns"), num(served, "start_ns"));
+  const std::string key = str(served, "key");
+  static const std::vector<const json*> kNone;
+  auto it = index.requests_to.find(str(served, "node"));
+  const auto& candidates = operation                       ? index.operations
+                           : it == index.requests_to.end() ? kNone
+                                                           : it->second;
+  for (const json* r : candidates) {
+    if (!operation && !key.empty() && !str(*r, "key").empty() && key != str(*r, "key")) continue;
+    int64_t overlap = std::min(num(*r, "end_ns"), num(served, "end_ns")) -
+                      std::max(num(*r, "start_ns"), num(served, "start_ns"));
     if (overlap > best_overlap) {
       best_overlap = overlap;
-      best = str(r, "span_id");
+      best = str(*r, "span_id");
     }
   }
   return best;
@@ -73,21 +89,22 @@ json link_spans(const json& trace) {
   std::vector<json> spans(listed.begin(), listed.end());
   std::set<std::string> ids;
   for (const json& s : spans) ids.insert(str(s, "span_id"));
+  const LocalIndex local = index_local(spans, self);
   std::map<std::string, std::vector<size_t>> children;
   std::vector<size_t> roots;
   for (size_t i = 0; i < spans.size(); ++i) {
     json& s = spans[i];
     std::string parent = str(s, "parent_span_id");
     std::string linked;
-    if (str(s, "node") != self) linked = served_request(s, spans, self);
+    if (str(s, "node") != self) linked = served_request(s, local);
     // A served span hangs under the request it served (its own parent, when it came with the
     // request's context, is that request's operation: the request is the closer cause). One
     // that no request here matches (identify, which the runtime runs on every connection)
     // hangs under the operation it happened during.
     if (!linked.empty()) parent = linked;
     if (str(s, "node") != self && linked.empty() && !ids.contains(parent))
-      parent = served_request(s, spans, self, true);
-    if (!ids.contains(parent)) parent.clear();
+      parent = served_request(s, local, true);
+    if (!ids.contains(parent) || parent == str(s, "span_id")) parent.clear();
     s["parent"] = parent;
     s["linked_from"] = linked;
     s["trace_id"] = trace_id;
@@ -96,8 +113,14 @@ json link_spans(const json& trace) {
   auto by_start = [&](size_t a, size_t b) {
     return num(spans[a], "start_ns") < num(spans[b], "start_ns");
   };
+  // Each span once: a cycle of parents (ids a peer made up) cannot loop, and spans left out of
+  // the tree by one come last, as roots.
   json out = json::array();
+  std::vector<bool> visited(spans.size(), false);
+  constexpr int kDepthMax = 64;  // deeper (only made-up chains are) starts again as a root
   std::function<void(size_t, int)> visit = [&](size_t i, int depth) {
+    if (visited[i] || depth > kDepthMax) return;
+    visited[i] = true;
     spans[i]["depth"] = depth;
     out.push_back(spans[i]);
     auto& kids = children[str(spans[i], "span_id")];
@@ -106,6 +129,11 @@ json link_spans(const json& trace) {
   };
   std::sort(roots.begin(), roots.end(), by_start);
   for (size_t r : roots) visit(r, 0);
+  for (size_t i = 0; i < spans.size(); ++i) {
+    if (visited[i]) continue;
+    spans[i]["parent"] = "";
+    visit(i, 0);
+  }
   return out;
 }
 

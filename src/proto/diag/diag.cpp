@@ -37,6 +37,7 @@ bool utf8(BytesView s) {
     }
     static constexpr uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
     if (cp < kMin[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
+    if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f)) return false;  // controls: shown on terminals
     i += n + 1;
   }
   return true;
@@ -51,9 +52,13 @@ Result<std::string> string_of(const pb::Field& f, size_t max, const char* what) 
   return std::string(as_chars(f.bytes));
 }
 
+// Times: at most 4e18 (Unix ns until the year 2096), so the arithmetic done with them (offsets,
+// windows: a difference and a sum of two) cannot overflow.
 Result<int64_t> number_of(const pb::Field& f, const char* what) {
   if (f.type != pb::kVarint)
     return make_error(Errc::invalid_input, std::string(what) + ": not a varint");
+  if (f.varint > 4'000'000'000'000'000'000u)
+    return make_error(Errc::invalid_input, std::string(what) + ": out of range");
   return int64_t(f.varint);
 }
 

@@ -46,6 +46,7 @@ struct Channel {
   std::unique_ptr<Waiter> credit_waiter;  // byte streams: the reader waits here for credit
   std::unique_ptr<observe::Span> span;    // recorded when the stream ends
   bool aborted = false;                   // by its behaviour (AbortStream)
+  bool connection_lost = false;           // ended with its connection
 };
 
 int64_t wall_ns() {
@@ -167,7 +168,8 @@ struct BehaviourHost::State : std::enable_shared_from_this<BehaviourHost::State>
     ch.linger.reset();
     if (ch.credit_waiter) ch.credit_waiter->notify();
     if (reset) ch.stream->reset();
-    if (ch.span && config.spans) finish_span(*config.spans, *ch.span, why, reset, ch.aborted);
+    if (ch.span && config.spans)
+      finish_span(*config.spans, *ch.span, why, reset || ch.connection_lost, ch.aborted);
     ch.span.reset();
     host::StreamRef ref = ch.ref;
     Entry& e = *ch.entry;
@@ -569,7 +571,10 @@ BehaviourHost::BehaviourHost(Swarm& swarm, BehaviourHostConfig config)
     std::vector<std::shared_ptr<Channel>> gone;
     for (auto& [ref, ch] : self->channels)
       if (ref.connection == c.info().id) gone.push_back(ch);
-    for (auto& ch : gone) self->end(*ch, reason, false);
+    for (auto& ch : gone) {
+      ch->connection_lost = true;
+      self->end(*ch, reason, false);
+    }
   });
 }
 
