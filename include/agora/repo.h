@@ -64,6 +64,7 @@ struct ConfigOverrides {
   std::optional<std::string> dht_mode;  // "server", "client" or "auto"
   bool many_peers_per_ip = false;       // lift the per-IP and per-network admission limits
   std::optional<size_t> connections_low_water;
+  std::optional<bool> serve_diag;  // [trace] serve_diag: answer peers' trace questions
 };
 // Rewrites config.toml with the overrides applied (comments are regenerated).
 Status override_config(const std::filesystem::path& repo, const ConfigOverrides& overrides);

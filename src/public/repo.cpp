@@ -86,6 +86,7 @@ Status override_config(const fs::path& repo, const ConfigOverrides& o) {
   fs::path path = repo / store::kConfigFile;
   AGORA_ASSIGN(store::Config config, store::load_config(path));
   if (o.mdns) config.discovery.mdns = *o.mdns;
+  if (o.serve_diag) config.trace.serve_diag = *o.serve_diag;
   if (o.dht_mode) config.dht.mode = *o.dht_mode;
   if (o.many_peers_per_ip) {
     store::Limits& l = config.limits;

@@ -27,7 +27,8 @@ constexpr const char* kLogFile = "daemon.log";
 Error io_error(const std::string& what) { return make_error(Errc::io, what); }
 
 // A new repo listens on loopback only, on ports the kernel picks, with mDNS off: the testnet is
-// closed, it neither finds nor is found by other agora nodes on the LAN. `swarm_key` (text; empty
+// closed, it neither finds nor is found by other agora nodes on the LAN. Its peers serve
+// /agora/diag/1.0.0 to each other (tracing). `swarm_key` (text; empty
 // for a public testnet) makes it a member of the testnet's private network.
 Status init_peer_repo(const fs::path& repo, std::optional<size_t> low_water,
                       const std::string& swarm_key) {
@@ -38,6 +39,8 @@ Status init_peer_repo(const fs::path& repo, std::optional<size_t> low_water,
   // Every daemon of the testnet connects from 127.0.0.1: one IP, one network, many honest peers.
   overrides.many_peers_per_ip = true;
   overrides.connections_low_water = low_water;
+  // The testnet's peers answer each other's trace questions: `trace show` sees across them.
+  overrides.serve_diag = true;
   return override_config(repo, overrides);
 }
 
