@@ -2,14 +2,6 @@
 
 namespace agora {
 
-int64_t wall_clock_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-namespace {
-
 diag::DiagSpan to_diag(const observe::Span& s) {
   diag::DiagSpan d;
   d.trace_id = s.trace_id;
@@ -28,7 +20,24 @@ diag::DiagSpan to_diag(const observe::Span& s) {
   return d;
 }
 
-}  // namespace
+observe::Span from_diag(const diag::DiagSpan& d, std::string peer) {
+  observe::Span s;
+  s.trace_id = d.trace_id;
+  s.span_id = d.span_id;
+  s.parent_span_id = d.parent_span_id;
+  s.name = d.name;
+  s.peer = std::move(peer);
+  s.protocol = d.protocol;
+  s.key = d.key;
+  s.inbound = d.inbound;
+  s.bytes_sent = d.bytes_sent;
+  s.bytes_received = d.bytes_received;
+  s.outcome = d.outcome;
+  s.detail = d.detail;
+  s.start_ns = d.start_ns;
+  s.end_ns = d.end_ns;
+  return s;
+}
 
 DiagService::DiagService(rt::Swarm& swarm, rt::BehaviourHost& host, behaviour::DiagConfig config,
                          observe::SpanRecorder& spans, observe::Registry& metrics,
@@ -63,7 +72,7 @@ diag::DiagResponse DiagService::answer(const PeerId& asker, const diag::DiagRequ
   query.keys.insert(q.keys.begin(), q.keys.end());
   // The window is in the asker's clock: moved into ours by how far apart the clocks seem (the
   // asker's send time against our now; the one-way delay is small beside the window's margin).
-  const int64_t now = wall_clock_ns();
+  const int64_t now = observe::wall_clock_ns();
   const int64_t skew = q.asker_time_ns > 0 ? now - q.asker_time_ns : 0;
   query.from_ns = q.from_ns + skew;
   query.to_ns = q.to_ns + skew;
@@ -97,12 +106,12 @@ void DiagService::deliver() {
 
 rt::awaitable<Result<DiagAsked>> DiagService::ask(PeerId peer, diag::DiagRequest request) {
   DiagAsked out;
-  out.sent_ns = wall_clock_ns();
+  out.sent_ns = observe::wall_clock_ns();
   request.asker_time_ns = out.sent_ns;
   auto id = behaviour_.ask(peer, request, {}, rt::now());
   if (!id) co_return id.error();
   auto response = co_await waiting_.wait_for(*id, [this] { host_.wake(behaviour_); });
-  out.received_ns = wall_clock_ns();
+  out.received_ns = observe::wall_clock_ns();
   if (!response) co_return response.error();
   out.response = std::move(*response);
   co_return out;

@@ -21,6 +21,10 @@ struct DiagAsked {
   int64_t received_ns = 0;
 };
 
+// A span on the wire and back. A served span's peer does not travel (it is the asker): give it.
+diag::DiagSpan to_diag(const observe::Span& span);
+observe::Span from_diag(const diag::DiagSpan& span, std::string peer);
+
 class DiagService {
  public:
   DiagService(rt::Swarm& swarm, rt::BehaviourHost& host, behaviour::DiagConfig config,
@@ -44,8 +48,5 @@ class DiagService {
   behaviour::DiagBehaviour behaviour_;
   rt::AwaitedResults<Result<diag::DiagResponse>> waiting_;
 };
-
-// The node's wall clock, Unix ns.
-int64_t wall_clock_ns();
 
 }  // namespace agora

@@ -1,6 +1,7 @@
 #include "observe/spans.h"
 
 #include <algorithm>
+#include <chrono>
 
 namespace agora::observe {
 
@@ -35,6 +36,12 @@ void sanitize(std::string& s) {
 }
 
 }  // namespace
+
+int64_t wall_clock_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 nlohmann::json to_json(const Span& s) {
   nlohmann::json j = {{"span_id", to_hex(s.span_id)},

@@ -55,6 +55,9 @@ struct Span {
 // "outcome", "detail", "start_ns", "end_ns"}; ids as lowercase hex, absent when all zero.
 nlohmann::json to_json(const Span& span);
 
+// The clock spans are stamped with: wall time, Unix ns (it is compared across peers).
+int64_t wall_clock_ns();
+
 struct SpanRecorderConfig {
   size_t spans_max = 16384;  // about 4 MiB
   size_t active_max = 1024;

@@ -24,25 +24,6 @@ Json span_json(const observe::Span& s, const std::string& node, int64_t offset_n
   return j;
 }
 
-observe::Span from_diag(const diag::DiagSpan& d, const std::string& asker) {
-  observe::Span s;
-  s.trace_id = d.trace_id;
-  s.span_id = d.span_id;
-  s.parent_span_id = d.parent_span_id;
-  s.name = d.name;
-  s.peer = asker;  // a served span's peer is whoever asked: us
-  s.protocol = d.protocol;
-  s.key = d.key;
-  s.inbound = d.inbound;
-  s.bytes_sent = d.bytes_sent;
-  s.bytes_received = d.bytes_received;
-  s.outcome = d.outcome;
-  s.detail = d.detail;
-  s.start_ns = d.start_ns;
-  s.end_ns = d.end_ns;
-  return s;
-}
-
 // What to ask the peers: the trace, the keys its spans were about, its time window.
 diag::DiagRequest question(const TraceId& id, const std::vector<observe::Span>& spans,
                            const diag::DiagLimits& limits) {

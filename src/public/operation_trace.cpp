@@ -4,16 +4,6 @@
 
 namespace agora {
 
-namespace {
-
-int64_t wall_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
-
 OperationTrace::OperationTrace(observe::SpanRecorder& spans, std::string name,
                                std::string_view traceparent, std::string key)
     : spans_(spans) {
@@ -25,7 +15,7 @@ OperationTrace::OperationTrace(observe::SpanRecorder& spans, std::string name,
   span_.span_id = spans_.new_span_id();
   span_.name = std::move(name);
   span_.key = std::move(key);
-  span_.start_ns = wall_ns();
+  span_.start_ns = observe::wall_clock_ns();
 }
 
 OperationTrace::~OperationTrace() {
@@ -45,7 +35,7 @@ void OperationTrace::end(const Status& outcome) {
   if (!traced_ || ended_) return;
   ended_ = true;
   for (const Bytes& key : active_) spans_.deactivate(key, context());
-  span_.end_ns = wall_ns();
+  span_.end_ns = observe::wall_clock_ns();
   if (!outcome) {
     span_.outcome = errc_name(outcome.error().code);
     span_.detail = outcome.error().message;

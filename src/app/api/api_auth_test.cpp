@@ -62,7 +62,8 @@ TEST(ApiAuth, TheSessionSecretOpensTheApiAndEndsAtLogout) {
   auth.end_sessions();
   EXPECT_EQ(auth.check(r), ApiAccess::unauthorized);
   EXPECT_NE(auth.session_secret(), kSecret);
-  r.session = auth.session_secret();
+  const std::string renewed = auth.session_secret();  // the view below must outlive no string
+  r.session = renewed;
   EXPECT_EQ(auth.check(r), ApiAccess::allow);
 }
 

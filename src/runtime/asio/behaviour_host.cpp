@@ -49,12 +49,6 @@ struct Channel {
   bool connection_lost = false;           // ended with its connection
 };
 
-int64_t wall_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 // A span begun for a stream: served (`inbound`), or opened under `trace`.
 std::unique_ptr<observe::Span> begin_span(observe::SpanRecorder& spans, const PeerId& peer,
                                           const std::string& protocol, bool inbound,
@@ -65,7 +59,7 @@ std::unique_ptr<observe::Span> begin_span(observe::SpanRecorder& spans, const Pe
   span->peer = peer.to_string();
   span->protocol = protocol;
   span->inbound = inbound;
-  span->start_ns = wall_ns();
+  span->start_ns = observe::wall_clock_ns();
   if (trace) {
     span->trace_id = trace->context.trace_id;
     span->parent_span_id = trace->context.span_id;
@@ -78,7 +72,7 @@ std::unique_ptr<observe::Span> begin_span(observe::SpanRecorder& spans, const Pe
 // peer or with the connection), or the error's kind.
 void finish_span(observe::SpanRecorder& spans, observe::Span& span, const Error& why, bool reset,
                  bool aborted) {
-  span.end_ns = wall_ns();
+  span.end_ns = observe::wall_clock_ns();
   if (aborted) {
     span.outcome = "aborted";
   } else if (why.code == Errc::closed) {
@@ -479,7 +473,8 @@ awaitable<void> BehaviourHost::State::write_loop(std::shared_ptr<State> self,
 
 awaitable<void> BehaviourHost::State::open(std::shared_ptr<State> self, Entry* e,
                                            host::OpenStream req) {
-  const int64_t asked_ns = wall_ns();  // a request's span covers dialling and negotiating too
+  const int64_t asked_ns =
+      observe::wall_clock_ns();  // a request's span covers dialling and negotiating too
   auto fail = [&](Error error) {
     if (req.trace && self->config.spans) {  // a traced request that never got a stream
       auto span = begin_span(*self->config.spans, req.peer, req.protocol, false, req.trace);
