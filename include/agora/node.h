@@ -170,7 +170,9 @@ class Node {
   Result<GetResult> get(const GetRequest& request, const GetProgressFn& progress = {});
   // A file's bytes, in order, as its blocks arrive: blocks not stored are fetched from connected
   // peers while the read goes on.
-  Status read_file(std::string_view cid, const ChunkFn& chunk, CancelToken cancel = {});
+  // With a W3C `traceparent`, traced (as `cat`), its fetch's requests to peers with it.
+  Status read_file(std::string_view cid, const ChunkFn& chunk, CancelToken cancel = {},
+                   std::string_view traceparent = {});
   // A directory's entries (or a file as one entry), fetching the directory's blocks and each
   // entry's root block, not what lies below them. `progress` is called once the directory is
   // read and after each batch of entries' blocks is stored.
@@ -180,7 +182,8 @@ class Node {
   Status cat(std::string_view content_path, const std::vector<std::string>& peers,
              const ChunkFn& chunk, CancelToken cancel = {});
   Result<Listing> ls(std::string_view content_path, const std::vector<std::string>& peers,
-                     CancelToken cancel = {}, const ListProgressFn& progress = {});
+                     CancelToken cancel = {}, const ListProgressFn& progress = {},
+                     std::string_view traceparent = {});
   // fetch(), then pins: the pinned CID. Cancelled, nothing is pinned.
   Result<std::string> pin_add(std::string_view content_path, bool recursive,
                               const std::string& name, const GetProgressFn& progress = {},
@@ -248,6 +251,7 @@ class Node {
 
  private:
   explicit Node(std::unique_ptr<Impl> impl);
+  Status read_file_untraced(std::string_view cid, const ChunkFn& chunk, CancelToken cancel);
   std::unique_ptr<Impl> impl_;
 };
 

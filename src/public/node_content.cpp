@@ -282,7 +282,15 @@ Result<GetResult> Node::get(const GetRequest& request, const GetProgressFn& prog
 
 // The DAG is fetched on the loop while this thread reads it in order: each block is read once it
 // is stored (the fetch commits in batches), so bytes flow before the whole file is here.
-Status Node::read_file(std::string_view cid_text, const ChunkFn& chunk, CancelToken cancel) {
+Status Node::read_file(std::string_view cid_text, const ChunkFn& chunk, CancelToken cancel,
+                       std::string_view traceparent) {
+  OperationTrace trace(impl_->node_->spans(), "cat", traceparent, std::string(cid_text));
+  if (auto cid = Cid::parse(cid_text)) trace.activate(*cid);
+  return trace.finish(read_file_untraced(cid_text, chunk, std::move(cancel)));
+}
+
+Status Node::read_file_untraced(std::string_view cid_text, const ChunkFn& chunk,
+                                CancelToken cancel) {
   AGORA_ASSIGN(Cid cid, Cid::parse(cid_text));
   auto op = impl_->ops_.start("cat", std::string(cid_text), cancel);
   auto signal = std::make_shared<FetchSignal>();
@@ -369,10 +377,14 @@ Status Node::cat(std::string_view content_path, const std::vector<std::string>& 
 }
 
 Result<Listing> Node::ls(std::string_view content_path, const std::vector<std::string>& peers,
-                         CancelToken cancel, const ListProgressFn& progress) {
+                         CancelToken cancel, const ListProgressFn& progress,
+                         std::string_view traceparent) {
   auto op = impl_->ops_.start("ls", std::string(content_path), cancel);
-  AGORA_ASSIGN(std::string cid, resolve(content_path, peers, false, cancel));
-  return list(cid, cancel, progress);
+  OperationTrace trace(impl_->node_->spans(), "ls", traceparent, std::string(content_path));
+  auto cid = resolve(content_path, peers, false, cancel);
+  if (!cid) return trace.finish(Result<Listing>(cid.error()));
+  if (auto parsed = Cid::parse(*cid)) trace.activate(*parsed);
+  return trace.finish(list(*cid, cancel, progress));
 }
 
 Result<std::string> Node::pin_add(std::string_view content_path, bool recursive,

@@ -10,6 +10,7 @@
 #   - the Perfetto JSON loads: a process per node, complete events, flow arrows that pair up;
 #   - another peer `x` that fetches the same file gets only its own requests' spans from b, never
 #     a's, whatever it asks;
+#   - a traced cat holds the spans of the peer it read from;
 #   - a flood of diag requests is refused past the rate (b's agora_diag_refused_total{reason=rate}).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -108,6 +109,20 @@ assert remote, "b answered nothing"
 for s in remote:
     assert s["peer"] == x, f"a span served to someone else: {s}"
     assert s.get("trace_id") != atrace
+PY
+
+# cat is traced too: x reads a file only b has, its fetch's xfer stream under the cat.
+head -c $((2 << 20)) /dev/urandom >"$work/file2"
+cid2="$(a b add -Q "$work/file2")"
+a x --trace cat "$cid2" --peer "$(addr b)" 2>"$work/cat.err" | cmp - "$work/file2" || fail "traced cat"
+cattrace="$(sed -n 's/^trace \([0-9a-f]\{32\}\)$/\1/p' "$work/cat.err")"
+a x --json trace show "$cattrace" >"$work/cat.json"
+python3 - "$work/cat.json" "${peer[b]}" <<'PY' || fail "the cat's trace is wrong"
+import json, sys
+t = json.load(open(sys.argv[1])); b = sys.argv[2]
+root = [s for s in t["spans"] if s["parent"] == ""]
+assert len(root) == 1 and root[0]["name"] == "cat", root
+assert any(s["node"] == b and s["protocol"].startswith("/agora/xfer/") for s in t["spans"]), "no span of b's"
 PY
 
 # A flood: x asks b again and again; past its rate (1 a second, burst 5) b refuses.

@@ -169,12 +169,16 @@ void read_routes(httplib::Server& s, Node& node) {
     auto cid = resolve_arg(node, req, true, CancelToken());
     if (!cid) return send_error(res, cid.error());
     res.set_chunked_content_provider(
-        "application/octet-stream", [&node, c = *cid](size_t, httplib::DataSink& sink) {
-          Status st = node.read_file(c, [&](std::span<const uint8_t> b) -> Status {
-            if (!sink.write(reinterpret_cast<const char*>(b.data()), b.size()))
-              return make_error(Errc::closed, "client went away");
-            return {};
-          });
+        "application/octet-stream", [&node, c = *cid, tp = req.get_header_value("traceparent")](
+                                        size_t, httplib::DataSink& sink) {
+          Status st = node.read_file(
+              c,
+              [&](std::span<const uint8_t> b) -> Status {
+                if (!sink.write(reinterpret_cast<const char*>(b.data()), b.size()))
+                  return make_error(Errc::closed, "client went away");
+                return {};
+              },
+              {}, tp);
           if (st) sink.done();
           return st.ok();  // false aborts the response: the client sees a truncated body
         });
@@ -187,16 +191,21 @@ void read_routes(httplib::Server& s, Node& node) {
     auto peers = peer_params(req);
     if (!peers) return send_error(res, peers.error());
     if (!param_true(req, "progress", false)) {
-      auto listing = node.ls(arg, *peers);
+      auto listing = node.ls(arg, *peers, {}, {}, req.get_header_value("traceparent"));
       if (!listing) return send_error(res, listing.error());
       return send_json(res, listing_json(*listing));
     }
     res.set_chunked_content_provider(
-        "application/x-ndjson", [&node, arg, peers = *peers](size_t, httplib::DataSink& sink) {
+        "application/x-ndjson",
+        [&node, arg, peers = *peers, tp = req.get_header_value("traceparent")](
+            size_t, httplib::DataSink& sink) {
           CancelToken cancel;
-          auto listing = node.ls(arg, peers, cancel, [&](const ListProgress& p) {
-            if (!write_line(sink, list_progress_json(p))) cancel.cancel();
-          });
+          auto listing = node.ls(
+              arg, peers, cancel,
+              [&](const ListProgress& p) {
+                if (!write_line(sink, list_progress_json(p))) cancel.cancel();
+              },
+              tp);
           json last = listing ? listing_json(*listing) : error_json(listing.error());
           if (listing) last["done"] = true;
           write_line(sink, last);
