@@ -14,13 +14,14 @@ artifacts="$(cd "$(dirname "$agora")/../.." && pwd)/test-artifacts/dashboard"
 rm -rf "$artifacts" && mkdir -p "$artifacts"
 
 for n in seed second down; do init "$n"; done
-# 2 MB/s up from each provider: a 48 MiB get takes about 12 s.
+# 2 MB/s up from each provider: an 80 MiB get takes about 20 s, time enough for a loaded machine
+# to start the browser and see it running.
 sed -i -e 's/^upload_bytes_per_second = 0/upload_bytes_per_second = 2000000/' "$work/seed/config.toml" "$work/second/config.toml"
 grep -q '^upload_bytes_per_second = 2000000' "$work/seed/config.toml" || fail "could not cap the seed's upload"
 # The providers answer /agora/diag/1.0.0, so the traced get's trace shows their side too.
 sed -i 's/^serve_diag = false/serve_diag = true/' "$work/seed/config.toml" "$work/second/config.toml"
 for n in seed second down; do start "$n"; done
-head -c $((48 << 20)) /dev/urandom >"$work/file"
+head -c $((80 << 20)) /dev/urandom >"$work/file"
 cid="$(a seed add -Q "$work/file")"
 [[ "$(a second add -Q "$work/file")" == "$cid" ]] || fail "the second provider's CID differs"
 seed_id="$(a seed --json id | field 'd["peer"]')"
