@@ -1,10 +1,6 @@
 #include "app/api/api_auth.h"
 
-#include <sys/random.h>
-
-#include <array>
-#include <cstdio>
-#include <stdexcept>
+#include "app/cli/cli_util.h"
 
 namespace agora {
 
@@ -49,22 +45,7 @@ bool is_loopback_host(std::string_view host, int port) {
   return false;
 }
 
-std::string random_session_secret() {
-  std::array<unsigned char, 32> bytes{};
-  size_t got = 0;
-  while (got < bytes.size()) {
-    ssize_t n = getrandom(bytes.data() + got, bytes.size() - got, 0);
-    if (n <= 0) throw std::runtime_error("getrandom failed: no session secret");
-    got += size_t(n);
-  }
-  std::string hex;
-  char two[3];
-  for (unsigned char b : bytes) {
-    std::snprintf(two, sizeof two, "%02x", b);
-    hex += two;
-  }
-  return hex;
-}
+std::string random_session_secret() { return random_hex(32); }
 
 ApiAuth::ApiAuth(std::string token, std::string session_secret, int port)
     : token_(std::move(token)), session_secret_(std::move(session_secret)), port_(port) {}

@@ -1,7 +1,11 @@
 #include "app/cli/cli_util.h"
 
+#include <sys/random.h>
+
 #include <atomic>
 #include <iostream>
+#include <stdexcept>
+#include <vector>
 
 #include "app/cli/api_client.h"
 
@@ -80,6 +84,23 @@ Status stream_ndjson(ApiClient& client, const std::string& method, const std::st
     }
     return true;
   });
+}
+
+std::string random_hex(size_t bytes) {
+  std::vector<unsigned char> raw(bytes);
+  size_t got = 0;
+  while (got < raw.size()) {
+    ssize_t n = getrandom(raw.data() + got, raw.size() - got, 0);
+    if (n <= 0) throw std::runtime_error("getrandom failed: no randomness to draw from");
+    got += size_t(n);
+  }
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string hex;
+  for (unsigned char b : raw) {
+    hex += kDigits[b >> 4];
+    hex += kDigits[b & 15];
+  }
+  return hex;
 }
 
 }  // namespace agora

@@ -54,5 +54,8 @@ Status stream_ndjson(ApiClient& client, const std::string& method, const std::st
                      const std::function<void(const nlohmann::json&)>& on_line);
 // The strings of a JSON array, joined with `separator`.
 std::string join_strings(const nlohmann::json& list, const char* separator = ",");
+// `bytes` random bytes from the operating system (getrandom), as lowercase hex; throws when it
+// has none to give. Session secrets, trace and span ids.
+std::string random_hex(size_t bytes);
 
 }  // namespace agora

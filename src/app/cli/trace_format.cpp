@@ -1,7 +1,5 @@
 #include "app/cli/trace_format.h"
 
-#include <sys/random.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <functional>
@@ -10,6 +8,8 @@
 #include <stdexcept>
 
 #include "agora/version.h"
+#include "app/cli/cli_util.h"
+#include "app/cli/progress_bar.h"
 
 namespace agora {
 
@@ -69,16 +69,6 @@ std::string served_request(const json& served, const LocalIndex& index, bool ope
 
 std::string short_peer(const std::string& peer) {
   return peer.size() > 12 ? "…" + peer.substr(peer.size() - 8) : peer;
-}
-
-std::string bytes_text(uint64_t n) {
-  char buf[32];
-  if (n < 1024) return std::to_string(n) + " B";
-  if (n < (1u << 20))
-    std::snprintf(buf, sizeof buf, "%.1f KiB", double(n) / 1024);
-  else
-    std::snprintf(buf, sizeof buf, "%.1f MiB", double(n) / (1 << 20));
-  return buf;
 }
 
 }  // namespace
@@ -184,7 +174,9 @@ std::string trace_text(const json& trace, size_t width) {
     if (!str(s, "key").empty()) line += " " + str(s, "key");
     uint64_t sent = s.value("bytes_sent", uint64_t(0)),
              got = s.value("bytes_received", uint64_t(0));
-    if (sent || got) line += " (sent " + bytes_text(sent) + ", received " + bytes_text(got) + ")";
+    if (sent || got)
+      line +=
+          " (sent " + human_bytes(double(sent)) + ", received " + human_bytes(double(got)) + ")";
     if (str(s, "outcome") != "ok") line += " " + str(s, "outcome") + ": " + str(s, "detail");
     out += line + "\n";
   }
@@ -310,22 +302,14 @@ json trace_perfetto(const json& trace) {
 }
 
 std::pair<std::string, std::string> new_traceparent() {
-  unsigned char bytes[24];
-  bool zero = true;
-  while (zero) {
-    if (getrandom(bytes, sizeof bytes, 0) != ssize_t(sizeof bytes))
-      throw std::runtime_error("getrandom failed: no trace id");
-    zero = std::all_of(bytes, bytes + 16, [](unsigned char b) { return b == 0; }) ||
-           std::all_of(bytes + 16, bytes + 24, [](unsigned char b) { return b == 0; });
-  }
-  std::string hex;
-  char two[3];
-  for (unsigned char b : bytes) {
-    std::snprintf(two, sizeof two, "%02x", b);
-    hex += two;
-  }
-  std::string trace_id = hex.substr(0, 32);
-  return {trace_id, "00-" + trace_id + "-" + hex.substr(32) + "-01"};
+  auto nonzero = [](size_t bytes) {  // W3C: an all-zero id is invalid
+    std::string hex;
+    do hex = random_hex(bytes);
+    while (hex.find_first_not_of('0') == std::string::npos);
+    return hex;
+  };
+  std::string trace_id = nonzero(16);
+  return {trace_id, "00-" + trace_id + "-" + nonzero(8) + "-01"};
 }
 
 }  // namespace agora
