@@ -21,6 +21,14 @@ struct TraceContext {
   bool operator==(const TraceContext&) const = default;
 };
 
+// W3C forbids all-zero ids; a zero id here also means "none" (no parent, no trace).
+template <size_t N>
+bool is_zero_id(const std::array<uint8_t, N>& id) {
+  for (uint8_t b : id)
+    if (b != 0) return false;
+  return true;
+}
+
 // Lowercase hex of any id.
 template <size_t N>
 std::string to_hex(const std::array<uint8_t, N>& id) {

@@ -3,39 +3,9 @@
 #include <algorithm>
 #include <chrono>
 
+#include "base/text.h"
+
 namespace agora::observe {
-
-namespace {
-
-template <size_t N>
-bool is_zero(const std::array<uint8_t, N>& id) {
-  return std::all_of(id.begin(), id.end(), [](uint8_t b) { return b == 0; });
-}
-
-// Valid UTF-8 without control characters: a byte that breaks either becomes '?'. Spans carry
-// strings from peers (error messages, keys) into JSON, onto terminals and to other peers.
-void sanitize(std::string& s) {
-  for (size_t i = 0; i < s.size();) {
-    auto c = uint8_t(s[i]);
-    size_t n = c < 0x80 ? 0 : (c >> 5) == 6 ? 1 : (c >> 4) == 14 ? 2 : (c >> 3) == 30 ? 3 : 9;
-    bool ok = n != 9 && i + n < s.size() + (n == 0 ? 1 : 0);
-    uint32_t cp = c & (0x7f >> n);
-    for (size_t k = 1; ok && k <= n; ++k) {
-      ok = (uint8_t(s[i + k]) & 0xc0) == 0x80;
-      cp = cp << 6 | (uint8_t(s[i + k]) & 0x3f);
-    }
-    static constexpr uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
-    ok = ok && cp >= kMin[n] && cp <= 0x10ffff && !(cp >= 0xd800 && cp <= 0xdfff) && cp >= 0x20 &&
-         !(cp >= 0x7f && cp <= 0x9f);
-    if (!ok) {
-      s[i++] = '?';
-      continue;
-    }
-    i += n + 1;
-  }
-}
-
-}  // namespace
 
 int64_t wall_clock_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -56,8 +26,8 @@ nlohmann::json to_json(const Span& s) {
                       {"detail", s.detail},
                       {"start_ns", s.start_ns},
                       {"end_ns", s.end_ns}};
-  if (!is_zero(s.trace_id)) j["trace_id"] = to_hex(s.trace_id);
-  if (!is_zero(s.parent_span_id)) j["parent_span_id"] = to_hex(s.parent_span_id);
+  if (!is_zero_id(s.trace_id)) j["trace_id"] = to_hex(s.trace_id);
+  if (!is_zero_id(s.parent_span_id)) j["parent_span_id"] = to_hex(s.parent_span_id);
   return j;
 }
 
@@ -69,7 +39,7 @@ SpanRecorder::SpanRecorder(SpanRecorderConfig config, Entropy entropy)
 void SpanRecorder::record(Span span) {
   for (std::string* field :
        {&span.name, &span.peer, &span.protocol, &span.key, &span.outcome, &span.detail})
-    sanitize(*field);
+    make_clean_text(*field);  // strings from peers go into JSON, onto terminals, to peers
   std::lock_guard lock(mu_);
   if (ring_.size() < config_.spans_max) {
     ring_.push_back(std::move(span));
@@ -97,13 +67,13 @@ std::vector<Span> SpanRecorder::trace(const TraceId& id) const {
 std::vector<Span> SpanRecorder::served_to(const ServedQuery& q, bool& truncated) const {
   std::vector<Span> out;
   truncated = false;
-  const bool traced = !is_zero(q.trace_id);
+  const bool traced = !is_zero_id(q.trace_id);
   std::lock_guard lock(mu_);
   each([&](const Span& s) {
     if (!s.inbound || s.peer != q.requester) return;  // only the asker's own requests
     if (!q.skip_protocol.empty() && s.protocol == q.skip_protocol) return;
     bool match = traced && s.trace_id == q.trace_id;  // the window is for untraced ones
-    if (!match && is_zero(s.trace_id))
+    if (!match && is_zero_id(s.trace_id))
       match = (q.keys.empty() || s.key.empty() || q.keys.contains(s.key)) &&
               s.end_ns >= q.from_ns && s.start_ns <= q.to_ns;
     if (!match) return;
@@ -121,13 +91,13 @@ std::vector<Span> SpanRecorder::recent_roots(size_t limit) const {
   std::lock_guard lock(mu_);
   std::set<std::pair<TraceId, SpanId>> spans;  // every traced span held here
   each([&](const Span& s) {
-    if (!is_zero(s.trace_id)) spans.insert({s.trace_id, s.span_id});
+    if (!is_zero_id(s.trace_id)) spans.insert({s.trace_id, s.span_id});
   });
   std::set<TraceId> seen;
   for (size_t i = ring_.size(); i-- > 0 && roots.size() < limit;) {
     const Span& s = ring_[(next_ + i) % ring_.size()];
-    if (is_zero(s.trace_id) || s.inbound || seen.contains(s.trace_id)) continue;
-    if (!is_zero(s.parent_span_id) && spans.contains({s.trace_id, s.parent_span_id})) continue;
+    if (is_zero_id(s.trace_id) || s.inbound || seen.contains(s.trace_id)) continue;
+    if (!is_zero_id(s.parent_span_id) && spans.contains({s.trace_id, s.parent_span_id})) continue;
     seen.insert(s.trace_id);
     roots.push_back(s);
   }
@@ -146,13 +116,13 @@ size_t SpanRecorder::size() const {
 
 SpanId SpanRecorder::new_span_id() {
   SpanId id{};
-  while (is_zero(id)) entropy_(id);
+  while (is_zero_id(id)) entropy_(id);
   return id;
 }
 
 TraceId SpanRecorder::new_trace_id() {
   TraceId id{};
-  while (is_zero(id)) entropy_(id);
+  while (is_zero_id(id)) entropy_(id);
   return id;
 }
 

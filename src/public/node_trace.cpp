@@ -12,8 +12,6 @@ namespace {
 constexpr size_t kTracePeersAskedMax = 16;  // peers asked for one trace, in parallel
 constexpr int64_t kWindowMarginNs = 2'000'000'000;
 
-std::string hex_of(const TraceId& id) { return to_hex(id); }
-
 // A span as JSON, with the node that recorded it and its times on this node's clock.
 Json span_json(const observe::Span& s, const std::string& node, int64_t offset_ns) {
   Json j = observe::to_json(s);
@@ -55,7 +53,7 @@ Result<Json> Node::trace(std::string_view trace_id, bool ask_peers) {
                                            " is recorded here (kept: the last " +
                                            std::to_string(recorder.size()) + " spans)");
   const std::string self = peer_id();
-  Json out = {{"trace_id", hex_of(*id)},
+  Json out = {{"trace_id", to_hex(*id)},
               {"node", self},
               {"spans", Json::array()},
               {"peers", Json::array()}};

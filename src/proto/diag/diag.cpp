@@ -2,16 +2,12 @@
 
 #include <algorithm>
 
+#include "base/text.h"
 #include "codec/protobuf.h"
 
 namespace agora::diag {
 
 namespace {
-
-template <size_t N>
-bool is_zero(const std::array<uint8_t, N>& id) {
-  return std::all_of(id.begin(), id.end(), [](uint8_t b) { return b == 0; });
-}
 
 template <size_t N>
 Result<std::array<uint8_t, N>> id_of(const pb::Field& f, const char* what) {
@@ -23,32 +19,14 @@ Result<std::array<uint8_t, N>> id_of(const pb::Field& f, const char* what) {
   return id;
 }
 
-// Well-formed UTF-8 (no overlong forms, surrogates or code points past U+10FFFF): what a peer
-// sends ends up in JSON and on terminals.
-bool utf8(BytesView s) {
-  for (size_t i = 0; i < s.size();) {
-    uint8_t c = s[i];
-    size_t n = c < 0x80 ? 0 : (c >> 5) == 6 ? 1 : (c >> 4) == 14 ? 2 : (c >> 3) == 30 ? 3 : 9;
-    if (n == 9 || i + n >= s.size() + (n == 0)) return false;
-    uint32_t cp = n == 0 ? c : c & (0x3f >> n);
-    for (size_t k = 1; k <= n; ++k) {
-      if ((s[i + k] & 0xc0) != 0x80) return false;
-      cp = cp << 6 | (s[i + k] & 0x3f);
-    }
-    static constexpr uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
-    if (cp < kMin[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
-    if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f)) return false;  // controls: shown on terminals
-    i += n + 1;
-  }
-  return true;
-}
-
 Result<std::string> string_of(const pb::Field& f, size_t max, const char* what) {
   if (f.type != pb::kLen) return make_error(Errc::invalid_input, std::string(what) + ": not bytes");
   if (f.bytes.size() > max)
     return make_error(Errc::too_large,
                       std::string(what) + ": over " + std::to_string(max) + " bytes");
-  if (!utf8(f.bytes)) return make_error(Errc::invalid_input, std::string(what) + ": not UTF-8");
+  if (!is_clean_text(as_chars(f.bytes)))
+    return make_error(Errc::invalid_input,
+                      std::string(what) + ": not UTF-8, or with control characters");
   return std::string(as_chars(f.bytes));
 }
 
@@ -70,9 +48,9 @@ std::string_view cut(std::string_view s, size_t max) {
 }
 
 void write_span(pb::Writer& w, const DiagSpan& s, const DiagLimits& limits) {
-  if (!is_zero(s.trace_id)) w.bytes(1, s.trace_id);
+  if (!is_zero_id(s.trace_id)) w.bytes(1, s.trace_id);
   w.bytes(2, s.span_id);
-  if (!is_zero(s.parent_span_id)) w.bytes(3, s.parent_span_id);
+  if (!is_zero_id(s.parent_span_id)) w.bytes(3, s.parent_span_id);
   w.string(4, cut(s.name, limits.name_bytes_max));
   w.string(5, cut(s.protocol, limits.protocol_bytes_max));
   w.string(6, cut(s.key, limits.key_bytes_max));
@@ -144,7 +122,7 @@ Result<DiagSpan> read_span(BytesView bytes, const DiagLimits& limits) {
         break;  // unknown fields are skipped
     }
   }
-  if (is_zero(s.span_id)) return make_error(Errc::invalid_input, "a span without a span_id");
+  if (is_zero_id(s.span_id)) return make_error(Errc::invalid_input, "a span without a span_id");
   return s;
 }
 

@@ -167,10 +167,7 @@ Result<OpenRequest> decode_open_traced(BytesView body) {
   TraceContext context;
   std::copy(trace.begin() + 1, trace.begin() + 17, context.trace_id.begin());
   std::copy(trace.begin() + 17, trace.end(), context.span_id.begin());
-  auto zero = [](const auto& id) {
-    return std::all_of(id.begin(), id.end(), [](uint8_t b) { return b == 0; });
-  };
-  if (zero(context.trace_id) || zero(context.span_id))
+  if (is_zero_id(context.trace_id) || is_zero_id(context.span_id))
     return make_error(Errc::invalid_input, "OPEN: an all-zero trace or span id");
   return OpenRequest{std::move(*root), context};
 }
