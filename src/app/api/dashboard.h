@@ -35,7 +35,8 @@ class DataSink;
 namespace agora {
 
 struct DashboardLimits {
-  size_t streams_max = 3;  // each holds a long-call thread while it lasts
+  // Each holds a long-call thread while it lasts: ApiServer gives half of its long_workers.
+  size_t streams_max = 4;
   std::chrono::seconds stream_seconds_max{300};
   std::chrono::milliseconds stream_interval{1000};
 };
