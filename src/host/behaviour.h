@@ -136,6 +136,13 @@ struct DialFinished {
   Status result;
 };
 
+// The outcome of a ProbeDial: the address that answered as `tag`'s peer, or why none did.
+struct ProbeFinished {
+  uint64_t tag = 0;
+  PeerId peer;
+  Result<Multiaddr> reached = make_error(Errc::closed, "no probe");
+};
+
 // --- Outputs.
 // A stream that belongs to a traced operation (docs/tracing.md): the runtime records a span for
 // it under `context`, about `key` (a CID or peer id, as text).
@@ -202,6 +209,16 @@ struct DialPeer {
   PeerId peer;
   std::vector<Multiaddr> addrs;
 };
+// Dials `peer` at `addrs`, in order, on a connection of its own that only proves who answers:
+// TCP, then the secure handshake with the peer id checked, then closed (AutoNAT's dial-back).
+// No behaviour hears of that connection, it is never reused, and a connection already open to
+// the peer does not count. Answered by on_probe_finished with the same tag. The runtime bounds
+// the probes in flight (Errc::limit past its bound).
+struct ProbeDial {
+  uint64_t tag = 0;
+  PeerId peer;
+  std::vector<Multiaddr> addrs;
+};
 // The peer misbehaved: disconnect it and refuse it for `how_long` (zero: disconnect only).
 struct PunishPeer {
   PeerId peer;
@@ -219,7 +236,7 @@ struct TraceStream {
 // CloseConnection (host/swarm.h): close one connection, e.g. the connection manager's trims.
 using BehaviourAction =
     std::variant<OpenStream, SendMessage, SendBytes, ReadBytes, CloseWrite, AbortStream, DialPeer,
-                 PunishPeer, CloseConnection, SendDatagram, TraceStream>;
+                 PunishPeer, CloseConnection, SendDatagram, TraceStream, ProbeDial>;
 
 class Behaviour {
  public:
@@ -234,6 +251,7 @@ class Behaviour {
   virtual void on_stream_opened(const StreamOpened& stream, Instant now) = 0;
   virtual void on_stream_open_failed(const StreamOpenFailed&, Instant) {}
   virtual void on_dial_finished(const DialFinished&, Instant) {}
+  virtual void on_probe_finished(const ProbeFinished&, Instant) {}
   virtual void on_message(StreamRef ref, Bytes message, Instant now) = 0;
   // Byte streams: the next bytes read, at most the credit granted. `data` is valid for this call.
   virtual void on_bytes(StreamRef, BytesView /*data*/, Instant) {}

@@ -352,6 +352,16 @@ void BehaviourHost::State::execute(Entry& e, host::BehaviourAction action) {
           self->pump(*e);
         }(shared_from_this(), &e, std::move(*dial)),
         asio::detached);
+  } else if (auto* probe = std::get_if<host::ProbeDial>(&action)) {
+    asio::co_spawn(
+        swarm.executor(),
+        [](std::shared_ptr<State> self, Entry* e, host::ProbeDial p) -> awaitable<void> {
+          auto reached = co_await self->swarm.probe(p.peer, p.addrs);
+          if (self->stopped || e->removed) co_return;
+          e->behaviour->on_probe_finished({p.tag, p.peer, std::move(reached)}, now());
+          self->pump(*e);
+        }(shared_from_this(), &e, std::move(*probe)),
+        asio::detached);
   } else if (auto* datagram = std::get_if<host::SendDatagram>(&action)) {
     if (auto it = e.sockets.find(datagram->group); it != e.sockets.end())
       it->second->send(datagram->datagram);

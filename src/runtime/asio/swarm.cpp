@@ -533,6 +533,56 @@ awaitable<Result<std::shared_ptr<Connection>>> Swarm::dial_address(Multiaddr add
   co_return conn;
 }
 
+awaitable<Result<Multiaddr>> Swarm::probe(PeerId peer, std::vector<Multiaddr> addrs) {
+  if (probes_in_flight_ >= config_.probes_max)
+    co_return make_error(Errc::limit, "probes_max: " + std::to_string(config_.probes_max) +
+                                          " dial-backs already in flight");
+  ++probes_in_flight_;
+  std::string failures = "no address to dial";
+  for (size_t i = 0; i < addrs.size(); ++i) {
+    auto reached = co_await probe_address(addrs[i], peer);
+    if (reached) {
+      --probes_in_flight_;
+      co_return addrs[i];
+    }
+    failures =
+        (i == 0 ? "" : failures + "; ") + addrs[i].to_string() + ": " + reached.error().message;
+  }
+  --probes_in_flight_;
+  co_return make_error(Errc::io, failures);
+}
+
+// One TCP connect and secure handshake, then closed: whether `peer` answers at `addr`.
+awaitable<Status> Swarm::probe_address(const Multiaddr& addr, const PeerId& peer) {
+  auto ep = addr.tcp_endpoint();
+  if (!ep) co_return make_error(Errc::unsupported, "not a TCP address");
+  asio::error_code ec;
+  auto ip = asio::ip::make_address(ep->host, ec);
+  if (ec) co_return make_error(Errc::invalid_input, "bad address " + ep->host);
+  asio::ip::tcp::socket socket(executor_);
+  Deadline deadline(executor_, config_.dial_timeout + config_.handshake_timeout, [&socket] {
+    asio::error_code ignored;
+    socket.close(ignored);
+  });
+  auto [cec] = co_await socket.async_connect({ip, ep->port}, use_nothrow);
+  if (cec || deadline.expired()) {
+    deadline.cancel();
+    co_return make_error(deadline.expired() ? Errc::timeout : Errc::io,
+                         deadline.expired() ? "no answer" : "connect: " + cec.message());
+  }
+  UpgradeOptions options{.initiator = true,
+                         .expected_peer = peer,
+                         .inline_muxer = config_.inline_muxer,
+                         .psk = config_.psk};
+  auto up = co_await upgrade_connection(socket, identity_, options);
+  deadline.cancel();
+  bool timed_out = deadline.expired();
+  socket.close(ec);
+  if (timed_out) co_return make_error(Errc::timeout, "handshake timed out");
+  if (!up) co_return up.error();
+  co_return Status{};
+}
+
 awaitable<Result<std::shared_ptr<Stream>>> Swarm::open_stream(std::shared_ptr<Connection> conn,
                                                               std::vector<std::string> protocols) {
   auto stream = conn->open_stream();

@@ -40,6 +40,7 @@ struct SwarmConfig {
       .per_peer = {
           .streams_inbound_max = 64, .streams_outbound_max = 64, .memory_bytes_max = 4u << 20}};
   size_t dial_joins_max = 64;  // callers waiting on one peer's dial in flight
+  size_t probes_max = 8;       // probe() calls at once (AutoNAT's dial-backs)
   Duration dial_backoff_min = std::chrono::seconds(5);  // after a failed address; doubles
   Duration dial_backoff_max = std::chrono::minutes(5);
   yamux::YamuxConfig yamux;
@@ -84,6 +85,11 @@ class Swarm {
   // ours), else `addrs` are tried best first (host::Swarm::rank_addresses) until one connects.
   awaitable<Result<std::shared_ptr<Connection>>> dial_peer(PeerId peer,
                                                            std::vector<Multiaddr> addrs);
+  // Dials `peer` at each of `addrs` in turn on a connection of its own, checks who answers in the
+  // secure handshake and closes it: the address that answered, or why none did. The connection
+  // is never registered (no observer hears of it, nothing reuses it, admission does not count
+  // it). At most SwarmConfig::probes_max at once: Errc::limit past it.
+  awaitable<Result<Multiaddr>> probe(PeerId peer, std::vector<Multiaddr> addrs);
   // Opens a stream on the connection and negotiates one of `protocols`.
   awaitable<Result<std::shared_ptr<Stream>>> open_stream(std::shared_ptr<Connection> conn,
                                                          std::vector<std::string> protocols);
@@ -163,6 +169,7 @@ class Swarm {
                                                            std::vector<Multiaddr> addrs);
   awaitable<Result<std::shared_ptr<Connection>>> dial_address(Multiaddr addr,
                                                               std::optional<PeerId> expected);
+  awaitable<Status> probe_address(const Multiaddr& addr, const PeerId& peer);
   awaitable<Result<std::shared_ptr<Connection>>> run_dial(host::DialPlan plan,
                                                           std::optional<PeerId> peer);
   std::optional<host::Refusal> charge(const std::shared_ptr<Stream>& stream,
@@ -196,6 +203,7 @@ class Swarm {
   std::vector<ClosedCallback> on_closed_;
   std::function<bool(const PeerId&)> is_protected_;
   uint64_t next_connection_id_ = 1;
+  size_t probes_in_flight_ = 0;
   bool shut_down_ = false;
 };
 

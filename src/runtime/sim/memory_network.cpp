@@ -85,6 +85,10 @@ std::optional<MemoryNetwork::NodeId> MemoryNetwork::node_at(const Multiaddr& add
 
 bool MemoryNetwork::online(NodeId node) const { return nodes_.at(node)->online; }
 
+void MemoryNetwork::set_dialable(NodeId node, bool dialable) {
+  nodes_.at(node)->dialable = dialable;
+}
+
 void MemoryNetwork::set_online(NodeId node, bool online) {
   nodes_.at(node)->online = online;
   if (online) return;
@@ -114,11 +118,32 @@ void MemoryNetwork::dial(NodeId node, const PeerId& peer, std::vector<Multiaddr>
   });
 }
 
+void MemoryNetwork::probe(NodeId node, BehaviourSlot& slot, host::ProbeDial p) {
+  schedule(2 * config_.latency, [this, node, &slot, p = std::move(p)] {
+    if (!nodes_[node]->online) return;
+    Result<Multiaddr> reached = make_error(Errc::not_found, "no address to dial");
+    for (const Multiaddr& a : p.addrs) {
+      std::optional<NodeId> target = node_at(a);
+      if (!target || nodes_[*target]->peer != p.peer) {
+        reached = make_error(Errc::peer_mismatch, "no such peer at " + a.to_string());
+      } else if (!nodes_[*target]->online || !nodes_[*target]->dialable) {
+        reached = make_error(Errc::timeout, a.to_string() + ": no answer");
+      } else {
+        reached = a;
+        break;
+      }
+    }
+    slot.behaviour->on_probe_finished({p.tag, p.peer, std::move(reached)}, now_);
+    pump(node, slot);
+  });
+}
+
 Result<host::ConnectionId> MemoryNetwork::connect(NodeId from, NodeId to) {
   if (from == to) return make_error(Errc::invalid_input, "a node cannot connect to itself");
   Node& a = *nodes_.at(from);
   Node& b = *nodes_.at(to);
   if (!a.online || !b.online) return make_error(Errc::timeout, "the node is offline");
+  if (!b.dialable) return make_error(Errc::timeout, "no answer (the node is not dialable)");
   host::ConnectionId id = next_connection_++;
   auto admitted_a = a.swarm.on_secured(id, b.peer, host::Direction::outbound, sim_address(to), now_,
                                        nobody_protected);
@@ -267,6 +292,7 @@ void MemoryNetwork::execute(NodeId node, BehaviourSlot& slot, host::BehaviourAct
   if (auto* d = std::get_if<host::SendDatagram>(&action)) send_datagram(node, slot, *d);
   if (auto* c = std::get_if<host::CloseConnection>(&action))
     close_connection(c->connection, c->reason, c->detail);
+  if (auto* p = std::get_if<host::ProbeDial>(&action)) probe(node, slot, std::move(*p));
   if (auto* d = std::get_if<host::DialPeer>(&action))
     dial(node, d->peer, std::move(d->addrs), [this, node, &slot, peer = d->peer](Status st) {
       slot.behaviour->on_dial_finished({peer, std::move(st)}, now_);

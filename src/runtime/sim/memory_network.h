@@ -20,6 +20,8 @@
 // Multicast (mDNS): nodes are on LANs of lan_nodes consecutive nodes; a datagram reaches every
 // online node of the sender's LAN (the sender included) whose behaviours joined the same group,
 // after one latency.
+// ProbeDial (AutoNAT's dial-back) succeeds after a round trip when the node at the address is the
+// peer asked for, online and dialable; it opens no connection.
 // What it does not: bandwidth, partial frames, Noise and yamux (covered by their own tests).
 //
 // Deterministic: events at the same instant run in the order they were scheduled.
@@ -62,6 +64,9 @@ class MemoryNetwork {
   // Offline: every connection of the node closes and dials to it fail, until it is back online.
   void set_online(NodeId node, bool online);
   bool online(NodeId node) const;
+  // Not dialable: behind a NAT or a firewall. Its own dials work; dials to it (and ProbeDials)
+  // fail with Errc::timeout, as when nothing answers.
+  void set_dialable(NodeId node, bool dialable);
   // The node whose address `addr` is, if any.
   std::optional<NodeId> node_at(const Multiaddr& addr) const;
   static Multiaddr address_of(NodeId node);
@@ -109,6 +114,7 @@ class MemoryNetwork {
   void arm_timer(NodeId node, BehaviourSlot& slot);
   void execute(NodeId node, BehaviourSlot& slot, host::BehaviourAction action);
   void open_stream(NodeId node, BehaviourSlot& slot, host::OpenStream req);
+  void probe(NodeId node, BehaviourSlot& slot, host::ProbeDial p);
   void send(NodeId node, host::StreamRef ref, Bytes message, uint64_t token);
   void close_write(NodeId node, host::StreamRef ref);
   void check_linger(host::StreamRef ref, int side);

@@ -38,6 +38,7 @@ struct MemoryNetwork::Node {
   std::vector<std::unique_ptr<BehaviourSlot>> slots;
   std::map<std::string, BehaviourSlot*> served;  // protocol -> its behaviour
   bool online = true;
+  bool dialable = true;  // false: behind a NAT or a firewall, it dials out but is never dialled
   bool idle_timeouts = false;             // some protocol of its has one: drive the swarm's timer
   std::optional<Instant> swarm_timer_at;  // the wake-up pending for it
 };
