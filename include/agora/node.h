@@ -135,6 +135,12 @@ class Node {
   // `target`: a multiaddr, or a peer id (its addresses from the peer store, else a DHT lookup).
   Result<PingReport> ping(std::string_view target, int count);
   Result<Json> perf(std::string_view target, uint64_t upload_bytes, uint64_t download_bytes);
+  // Whether peers can dial this node: up to `peers_max` connected peers are asked over AutoNAT
+  // (`/libp2p/autonat/1.0.0`) to dial it back at its listen addresses, those known to speak it
+  // first, at most 8 tried. {"reachable": true (a peer dialled back) | false (every answer was a
+  // failed dial) | null (no answer), "probes": [{"peer", "status", "text", "addr"} or {"peer",
+  // "error", "code"}]}.
+  Json reachability(size_t peers_max = 3);
   Result<std::vector<std::string>> bootstrap_list();
   // Whether the list changed; `exists` is not an error for add.
   Result<bool> bootstrap_add(std::string_view multiaddr);

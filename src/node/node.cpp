@@ -50,7 +50,9 @@ Node::Node(asio::io_context& io, crypto::Ed25519PrivateKey identity, const store
       events_(observe::EventRecorderConfig{
           .capacity = config.event_buffer_max,
           .summary_window = std::chrono::milliseconds(config.event_summary_window_ms)}),
-      spans_(observe::SpanRecorderConfig{.spans_max = config.trace.spans_max},
+      spans_(observe::SpanRecorderConfig{
+                 .spans_max = config.trace.spans_max,
+                 .served_per_peer_max = config.trace.served_spans_per_peer_max},
              [](std::span<uint8_t> out) { crypto::random_bytes(out.data(), out.size()); }),
       swarm_(std::make_unique<rt::Swarm>(io.get_executor(), std::move(identity),
                                          swarm_config(config, psk), metrics_, events_)),
@@ -69,6 +71,8 @@ Node::Node(asio::io_context& io, crypto::Ed25519PrivateKey identity, const store
       diag_(std::make_unique<DiagService>(*swarm_, *behaviours_,
                                           behaviour::DiagConfig{.serve = config.trace.serve_diag},
                                           spans_, metrics_, events_)),
+      autonat_(std::make_unique<AutonatService>(*swarm_, *behaviours_,
+                                                behaviour::AutonatConfig{.serve = true}, metrics_)),
       blocks_(blocks) {
   if (blocks) {
     bitswap_ = std::make_unique<BitswapService>(*swarm_, *behaviours_, *blocks,
@@ -88,6 +92,7 @@ Status Node::start() {
   ping_->start();
   perf_->start();
   diag_->start();
+  autonat_->start();
   if (bitswap_) bitswap_->start();
   if (xfer_) xfer_->start();
   std::string failures;
@@ -101,6 +106,16 @@ Status Node::start() {
     return make_error(Errc::io, "could not listen on any address: " + failures +
                                     " (change `listen` in config.toml, e.g. to port 0 for any "
                                     "free port, or stop the program that holds the port)");
+  if (!config_.trace.otlp_endpoint.empty() && !otlp_) {  // [trace] otlp_endpoint: on its thread
+    AGORA_ASSIGN(auto endpoint, observe::parse_http_endpoint(config_.trace.otlp_endpoint));
+    otlp_ = std::make_unique<observe::OtlpExporter>(
+        observe::OtlpExporterConfig{
+            .endpoint = std::move(endpoint),
+            .node = peer_id().to_string(),
+            .interval = std::chrono::milliseconds(config_.trace.otlp_interval_ms)},
+        spans_, metrics_, events_);
+    otlp_->start();
+  }
   return {};
 }
 
@@ -150,6 +165,7 @@ void Node::content_added(const Cid& root) {
 }
 
 void Node::stop() {
+  if (otlp_) otlp_->stop();  // joins its thread; a POST in flight gives up within 100 ms
   if (connectivity_) connectivity_->stop();  // first: no new dials while the swarm shuts down
   if (content_routing_) content_routing_->stop();
   if (kad_) kad_->stop();  // saves the routing table while it still holds this run's peers

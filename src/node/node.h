@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "agora/version.h"
+#include "node/autonat_service.h"
 #include "node/bitswap_service.h"
 #include "node/connectivity.h"
 #include "node/content_routing.h"
@@ -16,6 +17,7 @@
 #include "node/xfer_service.h"
 #include "observe/events.h"
 #include "observe/metrics.h"
+#include "observe/otlp_exporter.h"
 #include "observe/spans.h"
 #include "runtime/asio/behaviour_host.h"
 #include "runtime/asio/swarm.h"
@@ -59,6 +61,7 @@ class Node {
   PingService& ping() { return *ping_; }
   PerfService& perf() { return *perf_; }
   DiagService& diag() { return *diag_; }
+  AutonatService& autonat() { return *autonat_; }
   BitswapService* bitswap() { return bitswap_.get(); }          // null without a blockstore
   XferService* xfer() { return xfer_.get(); }                   // null without a blockstore
   Connectivity* connectivity() { return connectivity_.get(); }  // null before start_connectivity
@@ -96,10 +99,12 @@ class Node {
   std::unique_ptr<BitswapService> bitswap_;
   std::unique_ptr<XferService> xfer_;
   std::unique_ptr<DiagService> diag_;
+  std::unique_ptr<AutonatService> autonat_;
   std::unique_ptr<Connectivity> connectivity_;
   store::Blockstore* blocks_;
   std::unique_ptr<KadService> kad_;
   std::unique_ptr<ContentRouting> content_routing_;
+  std::unique_ptr<observe::OtlpExporter> otlp_;  // [trace] otlp_endpoint; stopped first
 };
 
 }  // namespace node

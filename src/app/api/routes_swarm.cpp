@@ -51,6 +51,13 @@ void measure_routes(httplib::Server& s, Node& node) {
     if (!down) return send_bad_request(res, down.error());
     send_result(res, node.perf(addr, *up, *down), IoMeans::network);
   });
+  s.Post("/api/v0/swarm/reachability", [&node](const httplib::Request& req,
+                                               httplib::Response& res) {
+    auto peers = parse_u64(req.has_param("peers") ? req.get_param_value("peers") : "3", "peers");
+    if (!peers || *peers < 1 || *peers > 8)
+      return send_bad_request(res, make_error(Errc::invalid_input, "peers must be 1..8"));
+    send_json(res, node.reachability(size_t(*peers)));
+  });
 }
 
 }  // namespace

@@ -56,6 +56,7 @@ class Doctor {
   bool check_daemon();
   void check_listening();
   void check_reachability();
+  void reachability_from_connections(const std::string& dial_back);
   void check_bootstrap();
   void check_peers();
   void check_failures();
@@ -208,12 +209,44 @@ void Doctor::check_listening() {
 // Without a dial-back protocol (AutoNAT is not built), the evidence at hand: whether peers have
 // dialled this node (inbound connections), and the addresses peers see it at (identify's
 // observed address) against those it listens on.
+// Peers asked to dial this node back (AutoNAT) decide it; without an answer, the evidence at
+// hand: inbound connections, and the addresses peers see this node at.
 void Doctor::check_reachability() {
   if (peers_.empty()) {
-    add({"reachability", "skip", "",
-         "no connections to learn from (and no dial-back: AutoNAT is not built)", ""});
+    add({"reachability", "skip", "", "no connections: no peer to ask for a dial-back", ""});
     return;
   }
+  auto probe = client_->post("/api/v0/swarm/reachability", {{"peers", "3"}});
+  std::string asked;  // what the peers answered, for the evidence
+  if (probe && probe->is_object()) {
+    for (const json& p : probe->value("probes", json::array())) {
+      std::string peer = p.value("peer", std::string()).substr(0, 16) + "...";
+      std::string said = p.contains("status")
+                             ? p.value("status", std::string())
+                             : "no answer (" + p.value("error", std::string()) + ")";
+      if (p.contains("addr")) said += " at " + p.value("addr", std::string());
+      if (!p.value("text", std::string()).empty()) said += ": " + p.value("text", std::string());
+      asked += (asked.empty() ? "" : "; ") + peer + " " + said;
+    }
+    const json reachable = probe->value("reachable", json());
+    if (reachable.is_boolean() && reachable.get<bool>()) {
+      add({"reachability", "ok", "", "dialled back by peers: " + asked, ""});
+      return;
+    }
+    if (reachable.is_boolean()) {
+      add({"reachability", "fail", "local",
+           "peers could not dial this node back at its listen addresses: " + asked,
+           "open the listening port in the firewall, or forward it to this machine if it is "
+           "behind NAT"});
+      return;
+    }
+  } else if (!probe) {
+    asked = "the dial-back request failed: " + probe.error().message;
+  }
+  reachability_from_connections(asked.empty() ? "no peer to ask for a dial-back" : asked);
+}
+
+void Doctor::reachability_from_connections(const std::string& dial_back) {
   std::set<std::string> listen_hosts;
   for (const json& a : id_.value("addrs", json::array()))
     listen_hosts.insert(host_of(a.get<std::string>()));
@@ -228,20 +261,20 @@ void Doctor::check_reachability() {
   }
   std::string seen;
   for (const std::string& h : elsewhere) seen += (seen.empty() ? "" : ", ") + h;
+  const std::string no_dial_back = " (no dial-back: " + dial_back + ")";
   if (inbound > 0)
     add({"reachability", "ok", "",
-         std::to_string(inbound) + " inbound connection(s): peers can dial this node (no dial-back "
-                                   "test: AutoNAT is not built)",
+         std::to_string(inbound) + " inbound connection(s): peers can dial this node" +
+             no_dial_back,
          ""});
   else if (!elsewhere.empty())
     add({"reachability", "warn", "",
          "no inbound connection, and peers see this node at " + seen +
-             ", which it does not listen on: probably behind NAT",
+             ", which it does not listen on: probably behind NAT" + no_dial_back,
          "forward a port to a listen address, or announce the public one"});
   else
     add({"reachability", "ok", "",
-         "no inbound connection yet; peers see this node at its listen addresses (no dial-back "
-         "test: AutoNAT is not built)",
+         "no inbound connection yet; peers see this node at its listen addresses" + no_dial_back,
          ""});
 }
 
