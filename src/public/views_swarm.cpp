@@ -66,6 +66,14 @@ nlohmann::json peers_json(node::Node& node) {
     p["streams_open"] = std::move(streams);
     if (auto rtt = conn->last_rtt())
       p["rtt_ms"] = std::chrono::duration<double, std::milli>(*rtt).count();
+    if (auto tcp = conn->tcp_stats())
+      p["tcp"] = {{"rtt_ms", tcp->rtt_us / 1000.0},
+                  {"rtt_var_ms", tcp->rtt_var_us / 1000.0},
+                  {"segments_out", tcp->segments_out},
+                  {"data_segments_out", tcp->data_segments_out},
+                  {"retransmitted_segments", tcp->retransmitted_segments},
+                  {"bytes_retransmitted", tcp->bytes_retransmitted},
+                  {"congestion_window", tcp->congestion_window}};
     // The live round trip (yamux ping) when there is one, else the last one the peer store has.
     if (p.contains("rtt_ms")) {
       p["latency_ms"] = p["rtt_ms"];

@@ -34,6 +34,10 @@ constexpr int kTcpConnectTimeoutMs = 2000;
 constexpr int kPings = 3;
 constexpr double kSluggishRttMs = 300;  // a warning: slower than most links
 constexpr double kSlowRttMs = 1000;     // a failure of the connection: a slow link
+// The loss check: a perf upload to the peer, and the share of its segments sent again.
+constexpr uint64_t kLinkProbeBytes = 512 * 1024;
+constexpr uint64_t kLinkSegmentsMin = 100;  // fewer counted: no verdict on loss
+constexpr double kLossyPercent = 3;         // a failure of the connection; a third of it: a warning
 
 struct Check {
   std::string name;
@@ -63,6 +67,8 @@ class Doctor {
   void check_transfers(const std::string& target);
   void check_content(const std::string& cid);
   void check_peer(const std::string& target);
+  void check_link(const std::string& peer);
+  std::optional<std::pair<uint64_t, uint64_t>> tcp_counters(const std::string& peer);
   int report(const std::string& target) const;
   const Check* first_fail() const;
 
@@ -435,6 +441,7 @@ void Doctor::check_peer(const std::string& target) {
       add({"peer", "warn", "", evidence + ": slower than most links", ""});
     else
       add({"peer", "ok", "", evidence, ""});
+    check_link(pinged->value("peer", target));
     return;
   }
   if (target.front() != '/') {
@@ -448,6 +455,56 @@ void Doctor::check_peer(const std::string& target) {
   }
   add({"peer", "fail", "connection", target + " cannot be reached: " + pinged.error().message,
        "the peer is offline or unreachable from here (NAT, firewall, wrong address)"});
+}
+
+// The kernel's counters (TCP_INFO) of this node's connections to `peer`, summed: segments sent
+// with data, and those sent again. Nothing when the daemon does not report them.
+std::optional<std::pair<uint64_t, uint64_t>> Doctor::tcp_counters(const std::string& peer) {
+  auto peers = client_->get("/api/v0/swarm/peers");
+  if (!peers || !peers->is_array()) return std::nullopt;
+  std::optional<std::pair<uint64_t, uint64_t>> sum;
+  for (const json& c : *peers) {
+    if (c.value("peer", std::string()) != peer || !c.contains("tcp")) continue;
+    if (!sum) sum.emplace(0, 0);
+    sum->first += c["tcp"].value("data_segments_out", uint64_t(0));
+    sum->second += c["tcp"].value("retransmitted_segments", uint64_t(0));
+  }
+  return sum;
+}
+
+// Loss on the path to a peer that answers: a perf upload of kLinkProbeBytes, and how many of the
+// segments it took the kernel had to send again.
+void Doctor::check_link(const std::string& peer) {
+  auto before = tcp_counters(peer);
+  auto perf = client_->post(
+      "/api/v0/perf",
+      {{"arg", peer}, {"upload", std::to_string(kLinkProbeBytes)}, {"download", "0"}});
+  auto after = tcp_counters(peer);
+  if (!perf) {
+    add({"link", "skip", "", "no loss measured: the perf upload failed: " + perf.error().message,
+         ""});
+    return;
+  }
+  double rate = perf->value("throughput_bytes_per_second", 0.0);
+  std::string moved =
+      bytes_text(kLinkProbeBytes) + " sent at " + fmt::format("{:.0f} KiB/s", rate / 1024);
+  if (!before || !after || after->first < before->first + kLinkSegmentsMin) {
+    add({"link", "ok", "", moved + " (too few segments counted to measure loss)", ""});
+    return;
+  }
+  uint64_t segments = after->first - before->first;
+  uint64_t again = after->second >= before->second ? after->second - before->second : 0;
+  double lost = 100.0 * double(again) / double(segments);
+  std::string evidence = moved + "; " + std::to_string(again) + " of " + std::to_string(segments) +
+                         " data segments retransmitted (" + fmt::format("{:.1f}", lost) + "%)";
+  if (lost >= kLossyPercent)
+    add({"link", "fail", "connection", "a lossy link: " + evidence,
+         "the path to this peer loses packets (a weak radio link, a congested or faulty route); "
+         "try another network, route or peer"});
+  else if (lost >= kLossyPercent / 3)
+    add({"link", "warn", "", evidence + ": some loss", ""});
+  else
+    add({"link", "ok", "", evidence, ""});
 }
 
 void Doctor::run_checks(const std::string& target) {

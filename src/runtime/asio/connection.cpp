@@ -388,4 +388,11 @@ bool Connection::tcp_no_delay() const {
   return !ec && option.value();
 }
 
+std::optional<TcpStats> Connection::tcp_stats() const {
+  // native_handle() is not const in asio; reading counters does not change the socket.
+  auto& socket = const_cast<asio::ip::tcp::socket&>(socket_);
+  if (!socket.is_open()) return std::nullopt;
+  return read_tcp_stats(socket.native_handle());
+}
+
 }  // namespace agora::rt

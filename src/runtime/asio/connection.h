@@ -12,6 +12,7 @@
 #include "proto/pnet/pnet_protector.h"
 #include "proto/yamux/yamux_session.h"
 #include "runtime/asio/asio_util.h"
+#include "runtime/asio/tcp_stats.h"
 
 namespace agora::rt {
 
@@ -83,6 +84,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   uint64_t output_stalls() const { return yamux_.output_stalls(); }
   // Whether Nagle's algorithm is off on the socket (it must be: small replies would wait ~40 ms).
   bool tcp_no_delay() const;
+  // The kernel's counters of the connection (round trip, segments sent and retransmitted).
+  std::optional<TcpStats> tcp_stats() const;
 
  private:
   friend class Stream;
