@@ -50,9 +50,9 @@ Node::Node(asio::io_context& io, crypto::Ed25519PrivateKey identity, const store
       events_(observe::EventRecorderConfig{
           .capacity = config.event_buffer_max,
           .summary_window = std::chrono::milliseconds(config.event_summary_window_ms)}),
-      spans_(observe::SpanRecorderConfig{
-                 .spans_max = config.trace.spans_max,
-                 .served_per_peer_max = config.trace.served_spans_per_peer_max},
+      spans_(observe::SpanRecorderConfig{.spans_max = config.trace.spans_max,
+                                         .served_per_peer_max =
+                                             config.trace.served_spans_per_peer_max},
              [](std::span<uint8_t> out) { crypto::random_bytes(out.data(), out.size()); }),
       swarm_(std::make_unique<rt::Swarm>(io.get_executor(), std::move(identity),
                                          swarm_config(config, psk), metrics_, events_)),

@@ -14,6 +14,7 @@ Subsystem subsystem_of(EventType type) {
     case EventType::block_quarantined:
     case EventType::partial_output_removed:
     case EventType::block_ref_broken:
+    case EventType::trace_export_failed:  // rare, and what an operator acts on: kept long
       return Subsystem::content;
     default:
       return Subsystem::connections;
@@ -64,6 +65,8 @@ const char* event_type_name(EventType type) {
       return "partial_output_removed";
     case EventType::block_ref_broken:
       return "block_ref_broken";
+    case EventType::trace_export_failed:
+      return "trace_export_failed";
   }
   return "unknown";
 }

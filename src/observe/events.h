@@ -46,13 +46,14 @@ enum class EventType {
   block_quarantined,       // a stored block failed its hash check: moved aside, never served
   partial_output_removed,  // an interrupted export's .agora-partial-* file, removed at start-up
   block_ref_broken,  // a file reference's file changed or vanished: reference dropped, not served
+  trace_export_failed,  // the OTLP collector could not be reached or refused spans (first failure)
 };
 inline constexpr EventType kAllEventTypes[] = {
     EventType::connection_opened,      EventType::connection_closed, EventType::handshake_failed,
     EventType::protocol_negotiated,    EventType::limit_hit,         EventType::dial_failed,
     EventType::stream_reset,           EventType::peer_identified,   EventType::listen_started,
     EventType::peer_misbehaved,        EventType::peer_discovered,   EventType::block_quarantined,
-    EventType::partial_output_removed, EventType::block_ref_broken,
+    EventType::partial_output_removed, EventType::block_ref_broken,  EventType::trace_export_failed,
 };
 const char* event_type_name(EventType type);  // snake_case, as in the enum
 std::optional<EventType> parse_event_type(std::string_view name);

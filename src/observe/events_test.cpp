@@ -212,6 +212,7 @@ TEST(EventRecorder, ConnectionChurnLeavesOtherSubsystemsEventsInPlace) {
   EXPECT_EQ(newest.events.back().seq, uint64_t(kChurn + 2));
   EXPECT_EQ(newest.not_shown, 63u);
   EXPECT_EQ(subsystem_of(EventType::block_ref_broken), Subsystem::content);
+  EXPECT_EQ(subsystem_of(EventType::trace_export_failed), Subsystem::content);
   EXPECT_EQ(subsystem_of(EventType::limit_hit), Subsystem::defences);
   EXPECT_STREQ(subsystem_name(Subsystem::discovery), "discovery");
 }

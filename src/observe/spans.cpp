@@ -34,6 +34,7 @@ nlohmann::json to_json(const Span& s) {
 SpanRecorder::SpanRecorder(SpanRecorderConfig config, Entropy entropy)
     : config_(config), entropy_(std::move(entropy)) {
   config_.spans_max = std::max<size_t>(1, config_.spans_max);
+  config_.served_per_peer_max = std::max<size_t>(1, config_.served_per_peer_max);
 }
 
 void SpanRecorder::record(Span span) {
@@ -41,18 +42,36 @@ void SpanRecorder::record(Span span) {
        {&span.name, &span.peer, &span.protocol, &span.key, &span.outcome, &span.detail})
     make_clean_text(*field);  // strings from peers go into JSON, onto terminals, to peers
   std::lock_guard lock(mu_);
-  if (ring_.size() < config_.spans_max) {
-    ring_.push_back(std::move(span));
-    return;
+  const uint64_t seq = next_seq_++;
+  const bool served = span.inbound && !span.peer.empty();
+  if (served) {  // over its budget, the peer's own oldest served span makes room
+    auto mine = served_.find(span.peer);
+    if (mine != served_.end() && mine->second.size() >= config_.served_per_peer_max)
+      evict_locked(*mine->second.begin());
   }
-  ring_[next_] = std::move(span);
-  next_ = (next_ + 1) % ring_.size();
+  if (ring_.size() >= config_.spans_max) evict_locked(ring_.begin()->first);
+  if (served) served_[span.peer].insert(seq);
+  ring_.emplace_hint(ring_.end(), seq, std::move(span));
+}
+
+void SpanRecorder::evict_locked(uint64_t seq) {
+  auto it = ring_.find(seq);
+  if (it == ring_.end()) return;
+  const Span& s = it->second;
+  if (s.inbound && !s.peer.empty()) {
+    auto mine = served_.find(s.peer);
+    if (mine != served_.end()) {
+      mine->second.erase(seq);
+      if (mine->second.empty()) served_.erase(mine);
+    }
+  }
+  ring_.erase(it);
   ++dropped_;
 }
 
 template <class F>
 void SpanRecorder::each(F&& f) const {
-  for (size_t i = 0; i < ring_.size(); ++i) f(ring_[(next_ + i) % ring_.size()]);
+  for (const auto& [seq, span] : ring_) f(span);
 }
 
 std::vector<Span> SpanRecorder::trace(const TraceId& id) const {
@@ -94,8 +113,8 @@ std::vector<Span> SpanRecorder::recent_roots(size_t limit) const {
     if (!is_zero_id(s.trace_id)) spans.insert({s.trace_id, s.span_id});
   });
   std::set<TraceId> seen;
-  for (size_t i = ring_.size(); i-- > 0 && roots.size() < limit;) {
-    const Span& s = ring_[(next_ + i) % ring_.size()];
+  for (auto it = ring_.rbegin(); it != ring_.rend() && roots.size() < limit; ++it) {
+    const Span& s = it->second;
     if (is_zero_id(s.trace_id) || s.inbound || seen.contains(s.trace_id)) continue;
     if (!is_zero_id(s.parent_span_id) && spans.contains({s.trace_id, s.parent_span_id})) continue;
     seen.insert(s.trace_id);
@@ -112,6 +131,30 @@ uint64_t SpanRecorder::dropped() const {
 size_t SpanRecorder::size() const {
   std::lock_guard lock(mu_);
   return ring_.size();
+}
+
+uint64_t SpanRecorder::recorded() const {
+  std::lock_guard lock(mu_);
+  return next_seq_;
+}
+
+SpanBatch SpanRecorder::since(uint64_t from, size_t max) const {
+  SpanBatch batch;
+  max = std::max<size_t>(1, max);
+  std::lock_guard lock(mu_);
+  from = std::min(from, next_seq_);
+  batch.next = next_seq_;
+  for (auto it = ring_.lower_bound(from); it != ring_.end(); ++it) {
+    if (batch.spans.size() == max) {
+      batch.next = it->first;  // the rest is for the next read
+      break;
+    }
+    if (batch.spans.empty()) batch.first = it->first;
+    batch.spans.push_back(it->second);
+  }
+  if (batch.spans.empty()) batch.first = batch.next;
+  batch.missed = batch.next - from - batch.spans.size();
+  return batch;
 }
 
 SpanId SpanRecorder::new_span_id() {

@@ -4,7 +4,18 @@
 // wall-clock times.
 //
 // - Spans go into one bounded ring (spans_max; the oldest is overwritten and counted in
-//   dropped()). A query scans at most the ring.
+//   dropped()). A query scans at most the ring. Each span recorded gets the next sequence number
+//   (0, 1, ...): since() reads the spans recorded from one on, for the OTLP exporter
+//   (observe/otlp_exporter.h), and says how many of them are gone.
+// - A per-peer budget for served spans: at most served_per_peer_max spans of streams served to
+//   one peer (by its remote peer id) are held. Recording one more evicts that peer's own oldest
+//   served span, not the ring's oldest, so a peer that opens many cheap streams cycles through
+//   its own share and cannot push out the spans of operations, requests or other peers. The
+//   newest are kept (not the first ones, as dropping the new span would): a peer that flooded
+//   and then asks over diag about its latest request still finds it. Eviction from the middle
+//   is why the ring is a map by sequence number, not an array: removing any span is O(log n)
+//   and the order stays the recording order. What that costs: an index of the served spans held
+//   per peer (a set of sequence numbers each), bounded by the spans held, so by spans_max.
 // - A served span of a standard protocol (bitswap, kad, identify, ping) has no trace id: the
 //   requester's trace never travelled. It is found by requester, time and key (served_to).
 // - ActiveTraces maps the key of each traced operation running now (a CID's multihash, a peer
@@ -61,6 +72,17 @@ int64_t wall_clock_ns();
 struct SpanRecorderConfig {
   size_t spans_max = 16384;  // about 4 MiB
   size_t active_max = 1024;
+  size_t served_per_peer_max = 1024;  // spans of streams served to one peer; 0 is treated as 1
+};
+
+// What since() read: the spans recorded from sequence number `from` on that are still held.
+struct SpanBatch {
+  std::vector<Span> spans;  // oldest first, at most the read's `max`
+  uint64_t first = 0;       // the first one's sequence number; `next` when there is none
+  uint64_t next = 0;        // where the next read starts: after the last one returned
+  // Spans recorded in [from, next) that are gone (overwritten or evicted before this read); of
+  // them, first - from were before the first one returned.
+  uint64_t missed = 0;
 };
 
 // Which served spans one peer may learn of: its own requests only.
@@ -86,8 +108,11 @@ class SpanRecorder {
   std::vector<Span> served_to(const ServedQuery& q, bool& truncated) const;
   // The newest traces' root spans here (those whose parent is not recorded here), newest first.
   std::vector<Span> recent_roots(size_t limit) const;
-  uint64_t dropped() const;
+  uint64_t dropped() const;  // spans overwritten or evicted by the per-peer budget
   size_t size() const;
+  uint64_t recorded() const;  // spans recorded so far: the next one's sequence number
+  // The spans recorded from sequence number `from` on, at most `max` (>= 1) of them.
+  SpanBatch since(uint64_t from, size_t max) const;
 
   SpanId new_span_id();
   TraceId new_trace_id();
@@ -102,13 +127,16 @@ class SpanRecorder {
  private:
   template <class F>
   void each(F&& f) const;  // oldest first, under the lock
+  void evict_locked(uint64_t seq);
 
   SpanRecorderConfig config_;
   Entropy entropy_;
   mutable std::mutex mu_;
-  std::vector<Span> ring_;
-  size_t next_ = 0;  // where the next span goes once the ring is full
+  std::map<uint64_t, Span> ring_;  // by sequence number: oldest first, at most spans_max
+  uint64_t next_seq_ = 0;
   uint64_t dropped_ = 0;
+  // The sequence numbers of the served spans held, by the peer served: the per-peer budget.
+  std::map<std::string, std::set<uint64_t>, std::less<>> served_;
   struct Active {
     TraceContext context;
     std::string label;

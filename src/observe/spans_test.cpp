@@ -7,11 +7,13 @@
 namespace agora::observe {
 namespace {
 
-SpanRecorder recorder(size_t spans_max = 16) {
+SpanRecorder recorder(size_t spans_max = 16, size_t served_per_peer_max = 1024) {
   auto rng = std::make_shared<std::mt19937_64>(7);
-  return SpanRecorder({.spans_max = spans_max, .active_max = 2}, [rng](std::span<uint8_t> out) {
-    for (auto& b : out) b = uint8_t((*rng)());
-  });
+  return SpanRecorder(
+      {.spans_max = spans_max, .active_max = 2, .served_per_peer_max = served_per_peer_max},
+      [rng](std::span<uint8_t> out) {
+        for (auto& b : out) b = uint8_t((*rng)());
+      });
 }
 
 Span served(const std::string& peer, int64_t start, int64_t end, const std::string& key = "") {
@@ -58,6 +60,68 @@ TEST(SpanRecorder, TheRingIsBoundedAndCountsWhatItOverwrites) {
   auto spans = r.trace(t);
   ASSERT_EQ(spans.size(), 4u);
   for (int i = 0; i < 4; ++i) EXPECT_EQ(spans[size_t(i)].start_ns, 6 + i);  // oldest first
+}
+
+TEST(SpanRecorder, APeerThatFloodsEvictsOnlyItsOwnServedSpans) {
+  auto r = recorder(8, 3);
+  TraceId t = r.new_trace_id();
+  Span op;  // an operation here, recorded before the flood
+  op.trace_id = t;
+  op.span_id = r.new_span_id();
+  op.name = "get";
+  r.record(op);
+  r.record(served("bob", 1, 2, "bafyB"));
+  r.record(served("bob", 3, 4, "bafyB"));
+  for (int i = 0; i < 100; ++i) r.record(served("mallory", 10 + i, 11 + i));
+  EXPECT_EQ(r.size(), 6u);  // the operation, bob's 2, mallory's newest 3
+  EXPECT_EQ(r.dropped(), 97u);
+  EXPECT_EQ(r.trace(t).size(), 1u);
+  bool truncated = false;
+  auto bobs = r.served_to({.requester = "bob", .from_ns = 0, .to_ns = 1000}, truncated);
+  ASSERT_EQ(bobs.size(), 2u);
+  EXPECT_EQ(bobs[0].start_ns, 1);
+  auto mallorys = r.served_to({.requester = "mallory", .from_ns = 0, .to_ns = 1000}, truncated);
+  ASSERT_EQ(mallorys.size(), 3u);
+  EXPECT_EQ(mallorys[0].start_ns, 107);  // her newest, oldest first
+  EXPECT_EQ(mallorys[2].start_ns, 109);
+  // The ring's own bound still holds, oldest first, whoever recorded it.
+  for (int i = 0; i < 8; ++i) r.record(served("peer" + std::to_string(i), 200 + i, 201 + i));
+  EXPECT_EQ(r.size(), 8u);
+  EXPECT_TRUE(r.trace(t).empty());
+  EXPECT_TRUE(r.served_to({.requester = "bob", .from_ns = 0, .to_ns = 1000}, truncated).empty());
+}
+
+TEST(SpanRecorder, SinceReadsInOrderAndCountsWhatIsGone) {
+  auto r = recorder(4, 2);
+  for (int i = 0; i < 3; ++i) r.record(served("p" + std::to_string(i), i, i + 1));
+  SpanBatch b = r.since(0, 2);
+  ASSERT_EQ(b.spans.size(), 2u);
+  EXPECT_EQ(b.first, 0u);
+  EXPECT_EQ(b.next, 2u);
+  EXPECT_EQ(b.missed, 0u);
+  b = r.since(b.next, 2);
+  ASSERT_EQ(b.spans.size(), 1u);
+  EXPECT_EQ(b.spans[0].start_ns, 2);
+  EXPECT_EQ(b.next, 3u);
+  EXPECT_EQ(r.since(3, 2).spans.size(), 0u);
+  EXPECT_EQ(r.since(3, 2).next, 3u);
+  // Seq 3..8: the ring keeps 4, so 0..4 are gone; a read from 1 misses 1..4.
+  for (int i = 3; i < 9; ++i) r.record(served("p" + std::to_string(i), i, i + 1));
+  b = r.since(1, 10);
+  EXPECT_EQ(b.first, 5u);
+  EXPECT_EQ(b.next, 9u);
+  EXPECT_EQ(b.spans.size(), 4u);
+  EXPECT_EQ(b.missed, 4u);
+  // A hole in the middle: q's third served span evicts its first (seq 9), not the oldest.
+  for (int i = 0; i < 3; ++i) r.record(served("q", 100 + i, 101 + i));  // seqs 9, 10, 11
+  EXPECT_EQ(r.recorded(), 12u);
+  b = r.since(9, 10);
+  ASSERT_EQ(b.spans.size(), 2u);
+  EXPECT_EQ(b.first, 10u);
+  EXPECT_EQ(b.missed, 1u);
+  b = r.since(7, 2);  // 7, 8 held; the read stops at the next held span, 10
+  EXPECT_EQ(b.next, 10u);
+  EXPECT_EQ(b.missed, 1u);  // 9
 }
 
 TEST(SpanRecorder, ServedSpansAreAnsweredOnlyToTheirRequester) {

@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "codec/multiaddr.h"
+#include "observe/otlp_exporter.h"
 #include "store/config_text.h"
 #include "store/file_util.h"
 
@@ -249,12 +250,29 @@ Status parse_perf(const Parser& p, const toml::table& t, Perf& perf) {
 Status parse_trace(const Parser& p, const toml::table& t, Trace& trace) {
   for (auto&& [key, node] : t) {
     std::string k(key.str());
+    std::string name = "trace." + k;
     if (k == "spans_max") {
-      AGORA_TRY(p.read_uint(node, "trace." + k, 1, trace.spans_max));
+      AGORA_TRY(p.read_uint(node, name, 1, trace.spans_max));
+    } else if (k == "served_spans_per_peer_max") {
+      AGORA_TRY(p.read_uint(node, name, 1, trace.served_spans_per_peer_max));
     } else if (k == "serve_diag") {
-      AGORA_TRY(p.read_bool(node, "trace." + k, trace.serve_diag));
+      AGORA_TRY(p.read_bool(node, name, trace.serve_diag));
+    } else if (k == "otlp_endpoint") {
+      AGORA_TRY(p.read_string(node, name, trace.otlp_endpoint));
+      auto endpoint = observe::parse_http_endpoint(trace.otlp_endpoint);
+      if (!trace.otlp_endpoint.empty() && !endpoint)
+        return p.error_at(node.source(), name + ": " + endpoint.error().message);
+    } else if (k == "otlp_interval_ms") {
+      AGORA_TRY(p.read_uint(node, name, observe::kOtlpIntervalMsMin, trace.otlp_interval_ms));
+      if (trace.otlp_interval_ms > observe::kOtlpIntervalMsMax)
+        return p.error_at(node.source(), name + ": " + std::to_string(trace.otlp_interval_ms) +
+                                             " is out of range (" +
+                                             std::to_string(observe::kOtlpIntervalMsMin) + ".." +
+                                             std::to_string(observe::kOtlpIntervalMsMax) + ")");
     } else {
-      return p.unknown_key(key, "trace.", {"spans_max", "serve_diag"});
+      return p.unknown_key(key, "trace.",
+                           {"spans_max", "served_spans_per_peer_max", "serve_diag", "otlp_endpoint",
+                            "otlp_interval_ms"});
     }
   }
   return {};
@@ -738,8 +756,16 @@ std::string render_default_config(const Config& c) {
   out += "# Cross-peer tracing (docs/tracing.md).\n[trace]\n\n";
   key("Spans kept (operations, requests made and served), about 256 bytes each.", "spans_max",
       num(c.trace.spans_max), num(d.trace.spans_max));
+  key("Of those, spans of streams served to one peer; past it, its oldest makes room.",
+      "served_spans_per_peer_max", num(c.trace.served_spans_per_peer_max),
+      num(d.trace.served_spans_per_peer_max));
   key("Answer /agora/diag/1.0.0: peers may ask for this node's spans of their own requests.",
       "serve_diag", boolean(c.trace.serve_diag), boolean(d.trace.serve_diag));
+  key("Also send the spans to an OTLP/HTTP collector: \"http://HOST:PORT/PATH\" (OTLP/JSON),\n"
+      "# HOST an IP address or localhost (no TLS, no DNS); \"\" = off.",
+      "otlp_endpoint", toml_quote(c.trace.otlp_endpoint), toml_quote(d.trace.otlp_endpoint));
+  key("Milliseconds between exports (100 .. 3600000); failures back off up to 60 s.",
+      "otlp_interval_ms", num(c.trace.otlp_interval_ms), num(d.trace.otlp_interval_ms));
   out.pop_back();  // one trailing newline, not a blank line
   return out;
 }

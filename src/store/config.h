@@ -58,8 +58,14 @@ struct Perf {
 // Cross-peer tracing ([trace], docs/tracing.md).
 struct Trace {
   size_t spans_max = 16384;  // spans kept by the span recorder (about 4 MiB)
+  // Of those, spans of streams served to one peer; past it that peer's oldest goes.
+  size_t served_spans_per_peer_max = 1024;
   // Answer /agora/diag/1.0.0: a peer may ask for this node's spans of its own requests.
   bool serve_diag = false;
+  // Export spans to an OTLP/HTTP collector: http://HOST:PORT/PATH, HOST an IP address or
+  // localhost (no TLS, no DNS; checked at load by observe::parse_http_endpoint); "" = off.
+  std::string otlp_endpoint;
+  uint32_t otlp_interval_ms = 5000;  // between exports; 100 .. 3,600,000
   bool operator==(const Trace&) const = default;
 };
 

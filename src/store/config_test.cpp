@@ -119,6 +119,35 @@ TEST(Config, AdmissionAndPerfKeys) {
   EXPECT_NE(error_of("[trace]\nserve_diag = 1\n").find("trace.serve_diag"), std::string::npos);
 }
 
+TEST(Config, TraceExportKeysAreCheckedAtLoad) {
+  auto c = parse_config(
+      "[trace]\nserved_spans_per_peer_max = 8\notlp_endpoint = "
+      "\"http://127.0.0.1:4318/v1/traces\"\n"
+      "otlp_interval_ms = 100\n",
+      "config.toml");
+  ASSERT_TRUE(c.ok()) << c.error().to_string();
+  EXPECT_EQ(c->trace.served_spans_per_peer_max, 8u);
+  EXPECT_EQ(c->trace.otlp_endpoint, "http://127.0.0.1:4318/v1/traces");
+  EXPECT_EQ(c->trace.otlp_interval_ms, 100u);
+  for (const char* ok : {"http://localhost:4318/v1/traces", "http://[::1]:4318/v1/traces", ""})
+    EXPECT_TRUE(parse_config(std::string("[trace]\notlp_endpoint = \"") + ok + "\"\n", "c")) << ok;
+  auto endpoint_error = [](const std::string& url) {
+    return error_of("[trace]\notlp_endpoint = \"" + url + "\"\n");
+  };
+  EXPECT_NE(endpoint_error("https://127.0.0.1:4318/v1/traces").find("no TLS"), std::string::npos);
+  EXPECT_NE(endpoint_error("http://collector:4318/v1/traces").find("no DNS"), std::string::npos);
+  EXPECT_NE(endpoint_error("http://127.0.0.1/v1/traces").find("needs a port"), std::string::npos);
+  EXPECT_NE(endpoint_error("http://127.0.0.1:4318").find("needs a path"), std::string::npos);
+  std::string e = endpoint_error("http://127.0.0.1:99999/v1/traces");
+  EXPECT_EQ(e.rfind("config.toml:2:17: trace.otlp_endpoint: ", 0), 0u) << e;
+  EXPECT_NE(error_of("[trace]\notlp_interval_ms = 99\n").find("trace.otlp_interval_ms"),
+            std::string::npos);
+  EXPECT_NE(error_of("[trace]\notlp_interval_ms = 3600001\n").find("out of range"),
+            std::string::npos);
+  EXPECT_NE(error_of("[trace]\nserved_spans_per_peer_max = 0\n").find("served_spans_per_peer"),
+            std::string::npos);
+}
+
 TEST(Config, UnknownKeysAreErrors) {
   std::string e = error_of("listen = []\nlisten_addrs = []\n");
   EXPECT_EQ(
@@ -211,7 +240,10 @@ TEST(Config, DefaultRendersAndReparses) {
                           "high_water",
                           "grace_period_ms",
                           "peers_max",
-                          "addrs_per_peer_max"}) {
+                          "addrs_per_peer_max",
+                          "served_spans_per_peer_max",
+                          "otlp_endpoint",
+                          "otlp_interval_ms"}) {
     size_t at = text.find("\n" + std::string(key) + " = ");
     ASSERT_NE(at, std::string::npos) << key;
     size_t comment = text.rfind("# Default: ", at);
@@ -245,6 +277,11 @@ TEST(Config, NonDefaultRendersAndReparses) {
            .long_workers = 6,
            .queue_max = 7,
            .unix_socket = false};
+  c.trace = {.spans_max = 10,
+             .served_spans_per_peer_max = 3,
+             .serve_diag = true,
+             .otlp_endpoint = "http://[::1]:4318/v1/traces",
+             .otlp_interval_ms = 250};
   std::string text = render_default_config(c);
   auto back = parse_config(text, "config.toml");
   ASSERT_TRUE(back.ok()) << back.error().to_string() << "\n" << text;

@@ -42,7 +42,8 @@ class JsonLineFormatter : public spdlog::formatter {
 // How much an event matters to whoever reads the log (the header says why).
 level_enum event_level(const std::string& type) {
   if (type == "block_quarantined" || type == "block_ref_broken") return level_enum::err;
-  if (type == "limit_hit" || type == "peer_misbehaved" || type == "partial_output_removed")
+  if (type == "limit_hit" || type == "peer_misbehaved" || type == "partial_output_removed" ||
+      type == "trace_export_failed")
     return level_enum::warn;
   return level_enum::debug;
 }

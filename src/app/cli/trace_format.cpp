@@ -7,7 +7,7 @@
 #include <set>
 #include <stdexcept>
 
-#include "agora/version.h"
+#include "agora/otlp.h"
 #include "app/cli/cli_util.h"
 #include "app/cli/progress_bar.h"
 
@@ -184,54 +184,12 @@ std::string trace_text(const json& trace, size_t width) {
 }
 
 json trace_otlp(const json& trace) {
-  json spans = link_spans(trace);
+  const json spans = link_spans(trace);
   std::map<std::string, json> by_node;
-  for (const json& s : spans) {
-    const std::string dir = str(s, "direction");
-    int kind = str(s, "peer").empty() ? 1 : dir == "inbound" ? 2 : 3;  // internal, server, client
-    json attrs = json::array();
-    auto attr = [&attrs](const char* key, json value) {
-      attrs.push_back({{"key", key}, {"value", std::move(value)}});
-    };
-    if (!str(s, "peer").empty()) attr("net.peer.id", {{"stringValue", str(s, "peer")}});
-    if (!str(s, "protocol").empty()) attr("agora.protocol", {{"stringValue", str(s, "protocol")}});
-    if (!str(s, "key").empty()) attr("agora.key", {{"stringValue", str(s, "key")}});
-    attr("agora.bytes_sent", {{"intValue", std::to_string(s.value("bytes_sent", uint64_t(0)))}});
-    attr("agora.bytes_received",
-         {{"intValue", std::to_string(s.value("bytes_received", uint64_t(0)))}});
-    if (s.contains("clock_offset_ns"))
-      attr("agora.clock_offset_ns", {{"intValue", std::to_string(num(s, "clock_offset_ns"))}});
-    // ok; aborted by its own side or reset by the other: not an error in itself; else an error.
-    const std::string outcome = str(s, "outcome");
-    const int code = outcome == "ok" ? 1 : outcome == "aborted" || outcome == "reset" ? 0 : 2;
-    json span = {
-        {"traceId", str(s, "trace_id")},
-        {"spanId", str(s, "span_id")},
-        {"parentSpanId", str(s, "parent")},
-        {"name", str(s, "name") + (str(s, "protocol").empty() ? "" : " " + str(s, "protocol"))},
-        {"kind", kind},
-        {"startTimeUnixNano", std::to_string(num(s, "start_ns"))},
-        {"endTimeUnixNano", std::to_string(num(s, "end_ns"))},
-        {"attributes", attrs},
-        {"status", code == 1
-                       ? json{{"code", 1}}
-                       : json{{"code", code}, {"message", outcome + ": " + str(s, "detail")}}}};
-    if (!str(s, "linked_from").empty())
-      span["links"] =
-          json::array({{{"traceId", str(s, "trace_id")}, {"spanId", str(s, "linked_from")}}});
-    by_node[str(s, "node")].push_back(std::move(span));
-  }
+  for (const json& s : spans) by_node[str(s, "node")].push_back(otlp_span(s));
   json resource_spans = json::array();
-  for (auto& [node, list] : by_node) {
-    json resource = {
-        {"attributes",
-         json::array({{{"key", "service.name"}, {"value", {{"stringValue", "agora"}}}},
-                      {{"key", "service.instance.id"}, {"value", {{"stringValue", node}}}}})}};
-    resource_spans.push_back(
-        {{"resource", resource},
-         {"scopeSpans", json::array({{{"scope", {{"name", "agora"}, {"version", kAgoraVersion}}},
-                                      {"spans", list}}})}});
-  }
+  for (auto& [node, list] : by_node)
+    resource_spans.push_back(otlp_resource_spans(node, std::move(list)));
   return {{"resourceSpans", resource_spans}};
 }
 

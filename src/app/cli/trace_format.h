@@ -4,7 +4,8 @@
 //   it, the peer, protocol, key, bytes and outcome;
 // - otlp: OTLP/JSON (opentelemetry-proto's JSON mapping) with one resourceSpans entry per node,
 //   its resource naming service.name "agora" and service.instance.id the node's peer id; ids as
-//   lowercase hex (32 and 16 digits), times as decimal strings of Unix nanoseconds;
+//   lowercase hex (32 and 16 digits), times as decimal strings of Unix nanoseconds; each span
+//   converted by include/agora/otlp.h, the conversion the daemon's exporter uses too;
 // - perfetto: Chrome trace-event JSON (loads in ui.perfetto.dev and chrome://tracing): one
 //   process per node, one complete event per span, and a flow arrow from each request to the
 //   span that served it on the other node.
