@@ -143,6 +143,12 @@ int parse_and_run(int argc, char** argv, const RunDaemon& run_daemon) {
   swarm->add_subcommand("limits",
                         "Show the swarm's limits beside what is in use (connections, streams by "
                         "scope and protocol, dials) and the refusals so far by scope and limit");
+  auto* reachability = swarm->add_subcommand(
+      "reachability",
+      "Ask connected peers to dial this node back (AutoNAT, /libp2p/autonat/1.0.0): whether it "
+      "can be reached at its listen addresses");
+  uint64_t reach_peers = 3;
+  reachability->add_option("--peers", reach_peers, "Peers to ask (1..8)")->capture_default_str();
   auto* connect = swarm->add_subcommand("connect", "Dial a peer");
   connect->add_option("multiaddr", target, "Peer address")->required();
   auto* disconnect = swarm->add_subcommand("disconnect", "Close every connection to a peer");
@@ -275,6 +281,7 @@ int parse_and_run(int argc, char** argv, const RunDaemon& run_daemon) {
   if (*swarm) {
     if (swarm->got_subcommand("peers")) return cmd_swarm_peers(common);
     if (swarm->got_subcommand("limits")) return cmd_swarm_limits(common);
+    if (*reachability) return cmd_swarm_reachability(common, reach_peers);
     if (*connect) return cmd_swarm_connect(common, target);
     if (*disconnect) return cmd_swarm_disconnect(common, peer);
   }

@@ -239,6 +239,30 @@ int cmd_swarm_limits(const CommonOptions& o) {
   });
 }
 
+int cmd_swarm_reachability(const CommonOptions& o, uint64_t peers) {
+  if (peers < 1 || peers > 8) return fail(make_error(Errc::invalid_input, "--peers must be 1..8"));
+  return call(o, true, "/api/v0/swarm/reachability", {{"peers", std::to_string(peers)}},
+              [](const nlohmann::json& r) {
+                const nlohmann::json& reachable = r["reachable"];
+                std::cout << (reachable.is_null()     ? "unknown: no peer answered"
+                              : reachable.get<bool>() ? "reachable: a peer dialled this node back"
+                                                      : "not reachable: no peer could dial back")
+                          << "\n";
+                for (const auto& p : r["probes"]) {
+                  std::cout << "  " << p["peer"].get<std::string>() << "  ";
+                  if (p.contains("error")) {
+                    std::cout << "no answer: " << p["error"].get<std::string>() << "\n";
+                    continue;
+                  }
+                  std::cout << p["status"].get<std::string>();
+                  if (p.contains("addr")) std::cout << " at " << p["addr"].get<std::string>();
+                  if (!p["text"].get<std::string>().empty())
+                    std::cout << ": " << p["text"].get<std::string>();
+                  std::cout << "\n";
+                }
+              });
+}
+
 int cmd_swarm_connect(const CommonOptions& o, const std::string& addr) {
   if (Status st = validate_multiaddr(addr); !st) return fail(st.error());
   return call(o, true, "/api/v0/swarm/connect", {{"arg", addr}}, [](const nlohmann::json& r) {

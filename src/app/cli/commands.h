@@ -26,6 +26,8 @@ int cmd_ping(const CommonOptions& o, const std::string& addr, int count);
 int cmd_perf(const CommonOptions& o, const std::string& addr, uint64_t upload, uint64_t download);
 int cmd_swarm_peers(const CommonOptions& o);
 int cmd_swarm_limits(const CommonOptions& o);
+// Asks up to `peers` connected peers to dial this node back (AutoNAT).
+int cmd_swarm_reachability(const CommonOptions& o, uint64_t peers);
 int cmd_swarm_connect(const CommonOptions& o, const std::string& addr);
 int cmd_swarm_disconnect(const CommonOptions& o, const std::string& peer);
 // Without `since` the newest `limit` events; with it the oldest after it. Says what was dropped.
