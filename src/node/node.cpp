@@ -71,8 +71,9 @@ Node::Node(asio::io_context& io, crypto::Ed25519PrivateKey identity, const store
       diag_(std::make_unique<DiagService>(*swarm_, *behaviours_,
                                           behaviour::DiagConfig{.serve = config.trace.serve_diag},
                                           spans_, metrics_, events_)),
-      autonat_(std::make_unique<AutonatService>(*swarm_, *behaviours_,
-                                                behaviour::AutonatConfig{.serve = true}, metrics_)),
+      autonat_(std::make_unique<AutonatService>(
+          *swarm_, *behaviours_, behaviour::AutonatConfig{.serve = config.autonat.serve},
+          metrics_)),
       blocks_(blocks) {
   if (blocks) {
     bitswap_ = std::make_unique<BitswapService>(*swarm_, *behaviours_, *blocks,

@@ -247,6 +247,15 @@ Status parse_perf(const Parser& p, const toml::table& t, Perf& perf) {
   return {};
 }
 
+Status parse_autonat(const Parser& p, const toml::table& t, Autonat& autonat) {
+  for (auto&& [key, node] : t) {
+    std::string k(key.str());
+    if (k != "serve") return p.unknown_key(key, "autonat.", {"serve"});
+    AGORA_TRY(p.read_bool(node, "autonat." + k, autonat.serve));
+  }
+  return {};
+}
+
 Status parse_trace(const Parser& p, const toml::table& t, Trace& trace) {
   for (auto&& [key, node] : t) {
     std::string k(key.str());
@@ -437,7 +446,7 @@ Status parse_table(const Parser& p, const toml::table& root, Config& c) {
       if (t == nullptr) return p.error_at(node.source(), "limits: expected a table ([limits])");
       AGORA_TRY(parse_limits(p, *t, c.limits));
     } else if (k == "api" || k == "discovery" || k == "connections" || k == "peerstore" ||
-               k == "dht" || k == "perf" || k == "trace") {
+               k == "dht" || k == "perf" || k == "autonat" || k == "trace") {
       Status st;
       const toml::table* t = table_of(p, node, k, st);
       if (t == nullptr) return st;
@@ -448,12 +457,13 @@ Status parse_table(const Parser& p, const toml::table& root, Config& c) {
       if (k == "peerstore") AGORA_TRY(parse_peerstore(p, *t, c.peerstore));
       if (k == "dht") AGORA_TRY(parse_dht(p, *t, c.dht));
       if (k == "perf") AGORA_TRY(parse_perf(p, *t, c.perf));
+      if (k == "autonat") AGORA_TRY(parse_autonat(p, *t, c.autonat));
       if (k == "trace") AGORA_TRY(parse_trace(p, *t, c.trace));
     } else {
       return p.unknown_key(key, "",
                            {"listen", "api_address", "event_buffer_max", "event_summary_window_ms",
                             "noise_inline_muxer", "api", "limits", "discovery", "connections",
-                            "peerstore", "dht", "perf", "trace"});
+                            "peerstore", "dht", "perf", "autonat", "trace"});
     }
   }
   return {};
@@ -753,6 +763,10 @@ std::string render_default_config(const Config& c) {
   key("Milliseconds a perf stream may take to move 256 KiB (its peer stopped reading, or "
       "trickles).",
       "stall_timeout_ms", num(c.perf.stall_timeout_ms), num(d.perf.stall_timeout_ms));
+  out +=
+      "# AutoNAT (/libp2p/autonat/1.0.0): peers learn whether they can be reached.\n[autonat]\n\n";
+  key("Dial peers back when they ask (only at the IP they connect from, rate-limited).", "serve",
+      boolean(c.autonat.serve), boolean(d.autonat.serve));
   out += "# Cross-peer tracing (docs/tracing.md).\n[trace]\n\n";
   key("Spans kept (operations, requests made and served), about 256 bytes each.", "spans_max",
       num(c.trace.spans_max), num(d.trace.spans_max));

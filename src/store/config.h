@@ -55,6 +55,12 @@ struct Perf {
   bool operator==(const Perf&) const = default;
 };
 
+// AutoNAT v1 ([autonat]): peers ask this node to dial them back.
+struct Autonat {
+  bool serve = true;  // dial-backs only at the asker's own IP, rate-limited (docs/cli.md)
+  bool operator==(const Autonat&) const = default;
+};
+
 // Cross-peer tracing ([trace], docs/tracing.md).
 struct Trace {
   size_t spans_max = 16384;  // spans kept by the span recorder (about 4 MiB)
@@ -131,6 +137,7 @@ struct Config {
   PeerStoreLimits peerstore;
   Dht dht;
   Perf perf;
+  Autonat autonat;
   Trace trace;
   size_t event_buffer_max = 4096;  // events kept by the flight recorder, per subsystem
   // Repeats of one refusal kind within this window become one summary event; 0 records each.

@@ -119,6 +119,16 @@ TEST(Config, AdmissionAndPerfKeys) {
   EXPECT_NE(error_of("[trace]\nserve_diag = 1\n").find("trace.serve_diag"), std::string::npos);
 }
 
+TEST(Config, AutonatServeKey) {
+  EXPECT_TRUE(parse_config("", "config.toml")->autonat.serve);
+  auto c = parse_config("[autonat]\nserve = false\n", "config.toml");
+  ASSERT_TRUE(c.ok()) << c.error().to_string();
+  EXPECT_FALSE(c->autonat.serve);
+  EXPECT_NE(error_of("[autonat]\nserve = 1\n").find("autonat.serve"), std::string::npos);
+  EXPECT_NE(error_of("[autonat]\ndial = true\n").find("unknown key 'autonat.dial'"),
+            std::string::npos);
+}
+
 TEST(Config, TraceExportKeysAreCheckedAtLoad) {
   auto c = parse_config(
       "[trace]\nserved_spans_per_peer_max = 8\notlp_endpoint = "
@@ -154,7 +164,7 @@ TEST(Config, UnknownKeysAreErrors) {
       e,
       "config.toml:2:1: unknown key 'listen_addrs' (known keys: listen, api_address, "
       "event_buffer_max, event_summary_window_ms, noise_inline_muxer, api, limits, discovery, "
-      "connections, peerstore, dht, perf, trace)");
+      "connections, peerstore, dht, perf, autonat, trace)");
   e = error_of("[limits]\nconnection_max = 3\n");
   EXPECT_EQ(e,
             "config.toml:2:1: unknown key 'limits.connection_max' (did you mean "
