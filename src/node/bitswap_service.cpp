@@ -200,9 +200,15 @@ rt::awaitable<Result<FetchProgress>> BitswapService::fetch_dag(Cid root, Duratio
                                                                uint64_t fetched_bytes_max,
                                                                CancelFlag cancel) {
   std::string what = root.to_string();
+  BitswapFetchSpans traced(spans_, root);
   auto fetched =
       co_await walk_and_fetch(DagWalk(root, config_.walk), std::move(what), stall_timeout,
-                              std::move(progress), fetched_bytes_max, std::move(cancel));
+                              std::move(progress), fetched_bytes_max, std::move(cancel), &traced);
+  if (fetched) {
+    traced.finish("ok");
+  } else {
+    traced.finish(std::string(errc_name(fetched.error().code)), fetched.error().message);
+  }
   // The walk's blocks came from the heap, which glibc keeps after free(): hand the pages back,
   // so what a hostile DAG cost ends with its fetch.
   ::malloc_trim(0);
@@ -216,14 +222,12 @@ rt::awaitable<Result<FetchProgress>> BitswapService::fetch_blocks(std::vector<Ci
   if (blocks.size() > 1) what += " and " + std::to_string(blocks.size() - 1) + " more blocks";
   co_return co_await walk_and_fetch(DagWalk::blocks_only(std::move(blocks), config_.walk),
                                     std::move(what), stall_timeout, FetchProgressFn(), 0,
-                                    std::move(cancel));
+                                    std::move(cancel), nullptr);
 }
 
-rt::awaitable<Result<FetchProgress>> BitswapService::walk_and_fetch(DagWalk walk, std::string what,
-                                                                    Duration stall_timeout,
-                                                                    FetchProgressFn progress,
-                                                                    uint64_t fetched_bytes_max,
-                                                                    CancelFlag cancel) {
+rt::awaitable<Result<FetchProgress>> BitswapService::walk_and_fetch(
+    DagWalk walk, std::string what, Duration stall_timeout, FetchProgressFn progress,
+    uint64_t fetched_bytes_max, CancelFlag cancel, BitswapFetchSpans* traced) {
   Session session(swarm_.executor());
   FetchProgress p;
   // Leaves no trace on any exit: unregister from waiting_ and withdraw what is still wanted
@@ -325,6 +329,7 @@ rt::awaitable<Result<FetchProgress>> BitswapService::walk_and_fetch(DagWalk walk
         co_return make_error(Errc::too_large, "fetched more than " +
                                                   std::to_string(fetched_bytes_max) + " bytes of " +
                                                   what + "; stopped");
+      if (traced) traced->on_block(b.from, b.data.size());
       ++p.blocks_by_peer[b.from.to_string()];
       p.bytes_by_peer[b.from.to_string()] += b.data.size();
       last_progress = rt::now();

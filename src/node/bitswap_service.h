@@ -22,6 +22,7 @@
 #include <unordered_map>
 
 #include "behaviour/bitswap_behaviour.h"
+#include "node/bitswap_spans.h"
 #include "node/dag_walk.h"
 #include "observe/events.h"
 #include "observe/metrics.h"
@@ -93,6 +94,9 @@ class BitswapService {
   // node's loop.
   void block_corrupt(const Cid& cid, const store::Blockstore::CheckedBlock& block);
 
+  // Traced fetches record a span per peer that sent blocks (node/bitswap_spans.h).
+  void set_spans(observe::SpanRecorder* spans) { spans_ = spans; }
+
   const bitswap::ClientStats& client_stats() const { return behaviour_.client().stats(); }
   const bitswap::ServerStats& server_stats() const { return behaviour_.server().stats(); }
 
@@ -121,8 +125,8 @@ class BitswapService {
   rt::awaitable<Result<FetchProgress>> walk_and_fetch(DagWalk walk, std::string what,
                                                       Duration stall_timeout,
                                                       FetchProgressFn progress,
-                                                      uint64_t fetched_bytes_max,
-                                                      CancelFlag cancel);
+                                                      uint64_t fetched_bytes_max, CancelFlag cancel,
+                                                      BitswapFetchSpans* traced);
 
   rt::Swarm& swarm_;
   rt::BehaviourHost& host_;
@@ -134,6 +138,7 @@ class BitswapService {
   bitswap::Client& client_;  // behaviour_'s
   std::unordered_map<Cid, std::vector<Session*>, CidHash> waiting_;
   std::function<void(const Cid&)> on_want_stalled_;
+  observe::SpanRecorder* spans_ = nullptr;
   bool stopped_ = false;
   struct Counters;
   std::unique_ptr<Counters> counters_;

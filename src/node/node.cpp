@@ -81,6 +81,7 @@ Node::Node(asio::io_context& io, crypto::Ed25519PrivateKey identity, const store
     xfer_ = std::make_unique<XferService>(*swarm_, *behaviours_, *identify_, *blocks,
                                           bitswap_.get(), XferServiceConfig{}, metrics_, events_);
     xfer_->set_spans(&spans_);
+    bitswap_->set_spans(&spans_);
   }
 }
 

@@ -11,6 +11,7 @@
 #   - another peer `x` that fetches the same file gets only its own requests' spans from b, never
 #     a's, whatever it asks;
 #   - a traced cat holds the spans of the peer it read from;
+#   - a traced get of a directory (bitswap) holds a span of the blocks the peer sent;
 #   - a flood of diag requests is refused past the rate (b's agora_diag_refused_total{reason=rate}).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -123,6 +124,28 @@ t = json.load(open(sys.argv[1])); b = sys.argv[2]
 root = [s for s in t["spans"] if s["parent"] == ""]
 assert len(root) == 1 and root[0]["name"] == "cat", root
 assert any(s["node"] == b and s["protocol"].startswith("/agora/xfer/") for s in t["spans"]), "no span of b's"
+PY
+
+# A directory comes over bitswap (xfer carries files): one span per peer that sent blocks, under
+# the get, with their bytes.
+mkdir "$work/dir"
+head -c 700000 /dev/urandom >"$work/dir/one"
+head -c 5000 /dev/urandom >"$work/dir/two"
+dcid="$(a c add -Q -r "$work/dir")"
+a x --trace get "$dcid" -o "$work/got-dir" --peer "$(addr c)" >/dev/null 2>"$work/dir.err" ||
+  fail "the traced directory get failed: $(cat "$work/dir.err")"
+dtrace="$(sed -n 's/^trace \([0-9a-f]\{32\}\)$/\1/p' "$work/dir.err")"
+a x --json trace show "$dtrace" --local >"$work/dir.json"
+python3 - "$work/dir.json" "${peer[c]}" <<'PY' || fail "the directory get's trace is wrong"
+import json, sys
+t = json.load(open(sys.argv[1])); c = sys.argv[2]
+root = [s for s in t["spans"] if s["parent"] == ""]
+assert len(root) == 1 and root[0]["name"] == "get", root
+got = [s for s in t["spans"] if s["name"] == "bitswap.blocks"]
+assert len(got) == 1, got
+s = got[0]
+assert s["peer"] == c and s["parent"] == root[0]["span_id"], s
+assert s["bytes_received"] >= 705000 and s["outcome"] == "ok" and "blocks" in s["detail"], s
 PY
 
 # A flood: x asks b again and again; past its rate (1 a second, burst 5) b refuses.
