@@ -768,7 +768,7 @@ std::string render_default_config(const Config& c) {
   key("Dial peers back when they ask (only at the IP they connect from, rate-limited).", "serve",
       boolean(c.autonat.serve), boolean(d.autonat.serve));
   out += "# Cross-peer tracing (docs/tracing.md).\n[trace]\n\n";
-  key("Spans kept (operations, requests made and served), about 256 bytes each.", "spans_max",
+  key("Spans kept (operations, requests made and served), a few hundred bytes each.", "spans_max",
       num(c.trace.spans_max), num(d.trace.spans_max));
   key("Of those, spans of streams served to one peer; past it, its oldest makes room.",
       "served_spans_per_peer_max", num(c.trace.served_spans_per_peer_max),

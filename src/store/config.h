@@ -63,7 +63,7 @@ struct Autonat {
 
 // Cross-peer tracing ([trace], docs/tracing.md).
 struct Trace {
-  size_t spans_max = 16384;  // spans kept by the span recorder (about 4 MiB)
+  size_t spans_max = 16384;  // spans kept by the span recorder (up to ~11 MiB)
   // Of those, spans of streams served to one peer; past it that peer's oldest goes.
   size_t served_spans_per_peer_max = 1024;
   // Answer /agora/diag/1.0.0: a peer may ask for this node's spans of its own requests.
