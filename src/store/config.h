@@ -106,8 +106,8 @@ struct PeerStoreLimits {
 struct Dht {
   // "server": answer DHT requests and advertise /ipfs/kad/1.0.0, so peers add us to their routing
   // tables. "client": only ask. "auto": server whenever the node listens on some address
-  // (loopback too); agora cannot yet check that it is reachable (no AutoNAT), so a node behind
-  // NAT should say "client".
+  // (loopback too). `agora swarm reachability` tells whether peers can dial it (AutoNAT), but
+  // "auto" does not follow that answer yet, so a node behind NAT should say "client".
   std::string mode = "auto";
   // What `agora add` announces as provided: "roots" (the CID add prints) or "all" (every block).
   std::string provide = "roots";

@@ -212,9 +212,6 @@ void Doctor::check_listening() {
   }
 }
 
-// Without a dial-back protocol (AutoNAT is not built), the evidence at hand: whether peers have
-// dialled this node (inbound connections), and the addresses peers see it at (identify's
-// observed address) against those it listens on.
 // Peers asked to dial this node back (AutoNAT) decide it; without an answer, the evidence at
 // hand: inbound connections, and the addresses peers see this node at.
 void Doctor::check_reachability() {

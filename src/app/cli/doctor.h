@@ -4,8 +4,9 @@
 //   repo        the repo is there, its file system has room (fail under 256 MiB free)
 //   daemon      a daemon answers for the repo
 //   listening   each TCP address the daemon listens on accepts a connection from here
-//   reachability inbound connections, and the addresses peers see this node at (identify) against
-//               those it listens on (no peer is asked to dial back: AutoNAT is not built)
+//   reachability up to 3 peers asked to dial this node back (AutoNAT): one did, ok; all failed,
+//               `local`; no answer: inbound connections, and the addresses peers see this node
+//               at (identify) against those it listens on
 //   bootstrap   a configured bootstrap peer is connected, or one can be dialled now
 //   peers       connections and the DHT routing table
 //   failures    this node's failed dials and outbound handshakes among the recorded events
@@ -16,7 +17,9 @@
 //               ping; whether its root block comes (the node's fetch, 30 s stall timeout)
 //   peer        a peer id or multiaddr: 3 pings reach it (median round trip of 1 s or more: a
 //               slow link, `connection`; 300 ms or more: a warning); for a peer id that does not
-//               answer, whether the DHT knows its addresses
+//               answer, whether the DHT knows its addresses; then `link`: a 512 KiB perf
+//               upload and the share of segments the kernel sent again (TCP_INFO): 3% or
+//               more is a lossy link, `connection`
 //
 // The verdict is the kind of the first check that failed: `local` (this machine: the repo, the
 // disk, no daemon, a closed port), `connection` (peers exist but this node cannot reach or use
