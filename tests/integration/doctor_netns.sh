@@ -11,7 +11,9 @@
 # over AutoNAT, so reachability is ok; a firewall in the namespace that drops connections arriving
 # over the veth (while this machine's own connect still works) makes reachability fail, `local`;
 # a slow (tc tbf) and lossy (nftables dropping 10% of TCP packets each way) link to H makes
-# `agora doctor <H>` say `connection` with the retransmissions as evidence. Those parts are
+# `agora doctor <H>` say `connection` with the retransmissions as evidence; content nobody
+# provides is `network`; with H the only bootstrap peer and the way to it dropped, `connection`.
+# Those parts are
 # skipped, and the test reported skipped, where nft cannot filter in the namespace.
 set -euo pipefail
 agora="$(readlink -f "${AGORA_BIN:?set AGORA_BIN}")"
@@ -126,6 +128,25 @@ if command -v nft >/dev/null && in_ns nft add table inet agora_probe 2>"$work/nf
   in_ns nft delete table inet agora_loss
   tc qdisc del dev "$host_if" root
   in_ns tc qdisc del dev "$ns_if" root
+
+  # Content nobody provides: the namespace's DHT (H) has no provider record of it: network.
+  head -c 1000 /dev/urandom >"$work/nobody"
+  orphan=$("$agora" --repo "$work/d" add --only-hash -Q "$work/nobody")
+  rc=0; out=$(in_ns "$agora" --repo "$work/d" --json doctor "$orphan") || rc=$?
+  [[ $(field 'd["verdict"]' <<<"$out") == network && $rc == 2 ]] || fail "no provider: $out"
+
+  # No bootstrap peer reachable: H is the only one, and the way out to it is dropped.
+  "$agora" --repo "$work/d" bootstrap add "$h_addr" >/dev/null
+  in_ns nft add table inet agora_out
+  in_ns nft add chain inet agora_out out '{ type filter hook output priority 0; }'
+  in_ns nft add rule inet agora_out out ip daddr "$host_ip" tcp dport "$(cut -d/ -f5 <<<"$h_addr")" \
+    drop
+  "$agora" --repo "$work/d" swarm disconnect "$h_peer" >/dev/null
+  rc=0; out=$(in_ns "$agora" --repo "$work/d" --json doctor) || rc=$?
+  [[ $(field 'd["verdict"]' <<<"$out") == connection && $rc == 2 ]] || fail "bootstrap gone: $out"
+  grep -q '"name":"bootstrap","status":"fail"' <<<"$out" || fail "bootstrap not failed: $out"
+  grep -q "none of 1 bootstrap peer" <<<"$out" || fail "no bootstrap evidence: $out"
+  in_ns nft delete table inet agora_out
   kill -KILL "$helper_pid"; wait "$helper_pid" 2>/dev/null || true; helper_pid=""
 else
   skipped="no nftables filtering in the namespace: $(cat "$work/nft.err" 2>/dev/null)"
