@@ -26,9 +26,9 @@ uint64_t ExportCursor::failed(const SpanBatch& batch) {
 }
 
 ExportRound export_pending(const SpanRecorder& spans, ExportCursor& cursor, size_t max,
-                           const PostBatch& post, const std::atomic<bool>& stop) {
+                           const PostBatch& post, const std::atomic<bool>& stop, size_t posts_max) {
   ExportRound round;
-  while (!stop.load()) {
+  while (!stop.load() && round.posts < posts_max) {
     SpanBatch batch = spans.since(cursor.position(), max);
     if (batch.spans.empty()) {  // caught up; what was ahead of the cursor is gone
       round.dropped += cursor.sent(batch);
@@ -100,6 +100,24 @@ void OtlpExporter::run() {
     export_once();
     lock.lock();
   }
+  lock.unlock();
+  export_final();
+}
+
+void OtlpExporter::export_final() {
+  if (failing_) return;  // a collector that keeps failing would only hold the stop up
+  const std::atomic<bool> go_on{false};
+  PostLimits limits = config_.post;
+  limits.timeout = std::min(limits.timeout, config_.final_post_timeout);
+  auto post = [this, &limits, &go_on](const std::vector<Span>& batch) {
+    return http_post(config_.endpoint, "application/json", otlp_export_body(config_.node, batch),
+                     limits, &go_on);
+  };
+  ExportRound round = export_pending(spans_, cursor_, config_.spans_per_post_max, post, go_on,
+                                     config_.final_posts_max);
+  spans_total_.add(round.spans_sent);
+  dropped_total_.add(round.dropped);
+  if (round.failure) failed(*round.failure);
 }
 
 void OtlpExporter::export_once() {

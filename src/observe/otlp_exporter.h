@@ -18,8 +18,9 @@
 // - Never on the node's loop: the POST runs on the exporter's own thread, which reads the
 //   recorder under its lock (the recorder is thread-safe) a batch at a time: no queue between
 //   the two, so the memory it holds is one batch and its JSON. stop() (also the destructor)
-//   wakes the thread and joins it; a POST in flight gives up within 100 ms. Spans recorded
-//   after the last export are not sent at shutdown.
+//   wakes the thread and joins it; a POST in flight gives up within 100 ms. Then, unless the
+//   collector was failing, what is left is sent in at most final_posts_max POSTs of at most
+//   final_post_timeout each: a stopping daemon sends its last spans but never waits long.
 #pragma once
 
 #include <array>
@@ -48,6 +49,8 @@ struct OtlpExporterConfig {
   size_t spans_per_post_max = 512;
   PostLimits post;  // 5 s a POST, 64 KiB of the answer read
   std::chrono::milliseconds backoff_max{60000};
+  size_t final_posts_max = 4;  // at stop()
+  std::chrono::milliseconds final_post_timeout{1000};
 };
 
 // [trace] otlp_interval_ms is at least this and at most kOtlpIntervalMsMax.
@@ -83,10 +86,11 @@ struct ExportRound {
 };
 
 // Sends what the recorder holds past `cursor`, `max` spans a POST, until it has caught up, a
-// POST fails, or `stop` is set. `post` sends one batch.
+// POST fails, `stop` is set, or posts_max POSTs went out. `post` sends one batch.
 using PostBatch = std::function<PostResult(const std::vector<Span>&)>;
 ExportRound export_pending(const SpanRecorder& spans, ExportCursor& cursor, size_t max,
-                           const PostBatch& post, const std::atomic<bool>& stop);
+                           const PostBatch& post, const std::atomic<bool>& stop,
+                           size_t posts_max = SIZE_MAX);
 
 class OtlpExporter {
  public:
@@ -103,6 +107,7 @@ class OtlpExporter {
  private:
   void run();
   void export_once();
+  void export_final();
   void failed(const PostError& error);
 
   OtlpExporterConfig config_;

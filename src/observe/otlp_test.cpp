@@ -364,5 +364,24 @@ TEST(OtlpExporter, ExportsOnItsThreadCountsFailuresAndStops) {
   EXPECT_EQ(sent.value(), 3u);
 }
 
+TEST(OtlpExporter, SendsWhatIsLeftWhenItStops) {
+  auto r = recorder(100);
+  Registry metrics;
+  EventRecorder events;
+  LoopbackCollector collector("HTTP/1.1 200 OK\r\n\r\n");
+  OtlpExporter exporter({.endpoint = collector.endpoint(), .node = "12D3KooWself", .interval = 1h},
+                        r, metrics, events);
+  exporter.start();
+  record_n(r, 4);  // no export is due for an hour: only the stop sends them
+  auto start = std::chrono::steady_clock::now();
+  exporter.stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+  EXPECT_EQ(metrics.counter("agora_trace_export_spans_total", "").value(), 4u);
+  auto requests = collector.requests();
+  ASSERT_EQ(requests.size(), 1u);
+  json body = json::parse(requests[0].substr(requests[0].find("\r\n\r\n") + 4));
+  EXPECT_EQ(body["resourceSpans"][0]["scopeSpans"][0]["spans"].size(), 4u);
+}
+
 }  // namespace
 }  // namespace agora::observe
