@@ -1,4 +1,6 @@
 // The views of the DHT: its state, and the answers of its queries; see views.h.
+#include <algorithm>
+
 #include "proto/kad/records.h"
 #include "public/views.h"
 
@@ -85,23 +87,41 @@ json query_step_json(const kad::QueryStep& s, Duration since_start) {
 // GCC 12 miscompiles braced initializer lists and lambda temporaries inside coroutines (see
 // runtime/asio/upgrade.cpp).
 
+// Addresses the target told us itself (identify's listen addresses, while connected), after
+// `addrs` and without repeats: a lookup's answers may hold only an address another peer saw it
+// at (an outgoing connection's port), which nobody can dial.
+json with_own_listen_addrs(node::Node& node, const PeerId& target, json addrs) {
+  if (const auto* info = node.identify().peer_info(target))
+    for (const Multiaddr& a : info->listen_addrs) {
+      std::string text = a.to_string();
+      if (std::find(addrs.begin(), addrs.end(), text) == addrs.end()) addrs.push_back(text);
+    }
+  return addrs;
+}
+
 Result<json> find_peer_json(node::Node& node, const PeerId& target,
                             const kad::QueryFinished& done) {
   json out = {{"peer", target.to_string()}, {"stats", stats_json(done.stats)}};
   for (const kad::PeerInfo& p : done.closest) {
     if (p.id != target) continue;
-    out["addrs"] = addrs_json(p.addrs);
+    out["addrs"] = with_own_listen_addrs(node, target, addrs_json(p.addrs));
     out["found_by"] = "lookup";  // it answered the lookup at these addresses
     return out;
   }
   // Not reached by the lookup; what we know locally, if anything.
   if (auto e = node.dht()->core().routing_table().find(target)) {
-    out["addrs"] = addrs_json(e->addrs);
+    out["addrs"] = with_own_listen_addrs(node, target, addrs_json(e->addrs));
     out["found_by"] = "routing_table";
     return out;
   }
   if (auto conn = node.swarm().connection_to(target)) {
-    out["addrs"] = json::array({conn->info().remote_addr.to_string()});
+    // An inbound connection's remote address is the peer's outgoing port: its listen addresses
+    // are the ones to give when identify has them.
+    json addrs = json::array();
+    if (!conn->info().inbound) addrs.push_back(conn->info().remote_addr.to_string());
+    addrs = with_own_listen_addrs(node, target, std::move(addrs));
+    if (addrs.empty()) addrs.push_back(conn->info().remote_addr.to_string());
+    out["addrs"] = std::move(addrs);
     out["found_by"] = "connection";
     return out;
   }
