@@ -138,9 +138,10 @@ class Node {
   // Whether peers can dial this node: up to `peers_max` connected peers are asked over AutoNAT
   // (`/libp2p/autonat/1.0.0`) to dial it back at its listen addresses, those known to speak it
   // first, at most 8 tried. {"reachable": true (a peer dialled back) | false (every answer was a
-  // failed dial) | null (no answer), "probes": [{"peer", "status", "text", "addr"} or {"peer",
-  // "error", "code"}]}.
-  Json reachability(size_t peers_max = 3);
+  // failed dial) | null (no answer), "status" (reachable, unreachable, unknown), "checked_ns",
+  // "probes": [{"peer", "status", "text", "addr"} or {"peer", "error", "code"}]}. id() has the
+  // last check's, the node's own periodic ones included ([autonat] check_interval_s).
+  Result<Json> reachability(size_t peers_max = 3);
   Result<std::vector<std::string>> bootstrap_list();
   // Whether the list changed; `exists` is not an error for add.
   Result<bool> bootstrap_add(std::string_view multiaddr);

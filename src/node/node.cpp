@@ -72,8 +72,16 @@ Node::Node(asio::io_context& io, crypto::Ed25519PrivateKey identity, const store
                                           behaviour::DiagConfig{.serve = config.trace.serve_diag},
                                           spans_, metrics_, events_)),
       autonat_(std::make_unique<AutonatService>(
-          *swarm_, *behaviours_, behaviour::AutonatConfig{.serve = config.autonat.serve},
-          metrics_)),
+          *swarm_, *behaviours_,
+          AutonatServiceConfig{
+              .behaviour = {.serve = config.autonat.serve},
+              .check_interval = std::chrono::seconds(config.autonat.check_interval_s)},
+          [this](const PeerId& peer) {
+            const auto* info = identify_->peer_info(peer);
+            return info && std::find(info->protocols.begin(), info->protocols.end(),
+                                     behaviour::kAutonatProtocol) != info->protocols.end();
+          },
+          metrics_, events_)),
       blocks_(blocks) {
   if (blocks) {
     bitswap_ = std::make_unique<BitswapService>(*swarm_, *behaviours_, *blocks,
@@ -167,6 +175,7 @@ void Node::content_added(const Cid& root) {
 }
 
 void Node::stop() {
+  autonat_->stop();
   if (otlp_) otlp_->stop();  // joins its thread; a POST in flight gives up within 100 ms
   if (connectivity_) connectivity_->stop();  // first: no new dials while the swarm shuts down
   if (content_routing_) content_routing_->stop();

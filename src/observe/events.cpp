@@ -10,6 +10,7 @@ Subsystem subsystem_of(EventType type) {
   if (is_summarized(type)) return Subsystem::defences;  // refusals and misbehaviour
   switch (type) {
     case EventType::peer_discovered:
+    case EventType::reachability_changed:
       return Subsystem::discovery;
     case EventType::block_quarantined:
     case EventType::partial_output_removed:
@@ -67,6 +68,8 @@ const char* event_type_name(EventType type) {
       return "block_ref_broken";
     case EventType::trace_export_failed:
       return "trace_export_failed";
+    case EventType::reachability_changed:
+      return "reachability_changed";
   }
   return "unknown";
 }

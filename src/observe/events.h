@@ -46,7 +46,9 @@ enum class EventType {
   block_quarantined,       // a stored block failed its hash check: moved aside, never served
   partial_output_removed,  // an interrupted export's .agora-partial-* file, removed at start-up
   block_ref_broken,  // a file reference's file changed or vanished: reference dropped, not served
-  trace_export_failed,  // the OTLP collector could not be reached or refused spans (first failure)
+  trace_export_failed,   // the OTLP collector could not be reached or refused spans (first failure)
+  reachability_changed,  // AutoNAT: peers can (no longer) dial this node back; reason: the new
+                         // state
 };
 inline constexpr EventType kAllEventTypes[] = {
     EventType::connection_opened,      EventType::connection_closed, EventType::handshake_failed,
@@ -54,6 +56,7 @@ inline constexpr EventType kAllEventTypes[] = {
     EventType::stream_reset,           EventType::peer_identified,   EventType::listen_started,
     EventType::peer_misbehaved,        EventType::peer_discovered,   EventType::block_quarantined,
     EventType::partial_output_removed, EventType::block_ref_broken,  EventType::trace_export_failed,
+    EventType::reachability_changed,
 };
 const char* event_type_name(EventType type);  // snake_case, as in the enum
 std::optional<EventType> parse_event_type(std::string_view name);

@@ -1,77 +1,42 @@
 // agora::Node::reachability(): connected peers asked over AutoNAT to dial this node back
-// (node/autonat_service.h), a few at once, and their answers summed up.
-#include <future>
-
+// (node/autonat_service.h), and the last such check as JSON for `agora id`.
 #include "public/node_impl.h"
+#include "public/views.h"
 
 namespace agora {
 
 namespace {
 
-constexpr size_t kCandidatesMax = 8;  // peers tried in all
-constexpr size_t kAskedAtOnce = 3;
-
-// Connected peers, one entry each, those whose identify lists AutoNAT first.
-std::vector<std::shared_ptr<rt::Connection>> candidates(node::Node& node) {
-  std::vector<std::shared_ptr<rt::Connection>> speaks, others;
-  std::set<PeerId> seen;
-  for (auto& conn : node.swarm().connections()) {
-    if (conn->closed() || !seen.insert(conn->info().peer).second) continue;
-    bool known = false;
-    if (Connectivity* c = node.connectivity())
-      if (const store::PeerRecord* r = c->peers().find(conn->info().peer))
-        known = std::find(r->protocols.begin(), r->protocols.end(), behaviour::kAutonatProtocol) !=
-                r->protocols.end();
-    (known ? speaks : others).push_back(conn);
-  }
-  speaks.insert(speaks.end(), others.begin(), others.end());
-  if (speaks.size() > kCandidatesMax) speaks.resize(kCandidatesMax);
-  return speaks;
-}
-
-Json probe_json(const std::string& peer, const Result<autonat::DialResponse>& r) {
-  if (!r)
-    return {{"peer", peer}, {"error", r.error().message}, {"code", errc_name(r.error().code)}};
-  Json j = {{"peer", peer}, {"status", autonat::status_name(r->status)}, {"text", r->status_text}};
-  if (r->addr) j["addr"] = r->addr->to_string();
+Json probe_json(const DialBackProbe& p) {
+  const std::string peer = p.peer.to_string();
+  if (!p.response)
+    return {{"peer", peer},
+            {"error", p.response.error().message},
+            {"code", errc_name(p.response.error().code)}};
+  Json j = {{"peer", peer},
+            {"status", autonat::status_name(p.response->status)},
+            {"text", p.response->status_text}};
+  if (p.response->addr) j["addr"] = p.response->addr->to_string();
   return j;
 }
 
 }  // namespace
 
-Json Node::reachability(size_t peers_max) {
-  auto conns = run_on_loop<std::vector<std::shared_ptr<rt::Connection>>>(
-      impl_->io_, [this] { return candidates(*impl_->node_); });
+Json reachability_json(const Reachability& r) {
   Json probes = Json::array();
-  size_t answered = 0, ok = 0, dial_errors = 0;
-  for (size_t next = 0; next < conns.size() && answered < peers_max;) {
-    std::vector<std::pair<std::string, std::future<Result<autonat::DialResponse>>>> batch;
-    for (; next < conns.size() && batch.size() < std::min(kAskedAtOnce, peers_max - answered);
-         ++next) {
-      auto conn = conns[next];
-      batch.emplace_back(
-          conn->info().peer.to_string(), std::async(std::launch::async, [this, conn] {
-            return call_on_loop<Result<autonat::DialResponse>>(
-                impl_->io_, [this, conn] { return impl_->node_->autonat().ask(conn); });
-          }));
-    }
-    for (auto& [peer, answer] : batch) {
-      Result<autonat::DialResponse> r = answer.get();
-      if (r) {
-        ++answered;
-        ok += r->status == autonat::ResponseStatus::ok;
-        dial_errors += r->status == autonat::ResponseStatus::dial_error;
-      }
-      probes.push_back(probe_json(peer, r));
-    }
-  }
-  Json reachable = nullptr;
-  if (ok > 0) {
-    reachable = true;
-  } else if (dial_errors > 0) {
-    reachable = false;
-  }
-  return {{"reachable", reachable}, {"probes", probes}};
+  for (const DialBackProbe& p : r.probes) probes.push_back(probe_json(p));
+  Json out = {{"reachable", r.reachable ? Json(*r.reachable) : Json(nullptr)},
+              {"status", reachability_name(r.reachable)},
+              {"probes", probes}};
+  if (r.checked_ns != 0) out["checked_ns"] = r.checked_ns;
+  return out;
+}
+
+Result<Json> Node::reachability(size_t peers_max) {
+  node::Node& n = *impl_->node_;
+  return call_on_loop<Result<Json>>(impl_->io_, [&n, peers_max]() -> rt::awaitable<Result<Json>> {
+    co_return reachability_json(co_await n.autonat().check(peers_max));
+  });
 }
 
 }  // namespace agora

@@ -12,6 +12,8 @@ namespace agora {
 
 // --- Peers and connections (views_swarm.cpp)
 nlohmann::json id_json(node::Node& node);
+// {"reachable": true|false|null, "status", "probes": [...], "checked_ns" (absent: never)}.
+nlohmann::json reachability_json(const Reachability& r);
 nlohmann::json peers_json(node::Node& node);
 // The swarm's limits beside what is in use: connections, streams by scope and protocol, dials,
 // and the refusals so far by scope and limit.

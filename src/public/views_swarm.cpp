@@ -38,9 +38,13 @@ nlohmann::json id_json(node::Node& node) {
   auto addrs = nlohmann::json::array();
   for (auto& a : node.swarm().listen_addrs())
     addrs.push_back(a.with_peer_id(node.peer_id()).to_string());
-  return {{"peer", node.peer_id().to_string()}, {"addrs", addrs},
-          {"agent", agent_version()},           {"protocols", node.swarm().protocols()},
-          {"network", network_json(node)},      {"discovery", discovery_json(node)}};
+  return {{"peer", node.peer_id().to_string()},
+          {"addrs", addrs},
+          {"agent", agent_version()},
+          {"protocols", node.swarm().protocols()},
+          {"network", network_json(node)},
+          {"discovery", discovery_json(node)},
+          {"reachability", reachability_json(node.autonat().last())}};
 }
 
 nlohmann::json peers_json(node::Node& node) {

@@ -250,8 +250,13 @@ Status parse_perf(const Parser& p, const toml::table& t, Perf& perf) {
 Status parse_autonat(const Parser& p, const toml::table& t, Autonat& autonat) {
   for (auto&& [key, node] : t) {
     std::string k(key.str());
-    if (k != "serve") return p.unknown_key(key, "autonat.", {"serve"});
-    AGORA_TRY(p.read_bool(node, "autonat." + k, autonat.serve));
+    if (k == "serve") {
+      AGORA_TRY(p.read_bool(node, "autonat." + k, autonat.serve));
+    } else if (k == "check_interval_s") {
+      AGORA_TRY(p.read_uint(node, "autonat." + k, 0, autonat.check_interval_s));
+    } else {
+      return p.unknown_key(key, "autonat.", {"serve", "check_interval_s"});
+    }
   }
   return {};
 }
@@ -767,6 +772,9 @@ std::string render_default_config(const Config& c) {
       "# AutoNAT (/libp2p/autonat/1.0.0): peers learn whether they can be reached.\n[autonat]\n\n";
   key("Dial peers back when they ask (only at the IP they connect from, rate-limited).", "serve",
       boolean(c.autonat.serve), boolean(d.autonat.serve));
+  key("Seconds between this node's own checks that peers can dial it back (the first 2 minutes "
+      "after\n# start); 0 = only when asked.",
+      "check_interval_s", num(c.autonat.check_interval_s), num(d.autonat.check_interval_s));
   out += "# Cross-peer tracing (docs/tracing.md).\n[trace]\n\n";
   key("Spans kept (operations, requests made and served), a few hundred bytes each.", "spans_max",
       num(c.trace.spans_max), num(d.trace.spans_max));

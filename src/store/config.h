@@ -58,6 +58,9 @@ struct Perf {
 // AutoNAT v1 ([autonat]): peers ask this node to dial them back.
 struct Autonat {
   bool serve = true;  // dial-backs only at the asker's own IP, rate-limited (docs/cli.md)
+  // Ask peers to dial this node back every this many seconds (the first check 2 minutes after
+  // start, or sooner for a shorter interval); 0: only when asked (swarm reachability, doctor).
+  uint32_t check_interval_s = 1800;
   bool operator==(const Autonat&) const = default;
 };
 

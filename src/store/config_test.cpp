@@ -121,9 +121,11 @@ TEST(Config, AdmissionAndPerfKeys) {
 
 TEST(Config, AutonatServeKey) {
   EXPECT_TRUE(parse_config("", "config.toml")->autonat.serve);
-  auto c = parse_config("[autonat]\nserve = false\n", "config.toml");
+  EXPECT_EQ(parse_config("", "config.toml")->autonat.check_interval_s, 1800u);
+  auto c = parse_config("[autonat]\nserve = false\ncheck_interval_s = 0\n", "config.toml");
   ASSERT_TRUE(c.ok()) << c.error().to_string();
   EXPECT_FALSE(c->autonat.serve);
+  EXPECT_EQ(c->autonat.check_interval_s, 0u);
   EXPECT_NE(error_of("[autonat]\nserve = 1\n").find("autonat.serve"), std::string::npos);
   EXPECT_NE(error_of("[autonat]\ndial = true\n").find("unknown key 'autonat.dial'"),
             std::string::npos);

@@ -45,6 +45,7 @@ level_enum event_level(const std::string& type) {
   if (type == "limit_hit" || type == "peer_misbehaved" || type == "partial_output_removed" ||
       type == "trace_export_failed")
     return level_enum::warn;
+  if (type == "reachability_changed") return level_enum::info;
   return level_enum::debug;
 }
 

@@ -56,7 +56,7 @@ void measure_routes(httplib::Server& s, Node& node) {
     auto peers = parse_u64(req.has_param("peers") ? req.get_param_value("peers") : "3", "peers");
     if (!peers || *peers < 1 || *peers > 8)
       return send_bad_request(res, make_error(Errc::invalid_input, "peers must be 1..8"));
-    send_json(res, node.reachability(size_t(*peers)));
+    send_result(res, node.reachability(size_t(*peers)));
   });
 }
 
