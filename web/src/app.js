@@ -48,7 +48,17 @@ async function showIdentity() {
     h("span", {}, id.agent),
     h("span", {}, `DHT ${dht}`),
     h("span", { title: id.addrs.join("\n") }, `${id.addrs.length} addresses`),
+    reachabilityBadge(id.reachability),
   );
+}
+
+// What the last AutoNAT check found: whether peers can dial this node back.
+function reachabilityBadge(r) {
+  if (!r) return h("span", {}, "");
+  const said = (r.probes ?? []).map((p) =>
+    `${short(p.peer)} ${p.status ?? "no answer"}${p.addr ? " at " + p.addr : ""}${p.text ? ": " + p.text : ""}`);
+  const when = r.checked_ns ? `checked ${new Date(r.checked_ns / 1e6).toLocaleTimeString()}` : "not checked yet";
+  return h("span", { class: `reach ${r.status}`, title: [when, ...said].join("\n") }, r.status);
 }
 
 // --- peers and connections
