@@ -13,8 +13,8 @@
 # a slow (tc tbf) and lossy (nftables dropping 10% of TCP packets each way) link to H makes
 # `agora doctor <H>` say `connection` with the retransmissions as evidence; content nobody
 # provides is `network`; with H the only bootstrap peer and the way to it dropped, `connection`.
-# Those parts are
-# skipped, and the test reported skipped, where nft cannot filter in the namespace.
+# Those parts are skipped, and the test reported skipped, where nft cannot filter or tc
+# cannot shape in the namespace.
 set -euo pipefail
 agora="$(readlink -f "${AGORA_BIN:?set AGORA_BIN}")"
 if [[ $(id -u) -ne 0 ]] || ! command -v ip >/dev/null; then
@@ -71,8 +71,10 @@ rc=0; out=$("$agora" --repo "$work/d" --json doctor) || rc=$?
 grep -q "\"name\":\"listening\",\"status\":\"ok\"" <<<"$out" || fail "listening not ok: $out"
 
 skipped=""
-if command -v nft >/dev/null && in_ns nft add table inet agora_probe 2>"$work/nft.err"; then
+if command -v nft >/dev/null && in_ns nft add table inet agora_probe 2>"$work/nft.err" &&
+  in_ns tc qdisc add dev lo root tbf rate 4mbit burst 32kbit latency 200ms 2>>"$work/nft.err"; then
   in_ns nft delete table inet agora_probe
+  in_ns tc qdisc del dev lo root
   # H: a daemon on this side, in the wider network. The daemon in the namespace dials it.
   "$agora" --repo "$work/h" init --listen "/ip4/$host_ip/tcp/0" --api 127.0.0.1:0 >/dev/null
   sed -i -e 's/^mdns = true/mdns = false/' "$work/h/config.toml"
@@ -149,7 +151,7 @@ if command -v nft >/dev/null && in_ns nft add table inet agora_probe 2>"$work/nf
   in_ns nft delete table inet agora_out
   kill -KILL "$helper_pid"; wait "$helper_pid" 2>/dev/null || true; helper_pid=""
 else
-  skipped="no nftables filtering in the namespace: $(cat "$work/nft.err" 2>/dev/null)"
+  skipped="no nftables filtering or tc tbf in the namespace: $(cat "$work/nft.err" 2>/dev/null)"
   echo "SKIP (part): dial-back and lossy link: $skipped" >&2
 fi
 
