@@ -13,6 +13,37 @@ int64_t wall_clock_ns() {
       .count();
 }
 
+Span stream_span(SpanId id, std::string peer, std::string protocol, bool inbound,
+                 const std::optional<TraceContext>& context, std::string key, int64_t start_ns) {
+  Span span;
+  span.span_id = id;
+  span.name = inbound ? "served" : "request";
+  span.peer = std::move(peer);
+  span.protocol = std::move(protocol);
+  span.inbound = inbound;
+  span.start_ns = start_ns;
+  if (context) {
+    span.trace_id = context->trace_id;
+    span.parent_span_id = context->span_id;
+  }
+  span.key = std::move(key);
+  return span;
+}
+
+void finish_stream_span(SpanRecorder& spans, Span span, const Error& why, bool reset, bool aborted,
+                        int64_t end_ns) {
+  span.end_ns = end_ns;
+  if (aborted) {
+    span.outcome = "aborted";
+  } else if (why.code == Errc::closed) {
+    span.outcome = reset ? "reset" : "ok";
+  } else {
+    span.outcome = errc_name(why.code);
+  }
+  if (span.outcome != "ok") span.detail = why.message;
+  spans.record(std::move(span));
+}
+
 nlohmann::json to_json(const Span& s) {
   nlohmann::json j = {{"span_id", to_hex(s.span_id)},
                       {"name", s.name},

@@ -37,10 +37,13 @@
 #include <string>
 #include <vector>
 
+#include "agora/result.h"
 #include "base/bytes.h"
 #include "base/trace_context.h"
 
 namespace agora::observe {
+
+class SpanRecorder;
 
 struct Span {
   TraceId trace_id{};  // all zero: a request served with no trace context (standard protocols)
@@ -68,6 +71,17 @@ nlohmann::json to_json(const Span& span);
 
 // The clock spans are stamped with: wall time, Unix ns (it is compared across peers).
 int64_t wall_clock_ns();
+
+// The span of a stream a runtime serves (`inbound`, name "served") or opens for a traced
+// request (name "request", under `context`, about `key`), begun at `start_ns`. Both runtimes
+// (runtime/asio's BehaviourHost, runtime/sim's MemoryNetwork) record streams with these.
+Span stream_span(SpanId id, std::string peer, std::string protocol, bool inbound,
+                 const std::optional<TraceContext>& context, std::string key, int64_t start_ns);
+// Ends it at `end_ns` with its outcome and records it: "aborted" (by its own behaviour, which
+// says why), "ok" (closed by both sides), "reset" (by the peer or with the connection), or the
+// error's kind; the error's message is the detail of any outcome but "ok".
+void finish_stream_span(SpanRecorder& spans, Span span, const Error& why, bool reset, bool aborted,
+                        int64_t end_ns);
 
 struct SpanRecorderConfig {
   size_t spans_max = 16384;  // 5 to 11 MiB: a few hundred bytes each (SpanRecorderBench)

@@ -53,35 +53,17 @@ struct Channel {
 std::unique_ptr<observe::Span> begin_span(observe::SpanRecorder& spans, const PeerId& peer,
                                           const std::string& protocol, bool inbound,
                                           const std::optional<host::StreamTrace>& trace) {
-  auto span = std::make_unique<observe::Span>();
-  span->span_id = spans.new_span_id();
-  span->name = inbound ? "served" : "request";
-  span->peer = peer.to_string();
-  span->protocol = protocol;
-  span->inbound = inbound;
-  span->start_ns = observe::wall_clock_ns();
-  if (trace) {
-    span->trace_id = trace->context.trace_id;
-    span->parent_span_id = trace->context.span_id;
-    span->key = trace->key;
-  }
-  return span;
+  std::optional<TraceContext> context;
+  if (trace) context = trace->context;
+  return std::make_unique<observe::Span>(
+      observe::stream_span(spans.new_span_id(), peer.to_string(), protocol, inbound, context,
+                           trace ? trace->key : std::string(), observe::wall_clock_ns()));
 }
 
-// "ok" (closed by both sides), "aborted" (by its behaviour, which says why), "reset" (by the
-// peer or with the connection), or the error's kind.
 void finish_span(observe::SpanRecorder& spans, observe::Span& span, const Error& why, bool reset,
                  bool aborted) {
-  span.end_ns = observe::wall_clock_ns();
-  if (aborted) {
-    span.outcome = "aborted";
-  } else if (why.code == Errc::closed) {
-    span.outcome = reset ? "reset" : "ok";
-  } else {
-    span.outcome = errc_name(why.code);
-  }
-  if (span.outcome != "ok") span.detail = why.message;
-  spans.record(std::move(span));
+  observe::finish_stream_span(spans, std::move(span), why, reset, aborted,
+                              observe::wall_clock_ns());
 }
 
 }  // namespace

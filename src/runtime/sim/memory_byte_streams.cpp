@@ -35,14 +35,15 @@ void MemoryNetwork::send_bytes(NodeId node, StreamRef ref, BytesView data, uint6
         make_error(Errc::limit, "the peer does not read: over " + std::to_string(queue_max) +
                                     " bytes queued for the stream"));
   // Queued bytes are charged to the resource manager, as rt::BehaviourHost charges its queue.
-  if (auto refusal = nodes_[node]->swarm.reserve_stream_memory(ref.connection, ref.stream,
-                                                               data.size())) {
+  if (auto refusal =
+          nodes_[node]->swarm.reserve_stream_memory(ref.connection, ref.stream, data.size())) {
     reset_stream(ref, node, make_error(Errc::limit, "resource manager: " + refusal->detail));
     return apply_policy(node);
   }
   nodes_[node]->swarm.on_stream_activity(ref.connection, ref.stream, now_);
   flow.queued.emplace_back(Bytes(data.begin(), data.end()), token);
   flow.queued_bytes += data.size();
+  if (s.span[side]) s.span[side]->bytes_sent += data.size();
   transmit(ref, side);
 }
 
@@ -145,6 +146,7 @@ void MemoryNetwork::deliver_chunk(StreamRef ref, int side) {
     transmit(ref, sender);
   });
   nodes_[node]->swarm.on_stream_activity(ref.connection, ref.stream, now_);
+  if (s.span[side]) s.span[side]->bytes_received += n;
   slot.behaviour->on_bytes(ref, chunk, now_);
   pump(node, slot);
   deliver(ref, side);

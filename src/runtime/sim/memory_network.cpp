@@ -85,6 +85,10 @@ std::optional<MemoryNetwork::NodeId> MemoryNetwork::node_at(const Multiaddr& add
 
 bool MemoryNetwork::online(NodeId node) const { return nodes_.at(node)->online; }
 
+void MemoryNetwork::set_spans(NodeId node, observe::SpanRecorder* spans) {
+  nodes_.at(node)->spans = spans;
+}
+
 void MemoryNetwork::set_dialable(NodeId node, bool dialable) {
   nodes_.at(node)->dialable = dialable;
 }
@@ -278,8 +282,10 @@ void MemoryNetwork::execute(NodeId node, BehaviourSlot& slot, host::BehaviourAct
     close_write(node, close->ref);
   } else if (auto* reset = std::get_if<host::AbortStream>(&action)) {
     auto s = streams_.find(reset->ref);
-    if (s != streams_.end() && !s->second->ended[s->second->side_of(node)])
+    if (s != streams_.end() && !s->second->ended[s->second->side_of(node)]) {
+      s->second->aborted[s->second->side_of(node)] = true;
       reset_stream(reset->ref, node, make_error(Errc::closed, reset->why));
+    }
   } else if (auto* punish = std::get_if<host::PunishPeer>(&action)) {
     host::Swarm& swarm = nodes_[node]->swarm;
     bool ban = punish->how_long > Duration::zero();
@@ -288,7 +294,17 @@ void MemoryNetwork::execute(NodeId node, BehaviourSlot& slot, host::BehaviourAct
                      punish->why);
     apply_policy(node);
   }
-  // TraceStream: the simulator records no spans (the Asio host does, docs/tracing.md).
+  if (auto* traced = std::get_if<host::TraceStream>(&action)) {
+    auto s = streams_.find(traced->ref);
+    if (s != streams_.end()) {
+      auto& span = s->second->span[s->second->side_of(node)];
+      if (span && traced->context) {
+        span->trace_id = traced->context->trace_id;
+        span->parent_span_id = traced->context->span_id;
+      }
+      if (span) span->key = traced->key;
+    }
+  }
   if (auto* d = std::get_if<host::SendDatagram>(&action)) send_datagram(node, slot, *d);
   if (auto* c = std::get_if<host::CloseConnection>(&action))
     close_connection(c->connection, c->reason, c->detail);

@@ -20,6 +20,7 @@
 // Multicast (mDNS): nodes are on LANs of lan_nodes consecutive nodes; a datagram reaches every
 // online node of the sender's LAN (the sender included) whose behaviours joined the same group,
 // after one latency.
+// Spans (set_spans): as the Asio host records them, on the virtual clock.
 // ProbeDial (AutoNAT's dial-back) succeeds after a round trip when the node at the address is the
 // peer asked for, online and dialable; it opens no connection.
 // What it does not: bandwidth, partial frames, Noise and yamux (covered by their own tests).
@@ -35,6 +36,7 @@
 
 #include "host/behaviour.h"
 #include "host/swarm.h"
+#include "observe/spans.h"
 
 namespace agora::sim {
 
@@ -67,6 +69,9 @@ class MemoryNetwork {
   // Not dialable: behind a NAT or a firewall. Its own dials work; dials to it (and ProbeDials)
   // fail with Errc::timeout, as when nothing answers.
   void set_dialable(NodeId node, bool dialable);
+  // The node's streams are recorded as spans here, as rt::BehaviourHost records them: every
+  // stream it serves, every stream opened with a StreamTrace; times are the virtual clock's.
+  void set_spans(NodeId node, observe::SpanRecorder* spans);
   // The node whose address `addr` is, if any.
   std::optional<NodeId> node_at(const Multiaddr& addr) const;
   static Multiaddr address_of(NodeId node);
@@ -115,6 +120,9 @@ class MemoryNetwork {
   void execute(NodeId node, BehaviourSlot& slot, host::BehaviourAction action);
   void open_stream(NodeId node, BehaviourSlot& slot, host::OpenStream req);
   void probe(NodeId node, BehaviourSlot& slot, host::ProbeDial p);
+  int64_t virtual_ns() const;
+  // Records a side's span, if it has one, with how the side ended.
+  void finish_span(Stream& s, int side, const Error& why, bool clean);
   void send(NodeId node, host::StreamRef ref, Bytes message, uint64_t token);
   void close_write(NodeId node, host::StreamRef ref);
   void check_linger(host::StreamRef ref, int side);
@@ -126,7 +134,7 @@ class MemoryNetwork {
   void join_groups(NodeId node, BehaviourSlot& slot);
   void send_datagram(NodeId node, BehaviourSlot& slot, const host::SendDatagram& datagram);
   void reset_stream(host::StreamRef ref, NodeId by, const Error& why);
-  void end_side(host::StreamRef ref, int side, const Error& why);
+  void end_side(host::StreamRef ref, int side, const Error& why, bool clean = false);
   void maybe_done(host::StreamRef ref);
   void close_connection(host::ConnectionId id, host::CloseReason reason, const std::string& why);
   void apply_policy(NodeId node);

@@ -39,8 +39,9 @@ struct MemoryNetwork::Node {
   std::map<std::string, BehaviourSlot*> served;  // protocol -> its behaviour
   bool online = true;
   bool dialable = true;  // false: behind a NAT or a firewall, it dials out but is never dialled
-  bool idle_timeouts = false;             // some protocol of its has one: drive the swarm's timer
-  std::optional<Instant> swarm_timer_at;  // the wake-up pending for it
+  observe::SpanRecorder* spans = nullptr;  // set_spans: its streams' spans go here
+  bool idle_timeouts = false;              // some protocol of its has one: drive the swarm's timer
+  std::optional<Instant> swarm_timer_at;   // the wake-up pending for it
 };
 
 // Side 0 opened the stream, side 1 accepted it.
@@ -51,11 +52,13 @@ struct MemoryNetwork::Stream {
   BehaviourSlot* slot[2] = {nullptr, nullptr};
   bool write_closed[2] = {false, false};
   bool read_done[2] = {false, false};
-  bool ended[2] = {false, true};  // side 1 exists once accepted
-  uint64_t tag = 0;               // the opener's OpenStream tag
-  bool announced = false;         // the opener heard StreamOpened
-  bool bytes = false;             // Framing::Kind::bytes: carried by `flow`, not as messages
-  Instant last_heard[2] = {};     // when each side last received something (for close_linger)
+  bool ended[2] = {false, true};         // side 1 exists once accepted
+  uint64_t tag = 0;                      // the opener's OpenStream tag
+  std::optional<observe::Span> span[2];  // each side's, recorded when that side ends
+  bool aborted[2] = {false, false};      // by that side's behaviour (AbortStream)
+  bool announced = false;                // the opener heard StreamOpened
+  bool bytes = false;                    // Framing::Kind::bytes: carried by `flow`, not as messages
+  Instant last_heard[2] = {};  // when each side last received something (for close_linger)
   // A byte stream, per side: what the side sent that is not in the peer's window yet, and what
   // reached the side that its behaviour has not taken yet.
   struct ByteFlow {

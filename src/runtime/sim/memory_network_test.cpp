@@ -169,6 +169,67 @@ TEST_F(Pair, AConnectionLostBeforeTheOpenerHeardOfItsStreamFailsTheOpen) {
   EXPECT_EQ(net.swarm(na).streams(), 0u);
 }
 
+// Spans, as rt::BehaviourHost records them: the opener's traced request and the server's
+// stream, their bytes (framed) and outcomes; TraceStream gives the served span its context.
+TEST_F(Pair, StreamsAreRecordedAsSpansOnBothSides) {
+  uint64_t n = 0;
+  auto entropy = [&n](std::span<uint8_t> out) {
+    for (uint8_t& b : out) b = uint8_t(++n);
+  };
+  observe::SpanRecorder spans_a({}, entropy), spans_b({}, entropy);
+  net.set_spans(na, &spans_a);
+  net.set_spans(nb, &spans_b);
+  TraceContext context{.trace_id = TraceId{7}, .span_id = SpanId{9}};
+  a.push(host::OpenStream{.peer = peer(2),
+                          .protocol = kEcho,
+                          .tag = 1,
+                          .trace = host::StreamTrace{context, "bafykey"}});
+  net.wake(na, a);
+  ASSERT_TRUE(net.run_for(milliseconds(10)).ok());
+  host::StreamRef ref = a.opened.at(0).ref;
+  b.push(host::TraceStream{ref, context, "bafykey"});
+  net.wake(nb, b);
+  a.push(host::SendMessage{ref, Bytes(10, 1)});
+  a.push(host::CloseWrite{ref});
+  net.wake(na, a);
+  ASSERT_TRUE(net.run_for(milliseconds(10)).ok());
+  b.push(host::SendMessage{ref, Bytes(20, 2)});
+  b.push(host::CloseWrite{ref});
+  net.wake(nb, b);
+  ASSERT_TRUE(net.run_for(milliseconds(10)).ok());
+
+  auto mine = spans_a.trace(TraceId{7});
+  ASSERT_EQ(mine.size(), 1u);
+  EXPECT_EQ(mine[0].name, "request");
+  EXPECT_EQ(mine[0].parent_span_id, SpanId{9});
+  EXPECT_EQ(mine[0].peer, peer(2).to_string());
+  EXPECT_EQ(mine[0].bytes_sent, 11u);  // 10 bytes and their length prefix
+  EXPECT_EQ(mine[0].bytes_received, 21u);
+  EXPECT_EQ(mine[0].outcome, "ok");
+  // On the virtual clock: from the open to b's close arriving (b closed 20 ms in, +5 ms latency).
+  EXPECT_EQ(mine[0].end_ns - mine[0].start_ns, 25'000'000);
+  auto served = spans_b.trace(TraceId{7});
+  ASSERT_EQ(served.size(), 1u);
+  EXPECT_EQ(served[0].name, "served");
+  EXPECT_TRUE(served[0].inbound);
+  EXPECT_EQ(served[0].key, "bafykey");
+  EXPECT_EQ(served[0].peer, peer(1).to_string());
+  EXPECT_EQ(served[0].bytes_received, 11u);
+  EXPECT_EQ(served[0].outcome, "ok");
+
+  // An untraced open records nothing on the opener; an abort is "aborted" there, "reset" here.
+  ref = open_a_to_b(2);
+  a.push(host::AbortStream{ref, "changed my mind"});
+  net.wake(na, a);
+  ASSERT_TRUE(net.run_for(milliseconds(5)).ok());
+  EXPECT_EQ(spans_a.size(), 1u);
+  ASSERT_EQ(spans_b.size(), 2u);
+  auto all = spans_b.since(0, 10).spans;
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[1].outcome, "reset");
+  EXPECT_NE(all[1].detail.find("changed my mind"), std::string::npos);
+}
+
 TEST(MemoryNetwork, ANodeCannotConnectToItself) {
   MemoryNetwork net;
   auto n = net.add_node(peer(1));

@@ -6,8 +6,20 @@ namespace agora::sim {
 
 using host::StreamRef;
 
+int64_t MemoryNetwork::virtual_ns() const {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(now_.time_since_epoch()).count();
+}
+
+// A request's span starts when the open is asked for (dialling and negotiation included), as in
+// rt::BehaviourHost.
 void MemoryNetwork::open_stream(NodeId node, BehaviourSlot& slot, host::OpenStream req) {
+  observe::SpanRecorder* spans = req.trace ? nodes_[node]->spans : nullptr;
+  std::optional<observe::Span> span;
+  if (spans)
+    span = observe::stream_span(spans->new_span_id(), req.peer.to_string(), req.protocol, false,
+                                req.trace->context, req.trace->key, virtual_ns());
   auto fail = [&](Error e) {
+    if (span) observe::finish_stream_span(*spans, std::move(*span), e, true, false, virtual_ns());
     schedule(Duration::zero(), [this, node, &slot, req, e] {
       slot.behaviour->on_stream_open_failed({req.tag, req.peer, req.protocol, e}, now_);
       pump(node, slot);
@@ -22,8 +34,11 @@ void MemoryNetwork::open_stream(NodeId node, BehaviourSlot& slot, host::OpenStre
   if ((!conn || !connections_.count(*conn)) && !req.addrs.empty()) {
     std::vector<Multiaddr> addrs = std::move(req.addrs);
     req.addrs.clear();
-    dial(node, req.peer, std::move(addrs), [this, node, &slot, req](Status st) {
+    dial(node, req.peer, std::move(addrs), [this, node, &slot, req, span](Status st) {
       if (!st) {
+        if (span)
+          observe::finish_stream_span(*nodes_[node]->spans, *span, st.error(), true, false,
+                                      virtual_ns());
         slot.behaviour->on_stream_open_failed({req.tag, req.peer, req.protocol, st.error()}, now_);
         return pump(node, slot);
       }
@@ -50,6 +65,7 @@ void MemoryNetwork::open_stream(NodeId node, BehaviourSlot& slot, host::OpenStre
   s->slot[0] = &slot;
   s->tag = req.tag;
   s->bytes = slot.specs.at(req.protocol).framing.kind == host::Framing::Kind::bytes;
+  s->span[0] = std::move(span);
   streams_[ref] = std::move(s);
   // The remote hears of it after one latency; we hear its answer after a round trip.
   schedule(config_.latency, [this, ref, req, remote] {
@@ -77,6 +93,7 @@ void MemoryNetwork::open_stream(NodeId node, BehaviourSlot& slot, host::OpenStre
         if (it == streams_.end()) return;
         BehaviourSlot& opener = *it->second->slot[0];
         NodeId node = it->second->node[0];
+        finish_span(*it->second, 0, e, false);
         nodes_[node]->swarm.on_stream_closed(ref.connection, ref.stream);
         streams_.erase(it);
         opener.behaviour->on_stream_open_failed({req.tag, req.peer, req.protocol, e}, now_);
@@ -86,6 +103,9 @@ void MemoryNetwork::open_stream(NodeId node, BehaviourSlot& slot, host::OpenStre
     }
     s.slot[1] = served->second;
     s.ended[1] = false;
+    if (observe::SpanRecorder* spans = r.spans)
+      s.span[1] = observe::stream_span(spans->new_span_id(), nodes_[s.node[0]]->peer.to_string(),
+                                       s.protocol, true, std::nullopt, "", virtual_ns());
     arm_swarm_timer(remote);
     NodeId opener_node = s.node[0];
     host::StreamOpened inbound{ref, nodes_[opener_node]->peer, s.protocol, host::Direction::inbound,
@@ -116,6 +136,7 @@ void MemoryNetwork::send(NodeId node, StreamRef ref, Bytes message, uint64_t tok
   if (!framed) return reset_stream(ref, node, framed.error());
   if (s.bytes) return send_bytes(node, ref, *framed, token);  // raw, in order with SendBytes
   nodes_[node]->swarm.on_stream_activity(ref.connection, ref.stream, now_);
+  if (s.span[side]) s.span[side]->bytes_sent += framed->size();
   if (token != 0) {
     // Memory has no send queue: the message is out at once.
     schedule(Duration::zero(), [this, ref, side, token] {
@@ -134,12 +155,13 @@ void MemoryNetwork::send(NodeId node, StreamRef ref, Bytes message, uint64_t tok
     Stream& s = *it->second;
     // The receiver's framing decides, as a MessageReader would on the wire.
     const host::Framing& framing = s.slot[other]->specs.at(s.protocol).framing;
-    if (auto framed = host::frame_message(framing, message); !framed)
-      return reset_stream(ref, s.node[other], framed.error());
+    auto framed = host::frame_message(framing, message);
+    if (!framed) return reset_stream(ref, s.node[other], framed.error());
     NodeId receiver = s.node[other];
     BehaviourSlot& slot = *s.slot[other];
     nodes_[receiver]->swarm.on_stream_activity(ref.connection, ref.stream, now_);
     s.last_heard[other] = now_;
+    if (s.span[other]) s.span[other]->bytes_received += framed->size();
     ++messages_delivered_;
     slot.behaviour->on_message(ref, std::move(message), now_);
     pump(receiver, slot);
@@ -195,7 +217,7 @@ void MemoryNetwork::maybe_done(StreamRef ref) {
     // A byte stream's side has closed once its close has left, after its queued bytes.
     const bool closed = s.write_closed[side] && (!s.bytes || s.flow[side].fin_sent);
     if (!s.ended[side] && closed && s.read_done[side])
-      end_side(ref, side, make_error(Errc::closed, "stream closed by both sides"));
+      end_side(ref, side, make_error(Errc::closed, "stream closed by both sides"), true);
   }
 }
 
@@ -213,11 +235,20 @@ void MemoryNetwork::reset_stream(StreamRef ref, NodeId by, const Error& why) {
 }
 
 // One side's last input. The stream is forgotten once both sides have ended.
-void MemoryNetwork::end_side(StreamRef ref, int side, const Error& why) {
+void MemoryNetwork::finish_span(Stream& s, int side, const Error& why, bool clean) {
+  observe::SpanRecorder* spans = nodes_[s.node[side]]->spans;
+  if (!s.span[side] || !spans) return;
+  observe::finish_stream_span(*spans, std::move(*s.span[side]), why, !clean, s.aborted[side],
+                              virtual_ns());
+  s.span[side].reset();
+}
+
+void MemoryNetwork::end_side(StreamRef ref, int side, const Error& why, bool clean) {
   auto it = streams_.find(ref);
   if (it == streams_.end() || it->second->ended[side]) return;
   Stream& s = *it->second;
   s.ended[side] = true;
+  finish_span(s, side, why, clean);
   NodeId node = s.node[side];
   BehaviourSlot& slot = *s.slot[side];
   nodes_[node]->swarm.on_stream_closed(ref.connection, ref.stream);
