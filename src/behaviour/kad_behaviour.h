@@ -32,8 +32,9 @@ namespace agora::behaviour {
 inline constexpr std::string_view kKadProtocol = kad::kProtocolId;
 
 struct KadBehaviourConfig {
-  kad::KadConfig kad;                       // kad.server_mode: serve the protocol or not
-  size_t inbound_streams_per_peer_max = 8;  // kad streams one peer may have open to us
+  kad::KadConfig kad;  // kad.server_mode: serve the protocol or not
+  // As js-libp2p's kad-dht allows (its own inbound cap; it opens up to 64 at once to one peer).
+  size_t inbound_streams_per_peer_max = 32;  // kad streams one peer may have open to us
   Duration inbound_idle_timeout = std::chrono::seconds(60);
   size_t dial_addrs_per_peer_max = 4;  // addresses tried per dial
   Duration abuse_ban = std::chrono::hours(1);

@@ -45,8 +45,9 @@ class DhtDb;
 
 struct KadServiceConfig {
   kad::KadConfig kad;
-  bool server = true;                       // see [dht] mode in store/config.h
-  size_t inbound_streams_per_peer_max = 8;  // kad streams one peer may have open to us
+  bool server = true;  // see [dht] mode in store/config.h
+  // As js-libp2p's kad-dht allows (its own inbound cap; it opens up to 64 at once to one peer).
+  size_t inbound_streams_per_peer_max = 32;  // kad streams one peer may have open to us
   Duration inbound_idle_timeout = std::chrono::seconds(60);  // a stream with no request
   size_t dial_addrs_per_peer_max = 4;                        // addresses tried per dial
   size_t provider_rows_pending_max = 4096;  // unsaved provider records; then saved at once

@@ -360,13 +360,13 @@ const std::string kKadStreamsRefused =
     "scope=\"peer_protocol\"}";
 
 TEST_F(DhtBadInputTest, InboundStreamFloodIsBounded) {
-  // 20 kad streams that send nothing: past inbound_streams_per_peer_max (8) the swarm's resource
+  // 48 kad streams that send nothing: past inbound_streams_per_peer_max (32) the swarm's resource
   // manager refuses them (scope peer_protocol) and resets them.
   auto opened = await<Result<size_t>>([this]() -> rt::awaitable<Result<size_t>> {
     auto conn = co_await attacker_->connect(victim_addr_);
     if (!conn) co_return conn.error();
     std::vector<std::shared_ptr<rt::Stream>> streams;
-    for (int i = 0; i < 20; ++i) {
+    for (int i = 0; i < 48; ++i) {
       std::vector<std::string> protocols{kKad};
       auto s = co_await attacker_->swarm().open_stream(*conn, protocols);
       if (s) streams.push_back(*s);
@@ -377,13 +377,13 @@ TEST_F(DhtBadInputTest, InboundStreamFloodIsBounded) {
     co_return streams.size();
   });
   ASSERT_TRUE(opened && *opened);
-  EXPECT_TRUE(eventually([&] { return metric(*victim_, kKadStreamsRefused) >= 12; }));
+  EXPECT_TRUE(eventually([&] { return metric(*victim_, kKadStreamsRefused) >= 16; }));
   size_t limit_events = 0;
   for (const auto& e : victim_->events().read(0, 100000, INT64_MAX).events)
     if (e.type == observe::EventType::limit_hit && e.reason == "streams_inbound_max" &&
         e.protocol == kKad)
       limit_events += e.count;
-  EXPECT_GE(limit_events, 12u);
+  EXPECT_GE(limit_events, 16u);
   EXPECT_TRUE(victim_still_answers());
 }
 
