@@ -502,9 +502,9 @@ awaitable<Result<std::shared_ptr<Connection>>> Swarm::run_dial(host::DialPlan pl
   co_return result;
 }
 
-// One TCP connect and handshake; the pending-dial slot is the caller's (host::Swarm::dial).
-awaitable<Result<std::shared_ptr<Connection>>> Swarm::dial_address(Multiaddr addr,
-                                                                   std::optional<PeerId> expected) {
+// A TCP connect to a /ip4|ip6/<addr>/tcp/<port> address within dial_timeout: the socket, or
+// Errc::timeout ("dial timed out"), Errc::io ("connect: ..."), or the address's fault.
+awaitable<Result<asio::ip::tcp::socket>> Swarm::connect_tcp(const Multiaddr& addr) {
   auto ep = addr.tcp_endpoint();
   if (!ep) co_return make_error(Errc::unsupported, "not a TCP address: " + addr.to_string());
   asio::error_code ec;
@@ -517,16 +517,25 @@ awaitable<Result<std::shared_ptr<Connection>>> Swarm::dial_address(Multiaddr add
   });
   auto [cec] = co_await socket.async_connect({ip, ep->port}, use_nothrow);
   deadline.cancel();
-  bool timed_out = deadline.expired();
-  if (cec || timed_out) {
-    Error err = timed_out ? make_error(Errc::timeout, "dial timed out")
-                          : make_error(Errc::io, "connect: " + cec.message());
-    metrics_->dial_failed(err.code).inc();
-    record(EventType::dial_failed, expected ? expected->to_string() : "", addr.to_string(),
-           Direction::outbound, errc_name(err.code), err.message);
+  if (deadline.expired()) co_return make_error(Errc::timeout, "dial timed out");
+  if (cec) co_return make_error(Errc::io, "connect: " + cec.message());
+  co_return socket;
+}
+
+// One TCP connect and handshake; the pending-dial slot is the caller's (host::Swarm::dial).
+awaitable<Result<std::shared_ptr<Connection>>> Swarm::dial_address(Multiaddr addr,
+                                                                   std::optional<PeerId> expected) {
+  auto socket = co_await connect_tcp(addr);
+  if (!socket) {
+    const Error& err = socket.error();
+    if (err.code == Errc::timeout || err.code == Errc::io) {  // the network's answer, not ours
+      metrics_->dial_failed(err.code).inc();
+      record(EventType::dial_failed, expected ? expected->to_string() : "", addr.to_string(),
+             Direction::outbound, errc_name(err.code), err.message);
+    }
     co_return make_error(err.code, "dial " + addr.to_string() + ": " + err.message);
   }
-  auto conn = co_await secure(std::move(socket), false, expected, addr);
+  auto conn = co_await secure(std::move(*socket), false, expected, addr);
   if (!conn)
     co_return make_error(conn.error().code,
                          "dial " + addr.to_string() + ": " + conn.error().message);
@@ -554,30 +563,21 @@ awaitable<Result<Multiaddr>> Swarm::probe(PeerId peer, std::vector<Multiaddr> ad
 
 // One TCP connect and secure handshake, then closed: whether `peer` answers at `addr`.
 awaitable<Status> Swarm::probe_address(const Multiaddr& addr, const PeerId& peer) {
-  auto ep = addr.tcp_endpoint();
-  if (!ep) co_return make_error(Errc::unsupported, "not a TCP address");
-  asio::error_code ec;
-  auto ip = asio::ip::make_address(ep->host, ec);
-  if (ec) co_return make_error(Errc::invalid_input, "bad address " + ep->host);
-  asio::ip::tcp::socket socket(executor_);
-  Deadline deadline(executor_, config_.dial_timeout + config_.handshake_timeout, [&socket] {
+  auto socket = co_await connect_tcp(addr);
+  if (!socket) co_return socket.error();
+  Deadline deadline(executor_, config_.handshake_timeout, [&socket] {
     asio::error_code ignored;
-    socket.close(ignored);
+    socket->close(ignored);
   });
-  auto [cec] = co_await socket.async_connect({ip, ep->port}, use_nothrow);
-  if (cec || deadline.expired()) {
-    deadline.cancel();
-    co_return make_error(deadline.expired() ? Errc::timeout : Errc::io,
-                         deadline.expired() ? "no answer" : "connect: " + cec.message());
-  }
   UpgradeOptions options{.initiator = true,
                          .expected_peer = peer,
                          .inline_muxer = config_.inline_muxer,
                          .psk = config_.psk};
-  auto up = co_await upgrade_connection(socket, identity_, options);
+  auto up = co_await upgrade_connection(*socket, identity_, options);
   deadline.cancel();
   bool timed_out = deadline.expired();
-  socket.close(ec);
+  asio::error_code ec;
+  socket->close(ec);
   if (timed_out) co_return make_error(Errc::timeout, "handshake timed out");
   if (!up) co_return up.error();
   co_return Status{};

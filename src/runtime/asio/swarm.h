@@ -169,6 +169,7 @@ class Swarm {
                                                            std::vector<Multiaddr> addrs);
   awaitable<Result<std::shared_ptr<Connection>>> dial_address(Multiaddr addr,
                                                               std::optional<PeerId> expected);
+  awaitable<Result<asio::ip::tcp::socket>> connect_tcp(const Multiaddr& addr);
   awaitable<Status> probe_address(const Multiaddr& addr, const PeerId& peer);
   awaitable<Result<std::shared_ptr<Connection>>> run_dial(host::DialPlan plan,
                                                           std::optional<PeerId> peer);
