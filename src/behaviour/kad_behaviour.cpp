@@ -132,13 +132,32 @@ void KadBehaviour::drain_core(Instant now) {
       }
       if (r->expect_response) requests_[*id] = r->id;
     }
+    bool removed = false;
     while (auto e = kad_.poll_event()) {
       again = true;
-      if (auto* banned = std::get_if<kad::PeerBanned>(&*e))
+      if (auto* banned = std::get_if<kad::PeerBanned>(&*e)) {
         actions_.push_back(
             host::PunishPeer{banned->peer, config_.abuse_ban, "kad: " + banned->reason});
+        if (connections_.count(banned->peer)) banned_.insert(banned->peer);
+      }
+      if (auto* routing = std::get_if<kad::RoutingUpdated>(&*e); routing && !routing->added)
+        removed = true;
       emit(std::move(*e));
     }
+    if (removed && kad_.routing_table().size() < config_.routing_refill_below) refill_routing(now);
+  }
+}
+
+// Offers every connected DHT server to the routing table again (see the header). Bounded by the
+// connections; a peer already in the table is only refreshed.
+void KadBehaviour::refill_routing(Instant now) {
+  if (!identify_) return;
+  for (const auto& [peer, connection] : connections_) {
+    if (banned_.count(peer)) continue;
+    const identify::IdentifyInfo* info = identify_(peer);
+    if (!info || !lists_kad(*info)) continue;
+    kad_.on_peer_connected(kad::PeerInfo{peer, dialable(info->listen_addrs, peer)}, true,
+                           connection.second, now);
   }
 }
 
@@ -225,12 +244,13 @@ void KadBehaviour::on_connection_ended(const host::ConnectionEnded& c, Instant n
   auto it = connections_.find(c.peer);
   if (it != connections_.end() && (c.last || --it->second.first == 0)) connections_.erase(it);
   if (!c.last) return;  // another connection to it remains
+  banned_.erase(c.peer);
   kad_.on_peer_disconnected(c.peer, now);
   drain_core(now);
 }
 
 void KadBehaviour::identified(const PeerId& peer, const identify::IdentifyInfo& info, Instant now) {
-  if (!lists_kad(info)) return;
+  if (!lists_kad(info) || banned_.count(peer)) return;
   auto it = connections_.find(peer);
   if (it == connections_.end()) return;  // gone already
   kad_.on_peer_connected(kad::PeerInfo{peer, dialable(info.listen_addrs, peer)}, true,

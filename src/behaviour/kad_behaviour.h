@@ -10,6 +10,10 @@
 //   Malformed, oversized or refused requests reset the stream and are reported as KadBadInput.
 // - Every connection is reported to the core; identify tells whether the peer is a DHT server
 //   (it lists /ipfs/kad/1.0.0), and only servers enter the routing table.
+// - A peer that fails one request leaves the table (the core's rule). When that leaves fewer
+//   than routing_refill_below entries, every connected server is offered to the table again, as
+//   go-libp2p-kad-dht's fixLowPeers does: a small table does not lose its only live peers to one
+//   timed-out or refused request. A peer the core banned is not offered again.
 // - Client mode does not serve the protocol (identify does not list it).
 // - A peer the core bans (PeerBanned) is punished through the runtime for abuse_ban.
 //
@@ -22,6 +26,7 @@
 
 #include <deque>
 #include <map>
+#include <set>
 
 #include "host/request_response.h"
 #include "proto/identify/identify.h"
@@ -37,6 +42,7 @@ struct KadBehaviourConfig {
   size_t inbound_streams_per_peer_max = 32;  // kad streams one peer may have open to us
   Duration inbound_idle_timeout = std::chrono::seconds(60);
   size_t dial_addrs_per_peer_max = 4;  // addresses tried per dial
+  size_t routing_refill_below = 10;    // go-libp2p-kad-dht's minRTRefreshThreshold
   Duration abuse_ban = std::chrono::hours(1);
   size_t events_max = 65536;
   host::ScopeLimits all_peers = host::kAllPeersLimits;
@@ -103,6 +109,7 @@ class KadBehaviour final : public host::Behaviour {
  private:
   void drain_core(Instant now);
   void drain_requests(Instant now);
+  void refill_routing(Instant now);
   void on_response(host::Response& r, Instant now);
   void on_request(host::InboundRequest& r, Instant now);
   void emit(KadBehaviourEvent e);
@@ -117,6 +124,7 @@ class KadBehaviour final : public host::Behaviour {
   TraceLookup trace_of_;
   std::map<host::RequestId, kad::RequestId> requests_;  // those that expect an answer
   std::map<PeerId, std::pair<size_t, kad::Direction>> connections_;
+  std::set<PeerId> banned_;  // by the core, while connected: never offered to the table again
   std::deque<host::BehaviourAction> actions_;
   std::deque<KadBehaviourEvent> events_;
   uint64_t events_dropped_ = 0;
