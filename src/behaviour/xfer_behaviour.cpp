@@ -52,8 +52,10 @@ void XferBehaviour::on_message_sent(host::StreamRef ref, uint64_t, Instant now) 
   --it->second.blocks_queued;
   // Counted when written, not when queued: behind a bandwidth limit the two differ by seconds.
   ++stats_.leaves_sent;
-  stats_.leaf_bytes_sent += it->second.queued_bytes.front();
-  it->second.queued_bytes.pop_front();
+  auto [index, bytes] = it->second.queued_sent.front();
+  it->second.queued_sent.pop_front();
+  stats_.leaf_bytes_sent += bytes;
+  seed_sent(it->second, index, now);
   it->second.deadline = now + config_.stall_timeout;
   send_leaves(ref, it->second, now);
 }
@@ -75,6 +77,7 @@ void XferBehaviour::on_stream_closed(host::StreamRef ref, const Error& why, Inst
   if (auto it = served_.find(ref); it != served_.end()) {
     auto peer = served_by_peer_.find(it->second.peer);
     if (peer != served_by_peer_.end() && --peer->second == 0) served_by_peer_.erase(peer);
+    seed_end(it->second);
     served_.erase(it);
     return;
   }
@@ -82,6 +85,7 @@ void XferBehaviour::on_stream_closed(host::StreamRef ref, const Error& why, Inst
 }
 
 void XferBehaviour::on_timer(Instant now) {
+  seed_offer_again(now);
   if (next_rechoke_ && *next_rechoke_ <= now) {
     rechoke(now);
     next_rechoke_.reset();
@@ -105,8 +109,10 @@ std::optional<Instant> XferBehaviour::next_timer() const {
   auto consider = [&next](Instant t) {
     if (!next || t < *next) next = t;
   };
-  for (auto& [ref, st] : served_)
+  for (auto& [ref, st] : served_) {
     if (!st.choked) consider(st.deadline);
+    if (!st.refused.empty()) consider(st.refused.begin()->first);
+  }
   for (auto& [ref, g] : getters_)
     if (!g.choked) consider(g.deadline);
   if (next_rechoke_) consider(*next_rechoke_);

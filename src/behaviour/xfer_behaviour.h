@@ -66,6 +66,15 @@ struct XferConfig {
   size_t upload_slots = 8;
   Duration rechoke_interval = std::chrono::seconds(10);
   size_t optimistic_every = 3;
+  // Seeding (serving a file held whole): new leaves first, as BitTorrent's super-seeding means to.
+  // While some leaf has gone to no downloader yet, a WANT for a leaf this node sent to another
+  // downloader less than seed_resend_after ago is answered MISSING: the downloaders pass that leaf
+  // among themselves and the seed's upload goes to leaves nobody has. Such a leaf is offered
+  // again (HAVE) after seed_resend_after, and every one at once (HAVE_ALL) when each leaf has
+  // gone out once. At most seed_refusals_max refusals wait per stream; past it WANTs are served.
+  bool seed_new_leaves_first = true;
+  Duration seed_resend_after = std::chrono::seconds(5);
+  size_t seed_refusals_max = 4096;
 };
 
 using XferDownloadId = uint64_t;
@@ -102,6 +111,7 @@ struct XferStats {
   uint64_t streams_served = 0;
   uint64_t streams_refused = 0;  // busy
   uint64_t peers_misbehaved = 0;
+  uint64_t seed_refusals = 0;  // WANTs answered MISSING to send new leaves first (seeding)
 };
 
 class XferBehaviour final : public host::Behaviour {
@@ -156,8 +166,8 @@ class XferBehaviour final : public host::Behaviour {
     std::optional<Cid> waiting_for;
     std::deque<xfer::LeafRange> queue;  // asked, not yet read
     uint64_t queued_leaves = 0;
-    size_t blocks_queued = 0;           // sent, token not back
-    std::deque<uint64_t> queued_bytes;  // each of those leaves' size: counted once written
+    size_t blocks_queued = 0;                               // sent, token not back
+    std::deque<std::pair<uint64_t, uint64_t>> queued_sent;  // those leaves: index, bytes
     bool peer_closed = false;
     bool closing = false;  // ERROR sent or all answered after the peer's close
     bool ready = false;    // the skeleton and have-map are out: WANTs are served (or choked)
@@ -165,6 +175,14 @@ class XferBehaviour final : public host::Behaviour {
     bool optimistic = false;
     Instant last_unchoked{};  // Instant{} for never: newcomers come first
     Instant deadline{};
+    bool seeding = false;  // served from a whole copy: new leaves first (xfer_seed.cpp)
+    std::multimap<Instant, uint64_t> refused;  // leaves answered MISSING, by when to offer again
+  };
+  // A file served whole, while streams serve it: when each leaf last went to a downloader.
+  struct Seeding {
+    std::vector<Instant> sent_at;  // Instant{}: never
+    uint64_t unsent = 0;
+    size_t streams = 0;
   };
   void serve(const host::StreamOpened& s, Instant now);
   void served_bytes(host::StreamRef ref, Served& st, BytesView data, Instant now);
@@ -177,6 +195,12 @@ class XferBehaviour final : public host::Behaviour {
   void send_leaves(host::StreamRef ref, Served& st, Instant now);
   void send_error(host::StreamRef ref, Served& st, xfer::ErrorCode code, const std::string& why);
   void cancel_queued(Served& st, const std::vector<xfer::LeafRange>& ranges);
+  // Seeding, new leaves first (xfer_seed.cpp).
+  void seed_begin(Served& st);
+  bool seed_refuses(Served& st, uint64_t index, Instant now);
+  void seed_sent(const Served& st, uint64_t index, Instant now);
+  void seed_offer_again(Instant now);
+  void seed_end(Served& st);
   // Who is served now (xfer_choke.cpp).
   void rechoke(Instant now);
   void set_choked(host::StreamRef ref, Served& st, bool choked, Instant now);
@@ -229,6 +253,7 @@ class XferBehaviour final : public host::Behaviour {
   XferBlocks& blocks_;
   std::map<host::StreamRef, Served> served_;
   std::map<PeerId, size_t> served_by_peer_;
+  std::map<Cid, Seeding> seeding_;
   std::map<uint64_t, std::pair<XferDownloadId, PeerId>> opening_;  // OpenStream tag
   std::map<host::StreamRef, Getter> getters_;
   std::map<XferDownloadId, Fetch> downloads_;

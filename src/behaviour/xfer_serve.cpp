@@ -133,6 +133,7 @@ void XferBehaviour::send_skeleton(host::StreamRef ref, Served& st) {
   std::optional<std::vector<bool>> held = blocks_.holds(*layout);
   if (!held) {
     actions_.push_back(host::SendMessage{ref, xfer::encode_have_all(), 0});
+    seed_begin(st);
     return;
   }
   const size_t bits_per_frame = (config_.limits.control_body_bytes_max - 16) * 8;
@@ -156,7 +157,9 @@ void XferBehaviour::send_leaves(host::StreamRef ref, Served& st, Instant now) {
     if (++r.first, --r.count == 0) st.queue.pop_front();
     --st.queued_leaves;
     const xfer::LeafSpan& leaf = st.layout->leaves[index];
-    std::optional<Bytes> block = blocks_.read_leaf(leaf.cid);
+    const bool refused = seed_refuses(st, index, now);
+    std::optional<Bytes> block;
+    if (!refused) block = blocks_.read_leaf(leaf.cid);
     if (!block) {
       if (!missing.empty() && missing.back().first + missing.back().count == index) {
         ++missing.back().count;
@@ -169,7 +172,8 @@ void XferBehaviour::send_leaves(host::StreamRef ref, Served& st, Instant now) {
     actions_.push_back(host::SendMessage{ref, xfer::encode_leaf_header(index, body->size()), 0});
     actions_.push_back(host::SendBytes{ref, {body, 0, body->size()}, next_token_++});
     ++st.blocks_queued;
-    st.queued_bytes.push_back(body->size());
+    st.queued_sent.emplace_back(index, body->size());
+    seed_sent(st, index, now);
     st.deadline = now + config_.stall_timeout;
   }
   for (size_t i = 0; i < missing.size(); i += config_.limits.ranges_per_frame_max) {

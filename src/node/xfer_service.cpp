@@ -124,13 +124,16 @@ struct XferService::Counters {
         streams_refused(r.counter("agora_xfer_streams_refused_total",
                                   "xfer streams answered busy (over the stream limits)")),
         peers_misbehaved(r.counter("agora_xfer_peers_misbehaved_total",
-                                   "Peers cut off for bad xfer frames or bytes")) {}
+                                   "Peers cut off for bad xfer frames or bytes")),
+        seed_refusals(r.counter("agora_xfer_seed_refusals_total",
+                                "WANTs a seed answered MISSING to send new leaves first")) {}
   observe::Counter& leaves_sent;
   observe::Counter& bytes_sent;
   observe::Counter& leaves_received;
   observe::Counter& bytes_received;
   observe::Counter& streams_refused;
   observe::Counter& peers_misbehaved;
+  observe::Counter& seed_refusals;
 };
 
 XferService::XferService(rt::Swarm& swarm, rt::BehaviourHost& host, IdentifyService& identify,
@@ -265,6 +268,7 @@ void XferService::on_progress() {
   add(counters_->bytes_received, now.leaf_bytes_received, counted_.leaf_bytes_received);
   add(counters_->streams_refused, now.streams_refused, counted_.streams_refused);
   add(counters_->peers_misbehaved, now.peers_misbehaved, counted_.peers_misbehaved);
+  add(counters_->seed_refusals, now.seed_refusals, counted_.seed_refusals);
 }
 
 // The skeleton is verified: store it, tell the behaviour which leaves are here already, go.

@@ -183,6 +183,67 @@ TEST(XferSwarm, DownloadersServeEachOtherWhileTheyDownload) {
   EXPECT_LT(seed.xfer.stats().leaves_sent, getters.size() * getters[0]->layout->leaves.size());
 }
 
+// A seed and `n` downloaders, each connected to the seed and, with `mesh`, to each other; all
+// fetch at once. Returns the leaves the seed sent, once every downloader holds the file intact.
+struct SwarmRun {
+  uint64_t seed_leaves_sent = 0;
+  uint64_t seed_refusals = 0;
+  uint64_t leaves = 0;
+};
+SwarmRun run_swarm(bool new_leaves_first, size_t n, bool mesh) {
+  MemoryNetwork net;
+  XferConfig seed_config = XferPeer::small_config();
+  seed_config.seed_new_leaves_first = new_leaves_first;
+  XferPeer seed(net, 1, seed_config);
+  std::vector<std::unique_ptr<XferPeer>> getters;
+  for (uint8_t i = 0; i < n; ++i) getters.push_back(std::make_unique<XferPeer>(net, i + 2));
+  Bytes content = unixfs::testing::random_bytes(2'000'000, 14);
+  Cid root = import(seed, content);
+  for (size_t i = 0; i < n; ++i) {
+    EXPECT_TRUE(net.connect(getters[i]->id, seed.id));
+    for (size_t j = 0; j < i && mesh; ++j) EXPECT_TRUE(net.connect(getters[i]->id, getters[j]->id));
+    getters[i]->start_leaf = i * 31;
+  }
+  for (size_t i = 0; i < n; ++i) {
+    std::vector<PeerId> from{peer(1)};
+    for (size_t j = 0; j < n && mesh; ++j)
+      if (j != i) from.push_back(peer(uint8_t(j + 2)));
+    getters[i]->fetch(root, from);
+  }
+  EXPECT_TRUE(net.run_for(seconds(120)));
+  for (auto& g : getters) {
+    EXPECT_FALSE(g->failed) << g->failed->message;
+    EXPECT_TRUE(g->done);
+    EXPECT_EQ(g->file, content);
+    EXPECT_TRUE(g->misbehaved.empty());
+  }
+  return {seed.xfer.stats().leaves_sent, seed.xfer.stats().seed_refusals,
+          getters[0]->layout ? getters[0]->layout->leaves.size() : 0};
+}
+
+// Seeding, new leaves first: the seed answers MISSING for a leaf it just sent to another
+// downloader while some leaf has gone to nobody, so the downloaders trade that one and the seed
+// sends close to one copy; without the rule the downloaders ask it for the same leaves.
+TEST(XferSwarm, ASeedSendsNewLeavesFirstAndAboutOneCopy) {
+  SwarmRun with = run_swarm(true, 6, true);
+  SwarmRun without = run_swarm(false, 6, true);
+  ASSERT_GT(with.leaves, 0u);
+  EXPECT_GT(with.seed_refusals, 0u);
+  EXPECT_EQ(without.seed_refusals, 0u);
+  EXPECT_LT(with.seed_leaves_sent, without.seed_leaves_sent);
+  EXPECT_LE(with.seed_leaves_sent, with.leaves * 3 / 2)
+      << with.seed_leaves_sent << " leaves sent for a file of " << with.leaves;
+}
+
+// Downloaders that cannot reach each other: what the seed refused one of them (it had just sent
+// it to the other) is offered again, and both get the whole file from the seed.
+TEST(XferSwarm, DownloadersThatCannotTradeStillGetEveryLeafFromASeed) {
+  SwarmRun run = run_swarm(true, 3, false);
+  ASSERT_GT(run.leaves, 0u);
+  EXPECT_GT(run.seed_refusals, 0u);
+  EXPECT_EQ(run.seed_leaves_sent, 3 * run.leaves);
+}
+
 // Two seeds on a slow link with short pipelines, so the end is an endgame: whatever copies and
 // CANCELs cross on the wire, no honest seed is taken for a liar. (The crossing itself is pinned
 // down in XferDownload.EndgameAsksAgainElsewhereAndCancelsTheLoser: the simulator's links are
