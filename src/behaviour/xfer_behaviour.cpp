@@ -64,6 +64,7 @@ void XferBehaviour::on_stream_finished(host::StreamRef ref, Instant now) {
   if (auto it = served_.find(ref); it != served_.end()) {
     it->second.peer_closed = true;
     send_leaves(ref, it->second, now);  // closes our side once everything asked is out
+    fill_free_slots(now);               // it asks for nothing more: its slot goes to another
     return;
   }
   if (getters_.count(ref)) {
@@ -79,6 +80,7 @@ void XferBehaviour::on_stream_closed(host::StreamRef ref, const Error& why, Inst
     if (peer != served_by_peer_.end() && --peer->second == 0) served_by_peer_.erase(peer);
     seed_end(it->second);
     served_.erase(it);
+    fill_free_slots(now);
     return;
   }
   getter_gone(ref, why, now);

@@ -203,6 +203,8 @@ class XferBehaviour final : public host::Behaviour {
   void seed_end(Served& st);
   // Who is served now (xfer_choke.cpp).
   void rechoke(Instant now);
+  void sort_by_claim(std::vector<host::StreamRef>& streams) const;
+  void fill_free_slots(Instant now);
   void set_choked(host::StreamRef ref, Served& st, bool choked, Instant now);
   void admit(host::StreamRef ref, Served& st, Instant now);
 

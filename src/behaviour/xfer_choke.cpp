@@ -30,21 +30,49 @@ void XferBehaviour::set_choked(host::StreamRef ref, Served& st, bool choked, Ins
   }
 }
 
+// Reciprocity first, then whoever waited longest (so a seed, where every score is 0, rotates).
+void XferBehaviour::sort_by_claim(std::vector<host::StreamRef>& streams) const {
+  auto score = [this](const Served& st) {
+    auto it = received_from_.find(st.peer);
+    return it == received_from_.end() ? 0.0 : it->second;
+  };
+  std::sort(streams.begin(), streams.end(), [&](const auto& a, const auto& b) {
+    const Served &x = served_.at(a), &y = served_.at(b);
+    if (score(x) != score(y)) return score(x) > score(y);
+    return x.last_unchoked < y.last_unchoked;
+  });
+}
+
+// A slot freed by a stream that ended, or that asks for nothing more, goes at once to the choked
+// stream with the best claim, instead of idling until the next rechoke (up to rechoke_interval
+// of upload lost; in a swarm, the last downloader waited that long once the others were done).
+void XferBehaviour::fill_free_slots(Instant now) {
+  size_t unchoked = 0;
+  std::vector<host::StreamRef> waiting;
+  for (auto& [ref, st] : served_) {
+    if (!st.ready || st.closing || st.peer_closed) continue;
+    if (st.choked) {
+      waiting.push_back(ref);
+    } else {
+      ++unchoked;
+    }
+  }
+  sort_by_claim(waiting);
+  for (const host::StreamRef& ref : waiting) {
+    if (unchoked >= config_.upload_slots) break;
+    Served& st = served_.at(ref);
+    set_choked(ref, st, false, now);
+    send_leaves(ref, st, now);
+    ++unchoked;
+  }
+}
+
 void XferBehaviour::rechoke(Instant now) {
   ++rechokes_;
   std::vector<host::StreamRef> candidates;
   for (auto& [ref, st] : served_)
     if (st.ready && !st.closing && !st.peer_closed) candidates.push_back(ref);
-  auto score = [this](const Served& st) {
-    auto it = received_from_.find(st.peer);
-    return it == received_from_.end() ? 0.0 : it->second;
-  };
-  // Reciprocity first, then whoever waited longest (so a seed, where every score is 0, rotates).
-  std::sort(candidates.begin(), candidates.end(), [&](const auto& a, const auto& b) {
-    const Served &x = served_.at(a), &y = served_.at(b);
-    if (score(x) != score(y)) return score(x) > score(y);
-    return x.last_unchoked < y.last_unchoked;
-  });
+  sort_by_claim(candidates);
   const size_t slots = std::max<size_t>(config_.upload_slots, 1);
   const size_t regular = candidates.size() <= slots ? candidates.size() : slots - 1;
   // The optimistic slot stays with its stream until its turn is over.

@@ -244,6 +244,31 @@ TEST(XferSwarm, DownloadersThatCannotTradeStillGetEveryLeafFromASeed) {
   EXPECT_EQ(run.seed_leaves_sent, 3 * run.leaves);
 }
 
+// One upload slot and rechokes a minute apart: the second downloader waits, choked, while the
+// first is served, and gets the slot the moment the first is done, not at the next rechoke.
+TEST(XferSwarm, AFreedSlotGoesToAWaitingStreamAtOnce) {
+  MemoryNetwork net;
+  XferConfig one_slot = XferPeer::small_config();
+  one_slot.upload_slots = 1;
+  one_slot.rechoke_interval = seconds(60);
+  XferPeer seed(net, 1, one_slot), first(net, 2), second(net, 3);
+  Bytes content = unixfs::testing::random_bytes(1'000'000, 15);
+  Cid root = import(seed, content);
+  ASSERT_TRUE(net.connect(first.id, seed.id));
+  ASSERT_TRUE(net.connect(second.id, seed.id));
+  first.fetch(root, {peer(1)});
+  ASSERT_TRUE(net.run_for(milliseconds(50)));
+  second.fetch(root, {peer(1)});
+  ASSERT_TRUE(net.run_for(milliseconds(50)));
+  auto sources = second.xfer.sources(second.download);
+  ASSERT_EQ(sources.size(), 1u);
+  EXPECT_TRUE(sources[0].second);  // choked: the slot is the first's
+  ASSERT_TRUE(net.run_for(seconds(20)));
+  ASSERT_TRUE(first.done);
+  ASSERT_TRUE(second.done);
+  EXPECT_EQ(second.file, content);
+}
+
 // Two seeds on a slow link with short pipelines, so the end is an endgame: whatever copies and
 // CANCELs cross on the wire, no honest seed is taken for a liar. (The crossing itself is pinned
 // down in XferDownload.EndgameAsksAgainElsewhereAndCancelsTheLoser: the simulator's links are
@@ -266,26 +291,30 @@ TEST(XferSwarm, EndgameNeverBansAnHonestSeed) {
   EXPECT_TRUE(getter.misbehaved.empty());
 }
 
-// Three downloaders that upload and one that never does (it serves nothing), all fetching one
-// file from a seed and from each other, each server with two upload slots (one by reciprocity,
-// one optimistic). The free-rider is served only on optimistic turns and the seed's rotation: it
-// has less than every uploader when they finish, and still finishes.
+// Five downloaders that upload and one that never does (it serves nothing), all fetching one
+// file from a seed and from each other, each server with three upload slots (two by
+// reciprocity, one optimistic). The free-rider is served only on optimistic turns and the seed's
+// rotation: it has less than every uploader when the first of them is done (from then on, the slots
+// that uploader held go to whoever still asks), and still finishes.
 TEST(XferSwarm, AFreeRiderGetsLessThanPeersThatUploadAndStillFinishes) {
+  constexpr uint8_t kUploaders = 5;
   MemoryNetwork net;
   XferConfig fair = XferPeer::small_config();
-  fair.upload_slots = 2;
+  fair.upload_slots = 3;
   fair.rechoke_interval = milliseconds(200);
   fair.optimistic_every = 2;
   XferConfig rider = fair;
   rider.serve = false;
   XferPeer seed(net, 1, fair);
   std::vector<std::unique_ptr<XferPeer>> uploaders;
-  for (uint8_t n = 2; n <= 4; ++n) uploaders.push_back(std::make_unique<XferPeer>(net, n, fair));
-  XferPeer free_rider(net, 5, rider);
+  for (uint8_t n = 2; n <= 1 + kUploaders; ++n)
+    uploaders.push_back(std::make_unique<XferPeer>(net, n, fair));
+  XferPeer free_rider(net, 2 + kUploaders, rider);
   Bytes content = unixfs::testing::random_bytes(16'000'000, 13);
   Cid root = import(seed, content);
-  std::vector<XferPeer*> all{&seed, uploaders[0].get(), uploaders[1].get(), uploaders[2].get(),
-                             &free_rider};
+  std::vector<XferPeer*> all{&seed};
+  for (auto& u : uploaders) all.push_back(u.get());
+  all.push_back(&free_rider);
   for (size_t i = 0; i < all.size(); ++i)
     for (size_t j = i + 1; j < all.size(); ++j) ASSERT_TRUE(net.connect(all[i]->id, all[j]->id));
   for (size_t i = 1; i < all.size(); ++i) {
@@ -309,15 +338,16 @@ TEST(XferSwarm, AFreeRiderGetsLessThanPeersThatUploadAndStillFinishes) {
     rider_choked_max = std::max<size_t>(
         rider_choked_max,
         std::count_if(sources.begin(), sources.end(), [](const auto& s) { return s.second; }));
-    if (std::all_of(uploaders.begin(), uploaders.end(), [](auto& u) { return u->done; })) break;
+    // Compared while all compete: once an uploader is done its slots go to whoever still asks.
+    if (std::any_of(uploaders.begin(), uploaders.end(), [](auto& u) { return u->done; })) break;
   }
-  for (auto& u : uploaders) ASSERT_TRUE(u->done);
-  EXPECT_EQ(rider_sources_max, 4u);  // a stream to each other peer
-  EXPECT_GE(rider_choked_max, 1u);   // and at times choked by some
+  EXPECT_EQ(rider_sources_max, kUploaders + 1u);  // a stream to each other peer
+  EXPECT_GE(rider_choked_max, 1u);                // and at times choked by some
   uint64_t rider_had = leaves_of(free_rider);
   for (auto& u : uploaders) EXPECT_GT(leaves_of(*u), rider_had);
   EXPECT_LT(rider_had, uploaders[0]->layout->leaves.size());
   ASSERT_TRUE(net.run_for(seconds(120)));
+  for (auto& u : uploaders) ASSERT_TRUE(u->done);
   ASSERT_FALSE(free_rider.failed) << free_rider.failed->message;
   ASSERT_TRUE(free_rider.done);
   EXPECT_EQ(free_rider.file, content);
