@@ -16,8 +16,10 @@
 #                tracker the seed process serves), timed from the seed's first payload byte to
 #                aria2's "Seeding is over." (its 1-second ticks before and after are start-up,
 #                reported apart)
-# transmission-cli is not included: it drops tracker peers in 127/8 as martian, and only tells a
-# peer it is interested on its 10-second rechoke pulse.
+# transmission-cli 3.00 is not included: it drops tracker peers in 127/8 as martian, and only
+# tells a peer it is interested on its 10-second rechoke pulse. Given the seed at the machine's own
+# non-loopback address by the tracker (a trial on 2026-12-07), it announced, logged "Got 1 peers
+# from tracker", and in 60 s never opened a connection to it (nothing at message-level 3).
 # Reports MB/s per round (MB = 10^6 bytes), the median and min-max, CPU seconds per GiB of the
 # sender and the receiver (from /proc/<pid>/stat and the clients' own rusage), the ratios
 # agora/libtorrent and agora/perf per round, and the machine line. Every output is compared
