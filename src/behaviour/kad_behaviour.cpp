@@ -138,8 +138,9 @@ void KadBehaviour::drain_core(Instant now) {
       if (auto* banned = std::get_if<kad::PeerBanned>(&*e)) {
         actions_.push_back(
             host::PunishPeer{banned->peer, config_.abuse_ban, "kad: " + banned->reason});
-        if (connections_.count(banned->peer)) banned_.insert(banned->peer);
+        exclude(banned->peer);
       }
+      if (auto* bad = std::get_if<kad::PeerMisbehaved>(&*e)) exclude(bad->peer);
       if (auto* routing = std::get_if<kad::RoutingUpdated>(&*e); routing && !routing->added)
         removed = true;
       emit(std::move(*e));
@@ -148,12 +149,16 @@ void KadBehaviour::drain_core(Instant now) {
   }
 }
 
+void KadBehaviour::exclude(const PeerId& peer) {
+  if (connections_.count(peer)) excluded_.insert(peer);
+}
+
 // Offers every connected DHT server to the routing table again (see the header). Bounded by the
 // connections; a peer already in the table is only refreshed.
 void KadBehaviour::refill_routing(Instant now) {
   if (!identify_) return;
   for (const auto& [peer, connection] : connections_) {
-    if (banned_.count(peer)) continue;
+    if (excluded_.count(peer)) continue;
     const identify::IdentifyInfo* info = identify_(peer);
     if (!info || !lists_kad(*info)) continue;
     kad_.on_peer_connected(kad::PeerInfo{peer, dialable(info->listen_addrs, peer)}, true,
@@ -169,6 +174,7 @@ void KadBehaviour::on_response(host::Response& r, Instant now) {
   if (!r.response) {
     const Error& e = r.response.error();
     if (std::string kind = stream_fault_kind(e); !kind.empty()) {
+      exclude(r.peer);
       bad_input(r.peer, kind, "answer: " + e.message);
       return request_failed(id, "bad_answer", e.message, now);
     }
@@ -179,6 +185,7 @@ void KadBehaviour::on_response(host::Response& r, Instant now) {
   }
   auto message = kad::decode(*r.response, config_.kad.limits);
   if (!message) {
+    exclude(r.peer);
     bad_input(r.peer, decode_fault_kind(message.error()), "answer: " + message.error().message);
     return request_failed(id, "bad_answer", message.error().message, now);
   }
@@ -244,13 +251,13 @@ void KadBehaviour::on_connection_ended(const host::ConnectionEnded& c, Instant n
   auto it = connections_.find(c.peer);
   if (it != connections_.end() && (c.last || --it->second.first == 0)) connections_.erase(it);
   if (!c.last) return;  // another connection to it remains
-  banned_.erase(c.peer);
+  excluded_.erase(c.peer);
   kad_.on_peer_disconnected(c.peer, now);
   drain_core(now);
 }
 
 void KadBehaviour::identified(const PeerId& peer, const identify::IdentifyInfo& info, Instant now) {
-  if (!lists_kad(info) || banned_.count(peer)) return;
+  if (!lists_kad(info) || excluded_.count(peer)) return;
   auto it = connections_.find(peer);
   if (it == connections_.end()) return;  // gone already
   kad_.on_peer_connected(kad::PeerInfo{peer, dialable(info.listen_addrs, peer)}, true,

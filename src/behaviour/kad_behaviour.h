@@ -13,7 +13,8 @@
 // - A peer that fails one request leaves the table (the core's rule). When that leaves fewer
 //   than routing_refill_below entries, every connected server is offered to the table again, as
 //   go-libp2p-kad-dht's fixLowPeers does: a small table does not lose its only live peers to one
-//   timed-out or refused request. A peer the core banned is not offered again.
+//   timed-out or refused request. A peer that sent a bad answer, or that the core banned, is not
+//   offered again while its connection lasts.
 // - Client mode does not serve the protocol (identify does not list it).
 // - A peer the core bans (PeerBanned) is punished through the runtime for abuse_ban.
 //
@@ -110,6 +111,7 @@ class KadBehaviour final : public host::Behaviour {
   void drain_core(Instant now);
   void drain_requests(Instant now);
   void refill_routing(Instant now);
+  void exclude(const PeerId& peer);
   void on_response(host::Response& r, Instant now);
   void on_request(host::InboundRequest& r, Instant now);
   void emit(KadBehaviourEvent e);
@@ -124,7 +126,8 @@ class KadBehaviour final : public host::Behaviour {
   TraceLookup trace_of_;
   std::map<host::RequestId, kad::RequestId> requests_;  // those that expect an answer
   std::map<PeerId, std::pair<size_t, kad::Direction>> connections_;
-  std::set<PeerId> banned_;  // by the core, while connected: never offered to the table again
+  // Banned by the core or sent a bad answer, while connected: never offered to the table again.
+  std::set<PeerId> excluded_;
   std::deque<host::BehaviourAction> actions_;
   std::deque<KadBehaviourEvent> events_;
   uint64_t events_dropped_ = 0;
