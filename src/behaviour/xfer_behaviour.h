@@ -176,6 +176,10 @@ class XferBehaviour final : public host::Behaviour {
     Instant last_unchoked{};  // Instant{} for never: newcomers come first
     Instant deadline{};
     bool seeding = false;  // served from a whole copy: new leaves first (xfer_seed.cpp)
+    // Every WANT so far began past the last leaf asked before: a reader in file order (`cat`),
+    // whom a refusal would stall; the seeding rule leaves it alone.
+    bool in_file_order = true;
+    uint64_t asked_end = 0;                    // one past the highest leaf asked
     std::multimap<Instant, uint64_t> refused;  // leaves answered MISSING, by when to offer again
   };
   // A file served whole, while streams serve it: when each leaf last went to a downloader.

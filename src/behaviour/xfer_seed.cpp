@@ -2,7 +2,9 @@
 // it holds whole sends each leaf to one downloader before it sends any leaf a second time, for as
 // long as the downloaders could fetch that leaf from each other, so that its upload goes to
 // leaves the swarm does not have yet. The rule only ever answers MISSING to a WANT and offers the
-// leaf again later: a downloader that breaks no rule still gets every leaf from the seed.
+// leaf again later: a downloader that breaks no rule still gets every leaf from the seed. A stream
+// that asks in file order (a `cat`, playing as it comes) is never refused: it would stall on the
+// leaf, where a rarest-first download just asks for others meanwhile.
 //
 // Bounds: one Seeding per file served whole (a timestamp per leaf) while streams serve it; per
 // stream at most seed_refusals_max refusals waiting to be offered again.
@@ -27,7 +29,8 @@ void XferBehaviour::seed_begin(Served& st) {
 // Whether to answer this WANT with MISSING: the leaf went to another downloader lately and some
 // leaf has gone to nobody yet.
 bool XferBehaviour::seed_refuses(Served& st, uint64_t index, Instant now) {
-  if (!st.seeding || st.refused.size() >= config_.seed_refusals_max) return false;
+  if (!st.seeding || st.in_file_order || st.refused.size() >= config_.seed_refusals_max)
+    return false;
   auto it = seeding_.find(st.layout->root);
   if (it == seeding_.end() || it->second.unsent == 0) return false;
   const Instant sent = it->second.sent_at[index];

@@ -1,4 +1,6 @@
 // XferBehaviour's server side: OPEN, the skeleton and have-map, then the leaves asked for.
+#include <algorithm>
+
 #include "behaviour/xfer_behaviour.h"
 
 namespace agora::behaviour {
@@ -72,6 +74,8 @@ Status XferBehaviour::served_frame(host::StreamRef ref, Served& st, Frame frame,
     if (r.first + r.count > st.layout->leaves.size())
       return make_error(Errc::protocol, "WANT past the file's last leaf");
     if (st.choked) continue;  // sent before our CHOKE reached it: dropped
+    if (r.first < st.asked_end) st.in_file_order = false;
+    st.asked_end = std::max(st.asked_end, r.first + r.count);
     st.queued_leaves += r.count;
     if (st.queued_leaves > config_.limits.leaves_in_flight_max)
       return make_error(Errc::protocol, "more than " +

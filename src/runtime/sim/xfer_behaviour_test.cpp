@@ -190,7 +190,7 @@ struct SwarmRun {
   uint64_t seed_refusals = 0;
   uint64_t leaves = 0;
 };
-SwarmRun run_swarm(bool new_leaves_first, size_t n, bool mesh) {
+SwarmRun run_swarm(bool new_leaves_first, size_t n, bool mesh, bool sequential = false) {
   MemoryNetwork net;
   XferConfig seed_config = XferPeer::small_config();
   seed_config.seed_new_leaves_first = new_leaves_first;
@@ -208,7 +208,7 @@ SwarmRun run_swarm(bool new_leaves_first, size_t n, bool mesh) {
     std::vector<PeerId> from{peer(1)};
     for (size_t j = 0; j < n && mesh; ++j)
       if (j != i) from.push_back(peer(uint8_t(j + 2)));
-    getters[i]->fetch(root, from);
+    getters[i]->fetch(root, from, sequential);
   }
   EXPECT_TRUE(net.run_for(seconds(120)));
   for (auto& g : getters) {
@@ -267,6 +267,15 @@ TEST(XferSwarm, AFreedSlotGoesToAWaitingStreamAtOnce) {
   ASSERT_TRUE(first.done);
   ASSERT_TRUE(second.done);
   EXPECT_EQ(second.file, content);
+}
+
+// Readers in file order (`cat`) that cannot reach each other: a refusal would stall them, so the
+// seed never refuses them; both read the whole file from it.
+TEST(XferSwarm, ASeedNeverRefusesAReaderInFileOrder) {
+  SwarmRun run = run_swarm(true, 2, false, true);
+  ASSERT_GT(run.leaves, 0u);
+  EXPECT_EQ(run.seed_refusals, 0u);
+  EXPECT_EQ(run.seed_leaves_sent, 2 * run.leaves);
 }
 
 // Two seeds on a slow link with short pipelines, so the end is an endgame: whatever copies and
