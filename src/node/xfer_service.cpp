@@ -63,6 +63,12 @@ class XferService::LeafSink {
     return batch_.pending_bytes() + in_file_bytes_ >= commit_bytes_ ||
            (!uncommitted_.empty() && rt::now() - last_commit_ >= svc_.config_.commit_interval);
   }
+  // How long the fetch may wait for more leaves before a commit is due by time (at most `most`).
+  Duration until_commit(Duration most) const {
+    if (uncommitted_.empty()) return most;
+    Duration left = last_commit_ + svc_.config_.commit_interval - rt::now();
+    return std::clamp(left, Duration::zero(), most);
+  }
 
   Status commit() {
     last_commit_ = rt::now();
@@ -393,7 +399,9 @@ rt::awaitable<Result<FetchProgress>> XferService::fetch_file(Cid root, Duration 
                                                 std::to_string(to_ms(stall_timeout) / 1000) +
                                                 " s from " + std::to_string(peers.size()) +
                                                 " peers");
-      co_await s.wake.wait_for(std::min(left, kCancelCheck));
+      // Wake for a commit due by time too: a leaf is announced when due, not at the next leaf.
+      const Duration wait = sink.until_commit(std::min(left, kCancelCheck));
+      co_await s.wake.wait_for(wait);
     }
     if (is_set(cancel)) {
       AGORA_CO_TRY(sink.commit());

@@ -37,8 +37,9 @@ struct XferServiceConfig {
   size_t layouts_max = 16;           // cached layouts of files served
   uint64_t commit_bytes = 16 << 20;  // leaves stored per group commit (what a kill -9 may lose)
   uint64_t sequential_commit_bytes = 2 << 20;  // for a fetch read as it arrives (cat)
-  // A leaf waits at most about this long before it is committed and announced to the peers
-  // downloading the same file (HAVE): in a swarm of slow uploads 16 MiB takes seconds to fill.
+  // A leaf waits at most this long before it is committed and announced to the peers downloading
+  // the same file (HAVE): in a swarm of slow uploads 16 MiB takes seconds to fill. (100 ms made
+  // no difference to the swarm benchmark, docs/benchmarks.md, and commits more often.)
   Duration commit_interval = std::chrono::milliseconds(250);
   // Connected xfer peers the download has no stream to (they answered that they lack the file,
   // e.g. their own get had not begun, or connected later) are asked again this often.
