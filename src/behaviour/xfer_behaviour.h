@@ -199,6 +199,7 @@ class XferBehaviour final : public host::Behaviour {
   void send_leaves(host::StreamRef ref, Served& st, Instant now);
   void send_error(host::StreamRef ref, Served& st, xfer::ErrorCode code, const std::string& why);
   void cancel_queued(Served& st, const std::vector<xfer::LeafRange>& ranges);
+  void send_have(host::StreamRef ref, const std::vector<uint64_t>& indices);
   // Seeding, new leaves first (xfer_seed.cpp).
   void seed_begin(Served& st);
   bool seed_refuses(Served& st, uint64_t index, Instant now);

@@ -16,13 +16,12 @@ namespace agora::behaviour {
 
 void XferBehaviour::seed_begin(Served& st) {
   if (!config_.seed_new_leaves_first || st.seeding) return;
-  const uint64_t leaves = st.layout->leaves.size();
-  Seeding& s = seeding_[st.layout->root];
-  if (s.sent_at.size() != leaves) {  // a new entry
-    s.sent_at.assign(leaves, Instant{});
-    s.unsent = leaves;
+  auto [it, fresh] = seeding_.try_emplace(st.layout->root);
+  if (fresh) {
+    it->second.sent_at.assign(st.layout->leaves.size(), Instant{});
+    it->second.unsent = st.layout->leaves.size();
   }
-  ++s.streams;
+  ++it->second.streams;
   st.seeding = true;
 }
 
@@ -58,7 +57,7 @@ void XferBehaviour::seed_sent(const Served& st, uint64_t index, Instant now) {
   s.sent_at[index] = now;
 }
 
-// Refused leaves whose time has come are offered again (one HAVE per stream and round).
+// Refused leaves whose time has come are offered again.
 void XferBehaviour::seed_offer_again(Instant now) {
   for (auto& [ref, st] : served_) {
     if (st.refused.empty() || st.refused.begin()->first > now) continue;
@@ -69,18 +68,7 @@ void XferBehaviour::seed_offer_again(Instant now) {
     }
     if (st.closing) continue;
     std::sort(due.begin(), due.end());
-    xfer::HaveBits have{due.front(), {}};
-    const uint64_t span_max = (config_.limits.control_body_bytes_max - 16) * 8;
-    for (uint64_t index : due) {
-      if (index - have.first >= span_max) {  // a far leaf: its own frame
-        actions_.push_back(host::SendMessage{ref, xfer::encode_have(have), 0});
-        have = xfer::HaveBits{index, {}};
-      }
-      uint64_t bit = index - have.first;
-      if (have.bits.size() <= bit / 8) have.bits.resize(bit / 8 + 1, 0);
-      have.bits[bit / 8] |= uint8_t(1u << (bit % 8));
-    }
-    actions_.push_back(host::SendMessage{ref, xfer::encode_have(have), 0});
+    send_have(ref, due);
   }
 }
 

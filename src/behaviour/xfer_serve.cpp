@@ -218,21 +218,23 @@ void XferBehaviour::cancel_queued(Served& st, const std::vector<LeafRange>& rang
 
 void XferBehaviour::have_leaves(const Cid& root, const std::vector<uint64_t>& indices) {
   if (indices.empty()) return;
-  for (auto& [ref, st] : served_) {
-    if (!st.layout || st.closing || st.layout->root != root) continue;
-    // One HAVE per run of nearby leaves: a bitmap from the run's first leaf.
-    size_t i = 0;
-    while (i < indices.size()) {
-      xfer::HaveBits have{indices[i], {}};
-      const uint64_t span_max = (config_.limits.control_body_bytes_max - 16) * 8;
-      for (; i < indices.size() && indices[i] >= have.first && indices[i] - have.first < span_max;
-           ++i) {
-        uint64_t bit = indices[i] - have.first;
-        if (have.bits.size() <= bit / 8) have.bits.resize(bit / 8 + 1, 0);
-        have.bits[bit / 8] |= uint8_t(1u << (bit % 8));
-      }
-      actions_.push_back(host::SendMessage{ref, xfer::encode_have(have), 0});
+  for (auto& [ref, st] : served_)
+    if (st.layout && !st.closing && st.layout->root == root) send_have(ref, indices);
+}
+
+// One HAVE per run of nearby leaves (ascending indices): a bitmap from the run's first leaf.
+void XferBehaviour::send_have(host::StreamRef ref, const std::vector<uint64_t>& indices) {
+  const uint64_t span_max = (config_.limits.control_body_bytes_max - 16) * 8;
+  size_t i = 0;
+  while (i < indices.size()) {
+    xfer::HaveBits have{indices[i], {}};
+    for (; i < indices.size() && indices[i] >= have.first && indices[i] - have.first < span_max;
+         ++i) {
+      uint64_t bit = indices[i] - have.first;
+      if (have.bits.size() <= bit / 8) have.bits.resize(bit / 8 + 1, 0);
+      have.bits[bit / 8] |= uint8_t(1u << (bit % 8));
     }
+    actions_.push_back(host::SendMessage{ref, xfer::encode_have(have), 0});
   }
 }
 
