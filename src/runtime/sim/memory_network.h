@@ -118,7 +118,9 @@ class MemoryNetwork {
   void pump(NodeId node, BehaviourSlot& slot);
   void arm_timer(NodeId node, BehaviourSlot& slot);
   void execute(NodeId node, BehaviourSlot& slot, host::BehaviourAction action);
-  void open_stream(NodeId node, BehaviourSlot& slot, host::OpenStream req);
+  // `span`: a traced request's, begun before a dial this open waited for.
+  void open_stream(NodeId node, BehaviourSlot& slot, host::OpenStream req,
+                   std::optional<observe::Span> span = std::nullopt);
   void probe(NodeId node, BehaviourSlot& slot, host::ProbeDial p);
   int64_t virtual_ns() const;
   // Records a side's span, if it has one, with how the side ended.

@@ -230,6 +230,35 @@ TEST_F(Pair, StreamsAreRecordedAsSpansOnBothSides) {
   EXPECT_NE(all[1].detail.find("changed my mind"), std::string::npos);
 }
 
+// A traced open to a peer it must dial first: one span, from the open (the dial included).
+TEST_F(Pair, ARequestSpanIncludesTheDialItWaitedFor) {
+  uint64_t n = 0;
+  observe::SpanRecorder spans_a({}, [&n](std::span<uint8_t> out) {
+    for (uint8_t& b : out) b = uint8_t(++n);
+  });
+  net.set_spans(na, &spans_a);
+  ScriptedBehaviour c{{echo_spec()}};
+  MemoryNetwork::NodeId nc = net.add_node(peer(3));
+  net.add_behaviour(nc, c);
+  const int64_t asked_ns = std::chrono::nanoseconds(net.now().time_since_epoch()).count();
+  TraceContext context{.trace_id = TraceId{8}, .span_id = SpanId{1}};
+  a.push(host::OpenStream{.peer = peer(3),
+                          .protocol = kEcho,
+                          .tag = 1,
+                          .addrs = {MemoryNetwork::address_of(nc)},
+                          .trace = host::StreamTrace{context, "bafykey"}});
+  net.wake(na, a);
+  ASSERT_TRUE(net.run_for(milliseconds(30)).ok());
+  ASSERT_EQ(a.opened.size(), 1u);
+  a.push(host::AbortStream{a.opened[0].ref, "done"});
+  net.wake(na, a);
+  ASSERT_TRUE(net.run_for(milliseconds(5)).ok());
+  auto mine = spans_a.trace(TraceId{8});
+  ASSERT_EQ(mine.size(), 1u);
+  EXPECT_EQ(mine[0].start_ns, asked_ns);
+  EXPECT_EQ(mine[0].outcome, "aborted");
+}
+
 TEST(MemoryNetwork, ANodeCannotConnectToItself) {
   MemoryNetwork net;
   auto n = net.add_node(peer(1));

@@ -12,10 +12,11 @@ int64_t MemoryNetwork::virtual_ns() const {
 
 // A request's span starts when the open is asked for (dialling and negotiation included), as in
 // rt::BehaviourHost.
-void MemoryNetwork::open_stream(NodeId node, BehaviourSlot& slot, host::OpenStream req) {
+void MemoryNetwork::open_stream(NodeId node, BehaviourSlot& slot, host::OpenStream req,
+                                std::optional<observe::Span> span) {
   observe::SpanRecorder* spans = req.trace ? nodes_[node]->spans : nullptr;
-  std::optional<observe::Span> span;
-  if (spans)
+  if (!spans) span.reset();
+  if (spans && !span)
     span = observe::stream_span(spans->new_span_id(), req.peer.to_string(), req.protocol, false,
                                 req.trace->context, req.trace->key, virtual_ns());
   auto fail = [&](Error e) {
@@ -36,13 +37,13 @@ void MemoryNetwork::open_stream(NodeId node, BehaviourSlot& slot, host::OpenStre
     req.addrs.clear();
     dial(node, req.peer, std::move(addrs), [this, node, &slot, req, span](Status st) {
       if (!st) {
-        if (span)
+        if (span && nodes_[node]->spans)
           observe::finish_stream_span(*nodes_[node]->spans, *span, st.error(), true, false,
                                       virtual_ns());
         slot.behaviour->on_stream_open_failed({req.tag, req.peer, req.protocol, st.error()}, now_);
         return pump(node, slot);
       }
-      open_stream(node, slot, req);
+      open_stream(node, slot, req, span);  // the same span: the dial is part of the request
     });
     return;
   }
@@ -234,7 +235,6 @@ void MemoryNetwork::reset_stream(StreamRef ref, NodeId by, const Error& why) {
   });
 }
 
-// One side's last input. The stream is forgotten once both sides have ended.
 void MemoryNetwork::finish_span(Stream& s, int side, const Error& why, bool clean) {
   observe::SpanRecorder* spans = nodes_[s.node[side]]->spans;
   if (!s.span[side] || !spans) return;
@@ -243,6 +243,7 @@ void MemoryNetwork::finish_span(Stream& s, int side, const Error& why, bool clea
   s.span[side].reset();
 }
 
+// One side's last input. The stream is forgotten once both sides have ended.
 void MemoryNetwork::end_side(StreamRef ref, int side, const Error& why, bool clean) {
   auto it = streams_.find(ref);
   if (it == streams_.end() || it->second->ended[side]) return;
