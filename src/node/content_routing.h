@@ -5,7 +5,9 @@
 //     ("all"; the DAG is walked from the local blockstore on a worker thread). Keys wait in a
 //     bounded queue; provides_in_flight_max DHT provide queries run at once. The DHT core
 //     republishes each key every 22 h.
-//   - find_providers(cid): called when bitswap reports a want no connected peer has. Looks the
+//   - provide_root(root): the root only, for a file being fetched over xfer (its skeleton stored).
+//   - find_providers(cid): called when bitswap reports a want no connected peer has, and by an
+//     xfer fetch at its start and every 30 s (XferService::Discovery). Looks the
 //     CID's providers up in the DHT and dials up to providers_dialed_max of them at once (a
 //     provider record without addresses costs a FIND_NODE first); bitswap then asks them, and
 //     spreads the blocks over every peer that has them. A CID is not searched again within
@@ -44,6 +46,8 @@ class ContentRouting {
   ContentRouting& operator=(const ContentRouting&) = delete;
 
   void provide(const Cid& root);
+  // The root alone, whatever [dht] provide says: a file being fetched, held only in part.
+  void provide_root(const Cid& root) { enqueue({root}); }
   void find_providers(const Cid& cid);
   // Drops the queue; running queries end with the DHT. Waits for a DAG walk in progress.
   void stop();

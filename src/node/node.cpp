@@ -157,6 +157,17 @@ Status Node::start_dht(const std::filesystem::path& repo) {
     bitswap_->on_want_stalled([this](const Cid& cid) {
       if (content_routing_) content_routing_->find_providers(cid);
     });
+  if (xfer_) {
+    XferService::Discovery discovery;
+    discovery.find_providers = [this](const Cid& root) {
+      if (content_routing_) content_routing_->find_providers(root);
+    };
+    if (config_.dht.provide_fetched)
+      discovery.announce = [this](const Cid& root) {
+        if (content_routing_) content_routing_->provide_root(root);
+      };
+    xfer_->set_discovery(std::move(discovery));
+  }
   // DHT servers go into the peer store too (source "dht"): redialled below the low watermark.
   kad_->on_server_added([this](const PeerId& peer, const std::vector<Multiaddr>& addrs) {
     if (!connectivity_) return;

@@ -13,8 +13,9 @@ bool is_set(const CancelFlag& cancel) { return cancel && cancel->load(); }
 }  // namespace
 
 struct XferService::Session {
-  explicit Session(asio::any_io_executor ex) : wake(ex) {}
+  Session(asio::any_io_executor ex, Cid root) : wake(ex), root(std::move(root)) {}
   rt::Waiter wake;
+  Cid root;
   uint64_t fetched_bytes_max = 0;
   std::shared_ptr<const xfer::FileLayout> layout;
   uint64_t leaves_local = 0, bytes_local = 0;
@@ -25,6 +26,7 @@ struct XferService::Session {
   Instant rates_at{};
   std::map<std::string, uint64_t> rates_bytes;
   Instant peers_asked{};  // when ask_again last ran
+  Instant providers_searched{};
 };
 
 // Where a fetch's verified leaves go: into the output file (its raw leaves then recorded as
@@ -95,6 +97,11 @@ class XferService::LeafSink {
 };
 
 void XferService::ask_again(behaviour::XferDownloadId id, Session& s) {
+  if (discovery_.find_providers &&
+      rt::now() - s.providers_searched >= config_.sources_search_interval) {
+    s.providers_searched = rt::now();
+    discovery_.find_providers(s.root);
+  }
   if (rt::now() - s.peers_asked < config_.peers_retry_interval) return;
   s.peers_asked = rt::now();
   for (const PeerId& peer : xfer_peers()) behaviour_.add_peer(id, peer, s.peers_asked);
@@ -300,6 +307,7 @@ void XferService::skeleton_arrived(Session& s, const behaviour::XferSkeleton& sk
     s.end = st;
     return;
   }
+  if (discovery_.announce) discovery_.announce(layout.root);
   std::vector<bool> have(layout.leaves.size());
   for (size_t i = 0; i < have.size(); ++i) {
     have[i] = blocks_.has(layout.leaves[i].cid);
@@ -366,7 +374,7 @@ rt::awaitable<Result<FetchProgress>> XferService::fetch_file(Cid root, Duration 
       trace = host::StreamTrace{*context, root.to_string()};
   auto id = behaviour_.download(root, peers, sequential, rt::now(), trace);
   if (!id) co_return id.error();
-  Session s(swarm_.executor());
+  Session s(swarm_.executor(), root);
   s.fetched_bytes_max = fetched_bytes_max;
   sessions_[*id] = &s;
   struct Cleanup {
@@ -385,7 +393,7 @@ rt::awaitable<Result<FetchProgress>> XferService::fetch_file(Cid root, Duration 
   auto gc_guard = blocks_.hold_off_gc();
   // Read in order while it arrives (cat): smaller commits, so the reader waits on less.
   LeafSink sink(*this, root, sequential ? config_.sequential_commit_bytes : config_.commit_bytes);
-  s.peers_asked = rt::now();
+  s.peers_asked = rt::now();  // the connected peers were asked just now; providers not yet
   Instant last_progress = rt::now(), last_report{};
   bool local_written = false;
   while (true) {

@@ -11,9 +11,16 @@
 // the same file trade leaves. Errc::unsupported when the root is not a file and Errc::not_found
 // when no peer can serve it over xfer: the caller then uses bitswap, which also resumes from
 // whatever xfer stored. A peer caught sending bad bytes is banned and recorded as an event.
+//
+// Finding more sources (set_discovery, wired to the DHT by the node): a fetch also looks the
+// root's providers up when it starts and every sources_search_interval while it runs, and the
+// providers found are dialled and asked once connected; a fetch that has stored the skeleton
+// announces the root as provided here, so the peers fetching the same file find each other and
+// trade leaves instead of all queueing behind whichever of them first found a seed.
 #pragma once
 
 #include <deque>
+#include <functional>
 #include <list>
 #include <map>
 #include <memory>
@@ -44,6 +51,8 @@ struct XferServiceConfig {
   // Connected xfer peers the download has no stream to (they answered that they lack the file,
   // e.g. their own get had not begun, or connected later) are asked again this often.
   Duration peers_retry_interval = std::chrono::seconds(2);
+  // A fetch looks for providers (Discovery::find_providers) at its start and this often after.
+  Duration sources_search_interval = std::chrono::seconds(30);
 };
 
 class XferService {
@@ -56,6 +65,13 @@ class XferService {
   // A download whose root a traced operation is fetching (SpanRecorder::context_for) has its
   // streams traced. Null: none is.
   void set_spans(observe::SpanRecorder* spans) { spans_ = spans; }
+  // How a fetch finds more peers to fetch from and tells others it holds a file's root; either
+  // may be empty (no DHT: only connected peers are asked; not announced). Called on the loop.
+  struct Discovery {
+    std::function<void(const Cid&)> find_providers;  // dials them; the fetch asks once connected
+    std::function<void(const Cid&)> announce;        // the root and the skeleton are stored here
+  };
+  void set_discovery(Discovery discovery) { discovery_ = std::move(discovery); }
 
   // Where a fetch's file goes instead of the blockstore: called once the verified skeleton says
   // how big the file is (so nothing is created for a fetch xfer cannot serve).
@@ -98,7 +114,8 @@ class XferService {
   void on_progress();
   // Into a progress report: who chokes us now, each peer's rate over the last second or so.
   void report_sources(behaviour::XferDownloadId id, Session& s, FetchProgress& p);
-  // Every peers_retry_interval: the connected xfer peers the download has no stream to.
+  // Every peers_retry_interval: the connected xfer peers the download has no stream to; every
+  // sources_search_interval: a provider search.
   void ask_again(behaviour::XferDownloadId id, Session& s);
   void skeleton_arrived(Session& s, const behaviour::XferSkeleton& skeleton);
   void misbehaved(const PeerId& peer, const std::string& reason);
@@ -113,6 +130,7 @@ class XferService {
   XferServiceConfig config_;
   observe::EventRecorder& events_;
   observe::SpanRecorder* spans_ = nullptr;
+  Discovery discovery_;
   StoreLeaves store_leaves_;
   behaviour::XferBehaviour behaviour_;
   std::map<behaviour::XferDownloadId, Session*> sessions_;

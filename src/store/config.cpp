@@ -393,6 +393,8 @@ Status parse_dht(const Parser& p, const toml::table& t, Dht& d) {
       AGORA_TRY(p.read_string(node, name, d.provide));
       if (d.provide != "roots" && d.provide != "all")
         return p.error_at(node.source(), name + ": must be \"roots\" or \"all\"");
+    } else if (k == "provide_fetched") {
+      AGORA_TRY(p.read_bool(node, name, d.provide_fetched));
     } else if (k == "provider_records_max") {
       AGORA_TRY(p.read_uint(node, name, 1, d.provider_records_max));
     } else if (k == "provider_records_per_peer_max") {
@@ -408,11 +410,11 @@ Status parse_dht(const Parser& p, const toml::table& t, Dht& d) {
     } else if (k == "provider_ban_s") {
       AGORA_TRY(p.read_uint(node, name, 1, d.provider_ban_s));
     } else {
-      return p.unknown_key(
-          key, "dht.",
-          {"mode", "provide", "provider_records_max", "provider_records_per_peer_max",
-           "provider_records_per_ip_group_max", "add_provider_rate_per_s", "add_provider_burst",
-           "provider_overflows_before_ban", "provider_ban_s"});
+      return p.unknown_key(key, "dht.",
+                           {"mode", "provide", "provide_fetched", "provider_records_max",
+                            "provider_records_per_peer_max", "provider_records_per_ip_group_max",
+                            "add_provider_rate_per_s", "add_provider_burst",
+                            "provider_overflows_before_ban", "provider_ban_s"});
     }
   }
   return {};
@@ -650,6 +652,10 @@ void render_connectivity(const Config& c, Key& key, std::string& out) {
       "mode", toml_quote(c.dht.mode), toml_quote(d.dht.mode));
   key("What `agora add` announces: \"roots\" (the CID add prints) or \"all\" (every block).",
       "provide", toml_quote(c.dht.provide), toml_quote(d.dht.provide));
+  key("Announce the root of a file fetched over xfer as soon as its skeleton is stored, so\n"
+      "# peers fetching it at the same time find this node and trade leaves with it.",
+      "provide_fetched", c.dht.provide_fetched ? "true" : "false",
+      d.dht.provide_fetched ? "true" : "false");
   key("Provider records (ADD_PROVIDER) kept for other peers; when full, the oldest record of\n"
       "# the largest contributor (IP group, then peer) makes room for a newcomer.",
       "provider_records_max", num(c.dht.provider_records_max), num(d.dht.provider_records_max));

@@ -114,6 +114,9 @@ struct Dht {
   std::string mode = "auto";
   // What `agora add` announces as provided: "roots" (the CID add prints) or "all" (every block).
   std::string provide = "roots";
+  // Also announce the root of a file fetched over xfer, once its skeleton is stored (before its
+  // leaves): the peers fetching it at the same time find each other and trade leaves.
+  bool provide_fetched = true;
   // Provider records other peers may store here (ADD_PROVIDER), and what one peer or one IP
   // group (/24 IPv4, /64 IPv6) may hold or send; see docs/architecture.md "Provider store
   // limits" for what each defends against.

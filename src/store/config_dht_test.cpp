@@ -11,6 +11,11 @@ TEST(ConfigDht, DefaultsAndEveryValue) {
   ASSERT_TRUE(d.ok());
   EXPECT_EQ(d->dht.mode, "auto");
   EXPECT_EQ(d->dht.provide, "roots");
+  EXPECT_TRUE(d->dht.provide_fetched);
+  auto off = parse_config("[dht]\nprovide_fetched = false\n", "config.toml");
+  ASSERT_TRUE(off.ok()) << off.error().message;
+  EXPECT_FALSE(off->dht.provide_fetched);
+  EXPECT_FALSE(parse_config("[dht]\nprovide_fetched = \"no\"\n", "config.toml").ok());
   for (const char* mode : {"auto", "server", "client"}) {
     for (const char* provide : {"roots", "all"}) {
       std::string text =
@@ -60,6 +65,7 @@ TEST(ConfigDht, DefaultFileRoundTrips) {
   Config c;
   c.dht.mode = "client";
   c.dht.provide = "all";
+  c.dht.provide_fetched = false;
   c.dht.provider_records_per_ip_group_max = 123;
   std::string text = render_default_config(c);
   EXPECT_NE(text.find("[dht]"), std::string::npos);
