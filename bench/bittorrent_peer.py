@@ -2,14 +2,17 @@
 
 Run with the Debian interpreter (/usr/bin/python3) and Debian's python3-libtorrent.
 
-  seed FILE WORKDIR --piece-bytes N
+  seed FILE WORKDIR --piece-bytes N [--outside-ip ADDR]
       Hashes FILE once and writes two .torrent files with the same info-hash, v1-only (SHA-1
       pieces, as aria2 reads them): WORKDIR/plain.torrent (no tracker) and
       WORKDIR/tracked.torrent (announce to a tracker this process serves on 127.0.0.1, which
-      answers every announce with this seed only). Seeds FILE from a
+      answers every announce with this seed only, at 127.0.0.1). Seeds FILE from a
       session with lt.high_performance_seed() settings, plaintext, TCP only, listening on
-      127.0.0.1, no DHT/LSD/UPnP/NAT-PMP. Prints "listening PORT", "tracker URL", then "ready"
-      once the full check says it holds every piece, and runs until killed. Appends to
+      127.0.0.1, no DHT/LSD/UPnP/NAT-PMP. With --outside-ip, it listens on ADDR too (a local
+      address outside 127/8, which transmission does not drop as martian) and writes
+      WORKDIR/outside.torrent, same info-hash, whose announce the tracker answers with ADDR.
+      Prints "listening PORT", "outside ADDR PORT" (with --outside-ip), "tracker URL", then
+      "ready" once the full check says it holds every piece, and runs until killed. Appends to
       WORKDIR/upload-starts the time each upload starts after an idle spell (log_upload_starts).
   get TORRENT SAVE_DIR --peer 127.0.0.1:PORT
       A fresh session with the same settings adds TORRENT, connects straight to the peer, and waits
@@ -35,6 +38,7 @@ import argparse
 import http.server
 import json
 import os
+import socket
 import struct
 import sys
 import threading
@@ -86,12 +90,18 @@ def write_torrent(entry, torrent_file, announce):
 
 
 class OnePeerTracker(http.server.BaseHTTPRequestHandler):
-    """Answers every announce with the seed's address (compact form)."""
+    """Answers every announce with the seed's address (compact form): 127.0.0.1, or its outside
+    address for a request under /outside/ (transmission derives its scrape URL from the announce
+    URL, so scrapes come there too and get the same answer, which it accepts)."""
 
-    peer_port = 0
+    peer = ("127.0.0.1", 0)
+    outside_peer = None
 
     def do_GET(self):
-        peers = bytes([127, 0, 0, 1]) + struct.pack(">H", self.peer_port)
+        host, port = self.peer
+        if self.path.startswith("/outside/") and self.outside_peer:
+            host, port = self.outside_peer
+        peers = socket.inet_aton(host) + struct.pack(">H", port)
         body = b"d8:intervali1800e5:peers6:" + peers + b"e"
         self.send_response(200)
         self.send_header("Content-Type", "text/plain")
@@ -129,23 +139,56 @@ def log_upload_starts(handle, path):
         time.sleep(0.005)
 
 
+def tcp_listen_ports(session, addresses):
+    """The TCP port the session listens on at each of ADDRESSES, from its listen alerts (with
+    port 0 in listen_interfaces, each address gets a port of its own)."""
+    ports = {}
+    deadline = time.monotonic() + 10
+    while len(ports) < len(addresses):
+        if time.monotonic() > deadline:
+            sys.exit(f"bittorrent_peer: no TCP listen socket on {set(addresses) - set(ports)}")
+        session.wait_for_alert(100)
+        for a in session.pop_alerts():
+            if isinstance(a, (lt.listen_succeeded_alert, lt.listen_failed_alert)) and \
+                    a.socket_type == lt.socket_type_t.tcp:
+                if isinstance(a, lt.listen_failed_alert):
+                    sys.exit(f"bittorrent_peer: {a.message()}")
+                ports[str(a.address)] = a.port
+    return [ports[address] for address in addresses]
+
+
 def seed(args):
     plain = os.path.join(args.workdir, "plain.torrent")
     tracked = os.path.join(args.workdir, "tracked.torrent")
-    session = lt.session(session_settings())
-    port = session.listen_port()
-    OnePeerTracker.peer_port = port
+    settings = session_settings()
+    addresses = ["127.0.0.1"] + ([args.outside_ip] if args.outside_ip else [])
+    settings["listen_interfaces"] = ",".join(f"{a}:0" for a in addresses)
+    # The listen alerts are status notifications: on until every port is known.
+    settings["alert_mask"] = int(lt.alert.category_t.error_notification |
+                                 lt.alert.category_t.status_notification)
+    session = lt.session(settings)
+    ports = tcp_listen_ports(session, addresses)
+    session.apply_settings({"alert_mask": int(lt.alert.category_t.error_notification)})
+    port = ports[0]
+    OnePeerTracker.peer = ("127.0.0.1", port)
+    if args.outside_ip:
+        OnePeerTracker.outside_peer = (args.outside_ip, ports[1])
     tracker = http.server.ThreadingHTTPServer(("127.0.0.1", 0), OnePeerTracker)
     threading.Thread(target=tracker.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{tracker.server_address[1]}/announce"
     entry = torrent_entry(args.file, args.piece_bytes)
     write_torrent(entry, plain, None)
     write_torrent(entry, tracked, url)
+    if args.outside_ip:
+        write_torrent(entry, os.path.join(args.workdir, "outside.torrent"),
+                      f"http://127.0.0.1:{tracker.server_address[1]}/outside/announce")
     params = lt.add_torrent_params()
     params.ti = lt.torrent_info(plain)
     params.save_path = os.path.dirname(os.path.abspath(args.file))
     handle = session.add_torrent(params)
     print(f"listening {port}", flush=True)
+    if args.outside_ip:
+        print(f"outside {args.outside_ip} {ports[1]}", flush=True)
     print(f"tracker {url}", flush=True)
     wait_until(handle, lambda s: s.is_seeding, "the seed's check")
     starts = os.path.join(args.workdir, "upload-starts")
@@ -255,6 +298,7 @@ def main():
     p.add_argument("file")
     p.add_argument("workdir")
     p.add_argument("--piece-bytes", type=int, default=4 << 20)
+    p.add_argument("--outside-ip")
     p = sub.add_parser("get")
     p.add_argument("torrent")
     p.add_argument("save_dir")

@@ -16,19 +16,34 @@
 #                tracker the seed process serves), timed from the seed's first payload byte to
 #                aria2's "Seeding is over." (its 1-second ticks before and after are start-up,
 #                reported apart)
-# transmission-cli 3.00 is not included: it drops tracker peers in 127/8 as martian, and only
-# tells a peer it is interested on its 10-second rechoke pulse. Given the seed at the machine's own
-# non-loopback address by the tracker (a trial on 2026-12-07), it announced, logged "Got 1 peers
-# from tracker", and in 60 s never opened a connection to it (nothing at message-level 3).
+#   transmission transmission-cli 3.00 downloading the same torrent from the libtorrent seed, a
+#                fresh config dir each round, TCP, plaintext preferred, no DHT/PEX/LPD/port
+#                mapping/blocklist; timed from the seed's first payload byte to its log line
+#                'State changed from "Incomplete" to "Complete"' (every piece hash-checked). Its
+#                tracker announce, then up to 10 s until its rechoke pulse tells the seed it is
+#                interested, are start-up, reported apart; it exits once complete (seed ratio 0).
+#                Its debug log shows it sending requests in one burst a second, sized to its
+#                measured rate (4 blocks of 16 KiB at first) and at most the 2000 the seed allows
+#                queued: about 33 MB/s at most from one peer, after some 4 s of ramp
+# transmission drops peers in 0/8, 127/8 and 224/3 as martian, so it gets the seed at a second
+# address outside them: one in 198.18.0.0/15 (RFC 2544's benchmarking block, so no real network's),
+# added to lo as a /32 for the run and removed at exit. The seed also listens there, and the
+# tracker answers transmission's torrent with it. Traffic to a local address still goes through
+# the loopback device, like 127.0.0.1. Adding it needs root (CAP_NET_ADMIN); without root the
+# transmission row is skipped. (A trial on 2026-12-07 gave it the seed at the machine's own
+# 192.0.2.2 and saw no connection in 60 s. Not for the address: with the seed listening there,
+# transmission's debug log shows it opening the connection over uTP, which it tries first for a
+# tracker peer and the seed does not serve, and dropping that handshake 30 s later. uTP is off.)
 # Reports MB/s per round (MB = 10^6 bytes), the median and min-max, CPU seconds per GiB of the
-# sender and the receiver (from /proc/<pid>/stat and the clients' own rusage), the ratios
-# agora/libtorrent and agora/perf per round, and the machine line. Every output is compared
+# sender and the receiver (from /proc/<pid>/stat and the clients' own rusage), the ratio of
+# agora's rate to each other tool's per round, and the machine line. Every output is compared
 # with the source file (cmp) after its round, outside the timing.
 # Usage: bench/transfer_vs_bittorrent.sh [--bytes N] [--rounds N] [--piece-bytes N]
-#          [--tools agora,libtorrent,perf,aria2] [--agora PATH] [--keep]
+#          [--tools agora,libtorrent,perf,aria2,transmission] [--agora PATH] [--keep]
 # Needs an agora binary (build/release/src/app/agora or --agora), python3-libtorrent and, for
-# its row, aria2 (scripts/setup installs both). Never run in CI. Kills
-# everything it started when it exits, also on error: safe under `flock -o` on the build lock.
+# their rows, aria2 and transmission-cli (scripts/setup installs all three). Never run in CI.
+# Kills everything it started and removes the address it added when it exits, also on error:
+# safe under `flock -o` on the build lock.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=bench_lib.sh
@@ -37,7 +52,7 @@ PY=/usr/bin/python3  # the Debian interpreter: python3-libtorrent lives there, n
 BYTES=$((1 << 30))
 ROUNDS=3
 PIECE_BYTES=$((4 << 20))
-TOOLS=agora,libtorrent,perf,aria2
+TOOLS=agora,libtorrent,perf,aria2,transmission
 KEEP=0
 while (($#)); do
   case "$1" in
@@ -52,12 +67,18 @@ while (($#)); do
   esac
 done
 [[ -x "$AGORA" ]] || { echo "no agora binary at $AGORA (use --agora)" >&2; exit 1; }
-"$PY" -c 'import libtorrent' 2>/dev/null || [[ ",$TOOLS," != *,libtorrent,* && ",$TOOLS," != *,aria2,* ]] ||
+"$PY" -c 'import libtorrent' 2>/dev/null ||
+  [[ ",$TOOLS," != *,libtorrent,* && ",$TOOLS," != *,aria2,* && ",$TOOLS," != *,transmission,* ]] ||
   { echo "python3-libtorrent is missing for $PY (scripts/setup installs it)" >&2; exit 1; }
 tools=()
 for t in ${TOOLS//,/ }; do
   case "$t" in
     aria2) command -v aria2c >/dev/null || { echo "aria2c not installed: skipping aria2" >&2; continue; } ;;
+    transmission)
+      command -v transmission-cli >/dev/null ||
+        { echo "transmission-cli not installed: skipping transmission" >&2; continue; }
+      ((EUID == 0)) || { echo "transmission needs root to add an address to lo: skipping it" >&2; continue; }
+      ;;
     agora | libtorrent | perf) ;;
     *) echo "unknown tool: $t" >&2; exit 64 ;;
   esac
@@ -65,8 +86,10 @@ for t in ${TOOLS//,/ }; do
 done
 
 WORK="$(mktemp -d /tmp/agora-xfer-bt.XXXXXX)"
+OUTSIDE_IP="" OUTSIDE_ADDED=0  # the seed's address for transmission, once added to lo
 cleanup() {
   bench_stop_all
+  if ((OUTSIDE_ADDED)); then ip addr del "$OUTSIDE_IP/32" dev lo || echo "could not remove $OUTSIDE_IP from lo" >&2; fi
   if ((KEEP)); then echo "kept $WORK" >&2; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
@@ -115,10 +138,19 @@ if [[ " ${tools[*]} " == *" perf "* ]]; then
 fi
 
 needs_bt=0
-for t in "${tools[@]}"; do [[ $t == libtorrent || $t == aria2 ]] && needs_bt=1; done
+for t in "${tools[@]}"; do [[ $t == libtorrent || $t == aria2 || $t == transmission ]] && needs_bt=1; done
+outside=()
+if [[ " ${tools[*]} " == *" transmission "* ]]; then
+  # One address of 198.18.0.0/15 per run (from the PID), so that two runs at once are unlikely to
+  # share one, which the first to finish would take from the other.
+  OUTSIDE_IP="198.18.$((($$ >> 8) % 256)).$(($$ % 256))"
+  ip addr add "$OUTSIDE_IP/32" dev lo label lo:agora-bt || fail "could not add $OUTSIDE_IP/32 to lo"
+  OUTSIDE_ADDED=1
+  outside=(--outside-ip "$OUTSIDE_IP")
+fi
 if ((needs_bt)); then
   "$PY" "$here/bittorrent_peer.py" seed "$WORK/src/file.bin" "$WORK/bt" --piece-bytes "$PIECE_BYTES" \
-    >"$WORK/btseed.log" 2>&1 &
+    "${outside[@]}" >"$WORK/btseed.log" 2>&1 &
   BT_PID=$!
   BENCH_PIDS+=("$BT_PID")
   for _ in $(seq 1200); do
@@ -210,6 +242,64 @@ run_aria2() {  # from the seed's first payload byte to aria2c's "Seeding is over
   rm -rf "$dir"
 }
 
+transmission_settings() {  # settings.json for a fresh transmission-cli config dir: listen only
+  # on the outside address (port random), TCP only (uTP off: the seed does not serve it, and
+  # transmission would wait 30 s on a uTP handshake first), encryption 0 = plaintext preferred
+  # (as the seed allows), no DHT/PEX/LPD/port mapping/blocklist/RPC, stop seeding at ratio 0 so
+  # that transmission-cli exits once complete, and info-level messages for the "Complete" line.
+  # Everything else (cache, preallocation, no speed limits) is transmission's default.
+  cat <<EOF
+{
+  "bind-address-ipv4": "$OUTSIDE_IP",
+  "bind-address-ipv6": "::1",
+  "peer-port-random-on-start": true,
+  "utp-enabled": false,
+  "encryption": 0,
+  "dht-enabled": false,
+  "pex-enabled": false,
+  "lpd-enabled": false,
+  "port-forwarding-enabled": false,
+  "blocklist-enabled": false,
+  "rpc-enabled": false,
+  "ratio-limit-enabled": true,
+  "ratio-limit": 0,
+  "message-level": 2
+}
+EOF
+}
+
+run_transmission() {  # from the seed's first payload byte to transmission's 'State changed from
+  # "Incomplete" to "Complete"' (every piece hash-checked; its log has milliseconds). Before that
+  # byte come its announce and up to 10 s until its rechoke pulse sends "interested": start-up
+  local r=$1 dir="$WORK/out/transmission" cfg="$WORK/transmission-config" s0 s1 t0 pid rc=0
+  rm -rf "$cfg" && mkdir -p "$dir" "$cfg"
+  transmission_settings >"$cfg/settings.json"
+  s0=$(cpu_s "$BT_PID") t0=$(now)
+  # In the background, so that a signal to this script is handled at once: timeout puts itself,
+  # /usr/bin/time and transmission-cli in a process group of their own and passes cleanup's TERM
+  # on to the whole group (/usr/bin/time alone would not). 1800 s as bittorrent_peer.py waits.
+  timeout 1800 /usr/bin/time -f '%U %S' -o "$WORK/time.txt" \
+    transmission-cli -g "$cfg" -w "$dir" "$WORK/bt/outside.torrent" \
+    </dev/null >"$WORK/transmission.out" 2>"$WORK/transmission.log" &
+  pid=$!
+  BENCH_PIDS+=("$pid")
+  wait "$pid" || rc=$?
+  ((rc == 0)) || fail "transmission-cli failed (exit $rc; 124: not complete in 1800 s)"
+  s1=$(cpu_s "$BT_PID")
+  local up done_at
+  up=$(upload_start "$t0")
+  [[ -n "$up" ]] || fail "transmission: the seed logged no upload"
+  done_at=$(awk '/State changed from "Incomplete" to "Complete"/ {
+    print substr($1, 2), substr($2, 1, length($2) - 1); exit }' "$WORK/transmission.log")
+  [[ -n "$done_at" ]] || fail "transmission: no 'Complete' in its log"
+  done_at=$(date -d "$done_at" +%s.%N)
+  rm -f "$WORK/transmission.log"
+  record transmission "$r" "$(calc "$done_at - $up")" "$(calc "$s1 - $s0")" "$(time_cpu "$WORK/time.txt")" \
+    "$(calc "$up - $t0")"
+  verify "$dir/file.bin"
+  rm -rf "$dir" "$cfg"
+}
+
 echo "rounds: $ROUNDS of ${tools[*]} (order rotated per round), $BYTES bytes" >&2
 : >"$WORK/results.tsv"
 for ((r = 1; r <= ROUNDS; r++)); do
@@ -242,7 +332,7 @@ for tool, by_round in runs.items():
     rcv = statistics.median(v[2] for v in by_round.values()) / gib
     print(f"| {tool} | {', '.join(f'{x:,.0f}' for x in rates)} | {statistics.median(rates):,.0f} "
           f"| {min(rates):,.0f}-{max(rates):,.0f} | {snd:.2f} | {rcv:.2f} |")
-for other in ("libtorrent", "perf", "aria2"):
+for other in ("libtorrent", "perf", "aria2", "transmission"):
     if "agora" in runs and other in runs:
         common = sorted(set(runs["agora"]) & set(runs[other]))
         ratios = [runs[other][r][0] / runs["agora"][r][0] for r in common]
@@ -256,5 +346,6 @@ for row in rows:
     print("  " + " ".join(row))
 EOF
 echo "versions: $("$AGORA" version 2>/dev/null | head -1); libtorrent $("$PY" -c 'import libtorrent; print(libtorrent.__version__)' 2>/dev/null || echo -);" \
-  "$(aria2c --version 2>/dev/null | head -1 || echo 'aria2 -')"
+  "$(aria2c --version 2>/dev/null | head -1 || echo 'aria2 -');" \
+  "$(transmission-cli --version 2>/dev/null | head -1 || echo 'transmission-cli -')"
 machine_line
