@@ -116,6 +116,20 @@ json_field() { "$PY" -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
 upload_start() {  # upload_start T0: when the libtorrent seed began sending after T0 (its log)
   awk -v t0="$1" '$1 > t0 { print; exit }' "$WORK/bt/upload-starts" 2>/dev/null
 }
+# record_client TOOL ROUND T0 SENDER_CPU DONE_AT DIR: a BitTorrent client's round, timed from the
+# seed's first payload byte after T0 to DONE_AT (the completion line of its log, a date), its
+# receiver CPU from $WORK/time.txt and the time before that byte as start-up; then DIR's copy is
+# checked.
+record_client() {
+  local tool=$1 r=$2 t0=$3 sender_cpu=$4 done_at=$5 dir=$6 up
+  up=$(upload_start "$t0")
+  [[ -n "$up" ]] || fail "$tool: the seed logged no upload"
+  [[ -n "$done_at" ]] || fail "$tool: no completion line in its log"
+  done_at=$(date -d "$done_at" +%s.%N)
+  record "$tool" "$r" "$(calc "$done_at - $up")" "$sender_cpu" "$(time_cpu "$WORK/time.txt")" \
+    "$(calc "$up - $t0")"
+  verify "$dir/file.bin"
+}
 verify() {  # verify FILE: byte-identical to the source
   cmp "$WORK/src/file.bin" "$1" || fail "$1 differs from the source"
 }
@@ -229,16 +243,9 @@ run_aria2() {  # from the seed's first payload byte to aria2c's "Seeding is over
     "$WORK/bt/tracked.torrent" >"$WORK/aria2.out" 2>&1 || fail "aria2c failed: $(cat "$WORK/aria2.out")"
   t1=$(now)
   s1=$(cpu_s "$BT_PID")
-  local up done_at
-  up=$(upload_start "$t0")
-  [[ -n "$up" ]] || fail "aria2: the seed logged no upload"
-  done_at=$(awk '/Seeding is over/ { print $1, $2; exit }' "$WORK/aria2.log")
-  [[ -n "$done_at" ]] || fail "aria2: no 'Seeding is over' in its log"
-  done_at=$(date -d "$done_at" +%s.%N)
+  record_client aria2 "$r" "$t0" "$(calc "$s1 - $s0")" \
+    "$(awk '/Seeding is over/ { print $1, $2; exit }' "$WORK/aria2.log")" "$dir"
   rm -f "$WORK/aria2.log"
-  record aria2 "$r" "$(calc "$done_at - $up")" "$(calc "$s1 - $s0")" "$(time_cpu "$WORK/time.txt")" \
-    "$(calc "$up - $t0")"
-  verify "$dir/file.bin"
   rm -rf "$dir"
 }
 
@@ -286,17 +293,10 @@ run_transmission() {  # from the seed's first payload byte to transmission's 'St
   wait "$pid" || rc=$?
   ((rc == 0)) || fail "transmission-cli failed (exit $rc; 124: not complete in 1800 s)"
   s1=$(cpu_s "$BT_PID")
-  local up done_at
-  up=$(upload_start "$t0")
-  [[ -n "$up" ]] || fail "transmission: the seed logged no upload"
-  done_at=$(awk '/State changed from "Incomplete" to "Complete"/ {
-    print substr($1, 2), substr($2, 1, length($2) - 1); exit }' "$WORK/transmission.log")
-  [[ -n "$done_at" ]] || fail "transmission: no 'Complete' in its log"
-  done_at=$(date -d "$done_at" +%s.%N)
+  record_client transmission "$r" "$t0" "$(calc "$s1 - $s0")" \
+    "$(awk '/State changed from "Incomplete" to "Complete"/ {
+      print substr($1, 2), substr($2, 1, length($2) - 1); exit }' "$WORK/transmission.log")" "$dir"
   rm -f "$WORK/transmission.log"
-  record transmission "$r" "$(calc "$done_at - $up")" "$(calc "$s1 - $s0")" "$(time_cpu "$WORK/time.txt")" \
-    "$(calc "$up - $t0")"
-  verify "$dir/file.bin"
   rm -rf "$dir" "$cfg"
 }
 
