@@ -25,8 +25,8 @@ struct XferService::Session {
   // bytes_by_peer when the per-peer rates were last measured.
   Instant rates_at{};
   std::map<std::string, uint64_t> rates_bytes;
-  Instant peers_asked{};  // when ask_again last ran
-  Instant providers_searched{};
+  Instant peers_asked{};                      // when ask_again last ran
+  std::optional<Instant> providers_searched;  // never yet: at the first ask_again
 };
 
 // Where a fetch's verified leaves go: into the output file (its raw leaves then recorded as
@@ -97,8 +97,9 @@ class XferService::LeafSink {
 };
 
 void XferService::ask_again(behaviour::XferDownloadId id, Session& s) {
-  if (discovery_.find_providers &&
-      rt::now() - s.providers_searched >= config_.sources_search_interval) {
+  const bool search_due =
+      !s.providers_searched || rt::now() - *s.providers_searched >= config_.sources_search_interval;
+  if (discovery_.find_providers && search_due) {
     s.providers_searched = rt::now();
     discovery_.find_providers(s.root);
   }
