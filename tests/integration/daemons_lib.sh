@@ -16,9 +16,9 @@ init() {  # init NAME: a repo for a loopback daemon
   a "$1" init --listen /ip4/127.0.0.1/tcp/0 --api 127.0.0.1:0 >/dev/null
   sed -i -e 's/^mdns = true/mdns = false/' -e 's/^low_water = 32/low_water = 0/' "$work/$1/config.toml"
 }
-start() {  # start NAME: its daemon, until it says ready
+start() {  # start NAME [DAEMON OPTIONS]: its daemon, until it says ready
   : >"$work/$1.log"
-  "$agora" --repo "$work/$1" daemon >"$work/$1.log" 2>&1 &
+  "$agora" --repo "$work/$1" daemon "${@:2}" >"$work/$1.log" 2>&1 &
   pid[$1]=$!
   for _ in $(seq 100); do grep -q '^ready' "$work/$1.log" && return; sleep 0.1; done
   fail "$1 did not become ready"

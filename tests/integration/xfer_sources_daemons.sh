@@ -11,13 +11,6 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=daemons_lib.sh
 source "$here/daemons_lib.sh" xfer-sources
-start_with() {  # start_with NAME [daemon options]: like start, with options
-  : >"$work/$1.log"
-  "$agora" --repo "$work/$1" daemon "${@:2}" >"$work/$1.log" 2>&1 &
-  pid[$1]=$!
-  for _ in $(seq 100); do grep -q '^ready' "$work/$1.log" && return; sleep 0.1; done
-  fail "$1 did not become ready"
-}
 peer_of() { addr "$1" | sed 's|.*/p2p/||'; }
 provided_keys() { a "$1" dht status --json | field 'd["provided_keys"]'; }
 lists() { local out; out=$(a "$1" dht findprovs --json "$2") && grep -q "$(peer_of "$3")" <<<"$out"; }
@@ -25,7 +18,7 @@ lists() { local out; out=$(a "$1" dht findprovs --json "$2") && grep -q "$(peer_
 # s is a DHT client: it provides (on m) but no routing table holds it, so no DHT upkeep ever
 # dials it: a peer reaches it only through its provider record.
 init m
-start_with m --upload-rate 1000000
+start m --upload-rate 1000000
 init s
 sed -i '/^\[dht\]/,$ s/^mode = "auto"/mode = "client"/' "$work/s/config.toml"
 grep -q '^mode = "client"' "$work/s/config.toml" || fail "could not set client mode"
